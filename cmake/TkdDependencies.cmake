@@ -1,0 +1,32 @@
+# Every third-party dependency, found once. All come from Debian 12 (scripts/install-deps.sh).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+# Debian's LibTorch; any other (e.g. a CUDA build) via -DTorch_DIR=/path/share/cmake/Torch.
+find_package(Torch REQUIRED)
+
+pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
+pkg_check_modules(SAMPLERATE REQUIRED IMPORTED_TARGET samplerate)
+pkg_check_modules(PORTAUDIO REQUIRED IMPORTED_TARGET portaudio-2.0)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+
+# espeak-ng ships no pkg-config file on Debian 12.
+find_path(ESPEAKNG_INCLUDE_DIR espeak-ng/speak_lib.h REQUIRED)
+find_library(ESPEAKNG_LIBRARY espeak-ng REQUIRED)
+add_library(tkd_espeakng INTERFACE)
+target_include_directories(tkd_espeakng INTERFACE ${ESPEAKNG_INCLUDE_DIR})
+target_link_libraries(tkd_espeakng INTERFACE ${ESPEAKNG_LIBRARY})
+
+if(TKD_BUILD_GUI OR TKD_BUILD_TESTS)
+  set(_qt_components Core Test)
+  if(TKD_BUILD_GUI)
+    list(APPEND _qt_components Gui Widgets Svg PrintSupport)
+  endif()
+  find_package(Qt6 REQUIRED COMPONENTS ${_qt_components})
+  set(CMAKE_AUTOMOC ON)
+  set(CMAKE_AUTORCC ON)
+endif()
+if(TKD_BUILD_GUI)
+  find_package(QCustomPlotQt6 REQUIRED)
+endif()
