@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tkd {
+
+// A declared parameter: name, default and valid range, so every front end validates in one place
+// and the GUI can build its form from the same table.
+struct ParamSpec
+{
+    std::string name; // config key under "features." (e.g. "window_ms")
+    double defaultValue;
+    double minValue;
+    double maxValue;
+    bool integer;
+    std::string help;
+};
+
+// The student family's front end (paper notes section 7): 16 kHz, 40 ms Hann window, 20 ms hop,
+// magnitude spectrum, 40 HTK mel bins 20-7600 Hz, log(max(x, 1e-12)), orthonormal DCT-II.
+// No centring/padding: a 1 s clip gives 49 frames, and streaming can emit each frame as soon as
+// its last sample arrives.
+struct FeatureConfig
+{
+    enum class Kind { LogMel, Mfcc };
+    Kind kind = Kind::Mfcc;
+    int sampleRate = 16000;
+    double windowMs = 40.0;
+    double hopMs = 20.0;
+    int melBins = 40;
+    double fMinHz = 20.0;
+    double fMaxHz = 7600.0;
+    int mfccCount = 20;   // used when kind == Mfcc
+    double logFloor = 1e-12;
+
+    static const std::vector<ParamSpec> &declared();
+    // Throws tkd::Error("features.<name>", what is wrong) for any out-of-range value.
+    void validate() const;
+
+    int windowSamples() const;           // 640 at the defaults
+    int hopSamples() const;              // 320
+    int fftSize() const;                 // = windowSamples() (640-point real DFT)
+    int featureDim() const;              // melBins for LogMel, mfccCount for Mfcc
+    int64_t numFrames(int64_t samples) const; // 0 if shorter than one window; 49 for 16000
+    std::string kindName() const;        // "logmel" | "mfcc"
+    // Stable text of every parameter: part of feature-cache keys.
+    std::string canonicalString() const;
+};
+
+} // namespace tkd
