@@ -19,6 +19,14 @@ struct ClipRef
     Split split = Split::Train;
     std::string speaker;     // speaker / source id ("" when unknown); splits never share one
     std::string word;        // the spoken word or original folder name (before label mapping)
+    // A segment of a longer file (e.g. a "silence" clip cut from a background-noise recording);
+    // durationSec == 0 means the whole file.
+    double startSec = 0.0;
+    double durationSec = 0.0;
+    // Where the speech is inside the clip (seconds from the clip start), when known: the
+    // built-in corpus records it, real recordings get it from an energy detector. < 0: unknown.
+    double speechOnsetSec = -1.0;
+    double speechOffsetSec = -1.0;
 };
 
 // A whole dataset as the engine sees it: classes, clips with splits, and optional noise
