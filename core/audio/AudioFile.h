@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/audio/Resampler.h" // ResampleQuality
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,8 +11,6 @@ namespace tkd {
 
 // The product's one time base: every clip, feature frame and attention map is at 16 kHz mono.
 inline constexpr int kSampleRate = 16000;
-
-enum class ResampleQuality { Best, Medium, Fastest }; // libsamplerate SINC_BEST / MEDIUM / FASTEST
 
 struct AudioInfo
 {
@@ -22,12 +22,16 @@ struct AudioInfo
 };
 
 // Reads the header only. Throws tkd::Error(path, reason) when the file is missing, unreadable,
-// not audio, or empty.
+// not audio, or empty, and when the header already shows truncation (WAV/AIFF data shorter
+// than declared, an Ogg stream without its final page). Only when a header does not state
+// the length (rare streamed files) is the file decoded to count its frames.
 AudioInfo probeAudio(const std::string &path);
 
-// Decodes anything libsndfile reads, mixes down to mono and resamples to targetRate.
+// Decodes anything libsndfile reads, mixes down to mono (the mean of the channels) and
+// resamples to targetRate; the output has exactly round(frames * targetRate / fileRate)
+// samples. Decodes and resamples block by block, so only the output is held whole.
 // Throws tkd::Error(path, reason) for: missing/unreadable file, non-audio, zero-length,
-// truncated data, and NaN/Inf samples.
+// truncated data (fewer frames than the header declares), and NaN/Inf samples.
 std::vector<float> loadAudio(const std::string &path, int targetRate = kSampleRate,
                              ResampleQuality quality = ResampleQuality::Best);
 
@@ -36,10 +40,16 @@ std::vector<float> loadAudio(const std::string &path, int targetRate = kSampleRa
 std::vector<float> resample(const float *samples, size_t n, double fromRate, double toRate,
                             ResampleQuality quality = ResampleQuality::Best);
 
+// Lower-case file extensions (no dot) that the installed libsndfile decodes, e.g. "wav",
+// "flac", "ogg", "opus", "mp3" (the last only where libsndfile was built with MPEG support).
+// For folder scans and file dialogs.
+std::vector<std::string> audioFileExtensions();
+
 enum class WavFormat { Pcm16, Float32 };
 
 // Writes a mono WAV atomically (temp file + rename), so a crash never leaves half a file.
-// Throws tkd::Error(path, reason).
+// Pcm16 clips samples outside [-1, 1]. Throws tkd::Error(path, reason), also for NaN/Inf
+// samples (which loadAudio would refuse) and a non-positive rate.
 void writeWav(const std::string &path, const float *samples, size_t n, int sampleRate = kSampleRate,
               WavFormat format = WavFormat::Pcm16);
 inline void writeWav(const std::string &path, const std::vector<float> &samples,
