@@ -40,7 +40,7 @@ void checkReadableFile(const std::string &path)
     if (::stat(path.c_str(), &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             throw Error(path, "no such file");
-        throw Error(path, std::string("cannot access: ") + std::strerror(errno));
+        throw Error(path, std::string("cannot open for reading: ") + std::strerror(errno));
     }
     if (S_ISDIR(st.st_mode))
         throw Error(path, "is a folder, not an audio file");
