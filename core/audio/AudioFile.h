@@ -36,7 +36,8 @@ std::vector<float> loadAudio(const std::string &path, int targetRate = kSampleRa
                              ResampleQuality quality = ResampleQuality::Best);
 
 // Resamples a mono signal. Identity when the rates are equal. Output length is
-// round(n * toRate / fromRate).
+// round(n * toRate / fromRate). Throws tkd::Error("resample", reason) for bad rates.
+// For a stream (microphone, long file) use Resampler directly.
 std::vector<float> resample(const float *samples, size_t n, double fromRate, double toRate,
                             ResampleQuality quality = ResampleQuality::Best);
 

@@ -381,6 +381,18 @@ private Q_SLOTS:
         QVERIFY(std::abs(fit.zeroCrossHz - 500) < 2.0);
     }
 
+    void badTargetRateNamesTheFile()
+    {
+        const QString p = path("target-rate.wav");
+        QVERIFY(writeTone(p, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 0.1, 440).isEmpty());
+        for (int rate : {0, -16000, 16000 * 300}) {
+            tkd::Error error("", "");
+            QVERIFY(catchError([&] { tkd::loadAudio(p.toStdString(), rate); }, &error));
+            QCOMPARE(QString::fromStdString(error.subject()), p);
+            QVERIFY2(QString::fromStdString(error.reason()).contains("cannot resample"), error.what());
+        }
+    }
+
     // Every kind of bad input: a tkd::Error whose subject is the file, with a reason that says
     // what is wrong, from loadAudio and (where the header shows it) from probeAudio.
     void badInput_data()
