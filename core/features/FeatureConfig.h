@@ -36,8 +36,18 @@ struct FeatureConfig
     double logFloor = 1e-12;
 
     static const std::vector<ParamSpec> &declared();
-    // Throws tkd::Error("features.<name>", what is wrong) for any out-of-range value.
+    // Throws tkd::Error("features.<name>", what is wrong) for any out-of-range value, including
+    // combinations (f_min_hz < f_max_hz <= Nyquist, mfcc_count <= mel_bins, hop_ms <= window_ms,
+    // every mel filter covering at least one FFT bin).
     void validate() const;
+
+    // Generic access by declared name (config files, GUI forms). Unknown names and non-whole
+    // values for integer parameters throw tkd::Error("features.<name>", ...); ranges are left
+    // to validate().
+    double value(const std::string &name) const;
+    void setValue(const std::string &name, double value);
+    // "logmel" | "mfcc"; anything else throws tkd::Error("features.kind", ...).
+    static Kind kindFromName(const std::string &name);
 
     int windowSamples() const;           // 640 at the defaults
     int hopSamples() const;              // 320
