@@ -1,6 +1,10 @@
 #include "core/data/Dataset.h"
 
 #include "core/util/Error.h"
+#include "core/util/Hash.h"
+
+#include <cstdio>
+#include <filesystem>
 
 namespace tkd {
 
@@ -37,6 +41,49 @@ int DatasetIndex::classIndex(const std::string &name) const
         if (classes[i] == name)
             return int(i);
     return -1;
+}
+
+namespace {
+
+std::string relativePath(const std::string &root, const std::string &path)
+{
+    const std::string rel = std::filesystem::path(path).lexically_relative(root).generic_string();
+    // Outside root (or unrelated): keep the absolute path so the listing stays unambiguous.
+    return rel.empty() || rel.rfind("..", 0) == 0 ? path : rel;
+}
+
+uint64_t fileSizeOf(const std::string &path)
+{
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec)
+        throw Error(path, "cannot read file size: " + ec.message());
+    return size;
+}
+
+} // namespace
+
+std::string listingHash(const DatasetIndex &index)
+{
+    Sha256 h;
+    auto line = [&h](const std::string &text) { h.update(text).update("\n", 1); };
+    line("tkd-listing-v1");
+    line(index.name);
+    line(index.multiLabel ? "multi" : "single");
+    for (const auto &c : index.classes)
+        line("class\t" + c);
+    char seg[64];
+    for (const auto &c : index.clips) {
+        std::string labels;
+        for (int l : c.labels)
+            labels += (labels.empty() ? "" : ",") + std::to_string(l);
+        std::snprintf(seg, sizeof seg, "%.6f\t%.6f", c.startSec, c.durationSec);
+        line("clip\t" + relativePath(index.root, c.path) + "\t" + std::to_string(fileSizeOf(c.path))
+             + "\t" + labels + "\t" + splitName(c.split) + "\t" + seg);
+    }
+    for (const auto &n : index.noiseFiles)
+        line("noise\t" + relativePath(index.root, n) + "\t" + std::to_string(fileSizeOf(n)));
+    return h.hexDigest();
 }
 
 const std::vector<std::string> &speechCommandsWords35()

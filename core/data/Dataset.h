@@ -46,6 +46,13 @@ struct DatasetIndex
     int classIndex(const std::string &name) const; // -1 when absent
 };
 
+// contentHash for an index read from disk (Speech Commands, FSD50K, folder-per-class): SHA-256
+// over a canonical listing - name, classes, then per clip in index order its path relative to
+// root, file size, labels, split and segment, then the noise files. File *contents* are not read
+// (hashing 100k clips would take minutes), so an edit that keeps a file's size goes unnoticed;
+// moving the whole folder keeps the hash. Throws tkd::Error(path) for a file it cannot stat.
+std::string listingHash(const DatasetIndex &index);
+
 // The common 12-label keyword task: 10 keywords + "_unknown_" + "_silence_".
 const std::vector<std::string> &speechCommandsWords35();
 const std::vector<std::string> &keywords10();

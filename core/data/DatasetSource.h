@@ -1,0 +1,37 @@
+#pragma once
+
+#include "core/data/Dataset.h"
+#include "core/util/Progress.h"
+
+#include <string>
+
+namespace tkd {
+
+// Where an experiment's data comes from: the one entry point the CLI, the studio and the
+// trainer use to turn (kind, path, task) into a DatasetIndex.
+struct DatasetSource
+{
+    enum class Kind { Builtin, SpeechCommands, Fsd50k, Folder };
+
+    Kind kind = Kind::Builtin;
+    // Dataset folder. Builtin: the folder holding generated corpora (empty: cacheRoot()/builtin-corpus).
+    std::string path;
+    // Keyword tasks: 12 (10 keywords + unknown + silence) or 35 (all words). Ignored for FSD50K
+    // and folder-per-class sets.
+    int task = 12;
+    // Speech Commands "_silence_" clips per split; -1: about one keyword class's worth.
+    int silenceClipsPerSplit = -1;
+
+    static const char *kindName(Kind kind); // "builtin", "speech-commands", "fsd50k", "folder"
+    // Throws tkd::Error("dataset.kind", ...) listing the valid names.
+    static Kind kindFromName(const std::string &name);
+
+    // Checks the fields without touching the disk; throws tkd::Error("dataset.<key>", ...).
+    void validate() const;
+
+    // Reads (for the built-in corpus: generates on first use) and indexes the dataset.
+    // Throws tkd::Error naming the file or config key at fault; tkd::Cancelled on cancel.
+    DatasetIndex open(const Progress &progress = {}) const;
+};
+
+} // namespace tkd
