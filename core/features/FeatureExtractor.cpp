@@ -73,6 +73,39 @@ torch::Tensor tiledMatmul(const torch::Tensor &rows, const torch::Tensor &weight
     return out.view({tiles * FeatureExtractor::kTileRows, weights.size(1)});
 }
 
+// |X| of a [M, F] complex spectrum as a [padded, F] float block whose rows past M are zero (the
+// tile padding). Always sqrt(re * re + im * im) in single precision, one IEEE operation at a
+// time: ATen's complex abs uses that formula in its vectorised body but hypot() in the scalar
+// tail, and which elements land in the tail depends on M, which would break streaming == batch.
+torch::Tensor paddedMagnitude(const torch::Tensor &spectrum, int64_t padded)
+{
+    const int64_t m = spectrum.size(0);
+    const int64_t f = spectrum.size(1);
+    if (spectrum.is_cpu() && spectrum.is_contiguous()) {
+        // One pass over the interleaved (re, im) pairs instead of four tensor passes.
+        auto out = torch::empty({padded, f}, spectrum.options().dtype(torch::kFloat));
+        const auto *src = reinterpret_cast<const float *>(spectrum.data_ptr<c10::complex<float>>());
+        float *dst = out.data_ptr<float>();
+        at::parallel_for(0, m * f, 32768, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                const float re = src[2 * i];
+                const float im = src[2 * i + 1];
+                // Separate multiply and add: the default x86-64 build has no FMA to contract them
+                // into, so every element rounds the same way wherever it falls in the loop.
+                const float power = re * re + im * im;
+                dst[i] = std::sqrt(power);
+            }
+        });
+        std::fill(dst + m * f, dst + padded * f, 0.0f);
+        return out;
+    }
+    const auto squares = torch::view_as_real(spectrum).square();
+    auto magnitude = (squares.select(-1, 0) + squares.select(-1, 1)).sqrt_();
+    if (padded != m)
+        magnitude = torch::cat({magnitude, magnitude.new_zeros({padded - m, f})});
+    return magnitude;
+}
+
 } // namespace
 
 FeatureExtractor::FeatureExtractor(const FeatureConfig &config) : m_config(config)
@@ -115,10 +148,12 @@ torch::Tensor FeatureExtractor::compute(const torch::Tensor &wave) const
     if (frames == 0 || b == 0) {
         out = torch::zeros({b, frames, dim}, batch.options());
     } else {
-        // [B, T, win] overlapping views -> one contiguous [B*T, win] block.
-        const auto framed = batch.unfold(1, m_config.windowSamples(), m_config.hopSamples())
-                                .reshape({b * frames, m_config.windowSamples()});
-        out = computeFrames(framed).view({b, frames, dim});
+        // [B, T, win] overlapping views times the window: one pass that also makes the frames
+        // contiguous. The same multiply as computeFrames() does, so the same bits.
+        const auto windowed = batch.unfold(1, m_config.windowSamples(), m_config.hopSamples()) *
+                              m_window.to(batch.device());
+        out = featuresOfWindowed(windowed.reshape({b * frames, m_config.windowSamples()}))
+                  .view({b, frames, dim});
     }
     return single ? out.squeeze(0) : out;
 }
@@ -129,23 +164,18 @@ torch::Tensor FeatureExtractor::computeFrames(const torch::Tensor &frames) const
     if (!frames.defined() || frames.dim() != 2 || frames.size(1) != win)
         throw Error("features.input", "expected frames [M, " + std::to_string(win) + "], got " +
                                           (frames.defined() ? shapeText(frames) : "nothing"));
-    const int64_t m = frames.size(0);
-    const auto device = frames.device();
-    if (m == 0)
+    if (frames.size(0) == 0)
         return torch::zeros({0, m_config.featureDim()}, frames.options().dtype(torch::kFloat));
+    return featuresOfWindowed(frames.to(torch::kFloat) * m_window.to(frames.device()));
+}
 
-    const auto spectrum = torch::fft::rfft(frames.to(torch::kFloat) * m_window.to(device),
-                                           m_config.fftSize(), -1);
-    // |X| as sqrt(re^2 + im^2) with separate IEEE operations rather than abs(complex): ATen's
-    // vectorised complex abs and its scalar tail (hypot) can round differently, and which
-    // elements land in the tail depends on M.
-    const auto reIm = torch::view_as_real(spectrum);
-    auto magnitude = (reIm.select(-1, 0).square() + reIm.select(-1, 1).square()).sqrt_();
-
+torch::Tensor FeatureExtractor::featuresOfWindowed(const torch::Tensor &windowed) const
+{
+    const int64_t m = windowed.size(0);
+    const auto device = windowed.device();
+    const auto spectrum = torch::fft::rfft(windowed, m_config.fftSize(), -1);
     const int64_t padded = (m + kTileRows - 1) / kTileRows * kTileRows;
-    if (padded != m)
-        magnitude = torch::cat({magnitude, magnitude.new_zeros({padded - m, magnitude.size(1)})});
-
+    const auto magnitude = paddedMagnitude(spectrum, padded);
     auto out = tiledMatmul(magnitude, m_melFilterbank.to(device))
                    .clamp_min_(m_config.logFloor)
                    .log_();

@@ -39,6 +39,9 @@ public:
     static constexpr int64_t kTileRows = 64;
 
 private:
+    // [M, windowSamples] frames already multiplied by the window -> [M, C].
+    torch::Tensor featuresOfWindowed(const torch::Tensor &windowed) const;
+
     FeatureConfig m_config;
     torch::Tensor m_window;
     torch::Tensor m_melFilterbank;

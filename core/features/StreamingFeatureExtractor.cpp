@@ -36,7 +36,7 @@ torch::Tensor StreamingFeatureExtractor::push(const float *samples, size_t n)
     // framesEmitted() .. framesEmitted() + k - 1; computeFrames() makes each row's result
     // independent of how many rows are computed together.
     const auto pending = torch::from_blob(m_pending.data(), {int64_t(m_pending.size())}, torch::kFloat);
-    const auto frames = pending.unfold(0, win, hop).narrow(0, 0, k).contiguous();
+    const auto frames = pending.unfold(0, win, hop).narrow(0, 0, k); // views; copied once by the windowing
     auto out = m_extractor.computeFrames(frames);
 
     // Keep what the next frame needs (fewer than `win` samples).
