@@ -18,8 +18,10 @@ struct ParamSpec
     std::string help;
 };
 
-// The student family's front end (paper notes section 7): 16 kHz, 40 ms Hann window, 20 ms hop,
-// magnitude spectrum, 40 HTK mel bins 20-7600 Hz, log(max(x, 1e-12)), orthonormal DCT-II.
+// The student family's front end (paper notes section 7): 16 kHz, 40 ms Hann window (periodic,
+// torch.hann_window's default), 20 ms hop, 640-point FFT, magnitude spectrum (power 1), 40 HTK mel
+// bins 20-7600 Hz without filter normalisation, log(max(x, 1e-12)), orthonormal DCT-II: the same
+// numbers as torchaudio's Spectrogram + MelScale(norm=None, mel_scale="htk") + create_dct("ortho").
 // No centring/padding: a 1 s clip gives 49 frames, and streaming can emit each frame as soon as
 // its last sample arrives.
 struct FeatureConfig
