@@ -1,0 +1,878 @@
+#include "core/data/BuiltinCorpus.h"
+
+#include "core/audio/AudioFile.h"
+#include "core/data/NoiseGenerator.h"
+#include "core/data/SpeechActivity.h"
+#include "core/util/Error.h"
+#include "core/util/Hash.h"
+#include "core/util/Paths.h"
+#include "core/util/Rng.h"
+
+#include <espeak-ng/speak_lib.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <cerrno>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace tkd {
+
+namespace {
+
+// Bumped whenever the synthesis recipe changes, so old caches are never mistaken for new ones.
+constexpr int kGeneratorVersion = 1;
+// libsamplerate's fastest sinc converter: ~97 dB SNR is far beyond what a TTS keyword needs, and
+// it keeps resampling a small share of the synthesis time.
+constexpr ResampleQuality kResampleQuality = ResampleQuality::Fastest;
+constexpr const char *kResampleQualityName = "sinc-fastest";
+constexpr double kPadSec = 0.020;        // kept around the detected speech when trimming
+constexpr double kFadeSec = 0.005;       // fades at the trim edges, so no clicks
+constexpr double kMaxSpeechSec = 0.96;   // longer words are resynthesised faster
+constexpr double kNoiseFloorDb = -74.0;  // RMS of the faint floor under every keyword clip
+constexpr int kEspeakVolume = 60;        // espeak clips some voices at its default 100
+
+// English accents x variants that stay intelligible and do not clip; robotic and joke voices left
+// out. Accents weighted towards US English like Speech Commands' speakers.
+const std::vector<std::string> &accents()
+{
+    static const std::vector<std::string> a = {"en-us", "en-us", "en-us", "en", "en",
+                                               "en-gb-scotland", "en-gb-x-rp", "en-029",
+                                               "en-us-nyc"};
+    return a;
+}
+
+const std::vector<std::string> &variants()
+{
+    static const std::vector<std::string> v = {
+        "",       "m1",      "m2",     "m3",     "m4",      "m5",       "m6",     "m7",
+        "f1",     "f2",      "f3",     "f4",     "f5",      "klatt",    "klatt2", "klatt3",
+        "croak",  "whisper", "whisperf", "Andy", "Annie",   "Alicia",   "Gene",   "Lee",
+        "Mike",   "Michael", "adam",   "aunty",  "belinda", "benjamin", "caleb",  "david",
+        "edward", "grandma", "grandpa", "john",  "linda",   "max",      "norbert", "paul",
+        "quincy", "rob",     "robert", "shelby", "steph",   "travis",   "victor", "zac",
+        "Alex",   "Denis",   "boris",  "michel"};
+    return v;
+}
+
+uint64_t textKey(const std::string &s)
+{
+    uint64_t h = 1469598103934665603ULL; // FNV-1a: a stable key for a word
+    for (unsigned char c : s) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+// espeak-ng keeps state between utterances that no API call resets (e.g. the phase of its pitch
+// "flutter" lives in a function-static counter), so a word's waveform depends on everything spoken
+// before it in the process. To make every speaker's clips a pure function of the config, each
+// speaker is synthesised in a fresh child process (fork) that initialises espeak, speaks that
+// speaker's words in plan order and sends the finished clips back through a pipe. The parent never
+// synthesises, so every child starts from the same pristine state. It also keeps espeak's
+// non-thread-safe globals out of the calling process.
+std::vector<short> *g_synthTarget = nullptr;
+
+int synthCallback(short *wav, int n, espeak_EVENT *)
+{
+    if (wav && n > 0 && g_synthTarget)
+        g_synthTarget->insert(g_synthTarget->end(), wav, wav + n);
+    return 0;
+}
+
+// Only ever called in a synthesis child.
+int ensureEspeak()
+{
+    static int rate = 0;
+    if (rate > 0)
+        return rate;
+    const int r = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr,
+                                    espeakINITIALIZE_DONT_EXIT);
+    if (r <= 0)
+        throw Error("espeak-ng", "cannot initialise the synthesiser (is espeak-ng-data installed? "
+                                 "ESPEAK_DATA_PATH can point at it)");
+    espeak_SetSynthCallback(synthCallback);
+    rate = r;
+    return rate;
+}
+
+// Synthesises one word (in a synthesis child). espeak draws on rand() for the noise sources of
+// some voices, so it is reseeded per clip from the clip's own seed.
+std::vector<float> espeakWord(const std::string &voice, int rate, int pitch, int range,
+                              const std::string &word, unsigned randSeed)
+{
+    const int sr = ensureEspeak();
+    if (sr != BuiltinCorpus::kSynthRate)
+        throw Error("espeak-ng", "unexpected output rate " + std::to_string(sr));
+    if (espeak_SetVoiceByName(voice.c_str()) != EE_OK)
+        throw Error("espeak-ng voice '" + voice + "'", "not available in this espeak-ng-data");
+    espeak_SetParameter(espeakRATE, rate, 0);
+    espeak_SetParameter(espeakPITCH, pitch, 0);
+    espeak_SetParameter(espeakRANGE, range, 0);
+    espeak_SetParameter(espeakVOLUME, kEspeakVolume, 0);
+    espeak_SetParameter(espeakWORDGAP, 0, 0);
+    espeak_SetParameter(espeakPUNCTUATION, espeakPUNCT_NONE, 0);
+    espeak_SetParameter(espeakCAPITALS, 0, 0);
+    std::srand(randSeed);
+    std::vector<short> pcm;
+    g_synthTarget = &pcm;
+    const espeak_ERROR err = espeak_Synth(word.c_str(), word.size() + 1, 0, POS_CHARACTER, 0,
+                                          espeakCHARS_UTF8, nullptr, nullptr);
+    espeak_Synchronize();
+    g_synthTarget = nullptr;
+    if (err != EE_OK)
+        throw Error("espeak-ng", "synthesis failed for '" + word + "' with voice " + voice);
+    std::vector<float> out(pcm.size());
+    for (size_t i = 0; i < pcm.size(); ++i)
+        out[i] = float(pcm[i]) / 32768.0f;
+    return out;
+}
+
+std::string wavBytesPcm16(const std::vector<float> &x)
+{
+    const uint32_t dataBytes = uint32_t(x.size() * 2);
+    std::string b;
+    b.reserve(44 + dataBytes);
+    auto u32 = [&](uint32_t v) {
+        for (int i = 0; i < 4; ++i)
+            b.push_back(char((v >> (8 * i)) & 0xff));
+    };
+    auto u16 = [&](uint16_t v) {
+        b.push_back(char(v & 0xff));
+        b.push_back(char(v >> 8));
+    };
+    b += "RIFF";
+    u32(36 + dataBytes);
+    b += "WAVEfmt ";
+    u32(16);
+    u16(1); // PCM
+    u16(1); // mono
+    u32(kSampleRate);
+    u32(kSampleRate * 2);
+    u16(2);
+    u16(16);
+    b += "data";
+    u32(dataBytes);
+    for (float v : x) {
+        const long q = std::lround(std::clamp(double(v), -1.0, 1.0) * 32767.0);
+        u16(uint16_t(int16_t(q)));
+    }
+    return b;
+}
+
+// Clips are written with a temp file + rename, so a killed generation never leaves half a clip
+// under its real name; no fsync per clip (thousands of them): the manifest, written last with
+// writeFileAtomic, is what marks a corpus complete.
+void writeClip(const std::string &path, const std::string &bytes)
+{
+    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out)
+            throw Error(path, "cannot write");
+        out.write(bytes.data(), std::streamsize(bytes.size()));
+        if (!out)
+            throw Error(path, "write failed (disk full?)");
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec)
+        throw Error(path, "cannot move into place: " + ec.message());
+}
+
+struct ClipPlan
+{
+    size_t speaker = 0;
+    std::string word; // or kSilenceLabel
+    int silenceIndex = -1;
+    std::string relPath;
+};
+
+std::vector<ClipPlan> planClips(const BuiltinCorpusConfig &cfg,
+                                const std::vector<CorpusSpeaker> &speakers)
+{
+    std::vector<ClipPlan> plan;
+    for (size_t s = 0; s < speakers.size(); ++s) {
+        for (const auto &w : cfg.effectiveWords())
+            plan.push_back({s, w, -1, "clips/" + w + "/" + speakers[s].id + ".wav"});
+        for (int k = 0; k < cfg.silenceClipsPerSpeaker; ++k)
+            plan.push_back({s, kSilenceLabel, k,
+                            std::string("clips/") + kSilenceLabel + "/" + speakers[s].id + "_" +
+                                std::to_string(k) + ".wav"});
+    }
+    return plan;
+}
+
+struct SynthesisedClip
+{
+    std::vector<float> samples; // kClipSamples
+    double onsetSec = -1.0, offsetSec = -1.0;
+};
+
+SynthesisedClip synthesiseKeyword(const BuiltinCorpusConfig &cfg, size_t speakerIndex,
+                                  const CorpusSpeaker &spk, const std::string &word)
+{
+    Rng rng({cfg.seed, 0x434c4950ULL /* CLIP */, speakerIndex, textKey(word)});
+    const unsigned randSeed = unsigned(rng.nextU64() & 0x7fffffff);
+    // espeak's output is noiseless and has little silence around the word, so a noise-floor
+    // estimate would land inside the word: trim relative to the peak only.
+    SpeechActivityOptions vadOptions;
+    vadOptions.floorMarginDb = 0.0;
+    vadOptions.peakRelativeDb = -40.0;
+    const SpeechActivity vad(vadOptions);
+    std::vector<float> speech;
+    SpeechWindow win;
+    int rate = spk.rateWpm;
+    for (int attempt = 0;; ++attempt) {
+        const std::vector<float> raw =
+            espeakWord(spk.voice, rate, spk.pitch, spk.pitchRange, word, randSeed);
+        speech = resample(raw.data(), raw.size(), BuiltinCorpus::kSynthRate, kSampleRate,
+                          kResampleQuality);
+        win = vad.detect(speech, kSampleRate);
+        if (!win.found())
+            throw Error("espeak-ng", "produced no audible speech for '" + word + "' with voice " +
+                                         spk.voice);
+        if (win.offsetSec - win.onsetSec + 2 * kPadSec <= kMaxSpeechSec || attempt >= 4)
+            break;
+        rate = int(rate * 1.25); // too long for a 1 s clip: speak faster
+    }
+    // Trim to the speech plus a little padding.
+    const long n = long(speech.size());
+    const long on = long(std::lround(win.onsetSec * kSampleRate));
+    const long off = long(std::lround(win.offsetSec * kSampleRate));
+    const long pad = long(std::lround(kPadSec * kSampleRate));
+    long a = std::max(0L, on - pad);
+    long b = std::min(n, off + pad);
+    if (b - a > BuiltinCorpus::kClipSamples) // only if 4 speed-ups did not help: keep the middle
+    {
+        const long excess = (b - a) - BuiltinCorpus::kClipSamples;
+        a += excess / 2;
+        b = a + BuiltinCorpus::kClipSamples;
+    }
+    std::vector<float> seg(speech.begin() + a, speech.begin() + b);
+    const long fade = std::min(long(std::lround(kFadeSec * kSampleRate)), long(seg.size()) / 2);
+    for (long i = 0; i < fade; ++i) {
+        const float g = float(i) / float(fade);
+        seg[size_t(i)] *= g;
+        seg[seg.size() - 1 - size_t(i)] *= g;
+    }
+    // Level: the speaker's peak level with a little per-clip variation.
+    float peak = 0.0f;
+    for (float v : seg)
+        peak = std::max(peak, std::fabs(v));
+    const double targetPeak = std::pow(10.0, (spk.peakDb + rng.uniform(-2.0, 2.0)) / 20.0);
+    if (peak > 0.0f)
+        for (float &v : seg)
+            v = float(v * targetPeak / peak);
+
+    SynthesisedClip clip;
+    const long offset = long(rng.below(uint64_t(BuiltinCorpus::kClipSamples - long(seg.size())) + 1));
+    Rng floorRng({cfg.seed, 0x464c4f4fULL /* FLOO */, speakerIndex, textKey(word)});
+    clip.samples = NoiseGenerator::generate(NoiseColour::White, BuiltinCorpus::kClipSamples, floorRng);
+    const float floorRms = float(std::pow(10.0, kNoiseFloorDb / 20.0));
+    for (float &v : clip.samples)
+        v *= floorRms;
+    for (size_t i = 0; i < seg.size(); ++i)
+        clip.samples[size_t(offset) + i] += seg[i];
+    clip.onsetSec = double(offset + std::max(0L, on - a)) / kSampleRate;
+    clip.offsetSec = double(offset + std::min(long(seg.size()), off - a)) / kSampleRate;
+    return clip;
+}
+
+bool writeAll(int fd, const void *data, size_t n)
+{
+    const char *p = static_cast<const char *>(data);
+    while (n > 0) {
+        const ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= size_t(w);
+    }
+    return true;
+}
+
+// Child side: speaks the words and streams back, per clip, [u32 status][f64 onset][f64 offset]
+// [u32 n][n floats]; status 1 means [u32 len][message] follows and the child stops.
+[[noreturn]] void synthesisChild(int fd, const BuiltinCorpusConfig &cfg, size_t speakerIndex,
+                                 const CorpusSpeaker &spk, const std::vector<std::string> &words)
+{
+    for (const auto &w : words) {
+        uint32_t status = 0;
+        try {
+            const SynthesisedClip c = synthesiseKeyword(cfg, speakerIndex, spk, w);
+            const uint32_t n = uint32_t(c.samples.size());
+            if (!writeAll(fd, &status, 4) || !writeAll(fd, &c.onsetSec, 8) ||
+                !writeAll(fd, &c.offsetSec, 8) || !writeAll(fd, &n, 4) ||
+                !writeAll(fd, c.samples.data(), n * sizeof(float)))
+                ::_exit(3);
+        } catch (const std::exception &e) {
+            status = 1;
+            const std::string msg = e.what();
+            const uint32_t len = uint32_t(msg.size());
+            writeAll(fd, &status, 4);
+            writeAll(fd, &len, 4);
+            writeAll(fd, msg.data(), len);
+            ::_exit(2);
+        }
+    }
+    ::_exit(0);
+}
+
+std::vector<SynthesisedClip> synthesiseSpeaker(const BuiltinCorpusConfig &cfg, size_t speakerIndex,
+                                               const CorpusSpeaker &spk,
+                                               const std::vector<std::string> &words)
+{
+    int fds[2];
+    if (::pipe(fds) != 0)
+        throw Error("espeak-ng", std::string("cannot create a pipe: ") + std::strerror(errno));
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        const std::string why = std::strerror(errno);
+        ::close(fds[0]);
+        ::close(fds[1]);
+        throw Error("espeak-ng", "cannot start the synthesis process: " + why);
+    }
+    if (pid == 0) {
+        ::close(fds[0]);
+        synthesisChild(fds[1], cfg, speakerIndex, spk, words);
+    }
+    ::close(fds[1]);
+    std::string buf;
+    char chunk[65536];
+    for (;;) {
+        const ssize_t r = ::read(fds[0], chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        buf.append(chunk, size_t(r));
+    }
+    ::close(fds[0]);
+    int wstatus = 0;
+    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+    }
+
+    std::vector<SynthesisedClip> out;
+    size_t pos = 0;
+    auto take = [&](void *dst, size_t n) {
+        if (pos + n > buf.size())
+            return false;
+        std::memcpy(dst, buf.data() + pos, n);
+        pos += n;
+        return true;
+    };
+    while (out.size() < words.size()) {
+        uint32_t status = 0;
+        if (!take(&status, 4))
+            break;
+        if (status != 0) {
+            uint32_t len = 0;
+            take(&len, 4);
+            std::string msg(std::min<size_t>(len, buf.size() - pos), '\0');
+            take(msg.data(), msg.size());
+            throw Error("espeak-ng", "speaker " + spk.id + " (" + spk.voice + "): " + msg);
+        }
+        SynthesisedClip c;
+        uint32_t n = 0;
+        if (!take(&c.onsetSec, 8) || !take(&c.offsetSec, 8) || !take(&n, 4))
+            break;
+        c.samples.resize(n);
+        if (!take(c.samples.data(), n * sizeof(float)))
+            break;
+        out.push_back(std::move(c));
+    }
+    if (out.size() != words.size()) {
+        std::string why = "exited early";
+        if (WIFSIGNALED(wstatus))
+            why = "was killed by signal " + std::to_string(WTERMSIG(wstatus));
+        else if (WIFEXITED(wstatus))
+            why = "exited with status " + std::to_string(WEXITSTATUS(wstatus));
+        throw Error("espeak-ng", "the synthesis process for speaker " + spk.id + " " + why);
+    }
+    return out;
+}
+
+SynthesisedClip synthesiseSilence(const BuiltinCorpusConfig &cfg, size_t speakerIndex, int k)
+{
+    Rng rng({cfg.seed, 0x53494c45ULL /* SILE */, speakerIndex, uint64_t(k)});
+    const auto colour = NoiseColour(rng.below(3));
+    const double rmsDb = rng.uniform(-60.0, -40.0);
+    SynthesisedClip clip;
+    clip.samples = NoiseGenerator::generate(colour, BuiltinCorpus::kClipSamples, rng);
+    const float g = float(std::pow(10.0, rmsDb / 20.0));
+    for (float &v : clip.samples)
+        v *= g;
+    return clip;
+}
+
+// An intact clip of this corpus: the exact header and size this generator writes.
+bool readIntactClip(const std::string &path, std::string &bytes)
+{
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    const size_t expected = 44 + 2 * size_t(BuiltinCorpus::kClipSamples);
+    if (ec || size != expected)
+        return false;
+    try {
+        bytes = readFile(path);
+    } catch (const Error &) {
+        return false;
+    }
+    return bytes.size() == expected && bytes.compare(0, 4, "RIFF") == 0 &&
+           bytes.compare(8, 8, "WAVEfmt ") == 0 && bytes.compare(36, 4, "data") == 0;
+}
+
+} // namespace
+
+// ---- config ---------------------------------------------------------------------------------
+
+const std::vector<std::string> &BuiltinCorpusConfig::effectiveWords() const
+{
+    return words.empty() ? speechCommandsWords35() : words;
+}
+
+void BuiltinCorpusConfig::validate() const
+{
+    if (speakers < 1 || speakers > 100000)
+        throw Error("corpus.speakers", "must be between 1 and 100000, got " + std::to_string(speakers));
+    auto fraction = [](const char *key, double v) {
+        if (!std::isfinite(v) || v < 0.0 || v >= 1.0)
+            throw Error(key, "must be in [0, 1), got " + std::to_string(v));
+    };
+    fraction("corpus.validation_fraction", validationFraction);
+    fraction("corpus.test_fraction", testFraction);
+    if (validationFraction + testFraction >= 1.0)
+        throw Error("corpus.test_fraction", "validation + test fractions leave no training speakers");
+    std::set<std::string> seen;
+    for (const auto &w : words) {
+        if (w.empty() || w.size() > 32 ||
+            !std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+            throw Error("corpus.words", "'" + w + "' is not a lower-case word (a-z)");
+        if (!seen.insert(w).second)
+            throw Error("corpus.words", "'" + w + "' is listed twice");
+    }
+    if (silenceClipsPerSpeaker < 0 || silenceClipsPerSpeaker > 20)
+        throw Error("corpus.silence_clips_per_speaker", "must be between 0 and 20");
+    if (rateMinWpm < 80 || rateMaxWpm > 450 || rateMinWpm > rateMaxWpm)
+        throw Error("corpus.rate_wpm", "needs 80 <= min <= max <= 450, got " +
+                                           std::to_string(rateMinWpm) + ".." +
+                                           std::to_string(rateMaxWpm));
+}
+
+std::string BuiltinCorpusConfig::canonicalJson() const
+{
+    json j;
+    j["speakers"] = speakers;
+    j["seed"] = seed;
+    j["words"] = effectiveWords();
+    j["validation_fraction"] = validationFraction;
+    j["test_fraction"] = testFraction;
+    j["silence_clips_per_speaker"] = silenceClipsPerSpeaker;
+    j["rate_wpm"] = {rateMinWpm, rateMaxWpm};
+    return j.dump(); // nlohmann's object keys are sorted
+}
+
+std::string BuiltinCorpusConfig::hash() const
+{
+    const std::string key = canonicalJson() + "|generator " + std::to_string(kGeneratorVersion) +
+                            "|" + BuiltinCorpus::synthVersion() + "|" + kResampleQualityName;
+    return Sha256::ofString(key).substr(0, 12);
+}
+
+// ---- corpus ---------------------------------------------------------------------------------
+
+std::string BuiltinCorpus::synthVersion()
+{
+    const char *path = nullptr; // espeak_Info only reports; it initialises nothing
+    return std::string("espeak-ng ") + espeak_Info(&path);
+}
+
+BuiltinCorpus::BuiltinCorpus(BuiltinCorpusConfig config, std::string cacheDir)
+    : m_config(std::move(config))
+{
+    m_config.validate();
+    if (cacheDir.empty())
+        cacheDir = cacheRoot() + "/builtin-corpus";
+    m_folder = cacheDir + "/" + m_config.hash();
+}
+
+std::vector<CorpusSpeaker> BuiltinCorpus::planSpeakers(const BuiltinCorpusConfig &cfg)
+{
+    cfg.validate();
+    const int n = cfg.speakers;
+    const int digits = std::max(4, int(std::to_string(n - 1).size()));
+    std::vector<CorpusSpeaker> out(static_cast<size_t>(n));
+    for (int s = 0; s < n; ++s) {
+        Rng rng({cfg.seed, 0x5350454bULL /* SPEK */, uint64_t(s)});
+        auto &spk = out[size_t(s)];
+        const std::string num = std::to_string(s);
+        spk.id = "s" + std::string(size_t(std::max(0, digits - int(num.size()))), '0') + num;
+        const auto &acc = accents()[rng.below(accents().size())];
+        const auto &var = variants()[rng.below(variants().size())];
+        spk.voice = var.empty() ? acc : acc + "+" + var;
+        spk.rateWpm = cfg.rateMinWpm + int(rng.below(uint64_t(cfg.rateMaxWpm - cfg.rateMinWpm + 1)));
+        spk.pitch = 20 + int(rng.below(61));
+        spk.pitchRange = 20 + int(rng.below(71));
+        spk.peakDb = std::round(rng.uniform(-14.0, -3.0) * 10.0) / 10.0;
+    }
+    // Split by speaker: a seeded permutation, the first ones test, then validation, rest train.
+    std::vector<int> order(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i)
+        order[size_t(i)] = i;
+    Rng splitRng({cfg.seed, 0x53504c54ULL /* SPLT */});
+    for (int i = n - 1; i > 0; --i)
+        std::swap(order[size_t(i)], order[splitRng.below(uint64_t(i) + 1)]);
+    int nTest = int(std::lround(n * cfg.testFraction));
+    int nVal = int(std::lround(n * cfg.validationFraction));
+    if (n >= 3) { // a tiny corpus still gets one speaker in each requested split
+        if (cfg.testFraction > 0 && nTest == 0) nTest = 1;
+        if (cfg.validationFraction > 0 && nVal == 0) nVal = 1;
+    }
+    while (nTest + nVal >= n && (nTest > 0 || nVal > 0)) {
+        if (nVal >= nTest && nVal > 0) --nVal; else --nTest;
+    }
+    for (int i = 0; i < n; ++i) {
+        auto &spk = out[size_t(order[size_t(i)])];
+        spk.split = i < nTest ? Split::Test : i < nTest + nVal ? Split::Validation : Split::Train;
+    }
+    return out;
+}
+
+bool BuiltinCorpus::loadManifest()
+{
+    json j;
+    try {
+        j = json::parse(readFile(manifestPath()));
+    } catch (...) {
+        return false;
+    }
+    try {
+        if (j.at("format") != "tkd-builtin-corpus" || j.at("config_hash") != m_config.hash() ||
+            j.at("config").dump() != m_config.canonicalJson())
+            return false;
+        std::vector<CorpusSpeaker> speakers;
+        for (const auto &s : j.at("speakers")) {
+            CorpusSpeaker spk;
+            spk.id = s.at("id").get<std::string>();
+            spk.voice = s.at("voice").get<std::string>();
+            spk.rateWpm = s.at("rate_wpm").get<int>();
+            spk.pitch = s.at("pitch").get<int>();
+            spk.pitchRange = s.at("pitch_range").get<int>();
+            spk.peakDb = s.at("peak_db").get<double>();
+            spk.split = splitFromName(s.at("split").get<std::string>());
+            speakers.push_back(spk);
+        }
+        std::vector<CorpusClip> clips;
+        for (const auto &c : j.at("clips")) {
+            CorpusClip clip;
+            clip.path = c.at("path").get<std::string>();
+            clip.word = c.at("word").get<std::string>();
+            clip.speaker = c.at("speaker").get<std::string>();
+            clip.split = splitFromName(c.at("split").get<std::string>());
+            clip.speechOnsetSec = c.at("speech_onset_sec").get<double>();
+            clip.speechOffsetSec = c.at("speech_offset_sec").get<double>();
+            clip.sha256 = c.at("sha256").get<std::string>();
+            clips.push_back(clip);
+        }
+        m_speakers = std::move(speakers);
+        m_clips = std::move(clips);
+        m_contentHash = Sha256::ofString(readFile(manifestPath()));
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool BuiltinCorpus::isComplete() const
+{
+    BuiltinCorpus probe(*this);
+    if (!probe.loadManifest())
+        return false;
+    const size_t expected = 44 + 2 * size_t(kClipSamples);
+    for (const auto &c : probe.m_clips) {
+        std::error_code ec;
+        if (fs::file_size(m_folder + "/" + c.path, ec) != expected || ec)
+            return false;
+    }
+    return true;
+}
+
+void BuiltinCorpus::writeManifest()
+{
+    json j;
+    j["format"] = "tkd-builtin-corpus";
+    j["generator_version"] = kGeneratorVersion;
+    j["config_hash"] = m_config.hash();
+    j["config"] = json::parse(m_config.canonicalJson());
+    j["seed"] = m_config.seed;
+    j["synthesiser"] = synthVersion();
+    j["synthesis_rate"] = kSynthRate;
+    j["sample_rate"] = kSampleRate;
+    j["resample_quality"] = kResampleQualityName;
+    j["clip_seconds"] = double(kClipSamples) / kSampleRate;
+    json speakers = json::array();
+    for (const auto &s : m_speakers)
+        speakers.push_back({{"id", s.id},          {"voice", s.voice},
+                            {"rate_wpm", s.rateWpm}, {"pitch", s.pitch},
+                            {"pitch_range", s.pitchRange}, {"peak_db", s.peakDb},
+                            {"split", splitName(s.split)}});
+    j["speakers"] = speakers;
+    json clips = json::array();
+    json counts = {{"train", 0}, {"validation", 0}, {"test", 0}};
+    for (const auto &c : m_clips) {
+        clips.push_back({{"path", c.path},
+                         {"word", c.word},
+                         {"speaker", c.speaker},
+                         {"split", splitName(c.split)},
+                         {"speech_onset_sec", c.speechOnsetSec},
+                         {"speech_offset_sec", c.speechOffsetSec},
+                         {"sha256", c.sha256}});
+        counts[splitName(c.split)] = counts[splitName(c.split)].get<int>() + 1;
+    }
+    j["clip_counts"] = counts;
+    j["clips"] = clips;
+    const std::string bytes = j.dump(1) + "\n";
+    writeFileAtomic(manifestPath(), bytes);
+    m_contentHash = Sha256::ofString(bytes);
+}
+
+BuiltinCorpus::EnsureResult BuiltinCorpus::ensure(const Progress &progress, bool force)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    EnsureResult result;
+    if (force) {
+        std::error_code ec;
+        fs::remove_all(m_folder, ec);
+        if (ec)
+            throw Error(m_folder, "cannot remove the old corpus: " + ec.message());
+    } else if (isComplete() && loadManifest()) {
+        result.reused = true;
+        return result;
+    }
+    makeDirs(m_folder);
+    // A corpus that lost files since it was completed: its manifest still knows the speech windows
+    // and hashes of the clips that are left, so only the lost speakers are made again.
+    std::map<std::string, std::pair<double, double>> journal;
+    std::map<std::string, std::string> knownSha;
+    if (!force && loadManifest()) {
+        for (const auto &c : m_clips) {
+            journal[c.path] = {c.speechOnsetSec, c.speechOffsetSec};
+            knownSha[c.path] = c.sha256;
+        }
+    }
+    // An interrupted generation: the manifest (if any) is stale, temp files are halves.
+    std::error_code ec;
+    fs::remove(manifestPath(), ec);
+    for (auto it = fs::recursive_directory_iterator(m_folder, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file() && it->path().filename().string().find(".tmp-") != std::string::npos)
+            fs::remove(it->path(), ec);
+
+    m_speakers = planSpeakers(m_config);
+    const std::vector<ClipPlan> plan = planClips(m_config, m_speakers);
+
+    // The journal of an interrupted run: which clips were completed, with their speech window
+    // (which cannot be recovered from the file without synthesising again). A torn last line is
+    // ignored; a clip without a journal line is made again.
+    const std::string journalPath = m_folder + "/.partial.jsonl";
+    {
+        std::ifstream in(journalPath);
+        std::string line;
+        while (std::getline(in, line)) {
+            try {
+                const json e = json::parse(line);
+                journal[e.at("path").get<std::string>()] = {e.at("onset").get<double>(),
+                                                            e.at("offset").get<double>()};
+            } catch (...) {
+            }
+        }
+    }
+    std::ofstream journalOut(journalPath, std::ios::app);
+    if (!journalOut)
+        throw Error(journalPath, "cannot write");
+
+    std::vector<CorpusClip> clips(plan.size());
+    std::set<std::string> madeDirs;
+    auto store = [&](size_t i, const SynthesisedClip &made) {
+        const std::string path = m_folder + "/" + plan[i].relPath;
+        const std::string bytes = wavBytesPcm16(made.samples);
+        const std::string dir = fs::path(path).parent_path().string();
+        if (madeDirs.insert(dir).second)
+            makeDirs(dir);
+        writeClip(path, bytes);
+        journalOut << json{{"path", plan[i].relPath}, {"onset", made.onsetSec}, {"offset", made.offsetSec}}.dump()
+                   << "\n";
+        journalOut.flush();
+        clips[i].speechOnsetSec = made.onsetSec;
+        clips[i].speechOffsetSec = made.offsetSec;
+        clips[i].sha256 = Sha256::ofString(bytes);
+        ++result.synthesised;
+    };
+    auto keep = [&](size_t i) {
+        std::string bytes;
+        const auto done = journal.find(plan[i].relPath);
+        if (done == journal.end() || !readIntactClip(m_folder + "/" + plan[i].relPath, bytes))
+            return false;
+        const std::string sha = Sha256::ofString(bytes);
+        const auto known = knownSha.find(plan[i].relPath);
+        if (known != knownSha.end() && known->second != sha)
+            return false; // changed since the manifest was written
+        clips[i].speechOnsetSec = done->second.first;
+        clips[i].speechOffsetSec = done->second.second;
+        clips[i].sha256 = sha;
+        return true;
+    };
+
+    progress.report("synthesise", 0, int64_t(plan.size()));
+    size_t i = 0;
+    while (i < plan.size()) {
+        progress.throwIfCancelled();
+        // One speaker at a time: its keyword clips come from one synthesis process, so a speaker
+        // is kept whole or made again whole.
+        const size_t s = plan[i].speaker;
+        size_t end = i;
+        std::vector<size_t> keywords, silences;
+        for (; end < plan.size() && plan[end].speaker == s; ++end) {
+            (plan[end].silenceIndex >= 0 ? silences : keywords).push_back(end);
+            clips[end].path = plan[end].relPath;
+            clips[end].word = plan[end].word;
+            clips[end].speaker = m_speakers[s].id;
+            clips[end].split = m_speakers[s].split;
+        }
+        const bool allKept =
+            std::all_of(keywords.begin(), keywords.end(), [&](size_t k) { return keep(k); });
+        if (allKept) {
+            result.kept += int(keywords.size());
+        } else {
+            std::vector<std::string> words;
+            for (size_t k : keywords)
+                words.push_back(plan[k].word);
+            const auto made = synthesiseSpeaker(m_config, s, m_speakers[s], words);
+            for (size_t k = 0; k < keywords.size(); ++k)
+                store(keywords[k], made[k]);
+        }
+        for (size_t k : silences) {
+            if (keep(k))
+                ++result.kept;
+            else
+                store(k, synthesiseSilence(m_config, s, plan[k].silenceIndex));
+        }
+        i = end;
+        progress.report("synthesise", int64_t(i), int64_t(plan.size()));
+    }
+    journalOut.close();
+    m_clips = std::move(clips);
+    writeManifest();
+    fs::remove(journalPath, ec);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+}
+
+void BuiltinCorpus::verify(const Progress &progress) const
+{
+    for (size_t i = 0; i < m_clips.size(); ++i) {
+        progress.throwIfCancelled();
+        const std::string path = m_folder + "/" + m_clips[i].path;
+        if (Sha256::ofFile(path) != m_clips[i].sha256)
+            throw Error(path, "content differs from the corpus manifest (SHA-256 mismatch)");
+        progress.report("verify", int64_t(i + 1), int64_t(m_clips.size()));
+    }
+}
+
+DatasetIndex BuiltinCorpus::index12(int unknownPerSpeaker) const
+{
+    if (m_clips.empty())
+        throw Error(m_folder, "corpus not loaded (call ensure() first)");
+    if (unknownPerSpeaker < 0)
+        throw Error("corpus.unknown_per_speaker", "must be >= 0");
+    DatasetIndex idx;
+    idx.name = "builtin-kws12";
+    idx.root = m_folder;
+    idx.classes = keywords10();
+    idx.classes.push_back(kUnknownLabel);
+    idx.classes.push_back(kSilenceLabel);
+    const int unknownLabel = int(keywords10().size());
+    const int silenceLabel = unknownLabel + 1;
+
+    // The speaker's "unknown" words: a seeded choice among the non-keywords it spoke.
+    std::map<std::string, std::set<std::string>> unknownWords;
+    for (size_t s = 0; s < m_speakers.size(); ++s) {
+        std::vector<std::string> others;
+        for (const auto &w : m_config.effectiveWords())
+            if (std::find(keywords10().begin(), keywords10().end(), w) == keywords10().end())
+                others.push_back(w);
+        Rng rng({m_config.seed, 0x554e4b4eULL /* UNKN */, uint64_t(s)});
+        const size_t k = std::min(others.size(), size_t(unknownPerSpeaker));
+        for (size_t i = 0; i < k; ++i)
+            std::swap(others[i], others[i + rng.below(others.size() - i)]);
+        unknownWords[m_speakers[s].id] = std::set<std::string>(others.begin(), others.begin() + k);
+    }
+    for (const auto &c : m_clips) {
+        int label = -1;
+        if (c.word == kSilenceLabel)
+            label = silenceLabel;
+        else if (int k = idx.classIndex(c.word); k >= 0 && k < unknownLabel)
+            label = k;
+        else if (unknownWords[c.speaker].count(c.word))
+            label = unknownLabel;
+        if (label < 0)
+            continue;
+        ClipRef r;
+        r.path = m_folder + "/" + c.path;
+        r.labels = {label};
+        r.split = c.split;
+        r.speaker = c.speaker;
+        r.word = c.word;
+        r.speechOnsetSec = c.speechOnsetSec;
+        r.speechOffsetSec = c.speechOffsetSec;
+        idx.clips.push_back(std::move(r));
+    }
+    idx.contentHash =
+        Sha256::ofString(m_contentHash + "|kws12|unknown_per_speaker=" + std::to_string(unknownPerSpeaker));
+    return idx;
+}
+
+DatasetIndex BuiltinCorpus::index35() const
+{
+    if (m_clips.empty())
+        throw Error(m_folder, "corpus not loaded (call ensure() first)");
+    DatasetIndex idx;
+    idx.name = "builtin-kws35";
+    idx.root = m_folder;
+    idx.classes = speechCommandsWords35();
+    for (const auto &c : m_clips) {
+        const int label = idx.classIndex(c.word);
+        if (label < 0)
+            continue; // silence clips (and words outside the 35)
+        ClipRef r;
+        r.path = m_folder + "/" + c.path;
+        r.labels = {label};
+        r.split = c.split;
+        r.speaker = c.speaker;
+        r.word = c.word;
+        r.speechOnsetSec = c.speechOnsetSec;
+        r.speechOffsetSec = c.speechOffsetSec;
+        idx.clips.push_back(std::move(r));
+    }
+    idx.contentHash = Sha256::ofString(m_contentHash + "|kws35");
+    return idx;
+}
+
+} // namespace tkd

@@ -1,0 +1,121 @@
+#pragma once
+
+#include "core/data/Dataset.h"
+#include "core/util/Progress.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tkd {
+
+// What the built-in keyword corpus is made of. Everything that changes a single byte of the
+// output is in here (and in the hash, with the synthesiser version), so the cache folder name is
+// a faithful key.
+struct BuiltinCorpusConfig
+{
+    // 400 speakers: 14,400 clips, ~3,800 training clips for the 12-label task (the calibration
+    // probe found ~2k too few for RNN students); synthesis takes well under a minute on 2 cores.
+    int speakers = 400;
+    uint64_t seed = 1;
+    std::vector<std::string> words;     // empty: the 35 Speech Commands v2 words
+    double validationFraction = 0.1;    // of the speakers; the rest minus test is training
+    double testFraction = 0.1;
+    int silenceClipsPerSpeaker = 1;     // low-level noise-only clips for the "_silence_" label
+    int rateMinWpm = 140;               // espeak speaking rate range, words per minute
+    int rateMaxWpm = 220;
+
+    const std::vector<std::string> &effectiveWords() const;
+    // Throws tkd::Error("corpus.<key>", reason).
+    void validate() const;
+    std::string canonicalJson() const; // compact, sorted keys: the thing that gets hashed
+    std::string hash() const;          // 12 hex digits of SHA-256 over canonicalJson + synth version
+};
+
+// One synthetic voice: an espeak-ng English voice with a variant, rate, pitch and pitch range.
+struct CorpusSpeaker
+{
+    std::string id;    // "s0042"
+    std::string voice; // espeak name, e.g. "en-us+f3"
+    int rateWpm = 175;
+    int pitch = 50;    // espeak 0..100
+    int pitchRange = 50;
+    double peakDb = -6.0; // clip peak level, dBFS
+    Split split = Split::Train;
+};
+
+struct CorpusClip
+{
+    std::string path; // relative to the corpus folder
+    std::string word; // a keyword, or "_silence_" for noise-only clips
+    std::string speaker;
+    Split split = Split::Train;
+    double speechOnsetSec = -1.0; // inside the 1 s clip; -1 for silence clips
+    double speechOffsetSec = -1.0;
+    std::string sha256;
+};
+
+// The built-in keyword corpus: the Speech Commands v2 words spoken by many synthetic espeak-ng
+// speakers, split by speaker, generated once into cacheRoot()/builtin-corpus/<config hash>/.
+// Each clip is a pure function of (config, speaker, word), so a killed generation is completed
+// later with byte-identical results, and two generations with the same config are identical.
+class BuiltinCorpus
+{
+public:
+    static constexpr int kClipSamples = 16000; // 1 s at kSampleRate
+    static constexpr int kSynthRate = 22050;   // espeak-ng's native output rate
+
+    // cacheDir: the folder holding corpora (default cacheRoot() + "/builtin-corpus").
+    explicit BuiltinCorpus(BuiltinCorpusConfig config = {}, std::string cacheDir = {});
+
+    const BuiltinCorpusConfig &config() const { return m_config; }
+    std::string folder() const { return m_folder; }
+    std::string manifestPath() const { return m_folder + "/manifest.json"; }
+
+    struct EnsureResult
+    {
+        bool reused = false; // a complete corpus was already there
+        int synthesised = 0; // clips made now
+        int kept = 0;        // clips of an interrupted generation found intact and kept
+        double seconds = 0.0;
+    };
+    // Makes the corpus available: reuses a complete one, completes a partial one (killed
+    // mid-way: no manifest yet, or files missing), or regenerates everything with force.
+    // Throws tkd::Cancelled when progress.cancel is set (what is written so far stays usable).
+    EnsureResult ensure(const Progress &progress = {}, bool force = false);
+
+    // True when manifest.json is there, matches this config and every file exists.
+    bool isComplete() const;
+
+    // Valid after ensure().
+    const std::vector<CorpusClip> &clips() const { return m_clips; }
+    const std::vector<CorpusSpeaker> &speakers() const { return m_speakers; }
+    std::string contentHash() const { return m_contentHash; } // SHA-256 of manifest.json
+
+    // Rereads every file and compares it with the manifest's SHA-256; throws tkd::Error naming
+    // the first file that differs.
+    void verify(const Progress &progress = {}) const;
+
+    // The common 12-label task: 10 keywords, "_unknown_" (unknownPerSpeaker of the other words per
+    // speaker, so it is about as frequent as one keyword) and "_silence_". Valid after ensure().
+    DatasetIndex index12(int unknownPerSpeaker = 1) const;
+    // All 35 words, one label each (no silence).
+    DatasetIndex index35() const;
+
+    // The speaker plan alone (voices and splits), a pure function of the config.
+    static std::vector<CorpusSpeaker> planSpeakers(const BuiltinCorpusConfig &config);
+    // The espeak-ng version string (initialises the synthesiser once).
+    static std::string synthVersion();
+
+private:
+    bool loadManifest();
+    void writeManifest();
+
+    BuiltinCorpusConfig m_config;
+    std::string m_folder;
+    std::vector<CorpusSpeaker> m_speakers;
+    std::vector<CorpusClip> m_clips;
+    std::string m_contentHash;
+};
+
+} // namespace tkd
