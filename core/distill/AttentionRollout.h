@@ -55,7 +55,7 @@ public:
     // Throws tkd::Error("rollout.layers" / "rollout.first_layer" / ...) when out of range.
     std::vector<int64_t> selectedLayers(int64_t numLayers) const;
 
-    // layers[l]: softmax attention of layer l, [B, heads, T, T] (every layer the same shape).
+    // layers[l]: softmax attention of layer l, [B, heads, T, T] (same B and T in every layer).
     // Returns R = A'_last ... A'_first, [B, T, T]; every row is a distribution.
     torch::Tensor rolloutMatrix(torch::TensorList layers) const;
     // R[queryRow, :] for each batch item: [B, T].
