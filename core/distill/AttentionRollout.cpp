@@ -139,8 +139,8 @@ std::vector<int64_t> AttentionRollout::selectedLayers(int64_t numLayers) const
 torch::Tensor AttentionRollout::fuseHeads(const torch::Tensor &layer) const
 {
     switch (m_options.headFusion) {
-    case HeadFusion::Max: return std::get<0>(layer.max(1));
-    case HeadFusion::Min: return std::get<0>(layer.min(1));
+    case HeadFusion::Max: return layer.amax(1);
+    case HeadFusion::Min: return layer.amin(1);
     case HeadFusion::Mean: break;
     }
     return layer.mean(1);
@@ -210,8 +210,12 @@ torch::Tensor AttentionRollout::rolloutRow(torch::TensorList layers) const
             row = normaliseRows(top).unsqueeze(1); // [B, 1, T]
             continue;
         }
-        const torch::Tensor a = normaliseRows((1.0 - r) * fused + r * torch::eye(t, fused.options()));
-        row = torch::bmm(row, a);
+        // v A' without building A': A'_ij = ((1 - r) F_ij + r [i == j]) / n_i with row sums
+        // n_i = (1 - r) sum_j F_ij + r, so v A' = (1 - r) (v / n) F + r (v / n). Saves three
+        // passes over a [B, T, T] tensor per layer (the rollout is memory-bound).
+        const torch::Tensor n = ((1.0 - r) * fused.sum(-1) + r).clamp_min(1e-30).unsqueeze(1);
+        const torch::Tensor w = row / n;
+        row = (1.0 - r) * torch::bmm(w, fused) + r * w;
     }
     // Renormalise once more: products of stochastic matrices drift from 1 in float32.
     return normaliseRows(row.squeeze(1));
