@@ -170,6 +170,8 @@ torch::Tensor FeatureExtractor::computeFrames(const torch::Tensor &frames) const
 
 torch::Tensor FeatureExtractor::featuresOfWindowed(const torch::Tensor &windowed) const
 {
+    // Features are inputs, never trained through; the magnitude pass reads raw memory anyway.
+    const torch::NoGradGuard noGrad;
     const int64_t m = windowed.size(0);
     const auto device = windowed.device();
     const auto spectrum = torch::fft::rfft(windowed, m_config.fftSize(), -1);

@@ -11,6 +11,7 @@ namespace tkd {
 // Batch front end: waveform -> log-mel or MFCC frames, torchaudio-compatible (see FeatureConfig.h).
 // Window: periodic Hann (torch.hann_window's default), as long as the FFT, no centring or padding.
 // Device-agnostic: the constant buffers follow the input's device. Thread-safe (const, no state).
+// No autograd: outputs never carry gradient history.
 class FeatureExtractor
 {
 public:

@@ -361,8 +361,9 @@ private Q_SLOTS:
                 QTest::newRow(qPrintable(tag)) << int(k) << chunk << 1;
             }
         }
+        // Two intra-op threads change how the batch side's kernels split their work; one row is
+        // enough (each push wakes the pool, which is slow on a loaded CI machine).
         QTest::newRow("mfcc/random/2 threads") << int(Kind::Mfcc) << 0 << 2;
-        QTest::newRow("mfcc/320/2 threads") << int(Kind::Mfcc) << 320 << 2;
     }
     void streamingMatchesBatchExactly()
     {
