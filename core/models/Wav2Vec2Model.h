@@ -32,7 +32,10 @@ public:
     // Raw front end: input [B, samples] (or [samples]) float at 16 kHz; lengths in samples.
     // Spectral front end: input [B, frames, bins] (or [frames, bins]); lengths in input frames.
     // lengths ([B] integer, optional) marks valid input per item of a padded batch: padded frames
-    // are zeroed and masked out of attention as keys. Throws tkd::Error on a malformed input.
+    // are zeroed and masked out of attention as keys. With the group-norm (base) encoder the
+    // padding still enters layer 0's normalisation, as in HF/fairseq (base models are meant to
+    // run unpadded). The spectral front end wants log-mel frames from core/features with
+    // spectralBins bins. Throws tkd::Error on a malformed input.
     Wav2Vec2Output forward(const torch::Tensor &input, const torch::Tensor &lengths = {});
 
     int64_t numFrames(int64_t inputLength) const { return config.numFrames(inputLength); }

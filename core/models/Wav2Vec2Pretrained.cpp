@@ -60,6 +60,21 @@ Wav2Vec2Model Wav2Vec2Pretrained::load(const std::string &path, int64_t numLabel
     return model;
 }
 
+void Wav2Vec2Pretrained::loadInto(Wav2Vec2Model &model, const std::string &safetensorsPath,
+                                  io::MappingReport *report)
+{
+    std::map<std::string, torch::Tensor> tensors = safetensors::load(safetensorsPath);
+    io::ShapeList source;
+    for (const auto &[name, t] : tensors)
+        source.emplace_back(name, t.sizes().vec());
+    io::ImportPlan plan = io::planHfImport(source, model->config.expectedParameters(), /*freshAllowed=*/{});
+    plan.report.sourcePath = safetensorsPath;
+    if (report)
+        *report = plan.report;
+    std::map<std::string, torch::Tensor> mapped = io::applyHfImport(plan, tensors, safetensorsPath);
+    assign(model, mapped, {}, safetensorsPath);
+}
+
 void Wav2Vec2Pretrained::assign(Wav2Vec2Model &model, const std::map<std::string, torch::Tensor> &tensors,
                                 const std::vector<std::string> &fresh, const std::string &subject)
 {

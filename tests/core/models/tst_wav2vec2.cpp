@@ -162,6 +162,32 @@ private Q_SLOTS:
         }
     }
 
+    // A trained teacher saved under its own names loads back exactly; a file for another
+    // architecture is refused.
+    void ownCheckpointRoundTrip()
+    {
+        QTemporaryDir tmp;
+        const std::string file = tmp.path().toStdString() + "/teacher.safetensors";
+        tkd::Wav2Vec2Model trained(tkd::Wav2Vec2Config::tiny(3));
+        std::vector<std::pair<std::string, torch::Tensor>> list;
+        for (const auto &p : trained->named_parameters())
+            list.emplace_back(p.key(), p.value().detach());
+        tkd::safetensors::save(file, list);
+
+        tkd::Wav2Vec2Model fresh(tkd::Wav2Vec2Config::tiny(3));
+        tkd::io::MappingReport report;
+        tkd::Wav2Vec2Pretrained::loadInto(fresh, file, &report);
+        QVERIFY(report.complete());
+        trained->eval();
+        fresh->eval();
+        torch::NoGradGuard noGrad;
+        torch::Tensor x = torch::randn({1, 25, 40});
+        QCOMPARE(maxAbsDiff(trained->forward(x).logits, fresh->forward(x).logits), 0.0);
+
+        tkd::Wav2Vec2Model other(tkd::Wav2Vec2Config::tiny(5)); // head of another size
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::Wav2Vec2Pretrained::loadInto(other, file));
+    }
+
     void refusesPickleCheckpoint()
     {
         QTemporaryDir tmp;
