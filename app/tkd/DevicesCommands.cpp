@@ -132,7 +132,8 @@ int runListen(const std::vector<std::string> &argv)
 
     std::vector<float> block;
     uint64_t received = 0;
-    float overallPeak = 0.0f, intervalPeak = 0.0f;
+    // stats() hands out the peak since its previous call: keep the one taken above.
+    float overallPeak = s.peak, intervalPeak = s.peak;
     const auto start = std::chrono::steady_clock::now();
     auto nextPrint = start;
     bool failed = false;

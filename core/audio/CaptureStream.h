@@ -97,7 +97,7 @@ public:
     // Streams whose close is still waiting on a stuck driver (see stop()), process-wide.
     static int pendingCloses();
 
-    // Test-only hooks (production cost: one relaxed load per callback). callbackProbe, when
+    // Test-only hooks (production cost: two relaxed loads per callback). callbackProbe, when
     // set, is called with true on entering and false on leaving the callback's own work, so a
     // test can flag "inside the audio callback" for its allocation hooks.
     static std::atomic<void (*)(bool inside)> callbackProbe;
