@@ -34,9 +34,135 @@ torch::Tensor LstmPCellImpl::forward(const torch::Tensor &x)
     return std::get<0>(forwardWithState(x, m0, c0));
 }
 
+namespace {
+
+using torch::Tensor;
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// The whole LSTM-P sequence as one autograd node (see forwardWithState). Gate order (i, f, g, o).
+class LstmPSequence : public torch::autograd::Function<LstmPSequence>
+{
+public:
+    // x: [B, T, F] -> {outputs [B, T, P], last m [B, P], last c [B, H]}.
+    static variable_list forward(AutogradContext *ctx, Tensor x, Tensor m0, Tensor c0, Tensor wIh,
+                                 Tensor wHh, Tensor bias, Tensor pI, Tensor pF, Tensor pO, Tensor wProj,
+                                 double forgetBias)
+    {
+        const int64_t batch = x.size(0), steps = x.size(1), h = wHh.size(0) / 4;
+        auto effectiveBias = bias.clone();
+        effectiveBias.narrow(0, h, h).add_(forgetBias);
+        const auto xTimeMajor = x.transpose(0, 1).reshape({steps * batch, x.size(2)});
+        const auto inputGates =
+            torch::addmm(effectiveBias, xTimeMajor, wIh.t()).view({steps, batch, 4 * h});
+        const auto whhT = wHh.t(), wprojT = wProj.t();
+        // Activations kept for the backward pass, time-major.
+        auto act = torch::empty({steps, batch, 4 * h}, x.options()); // sigmoid i, f, tanh g, sigmoid o
+        auto cells = torch::empty({steps + 1, batch, h}, x.options()); // c_{-1} .. c_{T-1}
+        auto outs = torch::empty({steps + 1, batch, wProj.size(0)}, x.options()); // m_{-1} .. m_{T-1}
+        cells[0].copy_(c0);
+        outs[0].copy_(m0);
+        for (int64_t t = 0; t < steps; ++t) {
+            const auto cPrev = cells[t];
+            auto a = act[t];
+            torch::addmm_out(a, inputGates[t], outs[t], whhT);
+            auto i = a.narrow(1, 0, h), f = a.narrow(1, h, h), g = a.narrow(1, 2 * h, h),
+                 o = a.narrow(1, 3 * h, h);
+            i.addcmul_(cPrev, pI).sigmoid_();
+            f.addcmul_(cPrev, pF).sigmoid_();
+            g.tanh_();
+            auto c = cells[t + 1];
+            torch::mul_out(c, f, cPrev).addcmul_(i, g);
+            o.addcmul_(c, pO).sigmoid_();
+            auto m = outs[t + 1];
+            torch::mm_out(m, o * torch::tanh(c), wprojT);
+        }
+        ctx->save_for_backward({xTimeMajor, wIh, wHh, pI, pF, pO, wProj, act, cells, outs});
+        ctx->saved_data["batch"] = batch;
+        ctx->saved_data["steps"] = steps;
+        // Copies, not views of the saved buffers, so callers may modify them freely.
+        return {outs.narrow(0, 1, steps).transpose(0, 1).contiguous(), outs[steps].clone(),
+                cells[steps].clone()};
+    }
+
+    static variable_list backward(AutogradContext *ctx, variable_list grads)
+    {
+        const auto saved = ctx->get_saved_variables();
+        const auto &xTimeMajor = saved[0], &wIh = saved[1], &wHh = saved[2], &pI = saved[3],
+                   &pF = saved[4], &pO = saved[5], &wProj = saved[6], &act = saved[7],
+                   &cells = saved[8], &outs = saved[9];
+        const int64_t batch = ctx->saved_data["batch"].toInt();
+        const int64_t steps = ctx->saved_data["steps"].toInt();
+        const int64_t h = wHh.size(0) / 4, p = wProj.size(0);
+        const auto opts = act.options();
+
+        // Gradient reaching each m_t from outside: the output sequence, plus the last state.
+        auto dOut = grads[0].defined() ? grads[0].transpose(0, 1).contiguous()
+                                       : torch::zeros({steps, batch, p}, opts);
+        auto dm = grads[1].defined() ? grads[1].clone() : torch::zeros({batch, p}, opts);
+        auto dc = grads[2].defined() ? grads[2].clone() : torch::zeros({batch, h}, opts);
+
+        auto dGates = torch::empty({steps, batch, 4 * h}, opts); // d pre-activations
+        auto dmTotal = torch::empty({steps, batch, p}, opts);
+        for (int64_t t = steps - 1; t >= 0; --t) {
+            const auto a = act[t];
+            const auto i = a.narrow(1, 0, h), f = a.narrow(1, h, h), g = a.narrow(1, 2 * h, h),
+                       o = a.narrow(1, 3 * h, h);
+            const auto c = cells[t + 1], cPrev = cells[t];
+            auto dmt = dmTotal[t];
+            torch::add_out(dmt, dOut[t], dm);
+            const auto dh = torch::mm(dmt, wProj);            // [B, H]
+            const auto tc = torch::tanh(c);
+            auto dA = dGates[t];
+            auto dai = dA.narrow(1, 0, h), daf = dA.narrow(1, h, h), dag = dA.narrow(1, 2 * h, h),
+                 dao = dA.narrow(1, 3 * h, h);
+            torch::mul_out(dao, dh, tc).mul_(o * (1 - o));
+            // dc_t: from the future, through h = o tanh(c), and through the output peephole.
+            dc.addcmul_(dh * o, 1 - tc * tc).addcmul_(dao, pO);
+            torch::mul_out(dai, dc, g).mul_(i * (1 - i));
+            torch::mul_out(dag, dc, i).mul_(1 - g * g);
+            torch::mul_out(daf, dc, cPrev).mul_(f * (1 - f));
+            dc = dc * f;
+            dc.addcmul_(dai, pI).addcmul_(daf, pF);
+            dm = torch::mm(dA, wHh); // [B, P]
+        }
+        // Weight gradients over all steps at once.
+        const auto dFlat = dGates.view({steps * batch, 4 * h});
+        const auto mPrev = outs.narrow(0, 0, steps).reshape({steps * batch, p});
+        const auto cPrevAll = cells.narrow(0, 0, steps);
+        const auto o = act.narrow(2, 3 * h, h);
+        const auto hAll = (o * torch::tanh(cells.narrow(0, 1, steps))).reshape({steps * batch, h});
+        const auto dmFlat = dmTotal.view({steps * batch, p});
+
+        const auto dX = torch::mm(dFlat, wIh).view({steps, batch, -1}).transpose(0, 1);
+        const auto dWih = torch::mm(dFlat.t(), xTimeMajor);
+        const auto dWhh = torch::mm(dFlat.t(), mPrev);
+        const auto dBias = dFlat.sum(0);
+        const auto dPi = (dGates.narrow(2, 0, h) * cPrevAll).sum(torch::IntArrayRef{0, 1});
+        const auto dPf = (dGates.narrow(2, h, h) * cPrevAll).sum(torch::IntArrayRef{0, 1});
+        const auto dPo = (dGates.narrow(2, 3 * h, h) * cells.narrow(0, 1, steps)).sum(torch::IntArrayRef{0, 1});
+        const auto dWproj = torch::mm(dmFlat.t(), hAll);
+        return {dX, dm, dc, dWih, dWhh, dBias, dPi, dPf, dPo, dWproj, Tensor()};
+    }
+};
+
+} // namespace
+
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
 LstmPCellImpl::forwardWithState(const torch::Tensor &x, const torch::Tensor &m0,
                                 const torch::Tensor &c0)
+{
+    TORCH_CHECK(x.dim() == 3 && x.size(2) == options.input_size(),
+                "LstmPCell expects [batch, T, ", options.input_size(), "], got ", x.sizes());
+    if (x.size(1) == 0)
+        return {torch::empty({x.size(0), 0, options.proj_size()}, x.options()), m0, c0};
+    auto r = LstmPSequence::apply(x, m0, c0, weight_ih, weight_hh, bias, peephole_i, peephole_f,
+                                  peephole_o, weight_proj, options.forget_bias());
+    return {r[0], r[1], r[2]};
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
+LstmPCellImpl::forwardUnfused(const torch::Tensor &x, const torch::Tensor &m0, const torch::Tensor &c0)
 {
     TORCH_CHECK(x.dim() == 3 && x.size(2) == options.input_size(),
                 "LstmPCell expects [batch, T, ", options.input_size(), "], got ", x.sizes());
@@ -45,12 +171,9 @@ LstmPCellImpl::forwardWithState(const torch::Tensor &x, const torch::Tensor &m0,
     const int64_t h = options.hidden_size();
 
     // The forget bias folds into the bias once, not once per step.
-    auto effectiveBias = bias;
-    if (options.forget_bias() != 0.0) {
-        auto offset = torch::zeros({4 * h}, bias.options());
-        offset.narrow(0, h, h).fill_(options.forget_bias());
-        effectiveBias = bias + offset;
-    }
+    auto offset = torch::zeros({4 * h}, bias.options());
+    offset.narrow(0, h, h).fill_(options.forget_bias());
+    const auto effectiveBias = bias + offset;
     // Input-to-hidden for every step in one matmul, time-major so each step's slice is
     // contiguous; the loop then does only the recurrent product and the gate arithmetic.
     auto xTimeMajor = x.transpose(0, 1).reshape({steps * batch, x.size(2)});

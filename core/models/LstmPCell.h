@@ -30,9 +30,16 @@ public:
     // x: [batch, T, input] -> projected outputs m: [batch, T, proj].
     torch::Tensor forward(const torch::Tensor &x);
     // Same, from an explicit state (m0: [batch, proj], c0: [batch, hidden]); returns
-    // (outputs, last m, last c) so a stream can carry the state on.
+    // (outputs, last m, last c) so a stream can carry the state on. Runs the whole sequence as
+    // one autograd node with a hand-written backward through time: per step only the two
+    // recurrent matmuls and the gate arithmetic, and the weight gradients as single large
+    // matmuls over all steps instead of T small ones summed by autograd.
     std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
     forwardWithState(const torch::Tensor &x, const torch::Tensor &m0, const torch::Tensor &c0);
+    // The same computation step by step under plain autograd (T x ~14 nodes): the reference the
+    // fused backward is tested against.
+    std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
+    forwardUnfused(const torch::Tensor &x, const torch::Tensor &m0, const torch::Tensor &c0);
 
     LstmPCellOptions options;
     torch::Tensor weight_ih;   // [4H, input]
