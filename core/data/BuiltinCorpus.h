@@ -14,8 +14,9 @@ namespace tkd {
 // a faithful key.
 struct BuiltinCorpusConfig
 {
-    // 400 speakers: 14,400 clips, ~3,800 training clips for the 12-label task (the calibration
-    // probe found ~2k too few for RNN students); synthesis takes well under a minute on 2 cores.
+    // 400 speakers: 14,400 clips, 3,840 training clips for the 12-label task (the calibration
+    // probe found ~2k too few for RNN students). Synthesis costs ~40 s of CPU (bench_corpus.sh:
+    // 2 min wall on a 2-core machine at load 10) and 455 MB of disk.
     int speakers = 400;
     uint64_t seed = 1;
     std::vector<std::string> words;     // empty: the 35 Speech Commands v2 words
