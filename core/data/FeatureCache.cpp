@@ -49,7 +49,8 @@ bool FeatureCache::tryLoad(const std::string &path, const std::string &key, int6
     std::string problem;
     try {
         std::map<std::string, std::string> meta;
-        auto tensors = safetensors::load(path, &meta);
+        // Mapped, not read: a noisy-set cache can be several GB and pages in as training touches it.
+        auto tensors = safetensors::loadMapped(path, &meta);
         auto f = tensors.find("features");
         auto o = tensors.find("offsets");
         if (f == tensors.end() || o == tensors.end())

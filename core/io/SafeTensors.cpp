@@ -12,9 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <set>
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace tkd::safetensors {
@@ -290,6 +293,60 @@ std::map<std::string, torch::Tensor> load(const std::string &path,
             in.seekg(std::streamoff(h.dataOffset + e.begin));
             if (!in.read(static_cast<char *>(t.data_ptr()), std::streamsize(bytes)))
                 throw Error(path, "read error in tensor '" + e.name + "'");
+        }
+        out.emplace(e.name, std::move(t));
+    }
+    if (metadata)
+        *metadata = h.metadata;
+    return out;
+}
+
+std::map<std::string, torch::Tensor> loadMapped(const std::string &path,
+                                                std::map<std::string, std::string> *metadata)
+{
+    Header h;
+    {
+        std::ifstream in;
+        h = openAndParse(path, in);
+    }
+    uint64_t dataEnd = h.dataOffset;
+    for (const auto &e : h.entries)
+        dataEnd = std::max(dataEnd, h.dataOffset + e.end);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        throw Error(path, std::string("cannot open for reading: ") + std::strerror(errno));
+    struct stat st;
+    // The header was validated against the size then; a file swapped since must not be trusted.
+    if (::fstat(fd, &st) != 0 || uint64_t(st.st_size) != dataEnd) {
+        ::close(fd);
+        throw Error(path, "file changed while it was being read");
+    }
+    std::shared_ptr<void> mapping;
+    if (st.st_size > 0) {
+        void *base = ::mmap(nullptr, size_t(st.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        if (base == MAP_FAILED) {
+            const std::string why = std::strerror(errno);
+            ::close(fd);
+            throw Error(path, "cannot map: " + why);
+        }
+        const size_t len = size_t(st.st_size);
+        mapping = std::shared_ptr<void>(base, [len](void *p) { ::munmap(p, len); });
+    }
+    ::close(fd);
+    std::map<std::string, torch::Tensor> out;
+    for (const auto &e : h.entries) {
+        const DtypeInfo *dt = dtypeByName(e.dtype);
+        const auto options = torch::TensorOptions().dtype(dt->type);
+        const uint64_t bytes = e.end - e.begin;
+        char *ptr = mapping ? static_cast<char *>(mapping.get()) + h.dataOffset + e.begin : nullptr;
+        torch::Tensor t;
+        if (bytes == 0) {
+            t = torch::empty(e.shape, options);
+        } else if (reinterpret_cast<uintptr_t>(ptr) % uintptr_t(dt->itemSize) != 0) {
+            t = torch::empty(e.shape, options);
+            std::memcpy(t.data_ptr(), ptr, bytes);
+        } else {
+            t = torch::from_blob(ptr, e.shape, [mapping](void *) {}, options);
         }
         out.emplace(e.name, std::move(t));
     }

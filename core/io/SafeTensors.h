@@ -35,6 +35,13 @@ Header readHeader(const std::string &path);
 std::map<std::string, torch::Tensor> load(const std::string &path,
                                           std::map<std::string, std::string> *metadata = nullptr);
 
+// Like load(), but maps the file instead of reading it: the tensors share the mapping (private,
+// copy-on-write, so writing to them never touches the file), which lives until the last of them
+// is freed. For multi-GB feature caches. Tensors whose offset is not aligned for their dtype are
+// copied. Same validation as readHeader.
+std::map<std::string, torch::Tensor> loadMapped(const std::string &path,
+                                                std::map<std::string, std::string> *metadata = nullptr);
+
 // Writes tensors (any CPU dtype above; made contiguous) atomically: temp file + rename.
 void save(const std::string &path, const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
           const std::map<std::string, std::string> &metadata = {});

@@ -129,6 +129,12 @@ private Q_SLOTS:
             QVERIFY(got.sizes().vec() == ref.sizes().vec());
             QVERIFY2(torch::equal(got, ref), name.c_str());
         }
+        const auto mapped = st::loadMapped(path);
+        QCOMPARE(mapped.size(), size_t(4));
+        for (const auto &[name, got] : mapped) {
+            QVERIFY(got.scalar_type() == t);
+            QVERIFY2(torch::equal(got, loaded.at(name)), name.c_str());
+        }
         // Header order is file order and the data section starts 8-byte aligned.
         const auto h = st::readHeader(path);
         QCOMPARE(h.entries.size(), size_t(4));
@@ -197,8 +203,9 @@ private Q_SLOTS:
         const std::string path = dir.filePath("broken.safetensors").toStdString();
         writeBytes(path, bytes.toStdString());
         expectError(path, reason.toStdString());
-        // readHeader validates exactly as much.
+        // readHeader and loadMapped validate exactly as much.
         QVERIFY_THROWS_EXCEPTION(tkd::Error, st::readHeader(path));
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, st::loadMapped(path));
     }
 
     void missingFileAndFolder()
@@ -206,6 +213,28 @@ private Q_SLOTS:
         QTemporaryDir dir;
         expectError(dir.filePath("nope.safetensors").toStdString(), "no such file");
         expectError(dir.path().toStdString(), "not a regular file");
+    }
+
+    // Mapped tensors keep their mapping alive, survive the file being replaced (atomic writes
+    // rename over it) and never write back to the file.
+    void mappedTensorsAreIndependentOfTheFile()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("m.safetensors").toStdString();
+        // 3 x F32 then I64: the I64 tensor starts 4 bytes off 8-byte alignment and is copied.
+        const auto odd = torch::arange(3, torch::kFloat32);
+        const auto wide = torch::arange(5, torch::kInt64) * 1000;
+        st::save(path, {{"odd", odd}, {"wide", wide}});
+        auto t = st::loadMapped(path);
+        const std::string before = readBytes(path);
+        t.at("odd").mul_(2);
+        t.at("wide").add_(1);
+        QVERIFY(readBytes(path) == before);
+        QVERIFY(torch::equal(t.at("odd"), odd * 2));
+        QVERIFY(torch::equal(t.at("wide"), wide + 1));
+        st::save(path, {{"other", torch::ones({2})}});
+        QVERIFY(torch::equal(t.at("odd"), odd * 2)); // old mapping still valid
+        QVERIFY(st::loadMapped(path).count("other"));
     }
 
     void emptyTensorSetIsValid()
