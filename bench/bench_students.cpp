@@ -2,7 +2,10 @@
 // against the same models in PyTorch Python (bench/peer_students.py; bench/run_students.sh runs
 // both and prints the ratios).
 //   bench_students [--threads N] [--batch 32] [--frames 49,400] [--repeats 5] [--models a,b]
-// Prints one JSON object per (model, frames) line: median milliseconds over the repeats.
+// Prints one JSON object per (model, frames) line: median wall and CPU milliseconds over the
+// repeats (CPU time is what to compare on a shared, oversubscribed machine). The pseudo-model
+// "lstm-p-unfused" times LSTM-P's step-by-step autograd path instead of its fused sequence node.
+#include "core/models/LstmP.h"
 #include "core/models/StudentRegistry.h"
 
 #include <torch/torch.h>
@@ -15,6 +18,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <time.h>
 
 namespace {
 
@@ -29,18 +34,34 @@ std::vector<std::string> splitList(const std::string &s)
     return out;
 }
 
+double cpuMs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
+}
+
+struct Timing
+{
+    double wallMs, cpuMs;
+};
+
+// Medians of wall and process CPU time over `repeats` runs after one warm-up run.
 template <class F>
-double medianMs(int repeats, F &&f)
+Timing medianMs(int repeats, F &&f)
 {
     f(); // warm-up: allocator, first-touch, lazy init
-    std::vector<double> ms;
+    std::vector<double> wall, cpu;
     for (int i = 0; i < repeats; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
+        const double c0 = cpuMs();
         f();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        cpu.push_back(cpuMs() - c0);
+        wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
-    std::sort(ms.begin(), ms.end());
-    return ms[ms.size() / 2];
+    std::sort(wall.begin(), wall.end());
+    std::sort(cpu.begin(), cpu.end());
+    return {wall[wall.size() / 2], cpu[cpu.size() / 2]};
 }
 
 } // namespace
@@ -71,29 +92,43 @@ int main(int argc, char **argv)
     torch::manual_seed(0);
 
     for (const auto &name : models) {
-        auto model = tkd::StudentRegistry::create(name, 12);
+        const bool unfused = name == "lstm-p-unfused";
+        auto model = tkd::StudentRegistry::create(unfused ? "lstm-p" : name, 12);
+        auto lstmP = std::dynamic_pointer_cast<tkd::LstmPImpl>(model.module());
+        const auto forward = [&](const torch::Tensor &x) {
+            if (!unfused)
+                return model.forward(x);
+            tkd::StudentOutput out;
+            auto zerosM = torch::zeros({x.size(0), lstmP->options.proj_size()});
+            auto zerosC = torch::zeros({x.size(0), lstmP->options.hidden_size()});
+            out.context = std::get<0>(lstmP->lstm->forwardUnfused(x, zerosM, zerosC));
+            out.logits = lstmP->classifier->forward(lstmP->dropout->forward(out.context.select(1, -1)));
+            return out;
+        };
         for (const auto &fs : splitList(framesList)) {
             const int64_t frames = std::atoll(fs.c_str());
             const auto x = torch::randn({batch, frames, model.featureDim()});
             const auto target = torch::randint(0, 12, {batch}, torch::kLong);
 
             model.eval();
-            const double fwd = medianMs(repeats, [&] {
+            const Timing fwd = medianMs(repeats, [&] {
                 torch::NoGradGuard noGrad;
-                auto out = model.forward(x);
+                auto out = forward(x);
             });
             model.train();
-            const double train = medianMs(repeats, [&] {
+            const Timing train = medianMs(repeats, [&] {
                 model.zeroGrad();
-                const auto out = model.forward(x);
+                const auto out = forward(x);
                 const auto loss = torch::nn::functional::cross_entropy(out.logits, target) +
                                   out.context.pow(2).mean();
                 loss.backward();
             });
             std::printf("{\"impl\": \"libtorch-cpp\", \"model\": \"%s\", \"frames\": %lld, \"batch\": %d, "
-                        "\"threads\": %d, \"params\": %lld, \"forward_ms\": %.3f, \"train_ms\": %.3f}\n",
+                        "\"threads\": %d, \"params\": %lld, \"forward_ms\": %.3f, \"train_ms\": %.3f, \"forward_cpu_ms\": %.3f, "
+                        "\"train_cpu_ms\": %.3f}\n",
                         name.c_str(), static_cast<long long>(frames), batch, threads,
-                        static_cast<long long>(model.parameterCount()), fwd, train);
+                        static_cast<long long>(model.parameterCount()), fwd.wallMs, train.wallMs,
+                        fwd.cpuMs, train.cpuMs);
             std::fflush(stdout);
         }
     }

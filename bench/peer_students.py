@@ -4,7 +4,7 @@
 Same architectures, sizes and per-step formulation as core/models (LSTM-P precomputes its
 input projections too), so the ratio measures the implementation, not the model.
   python3 bench/peer_students.py [--threads N] [--batch 32] [--frames 49,400] [--repeats 5]
-Prints one JSON object per (model, frames) line, like bench_students.
+Prints one JSON object per (model, frames) line, like bench_students (wall and CPU medians).
 """
 import argparse
 import json
@@ -180,14 +180,17 @@ NAMES = ["lstm-p", "tc-resnet8", "tc-resnet8-1.5", "tc-resnet14", "tc-resnet14-1
 
 
 def median_ms(repeats, fn):
+    """Medians of wall and process CPU milliseconds over `repeats` runs after one warm-up."""
     fn()
-    ms = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        ms.append((time.perf_counter() - t0) * 1e3)
-    ms.sort()
-    return ms[len(ms) // 2]
+        cpu.append((time.process_time() - c0) * 1e3)
+        wall.append((time.perf_counter() - t0) * 1e3)
+    wall.sort()
+    cpu.sort()
+    return wall[len(wall) // 2], cpu[len(cpu) // 2]
 
 
 def main():
@@ -212,7 +215,7 @@ def main():
                 with torch.no_grad():
                     model(x)
 
-            f_ms = median_ms(a.repeats, fwd)
+            f_ms, f_cpu = median_ms(a.repeats, fwd)
             model.train()
 
             def train():
@@ -220,10 +223,12 @@ def main():
                 logits, ctx, _ = model(x)
                 (F.cross_entropy(logits, target) + ctx.pow(2).mean()).backward()
 
-            t_ms = median_ms(a.repeats, train)
+            t_ms, t_cpu = median_ms(a.repeats, train)
             print(json.dumps({"impl": "pytorch-python", "model": name, "frames": frames,
                               "batch": a.batch, "threads": a.threads, "params": params,
-                              "forward_ms": round(f_ms, 3), "train_ms": round(t_ms, 3)}), flush=True)
+                              "forward_ms": round(f_ms, 3), "train_ms": round(t_ms, 3),
+                              "forward_cpu_ms": round(f_cpu, 3), "train_cpu_ms": round(t_cpu, 3)}),
+                  flush=True)
 
 
 if __name__ == "__main__":

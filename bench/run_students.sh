@@ -2,7 +2,8 @@
 # Times every student, LibTorch C++ (bench_students) against the same models in PyTorch Python
 # (peer_students.py, Debian's python3-torch), same thread count, and prints the ratios.
 #   bench/run_students.sh [BUILD_DIR] [THREADS] [REPEATS]
-# Both sides get the same thread count for LibTorch's pool AND for OpenBLAS, whose own pthread
+# Ratios use process CPU time (on a shared, oversubscribed machine wall time mostly measures the
+# neighbours); wall medians are printed beside them. Both sides get the same thread count for LibTorch's pool AND for OpenBLAS, whose own pthread
 # pool otherwise spins on every core and, on a shared machine, slows small matmuls tenfold.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,22 +24,34 @@ for m in $(echo "$models" | tr ',' ' '); do
     /usr/bin/python3 "$here/peer_students.py" --threads "$threads" --batch "$batch" --frames "$frames" \
         --repeats "$repeats" --models "$m" >> "$out/py.jsonl"
 done
+case ",$models," in *,lstm-p,*)
+    "$build/bin/bench_students" --threads "$threads" --batch "$batch" --frames "$frames" \
+        --repeats "$repeats" --models lstm-p-unfused >> "$out/cpp.jsonl" ;;
+esac
 
 /usr/bin/python3 - "$out/cpp.jsonl" "$out/py.jsonl" <<'PY'
 import json, sys
 cpp = {(r["model"], r["frames"]): r for r in map(json.loads, open(sys.argv[1]))}
 py = {(r["model"], r["frames"]): r for r in map(json.loads, open(sys.argv[2]))}
 first = next(iter(cpp.values()))
-print(f"batch {first['batch']}, {first['threads']} thread(s); median ms; ratio = Python / C++ (>1: C++ faster)")
-print(f"{'student':16} {'frames':>6} {'params':>8} | {'fwd C++':>9} {'fwd Py':>9} {'ratio':>6} | "
-      f"{'f+b C++':>9} {'f+b Py':>9} {'ratio':>6}")
+print(f"batch {first['batch']}, {first['threads']} thread(s); median CPU ms (wall ms); "
+      "ratio = Python / C++ CPU time (>1: C++ faster)")
+print(f"{'student':16} {'frames':>6} {'params':>8} | {'fwd C++':>16} {'fwd Py':>16} {'ratio':>5} | "
+      f"{'fwd+bwd C++':>16} {'fwd+bwd Py':>16} {'ratio':>5}")
+cell = lambda r, k: f"{r[k + '_cpu_ms']:7.1f} ({r[k + '_ms']:6.1f})"
 for key in cpp:
     c, p = cpp[key], py.get(key)
     if p is None:
         continue
     if c["params"] != p["params"]:
         print(f"WARNING: {key[0]} has {c['params']} parameters in C++ but {p['params']} in Python")
-    print(f"{key[0]:16} {key[1]:>6} {c['params']:>8} | {c['forward_ms']:9.1f} {p['forward_ms']:9.1f} "
-          f"{p['forward_ms'] / c['forward_ms']:6.2f} | {c['train_ms']:9.1f} {p['train_ms']:9.1f} "
-          f"{p['train_ms'] / c['train_ms']:6.2f}")
+    print(f"{key[0]:16} {key[1]:>6} {c['params']:>8} | {cell(c, 'forward')} {cell(p, 'forward')} "
+          f"{p['forward_cpu_ms'] / c['forward_cpu_ms']:5.2f} | {cell(c, 'train')} {cell(p, 'train')} "
+          f"{p['train_cpu_ms'] / c['train_cpu_ms']:5.2f}")
+for key, c in cpp.items():
+    if key[0] == "lstm-p-unfused" and ("lstm-p", key[1]) in cpp:
+        f = cpp[("lstm-p", key[1])]
+        print(f"LSTM-P {key[1]} frames, C++ step-by-step autograd / fused sequence node CPU time: "
+              f"forward {c['forward_cpu_ms'] / f['forward_cpu_ms']:.2f}, "
+              f"forward+backward {c['train_cpu_ms'] / f['train_cpu_ms']:.2f}")
 PY

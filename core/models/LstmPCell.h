@@ -36,8 +36,9 @@ public:
     // matmuls over all steps instead of T small ones summed by autograd.
     std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
     forwardWithState(const torch::Tensor &x, const torch::Tensor &m0, const torch::Tensor &c0);
-    // The same computation step by step under plain autograd (T x ~14 nodes): the reference the
-    // fused backward is tested against.
+    // The same computation step by step under plain autograd (T x ~14 nodes): what
+    // forwardWithState runs when no gradient is needed, and the reference the fused backward is
+    // tested against.
     std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>
     forwardUnfused(const torch::Tensor &x, const torch::Tensor &m0, const torch::Tensor &c0);
 

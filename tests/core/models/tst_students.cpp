@@ -233,10 +233,16 @@ private Q_SLOTS:
         torch::manual_seed(21);
         tkd::LstmPCell cell(tkd::LstmPCellOptions(in, hidden, proj).forget_bias(1.0));
         const auto x = torch::randn({batch, steps, in});
-        torch::NoGradGuard noGrad;
+        // With autograd on this is the fused sequence node; without, the step loop: both must
+        // match the reference.
         const auto [out, lastM, lastC] = cell->forwardWithState(x, torch::zeros({batch, proj}),
                                                                 torch::zeros({batch, hidden}));
         QCOMPARE(out.sizes().vec(), (std::vector<int64_t>{batch, steps, proj}));
+        QVERIFY(out.requires_grad());
+        torch::NoGradGuard noGrad;
+        const auto evalOut = std::get<0>(cell->forwardWithState(x, torch::zeros({batch, proj}),
+                                                                torch::zeros({batch, hidden})));
+        QVERIFY(torch::allclose(evalOut, out, 1e-6, 1e-7));
 
         const auto sig = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
         const auto W = cell->weight_ih.accessor<float, 2>();
