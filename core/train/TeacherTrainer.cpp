@@ -1,0 +1,548 @@
+#include "core/train/TeacherTrainer.h"
+
+#include "core/data/FeatureCache.h"
+#include "core/distill/OracleAttention.h"
+#include "core/features/FeatureExtractor.h"
+#include "core/models/Wav2Vec2Pretrained.h"
+#include "core/train/Batcher.h"
+#include "core/train/Checkpoint.h"
+#include "core/train/LrSchedule.h"
+#include "core/train/TrainControl.h"
+#include "core/train/TrainLoop.h"
+#include "core/train/TrainObserver.h"
+#include "core/util/Error.h"
+#include "core/util/Paths.h"
+#include "core/util/Rng.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+namespace tkd {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Items `indices` of `split`, built on `threads` workers (NoisyDataset::item is pure).
+std::vector<NoisyItem> buildSelected(const NoisyDataset &data, Split split, const std::vector<int64_t> &indices,
+                                     int threads)
+{
+    std::vector<NoisyItem> out(indices.size());
+    std::atomic<size_t> next{0};
+    std::exception_ptr failure;
+    std::mutex m;
+    auto work = [&] {
+        for (size_t k; (k = next.fetch_add(1)) < indices.size();) {
+            try {
+                out[k] = data.item(split, size_t(indices[k]));
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(m);
+                failure = std::current_exception();
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t)
+        pool.emplace_back(work);
+    work();
+    for (auto &t : pool)
+        t.join();
+    if (failure)
+        std::rethrow_exception(failure);
+    return out;
+}
+
+torch::Tensor stackSamples(std::vector<NoisyItem> &items)
+{
+    const int64_t n = int64_t(items.size()), len = int64_t(items.front().samples.size());
+    torch::Tensor w = torch::empty({n, len}, torch::kFloat);
+    for (int64_t i = 0; i < n; ++i) {
+        std::memcpy(w[i].data_ptr<float>(), items[size_t(i)].samples.data(), size_t(len) * sizeof(float));
+        items[size_t(i)].samples = {};
+    }
+    return w;
+}
+
+torch::Tensor taskLoss(const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel)
+{
+    return multiLabel ? torch::binary_cross_entropy_with_logits(logits, targets.to(logits.dtype()))
+                      : torch::nn::functional::cross_entropy(logits, targets);
+}
+} // namespace
+
+std::map<std::string, double> TeacherEvaluation::summary() const
+{
+    std::map<std::string, double> m;
+    m["accuracy"] = metrics.count ? metrics.accuracy : kNaN;
+    m["map"] = metrics.count ? metrics.meanAveragePrecision : kNaN;
+    m["loss"] = metrics.count ? loss : kNaN;
+    m["localisation"] = localisation.mean();
+    m["localisation_baseline"] = localisation.meanBaseline();
+    return m;
+}
+
+TeacherTrainer::TeacherTrainer(const NoisyDataset &data, const FeatureCache &cache, TeacherTrainOptions options,
+                               TrainObserver *observer, const TrainControl *control)
+    : m_data(data), m_cache(cache), m_options(std::move(options)), m_observer(observer), m_control(control),
+      m_prepared(std::make_unique<PreparedData>(data, std::string(), m_options.threads))
+{
+    const auto &o = m_options;
+    static const std::vector<std::string> kinds = {"tiny", "base", "xlsr-300m", "imported", "oracle"};
+    if (std::find(kinds.begin(), kinds.end(), o.kind) == kinds.end())
+        throw Error("teacher.kind", "unknown teacher '" + o.kind + "' (expected tiny, base, xlsr-300m, imported or oracle)");
+    if (o.kind == "imported" && o.weights.empty())
+        throw Error("teacher.weights", "an imported teacher needs its weights");
+    if (o.fineTune != "head" && o.fineTune != "all")
+        throw Error("teacher.fine_tune", "must be 'head' or 'all'");
+    if (o.kind != "oracle") {
+        if (o.epochs < 0)
+            throw Error("teacher.epochs", "must be >= 0");
+        if (o.batchSize < 1)
+            throw Error("teacher.batch_size", "must be at least 1");
+        if (!(o.lr > 0.0))
+            throw Error("teacher.lr", "must be > 0");
+        if (o.spectralSubsampling < 1)
+            throw Error("teacher.subsampling", "must be at least 1");
+    }
+}
+
+TeacherTrainer::~TeacherTrainer() = default;
+
+void TeacherTrainer::message(const std::string &text, int level) const
+{
+    if (m_observer)
+        m_observer->onMessage(TrainObserver::Level(level), text);
+}
+
+FeatureConfig TeacherTrainer::spectralFeatures() const
+{
+    FeatureConfig f = m_options.features;
+    f.kind = FeatureConfig::Kind::LogMel;
+    return f;
+}
+
+FrameTiming TeacherTrainer::timing() const
+{
+    if (m_options.kind == "tiny") {
+        const double w = m_options.features.windowMs / 1000.0, h = m_options.features.hopMs / 1000.0;
+        const double k = double(m_options.spectralSubsampling);
+        return FrameTiming{w + (k - 1.0) * h, k * h};
+    }
+    return FrameTiming{0.025, 0.020}; // the conv encoder: 400-sample receptive field, 320 stride
+}
+
+Wav2Vec2Model TeacherTrainer::buildModel() const
+{
+    const auto &o = m_options;
+    const int64_t classes = int64_t(m_data.index().classes.size());
+    torch::manual_seed(o.seed);
+    if (o.kind == "oracle")
+        throw Error("teacher.kind", "the oracle teacher has no model");
+    if (o.kind == "imported")
+        return Wav2Vec2Pretrained::load(o.weights, classes);
+    Wav2Vec2Config cfg = o.kind == "tiny" ? Wav2Vec2Config::tiny(classes, spectralFeatures().melBins)
+                                          : Wav2Vec2Config::preset(o.kind, classes);
+    if (o.kind == "tiny")
+        cfg.spectralSubsampling(o.spectralSubsampling);
+    cfg.validate();
+    return Wav2Vec2Model(cfg);
+}
+
+const PreparedSplit &TeacherTrainer::spectralSplit(Split split)
+{
+    auto it = m_spectral.find(split);
+    if (it != m_spectral.end())
+        return it->second;
+    const FeatureExtractor fx(spectralFeatures());
+    Progress p;
+    if (m_control)
+        p = m_control->progress();
+    if (m_observer)
+        p.onProgress = [this](const std::string &stage, int64_t done, int64_t total) {
+            m_observer->onStage({m_options.stage, stage + " (teacher log-mel)", done, total, 0.0, -1.0, false});
+        };
+    return m_spectral[split] = m_prepared->split(split, fx, m_cache, p);
+}
+
+torch::Tensor TeacherTrainer::inputBatch(Split split, int64_t first, int64_t count)
+{
+    if (m_options.kind == "tiny")
+        return spectralSplit(split).features.narrow(0, first, count);
+    std::vector<int64_t> idx(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i)
+        idx[size_t(i)] = first + i;
+    auto items = buildSelected(m_data, split, idx, m_options.threads);
+    return stackSamples(items);
+}
+
+TeacherAttentionCache::Source TeacherTrainer::cacheSource(Split split)
+{
+    TeacherAttentionCache::Source s;
+    s.dataHash = m_data.contentHash();
+    s.extraKey = std::string(splitName(split)) + (m_options.kind == "tiny" ? ";" + spectralFeatures().canonicalString() : "");
+    s.count = int64_t(m_data.size(split));
+    s.inputs = [this, split](int64_t first, int64_t count) { return inputBatch(split, first, count); };
+    return s;
+}
+
+torch::Tensor TeacherTrainer::freshEpochFeatures(int64_t epoch)
+{
+    NoisyConfig cfg = m_data.config();
+    cfg.seed = Rng::mix(cfg.seed ^ Rng::mix(0x7465616368ull + uint64_t(epoch))); // new noise, same clips
+    const NoisyDataset fresh(m_data.index(), cfg);
+    const FeatureExtractor fx(spectralFeatures());
+    const int64_t n = int64_t(fresh.size(Split::Train));
+    std::vector<torch::Tensor> parts;
+    const int64_t chunk = 64; // audio of a chunk only: an 8 s clip is 512 KB
+    for (int64_t first = 0; first < n; first += chunk) {
+        if (m_control && m_control->cancelRequested())
+            throw Cancelled();
+        const int64_t count = std::min(chunk, n - first);
+        std::vector<int64_t> idx(static_cast<size_t>(count));
+        for (int64_t i = 0; i < count; ++i)
+            idx[size_t(i)] = first + i;
+        auto items = buildSelected(fresh, Split::Train, idx, m_options.threads);
+        parts.push_back(fx.compute(stackSamples(items)));
+        if (m_observer)
+            m_observer->onStage({m_options.stage, "fresh noise for epoch " + std::to_string(epoch + 1), first + count,
+                                 n, 0.0, -1.0, false});
+    }
+    return torch::cat(parts, 0);
+}
+
+torch::Tensor TeacherTrainer::oracleAttention(const PreparedSplit &split, int64_t length)
+{
+    const OracleAttention oracle(FrameTiming{split.frameWindowSec, split.frameHopSec});
+    return oracle.batch(split.windows, split.clipSec, length);
+}
+
+TeacherEvaluation TeacherTrainer::evaluateOracleSplit(Split split)
+{
+    // Scored at the front end's frame rate against the same windows it came from: the upper
+    // bound every real teacher is compared with.
+    const PreparedSplit &s = m_prepared->split(split, FeatureExtractor(m_options.features), m_cache,
+                                               m_control ? m_control->progress() : Progress{});
+    TeacherEvaluation e;
+    const Localisation loc(FrameTiming{s.frameWindowSec, s.frameHopSec});
+    e.localisation = loc.score(oracleAttention(s, s.frames()), s.windows, s.clipSec);
+    e.loss = kNaN;
+    return e;
+}
+
+TeacherEvaluation TeacherTrainer::evaluate(Wav2Vec2Model &model, Split split)
+{
+    const auto &o = m_options;
+    torch::NoGradGuard noGrad;
+    const bool wasTraining = model->is_training();
+    model->eval();
+    const SplitItems items = m_prepared->items(split);
+    const int64_t n = int64_t(m_data.size(split));
+    const AttentionRollout roll(o.rollout);
+    const Localisation loc(timing());
+    const double clipSec = double(m_data.lengthSamples()) / 16000.0;
+    TeacherEvaluation e;
+    std::vector<torch::Tensor> logits;
+    double lossSum = 0.0;
+    for (int64_t first = 0; first < n; first += o.evalBatchSize) {
+        if (m_control && m_control->cancelRequested())
+            throw Cancelled();
+        const int64_t count = std::min<int64_t>(o.evalBatchSize, n - first);
+        const Wav2Vec2Output out = model->forward(inputBatch(split, first, count).to(o.device));
+        logits.push_back(out.logits.to(torch::kCPU, torch::kFloat));
+        lossSum += taskLoss(out.logits, items.targets.narrow(0, first, count).to(o.device), m_data.index().multiLabel)
+                       .item<double>() *
+                   double(count);
+        const std::vector<KeywordWindow> windows(items.windows.begin() + first, items.windows.begin() + first + count);
+        e.localisation.merge(loc.score(roll.rolloutRow(out.attentions).to(torch::kCPU), windows, clipSec));
+    }
+    model->train(wasTraining);
+    e.metrics = Metrics::classification(torch::cat(logits, 0), items.targets, m_data.index().multiLabel);
+    e.loss = lossSum / double(n);
+    return e;
+}
+
+void TeacherTrainer::warn(TeacherResult &r)
+{
+    const auto &o = m_options;
+    char buf[512];
+    if (!r.oracle && r.validation.metrics.count > 0 && r.validation.metrics.accuracy < o.minAccuracy) {
+        std::snprintf(buf, sizeof buf,
+                      "teacher is probably weaker than the students: validation accuracy %.1f%% is below %.0f%% "
+                      "(TC-ResNet8 reached ~77%% at 8 s in the calibration probe). Temporal KD needs only its "
+                      "attention to be well placed; logit KD would pass its mistakes on.",
+                      100.0 * r.validation.metrics.accuracy, 100.0 * o.minAccuracy);
+        r.warnings.push_back(buf);
+    }
+    const double ratio = r.validation.localisationRatio();
+    if (!r.oracle && std::isfinite(ratio) && ratio < o.minLocalisationRatio) {
+        std::snprintf(buf, sizeof buf,
+                      "teacher attention is poorly localised: its rollout puts %.3f of its mass in the keyword "
+                      "window, uniform attention would put %.3f (x%.2f < x%.2f). Temporal KD from it is unlikely "
+                      "to help; consider more teacher epochs or the oracle teacher.",
+                      r.validation.localisation.mean(), r.validation.localisation.meanBaseline(), ratio,
+                      o.minLocalisationRatio);
+        r.warnings.push_back(buf);
+    }
+    for (const auto &w : r.warnings)
+        message(w, 1);
+}
+
+std::string TeacherTrainer::weightsHash(const Wav2Vec2Model &model)
+{
+    return TeacherAttentionCache::weightsHash(*model, model->config.canonicalString());
+}
+
+TeacherResult TeacherTrainer::evaluateOnly(Wav2Vec2Model model)
+{
+    TeacherResult r;
+    r.kind = m_options.kind;
+    model->to(m_options.device);
+    model->eval();
+    r.validation = evaluate(model, Split::Validation);
+    r.test = evaluate(model, Split::Test);
+    r.model = model;
+    r.weightsHash = weightsHash(model);
+    warn(r);
+    return r;
+}
+
+double TeacherTrainer::estimateSeconds(int probeSteps)
+{
+    const auto &o = m_options;
+    if (o.kind != "tiny")
+        throw Error("teacher.kind", "only the tiny teacher's time can be estimated");
+    using clock = std::chrono::steady_clock;
+    const PreparedSplit &train = spectralSplit(Split::Train);
+    const int64_t n = train.size();
+    const int64_t bs = std::min<int64_t>(o.batchSize, n);
+    Wav2Vec2Model model = buildModel();
+    model->to(o.device);
+    model->train();
+    torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(o.lr));
+    const torch::Tensor x = train.features.narrow(0, 0, bs).to(o.device);
+    const torch::Tensor y = train.targets.narrow(0, 0, bs).to(o.device);
+    double stepSec = 0.0;
+    for (int s = 0; s <= probeSteps; ++s) { // the first step warms up allocators and is not timed
+        const auto t0 = clock::now();
+        const Wav2Vec2Output out = model->forward(x);
+        const torch::Tensor loss = taskLoss(out.logits, y, m_data.index().multiLabel);
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        if (s > 0)
+            stepSec += std::chrono::duration<double>(clock::now() - t0).count();
+    }
+    stepSec /= double(std::max(1, probeSteps));
+    const int64_t perEpoch = (n + bs - 1) / bs;
+    const int64_t valBatches = (int64_t(m_data.size(Split::Validation)) + bs - 1) / bs;
+    // Forward alone costs about a third of a training step.
+    double total = double(o.epochs) * (double(perEpoch) * stepSec + double(valBatches) * stepSec / 3.0) +
+                   double(perEpoch) * stepSec / 3.0; // the cache pass over the training clips
+    if (o.freshNoiseEachEpoch && o.epochs > 1) {
+        const auto t0 = clock::now();
+        std::vector<int64_t> idx;
+        for (int64_t i = 0; i < std::min<int64_t>(2 * o.threads, n); ++i)
+            idx.push_back(i);
+        auto items = buildSelected(m_data, Split::Train, idx, o.threads);
+        FeatureExtractor(spectralFeatures()).compute(stackSamples(items));
+        const double perItem = std::chrono::duration<double>(clock::now() - t0).count() / double(idx.size());
+        total += double(o.epochs - 1) * double(n) * perItem;
+    }
+    return total;
+}
+
+TeacherResult TeacherTrainer::run()
+{
+    const auto &o = m_options;
+    const auto t0 = std::chrono::steady_clock::now();
+    TeacherResult r;
+    r.kind = o.kind;
+    if (isOracle()) {
+        r.oracle = true;
+        r.weightsHash = "oracle";
+        if (m_observer)
+            m_observer->onStage({o.stage, "oracle attention (the keyword's true window); nothing to train", 0, 0, 0.0, 0.0, false});
+        r.validation = evaluateOracleSplit(Split::Validation);
+        r.test = evaluateOracleSplit(Split::Test);
+        if (m_observer)
+            m_observer->onStage({o.stage, "oracle ready", 0, 0, 0.0, 0.0, true});
+        return r;
+    }
+
+    Wav2Vec2Model model = buildModel();
+    model->to(o.device);
+    std::vector<torch::Tensor> params;
+    for (auto &p : model->named_parameters()) {
+        bool train = true;
+        if (o.kind == "imported")
+            train = o.fineTune == "head" ? p.key().rfind("head.", 0) == 0 : p.key().rfind("feature_extractor.", 0) != 0;
+        p.value().set_requires_grad(train);
+        if (train)
+            params.push_back(p.value());
+    }
+    if (o.kind != "tiny" && o.kind != "imported")
+        message("teacher '" + o.kind + "' trains a raw-waveform encoder from scratch; the calibration probe found that "
+                "this does not learn from a few thousand clips (use tiny or imported weights)", 1);
+
+    const SplitItems trainItems = m_prepared->items(Split::Train);
+    const int64_t n = int64_t(m_data.size(Split::Train));
+    const bool multiLabel = m_data.index().multiLabel;
+    const torch::Tensor targets = trainItems.targets.to(o.device);
+    const Batcher batcher(n, o.batchSize, o.seed);
+    const int64_t perEpoch = batcher.batchesPerEpoch();
+    LrScheduleOptions so;
+    so.kind = LrScheduleOptions::Kind::OneCycle; // what the calibration probe trained its teachers with
+    so.baseLr = o.lr;
+    so.totalSteps = std::max<int64_t>(1, perEpoch * o.epochs);
+    const LrSchedule schedule(so);
+    torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
+    const TrainLoop::Clock clock(so.totalSteps);
+    if (m_observer)
+        m_observer->onStage({o.stage, "training the " + o.kind + " teacher", 0, so.totalSteps, 0.0, -1.0, false});
+
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> best;
+    double bestScore = -1.0;
+    int64_t step = 0;
+    for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+        const bool fresh = o.freshNoiseEachEpoch && epoch > 0;
+        torch::Tensor epochInputs; // spectral: the whole split's frames for this epoch
+        std::unique_ptr<NoisyDataset> freshRaw;
+        if (o.kind == "tiny")
+            epochInputs = fresh ? freshEpochFeatures(epoch) : spectralSplit(Split::Train).features;
+        else if (fresh) {
+            NoisyConfig cfg = m_data.config();
+            cfg.seed = Rng::mix(cfg.seed ^ Rng::mix(0x7465616368ull + uint64_t(epoch)));
+            freshRaw = std::make_unique<NoisyDataset>(m_data.index(), cfg);
+        }
+        model->train();
+        double lossSum = 0.0;
+        int64_t counted = 0;
+        for (const torch::Tensor &idx : batcher.batches(epoch)) {
+            if (m_control && m_control->waitWhilePaused())
+                throw Cancelled();
+            const double lr = schedule.lrAt(step);
+            TrainLoop::setLearningRate(optimizer, lr);
+            torch::Tensor x;
+            if (epochInputs.defined()) {
+                x = Batcher::gather(epochInputs, idx);
+            } else {
+                std::vector<int64_t> ids(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
+                auto items = buildSelected(freshRaw ? *freshRaw : m_data, Split::Train, ids, o.threads);
+                x = stackSamples(items);
+            }
+            const Wav2Vec2Output out = model->forward(x.to(o.device));
+            const torch::Tensor loss = taskLoss(out.logits, Batcher::gather(targets, idx), multiLabel);
+            const double value = loss.item<double>();
+            if (!std::isfinite(value)) {
+                const std::string msg = "the teacher's loss became non-finite at step " + std::to_string(step + 1) +
+                                        " (epoch " + std::to_string(epoch + 1) + "); lower teacher.lr";
+                message(msg, 2);
+                throw Error(o.stage, msg);
+            }
+            optimizer.zero_grad();
+            loss.backward();
+            torch::nn::utils::clip_grad_norm_(params, 1.0);
+            optimizer.step();
+            ++step;
+            lossSum += value;
+            ++counted;
+            if (m_observer) {
+                m_observer->onStep({o.stage, step, epoch + 1, value, 0.0, 0.0, value, lr});
+                m_observer->onStage({o.stage, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs), step,
+                                     so.totalSteps, clock.elapsed(), clock.eta(step), false});
+            }
+        }
+        const TeacherEvaluation val = evaluate(model, Split::Validation);
+        const bool improved = val.metrics.accuracy > bestScore;
+        if (improved) {
+            bestScore = val.metrics.accuracy;
+            best.clear();
+            for (const auto &p : model->named_parameters())
+                best.emplace_back(p.value(), p.value().detach().clone());
+            for (const auto &b : model->named_buffers())
+                best.emplace_back(b.value(), b.value().detach().clone());
+            r.validation = val;
+            if (!o.checkpointDir.empty()) {
+                makeDirs(o.checkpointDir);
+                Checkpoint ck;
+                ck.step = step;
+                ck.epoch = epoch + 1;
+                ck.configHash = o.configHash;
+                ck.setModule(*model, "model");
+                ck.setText("teacher_kind", o.kind);
+                ck.setText("weights", o.weights);
+                ck.setInt("labels", model->config.numLabels());
+                ck.setInt("bins", model->config.spectralBins());
+                ck.setInt("subsampling", model->config.spectralSubsampling());
+                ck.setValue("val_accuracy", val.metrics.accuracy);
+                ck.setValue("val_localisation", val.localisation.mean());
+                r.checkpoint = o.checkpointDir + "/best.safetensors";
+                ck.save(r.checkpoint);
+                if (m_observer)
+                    m_observer->onCheckpoint(o.stage, r.checkpoint, true);
+            }
+        }
+        r.epochsRun = int(epoch + 1);
+        if (m_observer) {
+            EpochReport er;
+            er.stage = o.stage;
+            er.epoch = epoch + 1;
+            er.step = step;
+            er.trainLosses = {{"task", counted ? lossSum / double(counted) : kNaN}, {"total", counted ? lossSum / double(counted) : kNaN}};
+            er.validation = val.summary();
+            er.lr = schedule.lrAt(std::max<int64_t>(0, step - 1));
+            er.best = improved;
+            m_observer->onEpoch(er);
+        }
+    }
+    {
+        torch::NoGradGuard noGrad;
+        for (auto &[live, copy] : best)
+            live.copy_(copy);
+    }
+    for (auto &p : model->parameters())
+        p.set_requires_grad(false); // frozen from here on
+    model->eval();
+    if (best.empty())
+        r.validation = evaluate(model, Split::Validation);
+    r.test = evaluate(model, Split::Test);
+    r.model = model;
+    r.weightsHash = weightsHash(model);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    warn(r);
+    if (m_observer)
+        m_observer->onStage({o.stage, "teacher ready", step, so.totalSteps, clock.elapsed(), 0.0, true});
+    return r;
+}
+
+Wav2Vec2Model TeacherTrainer::load(const std::string &path)
+{
+    const Checkpoint ck = Checkpoint::load(path);
+    const std::string kind = ck.text("teacher_kind");
+    const int64_t labels = ck.intValue("labels");
+    Wav2Vec2Model model{nullptr};
+    if (kind == "imported") {
+        model = Wav2Vec2Pretrained::load(ck.text("weights"), labels);
+    } else if (kind == "tiny") {
+        Wav2Vec2Config cfg = Wav2Vec2Config::tiny(labels, ck.intValue("bins"));
+        cfg.spectralSubsampling(ck.intValue("subsampling"));
+        model = Wav2Vec2Model(cfg);
+    } else if (kind == "base" || kind == "xlsr-300m") {
+        model = Wav2Vec2Model(Wav2Vec2Config::preset(kind, labels));
+    } else {
+        throw Error(path, "is not a teacher checkpoint (teacher_kind '" + kind + "')");
+    }
+    ck.loadModule(*model, "model");
+    for (auto &p : model->parameters())
+        p.set_requires_grad(false);
+    model->eval();
+    return model;
+}
+
+} // namespace tkd

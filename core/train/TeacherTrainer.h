@@ -1,0 +1,135 @@
+#pragma once
+
+#include "core/data/NoisyDataset.h"
+#include "core/distill/AttentionRollout.h"
+#include "core/distill/Localisation.h"
+#include "core/distill/TeacherAttentionCache.h"
+#include "core/features/FeatureConfig.h"
+#include "core/models/Wav2Vec2Model.h"
+#include "core/train/Metrics.h"
+#include "core/train/PreparedData.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tkd {
+
+class FeatureCache;
+class TrainControl;
+class TrainObserver;
+
+struct TeacherTrainOptions
+{
+    // tiny (spectral, from scratch) | base | xlsr-300m (raw waveform, from scratch) |
+    // imported (Hugging Face weights, fine-tuned) | oracle (the keyword's true window, no model)
+    std::string kind = "tiny";
+    std::string weights;           // imported: folder or .safetensors
+    std::string fineTune = "head"; // imported: head (all else frozen) | all (conv encoder frozen)
+    int epochs = 20;
+    double lr = 1e-3;
+    int batchSize = 32;
+    double weightDecay = 0.01;     // AdamW
+    // Fresh noise every epoch: epoch e > 0 trains on NoisyDataset(seed') over the same keyword
+    // clips, so the teacher sees many more noisy clips than the students' fixed set.
+    bool freshNoiseEachEpoch = true;
+    int64_t spectralSubsampling = 1; // tiny: stack k log-mel frames (k = 2 halves an 8 s clip's cost)
+    uint64_t seed = 1;
+    torch::Device device = torch::kCPU;
+    RolloutOptions rollout;
+    FeatureConfig features;        // the experiment's front end; the tiny teacher uses its log-mel form
+    std::string stage = "teacher";
+    std::string checkpointDir;     // best.safetensors; empty: none
+    std::string configHash;
+    int threads = 2;               // workers building noisy clips
+    int64_t evalBatchSize = 32;
+    double minAccuracy = 0.75;     // below: "probably weaker than the students"
+    double minLocalisationRatio = 1.5; // rollout mass in the window / uniform's below: "poorly localised"
+};
+
+struct TeacherEvaluation
+{
+    ClassificationMetrics metrics; // empty (count 0) for the oracle
+    double loss = 0.0;
+    LocalisationScore localisation; // rollout row 0 (or the oracle) against the keyword window
+    double localisationRatio() const { return localisation.mean() / localisation.meanBaseline(); }
+    // accuracy, map, loss, localisation, localisation_baseline
+    std::map<std::string, double> summary() const;
+};
+
+struct TeacherResult
+{
+    std::string kind;
+    bool oracle = false;
+    Wav2Vec2Model model{nullptr}; // best-on-validation weights, eval mode (null for the oracle)
+    std::string weightsHash;      // TeacherAttentionCache::weightsHash ("oracle" for the oracle)
+    TeacherEvaluation validation;
+    TeacherEvaluation test;
+    std::vector<std::string> warnings; // "weaker than students", "poorly localised"
+    std::string checkpoint;
+    int epochsRun = 0;
+    double seconds = 0.0;
+};
+
+// The teacher stage: trains the tiny spectral wav2vec 2.0 from scratch (fresh noise each epoch),
+// trains a raw-waveform preset from scratch, or fine-tunes imported weights (head only, or
+// everything but the conv feature encoder); keeps the best-on-validation weights; scores
+// validation accuracy AND rollout localisation and warns before any student trains. The oracle
+// kind trains nothing: its a_T is the keyword's true window.
+class TeacherTrainer
+{
+public:
+    // data: the students' fixed noisy dataset (the teacher is validated and cached on it).
+    TeacherTrainer(const NoisyDataset &data, const FeatureCache &cache, TeacherTrainOptions options,
+                   TrainObserver *observer = nullptr, const TrainControl *control = nullptr);
+    ~TeacherTrainer();
+
+    const TeacherTrainOptions &options() const { return m_options; }
+    bool isOracle() const { return m_options.kind == "oracle"; }
+
+    // Throws tkd::Error for bad options/data, tkd::Cancelled when cancelled.
+    TeacherResult run();
+    // Re-evaluates a loaded teacher (no training), e.g. from a previous run's checkpoint.
+    TeacherResult evaluateOnly(Wav2Vec2Model model);
+
+    // Seconds run() would take here: a few timed training steps and the fresh-noise mixing of a
+    // few clips, scaled to the whole stage (plus validation and the cache pass). Tiny teacher only.
+    double estimateSeconds(int probeSteps = 3);
+
+    // The teacher's input for items of the fixed dataset, for the TeacherAttentionCache.
+    TeacherAttentionCache::Source cacheSource(Split split);
+    // The log-mel front end of the spectral teacher.
+    FeatureConfig spectralFeatures() const;
+    // The model this configuration trains (random init / imported weights).
+    Wav2Vec2Model buildModel() const;
+
+    // Oracle a_T for a prepared split at `length` frames.
+    static torch::Tensor oracleAttention(const PreparedSplit &split, int64_t length);
+    // Loads a teacher written by run() (its config travels in the checkpoint).
+    static Wav2Vec2Model load(const std::string &checkpointPath);
+    static std::string weightsHash(const Wav2Vec2Model &model);
+
+private:
+    struct Inputs;
+    TeacherEvaluation evaluate(Wav2Vec2Model &model, Split split);
+    TeacherEvaluation evaluateOracleSplit(Split split);
+    const PreparedSplit &spectralSplit(Split split);
+    torch::Tensor inputBatch(Split split, int64_t first, int64_t count);
+    torch::Tensor freshEpochFeatures(int64_t epoch);
+    FrameTiming timing() const;
+    void warn(TeacherResult &result);
+    void message(const std::string &text, int level) const;
+
+    const NoisyDataset &m_data;
+    const FeatureCache &m_cache;
+    TeacherTrainOptions m_options;
+    TrainObserver *m_observer;
+    const TrainControl *m_control;
+    std::unique_ptr<PreparedData> m_prepared;
+    std::map<Split, PreparedSplit> m_spectral; // log-mel of the fixed dataset (tiny teacher)
+};
+
+} // namespace tkd

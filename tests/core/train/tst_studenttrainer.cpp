@@ -1,0 +1,346 @@
+// The student stage on a tiny real dataset: a few dozen 2 s noisy clips built from a built-in
+// corpus of synthetic speakers, MFCC features through the FeatureCache, TC-ResNet8.
+#include "core/data/BuiltinCorpus.h"
+#include "core/data/FeatureCache.h"
+#include "core/data/NoisyDataset.h"
+#include "core/features/FeatureExtractor.h"
+#include "core/io/SafeTensors.h"
+#include "core/train/Checkpoint.h"
+#include "core/train/PreparedData.h"
+#include "core/train/StudentTrainer.h"
+#include "core/train/TeacherTrainer.h"
+#include "core/train/TrainControl.h"
+#include "core/train/TrainObserver.h"
+#include "core/util/Error.h"
+#include "core/util/Paths.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+namespace {
+
+// Records what the trainer reports; optionally cancels after a number of steps.
+class Recorder : public tkd::TrainObserver
+{
+public:
+    tkd::TrainControl *control = nullptr;
+    int64_t cancelAfter = -1;
+    std::vector<tkd::StepReport> steps;
+    std::vector<tkd::EpochReport> epochs;
+    std::vector<std::string> messages;
+    int checkpoints = 0;
+    void onStep(const tkd::StepReport &r) override
+    {
+        steps.push_back(r);
+        if (control && cancelAfter > 0 && int64_t(steps.size()) == cancelAfter)
+            control->requestCancel();
+    }
+    void onEpoch(const tkd::EpochReport &r) override { epochs.push_back(r); }
+    void onMessage(Level, const std::string &t) override { messages.push_back(t); }
+    void onCheckpoint(const std::string &, const std::string &, bool) override { ++checkpoints; }
+};
+
+bool sameWeights(const tkd::StudentModel &a, const tkd::StudentModel &b)
+{
+    const auto pa = a.namedParameters(), pb = b.namedParameters();
+    if (pa.size() != pb.size())
+        return false;
+    for (size_t i = 0; i < pa.size(); ++i)
+        if (!torch::equal(pa[i].value(), pb[i].value()))
+            return false;
+    return true;
+}
+
+} // namespace
+
+class TestStudentTrainer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void tinyRunLearnsAndCheckpoints();
+    void deterministicGivenTheSeed();
+    void temporalKdFromTheOracle();
+    void optimisersAndSchedules_data();
+    void optimisersAndSchedules();
+    void cancelThenResumeMatchesUninterrupted();
+    void pauseHoldsTheLoop();
+    void nanLossStopsAndKeepsLastGoodCheckpoint();
+    void badOptions();
+
+private:
+    tkd::StudentTrainOptions baseOptions() const;
+    tkd::StudentData data() const;
+
+    QTemporaryDir m_tmp;
+    tkd::DatasetIndex m_index;
+    std::unique_ptr<tkd::NoisyDataset> m_noisy;
+    tkd::PreparedSplit m_train, m_val, m_test;
+};
+
+void TestStudentTrainer::initTestCase()
+{
+    QVERIFY(m_tmp.isValid());
+    qputenv("TKD_CACHE_DIR", m_tmp.path().toUtf8() + "/cache");
+    torch::set_num_threads(1);
+    tkd::BuiltinCorpusConfig c;
+    c.speakers = 8; // 6 train, 1 validation, 1 test speaker
+    c.words = {"yes", "no", "up", "down", "bed"};
+    c.seed = 3;
+    tkd::BuiltinCorpus corpus(c, m_tmp.path().toStdString() + "/corpus");
+    corpus.ensure();
+    m_index = corpus.index12();
+    tkd::NoisyConfig n;
+    n.lengthSec = 2.0;
+    n.seed = 4;
+    m_noisy = std::make_unique<tkd::NoisyDataset>(m_index, n);
+    const tkd::PreparedData prepared(*m_noisy);
+    const tkd::FeatureCache cache;
+    const tkd::FeatureExtractor fx(tkd::FeatureConfig{});
+    m_train = prepared.split(tkd::Split::Train, fx, cache);
+    m_val = prepared.split(tkd::Split::Validation, fx, cache);
+    m_test = prepared.split(tkd::Split::Test, fx, cache);
+    QVERIFY(m_train.size() >= 24);
+    QVERIFY(m_val.size() >= 4);
+    QCOMPARE(m_train.frames(), int64_t(99)); // 2 s at 49 frames/s
+    QCOMPARE(m_train.features.size(2), int64_t(20));
+    QCOMPARE(int64_t(m_train.windows.size()), m_train.size());
+
+    // A second preparation reads the cache and the items file: the same tensors, no audio.
+    const tkd::PreparedSplit again = prepared.split(tkd::Split::Train, fx, cache);
+    QVERIFY(again.featuresFromCache);
+    QVERIFY(torch::equal(again.features, m_train.features));
+    QVERIFY(torch::equal(again.targets, m_train.targets));
+    QCOMPARE(again.windows[3].onsetSec, m_train.windows[3].onsetSec);
+}
+
+tkd::StudentTrainOptions TestStudentTrainer::baseOptions() const
+{
+    tkd::StudentTrainOptions o;
+    o.student = "tc-resnet8";
+    o.epochs = 2;
+    o.batchSize = 8;
+    o.lr = 3e-3;
+    o.schedule = "constant";
+    o.warmupEpochs = 0;
+    o.seed = 1;
+    return o;
+}
+
+tkd::StudentData TestStudentTrainer::data() const
+{
+    tkd::StudentData d;
+    d.train = &m_train;
+    d.validation = &m_val;
+    d.test = &m_test;
+    return d;
+}
+
+void TestStudentTrainer::tinyRunLearnsAndCheckpoints()
+{
+    tkd::StudentTrainOptions o = baseOptions();
+    o.epochs = 3;
+    o.checkpointDir = m_tmp.path().toStdString() + "/tiny";
+    Recorder rec;
+    tkd::StudentTrainer trainer(o, &rec);
+    const tkd::StudentResult r = trainer.train(data());
+    QCOMPARE(r.status, tkd::StudentResult::Status::Completed);
+    QCOMPARE(r.epochsRun, int64_t(3));
+    QCOMPARE(int64_t(rec.steps.size()), r.steps);
+    QCOMPARE(r.epochLosses.size(), size_t(3));
+    QVERIFY2(r.epochLosses.back() < r.epochLosses.front(),
+             qPrintable(QString("loss %1 -> %2").arg(r.epochLosses.front()).arg(r.epochLosses.back())));
+    QVERIFY(r.bestEpoch >= 1);
+    QVERIFY(std::filesystem::exists(r.bestCheckpoint));
+    QVERIFY(std::filesystem::exists(r.lastCheckpoint));
+    QCOMPARE(r.test.metrics.count, m_test.size());
+    QCOMPARE(int64_t(r.test.metrics.confusion.size()), int64_t(12 * 12));
+    QVERIFY(r.test.metrics.accuracy >= 0.0 && r.test.metrics.accuracy <= 1.0);
+    QCOMPARE(rec.epochs.size(), size_t(3));
+    QVERIFY(rec.epochs[0].validation.count("accuracy"));
+    // Vanilla: no branch, so no branch localisation; TC-ResNet has no native attention.
+    QVERIFY(!r.branch);
+    QCOMPARE(r.test.branch.scoredClips, int64_t(0));
+    // The best checkpoint holds the best weights, and evaluates as reported.
+    const tkd::StudentModel loaded = tkd::StudentTrainer::loadStudent(r.bestCheckpoint);
+    QVERIFY(sameWeights(loaded, r.model));
+    const tkd::StudentEvaluation e = tkd::StudentTrainer::evaluate(loaded, tkd::AttentionBranch{nullptr}, m_test, torch::kCPU);
+    QCOMPARE(e.metrics.accuracy, r.test.metrics.accuracy);
+}
+
+void TestStudentTrainer::deterministicGivenTheSeed()
+{
+    const tkd::StudentTrainOptions o = baseOptions();
+    const tkd::StudentResult a = tkd::StudentTrainer(o).train(data());
+    const tkd::StudentResult b = tkd::StudentTrainer(o).train(data());
+    QVERIFY(sameWeights(a.model, b.model));
+    QCOMPARE(a.epochLosses, b.epochLosses);
+    tkd::StudentTrainOptions other = o;
+    other.seed = 2;
+    const tkd::StudentResult c = tkd::StudentTrainer(other).train(data());
+    QVERIFY(!sameWeights(a.model, c.model));
+}
+
+void TestStudentTrainer::temporalKdFromTheOracle()
+{
+    tkd::StudentTrainOptions o = baseOptions();
+    o.lambda = 0.25;
+    o.epochs = 3;
+    tkd::StudentData d = data();
+    d.teacherAttention = tkd::TeacherTrainer::oracleAttention(m_train, m_train.frames());
+    QCOMPARE(d.teacherAttention.size(1), int64_t(99));
+    Recorder rec;
+    const tkd::StudentResult r = tkd::StudentTrainer(o, &rec).train(d);
+    QVERIFY(r.branch);
+    // The KL term is reported, positive, and falls as the branch learns where the keyword is.
+    QVERIFY(rec.steps.front().kd > 0.0);
+    const double firstKd = rec.epochs.front().trainLosses.at("kd"), lastKd = rec.epochs.back().trainLosses.at("kd");
+    QVERIFY2(lastKd < firstKd, qPrintable(QString("kd %1 -> %2").arg(firstKd).arg(lastKd)));
+    QVERIFY(std::abs(rec.steps.back().total - (rec.steps.back().task + 0.25 * rec.steps.back().kd)) < 1e-4);
+    // The branch is scored against the keyword windows on the test split.
+    QVERIFY(r.test.branch.scoredClips > 0);
+    QVERIFY(std::isfinite(r.test.summary().at("localisation_branch")));
+}
+
+void TestStudentTrainer::optimisersAndSchedules_data()
+{
+    QTest::addColumn<QString>("optimizer");
+    QTest::addColumn<QString>("schedule");
+    QTest::addColumn<double>("weightDecay");
+    QTest::newRow("adam cosine") << "adam" << "cosine" << 0.0;
+    QTest::newRow("sgd onecycle wd") << "sgd" << "onecycle" << 1e-4;
+    QTest::newRow("sgd step") << "sgd" << "step" << 0.0;
+}
+
+void TestStudentTrainer::optimisersAndSchedules()
+{
+    QFETCH(QString, optimizer);
+    QFETCH(QString, schedule);
+    QFETCH(double, weightDecay);
+    tkd::StudentTrainOptions o = baseOptions();
+    o.optimizer = optimizer.toStdString();
+    o.schedule = schedule.toStdString();
+    o.weightDecay = weightDecay;
+    o.lr = optimizer == "sgd" ? 0.05 : 3e-3;
+    o.warmupEpochs = 1;
+    Recorder rec;
+    const tkd::StudentResult r = tkd::StudentTrainer(o, &rec).train(data());
+    QCOMPARE(r.status, tkd::StudentResult::Status::Completed);
+    // The reported rate follows the schedule: it changes over the run.
+    QVERIFY(rec.steps.front().lr != rec.steps.back().lr);
+    QVERIFY(std::isfinite(r.epochLosses.back()));
+}
+
+void TestStudentTrainer::cancelThenResumeMatchesUninterrupted()
+{
+    tkd::StudentTrainOptions o = baseOptions();
+    o.checkpointDir = m_tmp.path().toStdString() + "/resume";
+    const tkd::StudentResult whole = tkd::StudentTrainer(o).train(data());
+    std::filesystem::remove_all(o.checkpointDir);
+
+    tkd::TrainControl control;
+    Recorder rec;
+    rec.control = &control;
+    rec.cancelAfter = 5; // mid-way through the first epoch
+    const tkd::StudentResult cut = tkd::StudentTrainer(o, &rec, &control).train(data());
+    QCOMPARE(cut.status, tkd::StudentResult::Status::Cancelled);
+    QCOMPARE(cut.steps, int64_t(5));
+    QVERIFY(std::filesystem::exists(cut.lastCheckpoint));
+    QCOMPARE(tkd::Checkpoint::load(cut.lastCheckpoint).intValue("next_batch"), int64_t(5));
+
+    o.resume = true;
+    Recorder rest;
+    const tkd::StudentResult resumed = tkd::StudentTrainer(o, &rest).train(data());
+    QCOMPARE(resumed.status, tkd::StudentResult::Status::Completed);
+    QCOMPARE(int64_t(rest.steps.size()), whole.steps - 5);
+    QVERIFY2(sameWeights(resumed.model, whole.model), "a cancelled and resumed run must end where an uninterrupted one does");
+}
+
+void TestStudentTrainer::pauseHoldsTheLoop()
+{
+    tkd::TrainControl control;
+    control.setPaused(true);
+    Recorder rec;
+    std::atomic<size_t> stepsWhilePaused{999};
+    std::thread resumer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        stepsWhilePaused = rec.steps.size();
+        control.setPaused(false);
+    });
+    tkd::StudentTrainOptions o = baseOptions();
+    o.epochs = 1;
+    const tkd::StudentResult r = tkd::StudentTrainer(o, &rec, &control).train(data());
+    resumer.join();
+    QCOMPARE(size_t(stepsWhilePaused), size_t(0));
+    QCOMPARE(r.status, tkd::StudentResult::Status::Completed);
+    QVERIFY(r.steps > 0);
+}
+
+void TestStudentTrainer::nanLossStopsAndKeepsLastGoodCheckpoint()
+{
+    tkd::StudentTrainOptions o = baseOptions();
+    o.epochs = 1;
+    o.checkpointDir = m_tmp.path().toStdString() + "/nan";
+    const tkd::StudentResult good = tkd::StudentTrainer(o).train(data());
+    const std::string last = good.lastCheckpoint;
+    const std::string before = tkd::readFile(last);
+
+    // Continue with an absurd learning rate: the weights blow up and the loss stops being finite.
+    o.resume = true;
+    o.epochs = 4;
+    o.lr = 1e30;
+    Recorder rec;
+    try {
+        tkd::StudentTrainer(o, &rec).train(data());
+        QFAIL("training went on with a non-finite loss");
+    } catch (const tkd::Error &e) {
+        const QString reason = QString::fromStdString(e.reason());
+        QVERIFY2(reason.contains("NaN") || reason.contains("infinite"), qPrintable(reason));
+        QVERIFY2(reason.contains("last good checkpoint") && reason.contains(QString::fromStdString(last)), qPrintable(reason));
+    }
+    QVERIFY(!rec.messages.empty());
+    // The checkpoint on disk is still the good one, and it loads with finite weights.
+    QVERIFY(tkd::readFile(last) == before);
+    const tkd::StudentModel m = tkd::StudentTrainer::loadStudent(last);
+    for (const auto &p : m.parameters())
+        QVERIFY(torch::isfinite(p).all().item<bool>());
+}
+
+void TestStudentTrainer::badOptions()
+{
+    tkd::StudentTrainOptions o = baseOptions();
+    o.lambda = 0.25; // KD without any teacher attention
+    try {
+        tkd::StudentTrainer(o).train(data());
+        QFAIL("KD without a_T accepted");
+    } catch (const tkd::Error &e) {
+        QVERIFY(QString::fromStdString(e.reason()).contains("teacher"));
+    }
+    o.kdTarget = "native";
+    try {
+        tkd::StudentData d = data();
+        d.teacherAttention = tkd::TeacherTrainer::oracleAttention(m_train, m_train.frames());
+        tkd::StudentTrainer(o).train(d);
+        QFAIL("native target on TC-ResNet accepted");
+    } catch (const tkd::Error &e) {
+        QCOMPARE(QString::fromStdString(e.subject()), QString("kd.target"));
+    }
+    o = baseOptions();
+    o.optimizer = "rmsprop";
+    try {
+        tkd::StudentTrainer(o).train(data());
+        QFAIL("unknown optimiser accepted");
+    } catch (const tkd::Error &e) {
+        QCOMPARE(QString::fromStdString(e.subject()), QString("train.optimizer"));
+    }
+    o = baseOptions();
+    o.student = "no-such-net";
+    QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::StudentTrainer(o).train(data()));
+}
+
+QTEST_GUILESS_MAIN(TestStudentTrainer)
+#include "tst_studenttrainer.moc"
