@@ -36,7 +36,7 @@ std::vector<std::string> splitList(const std::string &s)
 
 double cpuMs()
 {
-    timespec ts{};
+    timespec ts {};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
 }
@@ -47,8 +47,7 @@ struct Timing
 };
 
 // Medians of wall and process CPU time over `repeats` runs after one warm-up run.
-template <class F>
-Timing medianMs(int repeats, F &&f)
+template <class F> Timing medianMs(int repeats, F &&f)
 {
     f(); // warm-up: allocator, first-touch, lazy init
     std::vector<double> wall, cpu;
@@ -57,11 +56,13 @@ Timing medianMs(int repeats, F &&f)
         const double c0 = cpuMs();
         f();
         cpu.push_back(cpuMs() - c0);
-        wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        wall.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
     }
     std::sort(wall.begin(), wall.end());
     std::sort(cpu.begin(), cpu.end());
-    return {wall[wall.size() / 2], cpu[cpu.size() / 2]};
+    return { wall[wall.size() / 2], cpu[cpu.size() / 2] };
 }
 
 } // namespace
@@ -99,16 +100,17 @@ int main(int argc, char **argv)
             if (!unfused)
                 return model.forward(x);
             tkd::StudentOutput out;
-            auto zerosM = torch::zeros({x.size(0), lstmP->options.proj_size()});
-            auto zerosC = torch::zeros({x.size(0), lstmP->options.hidden_size()});
+            auto zerosM = torch::zeros({ x.size(0), lstmP->options.proj_size() });
+            auto zerosC = torch::zeros({ x.size(0), lstmP->options.hidden_size() });
             out.context = std::get<0>(lstmP->lstm->forwardUnfused(x, zerosM, zerosC));
-            out.logits = lstmP->classifier->forward(lstmP->dropout->forward(out.context.select(1, -1)));
+            out.logits
+                = lstmP->classifier->forward(lstmP->dropout->forward(out.context.select(1, -1)));
             return out;
         };
         for (const auto &fs : splitList(framesList)) {
             const int64_t frames = std::atoll(fs.c_str());
-            const auto x = torch::randn({batch, frames, model.featureDim()});
-            const auto target = torch::randint(0, 12, {batch}, torch::kLong);
+            const auto x = torch::randn({ batch, frames, model.featureDim() });
+            const auto target = torch::randint(0, 12, { batch }, torch::kLong);
 
             model.eval();
             const Timing fwd = medianMs(repeats, [&] {
@@ -119,16 +121,18 @@ int main(int argc, char **argv)
             const Timing train = medianMs(repeats, [&] {
                 model.zeroGrad();
                 const auto out = forward(x);
-                const auto loss = torch::nn::functional::cross_entropy(out.logits, target) +
-                                  out.context.pow(2).mean();
+                const auto loss = torch::nn::functional::cross_entropy(out.logits, target)
+                    + out.context.pow(2).mean();
                 loss.backward();
             });
-            std::printf("{\"impl\": \"libtorch-cpp\", \"model\": \"%s\", \"frames\": %lld, \"batch\": %d, "
-                        "\"threads\": %d, \"params\": %lld, \"forward_ms\": %.3f, \"train_ms\": %.3f, \"forward_cpu_ms\": %.3f, "
-                        "\"train_cpu_ms\": %.3f}\n",
-                        name.c_str(), static_cast<long long>(frames), batch, threads,
-                        static_cast<long long>(model.parameterCount()), fwd.wallMs, train.wallMs,
-                        fwd.cpuMs, train.cpuMs);
+            std::printf(
+                "{\"impl\": \"libtorch-cpp\", \"model\": \"%s\", \"frames\": %lld, \"batch\": %d, "
+                "\"threads\": %d, \"params\": %lld, \"forward_ms\": %.3f, \"train_ms\": %.3f, "
+                "\"forward_cpu_ms\": %.3f, "
+                "\"train_cpu_ms\": %.3f}\n",
+                name.c_str(), static_cast<long long>(frames), batch, threads,
+                static_cast<long long>(model.parameterCount()), fwd.wallMs, train.wallMs, fwd.cpuMs,
+                train.cpuMs);
             std::fflush(stdout);
         }
     }

@@ -32,9 +32,9 @@ std::string pad(const std::string &s, size_t width)
 int runModels(const std::vector<std::string> &argv)
 {
     tkd::cli::Args args("tkd models [options]",
-                        "Lists the student models: input features, parameters, multiply-accumulates for "
-                        "1 s of input, context length T' (what temporal KD distils into) for 1 s and 8 s, "
-                        "and native attention heads.");
+        "Lists the student models: input features, parameters, multiply-accumulates for "
+        "1 s of input, context length T' (what temporal KD distils into) for 1 s and 8 s, "
+        "and native attention heads.");
     args.option("classes", "N", "number of classes", "12")
         .option("features", "N", "features per frame (default: each student's own)", "0")
         .option("student", "NAME", "show one student and its parameter tensors")
@@ -44,20 +44,22 @@ int runModels(const std::vector<std::string> &argv)
     const int classes = args.getInt("classes");
     const int features = args.getInt("features");
     if (features < 0)
-        throw tkd::Error("--features", "must be 0 (default) or positive, got " + std::to_string(features));
+        throw tkd::Error(
+            "--features", "must be 0 (default) or positive, got " + std::to_string(features));
 
     std::vector<std::string> names = tkd::StudentRegistry::names();
     if (args.has("student")) {
         tkd::StudentRegistry::spec(args.get("student")); // throws, listing the known names
-        names = {args.get("student")};
+        names = { args.get("student") };
     }
     const bool csv = args.has("csv");
     if (csv)
         std::cout << "name,family,input,parameters,published_parameters,macs_1s,context_dim,"
                      "context_frames_1s,context_frames_8s,attention_heads\n";
     else
-        std::cout << pad("student", 17) << pad("input", 13) << pad("params", 9) << pad("(published)", 12)
-                  << pad("MACs/1s", 9) << pad("D", 5) << pad("T' 1s", 7) << pad("T' 8s", 7) << "heads\n";
+        std::cout << pad("student", 17) << pad("input", 13) << pad("params", 9)
+                  << pad("(published)", 12) << pad("MACs/1s", 9) << pad("D", 5) << pad("T' 1s", 7)
+                  << pad("T' 8s", 7) << "heads\n";
 
     for (const auto &name : names) {
         const auto model = tkd::StudentRegistry::create(name, classes, features);
@@ -65,44 +67,47 @@ int runModels(const std::vector<std::string> &argv)
         tkd::FeatureConfig fc = spec.defaultFeatures();
         const int64_t frames1 = fc.numFrames(int64_t(fc.sampleRate) * 1);
         const int64_t frames8 = fc.numFrames(int64_t(fc.sampleRate) * 8);
-        const std::string input = features > 0
-                                      ? std::to_string(features) + (spec.featureKind == tkd::FeatureConfig::Kind::Mfcc ? " MFCC" : " log-mel")
-                                      : spec.featureLabel();
+        const std::string input = features > 0 ? std::to_string(features)
+                + (spec.featureKind == tkd::FeatureConfig::Kind::Mfcc ? " MFCC" : " log-mel")
+                                               : spec.featureLabel();
         const int64_t params = model.parameterCount();
         if (csv) {
             std::cout << name << ',' << spec.family << ',' << input << ',' << params << ','
-                      << spec.publishedParams << ',' << model.macs(frames1) << ',' << model.contextDim()
-                      << ',' << model.contextLength(frames1) << ',' << model.contextLength(frames8) << ','
-                      << model.nativeHeads() << '\n';
+                      << spec.publishedParams << ',' << model.macs(frames1) << ','
+                      << model.contextDim() << ',' << model.contextLength(frames1) << ','
+                      << model.contextLength(frames8) << ',' << model.nativeHeads() << '\n';
         } else {
-            const std::string published =
-                spec.publishedParams > 0 && classes == 12 && features == 0
-                    ? "(" + humanCount(spec.publishedParams) + ")"
-                    : "";
-            std::cout << pad(name, 17) << pad(input, 13) << pad(humanCount(params), 9) << pad(published, 12)
-                      << pad(humanCount(model.macs(frames1)), 9) << pad(std::to_string(model.contextDim()), 5)
+            const std::string published = spec.publishedParams > 0 && classes == 12 && features == 0
+                ? "(" + humanCount(spec.publishedParams) + ")"
+                : "";
+            std::cout << pad(name, 17) << pad(input, 13) << pad(humanCount(params), 9)
+                      << pad(published, 12) << pad(humanCount(model.macs(frames1)), 9)
+                      << pad(std::to_string(model.contextDim()), 5)
                       << pad(std::to_string(model.contextLength(frames1)), 7)
                       << pad(std::to_string(model.contextLength(frames8)), 7)
-                      << (model.nativeHeads() > 0 ? std::to_string(model.nativeHeads()) : "-") << '\n';
+                      << (model.nativeHeads() > 0 ? std::to_string(model.nativeHeads()) : "-")
+                      << '\n';
         }
         if (args.has("student") && !csv) {
             std::cout << "\n" << spec.family << ": " << spec.summary << "\nparameter tensors:\n";
             for (const auto &p : model.namedParameters()) {
                 std::ostringstream shape;
                 shape << p.value().sizes();
-                std::cout << "  " << pad(p.key(), 36) << pad(shape.str(), 16) << p.value().numel() << '\n';
+                std::cout << "  " << pad(p.key(), 36) << pad(shape.str(), 16) << p.value().numel()
+                          << '\n';
             }
         }
     }
     if (!csv)
-        std::cout << "\nT' for 1 s / 8 s = " << tkd::FeatureConfig().numFrames(16000) << " / "
-                  << tkd::FeatureConfig().numFrames(8 * 16000)
-                  << " input frames; MACs count convolutions, linears, recurrent steps and attention "
-                     "products.\n";
+        std::cout
+            << "\nT' for 1 s / 8 s = " << tkd::FeatureConfig().numFrames(16000) << " / "
+            << tkd::FeatureConfig().numFrames(8 * 16000)
+            << " input frames; MACs count convolutions, linears, recurrent steps and attention "
+               "products.\n";
     return 0;
 }
 
-const tkd::cli::Registrar reg("models", "list the student models: features, size, MACs, context length",
-                              runModels);
+const tkd::cli::Registrar reg(
+    "models", "list the student models: features, size, MACs, context length", runModels);
 
 } // namespace

@@ -15,9 +15,9 @@ struct AttRnnOptions
     enum class Cell { Lstm, Gru };
 
     AttRnnOptions(int64_t numClasses, int64_t inputFeatures = 80)
-        : num_classes_(numClasses), input_features_(inputFeatures)
-    {
-    }
+        : num_classes_(numClasses)
+        , input_features_(inputFeatures)
+    { }
     TORCH_ARG(int64_t, num_classes);
     TORCH_ARG(int64_t, input_features);
     TORCH_ARG(Cell, cell) = Cell::Lstm;
@@ -45,13 +45,13 @@ public:
     int64_t macs(int64_t frames) const override;
 
     AttRnnOptions options;
-    torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-    torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
-    torch::nn::LSTM lstm{nullptr}; // registered when cell == Lstm
-    torch::nn::GRU gru{nullptr};   // registered when cell == Gru
-    MiddleFrameAttention attention{nullptr};
-    torch::nn::Dropout dropout{nullptr};
-    torch::nn::Linear dense1{nullptr}, dense2{nullptr}, classifier{nullptr};
+    torch::nn::Conv2d conv1 { nullptr }, conv2 { nullptr };
+    torch::nn::BatchNorm2d bn1 { nullptr }, bn2 { nullptr };
+    torch::nn::LSTM lstm { nullptr }; // registered when cell == Lstm
+    torch::nn::GRU gru { nullptr }; // registered when cell == Gru
+    MiddleFrameAttention attention { nullptr };
+    torch::nn::Dropout dropout { nullptr };
+    torch::nn::Linear dense1 { nullptr }, dense2 { nullptr }, classifier { nullptr };
 };
 
 TORCH_MODULE(AttRnn);

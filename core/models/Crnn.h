@@ -11,9 +11,9 @@ namespace tkd {
 struct CrnnOptions
 {
     CrnnOptions(int64_t numClasses, int64_t inputFeatures = 20)
-        : num_classes_(numClasses), input_features_(inputFeatures)
-    {
-    }
+        : num_classes_(numClasses)
+        , input_features_(inputFeatures)
+    { }
     TORCH_ARG(int64_t, num_classes);
     TORCH_ARG(int64_t, input_features);
     TORCH_ARG(int64_t, conv_channels) = 16;
@@ -38,10 +38,10 @@ public:
     int64_t macs(int64_t frames) const override;
 
     CrnnOptions options;
-    torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-    torch::nn::GRU gru{nullptr};
-    torch::nn::Dropout dropout{nullptr};
-    torch::nn::Linear dense1{nullptr}, dense2{nullptr}, classifier{nullptr};
+    torch::nn::Conv2d conv1 { nullptr }, conv2 { nullptr };
+    torch::nn::GRU gru { nullptr };
+    torch::nn::Dropout dropout { nullptr };
+    torch::nn::Linear dense1 { nullptr }, dense2 { nullptr }, classifier { nullptr };
 
 private:
     int64_t convFrequencies() const { return options.input_features() - 4; }

@@ -4,16 +4,17 @@
 
 namespace tkd {
 
-LstmPImpl::LstmPImpl(const LstmPOptions &options_) : options(options_)
+LstmPImpl::LstmPImpl(const LstmPOptions &options_)
+    : options(options_)
 {
     reset();
 }
 
 void LstmPImpl::reset()
 {
-    lstm = register_module(
-        "lstm", LstmPCell(LstmPCellOptions(options.input_features(), options.hidden_size(),
-                                           options.proj_size())));
+    lstm = register_module("lstm",
+        LstmPCell(LstmPCellOptions(
+            options.input_features(), options.hidden_size(), options.proj_size())));
     dropout = register_module("dropout", torch::nn::Dropout(options.dropout()));
     classifier = register_module(
         "classifier", torch::nn::Linear(options.proj_size(), options.num_classes()));
@@ -32,8 +33,8 @@ StudentOutput LstmPImpl::forward(const torch::Tensor &features)
 int64_t LstmPImpl::macs(int64_t frames) const
 {
     return ModelStats::lstmMacs(frames, options.input_features(), options.hidden_size(),
-                                options.proj_size(), /*peepholes=*/true) +
-           ModelStats::linearMacs(1, options.proj_size(), options.num_classes());
+               options.proj_size(), /*peepholes=*/true)
+        + ModelStats::linearMacs(1, options.proj_size(), options.num_classes());
 }
 
 } // namespace tkd

@@ -11,9 +11,9 @@ namespace tkd {
 struct LstmPOptions
 {
     LstmPOptions(int64_t numClasses, int64_t inputFeatures = 20)
-        : num_classes_(numClasses), input_features_(inputFeatures)
-    {
-    }
+        : num_classes_(numClasses)
+        , input_features_(inputFeatures)
+    { }
     TORCH_ARG(int64_t, num_classes);
     TORCH_ARG(int64_t, input_features);
     TORCH_ARG(int64_t, hidden_size) = 500;
@@ -35,9 +35,9 @@ public:
     int64_t macs(int64_t frames) const override;
 
     LstmPOptions options;
-    LstmPCell lstm{nullptr};
-    torch::nn::Dropout dropout{nullptr};
-    torch::nn::Linear classifier{nullptr};
+    LstmPCell lstm { nullptr };
+    torch::nn::Dropout dropout { nullptr };
+    torch::nn::Linear classifier { nullptr };
 };
 
 TORCH_MODULE(LstmP);

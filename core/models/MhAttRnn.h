@@ -13,9 +13,9 @@ namespace tkd {
 struct MhAttRnnOptions
 {
     MhAttRnnOptions(int64_t numClasses, int64_t inputFeatures = 20)
-        : num_classes_(numClasses), input_features_(inputFeatures)
-    {
-    }
+        : num_classes_(numClasses)
+        , input_features_(inputFeatures)
+    { }
     TORCH_ARG(int64_t, num_classes);
     TORCH_ARG(int64_t, input_features);
     TORCH_ARG(int64_t, heads) = 4;
@@ -43,12 +43,12 @@ public:
     int64_t macs(int64_t frames) const override;
 
     MhAttRnnOptions options;
-    torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-    torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
-    torch::nn::GRU gru{nullptr};
-    MiddleFrameAttention attention{nullptr};
-    torch::nn::Dropout dropout{nullptr};
-    torch::nn::Linear dense1{nullptr}, dense2{nullptr}, classifier{nullptr};
+    torch::nn::Conv2d conv1 { nullptr }, conv2 { nullptr };
+    torch::nn::BatchNorm2d bn1 { nullptr }, bn2 { nullptr };
+    torch::nn::GRU gru { nullptr };
+    MiddleFrameAttention attention { nullptr };
+    torch::nn::Dropout dropout { nullptr };
+    torch::nn::Linear dense1 { nullptr }, dense2 { nullptr }, classifier { nullptr };
 };
 
 TORCH_MODULE(MhAttRnn);

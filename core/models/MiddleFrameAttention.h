@@ -9,7 +9,10 @@ namespace tkd {
 // products with every frame, softmax over time, and the head's output is the weighted sum.
 struct MiddleFrameAttentionOptions
 {
-    MiddleFrameAttentionOptions(int64_t dim, int64_t heads = 1) : dim_(dim), heads_(heads) {}
+    MiddleFrameAttentionOptions(int64_t dim, int64_t heads = 1)
+        : dim_(dim)
+        , heads_(heads)
+    { }
     TORCH_ARG(int64_t, dim);
     TORCH_ARG(int64_t, heads);
 };
@@ -26,7 +29,7 @@ public:
     MiddleFrameAttentionOptions options;
     // All heads' query projections as one [heads * D, D] dense layer: the same parameters as
     // `heads` separate Dense(D) layers, one matmul instead of several.
-    torch::nn::Linear query{nullptr};
+    torch::nn::Linear query { nullptr };
 };
 
 TORCH_MODULE(MiddleFrameAttention);

@@ -2,8 +2,8 @@
 
 namespace tkd {
 
-int64_t ModelStats::convOutLength(int64_t in, int64_t kernel, int64_t stride, int64_t padding,
-                                  int64_t dilation)
+int64_t ModelStats::convOutLength(
+    int64_t in, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation)
 {
     const int64_t span = dilation * (kernel - 1) + 1;
     const int64_t padded = in + 2 * padding;
@@ -12,8 +12,8 @@ int64_t ModelStats::convOutLength(int64_t in, int64_t kernel, int64_t stride, in
     return (padded - span) / stride + 1;
 }
 
-int64_t ModelStats::convMacs(int64_t outPositions, int64_t inChannels, int64_t outChannels,
-                             int64_t kernelElements)
+int64_t ModelStats::convMacs(
+    int64_t outPositions, int64_t inChannels, int64_t outChannels, int64_t kernelElements)
 {
     return outPositions * outChannels * inChannels * kernelElements;
 }
@@ -23,8 +23,8 @@ int64_t ModelStats::linearMacs(int64_t rows, int64_t in, int64_t out)
     return rows * in * out;
 }
 
-int64_t ModelStats::lstmMacs(int64_t steps, int64_t in, int64_t hidden, int64_t projection,
-                             bool peepholes)
+int64_t ModelStats::lstmMacs(
+    int64_t steps, int64_t in, int64_t hidden, int64_t projection, bool peepholes)
 {
     const int64_t recurrent = projection > 0 ? projection : hidden;
     int64_t perStep = 4 * hidden * (in + recurrent);

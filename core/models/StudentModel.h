@@ -16,8 +16,7 @@ public:
     StudentModel() = default;
 
     // Wraps a TORCH_MODULE holder whose Impl is both a Module and a StudentNetwork.
-    template <class Holder>
-    static StudentModel wrap(StudentSpec spec, const Holder &holder)
+    template <class Holder> static StudentModel wrap(StudentSpec spec, const Holder &holder)
     {
         StudentModel m;
         m.m_spec = std::move(spec);

@@ -6,16 +6,16 @@
 
 namespace tkd {
 
-void checkStudentInput(const std::string &model, const torch::Tensor &features,
-                       int64_t featureDim, int64_t minFrames)
+void checkStudentInput(
+    const std::string &model, const torch::Tensor &features, int64_t featureDim, int64_t minFrames)
 {
     const std::string subject = model + " input";
     if (!features.defined())
         throw Error(subject, "no features given");
     if (features.dim() != 3) {
         std::ostringstream os;
-        os << "expected features shaped [batch, frames, " << featureDim << "], got " << features.dim()
-           << " dimensions " << features.sizes();
+        os << "expected features shaped [batch, frames, " << featureDim << "], got "
+           << features.dim() << " dimensions " << features.sizes();
         throw Error(subject, os.str());
     }
     if (features.size(2) != featureDim) {
@@ -31,8 +31,9 @@ void checkStudentInput(const std::string &model, const torch::Tensor &features,
         throw Error(subject, os.str());
     }
     if (!features.is_floating_point())
-        throw Error(subject, std::string("expected floating-point features, got ") +
-                                 std::string(c10::toString(features.scalar_type())));
+        throw Error(subject,
+            std::string("expected floating-point features, got ")
+                + std::string(c10::toString(features.scalar_type())));
 }
 
 } // namespace tkd

@@ -32,7 +32,7 @@ public:
 };
 
 // Checks a student's input and throws tkd::Error("<model> input", what is wrong) otherwise.
-void checkStudentInput(const std::string &model, const torch::Tensor &features,
-                       int64_t featureDim, int64_t minFrames);
+void checkStudentInput(
+    const std::string &model, const torch::Tensor &features, int64_t featureDim, int64_t minFrames);
 
 } // namespace tkd

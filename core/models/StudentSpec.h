@@ -11,8 +11,8 @@ namespace tkd {
 // published with (its default front end).
 struct StudentSpec
 {
-    std::string name;    // registry key: "tc-resnet8-1.5"
-    std::string family;  // "TC-ResNet"
+    std::string name; // registry key: "tc-resnet8-1.5"
+    std::string family; // "TC-ResNet"
     std::string summary; // one line for tables and tooltips
     FeatureConfig::Kind featureKind = FeatureConfig::Kind::Mfcc;
     int featureCount = 20;
@@ -33,8 +33,8 @@ struct StudentSpec
     // "20 MFCC", "80 log-mel".
     std::string featureLabel() const
     {
-        return std::to_string(featureCount) +
-               (featureKind == FeatureConfig::Kind::Mfcc ? " MFCC" : " log-mel");
+        return std::to_string(featureCount)
+            + (featureKind == FeatureConfig::Kind::Mfcc ? " MFCC" : " log-mel");
     }
 };
 

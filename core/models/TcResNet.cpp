@@ -11,13 +11,14 @@ namespace nn = torch::nn;
 std::vector<int64_t> TcResNetOptions::channels() const
 {
     if (depth() == 8)
-        return {16, 24, 32, 48};
+        return { 16, 24, 32, 48 };
     if (depth() == 14)
-        return {16, 24, 24, 32, 32, 48, 48};
+        return { 16, 24, 24, 32, 32, 48, 48 };
     TORCH_CHECK(false, "TC-ResNet depth must be 8 or 14, got ", depth());
 }
 
-TcResNetImpl::TcResNetImpl(const TcResNetOptions &options_) : options(options_)
+TcResNetImpl::TcResNetImpl(const TcResNetOptions &options_)
+    : options(options_)
 {
     reset();
 }
@@ -34,17 +35,16 @@ std::vector<int64_t> TcResNetImpl::scaledChannels() const
 void TcResNetImpl::reset()
 {
     const auto ch = scaledChannels();
-    conv0 = register_module("conv0", nn::Conv1d(nn::Conv1dOptions(options.input_features(), ch[0], 3)
-                                                    .padding(1)
-                                                    .bias(false)));
+    conv0 = register_module("conv0",
+        nn::Conv1d(nn::Conv1dOptions(options.input_features(), ch[0], 3).padding(1).bias(false)));
     blocks = nn::Sequential();
     for (size_t i = 1; i < ch.size(); ++i)
         blocks->push_back(TcResNetBlock(TcResNetBlockOptions(ch[i - 1], ch[i])));
     blocks = register_module("blocks", blocks);
     dropout = register_module("dropout", nn::Dropout(options.dropout()));
-    classifier = register_module(
-        "classifier", nn::Conv1d(nn::Conv1dOptions(ch.back(), options.num_classes(), 1)
-                                     .bias(options.classifier_bias())));
+    classifier = register_module("classifier",
+        nn::Conv1d(nn::Conv1dOptions(ch.back(), options.num_classes(), 1)
+                       .bias(options.classifier_bias())));
 }
 
 StudentOutput TcResNetImpl::forward(const torch::Tensor &features)

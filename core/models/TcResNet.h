@@ -14,9 +14,9 @@ namespace tkd {
 struct TcResNetOptions
 {
     TcResNetOptions(int64_t numClasses, int64_t inputFeatures = 40)
-        : num_classes_(numClasses), input_features_(inputFeatures)
-    {
-    }
+        : num_classes_(numClasses)
+        , input_features_(inputFeatures)
+    { }
     // Base channels (before k): conv0 first, then one entry per block.
     std::vector<int64_t> channels() const;
 
@@ -45,10 +45,10 @@ public:
     int64_t macs(int64_t frames) const override;
 
     TcResNetOptions options;
-    torch::nn::Conv1d conv0{nullptr};
-    torch::nn::Sequential blocks{nullptr};
-    torch::nn::Dropout dropout{nullptr};
-    torch::nn::Conv1d classifier{nullptr};
+    torch::nn::Conv1d conv0 { nullptr };
+    torch::nn::Sequential blocks { nullptr };
+    torch::nn::Dropout dropout { nullptr };
+    torch::nn::Conv1d classifier { nullptr };
 
 private:
     std::vector<int64_t> scaledChannels() const;

@@ -6,7 +6,8 @@ namespace tkd {
 
 namespace nn = torch::nn;
 
-TcResNetBlockImpl::TcResNetBlockImpl(const TcResNetBlockOptions &options_) : options(options_)
+TcResNetBlockImpl::TcResNetBlockImpl(const TcResNetBlockOptions &options_)
+    : options(options_)
 {
     reset();
 }
@@ -16,10 +17,8 @@ void TcResNetBlockImpl::reset()
     const int64_t k = options.kernel_size();
     const int64_t cin = options.in_channels();
     const int64_t cout = options.out_channels();
-    conv1 = register_module("conv1", nn::Conv1d(nn::Conv1dOptions(cin, cout, k)
-                                                    .stride(stride())
-                                                    .padding(k / 2)
-                                                    .bias(false)));
+    conv1 = register_module("conv1",
+        nn::Conv1d(nn::Conv1dOptions(cin, cout, k).stride(stride()).padding(k / 2).bias(false)));
     bn1 = register_module("bn1", nn::BatchNorm1d(cout));
     conv2 = register_module(
         "conv2", nn::Conv1d(nn::Conv1dOptions(cout, cout, k).padding(k / 2).bias(false)));
@@ -51,7 +50,8 @@ int64_t TcResNetBlockImpl::macs(int64_t inLength) const
     const int64_t out = outLength(inLength);
     const int64_t cin = options.in_channels();
     const int64_t cout = options.out_channels();
-    int64_t total = ModelStats::convMacs(out, cin, cout, k) + ModelStats::convMacs(out, cout, cout, k);
+    int64_t total
+        = ModelStats::convMacs(out, cin, cout, k) + ModelStats::convMacs(out, cout, cout, k);
     if (downsamples())
         total += ModelStats::convMacs(out, cin, cout, 1);
     return total;

@@ -11,9 +11,9 @@ namespace tkd {
 struct TcResNetBlockOptions
 {
     TcResNetBlockOptions(int64_t inChannels, int64_t outChannels)
-        : in_channels_(inChannels), out_channels_(outChannels)
-    {
-    }
+        : in_channels_(inChannels)
+        , out_channels_(outChannels)
+    { }
     TORCH_ARG(int64_t, in_channels);
     TORCH_ARG(int64_t, out_channels);
     TORCH_ARG(int64_t, kernel_size) = 9;
@@ -32,8 +32,8 @@ public:
     int64_t macs(int64_t inLength) const;
 
     TcResNetBlockOptions options;
-    torch::nn::Conv1d conv1{nullptr}, conv2{nullptr}, shortcutConv{nullptr};
-    torch::nn::BatchNorm1d bn1{nullptr}, bn2{nullptr}, shortcutBn{nullptr};
+    torch::nn::Conv1d conv1 { nullptr }, conv2 { nullptr }, shortcutConv { nullptr };
+    torch::nn::BatchNorm1d bn1 { nullptr }, bn2 { nullptr }, shortcutBn { nullptr };
 };
 
 TORCH_MODULE(TcResNetBlock);

@@ -43,11 +43,10 @@ int64_t expectedHeads(const std::string &name)
 torch::Tensor randomFeatures(int64_t batch, int64_t frames, int64_t dim, uint64_t seed)
 {
     torch::manual_seed(seed);
-    return torch::randn({batch, frames, dim});
+    return torch::randn({ batch, frames, dim });
 }
 
-template <class T>
-std::shared_ptr<T> moduleAs(const tkd::StudentModel &m)
+template <class T> std::shared_ptr<T> moduleAs(const tkd::StudentModel &m)
 {
     auto p = std::dynamic_pointer_cast<T>(m.module());
     if (!p)
@@ -73,7 +72,7 @@ private Q_SLOTS:
             QCOMPARE(model.featureDim(), int64_t(tkd::StudentRegistry::spec(n).featureCount));
             const auto f = model.spec().defaultFeatures();
             QCOMPARE(int64_t(f.kind == tkd::FeatureConfig::Kind::Mfcc ? f.mfccCount : f.melBins),
-                     model.featureDim());
+                model.featureDim());
             QCOMPARE(model.nativeHeads(), expectedHeads(n));
         }
     }
@@ -105,7 +104,10 @@ private Q_SLOTS:
         const double rel = std::abs(double(count) - double(published)) / double(published);
         if (rel > 0.02)
             QFAIL(qPrintable(QString("%1 has %2 parameters, published %3 (%4% off)")
-                                 .arg(name).arg(count).arg(published).arg(rel * 100.0, 0, 'f', 2)));
+                                 .arg(name)
+                                 .arg(count)
+                                 .arg(published)
+                                 .arg(rel * 100.0, 0, 'f', 2)));
         QCOMPARE(model.spec().publishedParams, int64_t(published));
     }
 
@@ -114,8 +116,9 @@ private Q_SLOTS:
         QTest::addColumn<QString>("name");
         QTest::addColumn<int>("frames");
         for (const auto &n : tkd::StudentRegistry::names())
-            for (int frames : {49, 400, 1499})
-                QTest::newRow(qPrintable(QString("%1@%2").arg(QString::fromStdString(n)).arg(frames)))
+            for (int frames : { 49, 400, 1499 })
+                QTest::newRow(
+                    qPrintable(QString("%1@%2").arg(QString::fromStdString(n)).arg(frames)))
                     << QString::fromStdString(n) << frames;
     }
     void outputShapes()
@@ -130,8 +133,9 @@ private Q_SLOTS:
         const auto out = model.forward(randomFeatures(batch, frames, model.featureDim(), 7));
         const int64_t tc = expectedContextLength(n, frames);
         QCOMPARE(model.contextLength(frames), tc);
-        QCOMPARE(out.logits.sizes().vec(), (std::vector<int64_t>{batch, 12}));
-        QCOMPARE(out.context.sizes().vec(), (std::vector<int64_t>{batch, tc, model.contextDim()}));
+        QCOMPARE(out.logits.sizes().vec(), (std::vector<int64_t> { batch, 12 }));
+        QCOMPARE(
+            out.context.sizes().vec(), (std::vector<int64_t> { batch, tc, model.contextDim() }));
         QVERIFY(torch::isfinite(out.logits).all().item<bool>());
         QVERIFY(torch::isfinite(out.context).all().item<bool>());
         const int64_t heads = expectedHeads(n);
@@ -139,7 +143,7 @@ private Q_SLOTS:
             QVERIFY(!out.nativeAttention.defined());
             return;
         }
-        QCOMPARE(out.nativeAttention.sizes().vec(), (std::vector<int64_t>{batch, heads, tc}));
+        QCOMPARE(out.nativeAttention.sizes().vec(), (std::vector<int64_t> { batch, heads, tc }));
         QVERIFY(out.nativeAttention.min().item<float>() >= 0.0f);
         const auto rowSums = out.nativeAttention.sum(2);
         QVERIFY(torch::allclose(rowSums, torch::ones_like(rowSums), 1e-5, 1e-5));
@@ -150,9 +154,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("name");
         QTest::addColumn<int>("frames");
-        for (const char *n : {"att-rnn", "att-rnn-gru", "mhatt-rnn"})
-            for (int frames : {49, 120, 401})
-                QTest::newRow(qPrintable(QString("%1@%2").arg(n).arg(frames))) << QString(n) << frames;
+        for (const char *n : { "att-rnn", "att-rnn-gru", "mhatt-rnn" })
+            for (int frames : { 49, 120, 401 })
+                QTest::newRow(qPrintable(QString("%1@%2").arg(n).arg(frames)))
+                    << QString(n) << frames;
     }
     void attentionQueriesTheMiddleFrame()
     {
@@ -163,16 +168,17 @@ private Q_SLOTS:
         torch::NoGradGuard noGrad;
         const auto out = model.forward(randomFeatures(3, frames, model.featureDim(), 11));
         tkd::MiddleFrameAttention att = name == "mhatt-rnn"
-                                            ? moduleAs<tkd::MhAttRnnImpl>(model)->attention
-                                            : moduleAs<tkd::AttRnnImpl>(model)->attention;
+            ? moduleAs<tkd::MhAttRnnImpl>(model)->attention
+            : moduleAs<tkd::AttRnnImpl>(model)->attention;
         const int64_t heads = model.nativeHeads();
         const int64_t d = model.contextDim();
         const auto &w = att->query->weight; // [heads * d, d]
         const auto &b = att->query->bias;
         for (int64_t h = 0; h < heads; ++h) {
-            const auto q = torch::matmul(out.context.select(1, frames / 2), w.narrow(0, h * d, d).t()) +
-                           b.narrow(0, h * d, d);                                   // [B, d]
-            const auto scores = (out.context * q.unsqueeze(1)).sum(2);             // [B, T]
+            const auto q
+                = torch::matmul(out.context.select(1, frames / 2), w.narrow(0, h * d, d).t())
+                + b.narrow(0, h * d, d); // [B, d]
+            const auto scores = (out.context * q.unsqueeze(1)).sum(2); // [B, T]
             const auto expected = torch::softmax(scores, 1);
             QVERIFY(torch::allclose(out.nativeAttention.select(1, h), expected, 1e-5, 1e-6));
         }
@@ -190,18 +196,20 @@ private Q_SLOTS:
         auto model = tkd::StudentRegistry::create(name.toStdString(), 12);
         model.train();
         const auto x = randomFeatures(4, 57, model.featureDim(), 3);
-        const auto target = torch::tensor({0, 3, 7, 11}, torch::kLong);
+        const auto target = torch::tensor({ 0, 3, 7, 11 }, torch::kLong);
         const auto out = model.forward(x);
         // Task loss on the logits plus a loss on the context, as temporal KD adds one there.
-        const auto loss = torch::nn::functional::cross_entropy(out.logits, target) +
-                          out.context.pow(2).mean();
+        const auto loss
+            = torch::nn::functional::cross_entropy(out.logits, target) + out.context.pow(2).mean();
         loss.backward();
         for (const auto &p : model.namedParameters()) {
             if (!p.value().grad().defined())
-                QFAIL(qPrintable(QString("no gradient for %1").arg(QString::fromStdString(p.key()))));
+                QFAIL(
+                    qPrintable(QString("no gradient for %1").arg(QString::fromStdString(p.key()))));
             const double g = p.value().grad().abs().sum().item<double>();
             if (!(g > 0.0) || !std::isfinite(g))
-                QFAIL(qPrintable(QString("gradient of %1 is %2").arg(QString::fromStdString(p.key())).arg(g)));
+                QFAIL(qPrintable(
+                    QString("gradient of %1 is %2").arg(QString::fromStdString(p.key())).arg(g)));
         }
     }
 
@@ -232,16 +240,16 @@ private Q_SLOTS:
         const int64_t in = 5, hidden = 7, proj = 3, batch = 2, steps = 9;
         torch::manual_seed(21);
         tkd::LstmPCell cell(tkd::LstmPCellOptions(in, hidden, proj).forget_bias(1.0));
-        const auto x = torch::randn({batch, steps, in});
+        const auto x = torch::randn({ batch, steps, in });
         // With autograd on this is the fused sequence node; without, the step loop: both must
         // match the reference.
-        const auto [out, lastM, lastC] = cell->forwardWithState(x, torch::zeros({batch, proj}),
-                                                                torch::zeros({batch, hidden}));
-        QCOMPARE(out.sizes().vec(), (std::vector<int64_t>{batch, steps, proj}));
+        const auto [out, lastM, lastC] = cell->forwardWithState(
+            x, torch::zeros({ batch, proj }), torch::zeros({ batch, hidden }));
+        QCOMPARE(out.sizes().vec(), (std::vector<int64_t> { batch, steps, proj }));
         QVERIFY(out.requires_grad());
         torch::NoGradGuard noGrad;
-        const auto evalOut = std::get<0>(cell->forwardWithState(x, torch::zeros({batch, proj}),
-                                                                torch::zeros({batch, hidden})));
+        const auto evalOut = std::get<0>(cell->forwardWithState(
+            x, torch::zeros({ batch, proj }), torch::zeros({ batch, hidden })));
         QVERIFY(torch::allclose(evalOut, out, 1e-6, 1e-7));
 
         const auto sig = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
@@ -281,7 +289,7 @@ private Q_SLOTS:
                         s += P[k][j] * h[j];
                     m[k] = s;
                     QVERIFY2(std::abs(out[b][t][k].item<double>() - s) < 1e-5,
-                             qPrintable(QString("b=%1 t=%2 k=%3").arg(b).arg(t).arg(k)));
+                        qPrintable(QString("b=%1 t=%2 k=%3").arg(b).arg(t).arg(k)));
                 }
             }
             for (int64_t j = 0; j < hidden; ++j)
@@ -300,23 +308,25 @@ private Q_SLOTS:
         tkd::LstmPCell cell(tkd::LstmPCellOptions(in, hidden, proj).forget_bias(0.7));
         cell->to(torch::kDouble);
         const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
-        auto x = torch::randn({batch, steps, in}, dbl).requires_grad_(true);
-        auto m0 = torch::randn({batch, proj}, dbl).requires_grad_(true);
-        auto c0 = torch::randn({batch, hidden}, dbl).requires_grad_(true);
-        const auto wOut = torch::randn({batch, steps, proj}, dbl);
-        const auto wM = torch::randn({batch, proj}, dbl);
-        const auto wC = torch::randn({batch, hidden}, dbl);
+        auto x = torch::randn({ batch, steps, in }, dbl).requires_grad_(true);
+        auto m0 = torch::randn({ batch, proj }, dbl).requires_grad_(true);
+        auto c0 = torch::randn({ batch, hidden }, dbl).requires_grad_(true);
+        const auto wOut = torch::randn({ batch, steps, proj }, dbl);
+        const auto wM = torch::randn({ batch, proj }, dbl);
+        const auto wC = torch::randn({ batch, hidden }, dbl);
         using Result = std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>;
         const auto run = [&](bool fused) {
             cell->zero_grad();
-            for (auto *t : {&x, &m0, &c0})
+            for (auto *t : { &x, &m0, &c0 })
                 if (t->grad().defined())
                     t->mutable_grad().zero_();
-            const Result r = fused ? cell->forwardWithState(x, m0, c0) : cell->forwardUnfused(x, m0, c0);
-            ((std::get<0>(r) * wOut).sum() + (std::get<1>(r) * wM).sum() + (std::get<2>(r) * wC).sum())
+            const Result r
+                = fused ? cell->forwardWithState(x, m0, c0) : cell->forwardUnfused(x, m0, c0);
+            ((std::get<0>(r) * wOut).sum() + (std::get<1>(r) * wM).sum()
+                + (std::get<2>(r) * wC).sum())
                 .backward();
-            std::vector<torch::Tensor> g{std::get<0>(r).detach(), x.grad().clone(), m0.grad().clone(),
-                                         c0.grad().clone()};
+            std::vector<torch::Tensor> g { std::get<0>(r).detach(), x.grad().clone(),
+                m0.grad().clone(), c0.grad().clone() };
             for (const auto &p : cell->parameters())
                 g.push_back(p.grad().clone());
             return g;
@@ -326,7 +336,8 @@ private Q_SLOTS:
         QCOMPARE(fused.size(), plain.size());
         for (size_t k = 0; k < fused.size(); ++k) {
             QVERIFY(plain[k].abs().sum().item<double>() > 0.0);
-            QVERIFY2(torch::allclose(fused[k], plain[k], 1e-9, 1e-11), qPrintable(QString("item %1").arg(k)));
+            QVERIFY2(torch::allclose(fused[k], plain[k], 1e-9, 1e-11),
+                qPrintable(QString("item %1").arg(k)));
         }
     }
 
@@ -344,7 +355,7 @@ private Q_SLOTS:
         ref->named_parameters()["bias_ih_l0"].copy_(cell->bias);
         ref->named_parameters()["bias_hh_l0"].zero_();
         ref->named_parameters()["weight_hr_l0"].copy_(cell->weight_proj);
-        const auto x = torch::randn({3, 12, in});
+        const auto x = torch::randn({ 3, 12, in });
         const auto expected = std::get<0>(ref->forward(x));
         QVERIFY(!torch::allclose(cell->forward(x), expected, 1e-4, 1e-5));
         cell->peephole_i.zero_();
@@ -360,8 +371,8 @@ private Q_SLOTS:
         {
             auto model = tkd::StudentRegistry::create("lstm-p", 12);
             auto m = moduleAs<tkd::LstmPImpl>(model);
-            const int64_t perStep = m->lstm->weight_ih.numel() + m->lstm->weight_hh.numel() +
-                                    m->lstm->weight_proj.numel() + 3 * m->lstm->peephole_i.numel();
+            const int64_t perStep = m->lstm->weight_ih.numel() + m->lstm->weight_hh.numel()
+                + m->lstm->weight_proj.numel() + 3 * m->lstm->peephole_i.numel();
             QCOMPARE(model.macs(frames), frames * perStep + m->classifier->weight.numel());
         }
         {
@@ -372,10 +383,10 @@ private Q_SLOTS:
             for (const auto &p : m->gru->named_parameters())
                 if (p.key().rfind("weight", 0) == 0)
                     gruWeights += p.value().numel();
-            const int64_t expected = m->conv1->weight.numel() * (frames - 2) * (f - 2) +
-                                     m->conv2->weight.numel() * (frames - 6) * (f - 4) +
-                                     (frames - 6) * gruWeights + m->dense1->weight.numel() +
-                                     m->dense2->weight.numel() + m->classifier->weight.numel();
+            const int64_t expected = m->conv1->weight.numel() * (frames - 2) * (f - 2)
+                + m->conv2->weight.numel() * (frames - 6) * (f - 4) + (frames - 6) * gruWeights
+                + m->dense1->weight.numel() + m->dense2->weight.numel()
+                + m->classifier->weight.numel();
             QCOMPARE(model.macs(frames), expected);
         }
         {
@@ -406,11 +417,13 @@ private Q_SLOTS:
         QTest::addColumn<QString>("name");
         QTest::addColumn<QList<int>>("shape");
         QTest::addColumn<QString>("needle");
-        QTest::newRow("lstm-p wrong dim") << "lstm-p" << QList<int>{2, 49, 40} << "20 features";
-        QTest::newRow("tc-resnet 2-D") << "tc-resnet8" << QList<int>{49, 40} << "dimensions";
-        QTest::newRow("crnn too short") << "crnn" << QList<int>{1, 6, 20} << "at least 7 frames";
-        QTest::newRow("att-rnn zero frames") << "att-rnn" << QList<int>{1, 0, 80} << "at least 1 frames";
-        QTest::newRow("mhatt-rnn empty batch") << "mhatt-rnn" << QList<int>{0, 49, 20} << "empty batch";
+        QTest::newRow("lstm-p wrong dim") << "lstm-p" << QList<int> { 2, 49, 40 } << "20 features";
+        QTest::newRow("tc-resnet 2-D") << "tc-resnet8" << QList<int> { 49, 40 } << "dimensions";
+        QTest::newRow("crnn too short") << "crnn" << QList<int> { 1, 6, 20 } << "at least 7 frames";
+        QTest::newRow("att-rnn zero frames")
+            << "att-rnn" << QList<int> { 1, 0, 80 } << "at least 1 frames";
+        QTest::newRow("mhatt-rnn empty batch")
+            << "mhatt-rnn" << QList<int> { 0, 49, 20 } << "empty batch";
     }
     void badInputIsAClearError()
     {
@@ -424,7 +437,8 @@ private Q_SLOTS:
             QFAIL("expected tkd::Error");
         } catch (const tkd::Error &e) {
             QVERIFY2(e.subject().find("input") != std::string::npos, e.what());
-            QVERIFY2(std::string(e.what()).find(needle.toStdString()) != std::string::npos, e.what());
+            QVERIFY2(
+                std::string(e.what()).find(needle.toStdString()) != std::string::npos, e.what());
         }
     }
 
@@ -435,7 +449,8 @@ private Q_SLOTS:
             QFAIL("expected tkd::Error");
         } catch (const tkd::Error &e) {
             QCOMPARE(e.subject(), std::string("student"));
-            QVERIFY(std::string(e.what()).find("mhatt-rnn") != std::string::npos); // lists the known
+            QVERIFY(
+                std::string(e.what()).find("mhatt-rnn") != std::string::npos); // lists the known
         }
         try {
             tkd::StudentRegistry::create("crnn", 0);
@@ -458,7 +473,7 @@ private Q_SLOTS:
             auto model = tkd::StudentRegistry::create(n, 200, 40);
             model.eval();
             torch::NoGradGuard noGrad;
-            const auto out = model.forward(torch::randn({1, 49, 40}));
+            const auto out = model.forward(torch::randn({ 1, 49, 40 }));
             QCOMPARE(out.logits.size(1), int64_t(200));
         }
     }
