@@ -262,6 +262,8 @@ void CaptureStream::start(const CaptureOptions &options)
     Pa_SetStreamFinishedCallback(stream, &Shared::finishedCallback);
     m_stream = stream;
     m_session = std::move(session);
+    // The stall clock starts now, not when the buffers were allocated (opening can be slow).
+    shared->lastCallbackNs.store(steadyNowNs(), std::memory_order_relaxed);
     err = Pa_StartStream(stream);
     if (err != paNoError) {
         closeStream();
