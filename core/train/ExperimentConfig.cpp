@@ -984,6 +984,10 @@ ExperimentConfig ExperimentConfig::parse(const std::string &text, const std::str
         issue.line = reader.lineOf(issue.key);
         issues.push_back(std::move(issue));
     }
+    // File order reads best in an editor or a terminal; issues without a line go last.
+    std::stable_sort(issues.begin() + long(firstIssue), issues.end(), [](const ConfigIssue &a, const ConfigIssue &b) {
+        return (a.line > 0 ? a.line : INT_MAX) < (b.line > 0 ? b.line : INT_MAX);
+    });
     return config;
 }
 
