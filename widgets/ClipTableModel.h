@@ -17,6 +17,8 @@ struct ClipRow
     QString word;    // the spoken word (differs from label for "_unknown_")
     QString speaker;
     double durationSec = 0.0;
+    double startSec = 0.0;   // a segment of a longer file (e.g. silence cut from noise):
+    double segmentSec = 0.0; // its start and length; segmentSec == 0 means the whole file
     double onsetSec = -1.0;  // keyword window inside the clip; < 0 when unknown / none
     double offsetSec = -1.0;
     // Filled once a model has been evaluated on the clip; empty / < 0 otherwise.

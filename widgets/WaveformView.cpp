@@ -80,6 +80,7 @@ WaveformView::WaveformView(QWidget *parent) : QWidget(parent), m_plot(new QCusto
     m_spec = new QCPColorMap(m_specRect->axis(QCPAxis::atBottom), m_specRect->axis(QCPAxis::atLeft));
     m_spec->setGradient(QCPColorGradient::gpThermal);
     m_spec->setInterpolate(false);
+    m_spec->data()->setSize(0, 0); // nothing drawn until a clip arrives
 
     m_waveWindow = makeWindowRect(m_plot, m_waveRect);
     m_specWindow = makeWindowRect(m_plot, m_specRect);

@@ -17,7 +17,7 @@ namespace {
 
 void declareSource(tkd::cli::Args &args)
 {
-    args.option("kind", "KIND", "builtin | speech-commands | fsd50k | folder", "builtin")
+    args.option("kind", "KIND", "builtin | speech-commands | fsd50k | folder | noisy", "builtin")
         .option("path", "DIR", "dataset folder (builtin: the corpus cache folder, optional)")
         .option("task", "N", "keyword task: 12 or 35 labels", "12")
         .option("silence", "N", "Speech Commands _silence_ clips per split (-1: automatic)", "-1");

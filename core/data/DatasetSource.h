@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/data/BuiltinCorpus.h"
 #include "core/data/Dataset.h"
 #include "core/util/Progress.h"
 
@@ -11,7 +12,7 @@ namespace tkd {
 // trainer use to turn (kind, path, task) into a DatasetIndex.
 struct DatasetSource
 {
-    enum class Kind { Builtin, SpeechCommands, Fsd50k, Folder };
+    enum class Kind { Builtin, SpeechCommands, Fsd50k, Folder, Noisy };
 
     Kind kind = Kind::Builtin;
     // Dataset folder. Builtin: the folder holding generated corpora (empty: cacheRoot()/builtin-corpus).
@@ -21,8 +22,11 @@ struct DatasetSource
     int task = 12;
     // Speech Commands "_silence_" clips per split; -1: about one keyword class's worth.
     int silenceClipsPerSplit = -1;
+    // The built-in corpus to make / reuse (speakers, seed, ...).
+    BuiltinCorpusConfig corpus;
 
-    static const char *kindName(Kind kind); // "builtin", "speech-commands", "fsd50k", "folder"
+    // "builtin", "speech-commands", "fsd50k", "folder", "noisy" (a set written by `tkd data noisy`)
+    static const char *kindName(Kind kind);
     // Throws tkd::Error("dataset.kind", ...) listing the valid names.
     static Kind kindFromName(const std::string &name);
 

@@ -1,0 +1,306 @@
+#include "MainWindow.h"
+
+#include "DatasetWorker.h"
+
+#include "core/audio/AudioPlayer.h"
+#include "core/audio/PortAudioSession.h"
+#include "core/data/NoisyManifest.h"
+#include "core/util/Error.h"
+#include "widgets/ClipBrowser.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+// The resources live in a static library: register them explicitly (outside any namespace).
+static void initStudioResources() { Q_INIT_RESOURCE(resources); }
+
+namespace tkd {
+
+namespace {
+QDockWidget *makeDock(QMainWindow *window, const QString &title, const QString &objectName,
+                      QWidget *content, Qt::DockWidgetArea area)
+{
+    auto *dock = new QDockWidget(title, window);
+    dock->setObjectName(objectName); // saveState() keys layouts by object name
+    dock->setWidget(content);
+    window->addDockWidget(area, dock);
+    return dock;
+}
+} // namespace
+
+// Which loader a dropped or command-line folder needs, from the files that identify each layout.
+QString detectDatasetKind(const QString &path)
+{
+    const QDir dir(path);
+    if (isNoisyManifestFolder(path.toStdString()))
+        return QStringLiteral("noisy");
+    if (dir.exists(QStringLiteral("validation_list.txt")) || dir.exists(QStringLiteral("_background_noise_")))
+        return QStringLiteral("speech-commands");
+    if (dir.exists(QStringLiteral("FSD50K.ground_truth")))
+        return QStringLiteral("fsd50k");
+    return QStringLiteral("folder");
+}
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent),
+      m_browser(new ClipBrowser),
+      m_waveform(new WaveformView),
+      m_play(new QToolButton),
+      m_clipTitle(new QLabel(tr("No clip selected"))),
+      m_status(new QLabel(tr("Ready"))),
+      m_progress(new QProgressBar),
+      m_cursorTimer(new QTimer(this)),
+      m_worker(new DatasetWorker)
+{
+    initStudioResources();
+    setWindowTitle(tr("TKD Studio"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/tkd-studio.svg")));
+    setDockNestingEnabled(true);
+    setAcceptDrops(true);
+
+    // The clip panel: title, transport, waveform + spectrogram.
+    auto *clipPanel = new QWidget;
+    auto *transport = new QHBoxLayout;
+    m_play->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
+    m_play->setText(tr("Play"));
+    m_play->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_play->setShortcut(Qt::Key_Space);
+    m_play->setToolTip(tr("Play or stop the selected clip (Space)"));
+    m_play->setEnabled(false);
+    transport->addWidget(m_play);
+    transport->addWidget(m_clipTitle, 1);
+    auto *clipLayout = new QVBoxLayout(clipPanel);
+    clipLayout->addLayout(transport);
+    clipLayout->addWidget(m_waveform, 1);
+
+    auto *clipsDock = makeDock(this, tr("Clips"), QStringLiteral("clipsDock"), m_browser,
+                               Qt::LeftDockWidgetArea);
+    auto *clipDock = makeDock(this, tr("Clip"), QStringLiteral("clipDock"), clipPanel,
+                              Qt::RightDockWidgetArea);
+    setCentralWidget(nullptr);
+    resizeDocks({clipsDock, clipDock}, {560, 640}, Qt::Horizontal);
+
+    m_progress->setMaximumWidth(220);
+    m_progress->setVisible(false);
+    statusBar()->addWidget(m_status, 1);
+    statusBar()->addPermanentWidget(m_progress);
+
+    buildMenus();
+
+    // Worker thread: every core call happens there; results come back as queued signals.
+    m_worker->moveToThread(&m_workerThread);
+    connect(&m_workerThread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(this, &MainWindow::requestOpenDataset, m_worker, &DatasetWorker::openDataset);
+    connect(this, &MainWindow::requestClip, m_worker, &DatasetWorker::loadClip);
+    connect(m_worker, &DatasetWorker::progress, this, &MainWindow::showProgress);
+    connect(m_worker, &DatasetWorker::failed, this, &MainWindow::showError);
+    connect(m_worker, &DatasetWorker::datasetOpened, this,
+            [this](const QString &name, const QVector<ClipRow> &clips) {
+                m_progress->setVisible(false);
+                m_browser->setClips(clips);
+                m_status->setText(tr("%1: %2 clips").arg(name).arg(clips.size()));
+                setWindowTitle(tr("TKD Studio - %1").arg(name));
+                m_browser->selectVisibleRow(0); // something to look at straight away
+                Q_EMIT datasetShown(int(clips.size()));
+            });
+    connect(m_worker, &DatasetWorker::clipLoaded, this, [this](const ClipAudio &audio) {
+        if (m_player)
+            m_player->stop();
+        m_clip = audio;
+        m_waveform->setClip(audio);
+        m_clipTitle->setText(audio.title);
+        m_play->setEnabled(true);
+        Q_EMIT clipShown();
+    });
+    connect(m_browser, &ClipBrowser::clipSelected, this, [this](const ClipRow &row) {
+        m_clipTitle->setText(tr("Loading %1 ...").arg(QFileInfo(row.path).fileName()));
+        Q_EMIT requestClip(row);
+    });
+    m_workerThread.start();
+
+    connect(m_play, &QToolButton::clicked, this, &MainWindow::togglePlayback);
+    m_cursorTimer->setInterval(33);
+    connect(m_cursorTimer, &QTimer::timeout, this, &MainWindow::updateCursor);
+
+    QSettings settings;
+    resize(1280, 800); // first start; a saved geometry wins
+    m_outputDevice = settings.value(QStringLiteral("audio/outputDevice")).toString();
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+}
+
+MainWindow::~MainWindow()
+{
+    m_worker->cancel();
+    m_workerThread.quit();
+    m_workerThread.wait();
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open &built-in corpus (12 labels)"), this,
+                    [this] { openDataset(QStringLiteral("builtin"), {}, 12); });
+    file->addAction(tr("Open built-in corpus (35 labels)"), this,
+                    [this] { openDataset(QStringLiteral("builtin"), {}, 35); });
+    file->addSeparator();
+    file->addAction(tr("Open &Speech Commands v2 folder..."), this,
+                    [this] { chooseFolder(QStringLiteral("speech-commands")); });
+    file->addAction(tr("Open &FSD50K folder..."), this,
+                    [this] { chooseFolder(QStringLiteral("fsd50k")); });
+    file->addAction(tr("Open folder-per-&class dataset..."), QKeySequence::Open, this,
+                    [this] { chooseFolder(QStringLiteral("folder")); });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    for (auto *dock : findChildren<QDockWidget *>())
+        view->addAction(dock->toggleViewAction());
+
+    // Audio output: the device list is read when the menu opens, so plugged-in devices show up.
+    QMenu *audio = menuBar()->addMenu(tr("&Audio"));
+    connect(audio, &QMenu::aboutToShow, this, [this, audio] {
+        audio->clear();
+        auto *group = new QActionGroup(audio);
+        auto addDevice = [&](const QString &label, const QString &name) {
+            QAction *a = audio->addAction(label, this, [this, name] { setOutputDevice(name); });
+            a->setCheckable(true);
+            a->setChecked(name == m_outputDevice);
+            group->addAction(a);
+        };
+        addDevice(tr("System default output"), QString());
+        try {
+            for (const auto &d : listAudioDevices())
+                if (d.maxOutputChannels > 0)
+                    addDevice(QString::fromStdString(d.name + " (" + d.hostApi + ")"),
+                              QString::fromStdString(d.name));
+        } catch (const std::exception &e) {
+            audio->addAction(tr("No audio: %1").arg(QString::fromStdString(e.what())))->setEnabled(false);
+        }
+    });
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About TKD Studio"), this, [this] {
+        QMessageBox::about(this, tr("About TKD Studio"),
+                           tr("<b>TKD Studio</b><br>Temporal knowledge distillation for on-device "
+                              "audio classification: distil a transformer teacher's temporal "
+                              "attention into small students.<br>Command line: <tt>tkd</tt>."));
+    });
+}
+
+void MainWindow::openDataset(const QString &kind, const QString &path, int task)
+{
+    m_status->setText(kind == QLatin1String("builtin") ? tr("Preparing the built-in corpus ...")
+                                                       : tr("Opening %1 ...").arg(path));
+    m_progress->setRange(0, 0);
+    m_progress->setVisible(true);
+    Q_EMIT requestOpenDataset(kind, path, task);
+}
+
+void MainWindow::chooseFolder(const QString &kind)
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose the dataset folder"));
+    if (!dir.isEmpty())
+        openDataset(kind, dir);
+}
+
+void MainWindow::showProgress(const QString &stage, qint64 done, qint64 total)
+{
+    m_progress->setVisible(true);
+    m_progress->setRange(0, total > 0 ? 1000 : 0);
+    if (total > 0)
+        m_progress->setValue(int(1000 * done / total));
+    m_status->setText(tr("%1: %2 of %3").arg(stage).arg(done).arg(total));
+}
+
+void MainWindow::showError(const QString &message)
+{
+    m_progress->setVisible(false);
+    m_status->setText(tr("Error: %1").arg(message));
+    // Errors never end the session and never block it: a window-modal box that returns at once.
+    auto *box = new QMessageBox(QMessageBox::Warning, tr("TKD Studio"), message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+    Q_EMIT errorShown(message);
+}
+
+void MainWindow::setOutputDevice(const QString &name)
+{
+    m_outputDevice = name;
+    QSettings().setValue(QStringLiteral("audio/outputDevice"), name);
+}
+
+bool MainWindow::isPlaying() const { return m_player && m_player->isPlaying(); }
+
+void MainWindow::togglePlayback()
+{
+    if (m_player && m_player->isPlaying()) {
+        m_player->stop();
+        m_cursorTimer->stop();
+        m_waveform->setCursorSec(-1);
+        m_play->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
+        m_play->setText(tr("Play"));
+        Q_EMIT playbackStopped();
+        return;
+    }
+    try {
+        if (!m_player)
+            m_player = std::make_unique<AudioPlayer>();
+        const std::vector<float> samples(m_clip.samples.begin(), m_clip.samples.end());
+        m_player->play(samples, m_clip.sampleRate, m_outputDevice.toStdString());
+    } catch (const std::exception &e) {
+        // No sound card (or it vanished): say so on the button itself; the rest keeps working.
+        m_playerError = QString::fromStdString(e.what());
+        m_play->setToolTip(tr("Cannot play: %1").arg(m_playerError));
+        m_status->setText(tr("Playback unavailable: %1").arg(m_playerError));
+        return;
+    }
+    m_play->setIcon(style()->standardIcon(QStyle::SP_MediaStop));
+    m_play->setText(tr("Stop"));
+    m_play->setToolTip(tr("Playing on %1 (Space stops)").arg(QString::fromStdString(m_player->deviceName())));
+    m_cursorTimer->start();
+    Q_EMIT playbackStarted();
+}
+
+void MainWindow::updateCursor()
+{
+    if (!m_player || !m_player->isPlaying()) {
+        m_cursorTimer->stop();
+        m_waveform->setCursorSec(-1);
+        m_play->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
+        m_play->setText(tr("Play"));
+        Q_EMIT playbackStopped();
+        return;
+    }
+    m_waveform->setCursorSec(m_player->positionSec());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    if (m_player)
+        m_player->stop();
+    event->accept();
+}
+
+} // namespace tkd

@@ -1,0 +1,79 @@
+#pragma once
+
+#include "widgets/ClipTableModel.h"
+#include "widgets/WaveformView.h"
+
+#include <QMainWindow>
+#include <QThread>
+
+#include <memory>
+
+class QAction;
+class QLabel;
+class QProgressBar;
+class QTimer;
+class QToolButton;
+
+namespace tkd {
+
+class AudioPlayer;
+class ClipBrowser;
+class DatasetWorker;
+
+// The studio's main window: dockable views over one dataset (and, as the engine lands, its
+// experiments and runs). Core work runs in m_workerThread; the window only holds snapshots.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a dataset in the background: kind "builtin" | "speech-commands" | "fsd50k" | "folder".
+    void openDataset(const QString &kind, const QString &path, int task = 12);
+
+    ClipBrowser *clipBrowser() const { return m_browser; }
+    WaveformView *waveformView() const { return m_waveform; }
+    QToolButton *playButton() const { return m_play; }
+    const ClipAudio &currentClip() const { return m_clip; }
+    // Output device for playback (exact name or substring; empty: the system default). Persisted.
+    void setOutputDevice(const QString &name);
+    QString outputDevice() const { return m_outputDevice; }
+    bool isPlaying() const;
+
+Q_SIGNALS:
+    void requestOpenDataset(const QString &kind, const QString &path, int task);
+    void requestClip(const tkd::ClipRow &clip);
+    void datasetShown(int clips);
+    void clipShown();
+    void playbackStarted();
+    void playbackStopped();
+    void errorShown(const QString &message);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void buildMenus();
+    void showProgress(const QString &stage, qint64 done, qint64 total);
+    void showError(const QString &message);
+    void togglePlayback();
+    void updateCursor();
+    void chooseFolder(const QString &kind);
+
+    ClipBrowser *m_browser;
+    WaveformView *m_waveform;
+    QToolButton *m_play;
+    QLabel *m_clipTitle;
+    QLabel *m_status;
+    QProgressBar *m_progress;
+    QTimer *m_cursorTimer;
+    QThread m_workerThread;
+    DatasetWorker *m_worker;
+    std::unique_ptr<AudioPlayer> m_player;
+    QString m_playerError;
+    QString m_outputDevice;
+    ClipAudio m_clip;
+};
+
+} // namespace tkd
