@@ -1298,6 +1298,7 @@ DatasetSource ExperimentConfig::datasetSource() const
     s.kind = DatasetSource::kindFromName(data.source);
     s.path = data.path;
     s.task = data.task;
+    s.corpus = corpusConfig();
     return s;
 }
 
