@@ -178,29 +178,28 @@ std::string PipelineResult::table() const
 {
     std::ostringstream s;
     for (const auto &l : lengths) {
-        const bool multi = !l.cells.empty() && std::isfinite(get(l.cells.front().test, "map")) &&
-                           !std::isfinite(get(l.cells.front().test, "accuracy"));
-        (void)multi;
         char head[256];
         std::snprintf(head, sizeof head, "L = %g s (train %lld, validation %lld, test %lld clips)\n", l.lengthSec,
                       (long long)l.trainClips, (long long)l.validationClips, (long long)l.testClips);
         s << head;
         char row[512];
-        std::snprintf(row, sizeof row, "  %-24s %7s %6s %9s %9s %13s %13s %9s\n", "model", "lambda", "seed", "val acc",
-                      "test acc", "loc (branch)", "loc (native)", "uniform");
+        std::snprintf(row, sizeof row, "  %-24s %7s %6s %9s %9s %13s %13s %9s %9s\n", "model", "lambda", "seed",
+                      "val acc", "test acc", "loc (branch)", "loc (native)", "uniform", "s/epoch");
         s << row;
-        std::snprintf(row, sizeof row, "  %-24s %7s %6s %9s %9s %13s %13s %9s\n", ("teacher " + l.teacherKind).c_str(),
+        std::snprintf(row, sizeof row, "  %-24s %7s %6s %9s %9s %13s %13s %9s %9s\n", ("teacher " + l.teacherKind).c_str(),
                       "-", "-", percent(get(l.teacherValidation, "accuracy")).c_str(),
                       percent(get(l.teacherTest, "accuracy")).c_str(), fixed3(get(l.teacherTest, "localisation")).c_str(),
-                      "-", fixed3(get(l.teacherTest, "localisation_baseline")).c_str());
+                      "-", fixed3(get(l.teacherTest, "localisation_baseline")).c_str(), "-");
         s << row;
         for (const auto &c : l.cells) {
-            std::snprintf(row, sizeof row, "  %-24s %7s %6llu %9s %9s %13s %13s %9s%s\n", c.student.c_str(),
+            char perEpoch[32];
+            std::snprintf(perEpoch, sizeof perEpoch, "%.2f", c.trainSecondsPerEpoch);
+            std::snprintf(row, sizeof row, "  %-24s %7s %6llu %9s %9s %13s %13s %9s %9s%s\n", c.student.c_str(),
                           number(c.lambda).c_str(), (unsigned long long)c.seed,
                           percent(get(c.validation, "accuracy")).c_str(), percent(get(c.test, "accuracy")).c_str(),
                           fixed3(get(c.test, "localisation_branch")).c_str(),
                           fixed3(get(c.test, "localisation_native")).c_str(),
-                          fixed3(get(c.test, "localisation_baseline")).c_str(),
+                          fixed3(get(c.test, "localisation_baseline")).c_str(), perEpoch,
                           c.status == "completed" || c.status == "early-stopped" ? "" : ("  [" + c.status + "]").c_str());
             s << row;
         }
@@ -231,6 +230,7 @@ PipelineResult Pipeline::run()
     const torch::Device device = TrainLoop::resolveDevice(c.train.device, &deviceNote);
 
     RunDirectory run = RunDirectory::create(c, Provenance::collect(c, m_options.commandLine));
+    m_runDir = run.path();
     EventLogObserver log(&run.events());
     log.addForward(m_observer);
     TrainObserver *obs = &log;

@@ -93,6 +93,8 @@ public:
     // Throws tkd::Error for bad input, tkd::Cancelled when cancelled (the run folder keeps what
     // was finished). A student that diverges is recorded as failed and the grid goes on.
     PipelineResult run();
+    // The run folder of the last run() (also after it threw: a cancelled run keeps its folder).
+    const std::string &runDir() const { return m_runDir; }
 
     static std::string cellName(const std::string &student, double lengthSec, double lambda, uint64_t seed);
 
@@ -101,6 +103,7 @@ private:
     PipelineOptions m_options;
     TrainObserver *m_observer;
     TrainControl *m_control;
+    std::string m_runDir;
 };
 
 } // namespace tkd

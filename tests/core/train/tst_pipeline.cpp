@@ -159,11 +159,8 @@ void TestPipeline::cancelStopsTheRun()
     tkd::Pipeline pipeline(config("oracle"), {}, &obs, &control);
     QVERIFY_THROWS_EXCEPTION(tkd::Cancelled, pipeline.run());
     // The run folder says so, and the cancelled cell left a checkpoint to resume from.
-    std::string newest;
-    for (const auto &e : std::filesystem::directory_iterator(m_tmp.path().toStdString() + "/runs"))
-        if (e.path().string() > newest)
-            newest = e.path().string();
-    QVERIFY(!newest.empty());
+    const std::string newest = pipeline.runDir();
+    QVERIFY(std::filesystem::exists(newest + "/metrics.json"));
     const nlohmann::json m = tkd::RunDirectory::open(newest).readMetrics();
     QCOMPARE(m["cancelled"].get<bool>(), true);
     QCOMPARE(m["lengths"][0]["cells"][0]["status"].get<std::string>(), std::string("cancelled"));
