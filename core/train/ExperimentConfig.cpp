@@ -439,7 +439,7 @@ const std::vector<Field> &fields()
                                 [](C &c) -> auto & { return c.train.weightDecay; }));
         f.push_back(stringField(spec("train.schedule", Type::Choice,
                                      "learning-rate schedule after warm-up: constant, cosine, onecycle or "
-                                     "step (x0.1 at 1/2 and 3/4 of the epochs)",
+                                     "step (x0.1 at 1/2 and 3/4 of the training after warm-up)",
                                      {"constant", "cosine", "onecycle", "step"}),
                                 [](C &c) -> auto & { return c.train.schedule; }));
         f.push_back(intField(ranged("train.warmup_epochs", Type::Int, 0, 100000,
