@@ -6,6 +6,7 @@
 #include "core/util/Error.h"
 #include "core/util/Progress.h"
 
+#include <QDir>
 #include <QFileInfo>
 
 #include <cmath>
@@ -81,7 +82,8 @@ void DatasetWorker::loadClip(const ClipRow &clip)
         const torch::Tensor mel = extractor.compute(samples).contiguous();
 
         ClipAudio a;
-        a.title = QFileInfo(clip.path).fileName();
+        const QFileInfo file(clip.path);
+        a.title = file.dir().dirName() + QLatin1Char('/') + file.fileName();
         a.samples = QVector<float>(samples.begin(), samples.end());
         a.sampleRate = kSampleRate;
         a.frames = int(mel.size(0));
