@@ -45,6 +45,23 @@ void restoreSnapshot(const Snapshot &s)
         live.copy_(copy);
 }
 
+// s_t = <c'_t, q>, as AttentionBranch::scores computes it, but contracted over the feature map's
+// own layout: a CNN's context is a transposed view of its [B, D, T'] map, and this way the
+// gradient reaches the conv layers in their own contiguous layout instead of a transposed one.
+// (Whether that matters for speed was not settled: timings on the shared 2-core machine were
+// too noisy.)
+torch::Tensor branchScores(const AttentionBranch &branch, const torch::Tensor &context)
+{
+    const torch::Tensor map = context.dim() == 3 ? context.transpose(1, 2) : torch::Tensor();
+    if (!map.defined() || !map.is_contiguous() || context.size(2) != branch->options.contextDim() ||
+        context.size(1) == 0)
+        return branch->scores(context);
+    torch::Tensor s = torch::matmul(branch->query.to(map.scalar_type()), map); // [D] x [B, D, T'] -> [B, T']
+    if (branch->options.scaled())
+        s = s / std::sqrt(double(branch->options.contextDim()));
+    return s;
+}
+
 double validationScore(const StudentEvaluation &e)
 {
     return e.metrics.multiLabel ? e.metrics.meanAveragePrecision : e.metrics.accuracy;
@@ -83,7 +100,8 @@ void StudentTrainer::report(const std::string &text, int level) const
 }
 
 StudentEvaluation StudentTrainer::evaluate(const StudentModel &model, const AttentionBranch &branch,
-                                           const PreparedSplit &split, torch::Device device, int64_t batchSize)
+                                           const PreparedSplit &split, torch::Device device, int64_t batchSize,
+                                           const FeatureNorm &norm)
 {
     if (split.size() == 0)
         throw Error(std::string("dataset ") + splitName(split.split) + " split", "has no clips");
@@ -98,7 +116,7 @@ StudentEvaluation StudentTrainer::evaluate(const StudentModel &model, const Atte
     double lossSum = 0.0;
     for (int64_t s = 0; s < split.size(); s += batchSize) {
         const int64_t n = std::min(batchSize, split.size() - s);
-        const StudentOutput out = net.forward(split.features.narrow(0, s, n).to(device));
+        const StudentOutput out = net.forward(norm.apply(split.features.narrow(0, s, n).to(device)));
         logits.push_back(out.logits.to(torch::kCPU, torch::kFloat));
         lossSum += loss.taskLoss(out.logits, split.targets.narrow(0, s, n).to(device)).item<double>() * double(n);
         const std::vector<KeywordWindow> windows(split.windows.begin() + s, split.windows.begin() + s + n);
@@ -113,9 +131,27 @@ StudentEvaluation StudentTrainer::evaluate(const StudentModel &model, const Atte
     return e;
 }
 
-StudentModel StudentTrainer::loadStudent(const std::string &path, AttentionBranch *branch)
+FeatureNorm FeatureNorm::fromTraining(const torch::Tensor &features, torch::Device device)
+{
+    FeatureNorm n;
+    const torch::Tensor flat = features.reshape({-1, features.size(-1)}).to(torch::kDouble);
+    n.mean = flat.mean(0).to(device, torch::kFloat);
+    n.std = flat.std(0).clamp_min(1e-6).to(device, torch::kFloat);
+    return n;
+}
+
+torch::Tensor FeatureNorm::apply(const torch::Tensor &x) const
+{
+    return mean.defined() ? (x - mean.to(x.device())) / std.to(x.device()) : x;
+}
+
+StudentModel StudentTrainer::loadStudent(const std::string &path, AttentionBranch *branch, FeatureNorm *norm)
 {
     const Checkpoint ck = Checkpoint::load(path);
+    if (norm && ck.hasTensor("feature_mean")) {
+        norm->mean = ck.tensor("feature_mean");
+        norm->std = ck.tensor("feature_std");
+    }
     const std::string name = ck.text("student");
     StudentModel model = StudentRegistry::create(name, ck.intValue("classes"), ck.intValue("features"));
     ck.loadModule(*model.module(), "model");
@@ -188,6 +224,9 @@ StudentResult StudentTrainer::train(const StudentData &data)
     // straight out of the cache mapping.
     const torch::Tensor features = o.device.is_cpu() ? tr.features : tr.features.to(o.device);
     const torch::Tensor targets = tr.targets.to(o.device);
+    // Per-coefficient standardisation from the training split: raw MFCCs span very different
+    // ranges (c0 is tens of units), which slows the students badly. Stored in the checkpoint.
+    const FeatureNorm norm = FeatureNorm::fromTraining(tr.features, o.device);
 
     std::vector<torch::Tensor> params = model.parameters();
     if (branch)
@@ -238,6 +277,8 @@ StudentResult StudentTrainer::train(const StudentData &data)
         ck.setInt("best_epoch", result.bestEpoch);
         ck.setValue("best_score", result.bestValidationScore);
         ck.setInt("seed", int64_t(o.seed));
+        ck.setTensor("feature_mean", norm.mean.to(torch::kCPU));
+        ck.setTensor("feature_std", norm.std.to(torch::kCPU));
         return ck;
     };
     auto saveLast = [&](int64_t epoch, int64_t batch) {
@@ -311,12 +352,12 @@ StudentResult StudentTrainer::train(const StudentData &data)
             const double lr = schedule.lrAt(step);
             TrainLoop::setLearningRate(*optimizer, lr);
             const torch::Tensor &idx = batches[size_t(b)];
-            const torch::Tensor x = Batcher::gather(features, idx).to(o.device);
+            const torch::Tensor x = norm.apply(Batcher::gather(features, idx).to(o.device));
             const torch::Tensor y = Batcher::gather(targets, idx);
             const StudentOutput out = model.forward(x);
             torch::Tensor scores, a;
             if (useBranch)
-                scores = branch->scores(out.context);
+                scores = branchScores(branch, out.context);
             else if (useNative)
                 // log of a distribution is its own log-softmax, so the loss sees log a_S exactly.
                 scores = out.nativeAttention.mean(1).clamp_min(1e-12).log();
@@ -356,7 +397,7 @@ StudentResult StudentTrainer::train(const StudentData &data)
         trainSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         ++trainedEpochs;
 
-        const StudentEvaluation val = evaluate(model, branch, *data.validation, o.device, o.evalBatchSize);
+        const StudentEvaluation val = evaluate(model, branch, *data.validation, o.device, o.evalBatchSize, norm);
         const double score = validationScore(val);
         const bool improved = std::isfinite(score) && score > result.bestValidationScore;
         const double meanTotal = counted ? sumTotal / double(counted) : kNaN;
@@ -406,10 +447,11 @@ StudentResult StudentTrainer::train(const StudentData &data)
     if (!best.empty())
         restoreSnapshot(best);
     if (result.bestEpoch > 0 && result.validation.metrics.count == 0)
-        result.validation = evaluate(model, branch, *data.validation, o.device, o.evalBatchSize);
-    result.test = evaluate(model, branch, *data.test, o.device, o.evalBatchSize);
+        result.validation = evaluate(model, branch, *data.validation, o.device, o.evalBatchSize, norm);
+    result.test = evaluate(model, branch, *data.test, o.device, o.evalBatchSize, norm);
     result.model = model;
     result.branch = branch;
+    result.norm = norm;
     if (m_observer)
         m_observer->onStage({o.stage, "done", step, so.totalSteps, clock.elapsed(), 0.0, true});
     return result;

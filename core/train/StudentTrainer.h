@@ -18,6 +18,15 @@ namespace tkd {
 class TrainControl;
 class TrainObserver;
 
+// Per-coefficient feature standardisation, estimated on the training split.
+struct FeatureNorm
+{
+    torch::Tensor mean; // [C]; undefined: identity
+    torch::Tensor std;  // [C]
+    static FeatureNorm fromTraining(const torch::Tensor &features, torch::Device device);
+    torch::Tensor apply(const torch::Tensor &x) const;
+};
+
 // One student training run: a cell of the grid (student x lambda x L x seed).
 struct StudentTrainOptions
 {
@@ -84,6 +93,7 @@ struct StudentResult
     double trainSecondsPerEpoch = 0.0; // optimisation only, validation excluded
     std::vector<double> epochLosses;   // mean total training loss per epoch
     StudentModel model;                // best weights
+    FeatureNorm norm;                  // what the model's input was standardised with
     AttentionBranch branch{nullptr};   // trained branch (null when lambda = 0 or native)
 };
 
@@ -111,10 +121,11 @@ public:
     // attention against the keyword windows. `branch` may be null.
     static StudentEvaluation evaluate(const StudentModel &model, const AttentionBranch &branch,
                                       const PreparedSplit &split, torch::Device device,
-                                      int64_t batchSize = 256);
+                                      int64_t batchSize = 256, const FeatureNorm &norm = {});
 
     // Rebuilds a student (and its branch, when stored) from a checkpoint written by train().
-    static StudentModel loadStudent(const std::string &checkpointPath, AttentionBranch *branch = nullptr);
+    static StudentModel loadStudent(const std::string &checkpointPath, AttentionBranch *branch = nullptr,
+                                    FeatureNorm *norm = nullptr);
 
 private:
     void report(const std::string &text, int level) const;

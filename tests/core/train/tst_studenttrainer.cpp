@@ -166,9 +166,12 @@ void TestStudentTrainer::tinyRunLearnsAndCheckpoints()
     QVERIFY(!r.branch);
     QCOMPARE(r.test.branch.scoredClips, int64_t(0));
     // The best checkpoint holds the best weights, and evaluates as reported.
-    const tkd::StudentModel loaded = tkd::StudentTrainer::loadStudent(r.bestCheckpoint);
+    tkd::FeatureNorm norm;
+    const tkd::StudentModel loaded = tkd::StudentTrainer::loadStudent(r.bestCheckpoint, nullptr, &norm);
     QVERIFY(sameWeights(loaded, r.model));
-    const tkd::StudentEvaluation e = tkd::StudentTrainer::evaluate(loaded, tkd::AttentionBranch{nullptr}, m_test, torch::kCPU);
+    QVERIFY(torch::equal(norm.mean, r.norm.mean));
+    const tkd::StudentEvaluation e =
+        tkd::StudentTrainer::evaluate(loaded, tkd::AttentionBranch{nullptr}, m_test, torch::kCPU, 256, norm);
     QCOMPARE(e.metrics.accuracy, r.test.metrics.accuracy);
 }
 
