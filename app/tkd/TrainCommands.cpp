@@ -171,7 +171,7 @@ int runQuickstart(const std::vector<std::string> &argv)
                         "hidden in 8 s of noise (the regime where temporal KD shows), a tiny wav2vec 2.0 teacher "
                         "(or the oracle when it does not fit the budget), and TC-ResNet8 trained with lambda 0 "
                         "and 0.25. Prints accuracy and localisation for the teacher and the students.");
-    args.option("speakers", "N", "corpus speakers (12 clips each; 80% train)", "120")
+    args.option("speakers", "N", "corpus speakers (12 clips each; 80% train)", "300")
         .option("length", "SEC", "clip length L", "8")
         .option("teacher", "KIND", "tiny | oracle | auto (tiny if it fits --budget)", "auto")
         .option("teacher-epochs", "N", "tiny teacher epochs", "6")
