@@ -1,5 +1,7 @@
 #include "core/train/PreparedData.h"
 
+#include "core/util/ParallelFor.h"
+
 #include "core/data/FeatureCache.h"
 #include "core/features/FeatureExtractor.h"
 #include "core/io/SafeTensors.h"
@@ -166,30 +168,12 @@ SplitItems PreparedData::items(Split split, const Progress &progress) const
         const int64_t count = std::min(kPrefetch, n - first);
         // Only the metadata is kept; the audio is dropped as soon as it is built.
         std::vector<NoisyItem> batch(static_cast<size_t>(count));
-        std::atomic<int64_t> next{0};
-        std::exception_ptr failure;
-        std::mutex m;
-        auto work = [&] {
-            for (int64_t k; (k = next.fetch_add(1)) < count;) {
-                try {
-                    NoisyItem it = m_data.item(split, size_t(first + k));
-                    it.samples.clear();
-                    it.samples.shrink_to_fit();
-                    batch[size_t(k)] = std::move(it);
-                } catch (...) {
-                    std::lock_guard<std::mutex> lock(m);
-                    failure = std::current_exception();
-                }
-            }
-        };
-        std::vector<std::thread> pool;
-        for (int t = 1; t < m_threads; ++t)
-            pool.emplace_back(work);
-        work();
-        for (auto &t : pool)
-            t.join();
-        if (failure)
-            std::rethrow_exception(failure);
+        parallelFor(count, m_threads, [&](int64_t k) {
+            NoisyItem it = m_data.item(split, size_t(first + k));
+            it.samples.clear();
+            it.samples.shrink_to_fit();
+            batch[size_t(k)] = std::move(it);
+        });
         for (int64_t k = 0; k < count; ++k) {
             labels[size_t(first + k)] = batch[size_t(k)].labels;
             out.windows[size_t(first + k)] = {batch[size_t(k)].keywordOnsetSec, batch[size_t(k)].keywordOffsetSec};
@@ -226,27 +210,9 @@ PreparedSplit PreparedData::split(Split split, const FeatureExtractor &extractor
             windowStart = i;
             const int64_t count = std::min<int64_t>(kPrefetch * m_threads, n - i);
             window.assign(size_t(count), NoisyItem{});
-            std::atomic<int64_t> next{0};
-            std::exception_ptr failure;
-            std::mutex m;
-            auto work = [&] {
-                for (int64_t k; (k = next.fetch_add(1)) < count;) {
-                    try {
-                        window[size_t(k)] = m_data.item(split, size_t(i + k));
-                    } catch (...) {
-                        std::lock_guard<std::mutex> lock(m);
-                        failure = std::current_exception();
-                    }
-                }
-            };
-            std::vector<std::thread> pool;
-            for (int t = 1; t < m_threads; ++t)
-                pool.emplace_back(work);
-            work();
-            for (auto &t : pool)
-                t.join();
-            if (failure)
-                std::rethrow_exception(failure);
+            parallelFor(count, m_threads, [&](int64_t k) {
+                window[size_t(k)] = m_data.item(split, size_t(i + k));
+            });
         }
         NoisyItem &it = window[size_t(i - windowStart)];
         labels[size_t(i)] = it.labels;

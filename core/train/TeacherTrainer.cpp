@@ -1,5 +1,7 @@
 #include "core/train/TeacherTrainer.h"
 
+#include "core/util/ParallelFor.h"
+
 #include "core/data/FeatureCache.h"
 #include "core/distill/OracleAttention.h"
 #include "core/features/FeatureExtractor.h"
@@ -34,27 +36,8 @@ std::vector<NoisyItem> buildSelected(const NoisyDataset &data, Split split, cons
                                      int threads)
 {
     std::vector<NoisyItem> out(indices.size());
-    std::atomic<size_t> next{0};
-    std::exception_ptr failure;
-    std::mutex m;
-    auto work = [&] {
-        for (size_t k; (k = next.fetch_add(1)) < indices.size();) {
-            try {
-                out[k] = data.item(split, size_t(indices[k]));
-            } catch (...) {
-                std::lock_guard<std::mutex> lock(m);
-                failure = std::current_exception();
-            }
-        }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t)
-        pool.emplace_back(work);
-    work();
-    for (auto &t : pool)
-        t.join();
-    if (failure)
-        std::rethrow_exception(failure);
+    parallelFor(int64_t(indices.size()), threads,
+                [&](int64_t k) { out[size_t(k)] = data.item(split, size_t(indices[size_t(k)])); });
     return out;
 }
 
