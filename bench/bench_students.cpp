@@ -7,6 +7,7 @@
 // "lstm-p-unfused" times LSTM-P's step-by-step autograd path instead of its fused sequence node.
 #include "core/models/LstmP.h"
 #include "core/models/StudentRegistry.h"
+#include "core/util/BlasThreads.h"
 
 #include <torch/torch.h>
 
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
         }
     }
     torch::set_num_threads(std::max(1, threads));
+    tkd::setBlasThreads(1);
     torch::manual_seed(0);
 
     for (const auto &name : models) {

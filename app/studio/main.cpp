@@ -10,6 +10,8 @@
 
 #include "widgets/ClipBrowser.h"
 
+#include "core/util/BlasThreads.h"
+
 #include <torch/torch.h>
 
 #include <thread>
@@ -27,6 +29,7 @@ int main(int argc, char **argv)
     QApplication::setDesktopFileName(QStringLiteral("tkd-studio"));
     // Debian's LibTorch starts with one intra-op thread.
     torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+    tkd::setBlasThreads(1); // LibTorch's pool parallelises around BLAS; see BlasThreads.h
 
     qRegisterMetaType<tkd::ClipRow>();
     qRegisterMetaType<tkd::ClipAudio>();

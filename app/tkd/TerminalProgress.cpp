@@ -1,5 +1,6 @@
 #include "TerminalProgress.h"
 
+#include <cmath>
 #include <cstdio>
 #include <unistd.h>
 
@@ -77,3 +78,39 @@ void TerminalProgress::finish()
 }
 
 } // namespace tkd::cli
+
+void TerminalObserver::onStage(const tkd::StageReport &r)
+{
+    if (r.total > 0)
+        m_bar.update(r.stage, r.done, r.total);
+    else if (!r.message.empty() && r.message != m_lastMessage) {
+        m_bar.finish();
+        std::fprintf(stderr, "[%s] %s\n", r.stage.c_str(), r.message.c_str());
+    }
+    m_lastMessage = r.message;
+}
+
+void TerminalObserver::onEpoch(const tkd::EpochReport &r)
+{
+    m_bar.finish();
+    auto v = [&](const char *k) {
+        auto it = r.validation.find(k);
+        return it == r.validation.end() ? std::nan("") : it->second;
+    };
+    auto l = [&](const char *k) {
+        auto it = r.trainLosses.find(k);
+        return it == r.trainLosses.end() ? std::nan("") : it->second;
+    };
+    if (m_verbose || r.best)
+        std::fprintf(stderr, "[%s] epoch %lld: loss %.4f (task %.4f, kd %.4f), val acc %.1f%%%s\n",
+                     r.stage.c_str(), (long long)r.epoch, l("total"), l("task"), l("kd"), 100.0 * v("accuracy"),
+                     r.best ? " (best)" : "");
+}
+
+void TerminalObserver::onMessage(Level level, const std::string &text)
+{
+    m_bar.finish();
+    const char *tag = level == Level::Warning ? "warning: " : level == Level::Error ? "error: " : "";
+    std::fprintf(stderr, "%s%s\n", tag, text.c_str());
+}
+

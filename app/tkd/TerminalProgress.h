@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/train/TrainObserver.h"
 #include "core/util/Progress.h"
 
 #include <chrono>
@@ -27,5 +28,25 @@ private:
 };
 
 std::string formatDuration(double seconds);
+
+} // namespace tkd::cli
+
+// Core's reports on a terminal: a progress bar with ETA per stage, one line per epoch (or only the
+// improving ones), and warnings/errors on their own lines.
+class TerminalObserver : public tkd::TrainObserver
+{
+public:
+    explicit TerminalObserver(bool verbose) : m_verbose(verbose) {}
+    void onStage(const tkd::StageReport &r) override;
+    void onEpoch(const tkd::EpochReport &r) override;
+    void onMessage(Level level, const std::string &text) override;
+
+private:
+    tkd::cli::TerminalProgress m_bar;
+    bool m_verbose;
+    std::string m_lastMessage;
+};
+
+namespace tkd::cli {
 
 } // namespace tkd::cli

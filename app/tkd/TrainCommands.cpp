@@ -31,52 +31,6 @@ extern "C" void onInterrupt(int)
         g_control->requestCancel();
 }
 
-// Core's reports on a terminal: a progress bar with ETA per stage, one line per epoch, and
-// warnings/errors on their own lines.
-class TerminalObserver : public tkd::TrainObserver
-{
-public:
-    explicit TerminalObserver(bool verbose) : m_verbose(verbose) {}
-
-    void onStage(const tkd::StageReport &r) override
-    {
-        if (r.total > 0)
-            m_bar.update(r.stage, r.done, r.total);
-        else if (!r.message.empty() && r.message != m_lastMessage) {
-            m_bar.finish();
-            std::fprintf(stderr, "[%s] %s\n", r.stage.c_str(), r.message.c_str());
-        }
-        m_lastMessage = r.message;
-    }
-    void onEpoch(const tkd::EpochReport &r) override
-    {
-        m_bar.finish();
-        auto v = [&](const char *k) {
-            auto it = r.validation.find(k);
-            return it == r.validation.end() ? std::nan("") : it->second;
-        };
-        auto l = [&](const char *k) {
-            auto it = r.trainLosses.find(k);
-            return it == r.trainLosses.end() ? std::nan("") : it->second;
-        };
-        if (m_verbose || r.best)
-            std::fprintf(stderr, "[%s] epoch %lld: loss %.4f (task %.4f, kd %.4f), val acc %.1f%%%s\n",
-                         r.stage.c_str(), (long long)r.epoch, l("total"), l("task"), l("kd"), 100.0 * v("accuracy"),
-                         r.best ? " (best)" : "");
-    }
-    void onMessage(Level level, const std::string &text) override
-    {
-        m_bar.finish();
-        const char *tag = level == Level::Warning ? "warning: " : level == Level::Error ? "error: " : "";
-        std::fprintf(stderr, "%s%s\n", tag, text.c_str());
-    }
-
-private:
-    tkd::cli::TerminalProgress m_bar;
-    bool m_verbose;
-    std::string m_lastMessage;
-};
-
 std::vector<std::string> commandLine(const std::string &cmd, const std::vector<std::string> &argv)
 {
     std::vector<std::string> c = {"tkd", cmd};
@@ -84,10 +38,25 @@ std::vector<std::string> commandLine(const std::string &cmd, const std::vector<s
     return c;
 }
 
+void parseShard(const std::string &text, tkd::PipelineOptions &options)
+{
+    const auto slash = text.find('/');
+    try {
+        if (slash == std::string::npos)
+            throw std::invalid_argument(text);
+        options.shardIndex = std::stoi(text.substr(0, slash));
+        options.shardCount = std::stoi(text.substr(slash + 1));
+    } catch (const std::exception &) {
+        throw tkd::Error("--shard", "'" + text + "' is not K/N (e.g. 0/2)");
+    }
+}
+
 void addCommonOptions(tkd::cli::Args &args)
 {
     args.option("config", "FILE", "experiment file (YAML)")
         .option("teacher", "CKPT", "use this teacher checkpoint instead of training one")
+        .option("teacher-run", "DIR", "use the teachers of this earlier run folder (teacher-L<L>/best.safetensors)")
+        .option("shard", "K/N", "train only student cells K, K+N, K+2N, ... of each length (0-based)", "0/1")
         .option("subsampling", "K", "tiny teacher: stack K log-mel frames (2 halves its cost at 8 s)", "1")
         .option("threads", "N", "torch threads (default: train.num_threads, else every core)", "0")
         .flag("verbose", "print every epoch, not only the improving ones");
@@ -109,6 +78,8 @@ int runPipeline(const std::string &cmd, const std::vector<std::string> &argv, tk
     options.commandLine = commandLine(cmd, argv);
     options.stopAfter = stop;
     options.teacherCheckpoint = args.get("teacher");
+    options.teacherRunDir = args.get("teacher-run");
+    parseShard(args.get("shard"), options);
     options.teacherSubsampling = args.getInt("subsampling");
     tkd::TrainControl control;
     g_control = &control;

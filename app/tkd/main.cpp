@@ -2,6 +2,7 @@
 // registers itself (Cli.h); this file only dispatches and turns errors into messages.
 #include "Cli.h"
 
+#include "core/util/BlasThreads.h"
 #include "core/util/BuildInfo.h"
 #include "core/util/Error.h"
 
@@ -20,6 +21,7 @@ void configureThreads()
     if (const char *env = std::getenv("TKD_THREADS"))
         n = std::max(1, std::atoi(env));
     torch::set_num_threads(std::max(1, n));
+    tkd::setBlasThreads(1); // LibTorch's pool parallelises around BLAS; see BlasThreads.h
 }
 
 } // namespace tkd::cli

@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <filesystem>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -121,6 +123,7 @@ nlohmann::json PipelineResult::toJson() const
                                    {"best_epoch", c.bestEpoch},
                                    {"epochs_run", c.epochsRun},
                                    {"train_seconds_per_epoch", c.trainSecondsPerEpoch},
+                                   {"wall_seconds", c.wallSeconds},
                                    {"checkpoint", c.checkpoint}});
         j["lengths"].push_back(lj);
     }
@@ -163,7 +166,9 @@ PipelineResult PipelineResult::fromJson(const nlohmann::json &j)
                 c.bestEpoch = cj.value("best_epoch", int64_t(0));
                 c.epochsRun = cj.value("epochs_run", int64_t(0));
                 c.trainSecondsPerEpoch = cj.value("train_seconds_per_epoch", 0.0);
+                c.wallSeconds = cj.value("wall_seconds", 0.0);
                 c.checkpoint = cj.value("checkpoint", "");
+                c.runDir = r.runDir;
                 l.cells.push_back(c);
             }
             r.lengths.push_back(l);
@@ -218,6 +223,11 @@ Pipeline::Pipeline(ExperimentConfig config, PipelineOptions options, TrainObserv
     : m_config(std::move(config)), m_options(std::move(options)), m_observer(observer), m_control(control)
 {
     m_config.validate();
+    if (m_options.shardCount < 1 || m_options.shardIndex < 0 || m_options.shardIndex >= m_options.shardCount)
+        throw Error("shard", std::to_string(m_options.shardIndex) + "/" + std::to_string(m_options.shardCount) +
+                                 " is not a shard (expected K/N with 0 <= K < N)");
+    if (!m_options.teacherCheckpoint.empty() && !m_options.teacherRunDir.empty())
+        throw Error("teacher", "give a teacher checkpoint or a teacher run folder, not both");
 }
 
 PipelineResult Pipeline::run()
@@ -308,10 +318,17 @@ PipelineResult Pipeline::run()
             }
             TeacherTrainer teacherTrainer(data, featureCache, to, obs, &control);
             TeacherResult teacher;
-            if (!m_options.teacherCheckpoint.empty() && c.teacher.kind != "oracle") {
-                obs->onStage({to.stage, "loading " + m_options.teacherCheckpoint, 0, 0, 0.0, -1.0, false});
-                teacher = teacherTrainer.evaluateOnly(TeacherTrainer::load(m_options.teacherCheckpoint));
-                teacher.checkpoint = m_options.teacherCheckpoint;
+            std::string teacherCkpt = m_options.teacherCheckpoint;
+            if (!m_options.teacherRunDir.empty() && c.teacher.kind != "oracle") {
+                teacherCkpt = m_options.teacherRunDir + "/teacher-L" + number(lengthSec) + "/best.safetensors";
+                if (!std::filesystem::is_regular_file(teacherCkpt))
+                    throw Error(m_options.teacherRunDir, "has no teacher for L = " + number(lengthSec) +
+                                                             " s (expected " + teacherCkpt + ")");
+            }
+            if (!teacherCkpt.empty() && c.teacher.kind != "oracle") {
+                obs->onStage({to.stage, "loading " + teacherCkpt, 0, 0, 0.0, -1.0, false});
+                teacher = teacherTrainer.evaluateOnly(TeacherTrainer::load(teacherCkpt));
+                teacher.checkpoint = teacherCkpt;
             } else {
                 teacher = teacherTrainer.run();
             }
@@ -353,10 +370,14 @@ PipelineResult Pipeline::run()
             if (m_options.stopAfter == PipelineOptions::Stop::AfterCache)
                 continue;
 
-            // Students: every student x seed x lambda.
+            // Students: every student x seed x lambda (this shard's share of them).
+            int ordinal = -1;
             for (const std::string &student : c.students)
                 for (uint64_t seed : c.studentSeeds())
                     for (double lambda : c.kd.lambdas) {
+                        if (++ordinal % m_options.shardCount != m_options.shardIndex)
+                            continue;
+                        const auto cellStart = std::chrono::steady_clock::now();
                         CellResult cell;
                         cell.student = student;
                         cell.lambda = lambda;
@@ -399,6 +420,7 @@ PipelineResult Pipeline::run()
                             cell.epochsRun = r.epochsRun;
                             cell.trainSecondsPerEpoch = r.trainSecondsPerEpoch;
                             cell.checkpoint = r.bestCheckpoint;
+                            cell.runDir = run.path();
                             if (r.status == StudentResult::Status::Cancelled) {
                                 result.lengths.back().cells.push_back(cell);
                                 throw Cancelled();
@@ -410,6 +432,8 @@ PipelineResult Pipeline::run()
                             cell.status = "failed";
                             cell.message = e.what();
                         }
+                        cell.wallSeconds =
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - cellStart).count();
                         result.lengths.back().cells.push_back(cell);
                         save();
                     }

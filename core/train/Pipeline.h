@@ -19,6 +19,13 @@ struct PipelineOptions
     std::vector<std::string> commandLine; // for provenance
     // Use this teacher (a TeacherTrainer checkpoint) instead of training one.
     std::string teacherCheckpoint;
+    // Use the teachers of this earlier run folder (teacher-L<L>/best.safetensors for each length)
+    // instead of training them: how `tkd grid` trains each teacher once for all its shards.
+    std::string teacherRunDir;
+    // Train only the student cells c with (ordinal of c within its length) % shardCount ==
+    // shardIndex: `tkd grid --jobs N` runs N such shards side by side.
+    int shardIndex = 0;
+    int shardCount = 1;
     enum class Stop { AfterTeacher, AfterCache, AfterStudents };
     Stop stopAfter = Stop::AfterStudents; // `tkd teacher train` / `tkd cache` / `tkd train`
     int64_t teacherSubsampling = 1;       // tiny teacher frame stacking (2 halves 8 s cost)
@@ -45,7 +52,9 @@ struct CellResult
     int64_t bestEpoch = 0;
     int64_t epochsRun = 0;
     double trainSecondsPerEpoch = 0.0;
+    double wallSeconds = 0.0; // the whole cell: training, validation and the test evaluation
     std::string checkpoint; // best.safetensors
+    std::string runDir;     // run folder that holds it (filled when several runs are combined)
 };
 
 struct LengthResult

@@ -1,5 +1,7 @@
 #include "core/train/TrainLoop.h"
 
+#include "core/util/BlasThreads.h"
+
 #include "core/util/Error.h"
 
 #include <cmath>
@@ -56,6 +58,7 @@ void TrainLoop::setThreads(int n)
 {
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(n > 0 ? n : cores);
+    setBlasThreads(1); // see BlasThreads.h: two thread pools on the same cores fight
 }
 
 bool TrainLoop::allFinite(const std::vector<torch::Tensor> &tensors)
