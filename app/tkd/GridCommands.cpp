@@ -1,0 +1,284 @@
+// tkd grid: the experiment's students x lambdas x lengths x seeds, optionally split over several
+// worker processes, tabulated the paper's way (Markdown, CSV, JSON).
+
+#include "Cli.h"
+#include "TerminalProgress.h"
+
+#include "core/train/ExperimentConfig.h"
+#include "core/train/GridTable.h"
+#include "core/train/Pipeline.h"
+#include "core/train/TrainControl.h"
+#include "core/util/Error.h"
+#include "core/util/Paths.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+tkd::TrainControl *g_control = nullptr;
+
+void onInterrupt(int)
+{
+    g_interrupted = 1;
+    if (g_control)
+        g_control->requestCancel();
+}
+
+std::string selfExe()
+{
+    std::error_code ec;
+    const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec)
+        throw tkd::Error("/proc/self/exe", "cannot find the tkd executable to start workers: " + ec.message());
+    return p.string();
+}
+
+// The run folder a worker announced on its log ("run folder DIR"), or "".
+std::string announcedRunDir(const std::string &logPath)
+{
+    std::ifstream in(logPath);
+    std::string line;
+    const std::string key = "run folder ";
+    while (std::getline(in, line)) {
+        const auto at = line.find(key);
+        if (at != std::string::npos)
+            return line.substr(at + key.size());
+    }
+    return {};
+}
+
+int cellsDone(const std::string &runDir)
+{
+    if (runDir.empty())
+        return 0;
+    try {
+        const auto j = nlohmann::json::parse(tkd::readFile(runDir + "/metrics.json"));
+        int n = 0;
+        for (const auto &l : j.at("lengths"))
+            n += int(l.at("cells").size());
+        return n;
+    } catch (const std::exception &) {
+        return 0; // not written yet, or being replaced
+    }
+}
+
+struct Worker
+{
+    pid_t pid = -1;
+    std::string log;
+    std::string runDir;
+    int status = -1; // exit status once finished
+};
+
+pid_t spawnWorker(const std::vector<std::string> &argv, const std::string &logPath)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    std::vector<char *> args;
+    for (const auto &a : argv)
+        args.push_back(const_cast<char *>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        throw tkd::Error(argv[0], std::string("could not start a worker: ") + std::strerror(rc));
+    return pid;
+}
+
+// A grid folder (one holding grid.json) stands for the run folders it tabulated.
+std::vector<std::string> expandGridFolders(const std::vector<std::string> &dirs)
+{
+    std::vector<std::string> out;
+    for (const std::string &d : dirs) {
+        const std::string grid = d + "/grid.json";
+        if (!std::filesystem::is_regular_file(grid)) {
+            out.push_back(d);
+            continue;
+        }
+        try {
+            for (const auto &r : nlohmann::json::parse(tkd::readFile(grid)).at("run_dirs"))
+                if (std::find(out.begin(), out.end(), r.get<std::string>()) == out.end())
+                    out.push_back(r.get<std::string>());
+        } catch (const nlohmann::json::exception &e) {
+            throw tkd::Error(grid, std::string("is not a grid table: ") + e.what());
+        }
+    }
+    return out;
+}
+
+int tabulate(const std::vector<std::string> &dirs, const std::string &out)
+{
+    const tkd::GridTable table = tkd::GridTable::fromRunDirs(expandGridFolders(dirs));
+    table.write(out);
+    std::cout << table.markdown() << "\ntables: " << out << "/grid.{md,csv,json}\n";
+    return 0;
+}
+
+int runGrid(const std::vector<std::string> &argv)
+{
+    tkd::cli::Args args(
+        "tkd grid --config FILE [options]\n       tkd grid --table RUN_DIR [RUN_DIR ...] [--out DIR]",
+        "Runs the experiment's whole grid (students x kd.lambdas x grid.lengths_sec x grid.seeds) and writes the "
+        "paper's kind of table - mean and spread over seeds, the best lambda of each student marked - as "
+        "grid.md, grid.csv and grid.json. With --jobs N the teachers and their attention caches are made once, "
+        "then N worker processes (tkd train --shard K/N) share the student cells, each with threads/N cores; "
+        "their logs are shard-K.log in the grid folder. --table only re-tabulates finished run folders.");
+    args.option("config", "FILE", "experiment file (YAML)")
+        .option("jobs", "N", "worker processes for the student cells (1: all in this process)", "1")
+        .option("threads", "N", "torch threads in all (default: train.num_threads, else every core)", "0")
+        .option("teacher-run", "DIR", "reuse the teachers of this earlier run folder")
+        .option("subsampling", "K", "tiny teacher: stack K log-mel frames (2 halves its cost at 8 s)", "1")
+        .option("out", "DIR", "where the tables go (default: the grid's own run folder)")
+        .flag("table", "tabulate the run folders given as arguments instead of training")
+        .flag("verbose", "print every epoch");
+    if (!args.parse(argv))
+        return 0;
+
+    if (args.has("table")) {
+        if (args.rest().empty())
+            throw tkd::Error("--table", "give the run folders to tabulate");
+        return tabulate(args.rest(), args.has("out") ? args.get("out") : args.rest().front());
+    }
+    if (!args.has("config") || args.get("config").empty())
+        throw tkd::Error("--config", "an experiment file is required (tkd config init writes one)");
+    const std::string configPath = args.get("config");
+    tkd::ExperimentConfig config = tkd::ExperimentConfig::load(configPath);
+    const int jobs = args.getInt("jobs");
+    if (jobs < 1 || jobs > 64)
+        throw tkd::Error("--jobs", "must be between 1 and 64, got " + std::to_string(jobs));
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = args.getInt("threads") > 0 ? args.getInt("threads")
+                        : config.train.numThreads > 0 ? config.train.numThreads
+                                                      : cores;
+    const auto t0 = std::chrono::steady_clock::now();
+
+    // Stage 1 (in this process): data, teachers and attention caches; with --jobs 1 also the students.
+    tkd::PipelineOptions options;
+    options.commandLine = {"tkd", "grid"};
+    options.commandLine.insert(options.commandLine.end(), argv.begin(), argv.end());
+    options.teacherRunDir = args.get("teacher-run");
+    options.teacherSubsampling = args.getInt("subsampling");
+    options.stopAfter = jobs > 1 ? tkd::PipelineOptions::Stop::AfterCache : tkd::PipelineOptions::Stop::AfterStudents;
+    config.train.numThreads = threads;
+    tkd::TrainControl control;
+    g_control = &control;
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    TerminalObserver observer(args.has("verbose"));
+    tkd::Pipeline pipeline(config, options, &observer, &control);
+    const tkd::PipelineResult home = pipeline.run();
+    g_control = nullptr;
+    std::vector<std::string> dirs = {home.runDir};
+
+    if (jobs > 1) {
+        // Stage 2: N workers over the student cells, all reusing stage 1's teachers and caches.
+        const std::string exe = selfExe();
+        const int perJob = std::max(1, threads / jobs);
+        std::vector<Worker> workers(static_cast<size_t>(jobs));
+        for (int k = 0; k < jobs; ++k) {
+            Worker &w = workers[size_t(k)];
+            w.log = home.runDir + "/shard-" + std::to_string(k) + ".log";
+            std::vector<std::string> wargv = {exe,
+                                              "train",
+                                              "--config",
+                                              configPath,
+                                              "--shard",
+                                              std::to_string(k) + "/" + std::to_string(jobs),
+                                              "--threads",
+                                              std::to_string(perJob),
+                                              "--subsampling",
+                                              std::to_string(options.teacherSubsampling)};
+            if (config.teacher.kind != "oracle") {
+                wargv.push_back("--teacher-run");
+                wargv.push_back(options.teacherRunDir.empty() ? home.runDir : options.teacherRunDir);
+            }
+            if (args.has("verbose"))
+                wargv.push_back("--verbose");
+            w.pid = spawnWorker(wargv, w.log);
+            std::printf("[grid] worker %d/%d (pid %d, %d thread%s): log %s\n", k, jobs, int(w.pid), perJob,
+                        perJob == 1 ? "" : "s", w.log.c_str());
+        }
+        std::fflush(stdout);
+        const int totalCells =
+            int(config.students.size() * config.kd.lambdas.size() * config.studentSeeds().size() *
+                config.clipLengths().size());
+        int lastDone = -1;
+        bool forwarded = false;
+        for (;;) {
+            int running = 0, done = 0;
+            for (Worker &w : workers) {
+                if (w.status < 0) {
+                    int st = 0;
+                    const pid_t r = waitpid(w.pid, &st, WNOHANG);
+                    if (r == w.pid)
+                        w.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+                    else
+                        ++running;
+                }
+                if (w.runDir.empty())
+                    w.runDir = announcedRunDir(w.log);
+                done += cellsDone(w.runDir);
+            }
+            if (g_interrupted && !forwarded) { // Ctrl-C: each worker checkpoints and stops
+                for (const Worker &w : workers)
+                    if (w.status < 0)
+                        kill(w.pid, SIGINT);
+                forwarded = true;
+            }
+            if (done != lastDone) {
+                const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                std::printf("[grid] %d/%d student runs done, %s elapsed\n", done, totalCells,
+                            tkd::cli::formatDuration(el).c_str());
+                std::fflush(stdout);
+                lastDone = done;
+            }
+            if (!running)
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+        int failures = 0;
+        for (size_t k = 0; k < workers.size(); ++k) {
+            if (!workers[k].runDir.empty())
+                dirs.push_back(workers[k].runDir);
+            if (workers[k].status != 0) {
+                ++failures;
+                std::fprintf(stderr, "[grid] worker %zu exited with status %d; see %s\n", k, workers[k].status,
+                             workers[k].log.c_str());
+            }
+        }
+        if (g_interrupted)
+            throw tkd::Cancelled();
+        if (failures) {
+            // Tabulate what finished, then fail: a partial grid is still worth reading.
+            tabulate(dirs, args.has("out") ? args.get("out") : home.runDir);
+            throw tkd::Error("grid", std::to_string(failures) + " of " + std::to_string(jobs) + " workers failed");
+        }
+    }
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("\ngrid wall time %s\n", tkd::cli::formatDuration(wall).c_str());
+    return tabulate(dirs, args.has("out") ? args.get("out") : home.runDir);
+}
+
+const tkd::cli::Registrar regGrid("grid", "students x lambdas x lengths x seeds, tabulated like the paper", runGrid);
+
+} // namespace

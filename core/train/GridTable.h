@@ -1,0 +1,78 @@
+#pragma once
+
+#include "core/train/Pipeline.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+#include <vector>
+
+namespace tkd {
+
+// The paper's kind of table over one or several run folders (a grid may be split across shards
+// that ran side by side): students x lambda x clip length, mean and spread over seeds, the best
+// lambda of each student and length marked. Everything here is computed from metrics.json files;
+// nothing is trained.
+class GridTable
+{
+public:
+    // One (student, lambda, L) entry: its seeds' runs.
+    struct Entry
+    {
+        std::string student;
+        double lambda = 0.0;
+        double lengthSec = 0.0;
+        std::vector<CellResult> runs;         // completed or early-stopped runs only
+        int failed = 0;                       // runs that diverged or were cancelled
+        double mean = 0.0, spread = 0.0;      // of the test metric; spread: sample std (0 for n = 1)
+        double locBranch = 0.0, locNative = 0.0, locBaseline = 0.0; // means; NaN when absent
+        double wallSeconds = 0.0;             // sum over the runs
+        bool best = false;                    // best mean among this student's lambdas at this L
+        int count() const { return int(runs.size()); }
+    };
+    struct Teacher
+    {
+        double lengthSec = 0.0;
+        std::string kind;
+        double metric = 0.0;       // test accuracy or mAP (NaN for the oracle)
+        double localisation = 0.0; // share of attention mass in the keyword window
+        double baseline = 0.0;     // the same for uniform attention
+        double seconds = 0.0;
+    };
+
+    GridTable() = default;
+    explicit GridTable(std::vector<PipelineResult> results);
+    // Reads <dir>/metrics.json of each run folder; errors name the folder.
+    static GridTable fromRunDirs(const std::vector<std::string> &dirs);
+
+    const std::vector<Entry> &entries() const { return m_entries; }
+    const std::vector<Teacher> &teachers() const { return m_teachers; }
+    const std::vector<std::string> &students() const { return m_students; }
+    const std::vector<double> &lambdas() const { return m_lambdas; }
+    const std::vector<double> &lengths() const { return m_lengths; }
+    const std::vector<PipelineResult> &results() const { return m_results; }
+    // "accuracy" (single-label) or "map" (multi-label).
+    const std::string &metric() const { return m_metric; }
+    const Entry *find(const std::string &student, double lambda, double lengthSec) const;
+
+    // Paper-style summary (rows L; teacher, then each student as "best KD (vanilla)") followed by the
+    // full table (rows student x lambda, columns L: mean +- spread, n, best in bold).
+    std::string markdown() const;
+    // One row per (student, lambda, L): mean, spread, n, localisation, best flag, wall seconds.
+    std::string csv() const;
+    nlohmann::json json() const;
+    // Writes grid.md, grid.csv and grid.json into dir (atomically, each).
+    void write(const std::string &dir) const;
+
+private:
+    void build();
+
+    std::vector<PipelineResult> m_results;
+    std::vector<Entry> m_entries;
+    std::vector<Teacher> m_teachers;
+    std::vector<std::string> m_students;
+    std::vector<double> m_lambdas, m_lengths;
+    std::string m_metric = "accuracy";
+};
+
+} // namespace tkd
