@@ -1,0 +1,268 @@
+#include "RunController.h"
+
+#include "core/train/TrainObserver.h"
+#include "core/util/Error.h"
+
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QFileInfo>
+#include <QStandardPaths>
+#include <QThread>
+
+#include <chrono>
+#include <cmath>
+
+namespace tkd {
+
+namespace {
+
+QString qs(const std::string &s) { return QString::fromStdString(s); }
+
+// Core's reports, on the training thread, leave as signals of the controller (which lives on the
+// GUI thread, so every connection to it is queued). Progress ticks come many times a second
+// from some stages: they are thinned to ten a second, keeping every start and finish.
+class SignalObserver : public TrainObserver
+{
+public:
+    explicit SignalObserver(RunController *controller) : m_c(controller) {}
+    void setPipeline(const Pipeline *pipeline) { m_pipeline = pipeline; }
+
+    void onStep(const StepReport &r) override
+    {
+        announceFolder();
+        Q_EMIT m_c->stepReported(qs(r.stage), r.step, r.epoch, r.task, r.kd, r.total);
+    }
+    void onEpoch(const EpochReport &r) override
+    {
+        announceFolder();
+        QString metric;
+        double value = std::nan("");
+        for (const char *k : {"accuracy", "map"}) {
+            auto it = r.validation.find(k);
+            if (it != r.validation.end()) {
+                metric = QString::fromLatin1(k);
+                value = it->second;
+                break;
+            }
+        }
+        Q_EMIT m_c->epochReported(qs(r.stage), r.epoch, metric, value, r.best);
+    }
+    void onStage(const StageReport &r) override
+    {
+        announceFolder();
+        const auto now = std::chrono::steady_clock::now();
+        const bool milestone = r.done == 0 || r.finished || r.stage != m_lastStage || r.message != m_lastMessage;
+        if (!milestone && now - m_lastStageEmit < std::chrono::milliseconds(100))
+            return;
+        m_lastStageEmit = now;
+        m_lastStage = r.stage;
+        m_lastMessage = r.message;
+        Q_EMIT m_c->stageReported(qs(r.stage), qs(r.message), r.done, r.total, r.finished);
+    }
+    void onMessage(Level level, const std::string &text) override
+    {
+        announceFolder();
+        Q_EMIT m_c->messageReported(int(level), qs(text));
+    }
+    void onCheckpoint(const std::string &stage, const std::string &path, bool best) override
+    {
+        Q_EMIT m_c->checkpointWritten(qs(stage), qs(path), best);
+    }
+
+private:
+    // The pipeline names its run folder before its first report; read on this same thread.
+    void announceFolder()
+    {
+        if (m_announced || !m_pipeline || m_pipeline->runDir().empty())
+            return;
+        m_announced = true;
+        Q_EMIT m_c->runFolderCreated(qs(m_pipeline->runDir()));
+    }
+
+    RunController *m_c;
+    const Pipeline *m_pipeline = nullptr;
+    bool m_announced = false;
+    std::string m_lastStage, m_lastMessage;
+    std::chrono::steady_clock::time_point m_lastStageEmit{};
+};
+
+// Torch errors carry a C++ backtrace after the message: the window shows the message.
+QString readable(const char *what)
+{
+    QString s = QString::fromUtf8(what);
+    const int bt = s.indexOf(QStringLiteral("\nException raised from"));
+    if (bt > 0)
+        s.truncate(bt);
+    if (s.size() > 2000)
+        s = s.left(2000) + QStringLiteral(" ...");
+    return s.trimmed();
+}
+
+} // namespace
+
+RunController::RunController(QObject *parent) : QObject(parent)
+{
+    connect(this, &RunController::runFolderCreated, this, [this](const QString &dir) { m_runDir = dir; });
+}
+
+RunController::~RunController()
+{
+    if (m_thread) {
+        m_control.requestCancel();
+        m_thread->wait();
+        delete m_thread;
+    }
+}
+
+QString RunController::defaultRunsDir()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/runs");
+}
+
+ExperimentConfig RunController::quickstartConfig()
+{
+    // Keep in step with `tkd quickstart`'s defaults (app/tkd/TrainCommands.cpp).
+    ExperimentConfig c;
+    c.name = "quickstart";
+    c.seed = 1;
+    c.data.source = "builtin";
+    c.data.task = 12;
+    c.data.corpus.speakers = 300;
+    c.data.noisy.lengthSec = 8.0;
+    c.teacher.kind = "tiny";
+    c.teacher.epochs = 6;
+    c.teacher.lr = 2e-3;
+    c.teacher.batchSize = 32;
+    c.teacher.freshNoiseEachEpoch = true;
+    c.students = {"tc-resnet8"};
+    c.kd.lambdas = {0.0, 0.25};
+    c.grid.lengthsSec = {c.data.noisy.lengthSec};
+    c.grid.seeds = {1};
+    c.train.optimizer = "adam";
+    c.train.lr = 3e-3;
+    c.train.schedule = "onecycle";
+    c.train.warmupEpochs = 0;
+    c.train.epochs = 30;
+    c.train.batchSize = 64;
+    c.train.numThreads = 0;
+    c.output.runsDir = "runs";
+    return c;
+}
+
+PipelineOptions RunController::quickstartOptions()
+{
+    PipelineOptions o;
+    o.commandLine = {"tkd-studio", "quickstart"};
+    o.teacherSubsampling = 2; // 199 teacher frames for 8 s: a quarter of the attention cost
+    o.teacherBudgetSec = 240; // the tiny teacher only when it fits; else the oracle, with a warning
+    return o;
+}
+
+bool RunController::startQuickstart(QString *error)
+{
+    return start(quickstartConfig(), quickstartOptions(), {}, error);
+}
+
+bool RunController::start(const ExperimentConfig &config, const PipelineOptions &options, const QString &baseDir,
+                          QString *error)
+{
+    if (m_thread) {
+        if (error)
+            *error = tr("A run is already going (%1); stop it or wait for it first.").arg(m_name);
+        return false;
+    }
+    ExperimentConfig c = config;
+    const QString runs = qs(c.output.runsDir);
+    if (QDir::isRelativePath(runs)) {
+        const QString base = baseDir.isEmpty() ? QFileInfo(defaultRunsDir()).absolutePath() : baseDir;
+        c.output.runsDir = QDir::cleanPath(QDir(base).absoluteFilePath(runs)).toStdString();
+    }
+    PipelineOptions o = options;
+    if (o.commandLine.empty())
+        o.commandLine = {"tkd-studio", "run"};
+
+    m_control.reset();
+    m_name = qs(c.name);
+    m_runDir.clear();
+    m_outcome = std::make_shared<Outcome>();
+    auto outcome = m_outcome;
+    TrainControl *control = &m_control;
+    m_thread = QThread::create([this, c, o, outcome, control] {
+        SignalObserver observer(this);
+        std::unique_ptr<Pipeline> pipeline;
+        try {
+            pipeline = std::make_unique<Pipeline>(c, o, &observer, control);
+            observer.setPipeline(pipeline.get());
+            const PipelineResult result = pipeline->run();
+            outcome->ok = true;
+            outcome->summary = qs(result.table());
+            outcome->runDir = qs(result.runDir);
+        } catch (const Cancelled &) {
+            outcome->cancelled = true;
+        } catch (const std::exception &e) {
+            outcome->error = readable(e.what());
+        } catch (...) {
+            outcome->error = QStringLiteral("unknown error");
+        }
+        if (pipeline && outcome->runDir.isEmpty())
+            outcome->runDir = qs(pipeline->runDir());
+    });
+    m_thread->setObjectName(QStringLiteral("tkd-training"));
+    connect(m_thread, &QThread::finished, this, &RunController::onThreadFinished);
+    m_clock.start();
+    m_thread->start();
+    Q_EMIT started(m_name);
+    return true;
+}
+
+void RunController::onThreadFinished()
+{
+    if (!m_thread)
+        return;
+    m_thread->wait();
+    delete m_thread;
+    m_thread = nullptr;
+    const Outcome o = *m_outcome;
+    if (!o.runDir.isEmpty())
+        m_runDir = o.runDir;
+    if (m_control.paused()) {
+        m_control.setPaused(false);
+        Q_EMIT pausedChanged(false);
+    }
+    Q_EMIT finished(m_runDir, o.ok, o.cancelled, o.error, o.summary);
+}
+
+double RunController::elapsedSec() const
+{
+    return m_clock.isValid() ? m_clock.elapsed() / 1000.0 : 0.0;
+}
+
+void RunController::setPaused(bool paused)
+{
+    if (!m_thread || paused == m_control.paused())
+        return;
+    m_control.setPaused(paused);
+    Q_EMIT pausedChanged(paused);
+}
+
+void RunController::stop()
+{
+    if (m_thread)
+        m_control.requestCancel(); // also ends a pause: the trainer checkpoints, then stops
+}
+
+bool RunController::waitForFinished(int msecs)
+{
+    QDeadlineTimer deadline(msecs);
+    while (m_thread && !deadline.hasExpired()) {
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        if (m_thread && m_thread->isFinished())
+            onThreadFinished();
+        else
+            QThread::msleep(10);
+    }
+    return m_thread == nullptr;
+}
+
+} // namespace tkd

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+#include <QWidget>
+
+#include <memory>
+#include <vector>
+
+class QLabel;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QTimer;
+class QTreeWidget;
+class QTreeWidgetItem;
+
+namespace tkd {
+
+class RunController;
+class TrainingCurves;
+struct Event;
+
+// The Training view: follows one or several run folders by tailing their events.jsonl
+// (EventLogReader on a timer), so runs started here and runs started with `tkd train` in a
+// terminal look the same: loss curves per step and the validation metric per epoch overlaid,
+// per-stage progress with ETA, the run's messages, and pause / resume / stop for the run this
+// studio started (through RunController).
+class TrainingPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit TrainingPanel(RunController *runs, QWidget *parent = nullptr);
+    ~TrainingPanel() override;
+
+    // Follows a run folder (one with events.jsonl or config.yaml), or every run inside a folder of
+    // runs. False, with `error` saying why, for anything else. Following twice is a no-op.
+    bool followRun(const QString &dir, QString *error = nullptr);
+    static bool isRunFolder(const QString &dir);
+    // A run folder, or a folder with run folders in it.
+    static bool containsRuns(const QString &dir);
+    void removeRun(const QString &dir);
+    QStringList followedRuns() const;
+    // Reads every followed log now (the timer does this four times a second).
+    void pollNow();
+
+    TrainingCurves *curves() const { return m_curves; }
+    QPushButton *pauseButton() const { return m_pause; }
+    QPushButton *stopButton() const { return m_stop; }
+    QTreeWidget *stageTree() const { return m_tree; }
+    QPlainTextEdit *messageLog() const { return m_log; }
+    // What is running, for the main window's status bar.
+    QLabel *statusLabel() const { return m_statusLabel; }
+    QString statusText() const;
+
+    // File > Open Run Folder...
+    void chooseRunFolder();
+
+Q_SIGNALS:
+    void runFollowed(const QString &dir);
+    void eventsRead(int count);
+    void statusChanged(const QString &text);
+    void errorReported(const QString &message);
+    void runEnded(const QString &dir, const QString &how);
+
+private:
+    struct Stage;
+    struct Run;
+
+    Run *findRun(const QString &dir) const;
+    void applyEvent(Run &run, const Event &e);
+    Stage &stage(Run &run, const QString &name);
+    void updateStageItem(Run &run, Stage &s);
+    void updateRunItem(Run &run);
+    void updateStatus();
+    void appendMessage(const QString &text, int level);
+    void onOwnStage(const QString &stage, const QString &message, qint64 done, qint64 total, bool finished);
+    void onOwnFinished(const QString &dir, bool ok, bool cancelled, const QString &error, const QString &summary);
+    void updateButtons();
+
+    RunController *m_runs;
+    TrainingCurves *m_curves;
+    QTreeWidget *m_tree;
+    QPlainTextEdit *m_log;
+    QLabel *m_current;
+    QProgressBar *m_progress;
+    QLabel *m_eta;
+    QPushButton *m_pause;
+    QPushButton *m_stop;
+    QPushButton *m_remove;
+    QLabel *m_statusLabel;
+    QTimer *m_poll;
+    std::vector<std::unique_ptr<Run>> m_followed;
+    QString m_ownDir;
+    QString m_lastError;
+    QString m_lastStatus;
+    qint64 m_ticks = 0;
+};
+
+} // namespace tkd
