@@ -1,0 +1,107 @@
+#pragma once
+
+#include <QMap>
+#include <QMetaType>
+#include <QString>
+#include <QVector>
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QTableWidget;
+class QToolButton;
+
+namespace tkd {
+
+// One trained model of a run (a student cell of one seed, or a length's teacher), plain values.
+struct ResultEntry
+{
+    QString model;          // student name, or "teacher"
+    QString teacherKind;    // teacher rows: tiny | oracle | ...
+    double lambda = -1.0;   // students only
+    double lengthSec = 0.0;
+    quint64 seed = 0;
+    QString status;         // completed | early-stopped | cancelled | failed
+    QMap<QString, double> test; // accuracy, map, localisation_branch, localisation_native, ...
+    QString runDir;
+    QString cellName;       // students/<cellName>; empty for the teacher
+};
+
+// One cell of the grid table: every seed of (model, lambda, L) pooled.
+struct ResultsGridCell
+{
+    double mean = 0.0;
+    double spread = 0.0; // sample standard deviation over seeds (0 with one seed)
+    int seeds = 0;
+    bool best = false;   // the best student in its column
+    bool bestLambda = false; // the best lambda of its student in its column (as tkd grid marks it)
+    QVector<int> entries; // indices into entries()
+};
+
+// The results grid like the paper's Table 2: one row per student x lambda (teacher first), one
+// column per clip length L, mean +- spread over seeds of the chosen test metric, the best student
+// of each column marked. Clicking a cell asks for that run's curves and its attention. Exports
+// CSV, Markdown and PNG.
+class ResultsView : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit ResultsView(QWidget *parent = nullptr);
+
+    void setEntries(const QVector<ResultEntry> &entries, const QString &title = {});
+    const QVector<ResultEntry> &entries() const { return m_entries; }
+    // "accuracy" | "map" | "localisation_branch" | "localisation_native" | "loss"
+    void setMetric(const QString &metric);
+    QString metric() const { return m_metric; }
+
+    // The aggregated grid (rows x columns as shown).
+    int rowCount() const { return int(m_rows.size()); }
+    int columnCount() const { return int(m_lengths.size()); }
+    QString rowName(int row) const;
+    double lengthAt(int column) const { return m_lengths.value(column); }
+    const ResultsGridCell *cell(int row, int column) const;
+    QTableWidget *table() const { return m_table; }
+
+    QString toCsv() const;
+    QString toMarkdown() const;
+    bool exportCsv(const QString &path) const;
+    bool exportMarkdown(const QString &path) const;
+    bool exportPng(const QString &path);
+
+    // Emits the signals below for a cell of the table, as a click would.
+    void activateCell(int row, int column);
+
+Q_SIGNALS:
+    // A cell was clicked: the run folder and the cell (students/<cellName>) of its first seed, for
+    // the training curves. cellName is empty for a teacher row.
+    void runRequested(const QString &runDir, const QString &cellName);
+    // ... and its attention: select this student (lambda, L, seed) in the attention view.
+    void attentionRequested(const QString &runDir, const QString &student, double lambda, double lengthSec,
+                            quint64 seed);
+
+private:
+    struct Row
+    {
+        QString model;
+        QString teacherKind;
+        double lambda = -1.0;
+    };
+    void rebuild();
+    bool higherIsBetter() const;
+    QString formatValue(double v) const;
+
+    QVector<ResultEntry> m_entries;
+    QString m_metric = QStringLiteral("accuracy");
+    QString m_title;
+    QVector<Row> m_rows;
+    QVector<double> m_lengths;
+    QVector<QVector<ResultsGridCell>> m_cells; // [row][column]
+    QLabel *m_header;
+    QComboBox *m_metricBox;
+    QToolButton *m_export;
+    QTableWidget *m_table;
+};
+
+} // namespace tkd
+
+Q_DECLARE_METATYPE(tkd::ResultEntry)
