@@ -25,6 +25,10 @@ struct ClipRow
     QString prediction;
     double teacherConfidence = -1.0;
     double studentConfidence = -1.0;
+    // A clip of an opened run's noisy dataset (rebuilt on demand, no file of its own): its index
+    // in `split` and the run's clip length; runItem < 0 for a clip file.
+    int runItem = -1;
+    double runLengthSec = 0.0;
 };
 
 // The dataset's clips as a sortable table (numeric columns sort numerically).

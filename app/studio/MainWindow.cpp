@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "AttentionController.h"
 #include "DatasetWorker.h"
 
 #include "core/audio/AudioPlayer.h"
@@ -95,6 +96,36 @@ MainWindow::MainWindow(QWidget *parent)
                                Qt::LeftDockWidgetArea);
     auto *clipDock = makeDock(this, tr("Clip"), QStringLiteral("clipDock"), clipPanel,
                               Qt::RightDockWidgetArea);
+    // Run views: attention of the selected clip, the results grid.
+    m_runs = new AttentionController(this);
+    auto *attentionDock = makeDock(this, tr("Attention"), QStringLiteral("attentionDock"), m_runs->attentionView(),
+                                   Qt::RightDockWidgetArea);
+    auto *resultsDock = makeDock(this, tr("Results"), QStringLiteral("resultsDock"), m_runs->resultsView(),
+                                 Qt::RightDockWidgetArea);
+    tabifyDockWidget(clipDock, attentionDock);
+    tabifyDockWidget(attentionDock, resultsDock);
+    clipDock->raise();
+    connect(m_runs, &AttentionController::progress, this, &MainWindow::showProgress);
+    connect(m_runs, &AttentionController::failed, this, &MainWindow::showError);
+    connect(m_runs, &AttentionController::clipLoaded, this, &MainWindow::showClip);
+    connect(this, &MainWindow::playbackPosition, m_runs, &AttentionController::setPlaybackSec);
+    connect(m_runs, &AttentionController::runOpened, this, [this](const QVector<ClipRow> &clips, const QString &note) {
+        m_progress->setVisible(false);
+        m_browser->setClips(clips);
+        m_status->setText(tr("Run %1 (L = %2 s): %3 clips; %4")
+                              .arg(QFileInfo(m_runs->runDir()).fileName())
+                              .arg(m_runs->lengthSec())
+                              .arg(clips.size())
+                              .arg(note));
+        setWindowTitle(tr("TKD Studio - %1").arg(QFileInfo(m_runs->runDir()).fileName()));
+        m_browser->selectVisibleRow(0);
+        Q_EMIT runShown(int(clips.size()));
+    });
+    connect(m_runs->resultsView(), &ResultsView::attentionRequested, attentionDock, [attentionDock] {
+        attentionDock->show();
+        attentionDock->raise();
+    });
+
     setCentralWidget(nullptr);
     resizeDocks({clipsDock, clipDock}, {560, 640}, Qt::Horizontal);
 
@@ -121,18 +152,13 @@ MainWindow::MainWindow(QWidget *parent)
                 m_browser->selectVisibleRow(0); // something to look at straight away
                 Q_EMIT datasetShown(int(clips.size()));
             });
-    connect(m_worker, &DatasetWorker::clipLoaded, this, [this](const ClipAudio &audio) {
-        if (m_player)
-            m_player->stop();
-        m_clip = audio;
-        m_waveform->setClip(audio);
-        m_clipTitle->setText(audio.title);
-        m_play->setEnabled(true);
-        Q_EMIT clipShown();
-    });
+    connect(m_worker, &DatasetWorker::clipLoaded, this, &MainWindow::showClip);
     connect(m_browser, &ClipBrowser::clipSelected, this, [this](const ClipRow &row) {
         m_clipTitle->setText(tr("Loading %1 ...").arg(QFileInfo(row.path).fileName()));
-        Q_EMIT requestClip(row);
+        if (row.runItem >= 0) // a clip of an opened run: rebuilt from the run's dataset
+            m_runs->selectClip(row);
+        else
+            Q_EMIT requestClip(row);
     });
     m_workerThread.start();
 
@@ -168,6 +194,12 @@ void MainWindow::buildMenus()
                     [this] { chooseFolder(QStringLiteral("fsd50k")); });
     file->addAction(tr("Open folder-per-&class dataset..."), QKeySequence::Open, this,
                     [this] { chooseFolder(QStringLiteral("folder")); });
+    file->addSeparator();
+    file->addAction(tr("Open &run folder..."), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose a run folder (or a folder of runs)"));
+        if (!dir.isEmpty())
+            openRun(dir);
+    });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -215,6 +247,25 @@ void MainWindow::openDataset(const QString &kind, const QString &path, int task)
     Q_EMIT requestOpenDataset(kind, path, task);
 }
 
+void MainWindow::openRun(const QString &folder, double lengthSec)
+{
+    m_status->setText(tr("Opening run %1 ...").arg(folder));
+    m_progress->setRange(0, 0);
+    m_progress->setVisible(true);
+    m_runs->openRun(folder, lengthSec);
+}
+
+void MainWindow::showClip(const ClipAudio &audio)
+{
+    if (m_player)
+        m_player->stop();
+    m_clip = audio;
+    m_waveform->setClip(audio);
+    m_clipTitle->setText(audio.title);
+    m_play->setEnabled(true);
+    Q_EMIT clipShown();
+}
+
 void MainWindow::chooseFolder(const QString &kind)
 {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose the dataset folder"));
@@ -256,6 +307,7 @@ void MainWindow::togglePlayback()
         m_player->stop();
         m_cursorTimer->stop();
         m_waveform->setCursorSec(-1);
+        Q_EMIT playbackPosition(-1);
         m_play->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
         m_play->setText(tr("Play"));
         Q_EMIT playbackStopped();
@@ -285,12 +337,14 @@ void MainWindow::updateCursor()
     if (!m_player || !m_player->isPlaying()) {
         m_cursorTimer->stop();
         m_waveform->setCursorSec(-1);
+        Q_EMIT playbackPosition(-1);
         m_play->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
         m_play->setText(tr("Play"));
         Q_EMIT playbackStopped();
         return;
     }
     m_waveform->setCursorSec(m_player->positionSec());
+    Q_EMIT playbackPosition(m_player->positionSec());
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

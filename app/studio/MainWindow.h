@@ -16,6 +16,7 @@ class QToolButton;
 
 namespace tkd {
 
+class AttentionController;
 class AudioPlayer;
 class ClipBrowser;
 class DatasetWorker;
@@ -40,6 +41,12 @@ public:
     void setOutputDevice(const QString &name);
     QString outputDevice() const { return m_outputDevice; }
     bool isPlaying() const;
+    // A run folder (or a folder of runs) written by tkd train: results grid, the run's clips with
+    // predictions, attention of the selected clip. Loaded in the background.
+    void openRun(const QString &folder, double lengthSec = 0.0);
+    AttentionController *runViews() const { return m_runs; }
+    // Shows decoded audio in the clip panel (from any worker).
+    void showClip(const ClipAudio &audio);
 
 Q_SIGNALS:
     void requestOpenDataset(const QString &kind, const QString &path, int task);
@@ -49,6 +56,8 @@ Q_SIGNALS:
     void playbackStarted();
     void playbackStopped();
     void errorShown(const QString &message);
+    void runShown(int clips);
+    void playbackPosition(double sec); // seconds into the clip while playing; -1 when stopped
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -74,6 +83,7 @@ private:
     QString m_playerError;
     QString m_outputDevice;
     ClipAudio m_clip;
+    AttentionController *m_runs = nullptr;
 };
 
 } // namespace tkd

@@ -1,0 +1,69 @@
+#include "AttentionWorker.h"
+
+#include "RunInspector.h"
+
+#include "core/train/ExperimentConfig.h"
+#include "core/train/Pipeline.h"
+#include "core/util/Error.h"
+#include "core/util/Progress.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+namespace tkd {
+
+AttentionWorker::AttentionWorker(QObject *parent) : QObject(parent) {}
+
+AttentionWorker::~AttentionWorker() = default;
+
+void AttentionWorker::openRun(const QString &folder, double lengthSec)
+{
+    m_cancel.store(false);
+    Progress p;
+    p.cancel = &m_cancel;
+    p.onProgress = [this](const std::string &stage, int64_t done, int64_t total) {
+        Q_EMIT progress(QString::fromStdString(stage), done, total);
+    };
+    try {
+        QString title;
+        const QVector<ResultEntry> entries = RunInspector::resultEntries(folder, &title);
+        Q_EMIT resultsLoaded(folder, title, entries);
+        QString runDir = folder;
+        if (!RunInspector::isRunFolder(folder))
+            runDir = entries.first().runDir;
+        if (!m_run || m_run->runDir() != QDir::cleanPath(runDir).toStdString())
+            m_run = std::make_unique<RunInspector>(QDir::cleanPath(runDir).toStdString());
+        const std::vector<double> lengths = m_run->lengths();
+        if (lengths.empty())
+            throw Error(runDir.toStdString() + "/metrics.json", "has no finished clip length yet");
+        double l = lengths.front();
+        for (double x : lengths)
+            if (lengthSec > 0 && std::abs(x - lengthSec) < 1e-9)
+                l = x;
+        QString note;
+        const QVector<ClipRow> clips = m_run->clips(l, p, &note);
+        Q_EMIT runOpened(QString::fromStdString(m_run->runDir()), l, clips, note);
+    } catch (const Cancelled &) {
+        Q_EMIT failed(tr("Opening the run was cancelled."));
+    } catch (const std::exception &e) {
+        Q_EMIT failed(QString::fromStdString(e.what()));
+    }
+}
+
+void AttentionWorker::loadClip(const ClipRow &clip, quint64 seed, int requestId)
+{
+    if (requestId != m_latestClip.load() || !m_run)
+        return; // superseded by a newer selection
+    try {
+        ClipAudio audio;
+        AttentionFigure figure;
+        const int split = clip.split == QLatin1String("train") ? 0 : clip.split == QLatin1String("validation") ? 1 : 2;
+        m_run->analyse(clip.runLengthSec, split, clip.runItem, &audio, &figure, seed);
+        Q_EMIT attentionReady(figure);
+        Q_EMIT clipLoaded(audio);
+    } catch (const std::exception &e) {
+        Q_EMIT failed(QString::fromStdString(e.what()));
+    }
+}
+
+} // namespace tkd

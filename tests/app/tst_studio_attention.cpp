@@ -1,0 +1,250 @@
+// tkd-test-labels: gui ml e2e
+// The studio's run views on a real run trained here (a tiny built-in corpus of 1 s clips, a tiny
+// teacher, TC-ResNet8 and Att-RNN at lambda 0 and 0.25, one epoch each): RunInspector rebuilds the
+// exact clips and models (its per-clip scores and predictions reproduce metrics.json), and the
+// real main window shows the run's clips with predictions, the attention of the selected clip,
+// and the results grid with its exports.
+#include "AttentionController.h"
+#include "MainWindow.h"
+#include "RunInspector.h"
+
+#include "core/train/ExperimentConfig.h"
+#include "core/train/Pipeline.h"
+#include "core/util/Progress.h"
+#include "widgets/AttentionView.h"
+#include "widgets/ClipBrowser.h"
+#include "widgets/ResultsView.h"
+
+#include <QCheckBox>
+#include <QImage>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+class TestStudioAttention : public QObject
+{
+    Q_OBJECT
+private:
+    QTemporaryDir m_home;
+    QString m_runDir;
+    tkd::PipelineResult m_result;
+
+    const tkd::CellResult &cell(const std::string &student, double lambda) const
+    {
+        for (const auto &c : m_result.lengths.at(0).cells)
+            if (c.student == student && c.lambda == lambda)
+                return c;
+        throw std::runtime_error("no such cell");
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(m_home.isValid());
+        qputenv("HOME", m_home.path().toUtf8());
+        qputenv("TKD_CACHE_DIR", m_home.filePath("cache").toUtf8());
+        tkd::ExperimentConfig c;
+        c.name = "studio-attention";
+        c.data.source = "builtin";
+        c.data.corpus.speakers = 6;
+        c.data.noisy.lengthSec = 1.0;
+        c.teacher.kind = "tiny";
+        c.teacher.epochs = 1;
+        c.teacher.batchSize = 8;
+        c.students = {"tc-resnet8", "att-rnn"};
+        c.kd.lambdas = {0.0, 0.25};
+        c.grid.lengthsSec = {1.0};
+        c.grid.seeds = {1};
+        c.train.epochs = 1;
+        c.train.batchSize = 8;
+        c.train.warmupEpochs = 0;
+        c.train.numThreads = 1;
+        c.output.runsDir = m_home.filePath("runs").toStdString();
+        tkd::Pipeline pipeline(c);
+        m_result = pipeline.run();
+        m_runDir = QString::fromStdString(m_result.runDir);
+        QCOMPARE(m_result.lengths.size(), size_t(1));
+        QCOMPARE(m_result.lengths[0].cells.size(), size_t(4));
+    }
+
+    // The inspector rebuilds the very clips and models of the run: averaged over the test split,
+    // its per-clip localisation scores and predictions give back what metrics.json says.
+    void inspectorReproducesTheRunsMetrics()
+    {
+        tkd::RunInspector run(m_runDir.toStdString());
+        QCOMPARE(run.lengths(), std::vector<double>{1.0});
+        QString note;
+        const QVector<tkd::ClipRow> rows = run.clips(1.0, {}, &note);
+        const auto &l = m_result.lengths[0];
+        QCOMPARE(rows.size(), int(l.trainClips + l.validationClips + l.testClips));
+        QVERIFY(note.startsWith(QStringLiteral("predictions: ")));
+        for (const auto &r : rows) {
+            QVERIFY(!r.prediction.isEmpty());
+            QVERIFY(r.studentConfidence > 0.0 && r.studentConfidence <= 1.0);
+            QVERIFY(r.teacherConfidence > 0.0 && r.teacherConfidence <= 1.0); // tiny teacher: log-mel
+            QVERIFY(r.runItem >= 0);
+            QCOMPARE(r.runLengthSec, 1.0);
+        }
+
+        std::map<std::string, double> sum; // model/kind -> summed score over test clips with a keyword
+        std::map<std::string, int> hits;   // student -> correct predictions
+        int scored = 0, testClips = 0;
+        for (const auto &r : rows) {
+            if (r.split != QLatin1String("test"))
+                continue;
+            ++testClips;
+            tkd::ClipAudio audio;
+            tkd::AttentionFigure f;
+            run.analyse(1.0, 2, r.runItem, &audio, &f);
+            QCOMPARE(audio.samples.size(), 16000);
+            QCOMPARE(f.trueLabel, r.label);
+            QCOMPARE(f.onsetSec >= 0, r.onsetSec >= 0);
+            // teacher + tc-resnet8 (lambda 0: no attention; 0.25: branch) + att-rnn (0: native;
+            // 0.25: branch and native)
+            QCOMPARE(f.series.size(), 6);
+            QCOMPARE(f.series[0].model, QStringLiteral("teacher"));
+            QCOMPARE(f.series[0].kind, QStringLiteral("rollout"));
+            QVERIFY(f.layers > 0 && f.heads > 0);
+            QCOMPARE(f.layerRows.size(), f.layers * f.heads * f.teacherTimesSec.size());
+            for (const auto &s : f.series) {
+                if (s.kind == QLatin1String("none")) {
+                    hits[(s.model + QString::number(s.lambda)).toStdString()] += s.prediction == r.label;
+                    continue;
+                }
+                double total = 0;
+                for (double w : s.weights)
+                    total += w;
+                QVERIFY2(std::abs(total - 1.0) < 1e-4, qPrintable(s.label()));
+                QCOMPARE(s.timesSec.size(), s.weights.size());
+                QVERIFY(s.timesSec.first() >= 0 && s.timesSec.last() <= 1.0);
+                if (s.model != QLatin1String("teacher")) {
+                    hits[(s.model + QString::number(s.lambda)).toStdString()] += s.prediction == r.label;
+                    if (r.onsetSec >= 0)
+                        sum[(s.model + QString::number(s.lambda) + s.kind).toStdString()] += s.score;
+                }
+            }
+            scored += r.onsetSec >= 0;
+        }
+        QVERIFY(scored > 0);
+        auto near = [](double a, double b) { return std::abs(a - b) < 1e-4; };
+        const auto &tcKd = cell("tc-resnet8", 0.25), &attKd = cell("att-rnn", 0.25), &att = cell("att-rnn", 0.0);
+        QVERIFY(near(sum["tc-resnet80.25branch"] / scored, tcKd.test.at("localisation_branch")));
+        QVERIFY(near(sum["att-rnn0.25branch"] / scored, attKd.test.at("localisation_branch")));
+        QVERIFY(near(sum["att-rnn0.25native"] / scored, attKd.test.at("localisation_native")));
+        QVERIFY(near(sum["att-rnn0native"] / scored, att.test.at("localisation_native")));
+        // Each series' prediction is the student's: its test accuracy again.
+        QVERIFY(near(double(hits["att-rnn0.25"]) / 2.0 / testClips, attKd.test.at("accuracy"))); // 2 series
+        QVERIFY(near(double(hits["tc-resnet80"]) / testClips, cell("tc-resnet8", 0.0).test.at("accuracy")));
+    }
+
+    void windowShowsRunClipsAttentionAndResults()
+    {
+        tkd::MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        QSignalSpy runShown(&window, &tkd::MainWindow::runShown);
+        QSignalSpy clipShown(&window, &tkd::MainWindow::clipShown);
+        tkd::AttentionController *runs = window.runViews();
+        QSignalSpy attention(runs, &tkd::AttentionController::attentionShown);
+        QSignalSpy results(runs, &tkd::AttentionController::resultsShown);
+        QSignalSpy errors(&window, &tkd::MainWindow::errorShown);
+        window.openRun(m_runDir);
+        QVERIFY(runShown.wait(120000));
+        QCOMPARE(errors.count(), 0);
+        QCOMPARE(results.count(), 1);
+        const auto &l = m_result.lengths[0];
+        QCOMPARE(runShown.first().first().toInt(), int(l.trainClips + l.validationClips + l.testClips));
+
+        // Clips view: model columns filled, "only misclassified" filters by correctness.
+        tkd::ClipBrowser *browser = window.clipBrowser();
+        const auto *first = browser->model()->clipAt(0);
+        QVERIFY(first && !first->prediction.isEmpty());
+        const QModelIndex correct = browser->model()->index(0, tkd::ClipTableModel::Correct);
+        QVERIFY(QStringList({"yes", "no"}).contains(correct.data().toString()));
+        int wrong = 0;
+        for (const auto &r : browser->model()->clips())
+            wrong += r.prediction != r.label;
+        browser->findChild<QCheckBox *>()->setChecked(true);
+        QCOMPARE(browser->filter()->rowCount(), wrong);
+        browser->findChild<QCheckBox *>()->setChecked(false);
+
+        // The first clip is selected: its waveform (with the keyword window) and attention arrive.
+        QVERIFY(attention.count() > 0 || attention.wait(60000));
+        QVERIFY(clipShown.count() > 0 || clipShown.wait(30000));
+        QVERIFY(window.waveformView()->waveformPointCount() > 0);
+        QCOMPARE(window.waveformView()->windowShown(), first->onsetSec >= 0);
+        tkd::AttentionView *view = runs->attentionView();
+        QCOMPARE(view->figure().series.size(), 6);
+        QCOMPARE(view->curveCount(), 5); // teacher, tc-resnet8 branch, att-rnn native, branch, native
+        QVERIFY(view->curveNames().first().startsWith(QStringLiteral("teacher tiny (rollout)")));
+
+        // Another clip: a new figure for it.
+        attention.clear();
+        QVERIFY(browser->selectVisibleRow(3));
+        QVERIFY(attention.wait(60000));
+        QCOMPARE(view->figure().title.section(QLatin1Char(' '), 0, 1),
+                 browser->model()->clipAt(browser->filter()->mapToSource(browser->filter()->index(3, 0)).row())->path);
+
+        // Playback position reaches the attention view's cursor.
+        Q_EMIT window.playbackPosition(0.4);
+        QTest::qWait(50);
+
+        // Results grid: teacher + 2 students x 2 lambdas, one length; a click focuses the attention.
+        tkd::ResultsView *grid = runs->resultsView();
+        QCOMPARE(grid->rowCount(), 5);
+        QCOMPARE(grid->columnCount(), 1);
+        int row = -1;
+        for (int r = 0; r < grid->rowCount(); ++r)
+            if (grid->rowName(r) == QStringLiteral("att-rnn, λ = 0.25"))
+                row = r;
+        QVERIFY(row > 0);
+        QVERIFY(std::abs(grid->cell(row, 0)->mean - cell("att-rnn", 0.25).test.at("accuracy")) < 1e-12);
+        QSignalSpy runRequested(runs, &tkd::AttentionController::runRequested);
+        grid->activateCell(row, 0);
+        QCOMPARE(runRequested.count(), 1);
+        QCOMPARE(runRequested.first().at(1).toString(), QStringLiteral("att-rnn-L1-lambda0.25-seed1"));
+        QCOMPARE(view->curveCount(), 3); // teacher + att-rnn lambda 0.25 branch and native
+
+        // Exports, read back.
+        const QString csv = m_home.filePath("grid.csv"), md = m_home.filePath("grid.md"), png = m_home.filePath("grid.png");
+        QVERIFY(grid->exportCsv(csv) && grid->exportMarkdown(md) && grid->exportPng(png));
+        QFile c(csv);
+        QVERIFY(c.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(c.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 6);
+        QVERIFY(lines[1].startsWith(QStringLiteral("teacher:tiny,,1,accuracy,")));
+        const double acc = cell("tc-resnet8", 0.25).test.at("accuracy");
+        QVERIFY(lines.join(QLatin1Char('\n')).contains(QStringLiteral("tc-resnet8,0.25,1,accuracy,%1,0,1,").arg(acc, 0, 'g', 6)));
+        QFile m(md);
+        QVERIFY(m.open(QIODevice::ReadOnly));
+        const QString mdText = QString::fromUtf8(m.readAll());
+        QVERIFY(mdText.contains(QStringLiteral("| model | L = 1 s |")));
+        QVERIFY(mdText.contains(QStringLiteral("| att-rnn, λ = 0.25 |")));
+        QVERIFY(!QImage(png).isNull());
+
+        const QString apng = m_home.filePath("attention.png"), asvg = m_home.filePath("attention.svg");
+        QVERIFY(view->exportPng(apng));
+        QVERIFY(view->exportSvg(asvg));
+        QVERIFY(QImage(apng).width() >= 1000);
+        QVERIFY(QFileInfo(asvg).size() > 10000);
+        QCOMPARE(errors.count(), 0);
+    }
+
+    void badRunFolderIsExplained()
+    {
+        tkd::MainWindow window;
+        QSignalSpy errors(&window, &tkd::MainWindow::errorShown);
+        window.openRun(m_home.filePath("cache"));
+        QVERIFY(errors.wait(30000));
+        QVERIFY(errors.first().first().toString().contains(QStringLiteral("neither a run folder")));
+    }
+};
+
+QTEST_MAIN(TestStudioAttention)
+#include "tst_studio_attention.moc"
