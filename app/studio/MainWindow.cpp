@@ -2,6 +2,9 @@
 
 #include "AttentionController.h"
 #include "DatasetWorker.h"
+#include "ExperimentPanel.h"
+#include "RunController.h"
+#include "TrainingPanel.h"
 
 #include "core/audio/AudioPlayer.h"
 #include "core/audio/PortAudioSession.h"
@@ -15,6 +18,7 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
+#include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -22,6 +26,8 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPushButton>
+#include <QUrl>
 #include <QProgressBar>
 #include <QSettings>
 #include <QStatusBar>
@@ -126,6 +132,26 @@ MainWindow::MainWindow(QWidget *parent)
         attentionDock->raise();
     });
 
+    // Experiment (the config form) beside the clips; Training (curves, progress) with the run views.
+    m_runController = new RunController(this);
+    m_experiment = new ExperimentPanel(m_runController);
+    m_training = new TrainingPanel(m_runController);
+    auto *experimentDock = makeDock(this, tr("Experiment"), QStringLiteral("experimentDock"), m_experiment,
+                                    Qt::LeftDockWidgetArea);
+    auto *trainingDock = makeDock(this, tr("Training"), QStringLiteral("trainingDock"), m_training,
+                                  Qt::RightDockWidgetArea);
+    tabifyDockWidget(clipsDock, experimentDock);
+    tabifyDockWidget(resultsDock, trainingDock);
+    clipsDock->raise();
+    clipDock->raise();
+    connect(m_experiment, &ExperimentPanel::errorReported, this, &MainWindow::showError);
+    connect(m_training, &TrainingPanel::errorReported, this, &MainWindow::showError);
+    connect(m_experiment, &ExperimentPanel::runStarted, this, [this] { showView(QStringLiteral("training")); });
+    connect(m_runController, &RunController::finished, this, [this] {
+        if (m_closeAfterRun)
+            QTimer::singleShot(0, this, &QWidget::close);
+    });
+
     setCentralWidget(nullptr);
     resizeDocks({clipsDock, clipDock}, {560, 640}, Qt::Horizontal);
 
@@ -133,6 +159,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_progress->setVisible(false);
     statusBar()->addWidget(m_status, 1);
     statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_training->statusLabel());
 
     buildMenus();
 
@@ -201,7 +228,28 @@ void MainWindow::buildMenus()
             openRun(dir);
     });
     file->addSeparator();
+    file->addAction(m_experiment->newAction());
+    file->addAction(m_experiment->openAction());
+    file->addMenu(m_experiment->recentMenu());
+    file->addAction(m_experiment->saveAction());
+    file->addAction(m_experiment->saveAsAction());
+    file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu *runMenu = menuBar()->addMenu(tr("&Run"));
+    runMenu->addAction(m_experiment->runAction());
+    runMenu->addAction(m_experiment->quickstartAction());
+    runMenu->addSeparator();
+    QAction *pause = runMenu->addAction(tr("&Pause / Resume"), this, [this] {
+        m_runController->setPaused(!m_runController->isPaused());
+    });
+    QAction *stop = runMenu->addAction(tr("&Stop (checkpoint first)"), m_runController, &RunController::stop);
+    connect(runMenu, &QMenu::aboutToShow, this, [this, pause, stop] {
+        pause->setEnabled(m_runController->isRunning());
+        stop->setEnabled(m_runController->isRunning());
+    });
+    runMenu->addSeparator();
+    runMenu->addAction(tr("&Follow Run Folder in Training view..."), m_training, &TrainingPanel::chooseRunFolder);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (auto *dock : findChildren<QDockWidget *>())
@@ -253,6 +301,57 @@ void MainWindow::openRun(const QString &folder, double lengthSec)
     m_progress->setRange(0, 0);
     m_progress->setVisible(true);
     m_runs->openRun(folder, lengthSec);
+    m_training->followRun(folder); // its curves too (a live one keeps updating)
+}
+
+bool MainWindow::openExperiment(const QString &path)
+{
+    QString error;
+    if (!m_experiment->loadFile(path, &error)) {
+        showError(error);
+        return false;
+    }
+    showView(QStringLiteral("experiment"));
+    return true;
+}
+
+bool MainWindow::showView(const QString &name)
+{
+    auto *dock = findChild<QDockWidget *>(name + QStringLiteral("Dock"));
+    if (!dock)
+        return false;
+    dock->show();
+    dock->raise();
+    return true;
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (event->mimeData()->hasUrls())
+        for (const QUrl &url : event->mimeData()->urls())
+            if (url.isLocalFile()) {
+                event->acceptProposedAction();
+                return;
+            }
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    // An experiment file goes to the form; a run folder (or a folder of runs) to the run views;
+    // any other folder opens as a dataset.
+    for (const QUrl &url : event->mimeData()->urls()) {
+        const QString path = url.toLocalFile();
+        const QFileInfo info(path);
+        if (info.isFile() && (info.suffix() == QLatin1String("yaml") || info.suffix() == QLatin1String("yml")))
+            openExperiment(path);
+        else if (info.isDir() && TrainingPanel::containsRuns(path))
+            openRun(path);
+        else if (info.isDir())
+            openDataset(detectDatasetKind(path), path);
+        else
+            showError(tr("%1: drop an experiment (.yaml), a run folder or a dataset folder").arg(path));
+    }
+    event->acceptProposedAction();
 }
 
 void MainWindow::showClip(const ClipAudio &audio)
@@ -349,6 +448,29 @@ void MainWindow::updateCursor()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    // Training mid-run (DESIGN.md rule 2): ask; stopping checkpoints first, then the window closes.
+    if (m_runController->isRunning()) {
+        QMessageBox box(QMessageBox::Question, tr("A run is training"),
+                        tr("%1 is still training. Stop it (the student being trained is checkpointed "
+                           "first), or let it finish and close the window then?")
+                            .arg(m_runController->runName()),
+                        QMessageBox::NoButton, this);
+        QPushButton *stop = box.addButton(tr("Stop and close"), QMessageBox::DestructiveRole);
+        QPushButton *wait = box.addButton(tr("Close when finished"), QMessageBox::AcceptRole);
+        box.addButton(QMessageBox::Cancel);
+        box.setObjectName(QStringLiteral("closeDuringRun"));
+        box.exec();
+        event->ignore();
+        if (box.clickedButton() == stop) {
+            m_closeAfterRun = true;
+            m_runController->stop();
+            m_status->setText(tr("Stopping the run: the window closes once the checkpoint is written ..."));
+        } else if (box.clickedButton() == wait) {
+            m_closeAfterRun = true;
+            m_status->setText(tr("The window closes when the run finishes."));
+        }
+        return;
+    }
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());

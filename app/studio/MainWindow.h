@@ -20,6 +20,9 @@ class AttentionController;
 class AudioPlayer;
 class ClipBrowser;
 class DatasetWorker;
+class ExperimentPanel;
+class RunController;
+class TrainingPanel;
 
 // The studio's main window: dockable views over one dataset (and, as the engine lands, its
 // experiments and runs). Core work runs in m_workerThread; the window only holds snapshots.
@@ -48,6 +51,16 @@ public:
     // Shows decoded audio in the clip panel (from any worker).
     void showClip(const ClipAudio &audio);
 
+    // Experiment and Training views: an experiment file into the form; the training run and
+    // the views that follow it.
+    bool openExperiment(const QString &path);
+    ExperimentPanel *experimentPanel() const { return m_experiment; }
+    TrainingPanel *trainingPanel() const { return m_training; }
+    RunController *runController() const { return m_runController; }
+    // Raises a view by name: "experiment", "training" (and any dock whose object name is
+    // <name>Dock). False when there is none.
+    bool showView(const QString &name);
+
 Q_SIGNALS:
     void requestOpenDataset(const QString &kind, const QString &path, int task);
     void requestClip(const tkd::ClipRow &clip);
@@ -61,6 +74,8 @@ Q_SIGNALS:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
 
 private:
     void buildMenus();
@@ -84,6 +99,10 @@ private:
     QString m_outputDevice;
     ClipAudio m_clip;
     AttentionController *m_runs = nullptr;
+    RunController *m_runController = nullptr;
+    ExperimentPanel *m_experiment = nullptr;
+    TrainingPanel *m_training = nullptr;
+    bool m_closeAfterRun = false;
 };
 
 } // namespace tkd

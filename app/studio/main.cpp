@@ -2,9 +2,11 @@
 // it on first start); with a folder it opens that dataset.
 #include "DatasetWorker.h"
 #include "MainWindow.h"
+#include "TrainingPanel.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QTimer>
 
@@ -14,6 +16,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <thread>
 
 namespace tkd {
@@ -22,6 +25,8 @@ QString detectDatasetKind(const QString &path);
 
 int main(int argc, char **argv)
 {
+    QElapsedTimer sinceStart; // for --startup-time
+    sinceStart.start();
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("tkd-studio"));
     QApplication::setApplicationName(QStringLiteral("TKD Studio"));
@@ -48,6 +53,18 @@ int main(int argc, char **argv)
     const QCommandLineOption selectRow(QStringLiteral("select"),
                                        QStringLiteral("select the N-th clip after opening"),
                                        QStringLiteral("N"), QStringLiteral("0"));
+    // Views other than the clip panel: raise one and take the screenshot after a delay.
+    const QCommandLineOption viewOption(QStringLiteral("view"),
+                                        QStringLiteral("raise a view (experiment, training, clips, ...); with "
+                                                       "--screenshot, take it after --delay ms"),
+                                        QStringLiteral("name"));
+    const QCommandLineOption delayOption(QStringLiteral("delay"), QStringLiteral("screenshot delay for --view (ms)"),
+                                         QStringLiteral("ms"), QStringLiteral("2500"));
+    const QCommandLineOption startupTime(QStringLiteral("startup-time"),
+                                         QStringLiteral("print the time from main() to the first shown window, then quit"));
+    parser.addOption(viewOption);
+    parser.addOption(delayOption);
+    parser.addOption(startupTime);
     parser.addOption(screenshot);
     parser.addOption(selectRow);
     parser.process(app);
@@ -58,7 +75,23 @@ int main(int argc, char **argv)
     if (row > 0)
         QObject::connect(&window, &tkd::MainWindow::datasetShown, &window,
                          [&window, row] { window.clipBrowser()->selectVisibleRow(row); });
-    if (parser.isSet(screenshot)) {
+    if (parser.isSet(startupTime)) {
+        // The window is on screen once its first expose event has been handled.
+        QTimer::singleShot(0, &window, [&window, &sinceStart] {
+            window.repaint();
+            std::printf("first window shown after %lld ms\n", (long long)sinceStart.elapsed());
+            std::fflush(stdout);
+            QCoreApplication::exit(0);
+        });
+    }
+    if (parser.isSet(screenshot) && parser.isSet(viewOption)) {
+        const QString file = parser.value(screenshot);
+        QTimer::singleShot(parser.value(delayOption).toInt(), &window, [&window, file] {
+            const bool ok = window.grab().save(file);
+            QCoreApplication::exit(ok ? 0 : 1);
+        });
+    }
+    if (parser.isSet(screenshot) && !parser.isSet(viewOption)) {
         const QString file = parser.value(screenshot);
         QObject::connect(&window, &tkd::MainWindow::clipShown, &window, [&window, file] {
             // Let the plot finish its queued replot before grabbing.
@@ -73,9 +106,18 @@ int main(int argc, char **argv)
         });
     }
     const QStringList args = parser.positionalArguments();
-    if (!args.isEmpty() && QFileInfo(args.first()).isDir())
-        window.openDataset(tkd::detectDatasetKind(args.first()), args.first());
-    else
+    const QFileInfo arg(args.value(0));
+    if (!args.isEmpty() && arg.isFile() && (arg.suffix() == QLatin1String("yaml") || arg.suffix() == QLatin1String("yml"))) {
+        window.openExperiment(args.first()); // an experiment: into the form (the clips show the built-in corpus)
         window.openDataset(QStringLiteral("builtin"), QString());
+    } else if (!args.isEmpty() && arg.isDir() && tkd::TrainingPanel::containsRuns(args.first())) {
+        window.openRun(args.first());
+    } else if (!args.isEmpty() && arg.isDir()) {
+        window.openDataset(tkd::detectDatasetKind(args.first()), args.first());
+    } else {
+        window.openDataset(QStringLiteral("builtin"), QString());
+    }
+    if (parser.isSet(viewOption) && !window.showView(parser.value(viewOption)))
+        qWarning("tkd-studio: no view named '%s'", qPrintable(parser.value(viewOption)));
     return app.exec();
 }
