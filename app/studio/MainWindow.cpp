@@ -2,6 +2,7 @@
 
 #include "AttentionController.h"
 #include "DatasetWorker.h"
+#include "LiveView.h"
 #include "ExperimentPanel.h"
 #include "RunController.h"
 #include "TrainingPanel.h"
@@ -142,6 +143,10 @@ MainWindow::MainWindow(QWidget *parent)
                                   Qt::RightDockWidgetArea);
     tabifyDockWidget(clipsDock, experimentDock);
     tabifyDockWidget(resultsDock, trainingDock);
+    // Live: microphone (or file) through a trained student, with the run views.
+    m_live = new LiveView(this);
+    auto *liveDock = makeDock(this, tr("Live"), QStringLiteral("liveDock"), m_live, Qt::RightDockWidgetArea);
+    tabifyDockWidget(trainingDock, liveDock);
     clipsDock->raise();
     clipDock->raise();
     connect(m_experiment, &ExperimentPanel::errorReported, this, &MainWindow::showError);

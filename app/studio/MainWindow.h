@@ -20,6 +20,7 @@ class AttentionController;
 class AudioPlayer;
 class ClipBrowser;
 class DatasetWorker;
+class LiveView;
 class ExperimentPanel;
 class RunController;
 class TrainingPanel;
@@ -56,6 +57,7 @@ public:
     bool openExperiment(const QString &path);
     ExperimentPanel *experimentPanel() const { return m_experiment; }
     TrainingPanel *trainingPanel() const { return m_training; }
+    LiveView *liveView() const { return m_live; }
     RunController *runController() const { return m_runController; }
     // Raises a view by name: "experiment", "training" (and any dock whose object name is
     // <name>Dock). False when there is none.
@@ -102,6 +104,7 @@ private:
     RunController *m_runController = nullptr;
     ExperimentPanel *m_experiment = nullptr;
     TrainingPanel *m_training = nullptr;
+    LiveView *m_live = nullptr;
     bool m_closeAfterRun = false;
 };
 

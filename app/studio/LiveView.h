@@ -1,0 +1,74 @@
+#pragma once
+
+#include "widgets/LivePanel.h"
+
+#include <QElapsedTimer>
+#include <QWidget>
+
+#include <atomic>
+#include <memory>
+
+namespace tkd {
+
+class LiveModel;
+class LiveSession;
+
+// The studio's Live view: the LivePanel plus the glue to core. A LiveSession runs the capture
+// drain and all inference on its own worker thread; its callbacks arrive here as queued calls,
+// so the GUI thread only paints. Model loading and device listing also run off the GUI thread.
+//
+// For screenshots and smoke tests: TKD_LIVE_MODEL=<run or cell folder> preselects a model and
+// TKD_LIVE_SOURCE=<device name | audio file> starts listening as soon as it is loaded.
+class LiveView : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit LiveView(QWidget *parent = nullptr);
+    ~LiveView() override;
+
+    LivePanel *panel() const { return m_panel; }
+
+    // A run folder (its best student), <run>/students/<cell>, or a checkpoint: listed and loaded
+    // in the background (modelLoaded or failed follows).
+    void openModel(const QString &path);
+    void refreshDevices();
+    // Start/stop; errors (bad device, bad file, no model) go to failed() and the panel.
+    void startDevice(const QString &device);
+    void startFile(const QString &path, bool realTime = true);
+    void stop();
+    bool isRunning() const;
+    bool hasModel() const { return bool(m_model); }
+    QString modelPath() const { return m_modelPath; }
+    // Writes the last `seconds` to <folder>/<label>/...wav; returns the path ("" on error).
+    QString recordLast(const QString &folder, const QString &label, double seconds);
+    // Mean queued-delivery latency (samples read -> frame shown) over the frames so far, ms.
+    double meanDisplayLatencyMs() const { return m_frames ? m_latencySumMs / double(m_frames) : 0.0; }
+    qint64 framesShown() const { return m_frames; }
+
+Q_SIGNALS:
+    void devicesListed(int inputs);
+    void modelLoaded(const QString &description);
+    void started();
+    void frameShown(qint64 hop);
+    void detected(const QString &label, double timeSec);
+    void stopped();
+    void failed(const QString &message);
+
+private:
+    void applySettings(const LiveSettings &s);
+    void fail(const QString &message);
+    void sessionEnded();
+
+    LivePanel *m_panel;
+    std::shared_ptr<LiveModel> m_model;
+    std::unique_ptr<LiveSession> m_session;
+    QString m_modelPath;
+    QString m_autostart;
+    int m_loadGeneration = 0;
+    qint64 m_frames = 0;
+    double m_latencySumMs = 0.0;
+    // Set while the window is being destroyed: late queued calls must not touch the session.
+    std::shared_ptr<std::atomic<bool>> m_alive;
+};
+
+} // namespace tkd
