@@ -116,7 +116,8 @@ std::vector<std::string> expandGridFolders(const std::vector<std::string> &dirs)
             continue;
         }
         try {
-            for (const auto &r : nlohmann::json::parse(tkd::readFile(grid)).at("run_dirs"))
+            const nlohmann::json j = nlohmann::json::parse(tkd::readFile(grid)); // must outlive the loop
+            for (const auto &r : j.at("run_dirs"))
                 if (std::find(out.begin(), out.end(), r.get<std::string>()) == out.end())
                     out.push_back(r.get<std::string>());
         } catch (const nlohmann::json::exception &e) {

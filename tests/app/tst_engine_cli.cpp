@@ -1,0 +1,191 @@
+// tkd-test-labels: e2e ml
+// The engine's command line as a user runs it, on a tiny built-in corpus: `tkd grid --jobs 2`
+// (teacher once, two worker processes, one table), `tkd grid --table`, `tkd export` (the student
+// alone, loadable, smaller than the training checkpoint) and `tkd teacher import`, plus the errors
+// for bad input with their exit codes.
+#include "core/distill/AttentionBranch.h"
+#include "core/train/Checkpoint.h"
+#include "core/train/StudentTrainer.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+class TestEngineCli : public QObject
+{
+    Q_OBJECT
+private:
+    QTemporaryDir m_tmp;
+    QString m_gridDir; // the first grid's home run folder
+
+    struct Run
+    {
+        int code = -1;
+        QString out, err;
+    };
+    Run tkd(const QStringList &args, int timeoutMs = 300000)
+    {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("TKD_CACHE_DIR", m_tmp.filePath("cache"));
+        env.insert("TKD_THREADS", "1");
+        p.setProcessEnvironment(env);
+        p.setWorkingDirectory(m_tmp.path());
+        p.start(TKD_CLI_PATH, args);
+        if (!p.waitForFinished(timeoutMs)) {
+            p.kill();
+            p.waitForFinished();
+        }
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+                QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    }
+    QString writeConfig(const QString &name, const QString &body)
+    {
+        QFile f(m_tmp.filePath(name));
+        if (!f.open(QIODevice::WriteOnly))
+            return {};
+        f.write(body.toUtf8());
+        return f.fileName();
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(m_tmp.isValid()); }
+
+    void gridWithTwoWorkers()
+    {
+        const QString cfg = writeConfig("grid.yaml", R"(name: cli-grid
+data:
+  source: builtin
+  corpus: {speakers: 6, seed: 3}
+  noisy: {length_sec: 2, snr_db: [5, 15], noise: [white, pink]}
+teacher: {kind: tiny, epochs: 1, batch_size: 8}
+students: [tc-resnet8]
+kd: {lambdas: [0, 0.25]}
+grid: {lengths_sec: [2], seeds: [1, 2]}
+train: {epochs: 1, batch_size: 16, warmup_epochs: 0}
+output: {runs_dir: runs}
+)");
+        const Run r = tkd({"grid", "--config", cfg, "--jobs", "2", "--threads", "2"});
+        QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+        QVERIFY2(r.err.contains("worker 0/2") && r.err.contains("worker 1/2") || r.out.contains("worker 1/2"),
+                 qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("4/4 student runs done"), qPrintable(r.out));
+        QVERIFY(r.out.contains("| tc-resnet8 | 0.25 |"));
+
+        // The home run folder holds the teacher, both shard logs and the tables.
+        const QStringList runs = QDir(m_tmp.filePath("runs")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        QCOMPARE(runs.size(), 3); // home + 2 shards
+        for (const QString &d : runs)
+            if (QFile::exists(m_tmp.filePath("runs/" + d + "/grid.json")))
+                m_gridDir = m_tmp.filePath("runs/" + d);
+        QVERIFY(!m_gridDir.isEmpty());
+        QVERIFY(QFile::exists(m_gridDir + "/teacher-L2/best.safetensors"));
+        QVERIFY(QFile::exists(m_gridDir + "/shard-0.log") && QFile::exists(m_gridDir + "/shard-1.log"));
+        QFile csv(m_gridDir + "/grid.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(csv.readAll()).trimmed().split('\n');
+        QCOMPARE(lines.size(), 3); // header + lambda 0 + lambda 0.25
+        QVERIFY2(lines[1].startsWith("tc-resnet8,0,2,accuracy,") && lines[1].contains(",2,0,"), qPrintable(lines[1]));
+
+        // Each shard trained its own share and reused the home run's teacher and its cache.
+        QFile g(m_gridDir + "/grid.json");
+        QVERIFY(g.open(QIODevice::ReadOnly));
+        const auto j = nlohmann::json::parse(g.readAll().toStdString());
+        QCOMPARE(j["run_dirs"].size(), size_t(3));
+        QFile log(m_gridDir + "/shard-1.log");
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QString shardLog = QString::fromUtf8(log.readAll());
+        QVERIFY2(shardLog.contains("loading " + m_gridDir.section('/', -2) + "/teacher-L2/best.safetensors"),
+                 qPrintable(shardLog));
+        for (size_t k = 1; k < j["run_dirs"].size(); ++k) {
+            QFile m(m_tmp.filePath(QString::fromStdString(j["run_dirs"][k].get<std::string>()) + "/metrics.json"));
+            QVERIFY(m.open(QIODevice::ReadOnly));
+            const auto mj = nlohmann::json::parse(m.readAll().toStdString());
+            QVERIFY2(mj["lengths"][0]["cache"]["hit"].get<bool>(), "a shard recomputed the teacher cache");
+            QCOMPARE(mj["lengths"][0]["cells"].size(), size_t(2));
+        }
+
+        // Re-tabulating the grid folder gives the same table.
+        const Run t = tkd({"grid", "--table", m_gridDir, "--out", m_tmp.filePath("retab")});
+        QVERIFY2(t.code == 0, qPrintable(t.err));
+        QFile csv2(m_tmp.filePath("retab/grid.csv"));
+        QVERIFY(csv2.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(csv2.readAll()).trimmed().split('\n'), lines);
+    }
+
+    void exportStudentAlone()
+    {
+        QVERIFY(!m_gridDir.isEmpty());
+        // The KD cell lives in one of the shard folders.
+        QString cell;
+        for (const QString &d : QDir(m_tmp.filePath("runs")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            const QString c = m_tmp.filePath("runs/" + d + "/students/tc-resnet8-L2-lambda0.25-seed1");
+            if (QFile::exists(c + "/best.safetensors"))
+                cell = c;
+        }
+        QVERIFY(!cell.isEmpty());
+        const QString out = m_tmp.filePath("student.safetensors");
+        const Run r = tkd({"export", cell, "--out", out, "--repeats", "5"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("attention branch left out"), qPrintable(r.out));
+        QVERIFY(r.out.contains("ms per second of audio"));
+        QVERIFY(QFileInfo(out).size() < QFileInfo(cell + "/best.safetensors").size()); // no optimiser, no branch
+
+        tkd::AttentionBranch branch{nullptr};
+        tkd::FeatureNorm norm;
+        const tkd::StudentModel exported = tkd::StudentTrainer::loadStudent(out.toStdString(), &branch, &norm);
+        QVERIFY(!branch);          // the deployed student has no training branch
+        QVERIFY(norm.mean.defined());
+        const tkd::StudentModel trained = tkd::StudentTrainer::loadStudent((cell + "/best.safetensors").toStdString());
+        const auto a = exported.namedParameters(), b = trained.namedParameters();
+        QCOMPARE(a.size(), b.size());
+        for (const auto &p : a)
+            QVERIFY(torch::equal(p.value(), b[p.key()]));
+        QVERIFY(tkd::Checkpoint::load(out.toStdString()).hasValue("clip_seconds"));
+
+        // Refuses to overwrite, and names a run folder's students when given the run folder.
+        const Run again = tkd({"export", cell, "--out", out});
+        QVERIFY(again.code != 0 && again.err.contains("exists already"));
+        const Run folder = tkd({"export", m_gridDir});
+        QVERIFY(folder.code != 0);
+    }
+
+    void teacherImport()
+    {
+        const QString weights = QStringLiteral(TKD_SOURCE_DIR "/tests/data/wav2vec2/base_style");
+        const QString out = m_tmp.filePath("teacher.safetensors");
+        const Run r = tkd({"teacher", "import", weights, "--out", out});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("MAPPING REPORT"));
+        const tkd::Checkpoint ck = tkd::Checkpoint::load(out.toStdString());
+        QCOMPARE(ck.text("teacher_kind"), std::string("imported"));
+        // A head of another size is refused with the report, and nothing is written.
+        const QString bad = m_tmp.filePath("bad.safetensors");
+        const Run b = tkd({"teacher", "import", weights, "--out", bad, "--labels", "12"});
+        QVERIFY(b.code != 0);
+        QVERIFY2(b.err.contains("mis-shaped") || b.out.contains("mis-shaped"), qPrintable(b.err));
+        QVERIFY(!QFile::exists(bad));
+    }
+
+    void badInput()
+    {
+        const Run noConfig = tkd({"grid"});
+        QVERIFY(noConfig.code != 0 && noConfig.err.contains("--config"));
+        const Run jobs = tkd({"grid", "--config", m_tmp.filePath("grid.yaml"), "--jobs", "0"});
+        QVERIFY(jobs.code != 0 && jobs.err.contains("--jobs"));
+        const Run shard = tkd({"train", "--config", m_tmp.filePath("grid.yaml"), "--shard", "3/2"});
+        QVERIFY2(shard.code != 0 && shard.err.contains("shard"), qPrintable(shard.err));
+        const Run table = tkd({"grid", "--table", m_tmp.filePath("nowhere")});
+        QVERIFY(table.code != 0 && table.err.contains("nowhere"));
+        const Run exp = tkd({"export", m_tmp.filePath("missing.safetensors")});
+        QVERIFY(exp.code != 0 && exp.err.contains("missing.safetensors"));
+        const Run teacherRun = tkd({"train", "--config", m_tmp.filePath("grid.yaml"), "--teacher-run", m_tmp.path()});
+        QVERIFY2(teacherRun.code != 0 && teacherRun.err.contains("has no teacher"), qPrintable(teacherRun.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestEngineCli)
+#include "tst_engine_cli.moc"
