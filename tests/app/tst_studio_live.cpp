@@ -1,0 +1,145 @@
+// tkd-test-labels: gui e2e audio
+// The studio's Live view over a run trained here (LiveFixture): the model loads off the GUI
+// thread, a file and an ALSA file-backed device stream through the real LiveSession, the panel
+// shows posteriors, attention and the keyword's detection, and "record last" writes a WAV.
+// The main window carries it as the "live" dock.
+#include "core/infer/LiveFixture.h"
+
+#include "LiveView.h"
+#include "MainWindow.h"
+
+#include "core/audio/AudioFile.h"
+#include "widgets/LivePanel.h"
+#include "widgets/LivePosteriorBars.h"
+#include "widgets/RollingSpectrogram.h"
+
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFile>
+#include <QLabel>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QtTest>
+
+using namespace tkd;
+
+class TestStudioLive : public QObject
+{
+    Q_OBJECT
+private:
+    QTemporaryDir m_tmp;
+    test::LiveFixture m_fixture;
+    test::LiveRecording m_recording;
+    QString m_wav;
+
+    bool detectionOf(const LivePanel *p, const QString &word)
+    {
+        for (int r = 0; r < p->detectionTable()->rowCount(); ++r)
+            if (p->detectionTable()->item(r, 1)->text() == word)
+                return true;
+        return false;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_tmp.isValid());
+        qputenv("HOME", m_tmp.path().toUtf8()); // before PortAudio reads ~/.asoundrc
+        m_fixture.build(m_tmp.path().toStdString());
+        StreamingClassifier probe(LiveModel::load(m_fixture.runDir, false));
+        m_recording = m_fixture.recording(probe, 4.0, 1.5);
+        QVERIFY(!m_recording.samples.empty());
+        m_wav = m_tmp.filePath("keyword.wav");
+        writeWav(m_wav.toStdString(), m_recording.samples);
+        QFile raw(m_tmp.filePath("keyword.raw"));
+        QVERIFY(raw.open(QIODevice::WriteOnly));
+        for (float x : loadAudio(m_wav.toStdString())) {
+            const int16_t s = int16_t(std::clamp<long>(std::lround(double(x) * 32768.0), -32768, 32767));
+            raw.write(reinterpret_cast<const char *>(&s), 2);
+        }
+        raw.close();
+        QFile rc(m_tmp.filePath(".asoundrc"));
+        QVERIFY(rc.open(QIODevice::WriteOnly));
+        rc.write(QStringLiteral("pcm.tkdstudiolive {\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n"
+                                "  infile \"%1\"\n  format \"raw\"\n}\n")
+                     .arg(m_tmp.filePath("keyword.raw"))
+                     .toUtf8());
+    }
+
+    void fileThroughTheView()
+    {
+        LiveView view;
+        view.resize(1300, 800);
+        view.show();
+        QSignalSpy loaded(&view, &LiveView::modelLoaded);
+        QSignalSpy devices(&view, &LiveView::devicesListed);
+        view.openModel(QString::fromStdString(m_fixture.runDir));
+        QVERIFY(loaded.wait(30000));
+        QVERIFY(loaded.at(0).at(0).toString().contains("tc-resnet8"));
+        QVERIFY(loaded.at(0).at(0).toString().contains("teacher: tiny"));
+        LivePanel *p = view.panel();
+        QCOMPARE(p->cellCombo()->count(), 1);
+        QVERIFY(p->startButton()->isEnabled());
+        QVERIFY(devices.count() > 0 || devices.wait(20000));
+
+        QSignalSpy stopped(&view, &LiveView::stopped);
+        QSignalSpy detected(&view, &LiveView::detected);
+        view.startFile(m_wav, /*realTime=*/false);
+        QVERIFY(view.isRunning() || stopped.count() > 0);
+        QVERIFY(stopped.count() > 0 || stopped.wait(30000));
+        QTRY_VERIFY(view.framesShown() >= 31); // (4 s - 1 s) / 0.1 s + 1 hops, all shown
+        QTRY_VERIFY(detectionOf(p, QString::fromStdString(m_recording.word)));
+        QVERIFY(p->spectrogram()->frameCount() > 100);
+        QVERIFY(p->spectrogram()->hasCurve(RollingSpectrogram::Curve::Student));
+        QVERIFY(p->spectrogram()->hasCurve(RollingSpectrogram::Curve::Teacher));
+        QVERIFY(!p->posteriorBars()->posteriors().isEmpty());
+        QCOMPARE(p->startButton()->text(), QStringLiteral("Listen"));
+        qInfo("file through the Live view: %lld frames, mean queued delivery latency %.2f ms, detection log %d row(s)",
+              (long long)view.framesShown(), view.meanDisplayLatencyMs(), p->detectionTable()->rowCount());
+
+        // Record the last 1.5 s under a label.
+        const QString path = view.recordLast(m_tmp.filePath("recordings"), "false-trigger", 1.5);
+        QVERIFY(QFile::exists(path));
+        QCOMPARE(loadAudio(path.toStdString()).size(), size_t(24000));
+        QVERIFY(p->messageLabel()->text().contains("Saved"));
+        // A bad label is refused with a message, and the view keeps working.
+        QSignalSpy failed(&view, &LiveView::failed);
+        QVERIFY(view.recordLast(m_tmp.filePath("recordings"), "../up", 1.0).isEmpty());
+        QCOMPARE(failed.count(), 1);
+    }
+
+    void deviceThroughTheView()
+    {
+        LiveView view;
+        view.show();
+        QSignalSpy loaded(&view, &LiveView::modelLoaded);
+        view.openModel(QString::fromStdString(m_fixture.cellDir));
+        QVERIFY(loaded.wait(30000));
+        QSignalSpy failed(&view, &LiveView::failed);
+        view.startDevice("no-such-microphone-xyz");
+        QCOMPARE(failed.count(), 1);
+        QVERIFY(failed.at(0).at(0).toString().contains("no-such-microphone-xyz"));
+        QVERIFY(!view.isRunning());
+
+        view.startDevice("tkdstudiolive");
+        if (!failed.isEmpty() && failed.count() > 1)
+            QSKIP("PortAudio does not see the ALSA file device");
+        QVERIFY(view.isRunning());
+        QTRY_VERIFY_WITH_TIMEOUT(detectionOf(view.panel(), QString::fromStdString(m_recording.word)), 20000);
+        QTRY_VERIFY(view.panel()->statusLabel()->text().contains("tkdstudiolive"));
+        view.stop();
+        QVERIFY(!view.isRunning());
+    }
+
+    void mainWindowHasTheLiveDock()
+    {
+        MainWindow w;
+        QVERIFY(w.liveView());
+        QVERIFY(w.findChild<QDockWidget *>("liveDock"));
+        QVERIFY(w.showView("live"));
+    }
+};
+
+QTEST_MAIN(TestStudioLive)
+#include "tst_studio_live.moc"
