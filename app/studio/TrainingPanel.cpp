@@ -138,7 +138,7 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     m_progress->setMinimumWidth(160);
     m_current->setTextFormat(Qt::PlainText);
     m_current->setMinimumWidth(100);
-    m_eta->setMinimumWidth(m_eta->fontMetrics().horizontalAdvance(QStringLiteral("ETA stage 00 min 00 s, run 00 h 00 min")));
+    m_current->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred); // long stage names elide, never push
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_pause);
@@ -155,9 +155,9 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     m_tree->setRootIsDecorated(true);
     m_tree->setUniformRowHeights(true);
     m_tree->header()->setStretchLastSection(true);
-    m_tree->setColumnWidth(0, 260);
-    m_tree->setColumnWidth(1, 130);
-    m_tree->setColumnWidth(2, 80);
+    m_tree->setColumnWidth(0, 190);
+    m_tree->setColumnWidth(1, 105);
+    m_tree->setColumnWidth(2, 60);
     m_log->setReadOnly(true);
     m_log->setMaximumBlockCount(2000);
     m_log->setPlaceholderText(tr("Messages from the runs: warnings, errors, checkpoints, results."));
@@ -180,8 +180,10 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     split->addWidget(m_curves);
     split->addWidget(side);
     split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    split->setStretchFactor(1, 1);
     split->setChildrenCollapsible(false);
+    split->setSizes({680, 400});
+    side->setMinimumWidth(300);
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
@@ -656,6 +658,7 @@ void TrainingPanel::updateStatus()
         }
         text = QString();
     }
+    m_eta->setVisible(!m_eta->text().isEmpty());
     m_statusLabel->setText(text);
     m_statusLabel->setVisible(!text.isEmpty());
     if (text != m_lastStatus) {

@@ -23,6 +23,9 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMimeData>
+#include <QDropEvent>
+#include <QUrl>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -345,6 +348,48 @@ private Q_SLOTS:
         window.experimentPanel()->setConfig(tinyConfig(1));
         QVERIFY(window.experimentPanel()->isValid());
         QVERIFY(window.experimentPanel()->runButton()->isEnabled());
+        for (QWidget *w : QApplication::topLevelWidgets())
+            if (auto *box = qobject_cast<QMessageBox *>(w))
+                box->close();
+    }
+
+    void quickstartAndDrops()
+    {
+        // The quick-start the menu runs is a valid experiment, the one `tkd quickstart` runs.
+        const tkd::ExperimentConfig q = tkd::RunController::quickstartConfig();
+        QVERIFY(q.check().empty());
+        QCOMPARE(q.students, std::vector<std::string>{"tc-resnet8"});
+        QCOMPARE(q.kd.lambdas, (std::vector<double>{0.0, 0.25}));
+        QCOMPARE(q.data.noisy.lengthSec, 8.0);
+
+        // Dropping an experiment file onto the window loads it into the form; a run folder is
+        // followed by the Training view.
+        tkd::MainWindow window;
+        window.show();
+        tkd::ExperimentConfig c = tinyConfig(2);
+        c.name = "dropped";
+        const QString yaml = m_home.filePath("dropped.yaml");
+        QFile f(yaml);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray::fromStdString(c.toYaml()));
+        f.close();
+        const QString run = m_home.filePath("dropped-runs/20260102-030405-dropped-89abcdef");
+        QVERIFY(QDir().mkpath(run));
+        tkd::EventLog((run + "/events.jsonl").toStdString()).append(tkd::Event::stageEvent("data", "opening"));
+        auto drop = [&](const QString &path) {
+            QMimeData mime;
+            mime.setUrls({QUrl::fromLocalFile(path)});
+            QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(&window, &enter);
+            QVERIFY(enter.isAccepted());
+            QDropEvent dropEvent(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(&window, &dropEvent);
+        };
+        drop(yaml);
+        QCOMPARE(window.experimentPanel()->config().name, std::string("dropped"));
+        QCOMPARE(window.experimentPanel()->filePath(), QFileInfo(yaml).absoluteFilePath());
+        drop(run);
+        QVERIFY(window.trainingPanel()->followedRuns().contains(QDir::cleanPath(run)));
         for (QWidget *w : QApplication::topLevelWidgets())
             if (auto *box = qobject_cast<QMessageBox *>(w))
                 box->close();
