@@ -102,14 +102,17 @@ run_one() { # side threads rep
         rm -rf "$cache"
         local run
         run=$(ls -td "$work"/runs/*/ | head -1)
-        /usr/bin/python3 - "$run/metrics.json" > "$work/$tag.json" <<'PY'
+        /usr/bin/python3 - "$run/metrics.json" "$run/events.jsonl" > "$work/$tag.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
 l = m["lengths"][0]
 c = l["cells"][0]
+# The data stage (decode, noisy clips, features into the cold cache): first event to "data L=.. ready".
+ev = [json.loads(x) for x in open(sys.argv[2])]
+ready = [e["t"] for e in ev if e.get("stage", "").startswith("data L=") and e.get("message") == "ready"]
 print(json.dumps({"clips": l["clips"], "val_acc": c["validation"].get("accuracy"),
                   "test_acc": c["test"].get("accuracy"), "train_epoch_s": c["train_seconds_per_epoch"],
-                  "status": c["status"]}))
+                  "data_s": round(ready[0] - ev[0]["t"], 3) if ready else None, "status": c["status"]}))
 PY
         rm -rf "$run"
     else
@@ -149,7 +152,7 @@ clips = next((r["clips"] for r in rows if "clips" in r), {})
 print(f"one student epoch from WAV, L = {sys.argv[2]} s, TC-ResNet8 on 20 MFCC, batch 32, clips {clips}; "
       "median over repeats; ratio = PyTorch / ours (> 1: this project faster)")
 print(f"{'threads':>7} | {'wall ours':>9} {'wall Py':>8} {'ratio':>5} | {'CPU ours':>8} {'CPU Py':>7} {'ratio':>5} | "
-      f"{'epoch ours':>10} {'epoch Py':>8} | {'val acc ours/Py':>15} | {'load':>9}")
+      f"{'data ours':>9} {'data Py':>7} | {'epoch ours':>10} {'epoch Py':>8} | {'val acc ours/Py':>15} | {'load':>9}")
 for t in sorted({r["threads"] for r in rows}):
     o = [r for r in rows if r["threads"] == t and r["side"] == "ours"]
     p = [r for r in rows if r["threads"] == t and r["side"] == "pytorch"]
@@ -157,8 +160,9 @@ for t in sorted({r["threads"] for r in rows}):
     loads = [r["load_before"] for r in o + p]
     print(f"{t:>7} | {g(o, 'wall_s'):9.1f} {g(p, 'wall_s'):8.1f} {g(p, 'wall_s') / g(o, 'wall_s'):5.2f} | "
           f"{g(o, 'cpu_s'):8.1f} {g(p, 'cpu_s'):7.1f} {g(p, 'cpu_s') / g(o, 'cpu_s'):5.2f} | "
-          f"{g(o, 'train_epoch_s'):10.2f} {g(p, 'train_epoch_s'):8.2f} | "
+          f"{g(o, 'data_s'):9.2f} {g(p, 'data_s'):7.2f} | {g(o, 'train_epoch_s'):10.2f} {g(p, 'train_epoch_s'):8.2f} | "
           f"{g(o, 'val_acc'):7.3f}/{g(p, 'val_acc'):.3f} | {min(loads):4.1f}-{max(loads):<4.1f}")
-print("(wall and CPU: whole processes, start-up and imports included; epoch: the training loop alone, "
-      "wall; load: 1-min load average before each run)")
+print("(wall and CPU: whole processes, start-up and imports included; data: wall seconds from the first "
+      "event (ours) / after the imports (Py) to every split's features in memory; epoch: the training loop "
+      "alone, wall; load: 1-min load average before each run)")
 PY
