@@ -85,6 +85,7 @@ AttentionView::AttentionView(QWidget *parent)
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_header, 1);
+    bar->addStretch(0);
     bar->addWidget(m_seriesButton);
     bar->addWidget(m_normalise);
     bar->addWidget(m_layers);
@@ -218,7 +219,7 @@ void AttentionView::rebuild()
         return;
     }
     const bool hasWindow = f.onsetSec >= 0 && f.offsetSec > f.onsetSec;
-    m_header->setText(QStringLiteral("<b>%1</b> &nbsp; class <b>%2</b>%3")
+    m_header->setText(QStringLiteral("<b>%1</b><br>class <b>%2</b>%3")
                           .arg(f.title.toHtmlEscaped(), f.trueLabel.toHtmlEscaped(),
                                hasWindow ? tr(" &nbsp; keyword %1-%2 s").arg(f.onsetSec, 0, 'f', 2).arg(f.offsetSec, 0, 'f', 2)
                                          : tr(" &nbsp; no keyword")));

@@ -3,6 +3,7 @@
 #include <QComboBox>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -53,6 +54,7 @@ const struct
 ResultsView::ResultsView(QWidget *parent)
     : QWidget(parent),
       m_header(new QLabel(tr("Open a run folder or a folder of runs (File > Open run folder)."), this)),
+      m_details(new QLabel(this)),
       m_metricBox(new QComboBox(this)),
       m_export(new QToolButton(this)),
       m_table(new QTableWidget(this))
@@ -98,11 +100,23 @@ ResultsView::ResultsView(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     layout->addLayout(bar);
-    layout->addWidget(m_table, 1);
+    layout->addWidget(m_table, 3);
+    layout->addWidget(m_details, 2);
+    m_details->setTextFormat(Qt::RichText);
+    m_details->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_details->setWordWrap(true);
+    m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont tableFont = m_table->font();
+    tableFont.setPointSizeF(tableFont.pointSizeF() * 1.15);
+    m_table->setFont(tableFont);
+    m_table->verticalHeader()->setFont(tableFont);
+    m_table->horizontalHeader()->setFont(tableFont);
+    m_table->verticalHeader()->setMinimumSectionSize(QFontMetrics(tableFont).height() + 12);
 
     connect(m_metricBox, &QComboBox::currentIndexChanged, this,
             [this] { setMetric(m_metricBox->currentData().toString()); });
     connect(m_table, &QTableWidget::cellClicked, this, &ResultsView::activateCell);
+    connect(m_table, &QTableWidget::currentCellChanged, this, [this](int row, int column) { showDetails(row, column); });
     rebuild();
 }
 
@@ -289,10 +303,47 @@ void ResultsView::rebuild()
                           : tr("<b>%1</b> &nbsp; %2%3, mean ± s.d. over seeds; <b>bold</b>: best λ of each student, ★ best student per column")
                                 .arg(m_title.toHtmlEscaped(), metricName, unit));
     m_export->setEnabled(!m_entries.isEmpty());
+    // Until a cell is clicked, the details show the winner of the longest clips.
+    int bestRow = -1;
+    for (int r = 0; r < m_rows.size() && !m_lengths.isEmpty(); ++r)
+        if (m_cells[r][m_lengths.size() - 1].best)
+            bestRow = r;
+    showDetails(bestRow, int(m_lengths.size()) - 1);
+}
+
+void ResultsView::showDetails(int row, int column)
+{
+    const ResultsGridCell *c = cell(row, column);
+    if (!c || c->entries.isEmpty()) {
+        m_details->setText(tr("Click a cell: its seeds and metrics show here, its training curves in the Training view "
+                              "and the attention of its student in the Attention view."));
+        return;
+    }
+    auto pct = [](const QMap<QString, double> &m, const char *key) {
+        const double v = m.value(QString::fromLatin1(key), std::nan(""));
+        return std::isfinite(v) ? QString::number(100.0 * v, 'f', 1) : QStringLiteral("-");
+    };
+    QString html = QStringLiteral("<b>%1</b>, L = %2 s<table cellspacing='0' cellpadding='3'>"
+                                  "<tr><th align='left'>seed</th><th>status</th><th>accuracy %</th><th>mAP %</th>"
+                                  "<th>loc. branch %</th><th>loc. native %</th><th>uniform %</th><th align='left'>run</th></tr>")
+                       .arg(rowName(row).toHtmlEscaped(), num(m_lengths.value(column)));
+    for (int i : c->entries) {
+        const ResultEntry &e = m_entries[i];
+        const QString loc = e.model == QLatin1String("teacher") ? pct(e.test, "localisation") : pct(e.test, "localisation_branch");
+        html += QStringLiteral("<tr><td>%1</td><td>%2</td><td align='right'>%3</td><td align='right'>%4</td>"
+                               "<td align='right'>%5</td><td align='right'>%6</td><td align='right'>%7</td><td>%8</td></tr>")
+                    .arg(e.model == QLatin1String("teacher") ? QStringLiteral("-") : QString::number(e.seed), e.status,
+                         pct(e.test, "accuracy"), pct(e.test, "map"), loc, pct(e.test, "localisation_native"),
+                         pct(e.test, "localisation_baseline"),
+                         (QFileInfo(e.runDir).fileName() + (e.cellName.isEmpty() ? QString() : QLatin1Char('/') + e.cellName))
+                             .toHtmlEscaped());
+    }
+    m_details->setText(html + QStringLiteral("</table>"));
 }
 
 void ResultsView::activateCell(int row, int column)
 {
+    showDetails(row, column);
     const ResultsGridCell *c = cell(row, column);
     if (!c || c->entries.isEmpty())
         return;

@@ -96,7 +96,10 @@ private:
     QVector<Row> m_rows;
     QVector<double> m_lengths;
     QVector<QVector<ResultsGridCell>> m_cells; // [row][column]
+    void showDetails(int row, int column);
+
     QLabel *m_header;
+    QLabel *m_details;
     QComboBox *m_metricBox;
     QToolButton *m_export;
     QTableWidget *m_table;
