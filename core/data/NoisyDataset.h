@@ -27,8 +27,8 @@ struct NoisyConfig
     double lengthSec = 4.0;     // noise.length_sec: total clip length L (any value >= 0.5 s)
     double snrDbMin = 0.0;      // noise.snr_db: background SNR drawn uniformly from [min, max]
     double snrDbMax = 10.0;
-    std::vector<NoiseKind> kinds = {NoiseKind::White, NoiseKind::Pink, NoiseKind::Brown,
-                                    NoiseKind::Babble}; // noise.kinds: one drawn per item
+    std::vector<NoiseKind> kinds = {NoiseKind::White, NoiseKind::Pink,
+                                    NoiseKind::Brown}; // noise.kinds: one drawn per item
     std::string noiseFolder;    // noise.folder: for "folder" (else the index's noiseFiles)
     double babbleGainDb = -10.0; // noise.babble_gain_db: each overlaid word, relative to the keyword
     int babbleWords = 2;         // noise.babble_words: other words overlaid on every item (0: none)
