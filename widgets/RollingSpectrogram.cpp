@@ -157,7 +157,8 @@ void RollingSpectrogram::paintEvent(QPaintEvent *)
     drawCurve(m_student, QColor(80, 220, 255));
     p.setRenderHint(QPainter::Antialiasing, false);
 
-    // Legend.
+    // Legend, on a dark box so it reads over any spectrogram.
+    p.fillRect(QRect(area.left() + 2, area.top() + 2, 130, 32), QColor(0, 0, 0, 150));
     p.setPen(QColor(255, 160, 40));
     p.drawText(area.adjusted(6, 4, -6, 0), Qt::AlignTop | Qt::AlignLeft, tr("teacher rollout"));
     p.setPen(QColor(80, 220, 255));
@@ -168,7 +169,7 @@ void RollingSpectrogram::paintEvent(QPaintEvent *)
         const double x = xOf(m.timeSec);
         p.setPen(QPen(QColor(120, 255, 120), 2));
         p.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()));
-        p.drawText(QRectF(x - 120, area.top() + 4, 116, 16), Qt::AlignRight | Qt::AlignTop, m.label);
+        p.drawText(QRectF(x + 3, area.top() + 4, 120, 16), Qt::AlignLeft | Qt::AlignTop, m.label);
     }
 
     // Time axis: whole seconds of stream time.
