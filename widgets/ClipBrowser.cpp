@@ -92,6 +92,18 @@ void ClipBrowser::setClips(QVector<ClipRow> clips)
     for (const auto &l : sorted)
         m_label->addItem(l, l);
     m_filter->setLabel(QString());
+    // The model columns only when a run's predictions came with the clips.
+    bool predicted = false, teacher = false;
+    for (const auto &c : clips) {
+        predicted = predicted || !c.prediction.isEmpty();
+        teacher = teacher || c.teacherConfidence >= 0;
+    }
+    for (int col : {ClipTableModel::Prediction, ClipTableModel::Correct, ClipTableModel::StudentConf})
+        m_table->setColumnHidden(col, !predicted);
+    m_table->setColumnHidden(ClipTableModel::TeacherConf, !teacher);
+    m_onlyWrong->setEnabled(predicted);
+    if (!predicted)
+        m_onlyWrong->setChecked(false);
     m_model->setClips(std::move(clips));
     m_table->resizeColumnsToContents();
     updateCount();
