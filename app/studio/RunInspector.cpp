@@ -310,21 +310,27 @@ QVector<ClipRow> RunInspector::clips(double lengthSec, const Progress &progress,
         const std::vector<const ClipRef *> sources = index.clipsIn(split);
         SplitItems items;
         torch::Tensor studentProbs, teacherProbs;
-        if (student) {
+        // Held-out clips only: the training split is the largest, and what a model says about the
+        // clips it was fitted to is not what one inspects.
+        const bool predict = split != Split::Train;
+        if (student && predict) {
             const PreparedSplit ps = prepared.split(split, studentFx, cache, progress);
             items.targets = ps.targets;
             items.windows = ps.windows;
             std::vector<torch::Tensor> parts;
             for (int64_t s = 0; s < ps.size(); s += 256) {
                 const int64_t n = std::min<int64_t>(256, ps.size() - s);
+                if (progress.cancelled())
+                    throw Cancelled();
                 parts.push_back(torch::softmax(student->model.forward(student->norm.apply(ps.features.narrow(0, s, n))).logits, 1));
+                progress.report(std::string("student predictions (") + splitName(split) + ")", s + n, ps.size());
             }
             if (!parts.empty())
                 studentProbs = torch::cat(parts, 0);
         } else {
             items = prepared.items(split, progress);
         }
-        if (teacher) {
+        if (teacher && predict) {
             const PreparedSplit ts = prepared.split(split, teacherFx, cache, progress);
             std::vector<torch::Tensor> parts;
             for (int64_t s = 0; s < ts.size(); s += 32) {
@@ -332,7 +338,7 @@ QVector<ClipRow> RunInspector::clips(double lengthSec, const Progress &progress,
                     throw Cancelled();
                 const int64_t n = std::min<int64_t>(32, ts.size() - s);
                 parts.push_back(torch::softmax(teacher->forward(ts.features.narrow(0, s, n)).logits, 1));
-                progress.report("teacher predictions", s + n, ts.size());
+                progress.report(std::string("teacher predictions (") + splitName(split) + ")", s + n, ts.size());
             }
             if (!parts.empty())
                 teacherProbs = torch::cat(parts, 0);

@@ -43,9 +43,9 @@ public:
     // over several runs), as rows for the results view. Throws tkd::Error when there is none.
     static QVector<ResultEntry> resultEntries(const QString &folder, QString *title = nullptr);
 
-    // The dataset's clips at length L as rows for the clips view, each with the prediction and
-    // confidence of the best student of that length (highest test score) and, for a model
-    // teacher with a log-mel front end, the teacher's confidence. Features come from the feature
+    // The dataset's clips at length L as rows for the clips view; validation and test clips come
+    // with the prediction and confidence of the best student of that length (highest test score)
+    // and, for a model teacher with a log-mel front end, the teacher's confidence. Features come from the feature
     // cache the run filled. `note` (optional) says which student predicted.
     QVector<ClipRow> clips(double lengthSec, const Progress &progress, QString *note = nullptr);
 
