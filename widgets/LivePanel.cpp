@@ -187,8 +187,8 @@ LivePanel::LivePanel(QWidget *parent)
     auto *split = new QSplitter(Qt::Vertical);
     split->addWidget(m_spectrogram);
     split->addWidget(bottomWidget);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 3);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
     split->setChildrenCollapsible(false);
 
     auto *layout = new QVBoxLayout(this);

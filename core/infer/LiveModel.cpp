@@ -197,6 +197,20 @@ LiveModelInfo resolveLiveModel(const std::string &path)
 LiveModel::LiveModel() : m_impl(std::make_unique<Impl>()) {}
 LiveModel::~LiveModel() = default;
 
+std::shared_ptr<LiveModel> LiveModel::fromImpl(std::unique_ptr<Impl> impl)
+{
+    if (!impl || impl->student.isNull())
+        throw Error("live.model", "no student");
+    if (int64_t(impl->info.classes.size()) != impl->student.numClasses())
+        throw Error("live.model", "class names do not match the student's outputs");
+    std::shared_ptr<LiveModel> m(new LiveModel());
+    m->m_impl = std::move(impl);
+    m->m_impl->student.eval();
+    if (!m->m_impl->teacher.is_empty())
+        m->m_impl->teacher->eval();
+    return m;
+}
+
 std::shared_ptr<LiveModel> LiveModel::load(const LiveModelInfo &info, bool loadTeacher)
 {
     std::shared_ptr<LiveModel> m(new LiveModel());

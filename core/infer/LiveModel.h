@@ -60,6 +60,8 @@ public:
     {
         return load(resolveLiveModel(path), loadTeacher);
     }
+    // From modules already in memory (benchmarks, tests): impl.info.classes must name every class.
+    static std::shared_ptr<LiveModel> fromImpl(std::unique_ptr<Impl> impl);
     ~LiveModel();
 
     const LiveModelInfo &info() const;

@@ -1,6 +1,7 @@
 #include "core/infer/LiveSession.h"
 
 #include "core/audio/AudioFile.h"
+#include "core/util/BlasThreads.h"
 #include "core/util/Error.h"
 
 #include <torch/torch.h>
@@ -98,6 +99,7 @@ void LiveSession::launch(std::function<void()> body)
         // One push computes a small tile: intra-op threads cost more than they give here
         // (see StreamingFeatureExtractor), and the GUI thread keeps the other core.
         torch::set_num_threads(1);
+        setBlasThreads(1); // OpenBLAS's own pool busy-waits between calls (see BlasThreads.h)
         try {
             body();
         } catch (const std::exception &e) {
