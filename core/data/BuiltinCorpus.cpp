@@ -34,7 +34,7 @@ namespace tkd {
 namespace {
 
 // Bumped whenever the synthesis recipe changes, so old caches are never mistaken for new ones.
-constexpr int kGeneratorVersion = 1;
+constexpr int kGeneratorVersion = 2; // 2: noise floor and silence from Rng::normalFast
 // libsamplerate's fastest sinc converter: ~97 dB SNR is far beyond what a TTS keyword needs, and
 // it keeps resampling a small share of the synthesis time.
 constexpr ResampleQuality kResampleQuality = ResampleQuality::Fastest;

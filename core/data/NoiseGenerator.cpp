@@ -29,7 +29,7 @@ std::vector<float> NoiseGenerator::generate(NoiseColour colour, size_t n, Rng &r
     const size_t warmup = colour == NoiseColour::White ? 0 : 4096;
     double b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, y = 0;
     for (size_t i = 0; i < warmup + n; ++i) {
-        const double w = rng.normal();
+        const double w = rng.normalFast();
         double v = w;
         if (colour == NoiseColour::Pink) {
             // Paul Kellet's refined pink filter: -3 dB/octave within 0.05 dB above ~10 Hz.

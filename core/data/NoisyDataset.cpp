@@ -22,7 +22,7 @@ namespace tkd {
 
 namespace {
 
-constexpr int kRecipeVersion = 1;           // bump when item construction changes
+constexpr int kRecipeVersion = 2;           // bump when item construction changes (2: ziggurat noise)
 constexpr double kNominalSpeechRms = 0.1;   // reference level where there is no keyword (silence)
 constexpr double kBabblePadSec = 0.02;      // kept around a babble word's speech window
 constexpr double kBabbleBedWordsPerSec = 4; // density of the "babble" background kind
@@ -250,10 +250,12 @@ const ClipRef *NoisyDataset::pickOtherWord(Split split, const std::string &avoid
     return nullptr; // e.g. a tiny split with one word only: no babble
 }
 
-std::vector<float> NoisyDataset::babbleBed(Split split, const std::string &avoidWord, size_t n,
+std::vector<float> NoisyDataset::babbleBed(Split split, const std::string &avoidWord, size_t n, long coverAt,
                                            Rng &rng, std::vector<std::string> &sources) const
 {
-    // Many words of equal loudness at random offsets, overlapping, covering the whole clip.
+    // Many words of equal loudness at random offsets, overlapping, covering the whole clip. The
+    // first is centred on coverAt (the keyword's centre), so the bed never leaves a gap exactly
+    // where the SNR is measured.
     std::vector<float> bed(n, 0.0f);
     const int count = std::max(3, int(std::ceil(kBabbleBedWordsPerSec * double(n) / kSampleRate)));
     for (int k = 0; k < count; ++k) {
@@ -267,7 +269,8 @@ std::vector<float> NoisyDataset::babbleBed(Split split, const std::string &avoid
         if (p <= 0.0)
             continue;
         const long len = long(s.samples.size());
-        const long offset = long(rng.below(uint64_t(long(n) + len))) - len / 2 - a;
+        const long offset = k == 0 && coverAt >= 0 ? coverAt - (a + b) / 2
+                                                   : long(rng.below(uint64_t(long(n) + len))) - len / 2 - a;
         addAt(bed, s.samples, offset, 1.0 / std::sqrt(p));
         sources.push_back(c->path);
     }
@@ -362,7 +365,8 @@ NoisyItem NoisyDataset::item(Split split, size_t i) const
         break;
     }
     case NoiseKind::Babble:
-        bg = babbleBed(split, silence ? std::string() : clip.word, size_t(L), rng, it.babbleSources);
+        bg = babbleBed(split, silence ? std::string() : clip.word, size_t(L), silence ? -1 : (kwA + kwB) / 2, rng,
+                       it.babbleSources);
         break;
     }
     double noisePower = meanSquare(bg.data() + kwA, size_t(kwB - kwA));

@@ -95,7 +95,8 @@ private:
     Source loadSource(const ClipRef &clip) const;
     std::shared_ptr<const std::vector<float>> noiseFile(const std::string &path) const;
     bool isSilence(const ClipRef &clip) const;
-    std::vector<float> babbleBed(Split split, const std::string &avoidWord, size_t n, Rng &rng,
+    // coverAt: a sample the first word is centred on (the keyword's centre), or -1.
+    std::vector<float> babbleBed(Split split, const std::string &avoidWord, size_t n, long coverAt, Rng &rng,
                                  std::vector<std::string> &sources) const;
     const ClipRef *pickOtherWord(Split split, const std::string &avoidWord, Rng &rng) const;
 

@@ -72,4 +72,68 @@ double Rng::normal()
     return r * std::cos(a);
 }
 
+namespace {
+// Ziggurat tables for the standard normal (Marsaglia & Tsang 2000, 128 layers): layer i spans
+// |x| < x_i; k[i] is the integer threshold under which a draw is accepted at once.
+struct Ziggurat
+{
+    static constexpr double kR = 3.442619855899;          // start of the tail
+    static constexpr double kV = 9.91256303526217e-3;     // area of each layer
+    uint32_t k[128];
+    double w[128], f[128];
+    Ziggurat()
+    {
+        const double m = 2147483648.0; // 2^31
+        double dn = kR, tn = kR;
+        const double q = kV / std::exp(-0.5 * dn * dn);
+        k[0] = uint32_t((dn / q) * m);
+        k[1] = 0;
+        w[0] = q / m;
+        w[127] = dn / m;
+        f[0] = 1.0;
+        f[127] = std::exp(-0.5 * dn * dn);
+        for (int i = 126; i >= 1; --i) {
+            dn = std::sqrt(-2.0 * std::log(kV / dn + std::exp(-0.5 * dn * dn)));
+            k[i + 1] = uint32_t((dn / tn) * m);
+            tn = dn;
+            f[i] = std::exp(-0.5 * dn * dn);
+            w[i] = dn / m;
+        }
+    }
+};
+const Ziggurat &ziggurat()
+{
+    static const Ziggurat z;
+    return z;
+}
+} // namespace
+
+double Rng::normalFast()
+{
+    const Ziggurat &z = ziggurat();
+    for (;;) {
+        const uint64_t bits = nextU64();
+        const int32_t hz = int32_t(uint32_t(bits >> 32));
+        const unsigned iz = unsigned(bits) & 127u;
+        const uint32_t mag = hz < 0 ? uint32_t(-int64_t(hz)) : uint32_t(hz);
+        const double x = double(hz) * z.w[iz];
+        if (mag < z.k[iz])
+            return x; // inside the layer's rectangle: the common case
+        if (iz == 0) { // the tail beyond R, by Marsaglia's exponential method
+            double tx, ty;
+            do {
+                double u1, u2;
+                do u1 = uniform(); while (u1 <= 0.0);
+                do u2 = uniform(); while (u2 <= 0.0);
+                tx = -std::log(u1) / Ziggurat::kR;
+                ty = -std::log(u2);
+            } while (ty + ty < tx * tx);
+            return hz > 0 ? Ziggurat::kR + tx : -Ziggurat::kR - tx;
+        }
+        // In the wedge between the rectangle and the curve: accept under the density.
+        if (z.f[iz] + uniform() * (z.f[iz - 1] - z.f[iz]) < std::exp(-0.5 * x * x))
+            return x;
+    }
+}
+
 } // namespace tkd

@@ -27,6 +27,10 @@ public:
     uint64_t below(uint64_t n);
     // Standard normal (Box-Muller, both values used).
     double normal();
+    // Standard normal by Marsaglia and Tsang's ziggurat (128 layers, one 64-bit draw per value
+    // ~99% of the time): about 5x cheaper than normal(), for bulk noise where Box-Muller's log +
+    // sincos per pair was 45% of a training run's CPU. A different sequence from normal().
+    double normalFast();
 
     static uint64_t mix(uint64_t x); // splitmix64 finaliser
 

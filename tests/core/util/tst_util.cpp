@@ -91,6 +91,37 @@ private Q_SLOTS:
             QVERIFY(std::abs(k / double(n) - 1.0 / 7) < 0.01);
     }
 
+    void fastNormalMatchesTheDensity()
+    {
+        // The ziggurat's three paths (rectangle, wedge, tail beyond 3.44) together must give N(0, 1):
+        // moments up to the fourth and the tail masses, which a wrong table or wedge test would skew.
+        tkd::Rng r(7);
+        const int n = 2000000;
+        double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+        int beyond1 = 0, beyond3 = 0, beyond35 = 0;
+        for (int i = 0; i < n; ++i) {
+            const double z = r.normalFast();
+            QVERIFY(std::isfinite(z));
+            s1 += z;
+            s2 += z * z;
+            s3 += z * z * z;
+            s4 += z * z * z * z;
+            beyond1 += std::abs(z) > 1.0;
+            beyond3 += std::abs(z) > 3.0;
+            beyond35 += std::abs(z) > 3.5;
+        }
+        QVERIFY(std::abs(s1 / n) < 0.003);
+        QVERIFY(std::abs(s2 / n - 1.0) < 0.005);
+        QVERIFY(std::abs(s3 / n) < 0.015);
+        QVERIFY2(std::abs(s4 / n - 3.0) < 0.03, qPrintable(QString::number(s4 / n)));
+        QVERIFY(std::abs(beyond1 / double(n) - 0.317311) < 0.002);
+        QVERIFY(std::abs(beyond3 / double(n) - 0.0026998) < 0.0003);
+        QVERIFY(std::abs(beyond35 / double(n) - 0.00046527) < 0.0001); // the tail path
+        tkd::Rng a(11), b(11);
+        for (int i = 0; i < 1000; ++i)
+            QCOMPARE(a.normalFast(), b.normalFast()); // deterministic from the seed
+    }
+
     void errorNamesSubject()
     {
         const tkd::Error e("noise.snr_db", "must be a [low, high] pair");
