@@ -85,7 +85,6 @@ LiveView::LiveView(QWidget *parent)
     connect(m_panel, &LivePanel::recordRequested, this,
             [this](const QString &folder, const QString &label, double seconds) { recordLast(folder, label, seconds); });
 
-    refreshDevices();
     const QString model = qEnvironmentVariable("TKD_LIVE_MODEL");
     m_autostart = qEnvironmentVariable("TKD_LIVE_SOURCE");
     if (!model.isEmpty())
@@ -99,8 +98,16 @@ LiveView::~LiveView()
         m_session->stop(); // joins the worker: no callback runs after this
 }
 
+void LiveView::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (!m_devicesRequested)
+        refreshDevices();
+}
+
 void LiveView::refreshDevices()
 {
+    m_devicesRequested = true;
     runInBackground(
         this,
         [] {

@@ -54,6 +54,11 @@ Q_SIGNALS:
     void stopped();
     void failed(const QString &message);
 
+protected:
+    // Devices are listed when the view is first shown, not at studio start: PortAudio's ALSA
+    // probe costs startup time, and nothing else should be initialising PortAudio meanwhile.
+    void showEvent(QShowEvent *event) override;
+
 private:
     void applySettings(const LiveSettings &s);
     void fail(const QString &message);
@@ -64,6 +69,7 @@ private:
     std::unique_ptr<LiveSession> m_session;
     QString m_modelPath;
     QString m_autostart;
+    bool m_devicesRequested = false;
     int m_loadGeneration = 0;
     qint64 m_frames = 0;
     double m_latencySumMs = 0.0;

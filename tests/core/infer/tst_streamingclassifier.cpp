@@ -300,8 +300,9 @@ private Q_SLOTS:
         StreamingClassifier exact(m_model, exactOptions());
         double exactSec = -1;
         for (const auto &r : exact.push(m_quantised))
-            if (!r.detections.empty() && exactSec < 0)
-                exactSec = r.detections.front().timeSec;
+            for (const auto &d : r.detections)
+                if (d.label == m_recording.word && exactSec < 0)
+                    exactSec = d.timeSec;
         QVERIFY(exactSec > 0);
 
         StreamingClassifier c(m_model); // defaults: EMA 0.2 s, threshold 0.6, 0.2 s, refractory 1 s
