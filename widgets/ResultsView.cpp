@@ -1,5 +1,7 @@
 #include "widgets/ResultsView.h"
 
+#include "widgets/QCustomPlotInclude.h"
+
 #include <QComboBox>
 #include <QFile>
 #include <QFileDialog>
@@ -40,6 +42,26 @@ bool writeText(const QString &path, const QString &text)
     return f.error() == QFile::NoError;
 }
 
+// The attention view's palette (matplotlib tab10), one colour per student family.
+QColor familyColour(const QString &model)
+{
+    if (model.startsWith(QLatin1String("lstm")))
+        return QColor(214, 39, 40);
+    if (model.startsWith(QLatin1String("tc-resnet14")))
+        return QColor(140, 86, 75);
+    if (model.startsWith(QLatin1String("tc-resnet")))
+        return QColor(148, 103, 189);
+    if (model.startsWith(QLatin1String("crnn")))
+        return QColor(188, 189, 34);
+    if (model.startsWith(QLatin1String("mhatt")))
+        return QColor(44, 160, 44);
+    if (model.startsWith(QLatin1String("att-rnn-gru")))
+        return QColor(23, 190, 207);
+    if (model.startsWith(QLatin1String("att")))
+        return QColor(255, 127, 14);
+    return QColor(127, 127, 127);
+}
+
 const struct
 {
     const char *key;
@@ -57,7 +79,8 @@ ResultsView::ResultsView(QWidget *parent)
       m_details(new QLabel(this)),
       m_metricBox(new QComboBox(this)),
       m_export(new QToolButton(this)),
-      m_table(new QTableWidget(this))
+      m_table(new QTableWidget(this)),
+      m_chart(new QCustomPlot(this))
 {
     for (const auto &m : kMetrics)
         m_metricBox->addItem(tr(m.name), QString::fromLatin1(m.key));
@@ -100,8 +123,11 @@ ResultsView::ResultsView(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     layout->addLayout(bar);
-    layout->addWidget(m_table, 3);
-    layout->addWidget(m_details, 2);
+    layout->addWidget(m_table, 0);
+    layout->addWidget(m_chart, 3);
+    layout->addWidget(m_details, 1);
+    m_chart->setMinimumHeight(220);
+    m_table->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Maximum);
     m_details->setTextFormat(Qt::RichText);
     m_details->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     m_details->setWordWrap(true);
@@ -303,12 +329,94 @@ void ResultsView::rebuild()
                           : tr("<b>%1</b> &nbsp; %2%3, mean ± s.d. over seeds; <b>bold</b>: best λ of each student, ★ best student per column")
                                 .arg(m_title.toHtmlEscaped(), metricName, unit));
     m_export->setEnabled(!m_entries.isEmpty());
+    int tableHeight = m_table->horizontalHeader()->sizeHint().height() + 2 * m_table->frameWidth() + 2;
+    for (int r = 0; r < m_table->rowCount(); ++r)
+        tableHeight += m_table->verticalHeader()->sectionSize(r);
+    m_table->setMaximumHeight(std::max(tableHeight, 60));
+    rebuildChart();
     // Until a cell is clicked, the details show the winner of the longest clips.
     int bestRow = -1;
     for (int r = 0; r < m_rows.size() && !m_lengths.isEmpty(); ++r)
         if (m_cells[r][m_lengths.size() - 1].best)
             bestRow = r;
     showDetails(bestRow, int(m_lengths.size()) - 1);
+}
+
+void ResultsView::rebuildChart()
+{
+    m_chart->clearPlottables();
+    m_chart->clearItems();
+    m_chart->legend->clearItems();
+    m_chart->setAutoAddPlottableToLegend(false);
+    const bool percent = m_metric != QLatin1String("loss");
+    const double scale = percent ? 100.0 : 1.0;
+    QVector<int> students;
+    for (int r = 0; r < m_rows.size(); ++r)
+        if (m_rows[r].model != QLatin1String("teacher"))
+            students << r;
+    const int n = std::max<int>(1, int(students.size()));
+    const double slot = 0.8 / n;
+    double top = 0.0;
+    for (int k = 0; k < students.size(); ++k) {
+        const int r = students[k];
+        auto *bars = new QCPBars(m_chart->xAxis, m_chart->yAxis);
+        bars->setWidth(slot * 0.9);
+        QColor c = familyColour(m_rows[r].model);
+        if (m_rows[r].lambda == 0.0)
+            c = c.lighter(150); // the vanilla student, lighter than its KD versions
+        bars->setBrush(c);
+        bars->setPen(QPen(c.darker(130)));
+        bars->setName(rowName(r));
+        auto *errors = new QCPErrorBars(m_chart->xAxis, m_chart->yAxis);
+        errors->setDataPlottable(bars);
+        errors->setPen(QPen(Qt::black, 1.2));
+        QVector<double> keys, values, spread;
+        for (int col = 0; col < m_lengths.size(); ++col) {
+            const ResultsGridCell &cell = m_cells[r][col];
+            if (cell.seeds == 0)
+                continue;
+            keys << col + (k - (n - 1) / 2.0) * slot;
+            values << cell.mean * scale;
+            spread << cell.spread * scale;
+            top = std::max(top, (cell.mean + cell.spread) * scale);
+        }
+        bars->setData(keys, values, true);
+        errors->setData(spread);
+        m_chart->legend->addItem(new QCPPlottableLegendItem(m_chart->legend, bars));
+    }
+    // Teachers: a dashed reference line across each length's group.
+    for (int r = 0; r < m_rows.size(); ++r) {
+        if (m_rows[r].model != QLatin1String("teacher"))
+            continue;
+        auto *line = m_chart->addGraph();
+        line->setPen(QPen(QColor(31, 119, 180), 2.0, Qt::DashLine));
+        line->setName(rowName(r));
+        QVector<double> keys, values;
+        for (int col = 0; col < m_lengths.size(); ++col) {
+            const ResultsGridCell &cell = m_cells[r][col];
+            if (cell.seeds == 0)
+                continue;
+            keys << col - 0.45 << col + 0.45 << col + 0.46;
+            values << cell.mean * scale << cell.mean * scale << std::nan("");
+            top = std::max(top, cell.mean * scale);
+        }
+        line->setData(keys, values, true);
+        m_chart->legend->addItem(new QCPPlottableLegendItem(m_chart->legend, line));
+    }
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    for (int col = 0; col < m_lengths.size(); ++col)
+        ticker->addTick(col, tr("L = %1 s").arg(num(m_lengths[col])));
+    m_chart->xAxis->setTicker(ticker);
+    m_chart->xAxis->setRange(-0.55, std::max<int>(1, int(m_lengths.size())) - 0.45);
+    m_chart->xAxis->grid()->setVisible(false);
+    m_chart->yAxis->setRange(0, top > 0 ? top * 1.4 : 1.0); // headroom for the legend
+    m_chart->yAxis->setLabel(m_metricBox->currentText() + (percent ? tr(" (%)") : QString()));
+    m_chart->legend->setVisible(!m_rows.isEmpty());
+    m_chart->legend->setBrush(QColor(255, 255, 255, 220));
+    m_chart->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    m_chart->legend->setWrap(3);
+    m_chart->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignHCenter);
+    m_chart->replot();
 }
 
 void ResultsView::showDetails(int row, int column)
@@ -437,9 +545,10 @@ bool ResultsView::exportPng(const QString &path)
     int tableW = nameW;
     for (int w : colW)
         tableW += w;
-    const int width = std::max(tableW, fm.horizontalAdvance(caption)) + 2 * pad;
+    const int width = std::max({tableW, 640, fm.horizontalAdvance(caption)}) + 2 * pad;
     const int captionH = fm.height() + 2 * pad;
-    const int height = captionH + rowH * (int(m_rows.size()) + 1) + pad;
+    const int chartW = std::max(tableW, 640), chartH = m_rows.isEmpty() ? 0 : 340;
+    const int height = captionH + rowH * (int(m_rows.size()) + 1) + pad + chartH;
     QImage image(width, height, QImage::Format_RGB32);
     image.fill(Qt::white);
     QPainter p(&image);
@@ -478,6 +587,8 @@ bool ResultsView::exportPng(const QString &path)
         p.drawLine(pad, y + rowH - 1, pad + tableW, y + rowH - 1);
         y += rowH;
     }
+    if (chartH > 0)
+        p.drawPixmap(pad, y + pad, m_chart->toPixmap(chartW, chartH - pad));
     p.end();
     return image.save(path, "PNG");
 }

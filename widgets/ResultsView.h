@@ -7,6 +7,7 @@
 #include <QWidget>
 
 class QComboBox;
+class QCustomPlot;
 class QLabel;
 class QTableWidget;
 class QToolButton;
@@ -61,6 +62,9 @@ public:
     double lengthAt(int column) const { return m_lengths.value(column); }
     const ResultsGridCell *cell(int row, int column) const;
     QTableWidget *table() const { return m_table; }
+    // The grid as grouped bars (one group per L, one bar per student x lambda, s.d. as error
+    // bars, the teacher as a dashed line).
+    QCustomPlot *chart() const { return m_chart; }
 
     QString toCsv() const;
     QString toMarkdown() const;
@@ -97,12 +101,14 @@ private:
     QVector<double> m_lengths;
     QVector<QVector<ResultsGridCell>> m_cells; // [row][column]
     void showDetails(int row, int column);
+    void rebuildChart();
 
     QLabel *m_header;
     QLabel *m_details;
     QComboBox *m_metricBox;
     QToolButton *m_export;
     QTableWidget *m_table;
+    QCustomPlot *m_chart;
 };
 
 } // namespace tkd

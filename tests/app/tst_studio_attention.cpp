@@ -16,6 +16,7 @@
 #include "widgets/ResultsView.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QImage>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -179,8 +180,11 @@ private Q_SLOTS:
 
         // Clips view: model columns filled, "only misclassified" filters by correctness.
         tkd::ClipBrowser *browser = window.clipBrowser();
-        const auto *first = browser->model()->clipAt(0);
-        QVERIFY(first);
+        // The run opens on its test split, first clip selected.
+        QCOMPARE(browser->splitBox()->currentData().toString(), QStringLiteral("test"));
+        QCOMPARE(browser->filter()->rowCount(), int(l.testClips));
+        const auto *first = browser->model()->clipAt(browser->filter()->mapToSource(browser->filter()->index(0, 0)).row());
+        QVERIFY(first && first->split == QLatin1String("test"));
         int testRow = -1;
         for (int i = 0; i < browser->model()->rowCount() && testRow < 0; ++i)
             if (browser->model()->clipAt(i)->split == QLatin1String("test"))
@@ -191,7 +195,7 @@ private Q_SLOTS:
         QVERIFY(QStringList({"yes", "no"}).contains(correct.data().toString()));
         int wrong = 0;
         for (const auto &r : browser->model()->clips())
-            wrong += !r.prediction.isEmpty() && r.prediction != r.label;
+            wrong += r.split == QLatin1String("test") && r.prediction != r.label;
         browser->findChild<QCheckBox *>()->setChecked(true);
         QCOMPARE(browser->filter()->rowCount(), wrong);
         browser->findChild<QCheckBox *>()->setChecked(false);
@@ -207,11 +211,10 @@ private Q_SLOTS:
         QVERIFY(view->curveNames().first().startsWith(QStringLiteral("teacher tiny (rollout)")));
 
         // Another clip: a new figure for it.
-        attention.clear();
+        // (A figure for an earlier selection may still be on its way: wait for this clip's.)
         QVERIFY(browser->selectVisibleRow(3));
-        QVERIFY(attention.wait(60000));
-        QCOMPARE(view->figure().title.section(QLatin1Char(' '), 0, 1),
-                 browser->model()->clipAt(browser->filter()->mapToSource(browser->filter()->index(3, 0)).row())->path);
+        const QString path = browser->model()->clipAt(browser->filter()->mapToSource(browser->filter()->index(3, 0)).row())->path;
+        QTRY_COMPARE_WITH_TIMEOUT(view->figure().title.section(QLatin1Char(' '), 0, 1), path, 60000);
 
         // Playback position reaches the attention view's cursor.
         Q_EMIT window.playbackPosition(0.4);

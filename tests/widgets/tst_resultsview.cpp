@@ -2,6 +2,8 @@
 // asking for the run and its attention, and CSV / Markdown / PNG export read back.
 #include "widgets/ResultsView.h"
 
+#include "widgets/QCustomPlotInclude.h"
+
 #include <QFile>
 #include <QImage>
 #include <QSignalSpy>
@@ -70,6 +72,14 @@ private Q_SLOTS:
         QVERIFY(view.cell(2, 1)->bestLambda && !view.cell(1, 1)->bestLambda);
         QCOMPARE(view.table()->item(2, 0)->text(), QStringLiteral("79.0 ± 1.4  ★"));
         QCOMPARE(view.table()->item(0, 1)->text(), QStringLiteral("-"));
+        // The chart: one bar series per student row with its means (in %), the teacher a line.
+        QCOMPARE(view.chart()->plottableCount(), 3 * 2 + 1); // bars + their error bars, teacher
+        auto *bars = qobject_cast<QCPBars *>(view.chart()->plottable(2));
+        QVERIFY(bars);
+        QCOMPARE(bars->name(), QStringLiteral("tc-resnet8, λ = 0.25"));
+        QCOMPARE(bars->data()->size(), 2);
+        QVERIFY(std::abs(bars->data()->at(0)->value - 79.0) < 1e-9);
+        QCOMPARE(view.chart()->graphCount(), 1);
         view.setMetric(QStringLiteral("localisation_branch"));
         QCOMPARE(view.cell(1, 0)->seeds, 0); // vanilla students have no branch
         QCOMPARE(view.table()->item(2, 0)->text(), QStringLiteral("65.0 ± 7.1  ★"));
