@@ -17,6 +17,7 @@
 #include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QDropEvent>
@@ -125,6 +126,8 @@ MainWindow::MainWindow(QWidget *parent)
                               .arg(clips.size())
                               .arg(note));
         setWindowTitle(tr("TKD Studio - %1").arg(QFileInfo(m_runs->runDir()).fileName()));
+        // Held-out clips first: the test split is where the run's metrics come from.
+        m_browser->splitBox()->setCurrentIndex(std::max(0, m_browser->splitBox()->findData(QStringLiteral("test"))));
         m_browser->selectVisibleRow(0);
         Q_EMIT runShown(int(clips.size()));
     });
