@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMenu>
+#include <QSettings>
 #include <QSvgGenerator>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -105,8 +106,19 @@ AttentionView::AttentionView(QWidget *parent)
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->setAutoAddPlottableToLegend(false);
 
-    connect(m_normalise, &QCheckBox::toggled, this, &AttentionView::setNormalised);
-    connect(m_layers, &QToolButton::toggled, this, &AttentionView::setLayerMapShown);
+    // The two display choices are remembered between sessions.
+    const QSettings settings;
+    m_normalised = settings.value(QStringLiteral("attention/normalised"), true).toBool();
+    m_normalise->setChecked(m_normalised);
+    m_layers->setChecked(settings.value(QStringLiteral("attention/teacherLayers"), false).toBool());
+    connect(m_normalise, &QCheckBox::toggled, this, [this](bool on) {
+        QSettings().setValue(QStringLiteral("attention/normalised"), on);
+        setNormalised(on);
+    });
+    connect(m_layers, &QToolButton::toggled, this, [this](bool on) {
+        QSettings().setValue(QStringLiteral("attention/teacherLayers"), on);
+        setLayerMapShown(on);
+    });
     connect(m_export, &QToolButton::clicked, this, &AttentionView::chooseExport);
     rebuild();
 }

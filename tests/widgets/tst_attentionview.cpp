@@ -6,6 +6,7 @@
 
 #include <QImage>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -74,6 +75,8 @@ class TestAttentionView : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); } // remembered choices: not the user's
+
     void drawsOnePanelPerKindAndOneCurvePerSeries()
     {
         tkd::AttentionView view;
