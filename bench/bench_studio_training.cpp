@@ -76,13 +76,19 @@ int main(int argc, char **argv)
 
     // The GUI thread's heartbeat: gaps between 10 ms ticks while the run trains.
     std::vector<double> gaps;
+    std::vector<std::pair<double, double>> longGaps; // (seconds into the run, gap ms) over 50 ms
+    QElapsedTimer runClock;
     QElapsedTimer beat;
     QTimer tick;
     tick.setTimerType(Qt::PreciseTimer);
     tick.setInterval(10);
     QObject::connect(&tick, &QTimer::timeout, [&] {
         if (beat.isValid() && window.runController()->isRunning())
+        {
             gaps.push_back(beat.nsecsElapsed() / 1e6);
+            if (gaps.back() > 50.0)
+                longGaps.emplace_back(runClock.elapsed() / 1000.0, gaps.back());
+        }
         beat.restart();
     });
 
@@ -103,7 +109,6 @@ int main(int argc, char **argv)
             app.quit();
         }
     });
-    QElapsedTimer runClock;
     runClock.start();
     app.exec();
     const double runSec = runClock.elapsed() / 1000.0;
@@ -123,6 +128,8 @@ int main(int argc, char **argv)
     std::printf("GUI heartbeat (10 ms timer) during training: %zu ticks, median gap %.1f ms, p99 %.1f ms, "
                 "max %.1f ms; gaps > 50 ms: %ld, > 100 ms: %ld\n",
                 gaps.size(), pct(0.5), pct(0.99), gaps.empty() ? 0.0 : gaps.back(), over50, over100);
+    for (const auto &[at, ms] : longGaps)
+        std::printf("  gap of %.0f ms at %.1f s into the run\n", ms, at);
     std::printf("peak RSS: %.0f MiB (before the window %.0f MiB, with the window %.0f MiB)\n", peakRssKb() / 1024.0,
                 rssBefore / 1024.0, rssWindow / 1024.0);
     return 0;

@@ -65,6 +65,11 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     m_lossPlot->legend->setBrush(QColor(255, 255, 255, 220));
     m_lossPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     m_metricPlot->yAxis->setRange(0, 1);
+    // Epochs are whole numbers: ticks on integers only.
+    auto epochTicker = QSharedPointer<QCPAxisTickerFixed>::create();
+    epochTicker->setTickStep(1.0);
+    epochTicker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    m_metricPlot->xAxis->setTicker(epochTicker);
     m_lossPlot->yAxis->setRange(0, 3);
     m_lossPlot->xAxis->setRange(0, 100);
     m_metricPlot->xAxis->setRange(0, 10);
@@ -73,6 +78,7 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     m_smoothSlider->setRange(0, 99);
     m_smoothSlider->setValue(int(std::lround(m_smoothing * 100)));
     m_smoothSlider->setToolTip(tr("Exponential moving average of the loss curves (0: raw values)"));
+    m_smoothSlider->setMinimumWidth(90);
     m_smoothSlider->setMaximumWidth(200);
     m_smoothLabel->setText(QString::number(m_smoothing, 'f', 2));
     m_smoothLabel->setMinimumWidth(m_smoothLabel->fontMetrics().horizontalAdvance(QStringLiteral("0.00")) + 4);
@@ -83,16 +89,21 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     auto *controls = new QHBoxLayout;
     controls->setContentsMargins(0, 0, 0, 0);
     controls->addWidget(new QLabel(tr("Smoothing")));
+    controls->setSpacing(4);
     controls->addWidget(m_smoothSlider);
     controls->addWidget(m_smoothLabel);
-    controls->addSpacing(12);
+    controls->addSpacing(8);
     controls->addWidget(m_logBox);
-    controls->addSpacing(12);
+    controls->addSpacing(8);
     controls->addWidget(new QLabel(tr("Show:")));
-    const QString legendText[3] = {tr("task (dashed)"), tr("KD (dotted)"), tr("total (solid)")};
+    // Short labels with the pen style drawn in text; the tooltips say it in words.
+    const QString legendText[3] = {tr("task - -"), tr("KD \u00b7\u00b7\u00b7"), tr("total \u2014")};
+    const QString legendTips[3] = {tr("Task (cross-entropy) loss, dashed"), tr("KL(a_T || a_S), unweighted, dotted"),
+                                   tr("Total loss: task + lambda KD (+ logit KD), solid")};
     for (int l = 0; l < 3; ++l) {
         m_lossBoxes[l] = new QCheckBox(legendText[l]);
         m_lossBoxes[l]->setChecked(true);
+        m_lossBoxes[l]->setToolTip(legendTips[l]);
         controls->addWidget(m_lossBoxes[l]);
         connect(m_lossBoxes[l], &QCheckBox::toggled, this, [this, l](bool on) { setLossVisible(Loss(l), on); });
     }

@@ -22,6 +22,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace tkd {
@@ -166,6 +167,17 @@ QVector<FormField> formFields()
         }
         out.append(f);
     }
+    // Sections in the order people fill them in (the form keeps schema order inside each).
+    const QStringList order = {ExperimentPanel::tr("Experiment"), ExperimentPanel::tr("Dataset"),
+                               ExperimentPanel::tr("Built-in corpus"), ExperimentPanel::tr("Noisy clips"),
+                               ExperimentPanel::tr("Teacher"), ExperimentPanel::tr("Teacher attention rollout"),
+                               ExperimentPanel::tr("Students"), ExperimentPanel::tr("Temporal KD"),
+                               ExperimentPanel::tr("Grid"), ExperimentPanel::tr("Training"),
+                               ExperimentPanel::tr("Logit KD (baseline)"), ExperimentPanel::tr("Student features"),
+                               ExperimentPanel::tr("Output")};
+    std::stable_sort(out.begin(), out.end(), [&](const FormField &a, const FormField &b) {
+        return order.indexOf(a.section) < order.indexOf(b.section);
+    });
     return out;
 }
 

@@ -183,7 +183,7 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     split->setStretchFactor(1, 1);
     split->setChildrenCollapsible(false);
     split->setSizes({680, 400});
-    side->setMinimumWidth(300);
+    side->setMinimumWidth(240);
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
@@ -367,6 +367,10 @@ TrainingPanel::Stage &TrainingPanel::stage(Run &run, const QString &name)
     for (auto &s : run.stages)
         if (s->name == name)
             return *s;
+    // The pipeline runs its stages one after another: a new one means the earlier ones are over,
+    // whether or not their last progress tick said so.
+    for (auto &earlier : run.stages)
+        finishStage(run, *earlier, earlier->tLast);
     auto s = std::make_unique<Stage>();
     s->name = name;
     s->item = new QTreeWidgetItem(run.item, {compactStage(name)});
@@ -403,7 +407,8 @@ void TrainingPanel::applyEvent(Run &run, const Event &e)
         s.done = std::max<qint64>(s.done, e.step);
         s.epoch = e.epoch;
         s.tLast = t;
-        run.lastStage = stageName;
+        if (!s.finished)
+            run.lastStage = stageName;
         break;
     }
     case Event::Type::Epoch:
@@ -445,14 +450,10 @@ void TrainingPanel::applyEvent(Run &run, const Event &e)
             s.tStart = t;
         s.done = std::max(s.done, done);
         s.tLast = t;
-        if (metric("finished", 0) > 0 && !s.finished) {
-            s.finished = true;
-            if (stageName.startsWith(QLatin1String("student ")) && s.tStart > 0) {
-                run.finishedCellTotal += t - s.tStart;
-                ++run.finishedCells;
-            }
-        }
-        run.lastStage = stageName;
+        if (metric("finished", 0) > 0)
+            finishStage(run, s, t);
+        if (!s.finished)
+            run.lastStage = stageName;
         break;
     }
     case Event::Type::Checkpoint: {
@@ -513,6 +514,21 @@ void TrainingPanel::pollNow()
     updateStatus();
 }
 
+void TrainingPanel::finishStage(Run &run, Stage &s, double t)
+{
+    if (s.finished)
+        return;
+    s.finished = true;
+    if (s.total > 0)
+        s.done = s.total;
+    if (s.name.startsWith(QLatin1String("student ")) && s.tStart > 0 && t >= s.tStart) {
+        run.finishedCellTotal += t - s.tStart;
+        ++run.finishedCells;
+    }
+    if (s.item)
+        updateStageItem(run, s);
+}
+
 void TrainingPanel::onOwnStage(const QString &stageName, const QString &message, qint64 done, qint64 total,
                                bool finished)
 {
@@ -532,8 +548,9 @@ void TrainingPanel::onOwnStage(const QString &stageName, const QString &message,
     if (!message.isEmpty())
         s.message = message;
     if (finished)
-        s.finished = true;
-    run->lastStage = stageName;
+        finishStage(*run, s, t);
+    if (!s.finished)
+        run->lastStage = stageName;
     updateStageItem(*run, s);
 }
 
@@ -565,14 +582,19 @@ void TrainingPanel::onOwnFinished(const QString &dir, bool ok, bool cancelled, c
 void TrainingPanel::updateStageItem(Run &run, Stage &s)
 {
     Q_UNUSED(run);
-    if (s.total > 0)
+    // A run that finished finished all its stages, whether or not each one said so in the log.
+    if (run.ended && run.state == QLatin1String("finished"))
+        s.finished = true;
+    if (s.finished)
+        s.item->setText(1, QStringLiteral("100%"));
+    else if (s.total > 0)
         s.item->setText(1, QStringLiteral("%1/%2 (%3%)").arg(s.done).arg(s.total).arg(int(100 * s.fraction())));
     else
-        s.item->setText(1, s.finished ? QStringLiteral("100%") : QString());
+        s.item->setText(1, QString());
     const double eta = s.etaSec();
     s.item->setText(2, s.finished ? QString() : eta >= 0 ? duration(eta) : QStringLiteral("-"));
     QString state = s.finished ? tr("done") : s.message;
-    if (!s.finished && s.epoch > 0)
+    if (!s.finished && s.epoch > 0 && !s.message.startsWith(QLatin1String("epoch")))
         state = tr("epoch %1").arg(s.epoch) + (s.message.isEmpty() ? QString() : QStringLiteral(" - ") + s.message);
     if (run.ended && !s.finished && run.state != QLatin1String("finished"))
         state = run.state;

@@ -70,6 +70,7 @@ private:
     Run *findRun(const QString &dir) const;
     void applyEvent(Run &run, const Event &e);
     Stage &stage(Run &run, const QString &name);
+    void finishStage(Run &run, Stage &s, double t);
     void updateStageItem(Run &run, Stage &s);
     void updateRunItem(Run &run);
     void updateStatus();

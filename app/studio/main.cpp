@@ -1,11 +1,13 @@
 // tkd-studio: the desktop workbench. With no argument it opens the built-in corpus (synthesising
 // it on first start); with a folder it opens that dataset.
 #include "DatasetWorker.h"
+#include "ExperimentPanel.h"
 #include "MainWindow.h"
 #include "TrainingPanel.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QTimer>
@@ -62,6 +64,9 @@ int main(int argc, char **argv)
                                          QStringLiteral("ms"), QStringLiteral("2500"));
     const QCommandLineOption startupTime(QStringLiteral("startup-time"),
                                          QStringLiteral("print the time from main() to the first shown window, then quit"));
+    const QCommandLineOption runOption(QStringLiteral("run"),
+                                       QStringLiteral("with an experiment file: start it at once"));
+    parser.addOption(runOption);
     parser.addOption(viewOption);
     parser.addOption(delayOption);
     parser.addOption(startupTime);
@@ -108,7 +113,9 @@ int main(int argc, char **argv)
     const QStringList args = parser.positionalArguments();
     const QFileInfo arg(args.value(0));
     if (!args.isEmpty() && arg.isFile() && (arg.suffix() == QLatin1String("yaml") || arg.suffix() == QLatin1String("yml"))) {
-        window.openExperiment(args.first()); // an experiment: into the form (the clips show the built-in corpus)
+        // An experiment: into the form (the clips show the built-in corpus); --run starts it.
+        if (window.openExperiment(args.first()) && parser.isSet(runOption))
+            QTimer::singleShot(0, &window, [&window] { window.experimentPanel()->run(); });
         window.openDataset(QStringLiteral("builtin"), QString());
     } else if (!args.isEmpty() && arg.isDir() && tkd::TrainingPanel::containsRuns(args.first())) {
         window.openRun(args.first());
@@ -119,5 +126,13 @@ int main(int argc, char **argv)
     }
     if (parser.isSet(viewOption) && !window.showView(parser.value(viewOption)))
         qWarning("tkd-studio: no view named '%s'", qPrintable(parser.value(viewOption)));
+    if (parser.isSet(viewOption) && parser.isSet(screenshot)) {
+        const QString dockName = parser.value(viewOption) + QStringLiteral("Dock");
+        // The picture is of this view alone: the docks of the other areas step aside.
+        if (auto *shown = window.findChild<QDockWidget *>(dockName))
+            for (QDockWidget *dock : window.findChildren<QDockWidget *>())
+                if (window.dockWidgetArea(dock) != window.dockWidgetArea(shown))
+                    dock->hide();
+    }
     return app.exec();
 }
