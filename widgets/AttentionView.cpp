@@ -334,6 +334,9 @@ void AttentionView::rebuild()
     }
     if (std::isfinite(f.baseline))
         scoreLines << tr("uniform attention would score %1").arg(scoreString(f.baseline));
+    if (f.computeSec >= 0)
+        scoreLines.last() += tr(" &nbsp; <span style='color:#777'>(clip rebuilt and every model run in %1 ms)</span>")
+                                 .arg(f.computeSec * 1000.0, 0, 'f', 0);
     m_scores->setText(scoreLines.join(QStringLiteral("<br>")));
 
     for (QCPAxisRect *rect : rects) {

@@ -56,6 +56,7 @@ struct AttentionFigure
     int layers = 0;
     int heads = 0;
     QVector<double> teacherTimesSec;
+    double computeSec = -1.0; // how long the clip and its models took (shown when >= 0)
 };
 
 // The paper's Fig. 2, interactive and scored: the clip's log-mel spectrogram, then the teacher's

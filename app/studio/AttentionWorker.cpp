@@ -8,6 +8,7 @@
 #include "core/util/Progress.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 
 namespace tkd {
@@ -24,6 +25,8 @@ void AttentionWorker::openRun(const QString &folder, double lengthSec)
     p.onProgress = [this](const std::string &stage, int64_t done, int64_t total) {
         Q_EMIT progress(QString::fromStdString(stage), done, total);
     };
+    QElapsedTimer clock;
+    clock.start();
     try {
         QString title;
         const QVector<ResultEntry> entries = RunInspector::resultEntries(folder, &title);
@@ -42,6 +45,7 @@ void AttentionWorker::openRun(const QString &folder, double lengthSec)
                 l = x;
         QString note;
         const QVector<ClipRow> clips = m_run->clips(l, p, &note);
+        note += tr(" (opened in %1 s)").arg(clock.elapsed() / 1000.0, 0, 'f', 1);
         Q_EMIT runOpened(QString::fromStdString(m_run->runDir()), l, clips, note);
     } catch (const Cancelled &) {
         Q_EMIT failed(tr("Opening the run was cancelled."));
@@ -55,10 +59,13 @@ void AttentionWorker::loadClip(const ClipRow &clip, quint64 seed, int requestId)
     if (requestId != m_latestClip.load() || !m_run)
         return; // superseded by a newer selection
     try {
+        QElapsedTimer clock;
+        clock.start();
         ClipAudio audio;
         AttentionFigure figure;
         const int split = clip.split == QLatin1String("train") ? 0 : clip.split == QLatin1String("validation") ? 1 : 2;
         m_run->analyse(clip.runLengthSec, split, clip.runItem, &audio, &figure, seed);
+        figure.computeSec = clock.elapsed() / 1000.0;
         Q_EMIT attentionReady(figure);
         Q_EMIT clipLoaded(audio);
     } catch (const std::exception &e) {

@@ -5,6 +5,7 @@
 #include "widgets/QCustomPlotInclude.h"
 
 #include <QImage>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -76,6 +77,7 @@ class TestAttentionView : public QObject
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); } // remembered choices: not the user's
+    void init() { QSettings().clear(); }                               // each test starts from the defaults
 
     void drawsOnePanelPerKindAndOneCurvePerSeries()
     {
