@@ -31,9 +31,16 @@ void AttentionWorker::openRun(const QString &folder, double lengthSec)
         QString title;
         const QVector<ResultEntry> entries = RunInspector::resultEntries(folder, &title);
         Q_EMIT resultsLoaded(folder, title, entries);
+        // A folder of runs (or a grid table): show the clips of the first run that trained students.
         QString runDir = folder;
-        if (!RunInspector::isRunFolder(folder))
+        if (!RunInspector::isRunFolder(folder)) {
             runDir = entries.first().runDir;
+            for (const auto &e : entries)
+                if (e.model != QLatin1String("teacher")) {
+                    runDir = e.runDir;
+                    break;
+                }
+        }
         if (!m_run || m_run->runDir() != QDir::cleanPath(runDir).toStdString())
             m_run = std::make_unique<RunInspector>(QDir::cleanPath(runDir).toStdString());
         const std::vector<double> lengths = m_run->lengths();

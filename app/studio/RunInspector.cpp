@@ -28,6 +28,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <set>
 
 namespace tkd {
 
@@ -224,8 +225,24 @@ bool RunInspector::isRunFolder(const QString &path)
 QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString *title)
 {
     QStringList runs;
+    const QDir top(folder);
     if (isRunFolder(folder)) {
         runs << folder;
+    } else if (top.exists(QStringLiteral("grid.json"))) {
+        // A `tkd grid` table folder: the run folders it tabulated.
+        std::ifstream in(top.filePath(QStringLiteral("grid.json")).toStdString());
+        try {
+            nlohmann::json j;
+            in >> j;
+            for (const auto &r : j.at("run_dirs")) {
+                const QString dir = QString::fromStdString(r.get<std::string>());
+                const QString path = QDir::isAbsolutePath(dir) ? dir : top.filePath(dir);
+                if (isRunFolder(path) && !runs.contains(path))
+                    runs << path;
+            }
+        } catch (const nlohmann::json::exception &e) {
+            throw Error(top.filePath(QStringLiteral("grid.json")).toStdString(), std::string("is not a grid table: ") + e.what());
+        }
     } else {
         const QDir dir(folder);
         for (const QString &sub : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
@@ -235,21 +252,24 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
     if (runs.isEmpty())
         throw Error(folder.toStdString(), "is neither a run folder (config.yaml + metrics.json) nor a folder of runs");
     QVector<ResultEntry> entries;
+    std::set<std::string> teachers; // grid shards share one teacher: list it once
     for (const QString &run : runs) {
         const PipelineResult r = readResult(run.toStdString());
         for (const auto &l : r.lengths) {
-            ResultEntry t;
-            t.model = QStringLiteral("teacher");
-            t.teacherKind = QString::fromStdString(l.teacherKind);
-            t.lengthSec = l.lengthSec;
-            t.status = QStringLiteral("completed");
-            t.runDir = run;
-            for (const auto &[k, v] : l.teacherTest)
-                t.test[QString::fromStdString(k)] = v;
-            // The teacher's rollout localisation is the reference for both student attentions.
-            t.test[QStringLiteral("localisation_branch")] = mapValue(l.teacherTest, "localisation");
-            t.test[QStringLiteral("localisation_native")] = mapValue(l.teacherTest, "localisation");
-            entries << t;
+            if (teachers.insert(l.teacherKind + "|" + number(l.lengthSec) + "|" + l.teacherHash).second) {
+                ResultEntry t;
+                t.model = QStringLiteral("teacher");
+                t.teacherKind = QString::fromStdString(l.teacherKind);
+                t.lengthSec = l.lengthSec;
+                t.status = QStringLiteral("completed");
+                t.runDir = run;
+                for (const auto &[k, v] : l.teacherTest)
+                    t.test[QString::fromStdString(k)] = v;
+                // The teacher's rollout localisation is the reference for both student attentions.
+                t.test[QStringLiteral("localisation_branch")] = mapValue(l.teacherTest, "localisation");
+                t.test[QStringLiteral("localisation_native")] = mapValue(l.teacherTest, "localisation");
+                entries << t;
+            }
             for (const auto &c : l.cells) {
                 ResultEntry e;
                 e.model = QString::fromStdString(c.student);

@@ -17,6 +17,8 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
+#include <QFile>
 #include <QImage>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -259,6 +261,26 @@ private Q_SLOTS:
         QVERIFY(QImage(apng).width() >= 1000);
         QVERIFY(QFileInfo(asvg).size() > 10000);
         QCOMPARE(errors.count(), 0);
+    }
+
+    // A `tkd grid` table folder (grid.json naming its run folders) opens like the runs themselves,
+    // the shared teacher listed once.
+    void gridFolderOpens()
+    {
+        const QString grid = m_home.filePath("grid");
+        QVERIFY(QDir().mkpath(grid));
+        QFile g(grid + "/grid.json");
+        QVERIFY(g.open(QIODevice::WriteOnly));
+        g.write(QStringLiteral("{\"run_dirs\": [\"%1\", \"%1\"]}").arg(m_runDir).toUtf8());
+        g.close();
+        QString title;
+        const QVector<tkd::ResultEntry> entries = tkd::RunInspector::resultEntries(grid, &title);
+        QCOMPARE(entries.size(), 1 + 4);
+        QCOMPARE(entries.first().model, QStringLiteral("teacher"));
+        tkd::ResultsView view;
+        view.setEntries(entries, title);
+        QCOMPARE(view.rowCount(), 5);
+        QCOMPARE(view.cell(0, 0)->seeds, 1);
     }
 
     void badRunFolderIsExplained()
