@@ -235,10 +235,13 @@ private Q_SLOTS:
         QTest::mouseClick(panel->runButton(), Qt::LeftButton);
         QVERIFY(runs->isRunning());
         QVERIFY(!panel->runButton()->isEnabled()); // one run at a time
-        QVERIFY(folder.wait(120000));
+        // The run folder appears (or the run ends first, and says why).
+        QTRY_VERIFY_WITH_TIMEOUT(!folder.isEmpty() || !finished.isEmpty(), 120000);
+        QVERIFY2(!folder.isEmpty(), qPrintable("no run folder: " + finished.value(0).value(3).toString()));
         const QString runDir = folder.at(0).at(0).toString();
         QVERIFY(QFileInfo(runDir).isDir());
-        QVERIFY(training->followedRuns().contains(QDir::cleanPath(runDir)));
+        // (The spy hears the worker thread's signal at once; the panel a moment later, queued.)
+        QTRY_VERIFY(training->followedRuns().contains(QDir::cleanPath(runDir)));
 
         // Points reach the curves (through the tailed events.jsonl).
         QTRY_VERIFY_WITH_TIMEOUT(training->curves()->totalStepPoints() >= 10, 180000);
@@ -405,7 +408,9 @@ private Q_SLOTS:
         QSignalSpy folder(runs, &tkd::RunController::runFolderCreated);
         QSignalSpy finished(runs, &tkd::RunController::finished);
         QVERIFY(window->experimentPanel()->run());
-        QVERIFY(folder.wait(120000));
+        // The run folder appears (or the run ends first, and says why).
+        QTRY_VERIFY_WITH_TIMEOUT(!folder.isEmpty() || !finished.isEmpty(), 120000);
+        QVERIFY2(!folder.isEmpty(), qPrintable("no run folder: " + finished.value(0).value(3).toString()));
         QTRY_VERIFY_WITH_TIMEOUT(window->trainingPanel()->curves()->totalStepPoints() > 0, 120000);
 
         // The question comes up; answer "Stop and close".
