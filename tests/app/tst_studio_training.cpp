@@ -16,6 +16,7 @@
 #include "widgets/ExperimentForm.h"
 #include "widgets/TrainingCurves.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -396,6 +397,29 @@ private Q_SLOTS:
         for (QWidget *w : QApplication::topLevelWidgets())
             if (auto *box = qobject_cast<QMessageBox *>(w))
                 box->close();
+    }
+
+    void quickstartRunsFromTheMenu()
+    {
+        // The Run > Quick-start action starts `tkd quickstart`'s experiment into the studio's
+        // runs folder (no terminal); stopping it during data preparation ends it cleanly.
+        tkd::MainWindow window;
+        window.show();
+        tkd::RunController *runs = window.runController();
+        QSignalSpy folder(runs, &tkd::RunController::runFolderCreated);
+        QSignalSpy finished(runs, &tkd::RunController::finished);
+        window.experimentPanel()->quickstartAction()->trigger();
+        QVERIFY(runs->isRunning());
+        QCOMPARE(runs->runName(), QString("quickstart"));
+        QCOMPARE(window.experimentPanel()->config().name, std::string("quickstart")); // the form shows it
+        QTRY_VERIFY_WITH_TIMEOUT(!folder.isEmpty() || !finished.isEmpty(), 60000);
+        QVERIFY2(!folder.isEmpty(), qPrintable("no run folder: " + finished.value(0).value(3).toString()));
+        QVERIFY(folder.at(0).at(0).toString().startsWith(tkd::RunController::defaultRunsDir()));
+        QVERIFY(QFile::exists(folder.at(0).at(0).toString() + "/config.yaml"));
+        runs->stop();
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 120000);
+        QVERIFY2(finished.at(0).at(2).toBool(), qPrintable(finished.at(0).at(3).toString())); // cancelled, no error
+        QVERIFY(!runs->isRunning());
     }
 
     void closingDuringARunAsksAndStops()
