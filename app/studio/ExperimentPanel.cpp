@@ -575,10 +575,29 @@ void ExperimentPanel::open()
         Q_EMIT errorReported(error);
 }
 
+bool ExperimentPanel::confirmSaveWithProblems()
+{
+    validateNow();
+    if (isValid())
+        return true;
+    // The file is written from what core read back: a value of the wrong type (text in a number
+    // field) cannot be kept and falls back to its default; out-of-range values are kept.
+    const auto answer = QMessageBox::question(
+        this, tr("Save with problems?"),
+        tr("The experiment has %n problem(s); tkd will not run it until they are fixed. Values of the wrong "
+           "type are saved as their defaults.\n\n",
+           nullptr, int(m_problems.size())) +
+            m_problems.mid(0, 8).join(QLatin1Char('\n')) + tr("\n\nSave anyway?"),
+        QMessageBox::Save | QMessageBox::Cancel, QMessageBox::Cancel);
+    return answer == QMessageBox::Save;
+}
+
 bool ExperimentPanel::save()
 {
     if (m_path.isEmpty())
         return saveAs();
+    if (!confirmSaveWithProblems())
+        return false;
     QString error;
     if (!saveFile(m_path, &error)) {
         Q_EMIT errorReported(error);
@@ -589,6 +608,8 @@ bool ExperimentPanel::save()
 
 bool ExperimentPanel::saveAs()
 {
+    if (!confirmSaveWithProblems())
+        return false;
     QString start = m_path;
     if (start.isEmpty())
         start = QString::fromStdString(m_config.name) + QStringLiteral(".yaml");

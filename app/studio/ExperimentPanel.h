@@ -82,6 +82,7 @@ private:
     bool save();
     bool saveAs();
     bool confirmDiscard();
+    bool confirmSaveWithProblems();
     void updateRunEnabled();
 
     RunController *m_runs;
