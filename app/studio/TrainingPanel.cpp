@@ -21,6 +21,7 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStyle>
+#include <QThread>
 #include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -96,7 +97,8 @@ struct TrainingPanel::Run
 {
     QString dir;
     QString label;
-    std::unique_ptr<EventLogReader> reader;
+    // Shared with the poll thread, which reads and parses the log off the GUI thread.
+    std::shared_ptr<EventLogReader> reader;
     std::vector<std::unique_ptr<Stage>> stages;
     QTreeWidgetItem *item = nullptr;
     bool own = false;
@@ -124,7 +126,8 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
       m_stop(new QPushButton(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop"))),
       m_remove(new QPushButton(tr("Remove"))),
       m_statusLabel(new QLabel),
-      m_poll(new QTimer(this))
+      m_poll(new QTimer(this)),
+      m_pollContext(new QObject)
 {
     m_pause->setCheckable(true);
     m_pause->setToolTip(tr("Hold training between two steps (the last checkpoint stays valid)"));
@@ -233,6 +236,10 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     });
     connect(m_runs, &RunController::finished, this, &TrainingPanel::onOwnFinished);
 
+    m_pollContext->moveToThread(&m_pollThread);
+    connect(&m_pollThread, &QThread::finished, m_pollContext, &QObject::deleteLater);
+    m_pollThread.setObjectName(QStringLiteral("tkd-log-poll"));
+    m_pollThread.start();
     m_poll->setInterval(250);
     connect(m_poll, &QTimer::timeout, this, &TrainingPanel::pollNow);
     m_poll->start();
@@ -240,7 +247,11 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     updateStatus();
 }
 
-TrainingPanel::~TrainingPanel() = default;
+TrainingPanel::~TrainingPanel()
+{
+    m_pollThread.quit();
+    m_pollThread.wait();
+}
 
 bool TrainingPanel::isRunFolder(const QString &dir)
 {
@@ -307,7 +318,7 @@ bool TrainingPanel::followRun(const QString &dirIn, QString *error)
     auto run = std::make_unique<Run>();
     run->dir = dir;
     run->label = runLabel(dir);
-    run->reader = std::make_unique<EventLogReader>((dir + QStringLiteral("/events.jsonl")).toStdString());
+    run->reader = std::make_shared<EventLogReader>((dir + QStringLiteral("/events.jsonl")).toStdString());
     try {
         const ExperimentConfig c = ExperimentConfig::load((dir + QStringLiteral("/config.yaml")).toStdString());
         run->studentCells = int(c.students.size() * c.kd.lambdas.size() * c.clipLengths().size() *
@@ -480,17 +491,42 @@ void TrainingPanel::applyEvent(Run &run, const Event &e)
 
 void TrainingPanel::pollNow()
 {
+    // Reading and parsing a log happens on the poll thread (a long finished run's log is tens of
+    // MB of JSON); the events come back here, in order, one poll at a time.
+    if (m_pollInFlight) {
+        m_pollAgain = true;
+        return;
+    }
+    m_pollInFlight = true;
     ++m_ticks;
-    int total = 0;
-    for (auto &runPtr : m_followed) {
-        Run &run = *runPtr;
-        EventLogReader::Batch batch;
-        try {
-            batch = run.reader->poll();
-        } catch (const std::exception &e) {
-            appendMessage(run.label + QStringLiteral(": ") + QString::fromUtf8(e.what()), 2);
-            continue;
+    std::vector<std::pair<QString, std::shared_ptr<EventLogReader>>> readers;
+    for (auto &run : m_followed)
+        readers.emplace_back(run->dir, run->reader);
+    QMetaObject::invokeMethod(m_pollContext, [this, readers = std::move(readers)] {
+        auto batches = std::make_shared<std::vector<std::pair<QString, EventLogReader::Batch>>>();
+        for (const auto &[dir, reader] : readers) {
+            EventLogReader::Batch batch;
+            try {
+                batch = reader->poll();
+            } catch (const std::exception &e) {
+                batch.messages.push_back(e.what());
+            }
+            batches->emplace_back(dir, std::move(batch));
         }
+        // Back to the GUI thread; dropped if the panel is gone meanwhile.
+        QMetaObject::invokeMethod(this, [this, batches] { applyBatches(*batches); }, Qt::QueuedConnection);
+    });
+}
+
+void TrainingPanel::applyBatches(const std::vector<std::pair<QString, EventLogReader::Batch>> &batches)
+{
+    m_pollInFlight = false;
+    int total = 0;
+    for (const auto &[dir, batch] : batches) {
+        Run *found = findRun(dir);
+        if (!found)
+            continue; // removed while its log was being read
+        Run &run = *found;
         for (const std::string &m : batch.messages)
             appendMessage(run.label + QStringLiteral(": ") + QString::fromStdString(m), 1);
         for (const Event &e : batch.events)
@@ -505,13 +541,17 @@ void TrainingPanel::pollNow()
             Q_EMIT runEnded(run.dir, run.state);
         }
         if (!batch.events.empty() || run.ended)
-            for (auto &s : run.stages)
-                updateStageItem(run, *s);
+            for (auto &st : run.stages)
+                updateStageItem(run, *st);
         updateRunItem(run);
     }
     if (total > 0)
         Q_EMIT eventsRead(total);
     updateStatus();
+    if (m_pollAgain) {
+        m_pollAgain = false;
+        pollNow();
+    }
 }
 
 void TrainingPanel::finishStage(Run &run, Stage &s, double t)

@@ -2,7 +2,10 @@
 
 #include <QString>
 #include <QStringList>
+#include <QThread>
 #include <QWidget>
+
+#include "core/train/EventLog.h"
 
 #include <memory>
 #include <vector>
@@ -19,7 +22,6 @@ namespace tkd {
 
 class RunController;
 class TrainingCurves;
-struct Event;
 
 // The Training view: follows one or several run folders by tailing their events.jsonl
 // (EventLogReader on a timer), so runs started here and runs started with `tkd train` in a
@@ -41,8 +43,10 @@ public:
     static bool containsRuns(const QString &dir);
     void removeRun(const QString &dir);
     QStringList followedRuns() const;
-    // Reads every followed log now (the timer does this four times a second).
+    // Reads every followed log (on the poll thread) and applies what is new shortly after; the
+    // timer does this four times a second.
     void pollNow();
+    bool pollPending() const { return m_pollInFlight; }
 
     TrainingCurves *curves() const { return m_curves; }
     QPushButton *pauseButton() const { return m_pause; }
@@ -74,6 +78,7 @@ private:
     void updateStageItem(Run &run, Stage &s);
     void updateRunItem(Run &run);
     void updateStatus();
+    void applyBatches(const std::vector<std::pair<QString, EventLogReader::Batch>> &batches);
     void appendMessage(const QString &text, int level);
     void onOwnStage(const QString &stage, const QString &message, qint64 done, qint64 total, bool finished);
     void onOwnFinished(const QString &dir, bool ok, bool cancelled, const QString &error, const QString &summary);
@@ -91,6 +96,10 @@ private:
     QPushButton *m_remove;
     QLabel *m_statusLabel;
     QTimer *m_poll;
+    QThread m_pollThread;
+    QObject *m_pollContext; // lives on m_pollThread
+    bool m_pollInFlight = false;
+    bool m_pollAgain = false;
     std::vector<std::unique_ptr<Run>> m_followed;
     QString m_ownDir;
     QString m_lastError;

@@ -301,7 +301,7 @@ private Q_SLOTS:
         QVERIFY(panel.followRun(m_home.filePath("external"), &error)); // a folder of runs
         QCOMPARE(panel.followedRuns().size(), 1);
         const QString series = QDir::cleanPath(dir) + "|student crnn lambda=0.5 L=4 seed=1";
-        QCOMPARE(panel.curves()->stepPointCount(series), 20);
+        QTRY_COMPARE(panel.curves()->stepPointCount(series), 20); // read on the poll thread
         // More lines appear; the timer picks them up.
         for (int s = 21; s <= 30; ++s) {
             tkd::Event e = tkd::Event::stepEvent(s, 2, {{"task", 0.8}, {"kd", 0.4}, {"total", 1.0}}, 1e-3);
