@@ -10,10 +10,10 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QResizeEvent>
 #include <QScrollArea>
 #include <QStyle>
 #include <QToolButton>
-#include <QResizeEvent>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -21,7 +21,9 @@
 namespace tkd {
 
 ExperimentForm::ExperimentForm(QWidget *parent)
-    : QWidget(parent), m_scroll(new QScrollArea), m_help(new QLabel)
+    : QWidget(parent)
+    , m_scroll(new QScrollArea)
+    , m_help(new QLabel)
 {
     m_scroll->setWidgetResizable(true);
     m_scroll->setFrameShape(QFrame::NoFrame);
@@ -72,7 +74,8 @@ QWidget *ExperimentForm::makeEditor(Row &row)
         row.editor = w;
         return w;
     }
-    default: break;
+    default:
+        break;
     }
 
     auto *edit = new QLineEdit;
@@ -94,16 +97,17 @@ QWidget *ExperimentForm::makeEditor(Row &row)
     h->setContentsMargins(0, 0, 0, 0);
     h->setSpacing(4);
     auto *pick = new QToolButton;
-    pick->setIcon(style()->standardIcon(f.kind == FormField::Kind::Folder ? QStyle::SP_DirOpenIcon
-                                                                          : QStyle::SP_FileDialogStart));
-    pick->setToolTip(f.kind == FormField::Kind::Folder ? tr("Choose a folder") : tr("Choose a file"));
+    pick->setIcon(style()->standardIcon(
+        f.kind == FormField::Kind::Folder ? QStyle::SP_DirOpenIcon : QStyle::SP_FileDialogStart));
+    pick->setToolTip(
+        f.kind == FormField::Kind::Folder ? tr("Choose a folder") : tr("Choose a file"));
     h->addWidget(edit, 1);
     h->addWidget(pick);
     connect(pick, &QToolButton::clicked, this, [this, edit, f] {
         const QString start = edit->text();
         const QString chosen = f.kind == FormField::Kind::Folder
-                                   ? QFileDialog::getExistingDirectory(this, f.label, start)
-                                   : QFileDialog::getOpenFileName(this, f.label, start, f.fileFilter);
+            ? QFileDialog::getExistingDirectory(this, f.label, start)
+            : QFileDialog::getOpenFileName(this, f.label, start, f.fileFilter);
         if (chosen.isEmpty())
             return;
         edit->setText(chosen);
@@ -160,7 +164,8 @@ void ExperimentForm::setFields(const QVector<FormField> &fields, const QStringLi
         label->setToolTip(f.key);
         label->setContentsMargins(0, 3, 0, 0); // line up with the editor's text, not its frame
         row.labelWidget = label;
-        const QString tip = QStringLiteral("<b>%1</b><br>%2").arg(f.key.toHtmlEscaped(), f.help.toHtmlEscaped());
+        const QString tip
+            = QStringLiteral("<b>%1</b><br>%2").arg(f.key.toHtmlEscaped(), f.help.toHtmlEscaped());
         editorWidget->setToolTip(tip);
         if (row.editor != editorWidget)
             row.editor->setToolTip(tip);
@@ -174,7 +179,8 @@ void ExperimentForm::setFields(const QVector<FormField> &fields, const QStringLi
     delete m_scroll->takeWidget();
     m_scroll->setWidget(content);
     arrangeColumns(true);
-    m_help->setText(tr("Hover or focus a field for what it means. Problems show in red under the field."));
+    m_help->setText(
+        tr("Hover or focus a field for what it means. Problems show in red under the field."));
 }
 
 void ExperimentForm::resizeEvent(QResizeEvent *event)
@@ -192,7 +198,7 @@ void ExperimentForm::arrangeColumns(bool force)
         return;
     m_columnCount = wanted;
     // Re-seat the section boxes (the widgets stay; only the layout items go), stretch at the end.
-    for (QVBoxLayout *l : {m_left, m_right})
+    for (QVBoxLayout *l : { m_left, m_right })
         while (QLayoutItem *item = l->takeAt(0))
             delete item;
     for (QWidget *w : m_leftBoxes)
@@ -215,7 +221,8 @@ bool ExperimentForm::eventFilter(QObject *watched, QEvent *event)
 
 void ExperimentForm::showHelp(const Row &row)
 {
-    QString text = QStringLiteral("<b>%1</b> &mdash; %2").arg(row.field.key.toHtmlEscaped(), row.field.help.toHtmlEscaped());
+    QString text = QStringLiteral("<b>%1</b> &mdash; %2")
+                       .arg(row.field.key.toHtmlEscaped(), row.field.help.toHtmlEscaped());
     if (!row.field.rangeText.isEmpty())
         text += QStringLiteral(" <i>(%1)</i>").arg(row.field.rangeText.toHtmlEscaped());
     m_help->setText(text);
@@ -295,9 +302,11 @@ QStringList ExperimentForm::setMessages(const QMap<QString, QString> &messages)
         while (!m_rows.contains(key) && key.contains(QLatin1Char('.')))
             key.truncate(key.lastIndexOf(QLatin1Char('.')));
         if (m_rows.contains(key))
-            perField[key].append(it.key() == key ? it.value() : it.key() + QStringLiteral(": ") + it.value());
+            perField[key].append(
+                it.key() == key ? it.value() : it.key() + QStringLiteral(": ") + it.value());
         else
-            unmatched.append(it.key().isEmpty() ? it.value() : it.key() + QStringLiteral(": ") + it.value());
+            unmatched.append(
+                it.key().isEmpty() ? it.value() : it.key() + QStringLiteral(": ") + it.value());
     }
     for (auto it = m_rows.begin(); it != m_rows.end(); ++it) {
         const QStringList msgs = perField.value(it.key());
@@ -306,7 +315,8 @@ QStringList ExperimentForm::setMessages(const QMap<QString, QString> &messages)
         // The editor's frame turns red too, so a long form shows where to look at a glance.
         QWidget *target = it->checks.isEmpty() ? it->editor : nullptr;
         if (target && (qobject_cast<QLineEdit *>(target) || qobject_cast<QComboBox *>(target)))
-            target->setStyleSheet(msgs.isEmpty() ? QString() : QStringLiteral("border: 1px solid #c0392b;"));
+            target->setStyleSheet(
+                msgs.isEmpty() ? QString() : QStringLiteral("border: 1px solid #c0392b;"));
     }
     return unmatched;
 }

@@ -20,20 +20,20 @@ namespace tkd {
 struct FormField
 {
     enum class Kind {
-        Text,       // free text
-        Choice,     // one of `choices` (a combo box)
-        Number,     // a real number, typed (so a wrong one can be shown, not silently clamped)
-        Integer,    // a whole number, typed
-        Bool,       // a check box
-        List,       // comma-separated values
+        Text, // free text
+        Choice, // one of `choices` (a combo box)
+        Number, // a real number, typed (so a wrong one can be shown, not silently clamped)
+        Integer, // a whole number, typed
+        Bool, // a check box
+        List, // comma-separated values
         ChoiceList, // any subset of `choices` (check boxes)
-        Folder,     // a folder path with a picker
-        File        // a file (or folder) path with a picker
+        Folder, // a folder path with a picker
+        File // a file (or folder) path with a picker
     };
-    QString key;     // "train.lr"
+    QString key; // "train.lr"
     QString section; // group it is shown in ("Training")
-    QString label;   // "Learning rate"
-    QString help;    // one line: tooltip and the help line under the form
+    QString label; // "Learning rate"
+    QString help; // one line: tooltip and the help line under the form
     Kind kind = Kind::Text;
     QStringList choices;
     QString rangeText; // "1e-09 ... 10", shown as the placeholder
@@ -79,7 +79,7 @@ private:
     struct Row
     {
         FormField field;
-        QWidget *editor = nullptr;  // QLineEdit, QComboBox, QCheckBox or a container of check boxes
+        QWidget *editor = nullptr; // QLineEdit, QComboBox, QCheckBox or a container of check boxes
         QWidget *labelWidget = nullptr;
         QLabel *message = nullptr;
         QWidget *container = nullptr;

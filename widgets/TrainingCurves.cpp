@@ -19,10 +19,9 @@ namespace tkd {
 namespace {
 
 // Tableau 10: distinct on white and for the common colour-vision deficiencies.
-const QColor kPalette[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
-                           QColor(214, 39, 40),  QColor(148, 103, 189), QColor(140, 86, 75),
-                           QColor(227, 119, 194), QColor(127, 127, 127), QColor(188, 189, 34),
-                           QColor(23, 190, 207)};
+const QColor kPalette[] = { QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
+    QColor(214, 39, 40), QColor(148, 103, 189), QColor(140, 86, 75), QColor(227, 119, 194),
+    QColor(127, 127, 127), QColor(188, 189, 34), QColor(23, 190, 207) };
 
 void styleAxes(QCustomPlot *plot, const QString &x, const QString &y)
 {
@@ -43,18 +42,20 @@ void styleAxes(QCustomPlot *plot, const QString &x, const QString &y)
 
 Qt::PenStyle lossStyle(int loss)
 {
-    return loss == TrainingCurves::Task ? Qt::DashLine : loss == TrainingCurves::Kd ? Qt::DotLine : Qt::SolidLine;
+    return loss == TrainingCurves::Task ? Qt::DashLine
+        : loss == TrainingCurves::Kd    ? Qt::DotLine
+                                        : Qt::SolidLine;
 }
 
 } // namespace
 
 TrainingCurves::TrainingCurves(QWidget *parent)
-    : QWidget(parent),
-      m_lossPlot(new QCustomPlot),
-      m_metricPlot(new QCustomPlot),
-      m_smoothSlider(new QSlider(Qt::Horizontal)),
-      m_smoothLabel(new QLabel),
-      m_logBox(new QCheckBox(tr("Log scale")))
+    : QWidget(parent)
+    , m_lossPlot(new QCustomPlot)
+    , m_metricPlot(new QCustomPlot)
+    , m_smoothSlider(new QSlider(Qt::Horizontal))
+    , m_smoothLabel(new QLabel)
+    , m_logBox(new QCheckBox(tr("Log scale")))
 {
     styleAxes(m_lossPlot, tr("step"), tr("training loss"));
     styleAxes(m_metricPlot, tr("epoch"), tr("validation accuracy"));
@@ -81,7 +82,8 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     m_smoothSlider->setMinimumWidth(90);
     m_smoothSlider->setMaximumWidth(200);
     m_smoothLabel->setText(QString::number(m_smoothing, 'f', 2));
-    m_smoothLabel->setMinimumWidth(m_smoothLabel->fontMetrics().horizontalAdvance(QStringLiteral("0.00")) + 4);
+    m_smoothLabel->setMinimumWidth(
+        m_smoothLabel->fontMetrics().horizontalAdvance(QStringLiteral("0.00")) + 4);
     m_logBox->setToolTip(tr("Logarithmic loss axis"));
     auto *fit = new QPushButton(tr("Fit"));
     fit->setToolTip(tr("Show all data and follow new points (or double-click a plot)"));
@@ -97,15 +99,18 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     controls->addSpacing(8);
     controls->addWidget(new QLabel(tr("Show:")));
     // Short labels with the pen style drawn in text; the tooltips say it in words.
-    const QString legendText[3] = {tr("task - -"), tr("KD \u00b7\u00b7\u00b7"), tr("total \u2014")};
-    const QString legendTips[3] = {tr("Task (cross-entropy) loss, dashed"), tr("KL(a_T || a_S), unweighted, dotted"),
-                                   tr("Total loss: task + lambda KD (+ logit KD), solid")};
+    const QString legendText[3]
+        = { tr("task - -"), tr("KD \u00b7\u00b7\u00b7"), tr("total \u2014") };
+    const QString legendTips[3]
+        = { tr("Task (cross-entropy) loss, dashed"), tr("KL(a_T || a_S), unweighted, dotted"),
+              tr("Total loss: task + lambda KD (+ logit KD), solid") };
     for (int l = 0; l < 3; ++l) {
         m_lossBoxes[l] = new QCheckBox(legendText[l]);
         m_lossBoxes[l]->setChecked(true);
         m_lossBoxes[l]->setToolTip(legendTips[l]);
         controls->addWidget(m_lossBoxes[l]);
-        connect(m_lossBoxes[l], &QCheckBox::toggled, this, [this, l](bool on) { setLossVisible(Loss(l), on); });
+        connect(m_lossBoxes[l], &QCheckBox::toggled, this,
+            [this, l](bool on) { setLossVisible(Loss(l), on); });
     }
     controls->addStretch(1);
     controls->addWidget(fit);
@@ -125,10 +130,11 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     m_lossPlot->setMinimumHeight(120);
     m_metricPlot->setMinimumHeight(90);
 
-    connect(m_smoothSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
+    connect(
+        m_smoothSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
     connect(m_logBox, &QCheckBox::toggled, this, &TrainingCurves::setLogScale);
     connect(fit, &QPushButton::clicked, this, &TrainingCurves::fitToData);
-    for (QCustomPlot *plot : {m_lossPlot, m_metricPlot}) {
+    for (QCustomPlot *plot : { m_lossPlot, m_metricPlot }) {
         // The user took over the view: stop rescaling under their hands.
         connect(plot, &QCustomPlot::mousePress, this, [this] { m_follow = false; });
         connect(plot, &QCustomPlot::mouseWheel, this, [this] { m_follow = false; });
@@ -209,7 +215,7 @@ void TrainingCurves::addStep(const QString &id, double step, double task, double
     addSeries(id, id);
     Series &s = m_series[id];
     s.steps.append(step);
-    const double values[3] = {task, kd, total};
+    const double values[3] = { task, kd, total };
     for (int l = 0; l < 3; ++l) {
         s.raw[l].append(values[l]);
         s.graphs[l]->addData(step, drawable(smoothNext(s, l, values[l])));
@@ -329,7 +335,8 @@ void TrainingCurves::refresh()
                 x = QCPRange(x.lower - 1, x.upper + 1);
             m_lossPlot->xAxis->setRange(x);
             if (m_logScale) {
-                m_lossPlot->yAxis->setRange(std::max(y.lower, 1e-6) / 1.5, std::max(y.upper, 1e-5) * 1.5);
+                m_lossPlot->yAxis->setRange(
+                    std::max(y.lower, 1e-6) / 1.5, std::max(y.upper, 1e-5) * 1.5);
             } else {
                 const double pad = std::max(0.05 * y.size(), 1e-3);
                 m_lossPlot->yAxis->setRange(std::min(0.0, y.lower - pad), y.upper + pad);

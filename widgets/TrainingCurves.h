@@ -72,9 +72,9 @@ private:
         QColor colour;
         QVector<double> steps;
         QVector<double> raw[3];
-        double ema[3] = {0, 0, 0};
-        int emaCount[3] = {0, 0, 0};
-        QCPGraph *graphs[3] = {nullptr, nullptr, nullptr};
+        double ema[3] = { 0, 0, 0 };
+        int emaCount[3] = { 0, 0, 0 };
+        QCPGraph *graphs[3] = { nullptr, nullptr, nullptr };
         QCPGraph *metric = nullptr;
     };
 
@@ -94,7 +94,7 @@ private:
     QStringList m_order;
     double m_smoothing = 0.6;
     bool m_logScale = false;
-    bool m_lossVisible[3] = {true, true, true};
+    bool m_lossVisible[3] = { true, true, true };
     bool m_follow = true;
     bool m_refreshPending = false;
     int m_totalSteps = 0;

@@ -42,7 +42,8 @@ std::vector<std::string> splitKey(const QString &key)
 QString sectionOf(const QString &key)
 {
     if (!key.contains(QLatin1Char('.')))
-        return key == QLatin1String("students") ? ExperimentPanel::tr("Students") : ExperimentPanel::tr("Experiment");
+        return key == QLatin1String("students") ? ExperimentPanel::tr("Students")
+                                                : ExperimentPanel::tr("Experiment");
     if (key.startsWith(QLatin1String("data.corpus.")))
         return ExperimentPanel::tr("Built-in corpus");
     if (key.startsWith(QLatin1String("data.noisy.")))
@@ -69,31 +70,32 @@ QString sectionOf(const QString &key)
 QString labelOf(const QString &key)
 {
     static const QMap<QString, QString> labels = {
-        {QStringLiteral("name"), QStringLiteral("Name")},
-        {QStringLiteral("seed"), QStringLiteral("Teacher seed")},
-        {QStringLiteral("data.source"), QStringLiteral("Source")},
-        {QStringLiteral("data.path"), QStringLiteral("Folder")},
-        {QStringLiteral("data.task"), QStringLiteral("Labels")},
-        {QStringLiteral("data.noisy.length_sec"), QStringLiteral("Clip length L (s)")},
-        {QStringLiteral("data.noisy.snr_db"), QStringLiteral("SNR range (dB)")},
-        {QStringLiteral("data.noisy.noise"), QStringLiteral("Noise kinds")},
-        {QStringLiteral("data.noisy.noise_dir"), QStringLiteral("Noise folder")},
-        {QStringLiteral("data.noisy.babble_gain_db"), QStringLiteral("Babble gain (dB)")},
-        {QStringLiteral("teacher.kind"), QStringLiteral("Kind")},
-        {QStringLiteral("teacher.weights"), QStringLiteral("Weights")},
-        {QStringLiteral("teacher.lr"), QStringLiteral("Learning rate")},
-        {QStringLiteral("teacher.fresh_noise_each_epoch"), QStringLiteral("Fresh noise each epoch")},
-        {QStringLiteral("students"), QStringLiteral("Train")},
-        {QStringLiteral("kd.lambdas"), QStringLiteral("\u03bb values")},
-        {QStringLiteral("kd.target"), QStringLiteral("Student attention")},
-        {QStringLiteral("grid.lengths_sec"), QStringLiteral("Lengths L (s)")},
-        {QStringLiteral("grid.seeds"), QStringLiteral("Student seeds")},
-        {QStringLiteral("train.lr"), QStringLiteral("Learning rate")},
-        {QStringLiteral("train.num_threads"), QStringLiteral("CPU threads")},
-        {QStringLiteral("train.early_stopping_patience"), QStringLiteral("Early-stop patience")},
-        {QStringLiteral("output.runs_dir"), QStringLiteral("Runs folder")},
-        {QStringLiteral("features.mfcc_count"), QStringLiteral("MFCC count")},
-        {QStringLiteral("features.n_mels"), QStringLiteral("Mel bands")},
+        { QStringLiteral("name"), QStringLiteral("Name") },
+        { QStringLiteral("seed"), QStringLiteral("Teacher seed") },
+        { QStringLiteral("data.source"), QStringLiteral("Source") },
+        { QStringLiteral("data.path"), QStringLiteral("Folder") },
+        { QStringLiteral("data.task"), QStringLiteral("Labels") },
+        { QStringLiteral("data.noisy.length_sec"), QStringLiteral("Clip length L (s)") },
+        { QStringLiteral("data.noisy.snr_db"), QStringLiteral("SNR range (dB)") },
+        { QStringLiteral("data.noisy.noise"), QStringLiteral("Noise kinds") },
+        { QStringLiteral("data.noisy.noise_dir"), QStringLiteral("Noise folder") },
+        { QStringLiteral("data.noisy.babble_gain_db"), QStringLiteral("Babble gain (dB)") },
+        { QStringLiteral("teacher.kind"), QStringLiteral("Kind") },
+        { QStringLiteral("teacher.weights"), QStringLiteral("Weights") },
+        { QStringLiteral("teacher.lr"), QStringLiteral("Learning rate") },
+        { QStringLiteral("teacher.fresh_noise_each_epoch"),
+            QStringLiteral("Fresh noise each epoch") },
+        { QStringLiteral("students"), QStringLiteral("Train") },
+        { QStringLiteral("kd.lambdas"), QStringLiteral("\u03bb values") },
+        { QStringLiteral("kd.target"), QStringLiteral("Student attention") },
+        { QStringLiteral("grid.lengths_sec"), QStringLiteral("Lengths L (s)") },
+        { QStringLiteral("grid.seeds"), QStringLiteral("Student seeds") },
+        { QStringLiteral("train.lr"), QStringLiteral("Learning rate") },
+        { QStringLiteral("train.num_threads"), QStringLiteral("CPU threads") },
+        { QStringLiteral("train.early_stopping_patience"), QStringLiteral("Early-stop patience") },
+        { QStringLiteral("output.runs_dir"), QStringLiteral("Runs folder") },
+        { QStringLiteral("features.mfcc_count"), QStringLiteral("MFCC count") },
+        { QStringLiteral("features.n_mels"), QStringLiteral("Mel bands") },
     };
     auto it = labels.constFind(key);
     if (it != labels.cend())
@@ -132,49 +134,65 @@ QVector<FormField> formFields()
         switch (spec.type) {
         case T::String:
             f.kind = FormField::Kind::Text;
-            if (f.key == QLatin1String("data.path") || f.key == QLatin1String("data.noisy.noise_dir") ||
-                f.key == QLatin1String("output.runs_dir"))
+            if (f.key == QLatin1String("data.path")
+                || f.key == QLatin1String("data.noisy.noise_dir")
+                || f.key == QLatin1String("output.runs_dir"))
                 f.kind = FormField::Kind::Folder;
             if (f.key == QLatin1String("teacher.weights")) {
                 f.kind = FormField::Kind::File;
-                f.fileFilter = ExperimentPanel::tr("Weights (*.safetensors *.bin *.pt);;All files (*)");
+                f.fileFilter
+                    = ExperimentPanel::tr("Weights (*.safetensors *.bin *.pt);;All files (*)");
             }
             break;
-        case T::Choice: f.kind = FormField::Kind::Choice; break;
+        case T::Choice:
+            f.kind = FormField::Kind::Choice;
+            break;
         case T::Int:
-        case T::Seed: f.kind = FormField::Kind::Integer; break;
-        case T::Double: f.kind = FormField::Kind::Number; break;
-        case T::Bool: f.kind = FormField::Kind::Bool; break;
-        case T::ChoiceList: f.kind = FormField::Kind::ChoiceList; break;
+        case T::Seed:
+            f.kind = FormField::Kind::Integer;
+            break;
+        case T::Double:
+            f.kind = FormField::Kind::Number;
+            break;
+        case T::Bool:
+            f.kind = FormField::Kind::Bool;
+            break;
+        case T::ChoiceList:
+            f.kind = FormField::Kind::ChoiceList;
+            break;
         case T::StringList:
-            f.kind = f.key == QLatin1String("students") ? FormField::Kind::ChoiceList : FormField::Kind::List;
+            f.kind = f.key == QLatin1String("students") ? FormField::Kind::ChoiceList
+                                                        : FormField::Kind::List;
             if (f.key == QLatin1String("students"))
                 f.choices = students;
             break;
-        default: f.kind = FormField::Kind::List; break;
+        default:
+            f.kind = FormField::Kind::List;
+            break;
         }
         if (f.key == QLatin1String("data.task")) {
             f.kind = FormField::Kind::Choice;
-            f.choices = {QStringLiteral("12"), QStringLiteral("35")};
+            f.choices = { QStringLiteral("12"), QStringLiteral("35") };
         }
         if (spec.hasRange) {
             if (spec.maxValue >= 9.0e15)
                 f.rangeText = QStringLiteral(">= %1").arg(number(spec.minValue));
             else
-                f.rangeText = QStringLiteral("%1 ... %2").arg(number(spec.minValue), number(spec.maxValue));
+                f.rangeText
+                    = QStringLiteral("%1 ... %2").arg(number(spec.minValue), number(spec.maxValue));
             if (f.kind == FormField::Kind::List)
                 f.rangeText = ExperimentPanel::tr("comma-separated, each %1").arg(f.rangeText);
         }
         out.append(f);
     }
     // Sections in the order people fill them in (the form keeps schema order inside each).
-    const QStringList order = {ExperimentPanel::tr("Experiment"), ExperimentPanel::tr("Dataset"),
-                               ExperimentPanel::tr("Built-in corpus"), ExperimentPanel::tr("Noisy clips"),
-                               ExperimentPanel::tr("Teacher"), ExperimentPanel::tr("Teacher attention rollout"),
-                               ExperimentPanel::tr("Students"), ExperimentPanel::tr("Temporal KD"),
-                               ExperimentPanel::tr("Grid"), ExperimentPanel::tr("Training"),
-                               ExperimentPanel::tr("Logit KD (baseline)"), ExperimentPanel::tr("Student features"),
-                               ExperimentPanel::tr("Output")};
+    const QStringList order = { ExperimentPanel::tr("Experiment"), ExperimentPanel::tr("Dataset"),
+        ExperimentPanel::tr("Built-in corpus"), ExperimentPanel::tr("Noisy clips"),
+        ExperimentPanel::tr("Teacher"), ExperimentPanel::tr("Teacher attention rollout"),
+        ExperimentPanel::tr("Students"), ExperimentPanel::tr("Temporal KD"),
+        ExperimentPanel::tr("Grid"), ExperimentPanel::tr("Training"),
+        ExperimentPanel::tr("Logit KD (baseline)"), ExperimentPanel::tr("Student features"),
+        ExperimentPanel::tr("Output") };
     std::stable_sort(out.begin(), out.end(), [&](const FormField &a, const FormField &b) {
         return order.indexOf(a.section) < order.indexOf(b.section);
     });
@@ -219,28 +237,32 @@ QMap<QString, QString> formValues(const ExperimentConfig &c)
 } // namespace
 
 ExperimentPanel::ExperimentPanel(RunController *runs, QWidget *parent)
-    : QWidget(parent),
-      m_runs(runs),
-      m_form(new ExperimentForm),
-      m_title(new QLabel),
-      m_summary(new QLabel),
-      m_fileProblems(new QLabel),
-      m_run(new QPushButton(style()->standardIcon(QStyle::SP_MediaPlay), tr("Run"))),
-      m_validateTimer(new QTimer(this))
+    : QWidget(parent)
+    , m_runs(runs)
+    , m_form(new ExperimentForm)
+    , m_title(new QLabel)
+    , m_summary(new QLabel)
+    , m_fileProblems(new QLabel)
+    , m_run(new QPushButton(style()->standardIcon(QStyle::SP_MediaPlay), tr("Run")))
+    , m_validateTimer(new QTimer(this))
 {
     m_newAction = new QAction(tr("&New Experiment"), this);
-    m_openAction = new QAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open &Experiment..."), this);
-    m_saveAction = new QAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save Experiment"), this);
+    m_openAction = new QAction(
+        style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open &Experiment..."), this);
+    m_saveAction = new QAction(
+        style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save Experiment"), this);
     m_saveAsAction = new QAction(tr("Save Experiment &As..."), this);
-    m_runAction = new QAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run Experiment"), this);
+    m_runAction
+        = new QAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run Experiment"), this);
     m_quickAction = new QAction(tr("Run &Quick-start"), this);
     m_recentMenu = new QMenu(tr("Open &Recent Experiment"), this);
     m_openAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     m_saveAction->setShortcut(QKeySequence::Save);
     m_saveAsAction->setShortcut(QKeySequence::SaveAs);
     m_runAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
-    m_quickAction->setToolTip(tr("The method end to end in minutes: built-in corpus, 8 s clips, a tiny teacher "
-                                 "(or the oracle), TC-ResNet8 at lambda 0 and 0.25 (like tkd quickstart)"));
+    m_quickAction->setToolTip(
+        tr("The method end to end in minutes: built-in corpus, 8 s clips, a tiny teacher "
+           "(or the oracle), TC-ResNet8 at lambda 0 and 0.25 (like tkd quickstart)"));
     connect(m_newAction, &QAction::triggered, this, [this] {
         if (confirmDiscard())
             newExperiment();
@@ -316,8 +338,9 @@ ExperimentPanel::ExperimentPanel(RunController *runs, QWidget *parent)
 
 void ExperimentPanel::buildForm()
 {
-    m_form->setFields(formFields(), {tr("Experiment"), tr("Dataset"), tr("Built-in corpus"), tr("Noisy clips"),
-                                     tr("Teacher"), tr("Teacher attention rollout")});
+    m_form->setFields(formFields(),
+        { tr("Experiment"), tr("Dataset"), tr("Built-in corpus"), tr("Noisy clips"), tr("Teacher"),
+            tr("Teacher attention rollout") });
 }
 
 void ExperimentPanel::newExperiment()
@@ -365,9 +388,12 @@ QString ExperimentPanel::formYaml() const
         }
         case FormField::Kind::Number:
         case FormField::Kind::Integer:
-            value = text.isEmpty() ? YAML::Node(YAML::NodeType::Null) : YAML::Node(text.toStdString());
+            value = text.isEmpty() ? YAML::Node(YAML::NodeType::Null)
+                                   : YAML::Node(text.toStdString());
             break;
-        default: value = YAML::Node(m_form->value(f.key).toStdString()); break;
+        default:
+            value = YAML::Node(m_form->value(f.key).toStdString());
+            break;
         }
         n[parts.back()] = value;
     }
@@ -392,7 +418,7 @@ void ExperimentPanel::validateNow()
     try {
         parsed = ExperimentConfig::parse(formYaml().toStdString(), "<form>", issues);
     } catch (const std::exception &e) {
-        issues.push_back({std::string(), e.what(), std::string(), 0});
+        issues.push_back({ std::string(), e.what(), std::string(), 0 });
     }
     m_config = parsed;
     QMap<QString, QString> messages;
@@ -406,9 +432,11 @@ void ExperimentPanel::validateNow()
     const QStringList elsewhere = m_form->setMessages(messages);
     if (m_problems.isEmpty()) {
         const ExperimentConfig &c = m_config;
-        const size_t cells = c.students.size() * c.kd.lambdas.size() * c.clipLengths().size() * c.studentSeeds().size();
-        m_summary->setText(tr("<span style=\"color:#1e8449\">&#10004; Valid.</span> %1 student runs: %2 students "
-                              "&times; %3 &lambda; &times; %4 lengths &times; %5 seeds, %6 epochs each; teacher: %7.")
+        const size_t cells = c.students.size() * c.kd.lambdas.size() * c.clipLengths().size()
+            * c.studentSeeds().size();
+        m_summary->setText(tr(
+            "<span style=\"color:#1e8449\">&#10004; Valid.</span> %1 student runs: %2 students "
+            "&times; %3 &lambda; &times; %4 lengths &times; %5 seeds, %6 epochs each; teacher: %7.")
                                .arg(cells)
                                .arg(c.students.size())
                                .arg(c.kd.lambdas.size())
@@ -417,8 +445,9 @@ void ExperimentPanel::validateNow()
                                .arg(c.train.epochs)
                                .arg(QString::fromStdString(c.teacher.kind)));
     } else {
-        QString text = tr("<span style=\"color:#c0392b\">&#10008; %n problem(s)</span>: fix the fields marked in red.",
-                          nullptr, int(m_problems.size()));
+        QString text = tr("<span style=\"color:#c0392b\">&#10008; %n problem(s)</span>: fix the "
+                          "fields marked in red.",
+            nullptr, int(m_problems.size()));
         for (const QString &s : elsewhere)
             text += QStringLiteral("<br>&bull; ") + s.toHtmlEscaped();
         m_summary->setText(text);
@@ -442,7 +471,8 @@ void ExperimentPanel::updateEnabled()
             on = builtin;
         else if (f.key == QLatin1String("teacher.weights"))
             on = teacher != QLatin1String("tiny") && teacher != QLatin1String("oracle");
-        else if (f.key.startsWith(QLatin1String("teacher.")) && f.key != QLatin1String("teacher.kind"))
+        else if (f.key.startsWith(QLatin1String("teacher."))
+            && f.key != QLatin1String("teacher.kind"))
             on = teacher != QLatin1String("oracle");
         else if (f.key == QLatin1String("train.momentum"))
             on = m_form->value(QStringLiteral("train.optimizer")) == QLatin1String("sgd");
@@ -458,7 +488,8 @@ void ExperimentPanel::updateEnabled()
 
 void ExperimentPanel::updateTitle()
 {
-    const QString name = m_path.isEmpty() ? tr("Untitled experiment") : QFileInfo(m_path).fileName();
+    const QString name
+        = m_path.isEmpty() ? tr("Untitled experiment") : QFileInfo(m_path).fileName();
     m_title->setText(name + (m_modified ? QStringLiteral(" *") : QString()));
     m_title->setToolTip(m_path);
 }
@@ -470,8 +501,8 @@ void ExperimentPanel::updateRunEnabled()
     m_runAction->setEnabled(!busy);
     m_quickAction->setEnabled(!busy);
     m_run->setToolTip(busy ? tr("A run is going: stop it or wait for it first")
-                      : isValid() ? tr("Run this experiment (Ctrl+R); follow it in the Training view")
-                                  : tr("Fix the problems first"));
+            : isValid()    ? tr("Run this experiment (Ctrl+R); follow it in the Training view")
+                           : tr("Fix the problems first"));
 }
 
 bool ExperimentPanel::loadFile(const QString &path, QString *error)
@@ -498,10 +529,10 @@ bool ExperimentPanel::loadFile(const QString &path, QString *error)
     QStringList lines;
     for (const ConfigIssue &issue : issues)
         lines << QString::fromStdString(issue.toString()).toHtmlEscaped();
-    m_fileProblems->setText(lines.isEmpty() ? QString()
-                                            : tr("<b>When read, the file had %n problem(s):</b><br>", nullptr,
-                                                 int(lines.size())) +
-                                                  lines.join(QStringLiteral("<br>")));
+    m_fileProblems->setText(lines.isEmpty()
+            ? QString()
+            : tr("<b>When read, the file had %n problem(s):</b><br>", nullptr, int(lines.size()))
+                + lines.join(QStringLiteral("<br>")));
     m_fileProblems->setVisible(!lines.isEmpty());
     m_form->setValues(formValues(c));
     validateNow();
@@ -556,8 +587,8 @@ bool ExperimentPanel::confirmDiscard()
     if (!m_modified)
         return true;
     const auto answer = QMessageBox::question(this, tr("Unsaved experiment"),
-                                              tr("The experiment has unsaved changes. Discard them?"),
-                                              QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
+        tr("The experiment has unsaved changes. Discard them?"),
+        QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
     return answer == QMessageBox::Discard;
 }
 
@@ -566,8 +597,8 @@ void ExperimentPanel::open()
     if (!confirmDiscard())
         return;
     const QString start = m_path.isEmpty() ? recentFiles().value(0) : m_path;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open an experiment"), start,
-                                                      tr("Experiments (*.yaml *.yml);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open an experiment"), start, tr("Experiments (*.yaml *.yml);;All files (*)"));
     if (path.isEmpty())
         return;
     QString error;
@@ -582,12 +613,12 @@ bool ExperimentPanel::confirmSaveWithProblems()
         return true;
     // The file is written from what core read back: a value of the wrong type (text in a number
     // field) cannot be kept and falls back to its default; out-of-range values are kept.
-    const auto answer = QMessageBox::question(
-        this, tr("Save with problems?"),
-        tr("The experiment has %n problem(s); tkd will not run it until they are fixed. Values of the wrong "
+    const auto answer = QMessageBox::question(this, tr("Save with problems?"),
+        tr("The experiment has %n problem(s); tkd will not run it until they are fixed. Values of "
+           "the wrong "
            "type are saved as their defaults.\n\n",
-           nullptr, int(m_problems.size())) +
-            m_problems.mid(0, 8).join(QLatin1Char('\n')) + tr("\n\nSave anyway?"),
+            nullptr, int(m_problems.size()))
+            + m_problems.mid(0, 8).join(QLatin1Char('\n')) + tr("\n\nSave anyway?"),
         QMessageBox::Save | QMessageBox::Cancel, QMessageBox::Cancel);
     return answer == QMessageBox::Save;
 }
@@ -613,8 +644,8 @@ bool ExperimentPanel::saveAs()
     QString start = m_path;
     if (start.isEmpty())
         start = QString::fromStdString(m_config.name) + QStringLiteral(".yaml");
-    QString path = QFileDialog::getSaveFileName(this, tr("Save the experiment"), start,
-                                                tr("Experiments (*.yaml *.yml)"));
+    QString path = QFileDialog::getSaveFileName(
+        this, tr("Save the experiment"), start, tr("Experiments (*.yaml *.yml)"));
     if (path.isEmpty())
         return false;
     if (QFileInfo(path).suffix().isEmpty())
@@ -631,8 +662,9 @@ bool ExperimentPanel::run()
 {
     validateNow();
     if (!isValid()) {
-        Q_EMIT errorReported(tr("The experiment has %n problem(s):\n", nullptr, int(m_problems.size())) +
-                             m_problems.join(QLatin1Char('\n')));
+        Q_EMIT errorReported(
+            tr("The experiment has %n problem(s):\n", nullptr, int(m_problems.size()))
+            + m_problems.join(QLatin1Char('\n')));
         return false;
     }
     QString error;
@@ -649,7 +681,8 @@ bool ExperimentPanel::run()
 bool ExperimentPanel::runQuickstart()
 {
     if (m_runs->isRunning()) {
-        Q_EMIT errorReported(tr("A run is already going (%1); stop it or wait for it first.").arg(m_runs->runName()));
+        Q_EMIT errorReported(tr("A run is already going (%1); stop it or wait for it first.")
+                                 .arg(m_runs->runName()));
         return false;
     }
     if (!confirmDiscard())

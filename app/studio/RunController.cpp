@@ -17,7 +17,10 @@ namespace tkd {
 
 namespace {
 
-QString qs(const std::string &s) { return QString::fromStdString(s); }
+QString qs(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
 
 // Core's reports, on the training thread, leave as signals of the controller (which lives on the
 // GUI thread, so every connection to it is queued). Progress ticks come many times a second
@@ -25,7 +28,9 @@ QString qs(const std::string &s) { return QString::fromStdString(s); }
 class SignalObserver : public TrainObserver
 {
 public:
-    explicit SignalObserver(RunController *controller) : m_c(controller) {}
+    explicit SignalObserver(RunController *controller)
+        : m_c(controller)
+    { }
     void setPipeline(const Pipeline *pipeline) { m_pipeline = pipeline; }
 
     void onStep(const StepReport &r) override
@@ -38,7 +43,7 @@ public:
         announceFolder();
         QString metric;
         double value = std::nan("");
-        for (const char *k : {"accuracy", "map"}) {
+        for (const char *k : { "accuracy", "map" }) {
             auto it = r.validation.find(k);
             if (it != r.validation.end()) {
                 metric = QString::fromLatin1(k);
@@ -52,7 +57,8 @@ public:
     {
         announceFolder();
         const auto now = std::chrono::steady_clock::now();
-        const bool milestone = r.done == 0 || r.finished || r.stage != m_lastStage || r.message != m_lastMessage;
+        const bool milestone
+            = r.done == 0 || r.finished || r.stage != m_lastStage || r.message != m_lastMessage;
         if (!milestone && now - m_lastStageEmit < std::chrono::milliseconds(100))
             return;
         m_lastStageEmit = now;
@@ -84,7 +90,7 @@ private:
     const Pipeline *m_pipeline = nullptr;
     bool m_announced = false;
     std::string m_lastStage, m_lastMessage;
-    std::chrono::steady_clock::time_point m_lastStageEmit{};
+    std::chrono::steady_clock::time_point m_lastStageEmit {};
 };
 
 // Torch errors carry a C++ backtrace after the message: the window shows the message.
@@ -101,9 +107,11 @@ QString readable(const char *what)
 
 } // namespace
 
-RunController::RunController(QObject *parent) : QObject(parent)
+RunController::RunController(QObject *parent)
+    : QObject(parent)
 {
-    connect(this, &RunController::runFolderCreated, this, [this](const QString &dir) { m_runDir = dir; });
+    connect(this, &RunController::runFolderCreated, this,
+        [this](const QString &dir) { m_runDir = dir; });
 }
 
 RunController::~RunController()
@@ -117,7 +125,8 @@ RunController::~RunController()
 
 QString RunController::defaultRunsDir()
 {
-    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/runs");
+    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation)
+        + QStringLiteral("/runs");
 }
 
 ExperimentConfig RunController::quickstartConfig()
@@ -135,10 +144,10 @@ ExperimentConfig RunController::quickstartConfig()
     c.teacher.lr = 2e-3;
     c.teacher.batchSize = 32;
     c.teacher.freshNoiseEachEpoch = true;
-    c.students = {"tc-resnet8"};
-    c.kd.lambdas = {0.0, 0.25};
-    c.grid.lengthsSec = {c.data.noisy.lengthSec};
-    c.grid.seeds = {1};
+    c.students = { "tc-resnet8" };
+    c.kd.lambdas = { 0.0, 0.25 };
+    c.grid.lengthsSec = { c.data.noisy.lengthSec };
+    c.grid.seeds = { 1 };
     c.train.optimizer = "adam";
     c.train.lr = 3e-3;
     c.train.schedule = "onecycle";
@@ -153,7 +162,7 @@ ExperimentConfig RunController::quickstartConfig()
 PipelineOptions RunController::quickstartOptions()
 {
     PipelineOptions o;
-    o.commandLine = {"tkd-studio", "quickstart"};
+    o.commandLine = { "tkd-studio", "quickstart" };
     o.teacherSubsampling = 2; // 199 teacher frames for 8 s: a quarter of the attention cost
     o.teacherBudgetSec = 240; // the tiny teacher only when it fits; else the oracle, with a warning
     return o;
@@ -164,8 +173,8 @@ bool RunController::startQuickstart(QString *error)
     return start(quickstartConfig(), quickstartOptions(), {}, error);
 }
 
-bool RunController::start(const ExperimentConfig &config, const PipelineOptions &options, const QString &baseDir,
-                          QString *error)
+bool RunController::start(const ExperimentConfig &config, const PipelineOptions &options,
+    const QString &baseDir, QString *error)
 {
     if (m_thread) {
         if (error)
@@ -175,12 +184,13 @@ bool RunController::start(const ExperimentConfig &config, const PipelineOptions 
     ExperimentConfig c = config;
     const QString runs = qs(c.output.runsDir);
     if (QDir::isRelativePath(runs)) {
-        const QString base = baseDir.isEmpty() ? QFileInfo(defaultRunsDir()).absolutePath() : baseDir;
+        const QString base
+            = baseDir.isEmpty() ? QFileInfo(defaultRunsDir()).absolutePath() : baseDir;
         c.output.runsDir = QDir::cleanPath(QDir(base).absoluteFilePath(runs)).toStdString();
     }
     PipelineOptions o = options;
     if (o.commandLine.empty())
-        o.commandLine = {"tkd-studio", "run"};
+        o.commandLine = { "tkd-studio", "run" };
 
     m_control.reset();
     m_name = qs(c.name);

@@ -28,7 +28,7 @@ public:
     // Starts `config` (relative output.runs_dir resolved against `baseDir`, else the default
     // runs folder). False, with `error` set, when a run is already going.
     bool start(const ExperimentConfig &config, const PipelineOptions &options = {},
-               const QString &baseDir = {}, QString *error = nullptr);
+        const QString &baseDir = {}, QString *error = nullptr);
     // The built-in quick-start (what `tkd quickstart` runs with its defaults).
     bool startQuickstart(QString *error = nullptr);
     // `tkd quickstart`'s experiment: built-in corpus, L = 8 s, tiny teacher (oracle when over
@@ -53,15 +53,19 @@ public:
 Q_SIGNALS:
     void started(const QString &name);
     void runFolderCreated(const QString &dir);
-    void stepReported(const QString &stage, qint64 step, qint64 epoch, double task, double kd, double total);
-    void epochReported(const QString &stage, qint64 epoch, const QString &metric, double value, bool best);
-    void stageReported(const QString &stage, const QString &message, qint64 done, qint64 total, bool finished);
+    void stepReported(
+        const QString &stage, qint64 step, qint64 epoch, double task, double kd, double total);
+    void epochReported(
+        const QString &stage, qint64 epoch, const QString &metric, double value, bool best);
+    void stageReported(
+        const QString &stage, const QString &message, qint64 done, qint64 total, bool finished);
     // level: 0 info, 1 warning, 2 error
     void messageReported(int level, const QString &text);
     void checkpointWritten(const QString &stage, const QString &path, bool best);
     void pausedChanged(bool paused);
     // ok: completed; cancelled: stopped by the user (checkpoints kept); else `error` says why.
-    void finished(const QString &runDir, bool ok, bool cancelled, const QString &error, const QString &summary);
+    void finished(const QString &runDir, bool ok, bool cancelled, const QString &error,
+        const QString &summary);
 
 private:
     void onThreadFinished();

@@ -32,7 +32,10 @@ namespace tkd {
 
 namespace {
 
-double nowSec() { return QDateTime::currentMSecsSinceEpoch() / 1000.0; }
+double nowSec()
+{
+    return QDateTime::currentMSecsSinceEpoch() / 1000.0;
+}
 
 QString duration(double sec)
 {
@@ -43,7 +46,9 @@ QString duration(double sec)
         return QStringLiteral("%1 s").arg(s);
     if (s < 3600)
         return QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-    return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1 h %2 min")
+        .arg(s / 3600)
+        .arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
 }
 
 // "student tc-resnet8 lambda=0.25 L=8 seed=1" -> "tc-resnet8 λ=0.25 L=8 seed 1".
@@ -61,11 +66,13 @@ QString compactStage(const QString &stage)
 QString runLabel(const QString &dir)
 {
     const QString base = QFileInfo(dir).fileName();
-    static const QRegularExpression re(QStringLiteral("^(\\d{8})-(\\d{2})(\\d{2})(\\d{2})-(.+)-([0-9a-f]{8})(-\\d+)?$"));
+    static const QRegularExpression re(
+        QStringLiteral("^(\\d{8})-(\\d{2})(\\d{2})(\\d{2})-(.+)-([0-9a-f]{8})(-\\d+)?$"));
     const QRegularExpressionMatch m = re.match(base);
     if (!m.hasMatch())
         return base;
-    return QStringLiteral("%1 %2:%3:%4%5").arg(m.captured(5), m.captured(2), m.captured(3), m.captured(4), m.captured(7));
+    return QStringLiteral("%1 %2:%3:%4%5")
+        .arg(m.captured(5), m.captured(2), m.captured(3), m.captured(4), m.captured(7));
 }
 
 } // namespace
@@ -90,7 +97,12 @@ struct TrainingPanel::Stage
             return -1.0;
         return (tLast - tStart) / double(done) * double(total - done);
     }
-    double fraction() const { return finished ? 1.0 : total > 0 ? std::clamp(double(done) / double(total), 0.0, 1.0) : 0.0; }
+    double fraction() const
+    {
+        return finished ? 1.0
+            : total > 0 ? std::clamp(double(done) / double(total), 0.0, 1.0)
+                        : 0.0;
+    }
 };
 
 struct TrainingPanel::Run
@@ -114,34 +126,37 @@ struct TrainingPanel::Run
 };
 
 TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
-    : QWidget(parent),
-      m_runs(runs),
-      m_curves(new TrainingCurves),
-      m_tree(new QTreeWidget),
-      m_log(new QPlainTextEdit),
-      m_current(new QLabel(tr("No run. Run an experiment, the quick-start, or open a run folder."))),
-      m_progress(new QProgressBar),
-      m_eta(new QLabel),
-      m_pause(new QPushButton(style()->standardIcon(QStyle::SP_MediaPause), tr("Pause"))),
-      m_stop(new QPushButton(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop"))),
-      m_remove(new QPushButton(tr("Remove"))),
-      m_statusLabel(new QLabel),
-      m_poll(new QTimer(this)),
-      m_pollContext(new QObject)
+    : QWidget(parent)
+    , m_runs(runs)
+    , m_curves(new TrainingCurves)
+    , m_tree(new QTreeWidget)
+    , m_log(new QPlainTextEdit)
+    , m_current(new QLabel(tr("No run. Run an experiment, the quick-start, or open a run folder.")))
+    , m_progress(new QProgressBar)
+    , m_eta(new QLabel)
+    , m_pause(new QPushButton(style()->standardIcon(QStyle::SP_MediaPause), tr("Pause")))
+    , m_stop(new QPushButton(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop")))
+    , m_remove(new QPushButton(tr("Remove")))
+    , m_statusLabel(new QLabel)
+    , m_poll(new QTimer(this))
+    , m_pollContext(new QObject)
 {
     m_pause->setCheckable(true);
     m_pause->setToolTip(tr("Hold training between two steps (the last checkpoint stays valid)"));
     m_stop->setToolTip(tr("Stop the run: the student being trained is checkpointed first"));
     m_remove->setToolTip(tr("Stop following the selected run and remove its curves"));
-    auto *open = new QPushButton(style()->standardIcon(QStyle::SP_DirOpenIcon), tr("Open Run Folder..."));
-    open->setToolTip(tr("Follow a run folder written by tkd train or by the studio (several overlay)"));
+    auto *open
+        = new QPushButton(style()->standardIcon(QStyle::SP_DirOpenIcon), tr("Open Run Folder..."));
+    open->setToolTip(
+        tr("Follow a run folder written by tkd train or by the studio (several overlay)"));
     m_progress->setRange(0, 1000);
     m_progress->setTextVisible(true);
     m_progress->setFormat(QStringLiteral("%p%"));
     m_progress->setMinimumWidth(160);
     m_current->setTextFormat(Qt::PlainText);
     m_current->setMinimumWidth(100);
-    m_current->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred); // long stage names elide, never push
+    m_current->setSizePolicy(
+        QSizePolicy::Ignored, QSizePolicy::Preferred); // long stage names elide, never push
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_pause);
@@ -154,7 +169,7 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     bar->addWidget(open);
 
     m_tree->setColumnCount(4);
-    m_tree->setHeaderLabels({tr("Run / stage"), tr("Progress"), tr("ETA"), tr("State")});
+    m_tree->setHeaderLabels({ tr("Run / stage"), tr("Progress"), tr("ETA"), tr("State") });
     m_tree->setRootIsDecorated(true);
     m_tree->setUniformRowHeights(true);
     m_tree->header()->setStretchLastSection(true);
@@ -163,7 +178,8 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     m_tree->setColumnWidth(2, 60);
     m_log->setReadOnly(true);
     m_log->setMaximumBlockCount(2000);
-    m_log->setPlaceholderText(tr("Messages from the runs: warnings, errors, checkpoints, results."));
+    m_log->setPlaceholderText(
+        tr("Messages from the runs: warnings, errors, checkpoints, results."));
 
     auto *side = new QWidget;
     auto *sideLayout = new QVBoxLayout(side);
@@ -185,7 +201,7 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
     split->setChildrenCollapsible(false);
-    split->setSizes({680, 400});
+    split->setSizes({ 680, 400 });
     side->setMinimumWidth(240);
 
     auto *layout = new QVBoxLayout(this);
@@ -196,7 +212,8 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     connect(m_pause, &QPushButton::toggled, this, [this](bool on) { m_runs->setPaused(on); });
     connect(m_stop, &QPushButton::clicked, this, [this] {
         m_runs->stop();
-        appendMessage(tr("Stopping %1: checkpointing the current stage ...").arg(m_runs->runName()), 1);
+        appendMessage(
+            tr("Stopping %1: checkpointing the current stage ...").arg(m_runs->runName()), 1);
         updateButtons();
         updateStatus();
     });
@@ -231,7 +248,8 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
         const QSignalBlocker block(m_pause);
         m_pause->setChecked(paused);
         m_pause->setText(paused ? tr("Resume") : tr("Pause"));
-        m_pause->setIcon(style()->standardIcon(paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
+        m_pause->setIcon(
+            style()->standardIcon(paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
         updateStatus();
     });
     connect(m_runs, &RunController::finished, this, &TrainingPanel::onOwnFinished);
@@ -256,7 +274,8 @@ TrainingPanel::~TrainingPanel()
 bool TrainingPanel::isRunFolder(const QString &dir)
 {
     const QDir d(dir);
-    return QFileInfo(dir).isDir() && (d.exists(QStringLiteral("events.jsonl")) || d.exists(QStringLiteral("config.yaml")));
+    return QFileInfo(dir).isDir()
+        && (d.exists(QStringLiteral("events.jsonl")) || d.exists(QStringLiteral("config.yaml")));
 }
 
 bool TrainingPanel::containsRuns(const QString &dir)
@@ -299,13 +318,16 @@ bool TrainingPanel::followRun(const QString &dirIn, QString *error)
     if (!isRunFolder(dir)) {
         // A folder of runs (output.runs_dir): follow the newest few inside it.
         QStringList runs;
-        const QFileInfoList subdirs = QDir(dir).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+        const QFileInfoList subdirs
+            = QDir(dir).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
         for (const QFileInfo &fi : subdirs)
             if (isRunFolder(fi.absoluteFilePath()))
                 runs << fi.absoluteFilePath();
         if (runs.isEmpty()) {
             if (error)
-                *error = tr("%1: not a run folder (no events.jsonl or config.yaml in it or its sub-folders)").arg(dir);
+                *error = tr("%1: not a run folder (no events.jsonl or config.yaml in it or its "
+                            "sub-folders)")
+                             .arg(dir);
             return false;
         }
         while (runs.size() > 8)
@@ -318,17 +340,19 @@ bool TrainingPanel::followRun(const QString &dirIn, QString *error)
     auto run = std::make_unique<Run>();
     run->dir = dir;
     run->label = runLabel(dir);
-    run->reader = std::make_shared<EventLogReader>((dir + QStringLiteral("/events.jsonl")).toStdString());
+    run->reader
+        = std::make_shared<EventLogReader>((dir + QStringLiteral("/events.jsonl")).toStdString());
     try {
-        const ExperimentConfig c = ExperimentConfig::load((dir + QStringLiteral("/config.yaml")).toStdString());
-        run->studentCells = int(c.students.size() * c.kd.lambdas.size() * c.clipLengths().size() *
-                                c.studentSeeds().size());
+        const ExperimentConfig c
+            = ExperimentConfig::load((dir + QStringLiteral("/config.yaml")).toStdString());
+        run->studentCells = int(c.students.size() * c.kd.lambdas.size() * c.clipLengths().size()
+            * c.studentSeeds().size());
         if (c.data.source == "fsd50k")
             m_curves->setMetricName(tr("validation mAP"));
     } catch (const std::exception &) {
         // The log alone is enough to follow the run; the overall ETA just stays unknown.
     }
-    run->item = new QTreeWidgetItem(m_tree, {run->label});
+    run->item = new QTreeWidgetItem(m_tree, { run->label });
     run->item->setData(0, Qt::UserRole, dir);
     run->item->setToolTip(0, dir);
     run->item->setExpanded(true);
@@ -362,8 +386,9 @@ void TrainingPanel::removeRun(const QString &dir)
 void TrainingPanel::chooseRunFolder()
 {
     const QString start = QSettings().value(QStringLiteral("training/lastRunFolder")).toString();
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a run folder (or a folder of runs)"),
-                                                          start.isEmpty() ? QString() : QFileInfo(start).absolutePath());
+    const QString dir
+        = QFileDialog::getExistingDirectory(this, tr("Open a run folder (or a folder of runs)"),
+            start.isEmpty() ? QString() : QFileInfo(start).absolutePath());
     if (dir.isEmpty())
         return;
     QString error;
@@ -384,7 +409,7 @@ TrainingPanel::Stage &TrainingPanel::stage(Run &run, const QString &name)
         finishStage(run, *earlier, earlier->tLast);
     auto s = std::make_unique<Stage>();
     s->name = name;
-    s->item = new QTreeWidgetItem(run.item, {compactStage(name)});
+    s->item = new QTreeWidgetItem(run.item, { compactStage(name) });
     s->item->setToolTip(0, name);
     s->item->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
     s->item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
@@ -402,7 +427,8 @@ void TrainingPanel::applyEvent(Run &run, const Event &e)
     auto series = [&] { return run.dir + QLatin1Char('|') + stageName; };
     auto ensureSeries = [&] {
         if (!m_curves->hasSeries(series()))
-            m_curves->addSeries(series(), run.label + QStringLiteral(": ") + compactStage(stageName));
+            m_curves->addSeries(
+                series(), run.label + QStringLiteral(": ") + compactStage(stageName));
     };
     switch (e.type) {
     case Event::Type::Step: {
@@ -424,7 +450,7 @@ void TrainingPanel::applyEvent(Run &run, const Event &e)
     }
     case Event::Type::Epoch:
     case Event::Type::Eval: {
-        for (const char *k : {"val_accuracy", "val_map"}) {
+        for (const char *k : { "val_accuracy", "val_map" }) {
             auto it = e.metrics.find(k);
             if (it == e.metrics.end())
                 continue;
@@ -443,7 +469,7 @@ void TrainingPanel::applyEvent(Run &run, const Event &e)
         if (stageName == QLatin1String("message")) {
             auto w = e.metrics.find("warning");
             appendMessage(run.label + QStringLiteral(": ") + QString::fromStdString(e.message),
-                          w != e.metrics.end() && w->second > 0 ? 1 : 0);
+                w != e.metrics.end() && w->second > 0 ? 1 : 0);
             break;
         }
         Stage &s = stage(run, stageName);
@@ -471,7 +497,8 @@ void TrainingPanel::applyEvent(Run &run, const Event &e)
         const QString path = QString::fromStdString(e.path);
         auto best = e.metrics.find("best");
         Stage &s = stage(run, stageName);
-        s.message = best != e.metrics.end() && best->second > 0 ? tr("best checkpoint saved") : tr("checkpoint saved");
+        s.message = best != e.metrics.end() && best->second > 0 ? tr("best checkpoint saved")
+                                                                : tr("checkpoint saved");
         break;
     }
     case Event::Type::Error:
@@ -480,12 +507,15 @@ void TrainingPanel::applyEvent(Run &run, const Event &e)
         break;
     case Event::Type::Done: {
         run.ended = true;
-        run.state = e.message.empty() ? QStringLiteral("finished") : QString::fromStdString(e.message);
-        appendMessage(tr("%1: %2").arg(run.label, run.state), run.state == QLatin1String("finished") ? 0 : 1);
+        run.state
+            = e.message.empty() ? QStringLiteral("finished") : QString::fromStdString(e.message);
+        appendMessage(
+            tr("%1: %2").arg(run.label, run.state), run.state == QLatin1String("finished") ? 0 : 1);
         Q_EMIT runEnded(run.dir, run.state);
         break;
     }
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -514,11 +544,13 @@ void TrainingPanel::pollNow()
             batches->emplace_back(dir, std::move(batch));
         }
         // Back to the GUI thread; dropped if the panel is gone meanwhile.
-        QMetaObject::invokeMethod(this, [this, batches] { applyBatches(*batches); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, batches] { applyBatches(*batches); }, Qt::QueuedConnection);
     });
 }
 
-void TrainingPanel::applyBatches(const std::vector<std::pair<QString, EventLogReader::Batch>> &batches)
+void TrainingPanel::applyBatches(
+    const std::vector<std::pair<QString, EventLogReader::Batch>> &batches)
 {
     m_pollInFlight = false;
     int total = 0;
@@ -534,8 +566,8 @@ void TrainingPanel::applyBatches(const std::vector<std::pair<QString, EventLogRe
         total += int(batch.events.size());
         // A run another process writes and that ended without a word (killed): its lock is gone.
         // Checked every 2 s, only while the log says it is still going.
-        if (!run.ended && !run.own && m_ticks % 8 == 0 && run.state == QLatin1String("running") &&
-            !RunDirectory::inUse(run.dir.toStdString())) {
+        if (!run.ended && !run.own && m_ticks % 8 == 0 && run.state == QLatin1String("running")
+            && !RunDirectory::inUse(run.dir.toStdString())) {
             run.ended = true;
             run.state = run.sawError ? tr("failed") : tr("stopped");
             Q_EMIT runEnded(run.dir, run.state);
@@ -569,8 +601,8 @@ void TrainingPanel::finishStage(Run &run, Stage &s, double t)
         updateStageItem(run, s);
 }
 
-void TrainingPanel::onOwnStage(const QString &stageName, const QString &message, qint64 done, qint64 total,
-                               bool finished)
+void TrainingPanel::onOwnStage(
+    const QString &stageName, const QString &message, qint64 done, qint64 total, bool finished)
 {
     // The observer's progress ticks are finer than the log's (data preparation, the teacher
     // cache): they move the bars of the studio's own run between polls.
@@ -594,8 +626,8 @@ void TrainingPanel::onOwnStage(const QString &stageName, const QString &message,
     updateStageItem(*run, s);
 }
 
-void TrainingPanel::onOwnFinished(const QString &dir, bool ok, bool cancelled, const QString &error,
-                                  const QString &summary)
+void TrainingPanel::onOwnFinished(
+    const QString &dir, bool ok, bool cancelled, const QString &error, const QString &summary)
 {
     pollNow(); // the last lines of the log (done, the final checkpoints)
     if (Run *run = findRun(dir)) {
@@ -608,7 +640,8 @@ void TrainingPanel::onOwnFinished(const QString &dir, bool ok, bool cancelled, c
         if (!summary.isEmpty())
             appendMessage(summary.trimmed(), 0);
     } else if (cancelled) {
-        appendMessage(tr("%1 stopped; the last checkpoints are in %2").arg(m_runs->runName(), dir), 1);
+        appendMessage(
+            tr("%1 stopped; the last checkpoints are in %2").arg(m_runs->runName(), dir), 1);
     } else {
         const QString message = tr("The run failed: %1").arg(error);
         appendMessage(message, 2);
@@ -628,14 +661,16 @@ void TrainingPanel::updateStageItem(Run &run, Stage &s)
     if (s.finished)
         s.item->setText(1, QStringLiteral("100%"));
     else if (s.total > 0)
-        s.item->setText(1, QStringLiteral("%1/%2 (%3%)").arg(s.done).arg(s.total).arg(int(100 * s.fraction())));
+        s.item->setText(
+            1, QStringLiteral("%1/%2 (%3%)").arg(s.done).arg(s.total).arg(int(100 * s.fraction())));
     else
         s.item->setText(1, QString());
     const double eta = s.etaSec();
     s.item->setText(2, s.finished ? QString() : eta >= 0 ? duration(eta) : QStringLiteral("-"));
     QString state = s.finished ? tr("done") : s.message;
     if (!s.finished && s.epoch > 0 && !s.message.startsWith(QLatin1String("epoch")))
-        state = tr("epoch %1").arg(s.epoch) + (s.message.isEmpty() ? QString() : QStringLiteral(" - ") + s.message);
+        state = tr("epoch %1").arg(s.epoch)
+            + (s.message.isEmpty() ? QString() : QStringLiteral(" - ") + s.message);
     if (run.ended && !s.finished && run.state != QLatin1String("finished"))
         state = run.state;
     s.item->setText(3, state);
@@ -646,7 +681,9 @@ void TrainingPanel::updateRunItem(Run &run)
 {
     QString state = run.state;
     if (run.own && m_runs->isRunning())
-        state = m_runs->isPaused() ? tr("paused") : m_runs->stopRequested() ? tr("stopping") : tr("running (here)");
+        state = m_runs->isPaused()    ? tr("paused")
+            : m_runs->stopRequested() ? tr("stopping")
+                                      : tr("running (here)");
     run.item->setText(3, state);
     int started = 0;
     for (const auto &s : run.stages)
@@ -656,7 +693,10 @@ void TrainingPanel::updateRunItem(Run &run)
     Q_UNUSED(started);
 }
 
-QString TrainingPanel::statusText() const { return m_lastStatus; }
+QString TrainingPanel::statusText() const
+{
+    return m_lastStatus;
+}
 
 void TrainingPanel::updateStatus()
 {
@@ -664,7 +704,8 @@ void TrainingPanel::updateStatus()
     const Run *active = findRun(m_ownDir);
     if (!active)
         for (const auto &r : m_followed)
-            if (!r->ended && r->state == QLatin1String("running") && (!active || r->lastEventT > active->lastEventT))
+            if (!r->ended && r->state == QLatin1String("running")
+                && (!active || r->lastEventT > active->lastEventT))
                 active = r.get();
     QString text;
     if (active && !active->lastStage.isEmpty()) {
@@ -672,7 +713,8 @@ void TrainingPanel::updateStatus()
         for (const auto &st : active->stages)
             if (st->name == active->lastStage)
                 s = st.get();
-        const QString who = active->own ? tr("Training %1").arg(active->label) : tr("Following %1").arg(active->label);
+        const QString who = active->own ? tr("Training %1").arg(active->label)
+                                        : tr("Following %1").arg(active->label);
         QString where = compactStage(active->lastStage);
         if (s && s->epoch > 0)
             where += tr(", epoch %1").arg(s->epoch);
@@ -684,7 +726,9 @@ void TrainingPanel::updateStatus()
             int studentsSeen = 0;
             for (const auto &st : active->stages)
                 studentsSeen += st->name.startsWith(QLatin1String("student "));
-            double perCell = active->finishedCells > 0 ? active->finishedCellTotal / active->finishedCells : -1.0;
+            double perCell = active->finishedCells > 0
+                ? active->finishedCellTotal / active->finishedCells
+                : -1.0;
             if (perCell < 0 && s && s->name.startsWith(QLatin1String("student ")) && s->done > 0)
                 perCell = (s->tLast - s->tStart) / s->fraction();
             if (perCell >= 0)
@@ -700,9 +744,10 @@ void TrainingPanel::updateStatus()
         m_current->setToolTip(s ? s->name + QStringLiteral(": ") + s->message : QString());
         m_progress->setValue(s ? int(1000 * s->fraction()) : 0);
         m_progress->setRange(0, s && s->total <= 0 && !s->finished ? 0 : 1000);
-        m_eta->setText(eta >= 0 ? (runEta >= 0 ? tr("ETA stage %1, run %2").arg(duration(eta), duration(runEta))
-                                               : tr("ETA %1").arg(duration(eta)))
-                                : QString());
+        m_eta->setText(eta >= 0
+                ? (runEta >= 0 ? tr("ETA stage %1, run %2").arg(duration(eta), duration(runEta))
+                               : tr("ETA %1").arg(duration(eta)))
+                : QString());
         if (eta >= 0)
             text += QStringLiteral(", ") + m_eta->text();
     } else if (m_runs->isRunning()) {
@@ -736,10 +781,12 @@ void TrainingPanel::appendMessage(const QString &text, int level)
     const QString prefix = level >= 2 ? tr("error: ") : level == 1 ? tr("warning: ") : QString();
     QString body = text.toHtmlEscaped();
     body.replace(QLatin1Char('\n'), QStringLiteral("<br>"));
-    m_log->appendHtml(QStringLiteral("<span style=\"color:%1\"><span style=\"color:gray\">%2</span> %3%4</span>")
-                          .arg(QLatin1String(colour), time, prefix, text.contains(QLatin1Char('\n'))
-                                                                        ? QStringLiteral("<pre>%1</pre>").arg(text.toHtmlEscaped())
-                                                                        : body));
+    m_log->appendHtml(
+        QStringLiteral("<span style=\"color:%1\"><span style=\"color:gray\">%2</span> %3%4</span>")
+            .arg(QLatin1String(colour), time, prefix,
+                text.contains(QLatin1Char('\n'))
+                    ? QStringLiteral("<pre>%1</pre>").arg(text.toHtmlEscaped())
+                    : body));
 }
 
 void TrainingPanel::updateButtons()

@@ -80,8 +80,10 @@ private:
     void updateStatus();
     void applyBatches(const std::vector<std::pair<QString, EventLogReader::Batch>> &batches);
     void appendMessage(const QString &text, int level);
-    void onOwnStage(const QString &stage, const QString &message, qint64 done, qint64 total, bool finished);
-    void onOwnFinished(const QString &dir, bool ok, bool cancelled, const QString &error, const QString &summary);
+    void onOwnStage(
+        const QString &stage, const QString &message, qint64 done, qint64 total, bool finished);
+    void onOwnFinished(
+        const QString &dir, bool ok, bool cancelled, const QString &error, const QString &summary);
     void updateButtons();
 
     RunController *m_runs;

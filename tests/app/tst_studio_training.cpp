@@ -21,13 +21,12 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QDropEvent>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
-#include <QMimeData>
-#include <QDropEvent>
-#include <QUrl>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -35,6 +34,7 @@
 #include <QTemporaryDir>
 #include <QThread>
 #include <QTreeWidget>
+#include <QUrl>
 #include <QtTest>
 
 #include <atomic>
@@ -54,10 +54,10 @@ private:
         c.data.corpus.speakers = 6;
         c.data.noisy.lengthSec = 1.0;
         c.teacher.kind = "oracle";
-        c.students = {"tc-resnet8"};
-        c.kd.lambdas = {0.25};
-        c.grid.lengthsSec = {1.0};
-        c.grid.seeds = {1};
+        c.students = { "tc-resnet8" };
+        c.kd.lambdas = { 0.25 };
+        c.grid.lengthsSec = { 1.0 };
+        c.grid.seeds = { 1 };
         c.train.epochs = epochs;
         c.train.batchSize = 8;
         c.train.lr = 3e-3;
@@ -112,7 +112,8 @@ private Q_SLOTS:
         QVERIFY(lr);
         typeInto(lr, "abc");
         QTRY_VERIFY(form->messageVisible("train.lr"));
-        QVERIFY2(form->message("train.lr").contains("number"), qPrintable(form->message("train.lr")));
+        QVERIFY2(
+            form->message("train.lr").contains("number"), qPrintable(form->message("train.lr")));
         QVERIFY(!panel.isValid());
         QVERIFY(!panel.runButton()->isEnabled());
         QVERIFY(panel.summaryLabel()->text().contains("problem"));
@@ -130,18 +131,21 @@ private Q_SLOTS:
         typeInto(lineEdit(form, "train.epochs"), "3");
         typeInto(lineEdit(form, "train.warmup_epochs"), "5");
         QTRY_VERIFY(!panel.isValid());
-        QTRY_VERIFY(form->messageVisible("train.warmup_epochs") || form->messageVisible("train.epochs"));
+        QTRY_VERIFY(
+            form->messageVisible("train.warmup_epochs") || form->messageVisible("train.epochs"));
         typeInto(lineEdit(form, "train.warmup_epochs"), "1");
         QTRY_VERIFY(panel.isValid());
-        QVERIFY(!form->messageVisible("train.warmup_epochs") && !form->messageVisible("train.epochs"));
+        QVERIFY(
+            !form->messageVisible("train.warmup_epochs") && !form->messageVisible("train.epochs"));
 
         // Lists: one bad lambda is named by its index, shown on the lambdas field.
         typeInto(lineEdit(form, "kd.lambdas"), "0, 0.25, -1");
         QTRY_VERIFY(form->messageVisible("kd.lambdas"));
-        QVERIFY2(form->message("kd.lambdas").contains("[2]"), qPrintable(form->message("kd.lambdas")));
+        QVERIFY2(
+            form->message("kd.lambdas").contains("[2]"), qPrintable(form->message("kd.lambdas")));
         typeInto(lineEdit(form, "kd.lambdas"), "0, 0.25");
         QTRY_VERIFY(!form->messageVisible("kd.lambdas"));
-        QCOMPARE(panel.config().kd.lambdas, (std::vector<double>{0.0, 0.25}));
+        QCOMPARE(panel.config().kd.lambdas, (std::vector<double> { 0.0, 0.25 }));
 
         // Students are a checkable list; none checked is a problem.
         const auto students = form->editor("students")->findChildren<QCheckBox *>();
@@ -154,7 +158,7 @@ private Q_SLOTS:
             if (c->text() == "tc-resnet8")
                 QTest::mouseClick(c, Qt::LeftButton, {}, QPoint(4, c->height() / 2));
         QTRY_VERIFY(!form->messageVisible("students"));
-        QCOMPARE(panel.config().students, std::vector<std::string>{"tc-resnet8"});
+        QCOMPARE(panel.config().students, std::vector<std::string> { "tc-resnet8" });
 
         // Teacher kind from the combo: imported without weights is a problem; the weights field
         // is enabled only for kinds that take weights.
@@ -178,7 +182,8 @@ private Q_SLOTS:
         panel.setConfig(tinyConfig(2));
         typeInto(lineEdit(panel.form(), "name"), "saved-one");
         typeInto(lineEdit(panel.form(), "data.noisy.snr_db"), "2, 12");
-        QTRY_VERIFY(panel.config().name == "saved-one" && panel.config().data.noisy.snrDbMin == 2.0);
+        QTRY_VERIFY(
+            panel.config().name == "saved-one" && panel.config().data.noisy.snrDbMin == 2.0);
         const QString path = m_home.filePath("saved.yaml");
         QString error;
         QVERIFY2(panel.saveFile(path, &error), qPrintable(error));
@@ -223,12 +228,15 @@ private Q_SLOTS:
         QVERIFY(panel->isValid());
 
         // Training reports arrive from another thread than the GUI's.
-        std::atomic<bool> offGuiThread{false};
-        std::atomic<int> reports{0};
-        connect(runs, &tkd::RunController::stepReported, this, [&](const QString &, qint64, qint64, double, double, double) {
-            offGuiThread = QThread::currentThread() != qApp->thread();
-            ++reports;
-        }, Qt::DirectConnection);
+        std::atomic<bool> offGuiThread { false };
+        std::atomic<int> reports { 0 };
+        connect(
+            runs, &tkd::RunController::stepReported, this,
+            [&](const QString &, qint64, qint64, double, double, double) {
+                offGuiThread = QThread::currentThread() != qApp->thread();
+                ++reports;
+            },
+            Qt::DirectConnection);
         QSignalSpy folder(runs, &tkd::RunController::runFolderCreated);
         QSignalSpy finished(runs, &tkd::RunController::finished);
         QSignalSpy points(training->curves(), &tkd::TrainingCurves::pointsAdded);
@@ -238,7 +246,8 @@ private Q_SLOTS:
         QVERIFY(!panel->runButton()->isEnabled()); // one run at a time
         // The run folder appears (or the run ends first, and says why).
         QTRY_VERIFY_WITH_TIMEOUT(!folder.isEmpty() || !finished.isEmpty(), 120000);
-        QVERIFY2(!folder.isEmpty(), qPrintable("no run folder: " + finished.value(0).value(3).toString()));
+        QVERIFY2(!folder.isEmpty(),
+            qPrintable("no run folder: " + finished.value(0).value(3).toString()));
         const QString runDir = folder.at(0).at(0).toString();
         QVERIFY(QFileInfo(runDir).isDir());
         // (The spy hears the worker thread's signal at once; the panel a moment later, queued.)
@@ -270,9 +279,11 @@ private Q_SLOTS:
         QTest::mouseClick(training->stopButton(), Qt::LeftButton);
         QVERIFY(finished.wait(60000));
         QCOMPARE(finished.at(0).at(1).toBool(), false); // not completed
-        QCOMPARE(finished.at(0).at(2).toBool(), true);  // cancelled
-        const QString cell = QString::fromStdString(tkd::Pipeline::cellName("tc-resnet8", 1.0, 0.25, 1));
-        QVERIFY2(QFile::exists(runDir + "/students/" + cell + "/last.safetensors"), qPrintable(runDir));
+        QCOMPARE(finished.at(0).at(2).toBool(), true); // cancelled
+        const QString cell
+            = QString::fromStdString(tkd::Pipeline::cellName("tc-resnet8", 1.0, 0.25, 1));
+        QVERIFY2(
+            QFile::exists(runDir + "/students/" + cell + "/last.safetensors"), qPrintable(runDir));
         QVERIFY(!runs->isRunning());
         QVERIFY(panel->runButton()->isEnabled());
         QTRY_VERIFY(training->messageLog()->toPlainText().contains("stopped"));
@@ -290,11 +301,13 @@ private Q_SLOTS:
         const QString dir = m_home.filePath("external/20260101-120000-cli-0123abcd");
         QVERIFY(QDir().mkpath(dir));
         tkd::EventLog log((dir + "/events.jsonl").toStdString());
-        tkd::Event start = tkd::Event::stageEvent("student crnn lambda=0.5 L=4 seed=1", "training crnn");
-        start.metrics = {{"done", 0}, {"total", 100}};
+        tkd::Event start
+            = tkd::Event::stageEvent("student crnn lambda=0.5 L=4 seed=1", "training crnn");
+        start.metrics = { { "done", 0 }, { "total", 100 } };
         log.append(start);
         for (int s = 1; s <= 20; ++s) {
-            tkd::Event e = tkd::Event::stepEvent(s, 1, {{"task", 1.0}, {"kd", 0.5}, {"total", 1.25}}, 1e-3);
+            tkd::Event e = tkd::Event::stepEvent(
+                s, 1, { { "task", 1.0 }, { "kd", 0.5 }, { "total", 1.25 } }, 1e-3);
             e.stage = "student crnn lambda=0.5 L=4 seed=1";
             log.append(e);
         }
@@ -304,11 +317,13 @@ private Q_SLOTS:
         QTRY_COMPARE(panel.curves()->stepPointCount(series), 20); // read on the poll thread
         // More lines appear; the timer picks them up.
         for (int s = 21; s <= 30; ++s) {
-            tkd::Event e = tkd::Event::stepEvent(s, 2, {{"task", 0.8}, {"kd", 0.4}, {"total", 1.0}}, 1e-3);
+            tkd::Event e = tkd::Event::stepEvent(
+                s, 2, { { "task", 0.8 }, { "kd", 0.4 }, { "total", 1.0 } }, 1e-3);
             e.stage = "student crnn lambda=0.5 L=4 seed=1";
             log.append(e);
         }
-        tkd::Event epoch = tkd::Event::epochEvent(1, 30, {{"total", 1.1}}, {{"val_accuracy", 0.42}}, 1e-3);
+        tkd::Event epoch = tkd::Event::epochEvent(
+            1, 30, { { "total", 1.1 } }, { { "val_accuracy", 0.42 } }, 1e-3);
         epoch.stage = "student crnn lambda=0.5 L=4 seed=1";
         log.append(epoch);
         QTRY_COMPARE(panel.curves()->stepPointCount(series), 30);
@@ -316,7 +331,8 @@ private Q_SLOTS:
         // Progress of the stage: 30 of 100 steps.
         QTreeWidgetItem *runItem = panel.stageTree()->topLevelItem(0);
         QVERIFY(runItem && runItem->childCount() == 1);
-        QVERIFY2(runItem->child(0)->text(1).startsWith("30/100"), qPrintable(runItem->child(0)->text(1)));
+        QVERIFY2(runItem->child(0)->text(1).startsWith("30/100"),
+            qPrintable(runItem->child(0)->text(1)));
         QVERIFY(runItem->text(0).startsWith("cli 12:00:00"));
         log.append(tkd::Event::doneEvent("finished"));
         QTRY_COMPARE(runItem->text(3), QString("finished"));
@@ -337,16 +353,18 @@ private Q_SLOTS:
         QSignalSpy finished(window.runController(), &tkd::RunController::finished);
         if (!window.experimentPanel()->isValid()) {
             // check() already catches it: the message is in the form instead.
-            qInfo("caught by check(): %s", qPrintable(window.experimentPanel()->problems().join("; ")));
-            QVERIFY(window.experimentPanel()->form()->messageVisible("data.path") ||
-                    !window.experimentPanel()->problems().isEmpty());
+            qInfo("caught by check(): %s",
+                qPrintable(window.experimentPanel()->problems().join("; ")));
+            QVERIFY(window.experimentPanel()->form()->messageVisible("data.path")
+                || !window.experimentPanel()->problems().isEmpty());
         } else {
             QVERIFY(window.experimentPanel()->run());
             QVERIFY(finished.wait(60000));
             QVERIFY(!finished.at(0).at(3).toString().isEmpty());
             QVERIFY(errors.count() > 0);
             qInfo("shown: %s", qPrintable(errors.last().at(0).toString()));
-            QVERIFY2(errors.last().at(0).toString().contains(empty), qPrintable(errors.last().at(0).toString()));
+            QVERIFY2(errors.last().at(0).toString().contains(empty),
+                qPrintable(errors.last().at(0).toString()));
         }
         // Still working: a valid experiment validates and could run.
         window.experimentPanel()->setConfig(tinyConfig(1));
@@ -362,8 +380,8 @@ private Q_SLOTS:
         // The quick-start the menu runs is a valid experiment, the one `tkd quickstart` runs.
         const tkd::ExperimentConfig q = tkd::RunController::quickstartConfig();
         QVERIFY(q.check().empty());
-        QCOMPARE(q.students, std::vector<std::string>{"tc-resnet8"});
-        QCOMPARE(q.kd.lambdas, (std::vector<double>{0.0, 0.25}));
+        QCOMPARE(q.students, std::vector<std::string> { "tc-resnet8" });
+        QCOMPARE(q.kd.lambdas, (std::vector<double> { 0.0, 0.25 }));
         QCOMPARE(q.data.noisy.lengthSec, 8.0);
 
         // Dropping an experiment file onto the window loads it into the form; a run folder is
@@ -379,14 +397,17 @@ private Q_SLOTS:
         f.close();
         const QString run = m_home.filePath("dropped-runs/20260102-030405-dropped-89abcdef");
         QVERIFY(QDir().mkpath(run));
-        tkd::EventLog((run + "/events.jsonl").toStdString()).append(tkd::Event::stageEvent("data", "opening"));
+        tkd::EventLog((run + "/events.jsonl").toStdString())
+            .append(tkd::Event::stageEvent("data", "opening"));
         auto drop = [&](const QString &path) {
             QMimeData mime;
-            mime.setUrls({QUrl::fromLocalFile(path)});
-            QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            mime.setUrls({ QUrl::fromLocalFile(path) });
+            QDragEnterEvent enter(
+                QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
             QApplication::sendEvent(&window, &enter);
             QVERIFY(enter.isAccepted());
-            QDropEvent dropEvent(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QDropEvent dropEvent(
+                QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
             QApplication::sendEvent(&window, &dropEvent);
         };
         drop(yaml);
@@ -411,14 +432,17 @@ private Q_SLOTS:
         window.experimentPanel()->quickstartAction()->trigger();
         QVERIFY(runs->isRunning());
         QCOMPARE(runs->runName(), QString("quickstart"));
-        QCOMPARE(window.experimentPanel()->config().name, std::string("quickstart")); // the form shows it
+        QCOMPARE(window.experimentPanel()->config().name,
+            std::string("quickstart")); // the form shows it
         QTRY_VERIFY_WITH_TIMEOUT(!folder.isEmpty() || !finished.isEmpty(), 60000);
-        QVERIFY2(!folder.isEmpty(), qPrintable("no run folder: " + finished.value(0).value(3).toString()));
+        QVERIFY2(!folder.isEmpty(),
+            qPrintable("no run folder: " + finished.value(0).value(3).toString()));
         QVERIFY(folder.at(0).at(0).toString().startsWith(tkd::RunController::defaultRunsDir()));
         QVERIFY(QFile::exists(folder.at(0).at(0).toString() + "/config.yaml"));
         runs->stop();
         QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 120000);
-        QVERIFY2(finished.at(0).at(2).toBool(), qPrintable(finished.at(0).at(3).toString())); // cancelled, no error
+        QVERIFY2(finished.at(0).at(2).toBool(),
+            qPrintable(finished.at(0).at(3).toString())); // cancelled, no error
         QVERIFY(!runs->isRunning());
     }
 
@@ -434,7 +458,8 @@ private Q_SLOTS:
         QVERIFY(window->experimentPanel()->run());
         // The run folder appears (or the run ends first, and says why).
         QTRY_VERIFY_WITH_TIMEOUT(!folder.isEmpty() || !finished.isEmpty(), 120000);
-        QVERIFY2(!folder.isEmpty(), qPrintable("no run folder: " + finished.value(0).value(3).toString()));
+        QVERIFY2(!folder.isEmpty(),
+            qPrintable("no run folder: " + finished.value(0).value(3).toString()));
         QTRY_VERIFY_WITH_TIMEOUT(window->trainingPanel()->curves()->totalStepPoints() > 0, 120000);
 
         // The question comes up; answer "Stop and close".
@@ -454,8 +479,10 @@ private Q_SLOTS:
         QVERIFY(finished.wait(60000));
         QCOMPARE(finished.at(0).at(2).toBool(), true); // cancelled, with its checkpoint
         QTRY_VERIFY(!window->isVisible()); // then the window closes by itself
-        const QString cell = QString::fromStdString(tkd::Pipeline::cellName("tc-resnet8", 1.0, 0.25, 1));
-        QVERIFY(QFile::exists(folder.at(0).at(0).toString() + "/students/" + cell + "/last.safetensors"));
+        const QString cell
+            = QString::fromStdString(tkd::Pipeline::cellName("tc-resnet8", 1.0, 0.25, 1));
+        QVERIFY(QFile::exists(
+            folder.at(0).at(0).toString() + "/students/" + cell + "/last.safetensors"));
         delete window;
     }
 };

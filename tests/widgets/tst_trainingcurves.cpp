@@ -32,7 +32,7 @@ private Q_SLOTS:
         QCOMPARE(curves.stepPointCount("runB|s1"), 1);
         QCOMPARE(curves.epochPointCount("runA|s1"), 2);
         QCOMPARE(curves.totalStepPoints(), 11);
-        QCOMPARE(curves.seriesIds(), QStringList({"runA|s1", "runB|s1"}));
+        QCOMPARE(curves.seriesIds(), QStringList({ "runA|s1", "runB|s1" }));
         // Redrawn once per burst: one signal with all 11 points.
         QVERIFY(added.wait(2000));
         QCOMPARE(added.count(), 1);
@@ -41,7 +41,8 @@ private Q_SLOTS:
         QVERIFY(curves.lossPlot()->xAxis->range().contains(10.0));
         QVERIFY(curves.metricPlot()->xAxis->range().contains(2.0));
         // The two series have different colours on both plots.
-        QVERIFY(curves.lossPlot()->graph(2)->pen().color() != curves.lossPlot()->graph(5)->pen().color());
+        QVERIFY(curves.lossPlot()->graph(2)->pen().color()
+            != curves.lossPlot()->graph(5)->pen().color());
 
         curves.removeSeries("runB|s1");
         QCOMPARE(curves.stepPointCount("runB|s1"), 0);
@@ -53,7 +54,7 @@ private Q_SLOTS:
     {
         tkd::TrainingCurves curves;
         curves.setSmoothing(0.0);
-        const double values[] = {4.0, 2.0, 1.0, 3.0};
+        const double values[] = { 4.0, 2.0, 1.0, 3.0 };
         for (int i = 0; i < 4; ++i)
             curves.addStep("s", i + 1, values[i], 0.0, values[i]);
         QCOMPARE(curves.lastDrawnValue("s", tkd::TrainingCurves::Total), 3.0); // raw
@@ -64,14 +65,17 @@ private Q_SLOTS:
         for (int i = 0; i < 4; ++i)
             ema = 0.5 * ema + 0.5 * values[i];
         const double expected = ema / (1.0 - std::pow(0.5, 4));
-        QVERIFY(std::fabs(curves.lastDrawnValue("s", tkd::TrainingCurves::Total) - expected) < 1e-12);
+        QVERIFY(
+            std::fabs(curves.lastDrawnValue("s", tkd::TrainingCurves::Total) - expected) < 1e-12);
         // The first point is never pulled towards 0 (the bias correction).
         const auto first = curves.lossPlot()->graph(2)->data()->constBegin();
         QCOMPARE(first->value, 4.0);
         // New points continue the same average.
         curves.addStep("s", 5, 1.0, 0.0, 1.0);
         ema = 0.5 * ema + 0.5 * 1.0;
-        QVERIFY(std::fabs(curves.lastDrawnValue("s", tkd::TrainingCurves::Total) - ema / (1.0 - std::pow(0.5, 5))) < 1e-12);
+        QVERIFY(std::fabs(curves.lastDrawnValue("s", tkd::TrainingCurves::Total)
+                    - ema / (1.0 - std::pow(0.5, 5)))
+            < 1e-12);
         // A diverged (NaN) step is a gap and does not poison the average.
         curves.addStep("s", 6, std::nan(""), 0.0, std::nan(""));
         QVERIFY(std::isnan(curves.lastDrawnValue("s", tkd::TrainingCurves::Total)));
