@@ -154,6 +154,9 @@ MainWindow::MainWindow(QWidget *parent)
     clipDock->raise();
     connect(m_experiment, &ExperimentPanel::errorReported, this, &MainWindow::showError);
     connect(m_training, &TrainingPanel::errorReported, this, &MainWindow::showError);
+    // A Results cell opens its run's curves here (the Attention view focuses its student itself).
+    connect(m_runs, &AttentionController::runRequested, m_training,
+            [this](const QString &runDir, const QString &) { m_training->followRun(runDir); });
     connect(m_experiment, &ExperimentPanel::runStarted, this, [this] { showView(QStringLiteral("training")); });
     connect(m_runController, &RunController::finished, this, [this] {
         if (m_closeAfterRun)

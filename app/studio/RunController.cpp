@@ -1,5 +1,6 @@
 #include "RunController.h"
 
+#include "core/train/Quickstart.h"
 #include "core/train/TrainObserver.h"
 #include "core/util/Error.h"
 
@@ -131,41 +132,12 @@ QString RunController::defaultRunsDir()
 
 ExperimentConfig RunController::quickstartConfig()
 {
-    // Keep in step with `tkd quickstart`'s defaults (app/tkd/TrainCommands.cpp).
-    ExperimentConfig c;
-    c.name = "quickstart";
-    c.seed = 1;
-    c.data.source = "builtin";
-    c.data.task = 12;
-    c.data.corpus.speakers = 300;
-    c.data.noisy.lengthSec = 8.0;
-    c.teacher.kind = "tiny";
-    c.teacher.epochs = 6;
-    c.teacher.lr = 2e-3;
-    c.teacher.batchSize = 32;
-    c.teacher.freshNoiseEachEpoch = true;
-    c.students = { "tc-resnet8" };
-    c.kd.lambdas = { 0.0, 0.25 };
-    c.grid.lengthsSec = { c.data.noisy.lengthSec };
-    c.grid.seeds = { 1 };
-    c.train.optimizer = "adam";
-    c.train.lr = 3e-3;
-    c.train.schedule = "onecycle";
-    c.train.warmupEpochs = 0;
-    c.train.epochs = 30;
-    c.train.batchSize = 64;
-    c.train.numThreads = 0;
-    c.output.runsDir = "runs";
-    return c;
+    return QuickstartSettings().config(); // what `tkd quickstart` runs with its defaults
 }
 
 PipelineOptions RunController::quickstartOptions()
 {
-    PipelineOptions o;
-    o.commandLine = { "tkd-studio", "quickstart" };
-    o.teacherSubsampling = 2; // 199 teacher frames for 8 s: a quarter of the attention cost
-    o.teacherBudgetSec = 240; // the tiny teacher only when it fits; else the oracle, with a warning
-    return o;
+    return QuickstartSettings().options({"tkd-studio", "quickstart"});
 }
 
 bool RunController::startQuickstart(QString *error)

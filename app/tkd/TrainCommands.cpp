@@ -5,6 +5,7 @@
 
 #include "core/train/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
+#include "core/train/Quickstart.h"
 #include "core/train/RunDirectory.h"
 #include "core/train/TrainControl.h"
 #include "core/train/TrainObserver.h"
@@ -154,41 +155,20 @@ int runQuickstart(const std::vector<std::string> &argv)
         .flag("verbose", "print every epoch");
     if (!args.parse(argv))
         return 0;
-    const std::string teacher = args.get("teacher");
-    if (teacher != "tiny" && teacher != "oracle" && teacher != "auto")
-        throw tkd::Error("--teacher", "must be tiny, oracle or auto, not '" + teacher + "'");
+    tkd::QuickstartSettings q;
+    q.speakers = args.getInt("speakers");
+    q.lengthSec = args.getDouble("length");
+    q.teacher = args.get("teacher");
+    q.teacherEpochs = args.getInt("teacher-epochs");
+    q.epochs = args.getInt("epochs");
+    q.budgetSec = args.getDouble("budget");
+    q.seed = args.getU64("seed");
+    q.runsDir = args.get("runs");
+    q.threads = args.getInt("threads");
+    const tkd::ExperimentConfig c = q.config();
+    const tkd::PipelineOptions options = q.options(commandLine("quickstart", argv));
     const auto t0 = std::chrono::steady_clock::now();
     const std::clock_t c0 = std::clock();
-
-    tkd::ExperimentConfig c;
-    c.name = "quickstart";
-    c.seed = 1;
-    c.data.source = "builtin";
-    c.data.task = 12;
-    c.data.corpus.speakers = args.getInt("speakers");
-    c.data.noisy.lengthSec = args.getDouble("length");
-    c.teacher.kind = teacher == "oracle" ? "oracle" : "tiny";
-    c.teacher.epochs = args.getInt("teacher-epochs");
-    c.teacher.lr = 2e-3;
-    c.teacher.batchSize = 32;
-    c.teacher.freshNoiseEachEpoch = true;
-    c.students = {"tc-resnet8"};
-    c.kd.lambdas = {0.0, 0.25};
-    c.grid.lengthsSec = {c.data.noisy.lengthSec};
-    c.grid.seeds = {args.getU64("seed")};
-    c.train.optimizer = "adam";
-    c.train.lr = 3e-3;
-    c.train.schedule = "onecycle";
-    c.train.warmupEpochs = 0;
-    c.train.epochs = args.getInt("epochs");
-    c.train.batchSize = 64;
-    c.train.numThreads = args.getInt("threads");
-    c.output.runsDir = args.get("runs");
-
-    tkd::PipelineOptions options;
-    options.commandLine = commandLine("quickstart", argv);
-    options.teacherSubsampling = 2; // 199 teacher frames for 8 s: a quarter of the attention cost
-    options.teacherBudgetSec = teacher == "auto" ? args.getDouble("budget") : 0.0;
     tkd::TrainControl control;
     g_control = &control;
     std::signal(SIGINT, onInterrupt);

@@ -1,0 +1,47 @@
+#include "core/train/Quickstart.h"
+
+#include "core/util/Error.h"
+
+namespace tkd {
+
+ExperimentConfig QuickstartSettings::config() const
+{
+    if (teacher != "tiny" && teacher != "oracle" && teacher != "auto")
+        throw Error("--teacher", "must be tiny, oracle or auto, not '" + teacher + "'");
+    ExperimentConfig c;
+    c.name = "quickstart";
+    c.seed = 1;
+    c.data.source = "builtin";
+    c.data.task = 12;
+    c.data.corpus.speakers = speakers;
+    c.data.noisy.lengthSec = lengthSec;
+    c.teacher.kind = teacher == "oracle" ? "oracle" : "tiny";
+    c.teacher.epochs = teacherEpochs;
+    c.teacher.lr = 2e-3;
+    c.teacher.batchSize = 32;
+    c.teacher.freshNoiseEachEpoch = true;
+    c.students = {"tc-resnet8"};
+    c.kd.lambdas = {0.0, 0.25};
+    c.grid.lengthsSec = {lengthSec};
+    c.grid.seeds = {seed};
+    c.train.optimizer = "adam";
+    c.train.lr = 3e-3;
+    c.train.schedule = "onecycle";
+    c.train.warmupEpochs = 0;
+    c.train.epochs = epochs;
+    c.train.batchSize = 64;
+    c.train.numThreads = threads;
+    c.output.runsDir = runsDir;
+    return c;
+}
+
+PipelineOptions QuickstartSettings::options(std::vector<std::string> commandLine) const
+{
+    PipelineOptions o;
+    o.commandLine = std::move(commandLine);
+    o.teacherSubsampling = 2; // 199 teacher frames for 8 s: a quarter of the attention cost
+    o.teacherBudgetSec = teacher == "auto" ? budgetSec : 0.0;
+    return o;
+}
+
+} // namespace tkd
