@@ -158,10 +158,19 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_runs, &AttentionController::runRequested, m_training,
             [this](const QString &runDir, const QString &) { m_training->followRun(runDir); });
     connect(m_experiment, &ExperimentPanel::runStarted, this, [this] { showView(QStringLiteral("training")); });
-    connect(m_runController, &RunController::finished, this, [this] {
-        if (m_closeAfterRun)
-            QTimer::singleShot(0, this, &QWidget::close);
-    });
+    connect(m_runController, &RunController::finished, this,
+            [this](const QString &runDir, bool ok, bool cancelled) {
+                if (m_closeAfterRun) {
+                    QTimer::singleShot(0, this, &QWidget::close);
+                    return;
+                }
+                // A finished run opens in Results, Clips and Attention: the table and the maps
+                // are the point of running it.
+                if (ok && !cancelled && !runDir.isEmpty()) {
+                    openRun(runDir);
+                    showView(QStringLiteral("results"));
+                }
+            });
 
     setCentralWidget(nullptr);
     resizeDocks({clipsDock, clipDock}, {560, 640}, Qt::Horizontal);

@@ -5,6 +5,7 @@
 // thread while the curves fill from the run's events.jsonl; Pause holds it; Stop checkpoints;
 // a run written by another process is followed by tailing its log; core errors show as
 // messages and the window keeps working; closing mid-run asks.
+#include "AttentionController.h"
 #include "ExperimentPanel.h"
 #include "MainWindow.h"
 #include "RunController.h"
@@ -14,6 +15,7 @@
 #include "core/train/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
 #include "widgets/ExperimentForm.h"
+#include "widgets/ResultsView.h"
 #include "widgets/TrainingCurves.h"
 
 #include <QAction>
@@ -287,6 +289,23 @@ private Q_SLOTS:
         QVERIFY(!runs->isRunning());
         QVERIFY(panel->runButton()->isEnabled());
         QTRY_VERIFY(training->messageLog()->toPlainText().contains("stopped"));
+    }
+
+    void aFinishedRunOpensInResults()
+    {
+        tkd::MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        tkd::RunController *runs = window.runController();
+        window.experimentPanel()->setConfig(tinyConfig(1));
+        QSignalSpy finished(runs, &tkd::RunController::finished);
+        QTest::mouseClick(window.experimentPanel()->runButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 180000);
+        QVERIFY2(finished.at(0).at(1).toBool(), qPrintable(finished.at(0).at(3).toString())); // completed
+        // The table a user came for: both lambdas of the student, read from the run's metrics.json.
+        tkd::ResultsView *results = window.runViews()->resultsView();
+        QTRY_VERIFY_WITH_TIMEOUT(results->entries().size() >= 2, 60000);
+        QVERIFY(results->rowCount() >= 2);
     }
 
     void followsARunWrittenElsewhere()
