@@ -1,5 +1,7 @@
 #include "widgets/AttentionView.h"
 
+#include "widgets/ModelColours.h"
+
 #include "widgets/QCustomPlotInclude.h"
 
 #include <QCheckBox>
@@ -19,27 +21,6 @@
 namespace tkd {
 
 namespace {
-// The paper figure's palette (matplotlib tab10), one colour per student family.
-QColor studentColour(const QString &model)
-{
-    if (model == QLatin1String("teacher"))
-        return QColor(31, 119, 180);
-    if (model.startsWith(QLatin1String("lstm")))
-        return QColor(214, 39, 40);
-    if (model.startsWith(QLatin1String("tc-resnet14")))
-        return QColor(140, 86, 75);
-    if (model.startsWith(QLatin1String("tc-resnet")))
-        return QColor(148, 103, 189);
-    if (model.startsWith(QLatin1String("crnn")))
-        return QColor(188, 189, 34);
-    if (model.startsWith(QLatin1String("mhatt")))
-        return QColor(44, 160, 44);
-    if (model.startsWith(QLatin1String("att-rnn-gru")))
-        return QColor(23, 190, 207);
-    if (model.startsWith(QLatin1String("att")))
-        return QColor(255, 127, 14);
-    return QColor(127, 127, 127);
-}
 
 QString number(double v) { return QString::number(v, 'g', 3); }
 
@@ -299,7 +280,7 @@ void AttentionView::rebuild()
                     v /= mx;
             peak = std::max(peak, m_normalised ? 1.0 : mx);
             g->setData(s.timesSec, w, true);
-            QPen pen(studentColour(s.model), 2.2);
+            QPen pen(modelColour(s.model), 2.2);
             if (s.model != QLatin1String("teacher") && s.lambda == 0.0)
                 pen.setStyle(Qt::DashLine); // the vanilla student (no temporal KD)
             g->setPen(pen);

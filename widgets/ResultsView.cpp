@@ -1,5 +1,7 @@
 #include "widgets/ResultsView.h"
 
+#include "widgets/ModelColours.h"
+
 #include "widgets/QCustomPlotInclude.h"
 
 #include <QComboBox>
@@ -42,25 +44,6 @@ bool writeText(const QString &path, const QString &text)
     return f.error() == QFile::NoError;
 }
 
-// The attention view's palette (matplotlib tab10), one colour per student family.
-QColor familyColour(const QString &model)
-{
-    if (model.startsWith(QLatin1String("lstm")))
-        return QColor(214, 39, 40);
-    if (model.startsWith(QLatin1String("tc-resnet14")))
-        return QColor(140, 86, 75);
-    if (model.startsWith(QLatin1String("tc-resnet")))
-        return QColor(148, 103, 189);
-    if (model.startsWith(QLatin1String("crnn")))
-        return QColor(188, 189, 34);
-    if (model.startsWith(QLatin1String("mhatt")))
-        return QColor(44, 160, 44);
-    if (model.startsWith(QLatin1String("att-rnn-gru")))
-        return QColor(23, 190, 207);
-    if (model.startsWith(QLatin1String("att")))
-        return QColor(255, 127, 14);
-    return QColor(127, 127, 127);
-}
 
 const struct
 {
@@ -361,7 +344,7 @@ void ResultsView::rebuildChart()
         const int r = students[k];
         auto *bars = new QCPBars(m_chart->xAxis, m_chart->yAxis);
         bars->setWidth(slot * 0.9);
-        QColor c = familyColour(m_rows[r].model);
+        QColor c = modelColour(m_rows[r].model);
         if (m_rows[r].lambda == 0.0)
             c = c.lighter(150); // the vanilla student, lighter than its KD versions
         bars->setBrush(c);
