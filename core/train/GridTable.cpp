@@ -138,10 +138,12 @@ void GridTable::build()
                     e->lengthSec = c.lengthSec;
                 }
                 e->wallSeconds += c.wallSeconds;
-                if (usable(c))
+                if (usable(c)) {
                     e->runs.push_back(c);
-                else
+                } else {
                     ++e->failed;
+                    e->cancelled += c.status == "cancelled";
+                }
             }
         }
     m_lambdas.assign(lambdas.begin(), lambdas.end());
@@ -205,7 +207,7 @@ std::string GridTable::markdown() const
     auto value = [pct](double v) { return pct ? fmt("%.1f", 100.0 * v) : fmt("%.4f", v); };
     auto meanSpread = [&](const Entry &e) {
         if (!e.count())
-            return std::string(e.failed ? "failed" : "-");
+            return std::string(e.cancelled == e.failed && e.failed ? "not finished" : e.failed ? "failed" : "-");
         std::string s = value(e.mean);
         if (e.count() > 1)
             s += " ± " + value(e.spread);

@@ -24,6 +24,7 @@ public:
         double lengthSec = 0.0;
         std::vector<CellResult> runs;         // completed or early-stopped runs only
         int failed = 0;                       // runs that diverged or were cancelled
+        int cancelled = 0;                    // of those, the ones stopped before they finished
         double mean = 0.0, spread = 0.0;      // of the test metric; spread: sample std (0 for n = 1)
         double locBranch = 0.0, locNative = 0.0, locBaseline = 0.0; // means; NaN when absent
         double wallSeconds = 0.0;             // sum over the runs
