@@ -236,7 +236,7 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
             in >> j;
             for (const auto &r : j.at("run_dirs")) {
                 const QString dir = QString::fromStdString(r.get<std::string>());
-                const QString path = QDir::isAbsolutePath(dir) ? dir : top.filePath(dir);
+                const QString path = QDir::cleanPath(QDir::isAbsolutePath(dir) ? dir : top.filePath(dir));
                 if (isRunFolder(path) && !runs.contains(path))
                     runs << path;
             }

@@ -280,7 +280,8 @@ bool TrainingPanel::isRunFolder(const QString &dir)
 
 bool TrainingPanel::containsRuns(const QString &dir)
 {
-    if (isRunFolder(dir))
+    // A `tkd grid` table folder (grid.json) stands for the run folders it lists.
+    if (isRunFolder(dir) || QFileInfo(QDir(dir).filePath(QStringLiteral("grid.json"))).isFile())
         return true;
     for (const QFileInfo &sub : QDir(dir).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot))
         if (isRunFolder(sub.absoluteFilePath()))

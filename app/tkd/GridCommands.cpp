@@ -117,9 +117,13 @@ std::vector<std::string> expandGridFolders(const std::vector<std::string> &dirs)
         }
         try {
             const nlohmann::json j = nlohmann::json::parse(tkd::readFile(grid)); // must outlive the loop
-            for (const auto &r : j.at("run_dirs"))
-                if (std::find(out.begin(), out.end(), r.get<std::string>()) == out.end())
-                    out.push_back(r.get<std::string>());
+            for (const auto &r : j.at("run_dirs")) {
+                // Relative to the grid folder (how GridTable::write stores them).
+                std::filesystem::path p(r.get<std::string>());
+                const std::string dir = (p.is_absolute() ? p : std::filesystem::path(d) / p).lexically_normal().string();
+                if (std::find(out.begin(), out.end(), dir) == out.end())
+                    out.push_back(dir);
+            }
         } catch (const nlohmann::json::exception &e) {
             throw tkd::Error(grid, std::string("is not a grid table: ") + e.what());
         }

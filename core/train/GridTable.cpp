@@ -302,8 +302,15 @@ std::string GridTable::csv() const
     return s.str();
 }
 
-nlohmann::json GridTable::json() const
+nlohmann::json GridTable::json(const std::string &relativeTo) const
 {
+    auto where = [&](const std::string &dir) {
+        if (relativeTo.empty() || dir.empty())
+            return dir;
+        std::error_code ec;
+        const auto rel = std::filesystem::relative(std::filesystem::absolute(dir), std::filesystem::absolute(relativeTo), ec);
+        return ec || rel.empty() ? dir : rel.string();
+    };
     nlohmann::json j;
     j["metric"] = m_metric;
     j["students"] = m_students;
@@ -328,7 +335,7 @@ nlohmann::json GridTable::json() const
                             {"epochs_run", c.epochsRun},
                             {"wall_seconds", c.wallSeconds},
                             {"train_seconds_per_epoch", c.trainSecondsPerEpoch},
-                            {"run_dir", c.runDir},
+                            {"run_dir", where(c.runDir)},
                             {"checkpoint", c.checkpoint}});
         j["entries"].push_back({{"student", e.student},
                                 {"lambda", e.lambda},
@@ -346,7 +353,7 @@ nlohmann::json GridTable::json() const
     }
     j["run_dirs"] = nlohmann::json::array();
     for (const PipelineResult &r : m_results)
-        j["run_dirs"].push_back(r.runDir);
+        j["run_dirs"].push_back(where(r.runDir));
     return j;
 }
 
@@ -355,7 +362,7 @@ void GridTable::write(const std::string &dir) const
     makeDirs(dir);
     writeFileAtomic(dir + "/grid.md", markdown());
     writeFileAtomic(dir + "/grid.csv", csv());
-    writeFileAtomic(dir + "/grid.json", json().dump(2) + "\n");
+    writeFileAtomic(dir + "/grid.json", json(dir).dump(2) + "\n");
 }
 
 } // namespace tkd

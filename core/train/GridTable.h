@@ -61,8 +61,11 @@ public:
     std::string markdown() const;
     // One row per (student, lambda, L): mean, spread, n, localisation, best flag, wall seconds.
     std::string csv() const;
-    nlohmann::json json() const;
-    // Writes grid.md, grid.csv and grid.json into dir (atomically, each).
+    // relativeTo: write run folders relative to this folder (grid.json's own), so a grid folder
+    // and its runs can move together; empty: as they were given.
+    nlohmann::json json(const std::string &relativeTo = {}) const;
+    // Writes grid.md, grid.csv and grid.json into dir (atomically, each); run folders in grid.json
+    // are relative to dir.
     void write(const std::string &dir) const;
 
 private:

@@ -101,7 +101,8 @@ output: {runs_dir: runs}
         QVERIFY2(shardLog.contains("loading " + m_gridDir.section('/', -2) + "/teacher-L2/best.safetensors"),
                  qPrintable(shardLog));
         for (size_t k = 1; k < j["run_dirs"].size(); ++k) {
-            QFile m(m_tmp.filePath(QString::fromStdString(j["run_dirs"][k].get<std::string>()) + "/metrics.json"));
+            // run_dirs are relative to the grid folder, so the grid and its runs can move together.
+            QFile m(QDir(m_gridDir).filePath(QString::fromStdString(j["run_dirs"][k].get<std::string>()) + "/metrics.json"));
             QVERIFY(m.open(QIODevice::ReadOnly));
             const auto mj = nlohmann::json::parse(m.readAll().toStdString());
             QVERIFY2(mj["lengths"][0]["cache"]["hit"].get<bool>(), "a shard recomputed the teacher cache");
