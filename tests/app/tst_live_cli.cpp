@@ -65,20 +65,7 @@ private Q_SLOTS:
         m_wav = m_tmp.filePath("keyword.wav");
         writeWav(m_wav.toStdString(), m_recording.samples);
         // The same recording as a capture device (int16 raw at 16 kHz).
-        QFile raw(m_tmp.filePath("keyword.raw"));
-        QVERIFY(raw.open(QIODevice::WriteOnly));
-        const std::vector<float> pcm = loadAudio(m_wav.toStdString()); // the 16-bit WAV's samples
-        for (float x : pcm) {
-            const int16_t s = int16_t(std::clamp<long>(std::lround(double(x) * 32768.0), -32768, 32767));
-            raw.write(reinterpret_cast<const char *>(&s), 2);
-        }
-        raw.close();
-        QFile rc(m_tmp.filePath(".asoundrc"));
-        QVERIFY(rc.open(QIODevice::WriteOnly));
-        rc.write(QStringLiteral("pcm.tkdlivecli {\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n"
-                                "  infile \"%1\"\n  format \"raw\"\n}\n")
-                     .arg(m_tmp.filePath("keyword.raw"))
-                     .toUtf8());
+        QVERIFY(test::writeFileCaptureDevice(m_tmp.path(), QStringLiteral("tkdlivecli"), m_wav));
     }
 
     void help()

@@ -52,19 +52,7 @@ private Q_SLOTS:
         QVERIFY(!m_recording.samples.empty());
         m_wav = m_tmp.filePath("keyword.wav");
         writeWav(m_wav.toStdString(), m_recording.samples);
-        QFile raw(m_tmp.filePath("keyword.raw"));
-        QVERIFY(raw.open(QIODevice::WriteOnly));
-        for (float x : loadAudio(m_wav.toStdString())) {
-            const int16_t s = int16_t(std::clamp<long>(std::lround(double(x) * 32768.0), -32768, 32767));
-            raw.write(reinterpret_cast<const char *>(&s), 2);
-        }
-        raw.close();
-        QFile rc(m_tmp.filePath(".asoundrc"));
-        QVERIFY(rc.open(QIODevice::WriteOnly));
-        rc.write(QStringLiteral("pcm.tkdstudiolive {\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n"
-                                "  infile \"%1\"\n  format \"raw\"\n}\n")
-                     .arg(m_tmp.filePath("keyword.raw"))
-                     .toUtf8());
+        QVERIFY(test::writeFileCaptureDevice(m_tmp.path(), QStringLiteral("tkdstudiolive"), m_wav));
     }
 
     void fileThroughTheView()

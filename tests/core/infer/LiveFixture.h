@@ -11,9 +11,11 @@
 #include "core/train/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtGlobal>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -135,5 +137,29 @@ public:
     std::string cellDir;
     DatasetIndex index;
 };
+
+// An ALSA capture device named `pcmName` that plays `wavPath` (16 kHz mono int16 raw, from its
+// samples) through PortAudio: `homeDir`/.asoundrc with a `type file` PCM. Point HOME at homeDir.
+// Returns false when a file cannot be written.
+inline bool writeFileCaptureDevice(const QString &homeDir, const QString &pcmName, const QString &wavPath)
+{
+    const QString rawPath = homeDir + "/" + pcmName + ".raw";
+    QFile raw(rawPath);
+    if (!raw.open(QIODevice::WriteOnly))
+        return false;
+    for (float x : loadAudio(wavPath.toStdString())) {
+        const int16_t s = int16_t(std::clamp<long>(std::lround(double(x) * 32768.0), -32768, 32767));
+        raw.write(reinterpret_cast<const char *>(&s), 2);
+    }
+    raw.close();
+    QFile rc(homeDir + "/.asoundrc");
+    if (!rc.open(QIODevice::WriteOnly))
+        return false;
+    rc.write(QStringLiteral("pcm.%1 {\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n"
+                            "  infile \"%2\"\n  format \"raw\"\n}\n")
+                 .arg(pcmName, rawPath)
+                 .toUtf8());
+    return true;
+}
 
 } // namespace tkd::test
