@@ -226,7 +226,7 @@ struct SynthesisedClip
 SynthesisedClip synthesiseKeyword(const BuiltinCorpusConfig &cfg, size_t speakerIndex,
                                   const CorpusSpeaker &spk, const std::string &word)
 {
-    Rng rng({cfg.seed, 0x434c4950ULL /* CLIP */, speakerIndex, textKey(word)});
+    Rng rng({cfg.seed, 0x434c4950ULL /* CLIP */, uint64_t(cfg.firstSpeaker) + speakerIndex, textKey(word)});
     const unsigned randSeed = unsigned(rng.nextU64() & 0x7fffffff);
     // espeak's output is noiseless and has little silence around the word, so a noise-floor
     // estimate would land inside the word: trim relative to the peak only.
@@ -281,7 +281,7 @@ SynthesisedClip synthesiseKeyword(const BuiltinCorpusConfig &cfg, size_t speaker
 
     SynthesisedClip clip;
     const long offset = long(rng.below(uint64_t(BuiltinCorpus::kClipSamples - long(seg.size())) + 1));
-    Rng floorRng({cfg.seed, 0x464c4f4fULL /* FLOO */, speakerIndex, textKey(word)});
+    Rng floorRng({cfg.seed, 0x464c4f4fULL /* FLOO */, uint64_t(cfg.firstSpeaker) + speakerIndex, textKey(word)});
     clip.samples = NoiseGenerator::generate(NoiseColour::White, BuiltinCorpus::kClipSamples, floorRng);
     const float floorRms = float(std::pow(10.0, kNoiseFloorDb / 20.0));
     for (float &v : clip.samples)
@@ -411,7 +411,7 @@ std::vector<SynthesisedClip> synthesiseSpeaker(const BuiltinCorpusConfig &cfg, s
 
 SynthesisedClip synthesiseSilence(const BuiltinCorpusConfig &cfg, size_t speakerIndex, int k)
 {
-    Rng rng({cfg.seed, 0x53494c45ULL /* SILE */, speakerIndex, uint64_t(k)});
+    Rng rng({cfg.seed, 0x53494c45ULL /* SILE */, uint64_t(cfg.firstSpeaker) + speakerIndex, uint64_t(k)});
     const auto colour = NoiseColour(rng.below(3));
     const double rmsDb = rng.uniform(-60.0, -40.0);
     SynthesisedClip clip;
@@ -452,6 +452,8 @@ void BuiltinCorpusConfig::validate() const
 {
     if (speakers < 1 || speakers > 100000)
         throw Error("corpus.speakers", "must be between 1 and 100000, got " + std::to_string(speakers));
+    if (firstSpeaker < 0 || firstSpeaker > 1000000)
+        throw Error("corpus.first_speaker", "must be between 0 and 1000000, got " + std::to_string(firstSpeaker));
     auto fraction = [](const char *key, double v) {
         if (!std::isfinite(v) || v < 0.0 || v >= 1.0)
             throw Error(key, "must be in [0, 1), got " + std::to_string(v));
@@ -486,6 +488,8 @@ std::string BuiltinCorpusConfig::canonicalJson() const
     j["test_fraction"] = testFraction;
     j["silence_clips_per_speaker"] = silenceClipsPerSpeaker;
     j["rate_wpm"] = {rateMinWpm, rateMaxWpm};
+    if (firstSpeaker != 0) // absent at 0, so existing corpora keep their hash
+        j["first_speaker"] = firstSpeaker;
     return j.dump(); // nlohmann's object keys are sorted
 }
 
@@ -517,12 +521,13 @@ std::vector<CorpusSpeaker> BuiltinCorpus::planSpeakers(const BuiltinCorpusConfig
 {
     cfg.validate();
     const int n = cfg.speakers;
-    const int digits = std::max(4, int(std::to_string(n - 1).size()));
+    const int digits = std::max(4, int(std::to_string(cfg.firstSpeaker + n - 1).size()));
     std::vector<CorpusSpeaker> out(static_cast<size_t>(n));
     for (int s = 0; s < n; ++s) {
-        Rng rng({cfg.seed, 0x5350454bULL /* SPEK */, uint64_t(s)});
+        const int global = cfg.firstSpeaker + s;
+        Rng rng({cfg.seed, 0x5350454bULL /* SPEK */, uint64_t(global)});
         auto &spk = out[size_t(s)];
-        const std::string num = std::to_string(s);
+        const std::string num = std::to_string(global);
         spk.id = "s" + std::string(size_t(std::max(0, digits - int(num.size()))), '0') + num;
         const auto &acc = accents()[rng.below(accents().size())];
         const auto &var = variants()[rng.below(variants().size())];
@@ -764,7 +769,19 @@ BuiltinCorpus::EnsureResult BuiltinCorpus::ensure(const Progress &progress, bool
             std::vector<std::string> words;
             for (size_t k : keywords)
                 words.push_back(plan[k].word);
-            const auto made = synthesiseSpeaker(m_config, s, m_speakers[s], words);
+            std::vector<SynthesisedClip> made;
+            try {
+                made = synthesiseSpeaker(m_config, s, m_speakers[s], words);
+            } catch (const Error &e) {
+                // A few espeak-ng variants crash on some pitch/rate settings (seen: one speaker in
+                // 1200). The crash is deterministic, so the speaker falls back to its accent's
+                // plain voice, the same way every time. Corpora that never crashed are unchanged.
+                const auto plus = m_speakers[s].voice.find('+');
+                if (std::string(e.what()).find("killed by signal") == std::string::npos || plus == std::string::npos)
+                    throw;
+                m_speakers[s].voice = m_speakers[s].voice.substr(0, plus);
+                made = synthesiseSpeaker(m_config, s, m_speakers[s], words);
+            }
             for (size_t k = 0; k < keywords.size(); ++k)
                 store(keywords[k], made[k]);
         }

@@ -43,6 +43,23 @@ Wav2Vec2Config Wav2Vec2Config::tiny(int64_t numLabels, int64_t melBins)
     return c;
 }
 
+Wav2Vec2Config Wav2Vec2Config::small(int64_t numLabels, int64_t melBins)
+{
+    // tiny widened and deepened (d 128, 4 layers) over 2x-stacked log-mel frames (25 frames/s):
+    // the shipped teacher. A conv stack in front (spectralConvChannels) is offered, but in the
+    // pretraining probe it stayed at the class prior for an epoch where this shape reached 59%.
+    Wav2Vec2Config c = tiny(numLabels, melBins);
+    c.name("small")
+        .spectralSubsampling(2)
+        .hiddenSize(128)
+        .numLayers(4)
+        .numHeads(4)
+        .intermediateSize(256)
+        .posConvKernel(16)
+        .posConvGroups(8);
+    return c;
+}
+
 Wav2Vec2Config Wav2Vec2Config::base(int64_t numLabels)
 {
     Wav2Vec2Config c; // the defaults are wav2vec 2.0 base
@@ -143,6 +160,14 @@ void Wav2Vec2Config::validate() const
     if (frontEnd_ == FrontEnd::Spectral) {
         positive("spectral_bins", spectralBins_);
         positive("spectral_subsampling", spectralSubsampling_);
+        if (spectralConvChannels_ < 0)
+            throw Error("teacher.spectral_conv_channels", "must be >= 0");
+        if (spectralConvChannels_ > 0) {
+            positive("spectral_conv_layers", spectralConvLayers_);
+            positive("spectral_conv_kernel", spectralConvKernel_);
+            if (spectralConvKernel_ % 2 == 0)
+                throw Error("teacher.spectral_conv_kernel", "must be odd (same padding keeps the frame count)");
+        }
     } else {
         if (convDim_.empty())
             throw Error("teacher.conv_dim", "needs at least one conv layer");
@@ -171,7 +196,9 @@ int64_t Wav2Vec2Config::numFrames(int64_t inputLength) const
 
 int64_t Wav2Vec2Config::projectionInputSize() const
 {
-    return frontEnd_ == FrontEnd::Spectral ? spectralBins_ * spectralSubsampling_ : convDim_.back();
+    if (frontEnd_ == FrontEnd::Spectral)
+        return spectralConvChannels_ > 0 ? spectralConvChannels_ : spectralBins_ * spectralSubsampling_;
+    return convDim_.back();
 }
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> Wav2Vec2Config::expectedParameters() const
@@ -191,6 +218,18 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> Wav2Vec2Config::expect
                 p.push_back({pre + "layer_norm.bias", {convDim_[i]}});
             }
             in = convDim_[i];
+        }
+    }
+    if (frontEnd_ == FrontEnd::Spectral && spectralConvChannels_ > 0) {
+        const int64_t stacked = spectralBins_ * spectralSubsampling_;
+        p.push_back({"spectral_conv.norm.weight", {stacked}});
+        p.push_back({"spectral_conv.norm.bias", {stacked}});
+        int64_t in = stacked;
+        for (int64_t l = 0; l < spectralConvLayers_; ++l) {
+            const std::string pre = "spectral_conv.convs." + std::to_string(l) + ".";
+            p.push_back({pre + "weight", {spectralConvChannels_, in, spectralConvKernel_}});
+            p.push_back({pre + "bias", {spectralConvChannels_}});
+            in = spectralConvChannels_;
         }
     }
     const int64_t pin = projectionInputSize();
@@ -245,6 +284,9 @@ std::string Wav2Vec2Config::summary() const
         s << "spectral front end (" << spectralBins_ << " bins";
         if (spectralSubsampling_ > 1)
             s << ", " << spectralSubsampling_ << "x frame stacking";
+        if (spectralConvChannels_ > 0)
+            s << ", " << spectralConvLayers_ << " conv layers x " << spectralConvChannels_ << " ch, kernel "
+              << spectralConvKernel_;
         s << ")";
     } else {
         int64_t stride = 1;
@@ -270,7 +312,11 @@ std::string Wav2Vec2Config::canonicalString() const
     std::ostringstream s;
     s << "wav2vec2;front=" << (frontEnd_ == FrontEnd::Spectral ? "spectral" : "raw");
     if (frontEnd_ == FrontEnd::Spectral)
+    {
         s << ";bins=" << spectralBins_ << ";sub=" << spectralSubsampling_;
+        if (spectralConvChannels_ > 0) // absent for the plain front end: older cache keys stay valid
+            s << ";sconv=" << spectralConvLayers_ << "x" << spectralConvChannels_ << "k" << spectralConvKernel_;
+    }
     else
         s << ";conv_dim=" << joinInts(convDim_) << ";conv_kernel=" << joinInts(convKernel_)
           << ";conv_stride=" << joinInts(convStride_) << ";conv_bias=" << convBias_

@@ -26,6 +26,9 @@ struct Wav2Vec2Config
     // Named presets: "tiny" (spectral), "base", "xlsr-300m". Throws tkd::Error("teacher.model", ...).
     static Wav2Vec2Config preset(const std::string &name, int64_t numLabels = 0);
     static Wav2Vec2Config tiny(int64_t numLabels = 0, int64_t melBins = 40);
+    // The shipped, pretrained teacher's shape: tiny's transformer widened (d 128, 4 layers) over
+    // 2x-stacked log-mel frames (resources/teachers/).
+    static Wav2Vec2Config small(int64_t numLabels = 0, int64_t melBins = 40);
     static Wav2Vec2Config base(int64_t numLabels = 0);
     static Wav2Vec2Config xlsr300m(int64_t numLabels = 0);
     static std::vector<std::string> presetNames();
@@ -44,6 +47,13 @@ struct Wav2Vec2Config
     // are stacked into one, so an 8 s clip of 399 frames becomes 199 at k = 2).
     TORCH_ARG(int64_t, spectralBins) = 40;
     TORCH_ARG(int64_t, spectralSubsampling) = 1;
+    // Optional conv stack on the spectral front end (0 channels: none): per-frame LayerNorm over
+    // the stacked bins, then spectralConvLayers x (Conv1d, same padding, GELU) before the
+    // projection, so the transformer starts from local spectro-temporal patterns rather than
+    // raw bins. Frame count and timing are unchanged.
+    TORCH_ARG(int64_t, spectralConvChannels) = 0;
+    TORCH_ARG(int64_t, spectralConvKernel) = 5;
+    TORCH_ARG(int64_t, spectralConvLayers) = 2;
     // Transformer.
     TORCH_ARG(int64_t, hiddenSize) = 768;
     TORCH_ARG(int64_t, numLayers) = 12;

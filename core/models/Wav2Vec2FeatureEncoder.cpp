@@ -93,4 +93,30 @@ torch::Tensor Wav2Vec2FeatureProjectionImpl::forward(const torch::Tensor &x)
     return torch::dropout(m_projection->forward(m_norm->forward(x)), options.dropout(), is_training());
 }
 
+SpectralConvStackImpl::SpectralConvStackImpl(const SpectralConvStackOptions &options_) : options(options_)
+{
+    reset();
+}
+
+void SpectralConvStackImpl::reset()
+{
+    m_norm = register_module(
+        "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.in()}).eps(options.eps())));
+    m_convs = register_module("convs", torch::nn::ModuleList());
+    int64_t in = options.in();
+    for (int64_t l = 0; l < options.layers(); ++l) {
+        m_convs->push_back(torch::nn::Conv1d(
+            torch::nn::Conv1dOptions(in, options.channels(), options.kernel()).padding(options.kernel() / 2)));
+        in = options.channels();
+    }
+}
+
+torch::Tensor SpectralConvStackImpl::forward(const torch::Tensor &x)
+{
+    torch::Tensor h = m_norm->forward(x).transpose(1, 2); // [B, C, T] for the convs
+    for (const auto &conv : *m_convs)
+        h = torch::gelu(conv->as<torch::nn::Conv1d>()->forward(h));
+    return h.transpose(1, 2).contiguous();
+}
+
 } // namespace tkd

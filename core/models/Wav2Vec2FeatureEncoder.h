@@ -84,4 +84,32 @@ private:
 };
 TORCH_MODULE(Wav2Vec2FeatureProjection);
 
+// The spectral front end's optional conv stack (Wav2Vec2Config::spectralConvChannels): LayerNorm
+// over each stacked frame's bins (level-invariant), then `layers` x (Conv1d, same padding, GELU).
+// [B, T, in] -> [B, T, channels].
+struct SpectralConvStackOptions
+{
+    SpectralConvStackOptions(int64_t in, int64_t channels) : in_(in), channels_(channels) {}
+    TORCH_ARG(int64_t, in);
+    TORCH_ARG(int64_t, channels);
+    TORCH_ARG(int64_t, kernel) = 5;
+    TORCH_ARG(int64_t, layers) = 2;
+    TORCH_ARG(double, eps) = 1e-5;
+};
+
+class SpectralConvStackImpl : public torch::nn::Module
+{
+public:
+    explicit SpectralConvStackImpl(const SpectralConvStackOptions &options);
+    void reset();
+    torch::Tensor forward(const torch::Tensor &x);
+
+    SpectralConvStackOptions options;
+
+private:
+    torch::nn::LayerNorm m_norm{nullptr};
+    torch::nn::ModuleList m_convs{nullptr};
+};
+TORCH_MODULE(SpectralConvStack);
+
 } // namespace tkd

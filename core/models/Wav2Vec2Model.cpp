@@ -27,6 +27,14 @@ void Wav2Vec2ModelImpl::reset()
     config.validate();
     if (config.frontEnd() == Wav2Vec2Config::FrontEnd::RawWaveform)
         m_featureEncoder = register_module("feature_extractor", Wav2Vec2FeatureEncoder(config));
+    else if (config.spectralConvChannels() > 0)
+        m_spectralConv = register_module(
+            "spectral_conv",
+            SpectralConvStack(SpectralConvStackOptions(config.spectralBins() * config.spectralSubsampling(),
+                                                       config.spectralConvChannels())
+                                  .kernel(config.spectralConvKernel())
+                                  .layers(config.spectralConvLayers())
+                                  .eps(config.layerNormEps())));
     m_projection = register_module(
         "feature_projection",
         Wav2Vec2FeatureProjection(
@@ -40,6 +48,20 @@ void Wav2Vec2ModelImpl::reset()
         m_head->weight.normal_(0.0, 0.02);
         m_head->bias.zero_();
     }
+}
+
+void Wav2Vec2ModelImpl::resetHead(int64_t numLabels)
+{
+    if (numLabels < 1)
+        throw Error("teacher.num_labels", "a head needs at least one label");
+    config.numLabels(numLabels).labels({});
+    torch::nn::Linear head(config.hiddenSize(), numLabels);
+    {
+        torch::NoGradGuard noGrad;
+        head->weight.normal_(0.0, 0.02);
+        head->bias.zero_();
+    }
+    m_head = m_head ? replace_module("head", head) : register_module("head", head);
 }
 
 Wav2Vec2Output Wav2Vec2ModelImpl::forward(const torch::Tensor &inputIn, const torch::Tensor &lengthsIn)
@@ -104,6 +126,8 @@ Wav2Vec2Output Wav2Vec2ModelImpl::forward(const torch::Tensor &inputIn, const to
         const int64_t k = config.spectralSubsampling();
         // Stack k consecutive frames into one vector; a trailing remainder (< k frames) is dropped.
         features = input.narrow(1, 0, frames * k).reshape({batch, frames, k * config.spectralBins()});
+        if (m_spectralConv)
+            features = m_spectralConv->forward(features);
     }
     torch::Tensor x = m_projection->forward(features);
     Wav2Vec2EncoderOutput enc = m_encoder->forward(x, keyPadding);

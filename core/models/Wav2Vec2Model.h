@@ -39,11 +39,15 @@ public:
     Wav2Vec2Output forward(const torch::Tensor &input, const torch::Tensor &lengths = {});
 
     int64_t numFrames(int64_t inputLength) const { return config.numFrames(inputLength); }
+    // A fresh classification head for another label set (adapting a pretrained teacher); the
+    // rest of the model is untouched.
+    void resetHead(int64_t numLabels);
 
     Wav2Vec2Config config;
 
 private:
     Wav2Vec2FeatureEncoder m_featureEncoder{nullptr}; // raw front end only
+    SpectralConvStack m_spectralConv{nullptr};        // spectral front end with a conv stack only
     Wav2Vec2FeatureProjection m_projection{nullptr};
     Wav2Vec2Encoder m_encoder{nullptr};
     torch::nn::Linear m_head{nullptr};

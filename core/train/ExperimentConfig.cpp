@@ -368,20 +368,25 @@ const std::vector<Field> &fields()
         }
 
         f.push_back(stringField(spec("teacher.kind", Type::Choice,
-                                     "tiny (small log-mel wav2vec 2.0 from scratch), base, xlsr-300m, "
-                                     "imported (weights from teacher.weights), or oracle (the keyword's true window)",
-                                     {"tiny", "base", "xlsr-300m", "imported", "oracle"}),
+                                     "pretrained (the teacher shipped in resources/teachers/, or the teacher checkpoint "
+                                     "in teacher.weights; adapted only when its classes differ), tiny or small "
+                                     "(log-mel wav2vec 2.0 trained from scratch), base, xlsr-300m, imported (Hugging Face "
+                                     "weights in teacher.weights), or oracle (the keyword's true window: an upper bound "
+                                     "/ ablation, not a teacher)",
+                                     {"pretrained", "tiny", "small", "base", "xlsr-300m", "imported", "oracle"}),
                                 [](C &c) -> auto & { return c.teacher.kind; }));
         f.push_back(stringField(spec("teacher.weights", Type::String,
-                                     "pretrained weights: a Hugging Face folder or .safetensors file "
-                                     "(required for imported)"),
+                                     "imported: a Hugging Face folder or .safetensors file (required); pretrained: a "
+                                     "teacher checkpoint (empty: the shipped teacher)"),
                                 [](C &c) -> auto & { return c.teacher.weights; }));
         f.push_back(stringField(spec("teacher.fine_tune", Type::Choice,
-                                     "head: train the classifier only (encoder frozen); all: every layer",
+                                     "head: train the classifier only (encoder frozen); all: every layer (pretrained: "
+                                     "all fine-tunes even when the classes match)",
                                      {"head", "all"}),
                                 [](C &c) -> auto & { return c.teacher.fineTune; }));
         f.push_back(intField(ranged("teacher.epochs", Type::Int, 0, 100000,
-                                    "teacher fine-tuning epochs (0: use the weights as they are)"),
+                                    "teacher training / fine-tuning epochs (0: use the weights as they are; "
+                                    "pretrained with the same classes: not used)"),
                              [](C &c) -> auto & { return c.teacher.epochs; }));
         f.push_back(doubleField(ranged("teacher.lr", Type::Double, 1e-9, 10.0, "teacher learning rate"),
                                 [](C &c) -> auto & { return c.teacher.lr; }));

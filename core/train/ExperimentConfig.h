@@ -100,7 +100,8 @@ struct ExperimentConfig
     };
     struct Teacher
     {
-        std::string kind = "tiny"; // tiny | base | xlsr-300m | imported | oracle
+        // pretrained (shipped) | tiny | small | base | xlsr-300m | imported | oracle
+        std::string kind = "pretrained";
         std::string weights;
         std::string fineTune = "head"; // head (encoder frozen) | all
         int epochs = 20;

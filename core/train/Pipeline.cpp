@@ -191,7 +191,7 @@ std::string PipelineResult::table() const
         std::snprintf(row, sizeof row, "  %-24s %7s %6s %9s %9s %13s %13s %9s %9s\n", "model", "lambda", "seed",
                       "val acc", "test acc", "loc (branch)", "loc (native)", "uniform", "s/epoch");
         s << row;
-        std::snprintf(row, sizeof row, "  %-24s %7s %6s %9s %9s %13s %13s %9s %9s\n", ("teacher " + l.teacherKind).c_str(),
+        std::snprintf(row, sizeof row, "  %-24s %7s %6s %9s %9s %13s %13s %9s %9s\n", ("teacher " + l.teacherKind + (l.teacherKind == "oracle" ? " (upper bound)" : "")).c_str(),
                       "-", "-", percent(get(l.teacherValidation, "accuracy")).c_str(),
                       percent(get(l.teacherTest, "accuracy")).c_str(), fixed3(get(l.teacherTest, "localisation")).c_str(),
                       "-", fixed3(get(l.teacherTest, "localisation_baseline")).c_str(), "-");
@@ -298,28 +298,10 @@ PipelineResult Pipeline::run()
             to.checkpointDir = run.path() + "/teacher-L" + number(lengthSec);
             to.configHash = c.hash();
             to.threads = m_options.threads;
-            if (m_options.teacherBudgetSec > 0.0 && to.kind == "tiny" && m_options.teacherCheckpoint.empty()) {
-                TeacherTrainer probe(data, featureCache, to, obs, &control);
-                obs->onStage({to.stage, "timing the tiny teacher", 0, 0, 0.0, -1.0, false});
-                const double estimate = probe.estimateSeconds();
-                char buf[400];
-                if (estimate > m_options.teacherBudgetSec) {
-                    std::snprintf(buf, sizeof buf,
-                                  "the tiny teacher would take about %.0f s here (%d epochs), more than the %.0f s "
-                                  "budget: using the oracle teacher (the keyword's true window) instead",
-                                  estimate, to.epochs, m_options.teacherBudgetSec);
-                    obs->onMessage(TrainObserver::Level::Warning, buf);
-                    to.kind = "oracle";
-                } else {
-                    std::snprintf(buf, sizeof buf, "tiny teacher: about %.0f s estimated (budget %.0f s)", estimate,
-                                  m_options.teacherBudgetSec);
-                    obs->onMessage(TrainObserver::Level::Info, buf);
-                }
-            }
             TeacherTrainer teacherTrainer(data, featureCache, to, obs, &control);
             TeacherResult teacher;
             std::string teacherCkpt = m_options.teacherCheckpoint;
-            if (!m_options.teacherRunDir.empty() && c.teacher.kind != "oracle") {
+            if (!m_options.teacherRunDir.empty() && c.teacher.kind != "oracle" && !teacherTrainer.usesPretrainedAsIs()) {
                 teacherCkpt = m_options.teacherRunDir + "/teacher-L" + number(lengthSec) + "/best.safetensors";
                 if (!std::filesystem::is_regular_file(teacherCkpt))
                     throw Error(m_options.teacherRunDir, "has no teacher for L = " + number(lengthSec) +

@@ -33,9 +33,6 @@ struct PipelineOptions
     std::string featureCacheDir;          // empty: cacheRoot()/features
     std::string teacherCacheDir;          // empty: cacheRoot()/teacher-cache
     std::string corpusDir;                // empty: data.path, else cacheRoot()/builtin-corpus
-    // > 0: a tiny teacher whose estimated stage time exceeds this many seconds is replaced by
-    // the oracle, with a warning saying why (the quick-start's time budget).
-    double teacherBudgetSec = 0.0;
 };
 
 // One student training run of the grid.

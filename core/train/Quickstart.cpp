@@ -6,8 +6,8 @@ namespace tkd {
 
 ExperimentConfig QuickstartSettings::config() const
 {
-    if (teacher != "tiny" && teacher != "oracle" && teacher != "auto")
-        throw Error("--teacher", "must be tiny, oracle or auto, not '" + teacher + "'");
+    if (teacher != "pretrained" && teacher != "tiny" && teacher != "oracle")
+        throw Error("--teacher", "must be pretrained, oracle or tiny, not '" + teacher + "'");
     ExperimentConfig c;
     c.name = "quickstart";
     c.seed = 1;
@@ -15,8 +15,8 @@ ExperimentConfig QuickstartSettings::config() const
     c.data.task = 12;
     c.data.corpus.speakers = speakers;
     c.data.noisy.lengthSec = lengthSec;
-    c.teacher.kind = teacher == "oracle" ? "oracle" : "tiny";
-    c.teacher.epochs = teacherEpochs;
+    c.teacher.kind = teacher;
+    c.teacher.epochs = teacher == "tiny" ? teacherEpochs : 0; // the shipped teacher is used as is
     c.teacher.lr = 2e-3;
     c.teacher.batchSize = 32;
     c.teacher.freshNoiseEachEpoch = true;
@@ -39,8 +39,7 @@ PipelineOptions QuickstartSettings::options(std::vector<std::string> commandLine
 {
     PipelineOptions o;
     o.commandLine = std::move(commandLine);
-    o.teacherSubsampling = 2; // 199 teacher frames for 8 s: a quarter of the attention cost
-    o.teacherBudgetSec = teacher == "auto" ? budgetSec : 0.0;
+    o.teacherSubsampling = 2; // tiny: 199 teacher frames for 8 s, a quarter of the attention cost
     return o;
 }
 

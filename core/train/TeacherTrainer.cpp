@@ -14,6 +14,7 @@
 #include "core/train/TrainObserver.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
+#include "core/util/Resources.h"
 #include "core/util/Rng.h"
 
 #include <algorithm>
@@ -27,6 +28,47 @@
 #include <thread>
 
 namespace tkd {
+
+namespace {
+// The spectral architecture fields a teacher checkpoint records (keys "arch.<name>").
+struct ArchField
+{
+    const char *key;
+    int64_t &(*ref)(Wav2Vec2Config &);
+};
+const std::vector<ArchField> &archFields()
+{
+    using C = Wav2Vec2Config;
+    static const std::vector<ArchField> f = {
+        {"hidden", [](C &c) -> int64_t & { return c.hiddenSize(); }},
+        {"layers", [](C &c) -> int64_t & { return c.numLayers(); }},
+        {"heads", [](C &c) -> int64_t & { return c.numHeads(); }},
+        {"ffn", [](C &c) -> int64_t & { return c.intermediateSize(); }},
+        {"pos_kernel", [](C &c) -> int64_t & { return c.posConvKernel(); }},
+        {"pos_groups", [](C &c) -> int64_t & { return c.posConvGroups(); }},
+        {"sconv_channels", [](C &c) -> int64_t & { return c.spectralConvChannels(); }},
+        {"sconv_kernel", [](C &c) -> int64_t & { return c.spectralConvKernel(); }},
+        {"sconv_layers", [](C &c) -> int64_t & { return c.spectralConvLayers(); }},
+    };
+    return f;
+}
+
+std::vector<std::string> splitClasses(const std::string &joined)
+{
+    std::vector<std::string> out;
+    if (joined.empty())
+        return out;
+    size_t start = 0;
+    for (;;) {
+        const size_t bar = joined.find('\n', start);
+        out.push_back(joined.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+        if (bar == std::string::npos)
+            break;
+        start = bar + 1;
+    }
+    return out;
+}
+} // namespace
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -76,9 +118,18 @@ TeacherTrainer::TeacherTrainer(const NoisyDataset &data, const FeatureCache &cac
       m_prepared(std::make_unique<PreparedData>(data, std::string(), m_options.threads))
 {
     const auto &o = m_options;
-    static const std::vector<std::string> kinds = {"tiny", "base", "xlsr-300m", "imported", "oracle"};
+    static const std::vector<std::string> kinds = {"pretrained", "tiny", "small", "base",
+                                                   "xlsr-300m", "imported", "oracle"};
     if (std::find(kinds.begin(), kinds.end(), o.kind) == kinds.end())
-        throw Error("teacher.kind", "unknown teacher '" + o.kind + "' (expected tiny, base, xlsr-300m, imported or oracle)");
+        throw Error("teacher.kind", "unknown teacher '" + o.kind +
+                                        "' (expected pretrained, tiny, small, base, xlsr-300m, imported or oracle)");
+    if (o.kind == "pretrained") {
+        m_pretrainedPath = o.weights.empty() ? shippedTeacherPath() : o.weights;
+        m_pretrainedInfo = checkpointInfo(m_pretrainedPath);
+        if (m_pretrainedInfo.kind != "tiny" && m_pretrainedInfo.kind != "small")
+            throw Error("teacher.weights", m_pretrainedPath + " is a '" + m_pretrainedInfo.kind +
+                                               "' teacher; a pretrained teacher must be spectral (tiny or small)");
+    }
     if (o.kind == "imported" && o.weights.empty())
         throw Error("teacher.weights", "an imported teacher needs its weights");
     if (o.fineTune != "head" && o.fineTune != "all")
@@ -103,21 +154,61 @@ void TeacherTrainer::message(const std::string &text, int level) const
         m_observer->onMessage(TrainObserver::Level(level), text);
 }
 
+const char *TeacherTrainer::shippedTeacherName()
+{
+    return "teachers/kws12-small.safetensors";
+}
+
+std::string TeacherTrainer::shippedTeacherPath()
+{
+    return findResource(shippedTeacherName());
+}
+
+bool TeacherTrainer::isSpectral() const
+{
+    const std::string &k = m_options.kind == "pretrained" ? m_pretrainedInfo.kind : m_options.kind;
+    return k == "tiny" || k == "small";
+}
+
+bool TeacherTrainer::usesPretrainedAsIs() const
+{
+    if (m_options.kind != "pretrained" || m_options.fineTune == "all")
+        return false;
+    const auto &classes = m_pretrainedInfo.classes;
+    return classes == m_data.index().classes;
+}
+
 FeatureConfig TeacherTrainer::spectralFeatures() const
 {
-    FeatureConfig f = m_options.features;
+    // A pretrained teacher keeps the front end it learned with, whatever the students use.
+    FeatureConfig f = m_options.kind == "pretrained" && m_pretrainedInfo.hasFeatures ? m_pretrainedInfo.features
+                                                                                      : m_options.features;
     f.kind = FeatureConfig::Kind::LogMel;
     return f;
 }
 
 FrameTiming TeacherTrainer::timing() const
 {
-    if (m_options.kind == "tiny") {
-        const double w = m_options.features.windowMs / 1000.0, h = m_options.features.hopMs / 1000.0;
-        const double k = double(m_options.spectralSubsampling);
+    // The teacher's frame timing follows its own config: k stacked log-mel frames per frame, or
+    // the raw-waveform conv encoder's 400-sample receptive field and 320-sample stride.
+    if (isSpectral()) {
+        const FeatureConfig f = spectralFeatures();
+        const double w = f.windowMs / 1000.0, h = f.hopMs / 1000.0;
+        const double k = double(spectralSubsamplingInUse());
         return FrameTiming{w + (k - 1.0) * h, k * h};
     }
-    return FrameTiming{0.025, 0.020}; // the conv encoder: 400-sample receptive field, 320 stride
+    return FrameTiming{0.025, 0.020};
+}
+
+int64_t TeacherTrainer::spectralSubsamplingInUse() const
+{
+    if (auto it = m_options.architecture.find("subsampling"); it != m_options.architecture.end())
+        return it->second;
+    if (m_options.kind == "pretrained")
+        return m_pretrainedInfo.subsampling;
+    if (m_options.kind == "small" && m_options.spectralSubsampling <= 1)
+        return Wav2Vec2Config::small().spectralSubsampling();
+    return m_options.spectralSubsampling;
 }
 
 Wav2Vec2Model TeacherTrainer::buildModel() const
@@ -129,10 +220,22 @@ Wav2Vec2Model TeacherTrainer::buildModel() const
         throw Error("teacher.kind", "the oracle teacher has no model");
     if (o.kind == "imported")
         return Wav2Vec2Pretrained::load(o.weights, classes);
-    Wav2Vec2Config cfg = o.kind == "tiny" ? Wav2Vec2Config::tiny(classes, spectralFeatures().melBins)
-                                          : Wav2Vec2Config::preset(o.kind, classes);
-    if (o.kind == "tiny")
-        cfg.spectralSubsampling(o.spectralSubsampling);
+    if (o.kind == "pretrained") {
+        Wav2Vec2Model model = load(m_pretrainedPath);
+        if (m_pretrainedInfo.classes != m_data.index().classes)
+            model->resetHead(classes); // another task: a new head, adapted in run()
+        return model;
+    }
+    Wav2Vec2Config cfg = o.kind == "tiny"            ? Wav2Vec2Config::tiny(classes, spectralFeatures().melBins)
+                         : o.kind == "small" ? Wav2Vec2Config::small(classes, spectralFeatures().melBins)
+                                                     : Wav2Vec2Config::preset(o.kind, classes);
+    if (isSpectral()) {
+        cfg.spectralSubsampling(spectralSubsamplingInUse());
+        for (const auto &f : archFields())
+            if (auto it = o.architecture.find(f.key); it != o.architecture.end())
+                f.ref(cfg) = it->second;
+        cfg.validate();
+    }
     cfg.validate();
     return Wav2Vec2Model(cfg);
 }
@@ -155,7 +258,7 @@ const PreparedSplit &TeacherTrainer::spectralSplit(Split split)
 
 torch::Tensor TeacherTrainer::inputBatch(Split split, int64_t first, int64_t count)
 {
-    if (m_options.kind == "tiny")
+    if (isSpectral())
         return spectralSplit(split).features.narrow(0, first, count);
     std::vector<int64_t> idx(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i)
@@ -168,7 +271,7 @@ TeacherAttentionCache::Source TeacherTrainer::cacheSource(Split split)
 {
     TeacherAttentionCache::Source s;
     s.dataHash = m_data.contentHash();
-    s.extraKey = std::string(splitName(split)) + (m_options.kind == "tiny" ? ";" + spectralFeatures().canonicalString() : "");
+    s.extraKey = std::string(splitName(split)) + (isSpectral() ? ";" + spectralFeatures().canonicalString() : "");
     s.count = int64_t(m_data.size(split));
     s.inputs = [this, split](int64_t first, int64_t count) { return inputBatch(split, first, count); };
     return s;
@@ -241,8 +344,11 @@ TeacherEvaluation TeacherTrainer::evaluate(Wav2Vec2Model &model, Split split)
         lossSum += taskLoss(out.logits, items.targets.narrow(0, first, count).to(o.device), m_data.index().multiLabel)
                        .item<double>() *
                    double(count);
-        const std::vector<KeywordWindow> windows(items.windows.begin() + first, items.windows.begin() + first + count);
-        e.localisation.merge(loc.score(roll.rolloutRow(out.attentions).to(torch::kCPU), windows, clipSec));
+        if (o.scoreLocalisation) {
+            const std::vector<KeywordWindow> windows(items.windows.begin() + first,
+                                                     items.windows.begin() + first + count);
+            e.localisation.merge(loc.score(roll.rolloutRow(out.attentions).to(torch::kCPU), windows, clipSec));
+        }
     }
     model->train(wasTraining);
     e.metrics = Metrics::classification(torch::cat(logits, 0), items.targets, m_data.index().multiLabel);
@@ -298,8 +404,8 @@ TeacherResult TeacherTrainer::evaluateOnly(Wav2Vec2Model model)
 double TeacherTrainer::estimateSeconds(int probeSteps)
 {
     const auto &o = m_options;
-    if (o.kind != "tiny")
-        throw Error("teacher.kind", "only the tiny teacher's time can be estimated");
+    if (!isSpectral())
+        throw Error("teacher.kind", "only a spectral teacher's time can be estimated");
     using clock = std::chrono::steady_clock;
     const PreparedSplit &train = spectralSplit(Split::Train);
     const int64_t n = train.size();
@@ -340,6 +446,98 @@ double TeacherTrainer::estimateSeconds(int probeSteps)
     return total;
 }
 
+torch::Tensor TeacherTrainer::frameOneOutputs(Wav2Vec2Model &model, Split split)
+{
+    torch::NoGradGuard noGrad;
+    model->eval();
+    const int64_t n = int64_t(m_data.size(split));
+    std::vector<torch::Tensor> parts;
+    for (int64_t first = 0; first < n; first += m_options.evalBatchSize) {
+        if (m_control && m_control->cancelRequested())
+            throw Cancelled();
+        const int64_t count = std::min<int64_t>(m_options.evalBatchSize, n - first);
+        const Wav2Vec2Output out = model->forward(inputBatch(split, first, count).to(m_options.device));
+        parts.push_back(out.lastHiddenState.select(1, 0).to(torch::kCPU));
+        if (m_observer)
+            m_observer->onStage({m_options.stage, std::string("frozen teacher on the ") + splitName(split) + " clips",
+                                 first + count, n, 0.0, -1.0, false});
+    }
+    return torch::cat(parts, 0);
+}
+
+TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0)
+{
+    const auto &o = m_options;
+    Wav2Vec2Model model = buildModel(); // the pretrained body with a fresh head
+    for (auto &p : model->parameters())
+        p.set_requires_grad(false);
+    const torch::Tensor trainX = frameOneOutputs(model, Split::Train), valX = frameOneOutputs(model, Split::Validation);
+    const torch::Tensor trainY = m_prepared->items(Split::Train).targets;
+    const torch::Tensor valY = m_prepared->items(Split::Validation).targets;
+    const bool multiLabel = m_data.index().multiLabel;
+    torch::nn::Linear head(trainX.size(1), int64_t(m_data.index().classes.size()));
+    torch::manual_seed(o.seed);
+    torch::optim::AdamW optimizer(head->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
+    const Batcher batcher(trainX.size(0), o.batchSize, o.seed);
+    double bestAcc = -1.0;
+    torch::Tensor bestW, bestB;
+    int64_t step = 0;
+    for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+        for (const torch::Tensor &idx : batcher.batches(epoch)) {
+            const torch::Tensor loss = taskLoss(head->forward(Batcher::gather(trainX, idx)),
+                                                Batcher::gather(trainY, idx), multiLabel);
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            ++step;
+        }
+        torch::NoGradGuard noGrad;
+        const double acc = Metrics::classification(head->forward(valX), valY, multiLabel).accuracy;
+        if (acc > bestAcc) {
+            bestAcc = acc;
+            bestW = head->weight.detach().clone();
+            bestB = head->bias.detach().clone();
+        }
+        if (m_observer) {
+            EpochReport er;
+            er.stage = o.stage;
+            er.epoch = epoch + 1;
+            er.step = step;
+            er.validation = {{"accuracy", acc}};
+            er.best = acc == bestAcc;
+            m_observer->onEpoch(er);
+        }
+    }
+    {
+        torch::NoGradGuard noGrad;
+        for (const auto &p : model->named_parameters()) {
+            if (p.key() == "head.weight")
+                p.value().copy_(bestW);
+            else if (p.key() == "head.bias")
+                p.value().copy_(bestB);
+        }
+    }
+    TeacherResult r;
+    r.kind = o.kind;
+    r.epochsRun = int(o.epochs);
+    r.validation = evaluate(model, Split::Validation);
+    if (!o.checkpointDir.empty()) {
+        makeDirs(o.checkpointDir);
+        r.checkpoint = o.checkpointDir + "/best.safetensors";
+        save(r.checkpoint, model, m_pretrainedInfo.kind, m_data.index().classes, spectralFeatures(),
+             {{"val_accuracy", r.validation.metrics.accuracy}, {"val_localisation", r.validation.localisation.mean()}},
+             {{"weights", m_pretrainedPath}, {"config_hash", o.configHash}, {"adapted", "head"}});
+    }
+    r.test = evaluate(model, Split::Test);
+    r.model = model;
+    r.weightsHash = weightsHash(model);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    warn(r);
+    if (m_observer)
+        m_observer->onStage({o.stage, "teacher ready (new head on the pretrained teacher)", step, step, r.seconds, 0.0, true});
+    return r;
+}
+
 TeacherResult TeacherTrainer::run()
 {
     const auto &o = m_options;
@@ -358,6 +556,31 @@ TeacherResult TeacherTrainer::run()
         return r;
     }
 
+    if (usesPretrainedAsIs()) {
+        if (m_observer)
+            m_observer->onStage({o.stage, "pretrained teacher " + m_pretrainedPath + " (no adaptation: same classes)", 0,
+                                 0, 0.0, -1.0, false});
+        TeacherResult pre = evaluateOnly(buildModel());
+        pre.checkpoint = m_pretrainedPath;
+        if (!o.checkpointDir.empty()) {
+            // A copy in the run folder (a few hundred KB): the run stays self-contained, and the
+            // studio's Attention and Live views find its teacher where they find trained ones.
+            makeDirs(o.checkpointDir);
+            pre.checkpoint = o.checkpointDir + "/best.safetensors";
+            writeFileAtomic(pre.checkpoint, readFile(m_pretrainedPath));
+        }
+        pre.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (m_observer)
+            m_observer->onStage({o.stage, "teacher ready", 0, 0, pre.seconds, 0.0, true});
+        return pre;
+    }
+    if (o.kind == "pretrained" && o.epochs < 1)
+        throw Error("teacher.epochs", "the pretrained teacher's classes (" + std::to_string(m_pretrainedInfo.classes.size()) +
+                                          ") differ from the dataset's (" + std::to_string(m_data.index().classes.size()) +
+                                          "): give it at least one epoch to adapt a new head");
+    if (o.kind == "pretrained" && o.fineTune == "head")
+        return adaptHead(t0);
+
     Wav2Vec2Model model = buildModel();
     model->to(o.device);
     std::vector<torch::Tensor> params;
@@ -365,11 +588,13 @@ TeacherResult TeacherTrainer::run()
         bool train = true;
         if (o.kind == "imported")
             train = o.fineTune == "head" ? p.key().rfind("head.", 0) == 0 : p.key().rfind("feature_extractor.", 0) != 0;
+        else if (o.kind == "pretrained")
+            train = o.fineTune == "all" || p.key().rfind("head.", 0) == 0;
         p.value().set_requires_grad(train);
         if (train)
             params.push_back(p.value());
     }
-    if (o.kind != "tiny" && o.kind != "imported")
+    if (!isSpectral() && o.kind != "imported")
         message("teacher '" + o.kind + "' trains a raw-waveform encoder from scratch; the calibration probe found that "
                 "this does not learn from a few thousand clips (use tiny or imported weights)", 1);
 
@@ -396,7 +621,7 @@ TeacherResult TeacherTrainer::run()
         const bool fresh = o.freshNoiseEachEpoch && epoch > 0;
         torch::Tensor epochInputs; // spectral: the whole split's frames for this epoch
         std::unique_ptr<NoisyDataset> freshRaw;
-        if (o.kind == "tiny")
+        if (isSpectral())
             epochInputs = fresh ? freshEpochFeatures(epoch) : spectralSplit(Split::Train).features;
         else if (fresh) {
             NoisyConfig cfg = m_data.config();
@@ -453,20 +678,13 @@ TeacherResult TeacherTrainer::run()
             r.validation = val;
             if (!o.checkpointDir.empty()) {
                 makeDirs(o.checkpointDir);
-                Checkpoint ck;
-                ck.step = step;
-                ck.epoch = epoch + 1;
-                ck.configHash = o.configHash;
-                ck.setModule(*model, "model");
-                ck.setText("teacher_kind", o.kind);
-                ck.setText("weights", o.weights);
-                ck.setInt("labels", model->config.numLabels());
-                ck.setInt("bins", model->config.spectralBins());
-                ck.setInt("subsampling", model->config.spectralSubsampling());
-                ck.setValue("val_accuracy", val.metrics.accuracy);
-                ck.setValue("val_localisation", val.localisation.mean());
+                const std::string kind =
+                    o.kind == "pretrained" ? m_pretrainedInfo.kind : o.kind; // adapted: still that architecture
                 r.checkpoint = o.checkpointDir + "/best.safetensors";
-                ck.save(r.checkpoint);
+                save(r.checkpoint, model, kind, m_data.index().classes, spectralFeatures(),
+                     {{"val_accuracy", val.metrics.accuracy}, {"val_localisation", val.localisation.mean()},
+                      {"epoch", double(epoch + 1)}, {"step", double(step)}},
+                     {{"weights", o.kind == "pretrained" ? m_pretrainedPath : o.weights}, {"config_hash", o.configHash}});
                 if (m_observer)
                     m_observer->onCheckpoint(o.stage, r.checkpoint, true);
             }
@@ -504,6 +722,67 @@ TeacherResult TeacherTrainer::run()
     return r;
 }
 
+
+void TeacherTrainer::save(const std::string &path, const Wav2Vec2Model &model, const std::string &kind,
+                          const std::vector<std::string> &classes, const FeatureConfig &features,
+                          const std::map<std::string, double> &values, const std::map<std::string, std::string> &texts)
+{
+    Checkpoint ck;
+    ck.step = values.count("step") ? int64_t(values.at("step")) : 0;
+    ck.epoch = values.count("epoch") ? int64_t(values.at("epoch")) : 0;
+    ck.configHash = texts.count("config_hash") ? texts.at("config_hash") : std::string();
+    ck.setModule(*model, "model");
+    ck.setText("teacher_kind", kind);
+    ck.setText("weights", texts.count("weights") ? texts.at("weights") : std::string());
+    Wav2Vec2Config cfg = model->config;
+    ck.setInt("labels", cfg.numLabels());
+    ck.setInt("bins", cfg.spectralBins());
+    ck.setInt("subsampling", cfg.spectralSubsampling());
+    for (const auto &f : archFields())
+        ck.setInt(std::string("arch.") + f.key, f.ref(cfg));
+    std::string joined;
+    for (size_t i = 0; i < classes.size(); ++i)
+        joined += (i ? "\n" : "") + classes[i];
+    ck.setText("classes", joined);
+    for (const ParamSpec &p : FeatureConfig::declared())
+        ck.setValue("features." + p.name, features.value(p.name));
+    for (const auto &[k, v] : values)
+        if (k != "step" && k != "epoch")
+            ck.setValue(k, v);
+    for (const auto &[k, v] : texts)
+        if (k != "weights" && k != "config_hash")
+            ck.setText(k, v);
+    ck.save(path);
+}
+
+std::vector<std::string> TeacherTrainer::architectureKeys()
+{
+    std::vector<std::string> keys;
+    for (const auto &f : archFields())
+        keys.push_back(f.key);
+    keys.push_back("subsampling");
+    return keys;
+}
+
+TeacherTrainer::CheckpointInfo TeacherTrainer::checkpointInfo(const std::string &path)
+{
+    const Checkpoint ck = Checkpoint::load(path);
+    CheckpointInfo info;
+    info.kind = ck.text("teacher_kind");
+    if (ck.hasValue("subsampling"))
+        info.subsampling = ck.intValue("subsampling");
+    if (ck.metadata().count("text.classes"))
+        info.classes = splitClasses(ck.text("classes"));
+    info.hasFeatures = ck.hasValue("features.window_ms");
+    if (info.hasFeatures) {
+        for (const ParamSpec &p : FeatureConfig::declared())
+            if (ck.hasValue("features." + p.name))
+                info.features.setValue(p.name, ck.value("features." + p.name));
+        info.features.kind = FeatureConfig::Kind::LogMel;
+    }
+    return info;
+}
+
 Wav2Vec2Model TeacherTrainer::load(const std::string &path)
 {
     const Checkpoint ck = Checkpoint::load(path);
@@ -512,9 +791,13 @@ Wav2Vec2Model TeacherTrainer::load(const std::string &path)
     Wav2Vec2Model model{nullptr};
     if (kind == "imported") {
         model = Wav2Vec2Pretrained::load(ck.text("weights"), labels);
-    } else if (kind == "tiny") {
-        Wav2Vec2Config cfg = Wav2Vec2Config::tiny(labels, ck.intValue("bins"));
+    } else if (kind == "tiny" || kind == "small") {
+        Wav2Vec2Config cfg = kind == "tiny" ? Wav2Vec2Config::tiny(labels, ck.intValue("bins"))
+                                            : Wav2Vec2Config::small(labels, ck.intValue("bins"));
         cfg.spectralSubsampling(ck.intValue("subsampling"));
+        for (const auto &f : archFields())
+            if (ck.hasValue(std::string("arch.") + f.key))
+                f.ref(cfg) = ck.intValue(std::string("arch.") + f.key);
         model = Wav2Vec2Model(cfg);
     } else if (kind == "base" || kind == "xlsr-300m") {
         model = Wav2Vec2Model(Wav2Vec2Config::preset(kind, labels));

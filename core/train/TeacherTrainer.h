@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,11 +25,16 @@ class TrainObserver;
 
 struct TeacherTrainOptions
 {
-    // tiny (spectral, from scratch) | base | xlsr-300m (raw waveform, from scratch) |
-    // imported (Hugging Face weights, fine-tuned) | oracle (the keyword's true window, no model)
+    // pretrained (a teacher checkpoint, by default the shipped one: used as is when its classes are
+    // the dataset's, else adapted) | tiny, small (spectral, from scratch) | base |
+    // xlsr-300m (raw waveform, from scratch) | imported (Hugging Face weights, fine-tuned) |
+    // oracle (the keyword's true window, no model: an upper bound / ablation)
     std::string kind = "tiny";
-    std::string weights;           // imported: folder or .safetensors
-    std::string fineTune = "head"; // imported: head (all else frozen) | all (conv encoder frozen)
+    std::string weights;           // imported: folder or .safetensors; pretrained: a teacher checkpoint
+                                   // ("" = the shipped teacher, resources/teachers/)
+    // imported: head (all else frozen) | all (conv encoder frozen). pretrained: what adapting trains
+    // when the classes differ, or when epochs > 0 (head: a new head alone; all: everything).
+    std::string fineTune = "head";
     int epochs = 20;
     double lr = 1e-3;
     int batchSize = 32;
@@ -37,6 +43,9 @@ struct TeacherTrainOptions
     // clips, so the teacher sees many more noisy clips than the students' fixed set.
     bool freshNoiseEachEpoch = true;
     int64_t spectralSubsampling = 1; // tiny: stack k log-mel frames (k = 2 halves an 8 s clip's cost)
+    // Spectral kinds: architecture fields over the preset (hidden, layers, heads, ffn, pos_kernel,
+    // pos_groups, sconv_channels, sconv_kernel, sconv_layers, subsampling); a recipe's `architecture`.
+    std::map<std::string, int64_t> architecture;
     uint64_t seed = 1;
     torch::Device device = torch::kCPU;
     RolloutOptions rollout;
@@ -46,6 +55,10 @@ struct TeacherTrainOptions
     std::string configHash;
     int threads = 2;               // workers building noisy clips
     int64_t evalBatchSize = 32;
+    // Score the rollout against the keyword windows at each validation. The windows serve ONLY this
+    // score (never the loss, the data or the choice of the best epoch: that is validation
+    // accuracy), which tst_teacherpretrain checks by training with and without it.
+    bool scoreLocalisation = true;
     double minAccuracy = 0.75;     // below: "probably weaker than the students"
     double minLocalisationRatio = 1.5; // rollout mass in the window / uniform's below: "poorly localised"
 };
@@ -89,6 +102,14 @@ public:
 
     const TeacherTrainOptions &options() const { return m_options; }
     bool isOracle() const { return m_options.kind == "oracle"; }
+    // The teacher reads log-mel frames (tiny, small, or a pretrained spectral checkpoint).
+    bool isSpectral() const;
+    // pretrained: used as shipped, without any training (its classes are the dataset's, epochs 0).
+    bool usesPretrainedAsIs() const;
+
+    // The pretrained teacher shipped with TKD Studio (tkd::findResource).
+    static const char *shippedTeacherName(); // "teachers/kws12-small.safetensors"
+    static std::string shippedTeacherPath();
 
     // Throws tkd::Error for bad options/data, tkd::Cancelled when cancelled.
     TeacherResult run();
@@ -108,18 +129,39 @@ public:
 
     // Oracle a_T for a prepared split at `length` frames.
     static torch::Tensor oracleAttention(const PreparedSplit &split, int64_t length);
+    // The architecture fields a spectral teacher can set (TeacherTrainOptions::architecture).
+    static std::vector<std::string> architectureKeys();
     // Loads a teacher written by run() (its config travels in the checkpoint).
     static Wav2Vec2Model load(const std::string &checkpointPath);
+    // What a teacher checkpoint says about itself besides its weights.
+    struct CheckpointInfo
+    {
+        std::string kind;                 // teacher_kind
+        std::vector<std::string> classes; // empty for checkpoints written before they were stored
+        int64_t subsampling = 1;          // spectral teachers: stacked frames
+        bool hasFeatures = false;         // the log-mel front end it was trained with
+        FeatureConfig features;
+    };
+    static CheckpointInfo checkpointInfo(const std::string &checkpointPath);
+    // Writes a teacher checkpoint (model, architecture, classes, front end) atomically.
+    static void save(const std::string &path, const Wav2Vec2Model &model, const std::string &kind,
+                     const std::vector<std::string> &classes, const FeatureConfig &features,
+                     const std::map<std::string, double> &values, const std::map<std::string, std::string> &texts);
     static std::string weightsHash(const Wav2Vec2Model &model);
 
 private:
     struct Inputs;
     TeacherEvaluation evaluate(Wav2Vec2Model &model, Split split);
+    // pretrained + fine_tune head: a new head trained on the frozen teacher's frame-1 outputs,
+    // computed once per clip (a linear probe: seconds, where fine-tuning would take minutes).
+    TeacherResult adaptHead(std::chrono::steady_clock::time_point t0);
+    torch::Tensor frameOneOutputs(Wav2Vec2Model &model, Split split);
     TeacherEvaluation evaluateOracleSplit(Split split);
     const PreparedSplit &spectralSplit(Split split);
     torch::Tensor inputBatch(Split split, int64_t first, int64_t count);
     torch::Tensor freshEpochFeatures(int64_t epoch);
     FrameTiming timing() const;
+    int64_t spectralSubsamplingInUse() const;
     void warn(TeacherResult &result);
     void message(const std::string &text, int level) const;
 
@@ -130,6 +172,8 @@ private:
     const TrainControl *m_control;
     std::unique_ptr<PreparedData> m_prepared;
     std::map<Split, PreparedSplit> m_spectral; // log-mel of the fixed dataset (tiny teacher)
+    std::string m_pretrainedPath;              // pretrained: the checkpoint, resolved
+    CheckpointInfo m_pretrainedInfo;
 };
 
 } // namespace tkd
