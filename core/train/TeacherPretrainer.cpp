@@ -56,14 +56,22 @@ TeacherPretrainResult TeacherPretrainer::run()
     makeDirs(m_outDir);
     const std::string recipePath = m_outDir + "/recipe.yaml";
     if (std::filesystem::exists(recipePath)) {
-        // Resuming: the finished stages were made by this very recipe, or nothing is reused.
+        // Resuming: the finished stages must come from this recipe. A recipe may grow by stages
+        // appended at its end (everything else and the earlier stages unchanged): the finished
+        // stages are kept and training goes on from the last of them.
         const TeacherRecipe before = TeacherRecipe::load(recipePath);
-        if (before.hash() != m_recipe.hash())
+        TeacherRecipe a = before, b = m_recipe;
+        a.stages.clear();
+        b.stages.clear();
+        bool prefix = a.hash() == b.hash() && before.stages.size() <= m_recipe.stages.size();
+        for (size_t k = 0; prefix && k < before.stages.size(); ++k)
+            prefix = before.stages[k].lengthSec == m_recipe.stages[k].lengthSec &&
+                     before.stages[k].epochs == m_recipe.stages[k].epochs && before.stages[k].lr == m_recipe.stages[k].lr;
+        if (!prefix)
             throw Error(m_outDir, "holds a pretraining run of another recipe (" + before.name + ", " + before.hash() +
-                                      "); choose another --out folder");
-    } else {
-        writeFileAtomic(recipePath, m_recipe.toYaml());
+                                      "); choose another --out folder (only stages appended at the end can continue it)");
     }
+    writeFileAtomic(recipePath, m_recipe.toYaml());
     EventLog log(m_outDir + "/events.jsonl");
     EventLogObserver events(&log, 4);
     if (m_observer)

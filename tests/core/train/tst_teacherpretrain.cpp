@@ -130,10 +130,16 @@ void TestTeacherPretrain::pretrainWritesTeacherAndResumes()
     QCOMPARE(r2.stageResumed, std::vector<bool>({true, true}));
     QCOMPARE(r2.figures.front().accuracy, r.figures.front().accuracy);
 
-    // Another recipe into the same folder is refused rather than mixed in.
+    // Another recipe into the same folder is refused rather than mixed in...
     tkd::TeacherRecipe other = tinyRecipe();
     other.stages.back().epochs = 2;
     QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::TeacherPretrainer(other, out).run());
+    // ... but a stage appended at the end continues from the finished ones.
+    tkd::TeacherRecipe longer = tinyRecipe();
+    longer.stages.push_back({2.0, 1, 5e-4});
+    const tkd::TeacherPretrainResult r3 = tkd::TeacherPretrainer(longer, out).run();
+    QCOMPARE(r3.stageResumed, std::vector<bool>({true, true, false}));
+    QVERIFY(tkd::Checkpoint::load(r3.teacherPath).text("recipe_hash") == longer.hash());
     m_teacher = r.teacherPath;
 }
 

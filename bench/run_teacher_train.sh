@@ -1,0 +1,30 @@
+#!/bin/sh
+# Teacher training throughput, fresh noise included: the teacher the 8 s grid trained (tiny,
+# 2x frame stacking, L = 8 s: "before") against the shipped recipe's stages (small at L = 2 s,
+# then at L = 8 s: "now"), through the product's TeacherTrainer, same machine, same run.
+#   bench/run_teacher_train.sh [BUILD_DIR] [THREADS]
+# Prints clips/s per configuration and the recipe's ratio against "before": clips of the recipe
+# (8 epochs at 2 s + 2 at 8 s) per second of its training, over the grid teacher's clips/s.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+threads=${2:-2}
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=PASSIVE
+echo "$(date -u +%H:%M:%S) $(uptime)" >&2
+before=$("$build/bin/bench_teacher_train" --model tiny --subsampling 2 --seconds 8 --threads "$threads")
+echo "before: $before"
+now2=$("$build/bin/bench_teacher_train" --model small --seconds 2 --threads "$threads")
+echo "now, L=2: $now2"
+now8=$("$build/bin/bench_teacher_train" --model small --seconds 8 --threads "$threads")
+echo "now, L=8: $now8"
+echo "$(date -u +%H:%M:%S) $(uptime)" >&2
+/usr/bin/python3 - "$before" "$now2" "$now8" <<'PY'
+import json, sys
+b, n2, n8 = (json.loads(a) for a in sys.argv[1:])
+print(f"clips/s: before (tiny, L=8 s) {b['clips_per_s']:.1f}; now small L=2 s {n2['clips_per_s']:.1f}, "
+      f"L=8 s {n8['clips_per_s']:.1f}")
+print(f"same clip length (8 s): {n8['clips_per_s'] / b['clips_per_s']:.2f}x")
+# The shipped recipe: 8 epochs at 2 s, then 2 at 8 s, over the same number of clips per epoch.
+t = 8 / n2['clips_per_s'] + 2 / n8['clips_per_s']
+print(f"recipe (8 epochs at 2 s + 2 at 8 s): {10 / t:.1f} clips/s, {10 / t / b['clips_per_s']:.2f}x before")
+PY
