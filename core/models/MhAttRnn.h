@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/models/AttRnnLayers.h"
 #include "core/models/MiddleFrameAttention.h"
 #include "core/models/StudentNetwork.h"
 
@@ -43,12 +44,9 @@ public:
     int64_t macs(int64_t frames) const override;
 
     MhAttRnnOptions options;
-    torch::nn::Conv2d conv1 { nullptr }, conv2 { nullptr };
-    torch::nn::BatchNorm2d bn1 { nullptr }, bn2 { nullptr };
+    AttRnnLayers layers; // conv front end and dense head, shared with Att-RNN
     torch::nn::GRU gru { nullptr };
     MiddleFrameAttention attention { nullptr };
-    torch::nn::Dropout dropout { nullptr };
-    torch::nn::Linear dense1 { nullptr }, dense2 { nullptr }, classifier { nullptr };
 };
 
 TORCH_MODULE(MhAttRnn);

@@ -7,7 +7,7 @@
 #include "core/features/FeatureExtractor.h"
 #include "core/models/Wav2Vec2Pretrained.h"
 #include "core/train/Batcher.h"
-#include "core/train/Checkpoint.h"
+#include "core/checkpoint/Checkpoint.h"
 #include "core/train/LrSchedule.h"
 #include "core/train/TrainControl.h"
 #include "core/train/TrainLoop.h"
@@ -76,14 +76,11 @@ TeacherTrainer::TeacherTrainer(const NoisyDataset &data, const FeatureCache &cac
       m_prepared(std::make_unique<PreparedData>(data, std::string(), m_options.threads))
 {
     const auto &o = m_options;
-    static const std::vector<std::string> kinds = {"tiny", "base", "xlsr-300m", "imported", "oracle"};
-    if (std::find(kinds.begin(), kinds.end(), o.kind) == kinds.end())
-        throw Error("teacher.kind", "unknown teacher '" + o.kind + "' (expected tiny, base, xlsr-300m, imported or oracle)");
-    if (o.kind == "imported" && o.weights.empty())
+    if (o.kind == TeacherKind::Imported && o.weights.empty())
         throw Error("teacher.weights", "an imported teacher needs its weights");
     if (o.fineTune != "head" && o.fineTune != "all")
         throw Error("teacher.fine_tune", "must be 'head' or 'all'");
-    if (o.kind != "oracle") {
+    if (o.kind != TeacherKind::Oracle) {
         if (o.epochs < 0)
             throw Error("teacher.epochs", "must be >= 0");
         if (o.batchSize < 1)
@@ -110,14 +107,10 @@ FeatureConfig TeacherTrainer::spectralFeatures() const
     return f;
 }
 
-FrameTiming TeacherTrainer::timing() const
+FrameTiming TeacherTrainer::timing(const Wav2Vec2Model &model) const
 {
-    if (m_options.kind == "tiny") {
-        const double w = m_options.features.windowMs / 1000.0, h = m_options.features.hopMs / 1000.0;
-        const double k = double(m_options.spectralSubsampling);
-        return FrameTiming{w + (k - 1.0) * h, k * h};
-    }
-    return FrameTiming{0.025, 0.020}; // the conv encoder: 400-sample receptive field, 320 stride
+    const double w = m_options.features.windowMs / 1000.0, h = m_options.features.hopMs / 1000.0;
+    return FrameTiming{model->config.frameWindowSec(w, h), model->config.frameHopSec(h)};
 }
 
 Wav2Vec2Model TeacherTrainer::buildModel() const
@@ -125,13 +118,13 @@ Wav2Vec2Model TeacherTrainer::buildModel() const
     const auto &o = m_options;
     const int64_t classes = int64_t(m_data.index().classes.size());
     torch::manual_seed(o.seed);
-    if (o.kind == "oracle")
+    if (o.kind == TeacherKind::Oracle)
         throw Error("teacher.kind", "the oracle teacher has no model");
-    if (o.kind == "imported")
+    if (o.kind == TeacherKind::Imported)
         return Wav2Vec2Pretrained::load(o.weights, classes);
-    Wav2Vec2Config cfg = o.kind == "tiny" ? Wav2Vec2Config::tiny(classes, spectralFeatures().melBins)
-                                          : Wav2Vec2Config::preset(o.kind, classes);
-    if (o.kind == "tiny")
+    Wav2Vec2Config cfg = o.kind == TeacherKind::Tiny ? Wav2Vec2Config::tiny(classes, spectralFeatures().melBins)
+                                          : Wav2Vec2Config::preset(teacherKindName(o.kind), classes);
+    if (o.kind == TeacherKind::Tiny)
         cfg.spectralSubsampling(o.spectralSubsampling);
     cfg.validate();
     return Wav2Vec2Model(cfg);
@@ -155,7 +148,7 @@ const PreparedSplit &TeacherTrainer::spectralSplit(Split split)
 
 torch::Tensor TeacherTrainer::inputBatch(Split split, int64_t first, int64_t count)
 {
-    if (m_options.kind == "tiny")
+    if (m_options.kind == TeacherKind::Tiny)
         return spectralSplit(split).features.narrow(0, first, count);
     std::vector<int64_t> idx(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i)
@@ -168,7 +161,7 @@ TeacherAttentionCache::Source TeacherTrainer::cacheSource(Split split)
 {
     TeacherAttentionCache::Source s;
     s.dataHash = m_data.contentHash();
-    s.extraKey = std::string(splitName(split)) + (m_options.kind == "tiny" ? ";" + spectralFeatures().canonicalString() : "");
+    s.extraKey = std::string(splitName(split)) + (m_options.kind == TeacherKind::Tiny ? ";" + spectralFeatures().canonicalString() : "");
     s.count = int64_t(m_data.size(split));
     s.inputs = [this, split](int64_t first, int64_t count) { return inputBatch(split, first, count); };
     return s;
@@ -227,7 +220,7 @@ TeacherEvaluation TeacherTrainer::evaluate(Wav2Vec2Model &model, Split split)
     const SplitItems items = m_prepared->items(split);
     const int64_t n = int64_t(m_data.size(split));
     const AttentionRollout roll(o.rollout);
-    const Localisation loc(timing());
+    const Localisation loc(timing(model));
     const double clipSec = double(m_data.lengthSamples()) / 16000.0;
     TeacherEvaluation e;
     std::vector<torch::Tensor> logits;
@@ -284,7 +277,7 @@ std::string TeacherTrainer::weightsHash(const Wav2Vec2Model &model)
 TeacherResult TeacherTrainer::evaluateOnly(Wav2Vec2Model model)
 {
     TeacherResult r;
-    r.kind = m_options.kind;
+    r.kind = teacherKindName(m_options.kind);
     model->to(m_options.device);
     model->eval();
     r.validation = evaluate(model, Split::Validation);
@@ -298,7 +291,7 @@ TeacherResult TeacherTrainer::evaluateOnly(Wav2Vec2Model model)
 double TeacherTrainer::estimateSeconds(int probeSteps)
 {
     const auto &o = m_options;
-    if (o.kind != "tiny")
+    if (o.kind != TeacherKind::Tiny)
         throw Error("teacher.kind", "only the tiny teacher's time can be estimated");
     using clock = std::chrono::steady_clock;
     const PreparedSplit &train = spectralSplit(Split::Train);
@@ -345,7 +338,7 @@ TeacherResult TeacherTrainer::run()
     const auto &o = m_options;
     const auto t0 = std::chrono::steady_clock::now();
     TeacherResult r;
-    r.kind = o.kind;
+    r.kind = teacherKindName(o.kind);
     if (isOracle()) {
         r.oracle = true;
         r.weightsHash = "oracle";
@@ -363,14 +356,14 @@ TeacherResult TeacherTrainer::run()
     std::vector<torch::Tensor> params;
     for (auto &p : model->named_parameters()) {
         bool train = true;
-        if (o.kind == "imported")
+        if (o.kind == TeacherKind::Imported)
             train = o.fineTune == "head" ? p.key().rfind("head.", 0) == 0 : p.key().rfind("feature_extractor.", 0) != 0;
         p.value().set_requires_grad(train);
         if (train)
             params.push_back(p.value());
     }
-    if (o.kind != "tiny" && o.kind != "imported")
-        message("teacher '" + o.kind + "' trains a raw-waveform encoder from scratch; the calibration probe found that "
+    if (o.kind != TeacherKind::Tiny && o.kind != TeacherKind::Imported)
+        message("teacher '" + std::string(teacherKindName(o.kind)) + "' trains a raw-waveform encoder from scratch; the calibration probe found that "
                 "this does not learn from a few thousand clips (use tiny or imported weights)", 1);
 
     const SplitItems trainItems = m_prepared->items(Split::Train);
@@ -387,7 +380,7 @@ TeacherResult TeacherTrainer::run()
     torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
     const TrainLoop::Clock clock(so.totalSteps);
     if (m_observer)
-        m_observer->onStage({o.stage, "training the " + o.kind + " teacher", 0, so.totalSteps, 0.0, -1.0, false});
+        m_observer->onStage({o.stage, "training the " + std::string(teacherKindName(o.kind)) + " teacher", 0, so.totalSteps, 0.0, -1.0, false});
 
     std::vector<std::pair<torch::Tensor, torch::Tensor>> best;
     double bestScore = -1.0;
@@ -396,7 +389,7 @@ TeacherResult TeacherTrainer::run()
         const bool fresh = o.freshNoiseEachEpoch && epoch > 0;
         torch::Tensor epochInputs; // spectral: the whole split's frames for this epoch
         std::unique_ptr<NoisyDataset> freshRaw;
-        if (o.kind == "tiny")
+        if (o.kind == TeacherKind::Tiny)
             epochInputs = fresh ? freshEpochFeatures(epoch) : spectralSplit(Split::Train).features;
         else if (fresh) {
             NoisyConfig cfg = m_data.config();
@@ -458,7 +451,7 @@ TeacherResult TeacherTrainer::run()
                 ck.epoch = epoch + 1;
                 ck.configHash = o.configHash;
                 ck.setModule(*model, "model");
-                ck.setText("teacher_kind", o.kind);
+                ck.setText("teacher_kind", teacherKindName(o.kind));
                 ck.setText("weights", o.weights);
                 ck.setInt("labels", model->config.numLabels());
                 ck.setInt("bins", model->config.spectralBins());
@@ -502,30 +495,6 @@ TeacherResult TeacherTrainer::run()
     if (m_observer)
         m_observer->onStage({o.stage, "teacher ready", step, so.totalSteps, clock.elapsed(), 0.0, true});
     return r;
-}
-
-Wav2Vec2Model TeacherTrainer::load(const std::string &path)
-{
-    const Checkpoint ck = Checkpoint::load(path);
-    const std::string kind = ck.text("teacher_kind");
-    const int64_t labels = ck.intValue("labels");
-    Wav2Vec2Model model{nullptr};
-    if (kind == "imported") {
-        model = Wav2Vec2Pretrained::load(ck.text("weights"), labels);
-    } else if (kind == "tiny") {
-        Wav2Vec2Config cfg = Wav2Vec2Config::tiny(labels, ck.intValue("bins"));
-        cfg.spectralSubsampling(ck.intValue("subsampling"));
-        model = Wav2Vec2Model(cfg);
-    } else if (kind == "base" || kind == "xlsr-300m") {
-        model = Wav2Vec2Model(Wav2Vec2Config::preset(kind, labels));
-    } else {
-        throw Error(path, "is not a teacher checkpoint (teacher_kind '" + kind + "')");
-    }
-    ck.loadModule(*model, "model");
-    for (auto &p : model->parameters())
-        p.set_requires_grad(false);
-    model->eval();
-    return model;
 }
 
 } // namespace tkd

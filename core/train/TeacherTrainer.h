@@ -5,9 +5,10 @@
 #include "core/distill/Localisation.h"
 #include "core/distill/TeacherAttentionCache.h"
 #include "core/features/FeatureConfig.h"
+#include "core/models/TeacherKind.h"
 #include "core/models/Wav2Vec2Model.h"
 #include "core/train/Metrics.h"
-#include "core/train/PreparedData.h"
+#include "core/data/PreparedData.h"
 
 #include <torch/torch.h>
 
@@ -26,7 +27,7 @@ struct TeacherTrainOptions
 {
     // tiny (spectral, from scratch) | base | xlsr-300m (raw waveform, from scratch) |
     // imported (Hugging Face weights, fine-tuned) | oracle (the keyword's true window, no model)
-    std::string kind = "tiny";
+    TeacherKind kind = TeacherKind::Tiny;
     std::string weights;           // imported: folder or .safetensors
     std::string fineTune = "head"; // imported: head (all else frozen) | all (conv encoder frozen)
     int epochs = 20;
@@ -88,7 +89,7 @@ public:
     ~TeacherTrainer();
 
     const TeacherTrainOptions &options() const { return m_options; }
-    bool isOracle() const { return m_options.kind == "oracle"; }
+    bool isOracle() const { return m_options.kind == TeacherKind::Oracle; }
 
     // Throws tkd::Error for bad options/data, tkd::Cancelled when cancelled.
     TeacherResult run();
@@ -108,8 +109,6 @@ public:
 
     // Oracle a_T for a prepared split at `length` frames.
     static torch::Tensor oracleAttention(const PreparedSplit &split, int64_t length);
-    // Loads a teacher written by run() (its config travels in the checkpoint).
-    static Wav2Vec2Model load(const std::string &checkpointPath);
     static std::string weightsHash(const Wav2Vec2Model &model);
 
 private:
@@ -119,7 +118,7 @@ private:
     const PreparedSplit &spectralSplit(Split split);
     torch::Tensor inputBatch(Split split, int64_t first, int64_t count);
     torch::Tensor freshEpochFeatures(int64_t epoch);
-    FrameTiming timing() const;
+    FrameTiming timing(const Wav2Vec2Model &model) const;
     void warn(TeacherResult &result);
     void message(const std::string &text, int level) const;
 
