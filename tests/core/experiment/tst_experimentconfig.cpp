@@ -5,7 +5,7 @@
 #include "core/data/DatasetSource.h"
 #include "core/data/NoisyDataset.h"
 #include "core/distill/AttentionRollout.h"
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
@@ -91,7 +91,7 @@ ExperimentConfig unusual()
     c.features.fMinHz = 0.0;
     c.features.windowMs = 25.0;
     c.features.hopMs = 10.0;
-    c.teacher.kind = "imported";
+    c.teacher.kind = tkd::TeacherKind::Imported;
     c.teacher.weights = "C:\\weights\\xlsr.safetensors";
     c.teacher.fineTune = "all";
     c.teacher.epochs = 0;
@@ -108,7 +108,7 @@ ExperimentConfig unusual()
     c.kd.logitKd.temperature = 4.0;
     c.grid.lengthsSec = {};
     c.grid.seeds = {3, 1, 2};
-    c.train.optimizer = "sgd";
+    c.train.optimizer = tkd::OptimiserKind::Sgd;
     c.train.lr = 0.05;
     c.train.momentum = 0.0;
     c.train.weightDecay = 1e-4;
