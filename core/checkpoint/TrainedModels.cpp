@@ -2,6 +2,7 @@
 
 #include "core/checkpoint/Checkpoint.h"
 #include "core/models/StudentRegistry.h"
+#include "core/models/TeacherKind.h"
 #include "core/models/Wav2Vec2Pretrained.h"
 #include "core/util/Error.h"
 

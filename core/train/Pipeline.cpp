@@ -272,7 +272,8 @@ private:
         const std::string stage = "cache L=" + formatNumber(lengthSec);
         obs->onStage({ stage, "teacher attention for the training clips", 0, train.size(), 0.0,
             -1.0, false });
-        const TeacherCacheEntry entry = cache.get(trainer.cacheSource(Split::Train), teacher.model,
+        Wav2Vec2Model model = teacher.model; // a holder: shares the module
+        const TeacherCacheEntry entry = cache.get(trainer.cacheSource(Split::Train), model,
             teacher.weightsHash, c.rolloutOptions(), progress(stage), m_device);
         a.attention = entry.attention;
         a.logits = entry.logits;
