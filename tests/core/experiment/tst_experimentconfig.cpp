@@ -103,7 +103,7 @@ ExperimentConfig unusual()
     c.teacher.rollout.layers = {0, 2, -1};
     c.students = {"mhatt-rnn", "att-rnn"};
     c.kd.lambdas = {0.1, 1e-7, 0.30000000000000004};
-    c.kd.target = "native";
+    c.kd.target = tkd::KdTarget::Native;
     c.kd.logitKd.weight = 0.5;
     c.kd.logitKd.temperature = 4.0;
     c.grid.lengthsSec = {};
