@@ -4,6 +4,7 @@
 
 #include "core/infer/ClipAnalysis.h"
 #include "core/util/Error.h"
+#include "core/util/Format.h"
 
 #include <nlohmann/json.hpp>
 
@@ -26,11 +27,7 @@ struct AnalyseOptions
 
 std::string score(double v)
 {
-    if (!std::isfinite(v))
-        return "-";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    return buf;
+    return tkd::formatFixed(v, 3);
 }
 
 double peakSec(const tkd::ClipAttentionCurve &c)

@@ -244,31 +244,20 @@ void Checker::data()
             kindsOk = false; // reported above with its index
         }
     }
-    {
+    // Each noisy field alone on a valid default, so every bad one is reported under its key.
+    auto probeNoisy = [&](const std::function<void(NoisyConfig &)> &set) {
         NoisyConfig n;
-        n.lengthSec = c.data.noisy.lengthSec;
+        set(n);
         probe(
             issues, [&] { n.validate(); }, mapNoiseKey);
-    }
-    {
-        NoisyConfig n;
+    };
+    probeNoisy([&](NoisyConfig &n) { n.lengthSec = c.data.noisy.lengthSec; });
+    probeNoisy([&](NoisyConfig &n) {
         n.snrDbMin = c.data.noisy.snrDbMin;
         n.snrDbMax = c.data.noisy.snrDbMax;
-        probe(
-            issues, [&] { n.validate(); }, mapNoiseKey);
-    }
-    {
-        NoisyConfig n;
-        n.babbleGainDb = c.data.noisy.babbleGainDb;
-        probe(
-            issues, [&] { n.validate(); }, mapNoiseKey);
-    }
-    {
-        NoisyConfig n;
-        n.babbleWords = c.data.noisy.babbleWords;
-        probe(
-            issues, [&] { n.validate(); }, mapNoiseKey);
-    }
+    });
+    probeNoisy([&](NoisyConfig &n) { n.babbleGainDb = c.data.noisy.babbleGainDb; });
+    probeNoisy([&](NoisyConfig &n) { n.babbleWords = c.data.noisy.babbleWords; });
     const bool noisyReported = std::any_of(issues.begin(), issues.end(),
         [](const ConfigIssue &i) { return i.key.rfind("data.noisy", 0) == 0; });
     if (kindsOk && !noisyReported)

@@ -44,11 +44,7 @@ std::string percent(double v)
 
 std::string fixed3(double v)
 {
-    if (!std::isfinite(v))
-        return "-";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    return buf;
+    return formatFixed(v, 3);
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "core/util/Format.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace tkd {
@@ -20,6 +21,15 @@ std::string humanCount(int64_t n)
         std::snprintf(buf, sizeof buf, "%.1fK", double(n) / 1e3);
     else
         std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+    return buf;
+}
+
+std::string formatFixed(double v, int decimals)
+{
+    if (!std::isfinite(v))
+        return "-";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
     return buf;
 }
 
