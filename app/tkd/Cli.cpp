@@ -126,6 +126,9 @@ int run(int argc, char **argv)
     app.set_version_flag("--version",
         std::string("tkd ") + tkd::build::kVersion + " (" + tkd::build::kSourceRevision + ")");
     app.footer("tkd COMMAND --help describes a command.");
+    // As the hand-written parser did: an option given twice takes its last value (subcommands
+    // inherit this default when they are added).
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
     // The tree from the registry: "devices" and "devices listen" are a command with a
     // subcommand; "data synth" alone makes "data" a group.
@@ -168,6 +171,10 @@ int run(int argc, char **argv)
     if (argc < 2) {
         std::cout << app.help();
         return 2;
+    }
+    if (std::string(argv[1]) == "help") { // "tkd help", as before
+        std::cout << app.help();
+        return 0;
     }
     try {
         app.parse(argc, argv);
