@@ -99,11 +99,6 @@ template <class T> std::vector<size_t> duplicates(const std::vector<T> &v)
     return out;
 }
 
-std::string rangeText(const ConfigKeySpec &s)
-{
-    return "[" + exactText(s.minValue) + ", " + exactText(s.maxValue) + "]";
-}
-
 // Each check files its findings through `add` (key, message) or `probe` (a component validator).
 struct Checker
 {

@@ -475,6 +475,11 @@ std::string typeName(Type t)
     return "a value";
 }
 
+std::string rangeText(const ConfigKeySpec &s)
+{
+    return "[" + exactText(s.minValue) + ", " + exactText(s.maxValue) + "]";
+}
+
 } // namespace configschema
 
 using namespace configschema;

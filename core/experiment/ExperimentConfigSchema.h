@@ -34,6 +34,8 @@ bool isSection(const std::string &path);
 std::string typeName(Type t);
 // Shortest text that reads back to the same double.
 std::string exactText(double v);
+// "[lo, hi]" of a ranged key.
+std::string rangeText(const ConfigKeySpec &s);
 // `text` as YAML comment lines with this indent, wrapped.
 std::string commentLines(const std::string &indent, const std::string &text);
 
