@@ -33,20 +33,21 @@ void AttRnnImpl::reset()
                         .num_layers(options.rnn_layers())
                         .bidirectional(true)
                         .batch_first(true)));
-    attention
-        = register_module("attention", MiddleFrameAttention(MiddleFrameAttentionOptions(2 * u, 1)));
-    layers.registerHead(
-        *this, 2 * u, options.dense1(), options.dense2(), options.num_classes(), options.dropout());
+    attention = register_module(
+        "attention", MiddleFrameAttention(MiddleFrameAttentionOptions(2 * u, options.heads())));
+    layers.registerHead(*this, options.heads() * 2 * u, options.dense1(), options.dense2(),
+        options.num_classes(), options.dropout());
 }
 
 StudentOutput AttRnnImpl::forward(const torch::Tensor &features)
 {
-    checkStudentInput("Att-RNN", features, featureDim(), minFrames());
+    checkStudentInput(
+        options.heads() > 1 ? "MHAtt-RNN" : "Att-RNN", features, featureDim(), minFrames());
     const torch::Tensor x = layers.front(features); // [B, T, F]
     StudentOutput out;
     out.context = lstm ? std::get<0>(lstm->forward(x)) : std::get<0>(gru->forward(x)); // [B, T, 2U]
     auto [pooled, weights] = attention->forward(out.context);
-    out.nativeAttention = weights; // [B, 1, T]
+    out.nativeAttention = weights; // [B, heads, T]
     out.logits = layers.head(pooled);
     return out;
 }
@@ -65,9 +66,10 @@ int64_t AttRnnImpl::macs(int64_t frames) const
             : ModelStats::gruMacs(frames, in, u);
         total += 2 * perDirection;
     }
-    total += ModelStats::linearMacs(1, 2 * u, 2 * u) + ModelStats::attentionMacs(frames, 2 * u, 1);
+    const int64_t d = 2 * u, h = options.heads();
+    total += ModelStats::linearMacs(1, d, h * d) + ModelStats::attentionMacs(frames, d, h);
     return total
-        + AttRnnLayers::headMacs(2 * u, options.dense1(), options.dense2(), options.num_classes());
+        + AttRnnLayers::headMacs(h * d, options.dense1(), options.dense2(), options.num_classes());
 }
 
 } // namespace tkd

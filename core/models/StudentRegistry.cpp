@@ -3,7 +3,6 @@
 #include "core/models/AttRnn.h"
 #include "core/models/Crnn.h"
 #include "core/models/LstmP.h"
-#include "core/models/MhAttRnn.h"
 #include "core/models/TcResNet.h"
 #include "core/util/Error.h"
 
@@ -82,8 +81,12 @@ std::vector<StudentSpec> makeSpecs()
             })),
         entry("mhatt-rnn", "MHAtt-RNN", "MHAtt-RNN",
             "convs + 2 x BiGRU 128 + 4-head middle-frame attention", Kind::Mfcc, 20, 743000, 4,
-            0x2ca02c, make<MhAttRnn, MhAttRnnOptions>([](int64_t c, int64_t f) {
-                return MhAttRnnOptions(c, f);
+            0x2ca02c, make<AttRnn, AttRnnOptions>([](int64_t c, int64_t f) {
+                return AttRnnOptions(c, f)
+                    .cell(AttRnnOptions::Cell::Gru)
+                    .rnn_units(128)
+                    .heads(4)
+                    .dropout(0.2);
             })),
     };
 }

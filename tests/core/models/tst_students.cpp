@@ -4,7 +4,6 @@
 #include "core/models/AttRnn.h"
 #include "core/models/Crnn.h"
 #include "core/models/LstmP.h"
-#include "core/models/MhAttRnn.h"
 #include "core/models/ModelStats.h"
 #include "core/models/StudentRegistry.h"
 #include "core/models/TcResNet.h"
@@ -171,9 +170,7 @@ private Q_SLOTS:
         model.eval();
         torch::NoGradGuard noGrad;
         const auto out = model.forward(randomFeatures(3, frames, model.featureDim(), 11));
-        tkd::MiddleFrameAttention att = name == "mhatt-rnn"
-            ? moduleAs<tkd::MhAttRnnImpl>(model)->attention
-            : moduleAs<tkd::AttRnnImpl>(model)->attention;
+        tkd::MiddleFrameAttention att = moduleAs<tkd::AttRnnImpl>(model)->attention; // MHAtt-RNN too
         const int64_t heads = model.nativeHeads();
         const int64_t d = model.contextDim();
         const auto &w = att->query->weight; // [heads * d, d]
