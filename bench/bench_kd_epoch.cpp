@@ -13,7 +13,7 @@
 
 #include "core/distill/AttentionRollout.h"
 #include "core/models/Wav2Vec2Model.h"
-#include "core/train/PreparedData.h"
+#include "core/data/PreparedData.h"
 #include "core/train/StudentTrainer.h"
 #include "core/util/BlasThreads.h"
 

@@ -11,7 +11,7 @@
 #include "RunController.h"
 #include "TrainingPanel.h"
 
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "widgets/TrainingCurves.h"
 
 #include <QApplication>

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
     const tkd::FeatureCache cache(tkd::cacheRoot() + "/features");
     auto timeRun = [&](int epochs) {
         tkd::TeacherTrainOptions o;
-        o.kind = model;
+        o.kind = tkd::teacherKindFromName(model);
         o.epochs = epochs;
         o.batchSize = batch;
         o.threads = threads;

@@ -10,6 +10,8 @@ pkg_check_modules(SAMPLERATE REQUIRED IMPORTED_TARGET samplerate)
 pkg_check_modules(PORTAUDIO REQUIRED IMPORTED_TARGET portaudio-2.0)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
+# The tkd command line parser (header-only; Debian: libcli11-dev).
+find_package(CLI11 2.1 REQUIRED)
 
 # espeak-ng ships no pkg-config file on Debian 12.
 find_path(ESPEAKNG_INCLUDE_DIR espeak-ng/speak_lib.h REQUIRED)

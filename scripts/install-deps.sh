@@ -13,6 +13,8 @@ PACKAGES=(
   libsndfile1-dev libsamplerate0-dev portaudio19-dev libasound2-dev libasound2-plugins
   libespeak-ng-dev espeak-ng-data
   libyaml-cpp-dev nlohmann-json3-dev
+  # the tkd command line parser
+  libcli11-dev
   # GUI
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
   # tests, fixtures and benchmarks: headless X, independent references, real speech recordings

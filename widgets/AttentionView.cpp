@@ -187,18 +187,7 @@ void AttentionView::rebuild()
     m_plot->plotLayout()->setRowSpacing(0);
     m_cursors.clear();
     const AttentionFigure &f = m_figure;
-
-    // The series menu: one checkable entry per series.
-    QMenu *menu = m_seriesButton->menu();
-    menu->clear();
-    for (int i = 0; i < f.series.size(); ++i) {
-        const auto &s = f.series[i];
-        QAction *a = menu->addAction(s.label() + (s.model == QLatin1String("teacher") ? QString() : QStringLiteral(" · ") + s.kind));
-        a->setCheckable(true);
-        a->setChecked(m_visible.value(i, true));
-        connect(a, &QAction::toggled, this, [this, i](bool on) { setSeriesVisible(i, on); });
-    }
-    m_seriesButton->setEnabled(!f.series.isEmpty());
+    rebuildSeriesMenu();
     m_layers->setEnabled(f.layers > 0);
     m_export->setEnabled(f.clipSec > 0);
 
@@ -217,7 +206,54 @@ void AttentionView::rebuild()
                                hasWindow ? tr(" &nbsp; keyword %1-%2 s").arg(f.onsetSec, 0, 'f', 2).arg(f.offsetSec, 0, 'f', 2)
                                          : tr(" &nbsp; no keyword")));
 
-    // Which panels: teacher, students' branches, attention-based students' own attention.
+    QCPAxisRect *spec = addSpectrogramPanel();
+    QVector<QCPAxisRect *> rects{spec};
+    rects += addCurvePanels();
+    m_scores->setText(scoreLines().join(QStringLiteral("<br>")));
+    linkPanels(rects, spec, hasWindow);
+    // Row stretch: the spectrogram a little taller than one curve panel; titles fixed.
+    for (int row = 0; row < m_plot->plotLayout()->rowCount(); ++row)
+        m_plot->plotLayout()->setRowStretchFactor(row, row % 2 == 0 ? 0.001 : (row == 1 ? 1.2 : 1.0));
+    setCursorSec(m_cursorSec);
+    rebuildLayerMap(hasWindow);
+    m_plot->replot();
+}
+
+// The series menu: one checkable entry per series.
+void AttentionView::rebuildSeriesMenu()
+{
+    const AttentionFigure &f = m_figure;
+    QMenu *menu = m_seriesButton->menu();
+    menu->clear();
+    for (int i = 0; i < f.series.size(); ++i) {
+        const auto &s = f.series[i];
+        QAction *a = menu->addAction(s.label() + (s.model == QLatin1String("teacher") ? QString() : QStringLiteral(" · ") + s.kind));
+        a->setCheckable(true);
+        a->setChecked(m_visible.value(i, true));
+        connect(a, &QAction::toggled, this, [this, i](bool on) { setSeriesVisible(i, on); });
+    }
+    m_seriesButton->setEnabled(!f.series.isEmpty());
+}
+
+QCPAxisRect *AttentionView::addSpectrogramPanel()
+{
+    const AttentionFigure &f = m_figure;
+    QCPAxisRect *spec = addPanel(tr("Log-mel spectrogram"), false);
+    spec->axis(QCPAxis::atLeft)->setLabel(tr("mel bin"));
+    auto *map = new QCPColorMap(spec->axis(QCPAxis::atBottom), spec->axis(QCPAxis::atLeft));
+    map->setGradient(QCPColorGradient::gpThermal);
+    map->setInterpolate(false);
+    f.spectrogram.drawInto(map);
+    spec->axis(QCPAxis::atLeft)->setRange(0, std::max(1, f.spectrogram.bins - 1));
+
+    return spec;
+}
+
+// One panel per kind of curve: teacher, students' branches, attention-based students' own
+// attention; returns their axis rects, top to bottom.
+QVector<QCPAxisRect *> AttentionView::addCurvePanels()
+{
+    const AttentionFigure &f = m_figure;
     QVector<int> teacher, branch, native;
     for (int i = 0; i < f.series.size(); ++i) {
         if (!m_visible.value(i, true))
@@ -239,26 +275,7 @@ void AttentionView::rebuild()
     if (!native.isEmpty())
         panels.push_back({tr("Attention-based students: their own attention"), native});
 
-    auto *group = new QCPMarginGroup(m_plot);
     QVector<QCPAxisRect *> rects;
-    QCPAxisRect *spec = addPanel(tr("Log-mel spectrogram"), false);
-    spec->axis(QCPAxis::atLeft)->setLabel(tr("mel bin"));
-    rects << spec;
-    auto *map = new QCPColorMap(spec->axis(QCPAxis::atBottom), spec->axis(QCPAxis::atLeft));
-    map->setGradient(QCPColorGradient::gpThermal);
-    map->setInterpolate(false);
-    if (f.frames > 0 && f.bins > 0) {
-        map->data()->setSize(f.frames, f.bins);
-        map->data()->setRange(QCPRange(f.windowSec / 2, f.windowSec / 2 + (f.frames - 1) * f.hopSec),
-                              QCPRange(0, f.bins - 1));
-        for (int t = 0; t < f.frames; ++t)
-            for (int b = 0; b < f.bins; ++b)
-                map->data()->setCell(t, b, f.spectrogram[t * f.bins + b]);
-        map->rescaleDataRange(true);
-    }
-    spec->axis(QCPAxis::atLeft)->setRange(0, std::max(1, f.bins - 1));
-
-    QStringList scoreLines;
     for (int p = 0; p < panels.size(); ++p) {
         QCPAxisRect *rect = addPanel(panels[p].title, p + 1 == panels.size());
         rects << rect;
@@ -296,6 +313,14 @@ void AttentionView::rebuild()
         if (p + 1 == panels.size())
             rect->axis(QCPAxis::atBottom)->setLabel(tr("time (s)"));
     }
+    return rects;
+}
+
+// The score list under the plot: each series' localisation and prediction, and the baseline.
+QStringList AttentionView::scoreLines() const
+{
+    const AttentionFigure &f = m_figure;
+    QStringList lines;
     for (int i = 0; i < f.series.size(); ++i) {
         const auto &s = f.series[i];
         QString line = s.kind == QLatin1String("none")
@@ -311,15 +336,21 @@ void AttentionView::rebuild()
                         .arg(s.prediction.toHtmlEscaped())
                         .arg(100.0 * s.confidence, 0, 'f', 0)
                         .arg(s.prediction == f.trueLabel ? QString() : tr(" <span style='color:#c62828'>wrong</span>"));
-        scoreLines << line;
+        lines << line;
     }
     if (std::isfinite(f.baseline))
-        scoreLines << tr("uniform attention would score %1").arg(scoreString(f.baseline));
+        lines << tr("uniform attention would score %1").arg(scoreString(f.baseline));
     if (f.computeSec >= 0)
-        scoreLines.last() += tr(" &nbsp; <span style='color:#777'>(clip rebuilt and every model run in %1 ms)</span>")
+        lines.last() += tr(" &nbsp; <span style='color:#777'>(clip rebuilt and every model run in %1 ms)</span>")
                                  .arg(f.computeSec * 1000.0, 0, 'f', 0);
-    m_scores->setText(scoreLines.join(QStringLiteral("<br>")));
+    return lines;
+}
 
+// One time axis for every panel (zoom one, zoom all), the keyword window shaded, a cursor each.
+void AttentionView::linkPanels(const QVector<QCPAxisRect *> &rects, QCPAxisRect *spec, bool hasWindow)
+{
+    const AttentionFigure &f = m_figure;
+    auto *group = new QCPMarginGroup(m_plot);
     for (QCPAxisRect *rect : rects) {
         rect->setMarginGroup(QCP::msLeft | QCP::msRight, group);
         rect->axis(QCPAxis::atBottom)->setRange(0, f.clipSec);
@@ -353,12 +384,12 @@ void AttentionView::rebuild()
         cursor->setPen(QPen(QColor(220, 40, 40), 1.5));
         m_cursors << cursor;
     }
-    // Row stretch: the spectrogram a little taller than one curve panel; titles fixed.
-    for (int row = 0; row < m_plot->plotLayout()->rowCount(); ++row)
-        m_plot->plotLayout()->setRowStretchFactor(row, row % 2 == 0 ? 0.001 : (row == 1 ? 1.2 : 1.0));
-    setCursorSec(m_cursorSec);
+}
 
-    // The per-layer/head map: rows are (layer, head), columns the teacher's frames.
+// The per-layer/head map: rows are (layer, head), columns the teacher's frames.
+void AttentionView::rebuildLayerMap(bool hasWindow)
+{
+    const AttentionFigure &f = m_figure;
     m_layerPlot->clearPlottables();
     m_layerPlot->clearItems();
     if (f.layers > 0 && f.heads > 0 && !f.teacherTimesSec.isEmpty()) {
@@ -396,7 +427,6 @@ void AttentionView::rebuild()
     }
     m_layerPlot->setVisible(m_layers->isChecked() && f.layers > 0);
     m_layerPlot->replot();
-    m_plot->replot();
 }
 
 void AttentionView::setCursorSec(double sec)

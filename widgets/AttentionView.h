@@ -1,5 +1,7 @@
 #pragma once
 
+#include "widgets/Spectrogram.h"
+
 #include <QMetaType>
 #include <QString>
 #include <QVector>
@@ -40,12 +42,7 @@ struct AttentionFigure
     QString title;
     QString trueLabel;
     double clipSec = 0.0;
-    // Log-mel spectrogram, row-major [frames][bins]; frame f is centred at windowSec/2 + f*hopSec.
-    QVector<float> spectrogram;
-    int frames = 0;
-    int bins = 0;
-    double hopSec = 0.02;
-    double windowSec = 0.04;
+    Spectrogram spectrogram; // log-mel
     double onsetSec = -1.0; // keyword window; < 0: none (silence)
     double offsetSec = -1.0;
     double baseline = std::numeric_limits<double>::quiet_NaN(); // uniform attention's score
@@ -103,6 +100,12 @@ Q_SIGNALS:
 
 private:
     void rebuild();
+    void rebuildSeriesMenu();
+    QCPAxisRect *addSpectrogramPanel();
+    QVector<QCPAxisRect *> addCurvePanels();
+    QStringList scoreLines() const;
+    void linkPanels(const QVector<QCPAxisRect *> &rects, QCPAxisRect *spec, bool hasWindow);
+    void rebuildLayerMap(bool hasWindow);
     void chooseExport();
     QCPAxisRect *addPanel(const QString &title, bool bottomAxis);
 

@@ -74,7 +74,26 @@ LivePanel::LivePanel(QWidget *parent)
       m_recordSeconds(spin(0.5, 10.0, 0.5, 2.0, 1, tr(" s"), tr("How much of the most recent audio to save"))),
       m_record(new QPushButton(tr("Record last")))
 {
-    // Source and model.
+    auto *split = new QSplitter(Qt::Vertical);
+    split->addWidget(m_spectrogram);
+    split->addWidget(buildBottom());
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
+    split->setChildrenCollapsible(false);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(buildSourceRow());
+    layout->addWidget(split, 1);
+
+    m_spectrogram->configure(40, 0.02, 6.0);
+    m_spectrogram->setPlaceholder(tr("Choose an input and a student, then Listen."));
+    connectControls();
+    setDevices({}, -1, tr("Looking for capture devices..."));
+}
+
+// Source and model: input, student, level; the model and status text beside them.
+QLayout *LivePanel::buildSourceRow()
+{
     m_input->setMinimumContentsLength(18);
     m_input->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_input->setToolTip(tr("Capture device, or an audio file streamed through the same path"));
@@ -110,6 +129,12 @@ LivePanel::LivePanel(QWidget *parent)
     topRow->addLayout(source, 3);
     topRow->addLayout(statusBox, 2);
 
+    return topRow;
+}
+
+// Posteriors, detection log, detection settings and recording, side by side.
+QWidget *LivePanel::buildBottom()
+{
     // Posteriors and the top class.
     QFont big = m_top->font();
     big.setPointSizeF(big.pointSizeF() * 1.6);
@@ -132,7 +157,20 @@ LivePanel::LivePanel(QWidget *parent)
     auto *ll = new QVBoxLayout(logBox);
     ll->addWidget(m_detections);
 
-    // Settings.
+    auto *side = new QVBoxLayout;
+    side->addWidget(buildSettings(), 1);
+    side->addWidget(buildRecorder());
+    auto *bottom = new QHBoxLayout;
+    bottom->addWidget(posteriorBox, 3);
+    bottom->addWidget(logBox, 3);
+    bottom->addLayout(side, 2);
+    auto *bottomWidget = new QWidget;
+    bottomWidget->setLayout(bottom);
+    return bottomWidget;
+}
+
+QWidget *LivePanel::buildSettings()
+{
     m_smoothing->addItem(tr("EMA"), QStringLiteral("ema"));
     m_smoothing->addItem(tr("Moving average"), QStringLiteral("mean"));
     m_smoothing->addItem(tr("None"), QStringLiteral("none"));
@@ -157,7 +195,12 @@ LivePanel::LivePanel(QWidget *parent)
     sf->addRow(teacherRow);
     sf->addRow(m_classThresholds);
 
-    // Record the last seconds (false triggers, new examples).
+    return settingsBox;
+}
+
+// Record the last seconds (false triggers, new examples).
+QWidget *LivePanel::buildRecorder()
+{
     m_recordFolder->setPlaceholderText(tr("folder for recordings"));
     m_recordBrowse->setIcon(style()->standardIcon(QStyle::SP_DirOpenIcon));
     m_recordLabel->setEditable(true);
@@ -174,30 +217,11 @@ LivePanel::LivePanel(QWidget *parent)
     rl->addWidget(m_recordSeconds, 1, 1);
     rl->addWidget(m_record, 1, 2);
 
-    auto *side = new QVBoxLayout;
-    side->addWidget(settingsBox, 1);
-    side->addWidget(recordBox);
-    auto *bottom = new QHBoxLayout;
-    bottom->addWidget(posteriorBox, 3);
-    bottom->addWidget(logBox, 3);
-    bottom->addLayout(side, 2);
-    auto *bottomWidget = new QWidget;
-    bottomWidget->setLayout(bottom);
+    return recordBox;
+}
 
-    auto *split = new QSplitter(Qt::Vertical);
-    split->addWidget(m_spectrogram);
-    split->addWidget(bottomWidget);
-    split->setStretchFactor(0, 1);
-    split->setStretchFactor(1, 1);
-    split->setChildrenCollapsible(false);
-
-    auto *layout = new QVBoxLayout(this);
-    layout->addLayout(topRow);
-    layout->addWidget(split, 1);
-
-    m_spectrogram->configure(40, 0.02, 6.0);
-    m_spectrogram->setPlaceholder(tr("Choose an input and a student, then Listen."));
-
+void LivePanel::connectControls()
+{
     connect(m_start, &QPushButton::clicked, this, &LivePanel::onStartClicked);
     connect(m_refresh, &QToolButton::clicked, this, &LivePanel::refreshDevicesRequested);
     connect(m_input, QOverload<int>::of(&QComboBox::activated), this, &LivePanel::onInputActivated);
@@ -226,7 +250,6 @@ LivePanel::LivePanel(QWidget *parent)
     connect(m_record, &QPushButton::clicked, this, [this] {
         Q_EMIT recordRequested(m_recordFolder->text(), m_recordLabel->currentText().trimmed(), m_recordSeconds->value());
     });
-    setDevices({}, -1, tr("Looking for capture devices..."));
 }
 
 void LivePanel::setDevices(const QStringList &inputs, int defaultIndex, const QString &whyNone)

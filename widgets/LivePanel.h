@@ -80,6 +80,11 @@ Q_SIGNALS:
     void recordRequested(const QString &folder, const QString &label, double seconds);
 
 private:
+    QLayout *buildSourceRow();
+    QWidget *buildBottom();
+    QWidget *buildSettings();
+    QWidget *buildRecorder();
+    void connectControls();
     void onStartClicked();
     void onInputActivated(int index);
     void emitSettings();

@@ -5,27 +5,11 @@
 
 namespace tkd {
 
-// One colour per model family across the studio's plots (matplotlib's tab10, as in the paper's
-// attention figure), so a student keeps its colour from the Attention view to the Results chart.
-inline QColor modelColour(const QString &model)
-{
-    if (model == QLatin1String("teacher"))
-        return QColor(31, 119, 180);
-    if (model.startsWith(QLatin1String("lstm")))
-        return QColor(214, 39, 40);
-    if (model.startsWith(QLatin1String("tc-resnet14")))
-        return QColor(140, 86, 75);
-    if (model.startsWith(QLatin1String("tc-resnet")))
-        return QColor(148, 103, 189);
-    if (model.startsWith(QLatin1String("crnn")))
-        return QColor(188, 189, 34);
-    if (model.startsWith(QLatin1String("mhatt")))
-        return QColor(44, 160, 44);
-    if (model.startsWith(QLatin1String("att-rnn-gru")))
-        return QColor(23, 190, 207);
-    if (model.startsWith(QLatin1String("att")))
-        return QColor(255, 127, 14);
-    return QColor(127, 127, 127);
-}
+// One colour per model across the studio's plots, so a student keeps its colour from the
+// Attention view to the Results chart. Widgets know no models: the application registers each
+// student's colour from core's student registry (StudentSpec::colour) at start-up.
+void setModelColour(const QString &model, const QColor &colour);
+// The registered colour; the teacher's blue for "teacher"; grey for anything unknown.
+QColor modelColour(const QString &model);
 
 } // namespace tkd

@@ -173,7 +173,22 @@ const ResultsGridCell *ResultsView::cell(int row, int column) const
 
 void ResultsView::rebuild()
 {
-    // Rows: teacher kinds first, then students in first-seen order, lambdas ascending.
+    buildRows();
+    buildCells();
+    markBest();
+    fillTable();
+    rebuildChart();
+    // Until a cell is clicked, the details show the winner of the longest clips.
+    int bestRow = -1;
+    for (int r = 0; r < m_rows.size() && !m_lengths.isEmpty(); ++r)
+        if (m_cells[r][m_lengths.size() - 1].best)
+            bestRow = r;
+    showDetails(bestRow, int(m_lengths.size()) - 1);
+}
+
+// Rows: teacher kinds first, then students in first-seen order, lambdas ascending.
+void ResultsView::buildRows()
+{
     m_rows.clear();
     m_lengths.clear();
     QStringList students;
@@ -200,7 +215,11 @@ void ResultsView::rebuild()
             m_rows.push_back({s, QString(), l});
     }
 
-    // Cells: mean and sample standard deviation over the seeds with a finite value.
+}
+
+// Cells: mean and sample standard deviation over the seeds with a finite value.
+void ResultsView::buildCells()
+{
     m_cells = QVector<QVector<ResultsGridCell>>(m_rows.size(), QVector<ResultsGridCell>(m_lengths.size()));
     for (int i = 0; i < m_entries.size(); ++i) {
         const ResultEntry &e = m_entries[i];
@@ -235,7 +254,12 @@ void ResultsView::rebuild()
                 ss += (x - cell.mean) * (x - cell.mean);
             cell.spread = v.size() > 1 ? std::sqrt(ss / (v.size() - 1)) : 0.0;
         }
-    // Best student per column (the teacher is a reference, not a contender).
+}
+
+// Best student per column (the teacher is a reference, not a contender), and the best lambda of
+// each student (bold), as `tkd grid` marks them.
+void ResultsView::markBest()
+{
     for (int c = 0; c < m_lengths.size(); ++c) {
         int best = -1;
         for (int r = 0; r < m_rows.size(); ++r) {
@@ -260,7 +284,10 @@ void ResultsView::rebuild()
         }
     }
 
-    // The table.
+}
+
+void ResultsView::fillTable()
+{
     m_table->clear();
     m_table->setRowCount(int(m_rows.size()));
     m_table->setColumnCount(int(m_lengths.size()));
@@ -316,13 +343,6 @@ void ResultsView::rebuild()
     for (int r = 0; r < m_table->rowCount(); ++r)
         tableHeight += m_table->verticalHeader()->sectionSize(r);
     m_table->setMaximumHeight(std::max(tableHeight, 60));
-    rebuildChart();
-    // Until a cell is clicked, the details show the winner of the longest clips.
-    int bestRow = -1;
-    for (int r = 0; r < m_rows.size() && !m_lengths.isEmpty(); ++r)
-        if (m_cells[r][m_lengths.size() - 1].best)
-            bestRow = r;
-    showDetails(bestRow, int(m_lengths.size()) - 1);
 }
 
 void ResultsView::rebuildChart()

@@ -91,6 +91,10 @@ private:
         double lambda = -1.0;
     };
     void rebuild();
+    void buildRows();
+    void buildCells();
+    void markBest();
+    void fillTable();
     bool higherIsBetter() const;
     QString formatValue(double v) const;
 

@@ -125,19 +125,8 @@ void WaveformView::setClip(const ClipAudio &clip)
     m_plot->graph(0)->setData(keys, values, true);
     m_waveRect->axis(QCPAxis::atLeft)->setRange(-peak * 1.05, peak * 1.05);
 
-    auto *data = m_spec->data();
-    data->clear();
-    if (clip.frames > 0 && clip.bins > 0) {
-        data->setSize(clip.frames, clip.bins);
-        // Cell centres: frame f spans [f*hop, f*hop + window).
-        data->setRange(QCPRange(clip.windowSec / 2, clip.windowSec / 2 + (clip.frames - 1) * clip.hopSec),
-                       QCPRange(0, clip.bins - 1));
-        for (int f = 0; f < clip.frames; ++f)
-            for (int b = 0; b < clip.bins; ++b)
-                data->setCell(f, b, clip.spectrogram[f * clip.bins + b]);
-        m_spec->rescaleDataRange(true);
-    }
-    m_specRect->axis(QCPAxis::atLeft)->setRange(0, std::max(1, clip.bins - 1));
+    clip.spectrogram.drawInto(m_spec);
+    m_specRect->axis(QCPAxis::atLeft)->setRange(0, std::max(1, clip.spectrogram.bins - 1));
 
     const bool hasWindow = clip.onsetSec >= 0 && clip.offsetSec > clip.onsetSec;
     for (auto *r : {m_waveWindow, m_specWindow}) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "widgets/Spectrogram.h"
+
 #include <QString>
 #include <QVector>
 #include <QWidget>
@@ -18,12 +20,7 @@ struct ClipAudio
     QString title;
     QVector<float> samples; // mono
     int sampleRate = 16000;
-    // Log-mel spectrogram, row-major [frames][bins]; frame f starts at f * hopSec.
-    QVector<float> spectrogram;
-    int frames = 0;
-    int bins = 0;
-    double hopSec = 0.02;
-    double windowSec = 0.04;
+    Spectrogram spectrogram; // log-mel
     double onsetSec = -1.0; // keyword window; < 0: none
     double offsetSec = -1.0;
 };

@@ -2,6 +2,7 @@
 
 #include "AttentionWorker.h"
 
+#include <QThread>
 #include <QDir>
 
 #include <cmath>
@@ -68,11 +69,13 @@ AttentionController::~AttentionController()
 
 void AttentionController::openRun(const QString &folder, double lengthSec)
 {
+    Q_ASSERT(QThread::currentThread() == thread()); // GUI side: the work is queued to the worker
     Q_EMIT requestOpen(folder, lengthSec);
 }
 
 void AttentionController::selectClip(const ClipRow &clip)
 {
+    Q_ASSERT(QThread::currentThread() == thread());
     if (clip.runItem < 0)
         return;
     m_lastClip = clip;

@@ -2,11 +2,12 @@
 
 #include "RunInspector.h"
 
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
 #include "core/util/Error.h"
 #include "core/util/Progress.h"
 
+#include <QThread>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -19,6 +20,7 @@ AttentionWorker::~AttentionWorker() = default;
 
 void AttentionWorker::openRun(const QString &folder, double lengthSec)
 {
+    Q_ASSERT(QThread::currentThread() == thread()); // queued from the GUI onto the worker thread
     m_cancel.store(false);
     Progress p;
     p.cancel = &m_cancel;
@@ -63,6 +65,7 @@ void AttentionWorker::openRun(const QString &folder, double lengthSec)
 
 void AttentionWorker::loadClip(const ClipRow &clip, quint64 seed, int requestId)
 {
+    Q_ASSERT(QThread::currentThread() == thread());
     if (requestId != m_latestClip.load() || !m_run)
         return; // superseded by a newer selection
     try {

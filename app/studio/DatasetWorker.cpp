@@ -2,10 +2,11 @@
 
 #include "core/audio/AudioFile.h"
 #include "core/data/DatasetSource.h"
-#include "core/features/FeatureExtractor.h"
+#include "core/infer/ClipAnalysis.h"
 #include "core/util/Error.h"
 #include "core/util/Progress.h"
 
+#include <QThread>
 #include <QDir>
 #include <QFileInfo>
 
@@ -17,6 +18,7 @@ DatasetWorker::DatasetWorker(QObject *parent) : QObject(parent) {}
 
 void DatasetWorker::openDataset(const QString &kind, const QString &path, int task)
 {
+    Q_ASSERT(QThread::currentThread() == thread()); // queued from the GUI onto the worker thread
     m_cancel.store(false);
     Progress p;
     p.cancel = &m_cancel;
@@ -67,30 +69,20 @@ void DatasetWorker::openDataset(const QString &kind, const QString &path, int ta
 
 void DatasetWorker::loadClip(const ClipRow &clip)
 {
+    Q_ASSERT(QThread::currentThread() == thread());
     try {
-        std::vector<float> samples = loadAudio(clip.path.toStdString());
-        if (clip.segmentSec > 0) {
-            // A segment of a longer recording (e.g. a silence clip cut from background noise).
-            const size_t begin = std::min(samples.size(), size_t(std::llround(clip.startSec * kSampleRate)));
-            const size_t len = size_t(std::llround(clip.segmentSec * kSampleRate));
-            samples = std::vector<float>(samples.begin() + long(begin),
-                                         samples.begin() + long(std::min(samples.size(), begin + len)));
-        }
-        FeatureConfig config;
-        config.kind = FeatureConfig::Kind::LogMel;
-        const FeatureExtractor extractor(config);
-        const torch::Tensor mel = extractor.compute(samples).contiguous();
-
+        const ClipAnalysisResult r =
+            ClipAnalysis::audioFile(clip.path.toStdString(), clip.startSec, clip.segmentSec);
         ClipAudio a;
         const QFileInfo file(clip.path);
         a.title = file.dir().dirName() + QLatin1Char('/') + file.fileName();
-        a.samples = QVector<float>(samples.begin(), samples.end());
-        a.sampleRate = kSampleRate;
-        a.frames = int(mel.size(0));
-        a.bins = int(mel.size(1));
-        a.spectrogram = QVector<float>(mel.data_ptr<float>(), mel.data_ptr<float>() + mel.numel());
-        a.hopSec = config.hopMs / 1000.0;
-        a.windowSec = config.windowMs / 1000.0;
+        a.samples = QVector<float>(r.samples.begin(), r.samples.end());
+        a.sampleRate = r.sampleRate;
+        a.spectrogram.values = QVector<float>(r.spectrogram.values.begin(), r.spectrogram.values.end());
+        a.spectrogram.frames = int(r.spectrogram.frames);
+        a.spectrogram.bins = int(r.spectrogram.bins);
+        a.spectrogram.hopSec = r.spectrogram.hopSec;
+        a.spectrogram.windowSec = r.spectrogram.windowSec;
         a.onsetSec = clip.onsetSec;
         a.offsetSec = clip.offsetSec;
         Q_EMIT clipLoaded(a);

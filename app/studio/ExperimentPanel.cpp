@@ -443,7 +443,7 @@ void ExperimentPanel::validateNow()
                                .arg(c.clipLengths().size())
                                .arg(c.studentSeeds().size())
                                .arg(c.train.epochs)
-                               .arg(QString::fromStdString(c.teacher.kind)));
+                               .arg(QString::fromLatin1(teacherKindName(c.teacher.kind))));
     } else {
         QString text = tr("<span style=\"color:#c0392b\">&#10008; %n problem(s)</span>: fix the "
                           "fields marked in red.",
@@ -462,7 +462,16 @@ void ExperimentPanel::updateEnabled()
     // Fields that mean nothing in the current combination are greyed out (their values still
     // round-trip through the file).
     const QString source = m_form->value(QStringLiteral("data.source"));
-    const QString teacher = m_form->value(QStringLiteral("teacher.kind"));
+    // The form holds names; compare the enums their name tables give (unknown: checked elsewhere).
+    auto kindOf = [this](const QString &key, auto fromName, auto fallback) {
+        try {
+            return fromName(m_form->value(key).toStdString());
+        } catch (const Error &) {
+            return fallback;
+        }
+    };
+    const TeacherKind teacher = kindOf(QStringLiteral("teacher.kind"), teacherKindFromName, TeacherKind::Pretrained);
+    const OptimiserKind optimiser = kindOf(QStringLiteral("train.optimizer"), optimiserFromName, OptimiserKind::Adam);
     const QString noise = m_form->value(QStringLiteral("data.noisy.noise"));
     const bool builtin = source == QLatin1String("builtin");
     for (const FormField &f : m_form->fields()) {
@@ -470,12 +479,12 @@ void ExperimentPanel::updateEnabled()
         if (f.key.startsWith(QLatin1String("data.corpus.")))
             on = builtin;
         else if (f.key == QLatin1String("teacher.weights"))
-            on = teacher != QLatin1String("tiny") && teacher != QLatin1String("oracle");
+            on = teacher == TeacherKind::Pretrained || teacher == TeacherKind::Imported;
         else if (f.key.startsWith(QLatin1String("teacher."))
             && f.key != QLatin1String("teacher.kind"))
-            on = teacher != QLatin1String("oracle");
+            on = teacher != TeacherKind::Oracle;
         else if (f.key == QLatin1String("train.momentum"))
-            on = m_form->value(QStringLiteral("train.optimizer")) == QLatin1String("sgd");
+            on = optimiser == OptimiserKind::Sgd;
         else if (f.key == QLatin1String("kd.logit_kd.temperature"))
             on = m_form->value(QStringLiteral("kd.logit_kd.weight")).trimmed().toDouble() != 0.0;
         else if (f.key == QLatin1String("data.noisy.noise_dir"))

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 
 #include <QMap>
 #include <QString>

@@ -10,8 +10,10 @@
 #include "core/audio/AudioPlayer.h"
 #include "core/audio/PortAudioSession.h"
 #include "core/data/NoisyManifest.h"
+#include "core/models/StudentRegistry.h"
 #include "core/util/Error.h"
 #include "widgets/ClipBrowser.h"
+#include "widgets/ModelColours.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -79,6 +81,9 @@ MainWindow::MainWindow(QWidget *parent)
       m_cursorTimer(new QTimer(this)),
       m_worker(new DatasetWorker)
 {
+    // The plots' colours come from the student registry (widgets know no models).
+    for (const StudentSpec &spec : StudentRegistry::specs())
+        setModelColour(QString::fromStdString(spec.name), QColor(QRgb(spec.colour)));
     initStudioResources();
     setWindowTitle(tr("TKD Studio"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/tkd-studio.svg")));

@@ -200,6 +200,7 @@ bool RunController::start(const ExperimentConfig &config, const PipelineOptions 
 
 void RunController::onThreadFinished()
 {
+    Q_ASSERT(QThread::currentThread() == thread()); // GUI side: the training runs on m_thread
     if (!m_thread)
         return;
     m_thread->wait();
@@ -222,6 +223,7 @@ double RunController::elapsedSec() const
 
 void RunController::setPaused(bool paused)
 {
+    Q_ASSERT(QThread::currentThread() == thread());
     if (!m_thread || paused == m_control.paused())
         return;
     m_control.setPaused(paused);
@@ -230,6 +232,7 @@ void RunController::setPaused(bool paused)
 
 void RunController::stop()
 {
+    Q_ASSERT(QThread::currentThread() == thread());
     if (m_thread)
         m_control.requestCancel(); // also ends a pause: the trainer checkpoints, then stops
 }

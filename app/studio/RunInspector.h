@@ -14,15 +14,15 @@
 
 namespace tkd {
 
+class ClipAnalysis;
 class ExperimentConfig;
 struct PipelineResult;
 struct Progress;
 
-// Reads a finished (or partly finished) run folder for the studio's views: its config.yaml and
-// metrics.json, the noisy dataset it trained on (rebuilt exactly: item i of a split is a pure
-// function of the config), and its teacher and student checkpoints. Everything here is core work
-// (LibTorch, audio synthesis): call it from a worker thread, never from the GUI thread. Loaded
-// models are kept, so looking at clip after clip costs one forward pass per model.
+// A run folder for the studio's views: core's ClipAnalysis (the run's noisy dataset rebuilt,
+// its teacher and students run, rollout and localisation) translated to widget types. The work
+// is core work (LibTorch, audio synthesis): call it from a worker thread, never from the GUI
+// thread. Loaded models are kept, so looking at clip after clip costs one forward pass per model.
 class RunInspector
 {
 public:
@@ -45,8 +45,8 @@ public:
 
     // The dataset's clips at length L as rows for the clips view; validation and test clips come
     // with the prediction and confidence of the best student of that length (highest test score)
-    // and, for a model teacher with a log-mel front end, the teacher's confidence. Features come from the feature
-    // cache the run filled. `note` (optional) says which student predicted.
+    // and, for a model teacher with a log-mel front end, the teacher's confidence. Features come
+    // from the feature cache the run filled. `note` (optional) says which student predicted.
     QVector<ClipRow> clips(double lengthSec, const Progress &progress, QString *note = nullptr);
 
     // Clip `index` of `split` at length L: its audio and spectrogram, and the attention figure:
@@ -54,11 +54,10 @@ public:
     // `seed` (0: the run's first seed): branch a_S where it has one, native attention where the
     // architecture has it, each with its localisation score and prediction.
     void analyse(double lengthSec, int split, int index, ClipAudio *audio, AttentionFigure *figure,
-                 quint64 seed = 0);
+        quint64 seed = 0);
 
 private:
-    struct Impl;
-    std::unique_ptr<Impl> d;
+    std::unique_ptr<ClipAnalysis> d;
 };
 
 } // namespace tkd

@@ -1,192 +1,66 @@
 #include "Cli.h"
 
+#include "core/train/TrainControl.h"
+#include "core/util/BlasThreads.h"
+#include "core/util/BuildInfo.h"
 #include "core/util/Error.h"
 
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 namespace tkd::cli {
 
-Args::Args(std::string usage, std::string summary)
-    : m_usage(std::move(usage)), m_summary(std::move(summary))
+namespace {
+
+std::vector<std::string> g_commandLine;
+std::atomic<bool> g_interrupted { false };
+std::atomic<tkd::TrainControl *> g_control { nullptr };
+
+extern "C" void onInterrupt(int)
 {
-    flag("help", "show this help");
+    // Atomics only: safe in a signal handler.
+    g_interrupted.store(true);
+    if (tkd::TrainControl *c = g_control.load())
+        c->requestCancel();
 }
 
-Args &Args::option(const std::string &name, const std::string &meta, const std::string &help,
-                   const std::string &defaultValue)
-{
-    m_options.push_back({name, meta.empty() ? "VALUE" : meta, help, defaultValue});
-    return *this;
-}
-
-Args &Args::flag(const std::string &name, const std::string &help)
-{
-    m_options.push_back({name, "", help, ""});
-    return *this;
-}
-
-Args &Args::positional(const std::string &name, const std::string &help, bool required)
-{
-    m_positionals.emplace_back(name, help);
-    m_positionalRequired.push_back(required);
-    return *this;
-}
-
-bool Args::parse(const std::vector<std::string> &argv)
-{
-    size_t nextPositional = 0;
-    for (size_t i = 0; i < argv.size(); ++i) {
-        const std::string &a = argv[i];
-        if (a.rfind("--", 0) == 0 && a.size() > 2) {
-            std::string name = a.substr(2), value;
-            bool inlineValue = false;
-            if (auto eq = name.find('='); eq != std::string::npos) {
-                value = name.substr(eq + 1);
-                name = name.substr(0, eq);
-                inlineValue = true;
-            }
-            const Option *opt = nullptr;
-            for (const auto &o : m_options)
-                if (o.name == name)
-                    opt = &o;
-            if (!opt)
-                throw Error("--" + name, "unknown option (see --help)");
-            if (opt->meta.empty()) {
-                if (inlineValue)
-                    throw Error("--" + name, "is a flag and takes no value");
-                m_values[name] = "1";
-            } else {
-                if (!inlineValue) {
-                    if (i + 1 >= argv.size())
-                        throw Error("--" + name, "needs a value (" + opt->meta + ")");
-                    value = argv[++i];
-                }
-                m_values[name] = value;
-            }
-            if (name == "help") {
-                std::cout << helpText();
-                return false;
-            }
-        } else if (nextPositional < m_positionals.size()) {
-            m_values[m_positionals[nextPositional++].first] = a;
-        } else {
-            m_rest.push_back(a);
-        }
-    }
-    for (size_t p = nextPositional; p < m_positionals.size(); ++p)
-        if (m_positionalRequired[p])
-            throw Error(m_positionals[p].first, "missing argument (see --help)");
-    return true;
-}
-
-bool Args::has(const std::string &name) const
-{
-    if (m_values.count(name))
-        return true;
-    for (const auto &o : m_options)
-        if (o.name == name && !o.defaultValue.empty())
-            return true;
-    return false;
-}
-
-std::string Args::get(const std::string &name) const
-{
-    if (auto it = m_values.find(name); it != m_values.end())
-        return it->second;
-    for (const auto &o : m_options)
-        if (o.name == name)
-            return o.defaultValue;
-    return {};
-}
-
-int Args::getInt(const std::string &name) const
-{
-    const std::string v = get(name);
-    try {
-        size_t used = 0;
-        const int x = std::stoi(v, &used);
-        if (used == v.size())
-            return x;
-    } catch (const std::exception &) {
-    }
-    throw Error("--" + name, "expected an integer, got '" + v + "'");
-}
-
-uint64_t Args::getU64(const std::string &name) const
-{
-    const std::string v = get(name);
-    try {
-        size_t used = 0;
-        const unsigned long long x = std::stoull(v, &used);
-        if (used == v.size() && v[0] != '-')
-            return x;
-    } catch (const std::exception &) {
-    }
-    throw Error("--" + name, "expected a non-negative integer, got '" + v + "'");
-}
-
-double Args::getDouble(const std::string &name) const
-{
-    const std::string v = get(name);
-    try {
-        size_t used = 0;
-        const double x = std::stod(v, &used);
-        if (used == v.size())
-            return x;
-    } catch (const std::exception &) {
-    }
-    throw Error("--" + name, "expected a number, got '" + v + "'");
-}
-
-std::vector<std::string> Args::getList(const std::string &name) const
+std::vector<std::string> words(const std::string &path)
 {
     std::vector<std::string> out;
-    std::stringstream ss(get(name));
-    std::string item;
-    while (std::getline(ss, item, ','))
-        if (!item.empty())
-            out.push_back(item);
+    std::istringstream in(path);
+    for (std::string w; in >> w;)
+        out.push_back(w);
     return out;
 }
 
-std::vector<double> Args::getDoubleList(const std::string &name) const
+// The deepest subcommand the command line selected ("devices listen" rather than "devices").
+CLI::App *selected(CLI::App &app)
 {
-    std::vector<double> out;
-    for (const auto &s : getList(name)) {
-        try {
-            size_t used = 0;
-            out.push_back(std::stod(s, &used));
-            if (used != s.size())
-                throw std::invalid_argument(s);
-        } catch (const std::exception &) {
-            throw Error("--" + name, "expected comma-separated numbers, got '" + s + "'");
-        }
+    CLI::App *at = &app;
+    for (;;) {
+        const auto subs = at->get_subcommands();
+        if (subs.empty())
+            return at;
+        at = subs.front();
     }
-    return out;
 }
 
-std::string Args::helpText() const
+std::string pathOf(const CLI::App *app)
 {
-    std::ostringstream os;
-    os << "usage: " << m_usage << "\n\n" << m_summary << "\n";
-    if (!m_positionals.empty()) {
-        os << "\narguments:\n";
-        for (const auto &[name, help] : m_positionals)
-            os << "  " << name << std::string(name.size() < 24 ? 24 - name.size() : 1, ' ') << help
-               << "\n";
-    }
-    os << "\noptions:\n";
-    for (const auto &o : m_options) {
-        std::string left = "--" + o.name + (o.meta.empty() ? "" : " " + o.meta);
-        os << "  " << left << std::string(left.size() < 24 ? 24 - left.size() : 1, ' ') << o.help;
-        if (!o.defaultValue.empty())
-            os << " (default: " << o.defaultValue << ")";
-        os << "\n";
-    }
-    return os.str();
+    std::string path;
+    for (const CLI::App *a = app; a && a->get_parent(); a = a->get_parent())
+        path = a->get_name() + (path.empty() ? "" : " " + path);
+    return path;
 }
+
+} // namespace
 
 std::vector<Command> &registry()
 {
@@ -194,10 +68,153 @@ std::vector<Command> &registry()
     return commands;
 }
 
-Registrar::Registrar(std::string path, std::string summary,
-                     std::function<int(const std::vector<std::string> &)> run)
+Registrar::Registrar(std::string path, std::string summary, std::string details, Declare declare)
 {
-    registry().push_back({std::move(path), std::move(summary), std::move(run)});
+    registry().push_back(
+        { std::move(path), std::move(summary), std::move(details), std::move(declare) });
+}
+
+const std::vector<std::string> &commandLine()
+{
+    return g_commandLine;
+}
+
+std::vector<std::string> splitList(const std::string &text)
+{
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty())
+            out.push_back(item);
+    return out;
+}
+
+void configureThreads()
+{
+    int n = int(std::thread::hardware_concurrency());
+    if (const char *env = std::getenv("TKD_THREADS"))
+        n = std::max(1, std::atoi(env));
+    torch::set_num_threads(std::max(1, n));
+    tkd::setBlasThreads(1); // LibTorch's pool parallelises around BLAS; see BlasThreads.h
+}
+
+InterruptGuard::InterruptGuard(tkd::TrainControl *control)
+    : m_previousControl(g_control.exchange(control))
+{
+    m_previousInt = std::signal(SIGINT, onInterrupt);
+    m_previousTerm = std::signal(SIGTERM, onInterrupt);
+}
+
+InterruptGuard::~InterruptGuard()
+{
+    std::signal(SIGINT, m_previousInt == SIG_ERR ? SIG_DFL : m_previousInt);
+    std::signal(SIGTERM, m_previousTerm == SIG_ERR ? SIG_DFL : m_previousTerm);
+    g_control.store(m_previousControl);
+}
+
+bool InterruptGuard::interrupted()
+{
+    return g_interrupted.load();
+}
+
+int run(int argc, char **argv)
+{
+    CLI::App app { std::string("tkd ") + tkd::build::kVersion
+            + " - temporal knowledge distillation for on-device audio classification",
+        "tkd" };
+    app.set_version_flag("--version",
+        std::string("tkd ") + tkd::build::kVersion + " (" + tkd::build::kSourceRevision + ")");
+    app.footer("tkd COMMAND --help describes a command.");
+    // As the hand-written parser did: an option given twice takes its last value (subcommands
+    // inherit this default when they are added).
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+
+    // The tree from the registry: "devices" and "devices listen" are a command with a
+    // subcommand; "data synth" alone makes "data" a group.
+    std::vector<Command> commands = registry();
+    std::sort(commands.begin(), commands.end(),
+        [](const auto &a, const auto &b) { return a.path < b.path; });
+    std::map<std::string, CLI::App *> nodes { { "", &app } };
+    std::map<const CLI::App *, Run> runs;
+    std::map<std::string, std::vector<std::string>> children;
+    for (const Command &c : commands) {
+        const std::vector<std::string> w = words(c.path);
+        std::string path;
+        for (const std::string &word : w) {
+            const std::string parent = path;
+            path += (path.empty() ? "" : " ") + word;
+            if (!nodes.count(path)) {
+                nodes[path] = nodes[parent]->add_subcommand(word);
+                children[parent].push_back(word);
+            }
+        }
+        CLI::App *sub = nodes[path];
+        sub->description(c.summary);
+        if (!c.details.empty())
+            sub->footer(c.details);
+        runs[sub] = c.declare(*sub);
+    }
+    for (const auto &[path, kids] : children) {
+        CLI::App *node = nodes[path];
+        if (node == &app || runs.count(node))
+            continue;
+        std::string list;
+        for (const std::string &k : kids)
+            list += (list.empty() ? "" : ", ") + k;
+        node->description(path + " commands: " + list);
+    }
+
+    g_commandLine = { "tkd" };
+    for (int i = 1; i < argc; ++i)
+        g_commandLine.push_back(argv[i]);
+    if (argc < 2) {
+        std::cout << app.help();
+        return 2;
+    }
+    if (std::string(argv[1]) == "help") { // "tkd help", as before
+        std::cout << app.help();
+        return 0;
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp &e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp &e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion &e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError &e) {
+        const CLI::App *at = selected(app);
+        if (at == &app) {
+            std::cerr << "tkd: error: " << e.what() << " (see tkd --help)\n";
+            return 2;
+        }
+        std::cerr << "tkd " << pathOf(at) << ": error: " << e.what() << " (see tkd " << pathOf(at)
+                  << " --help)\n";
+        return 1;
+    }
+
+    CLI::App *chosen = selected(app);
+    const auto found = runs.find(chosen);
+    if (found == runs.end()) { // no command, or a group alone ("tkd data")
+        std::cout << chosen->help();
+        return 2;
+    }
+    const std::string path = pathOf(chosen);
+    configureThreads();
+    try {
+        return found->second();
+    } catch (const tkd::Cancelled &) {
+        std::cerr << "tkd " << path << ": cancelled\n";
+        return 130;
+    } catch (const tkd::Error &e) {
+        std::cerr << "tkd " << path << ": error: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception &e) {
+        std::cerr << "tkd " << path << ": unexpected error: " << e.what() << "\n";
+        return 1;
+    }
 }
 
 } // namespace tkd::cli

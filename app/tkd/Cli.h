@@ -1,73 +1,73 @@
 #pragma once
 
+// The tkd command line is CLI11 (libcli11-dev): typed options with ranges, subcommands and
+// generated help. Each command lives in its own *Commands.cpp and registers itself with a
+// Registrar, so adding a command never means editing main.cpp or this file.
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
+namespace tkd {
+class TrainControl;
+}
+
 namespace tkd::cli {
 
-// A small declarative argument parser: each command declares its options, and --help is
-// generated from the declarations. Unknown options and missing values are errors naming them.
-class Args
-{
-public:
-    struct Option
-    {
-        std::string name;    // without dashes: "seed"
-        std::string meta;    // value placeholder ("N", "DIR"); empty for a flag
-        std::string help;
-        std::string defaultValue;
-    };
-
-    Args(std::string usage, std::string summary);
-    Args &option(const std::string &name, const std::string &meta, const std::string &help,
-                 const std::string &defaultValue = {});
-    Args &flag(const std::string &name, const std::string &help);
-    Args &positional(const std::string &name, const std::string &help, bool required = true);
-
-    // Parses argv (after the command words). Returns false if --help was asked (help printed).
-    // Throws tkd::Error naming the offending argument.
-    bool parse(const std::vector<std::string> &argv);
-
-    bool has(const std::string &name) const;
-    std::string get(const std::string &name) const;
-    int getInt(const std::string &name) const;
-    double getDouble(const std::string &name) const;
-    uint64_t getU64(const std::string &name) const;
-    // Comma-separated list: "0,0.1,0.25" -> {"0","0.1","0.25"}.
-    std::vector<std::string> getList(const std::string &name) const;
-    std::vector<double> getDoubleList(const std::string &name) const;
-    const std::vector<std::string> &rest() const { return m_rest; }
-
-    std::string helpText() const;
-
-private:
-    std::string m_usage, m_summary;
-    std::vector<Option> m_options;
-    std::vector<std::pair<std::string, std::string>> m_positionals;
-    std::vector<bool> m_positionalRequired;
-    std::map<std::string, std::string> m_values;
-    std::vector<std::string> m_rest;
-};
+// Runs a command once its command line parsed; returns the exit status.
+using Run = std::function<int()>;
+// Declares a command's options on its CLI11 subcommand, binding them to variables the returned
+// Run reads (keep them in a shared_ptr the Run captures).
+using Declare = std::function<Run(CLI::App &command)>;
 
 struct Command
 {
-    std::string path;    // "data synth"
-    std::string summary; // one line for `tkd --help`
-    std::function<int(const std::vector<std::string> &argv)> run;
+    std::string path; // "data synth": the words that select it
+    std::string summary; // one line for the parent's help
+    std::string details; // a paragraph for the command's own help
+    Declare declare;
 };
 
-// Commands register themselves from their own .cpp with a static Registrar, so adding a
-// command never means editing main.cpp.
 std::vector<Command> &registry();
 struct Registrar
 {
-    Registrar(std::string path, std::string summary,
-              std::function<int(const std::vector<std::string> &)> run);
+    Registrar(std::string path, std::string summary, std::string details, Declare declare);
 };
 
-// Sets LibTorch's intra-op threads (Debian's build starts with 1) from TKD_THREADS or the CPU count.
+// Builds the command tree from the registry, parses argv and runs the chosen command; turns
+// errors into messages and exit statuses (0 done, 1 error, 2 usage, 130 interrupted).
+int run(int argc, char **argv);
+
+// The command line as typed, argv[0] shown as "tkd" (for provenance records).
+const std::vector<std::string> &commandLine();
+
+// "a,b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> splitList(const std::string &text);
+
+// Sets LibTorch's intra-op threads (Debian's build starts with 1) from TKD_THREADS or the CPU
+// count.
 void configureThreads();
+
+// Ctrl-C / SIGTERM for one command, while it lives: the handler only stores atomics (signal
+// safe): it sets interrupted() and asks the TrainControl, if any, to cancel (the trainer then
+// checkpoints and stops). The previous handlers come back on destruction.
+class InterruptGuard
+{
+public:
+    explicit InterruptGuard(tkd::TrainControl *control = nullptr);
+    ~InterruptGuard();
+    InterruptGuard(const InterruptGuard &) = delete;
+    InterruptGuard &operator=(const InterruptGuard &) = delete;
+
+    static bool interrupted();
+
+private:
+    tkd::TrainControl *m_previousControl;
+    void (*m_previousInt)(int);
+    void (*m_previousTerm)(int);
+};
 
 } // namespace tkd::cli

@@ -3,7 +3,7 @@
 // one edit-check cycle fixes them all.
 #include "Cli.h"
 
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
@@ -12,17 +12,15 @@
 
 namespace {
 
-int runCheck(const std::vector<std::string> &argv)
+struct CheckOptions
 {
-    tkd::cli::Args args("tkd config check FILE [options]",
-                        "Validates an experiment file and prints it as resolved (every key, defaults "
-                        "filled in, with comments). Exits 1 listing every problem with its file, "
-                        "line and key.");
-    args.positional("file", "experiment YAML file")
-        .flag("quiet", "print nothing when the file is valid");
-    if (!args.parse(argv))
-        return 0;
-    const std::string path = args.get("file");
+    std::string file;
+    bool quiet = false;
+};
+
+int runCheck(const CheckOptions &o)
+{
+    const std::string &path = o.file;
     const std::string text = tkd::readFile(path);
     std::vector<tkd::ConfigIssue> issues;
     tkd::ExperimentConfig config;
@@ -38,7 +36,7 @@ int runCheck(const std::vector<std::string> &argv)
                   << (issues.size() == 1 ? "" : "s") << "\n";
         return 1;
     }
-    if (!args.has("quiet")) {
+    if (!o.quiet) {
         std::cout << "# resolved from " << path << " (config hash " << config.hash().substr(0, 12)
                   << ")\n"
                   << config.toYaml();
@@ -46,22 +44,22 @@ int runCheck(const std::vector<std::string> &argv)
     return 0;
 }
 
-int runInit(const std::vector<std::string> &argv)
+struct InitOptions
 {
-    tkd::cli::Args args("tkd config init [--out FILE] [options]",
-                        "Writes the default experiment, every key documented, to FILE (or stdout).");
-    args.option("out", "FILE", "where to write it (default: stdout)")
-        .flag("force", "overwrite FILE if it exists");
-    if (!args.parse(argv))
-        return 0;
+    std::string out;
+    bool force = false;
+};
+
+int runInit(const InitOptions &o)
+{
     const std::string yaml = tkd::ExperimentConfig().toYaml();
-    if (!args.has("out") || args.get("out").empty()) {
+    if (o.out.empty()) {
         std::cout << yaml;
         return 0;
     }
-    const std::string out = args.get("out");
+    const std::string &out = o.out;
     std::error_code ec;
-    if (std::filesystem::exists(out, ec) && !args.has("force"))
+    if (std::filesystem::exists(out, ec) && !o.force)
         throw tkd::Error(out, "already exists (use --force to overwrite it)");
     const std::filesystem::path parent = std::filesystem::path(out).parent_path();
     if (!parent.empty())
@@ -71,8 +69,22 @@ int runInit(const std::vector<std::string> &argv)
     return 0;
 }
 
-const tkd::cli::Registrar regCheck("config check", "validate an experiment file and print it resolved",
-                                   runCheck);
-const tkd::cli::Registrar regInit("config init", "write the default experiment file", runInit);
+const tkd::cli::Registrar regCheck("config check",
+    "validate an experiment file and print it resolved",
+    "Validates an experiment file and prints it as resolved (every key, defaults filled in, with "
+    "comments). Exits 1 listing every problem with its file, line and key.",
+    [](CLI::App &app) {
+        auto o = std::make_shared<CheckOptions>();
+        app.add_option("file", o->file, "experiment YAML file")->required();
+        app.add_flag("--quiet", o->quiet, "print nothing when the file is valid");
+        return [o] { return runCheck(*o); };
+    });
+const tkd::cli::Registrar regInit("config init", "write the default experiment file",
+    "Writes the default experiment, every key documented, to FILE (or stdout).", [](CLI::App &app) {
+        auto o = std::make_shared<InitOptions>();
+        app.add_option("--out", o->out, "where to write it (default: stdout)");
+        app.add_flag("--force", o->force, "overwrite FILE if it exists");
+        return [o] { return runInit(*o); };
+    });
 
 } // namespace

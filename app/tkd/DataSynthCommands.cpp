@@ -20,34 +20,31 @@ namespace {
 void printSplitCounts(const char *title, const tkd::DatasetIndex &index)
 {
     std::printf("  %-22s", title);
-    for (tkd::Split s : {tkd::Split::Train, tkd::Split::Validation, tkd::Split::Test})
+    for (tkd::Split s : { tkd::Split::Train, tkd::Split::Validation, tkd::Split::Test })
         std::printf(" %s %zu", tkd::splitName(s), index.clipsIn(s).size());
     std::printf("  (%zu classes)\n", index.classes.size());
 }
 
-int runSynth(const std::vector<std::string> &argv)
+struct SynthOptions
 {
-    const tkd::BuiltinCorpusConfig defaults;
-    tkd::cli::Args args("tkd data synth [options]",
-                        "Synthesises the built-in keyword corpus (the 35 Speech Commands words, many "
-                        "espeak-ng speakers, split by speaker) into the cache, once; later runs reuse it "
-                        "and an interrupted run is completed.");
-    args.option("speakers", "N", "number of synthetic speakers", std::to_string(defaults.speakers))
-        .option("seed", "S", "corpus seed (voices, splits, placement)", std::to_string(defaults.seed))
-        .option("cache", "DIR", "folder holding corpora (default: <cache root>/builtin-corpus)")
-        .flag("force", "regenerate even if a complete corpus is cached")
-        .flag("verify", "reread every clip and check it against the manifest's SHA-256");
-    if (!args.parse(argv))
-        return 0;
+    int speakers = tkd::BuiltinCorpusConfig {}.speakers;
+    uint64_t seed = tkd::BuiltinCorpusConfig {}.seed;
+    std::string cache;
+    bool force = false;
+    bool verify = false;
+};
+
+int runSynth(const SynthOptions &o)
+{
     tkd::BuiltinCorpusConfig cfg;
-    cfg.speakers = args.getInt("speakers");
-    cfg.seed = args.getU64("seed");
-    tkd::BuiltinCorpus corpus(cfg, args.get("cache"));
+    cfg.speakers = o.speakers;
+    cfg.seed = o.seed;
+    tkd::BuiltinCorpus corpus(cfg, o.cache);
 
     tkd::cli::TerminalProgress bar;
-    const auto r = corpus.ensure(bar.progress(), args.has("force"));
+    const auto r = corpus.ensure(bar.progress(), o.force);
     bar.finish();
-    if (args.has("verify")) {
+    if (o.verify) {
         corpus.verify(bar.progress());
         bar.finish();
     }
@@ -62,18 +59,19 @@ int runSynth(const std::vector<std::string> &argv)
         std::printf("  reused the cached corpus (complete; --force regenerates)\n");
     else
         std::printf("  synthesised %d clips%s in %s (%.0f clips/s)\n", r.synthesised,
-                    r.kept ? (", kept " + std::to_string(r.kept) + " from an interrupted run").c_str() : "",
-                    tkd::cli::formatDuration(r.seconds).c_str(),
-                    r.seconds > 0 ? r.synthesised / r.seconds : 0.0);
-    std::printf("  %zu speakers (train %d, validation %d, test %d), %zu clips (train %d, validation %d, "
-                "test %d)\n",
-                corpus.speakers().size(), speakers[tkd::Split::Train], speakers[tkd::Split::Validation],
-                speakers[tkd::Split::Test], corpus.clips().size(), clips[tkd::Split::Train],
-                clips[tkd::Split::Validation], clips[tkd::Split::Test]);
+            r.kept ? (", kept " + std::to_string(r.kept) + " from an interrupted run").c_str() : "",
+            tkd::cli::formatDuration(r.seconds).c_str(),
+            r.seconds > 0 ? r.synthesised / r.seconds : 0.0);
+    std::printf(
+        "  %zu speakers (train %d, validation %d, test %d), %zu clips (train %d, validation %d, "
+        "test %d)\n",
+        corpus.speakers().size(), speakers[tkd::Split::Train], speakers[tkd::Split::Validation],
+        speakers[tkd::Split::Test], corpus.clips().size(), clips[tkd::Split::Train],
+        clips[tkd::Split::Validation], clips[tkd::Split::Test]);
     printSplitCounts("12-label task:", corpus.index12());
     printSplitCounts("35-label task:", corpus.index35());
     std::printf("  content hash %s\n", corpus.contentHash().substr(0, 16).c_str());
-    if (args.has("verify"))
+    if (o.verify)
         std::printf("  verified: every clip matches the manifest\n");
     return 0;
 }
@@ -88,70 +86,60 @@ std::pair<double, double> parseRange(const std::string &text, const std::string 
             const double v = std::stod(text, &used);
             if (used != text.size())
                 throw std::invalid_argument(text);
-            return {v, v};
+            return { v, v };
         }
         const std::string a = text.substr(0, colon), b = text.substr(colon + 1);
         size_t ua = 0, ub = 0;
         const double lo = std::stod(a, &ua), hi = std::stod(b, &ub);
         if (ua != a.size() || ub != b.size())
             throw std::invalid_argument(text);
-        return {lo, hi};
+        return { lo, hi };
     } catch (const std::logic_error &) {
         throw tkd::Error(key, "expected a value or a range LO:HI in dB, got '" + text + "'");
     }
 }
 
-int runNoisy(const std::vector<std::string> &argv)
+struct NoisyOptions
 {
-    const tkd::NoisyConfig defaults;
-    tkd::cli::Args args("tkd data noisy --length SEC --out DIR [options]",
-                        "Writes the noisy construction (each keyword at a random offset inside L seconds "
-                        "of noise, with babble) as WAV files plus manifest.json with every keyword's "
-                        "true onset/offset, for listening and browsing.");
-    args.option("length", "SEC", "clip length L in seconds", "4")
-        .option("source", "SRC", "builtin, or a dataset folder (Speech Commands v2 or folder-per-class)",
-                "builtin")
-        .option("kind", "KIND", "dataset kind for a folder source: speech-commands | folder | fsd50k "
-                                "(default: guessed)")
-        .option("task", "N", "keyword task: 12 or 35 labels", "12")
-        .option("speakers", "N", "built-in corpus speakers", std::to_string(tkd::BuiltinCorpusConfig{}.speakers))
-        .option("snr", "LO:HI", "background SNR range in dB", "0:10")
-        .option("noise", "LIST", "noise kinds: white,pink,brown,babble,folder", "white,pink,brown")
-        .option("noise-folder", "DIR", "noise recordings for the 'folder' kind (default: the dataset's)")
-        .option("babble-words", "N", "other words overlaid on every item", std::to_string(defaults.babbleWords))
-        .option("babble-gain", "DB", "level of each overlaid word relative to the keyword", "-10")
-        .option("seed", "S", "noisy construction seed", "1")
-        .option("limit", "N", "write at most N items per split (0: all)", "0")
-        .option("out", "DIR", "output folder");
-    if (!args.parse(argv))
-        return 0;
-    if (args.get("out").empty())
-        throw tkd::Error("--out", "an output folder is required");
+    double length = 4.0;
+    std::string source = "builtin";
+    std::string kind;
+    int task = 12;
+    int speakers = tkd::BuiltinCorpusConfig {}.speakers;
+    std::string snr = "0:10";
+    std::string noise = "white,pink,brown";
+    std::string noiseFolder;
+    int babbleWords = tkd::NoisyConfig {}.babbleWords;
+    double babbleGain = -10.0;
+    uint64_t seed = 1;
+    int limit = 0;
+    std::string out;
+};
 
+int runNoisy(const NoisyOptions &o)
+{
     tkd::NoisyConfig cfg;
-    cfg.lengthSec = args.getDouble("length");
-    std::tie(cfg.snrDbMin, cfg.snrDbMax) = parseRange(args.get("snr"), "--snr");
+    cfg.lengthSec = o.length;
+    std::tie(cfg.snrDbMin, cfg.snrDbMax) = parseRange(o.snr, "--snr");
     cfg.kinds.clear();
-    for (const auto &k : args.getList("noise"))
+    for (const auto &k : tkd::cli::splitList(o.noise))
         cfg.kinds.push_back(tkd::noiseKindFromName(k));
-    cfg.noiseFolder = args.get("noise-folder");
-    cfg.babbleWords = args.getInt("babble-words");
-    cfg.babbleGainDb = args.getDouble("babble-gain");
-    cfg.seed = args.getU64("seed");
+    cfg.noiseFolder = o.noiseFolder;
+    cfg.babbleWords = o.babbleWords;
+    cfg.babbleGainDb = o.babbleGain;
+    cfg.seed = o.seed;
     cfg.validate(); // before any synthesis or loading
-    const int limit = args.getInt("limit");
-    if (limit < 0)
-        throw tkd::Error("--limit", "must be >= 0");
-    const int task = args.getInt("task");
+    const int limit = o.limit;
+    const int task = o.task;
 
     tkd::cli::TerminalProgress bar;
     tkd::DatasetIndex index;
-    const std::string source = args.get("source");
+    const std::string &source = o.source;
     if (source == "builtin") {
         if (task != 12 && task != 35)
             throw tkd::Error("--task", "must be 12 or 35, not " + std::to_string(task));
         tkd::BuiltinCorpusConfig corpusCfg;
-        corpusCfg.speakers = args.getInt("speakers");
+        corpusCfg.speakers = o.speakers;
         tkd::BuiltinCorpus corpus(corpusCfg);
         corpus.ensure(bar.progress());
         bar.finish();
@@ -163,39 +151,92 @@ int runNoisy(const std::vector<std::string> &argv)
         tkd::DatasetSource src;
         src.path = source;
         src.task = task;
-        if (args.has("kind"))
-            src.kind = tkd::DatasetSource::kindFromName(args.get("kind"));
+        if (!o.kind.empty())
+            src.kind = tkd::DatasetSource::kindFromName(o.kind);
         else
-            src.kind = fs::exists(fs::path(source) / "_background_noise_") ||
-                               fs::exists(fs::path(source) / "validation_list.txt")
-                           ? tkd::DatasetSource::Kind::SpeechCommands
-                           : tkd::DatasetSource::Kind::Folder;
+            src.kind = fs::exists(fs::path(source) / "_background_noise_")
+                    || fs::exists(fs::path(source) / "validation_list.txt")
+                ? tkd::DatasetSource::Kind::SpeechCommands
+                : tkd::DatasetSource::Kind::Folder;
         index = src.open(bar.progress());
         bar.finish();
     }
 
     const auto t0 = std::chrono::steady_clock::now();
     const tkd::NoisyDataset noisy(index, cfg);
-    noisy.materialise(args.get("out"), bar.progress(), size_t(limit));
+    noisy.materialise(o.out, bar.progress(), size_t(limit));
     bar.finish();
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     size_t written = 0;
     std::printf("noisy %s: L = %g s, SNR %g..%g dB, babble %d words at %g dB\n", index.name.c_str(),
-                cfg.lengthSec, cfg.snrDbMin, cfg.snrDbMax, cfg.babbleWords, cfg.babbleGainDb);
-    for (tkd::Split s : {tkd::Split::Train, tkd::Split::Validation, tkd::Split::Test}) {
+        cfg.lengthSec, cfg.snrDbMin, cfg.snrDbMax, cfg.babbleWords, cfg.babbleGainDb);
+    for (tkd::Split s : { tkd::Split::Train, tkd::Split::Validation, tkd::Split::Test }) {
         const size_t n = limit ? std::min(size_t(limit), noisy.size(s)) : noisy.size(s);
         written += n;
         std::printf("  %-10s %zu of %zu items\n", tkd::splitName(s), n, noisy.size(s));
     }
-    std::printf("  wrote %zu WAVs + manifest.json to %s in %s\n", written, args.get("out").c_str(),
-                tkd::cli::formatDuration(secs).c_str());
+    std::printf("  wrote %zu WAVs + manifest.json to %s in %s\n", written, o.out.c_str(),
+        tkd::cli::formatDuration(secs).c_str());
     std::printf("  content hash %s\n", noisy.contentHash().substr(0, 16).c_str());
     return 0;
 }
 
-const tkd::cli::Registrar regSynth("data synth", "synthesise the built-in keyword corpus", runSynth);
+const tkd::cli::Registrar regSynth("data synth", "synthesise the built-in keyword corpus",
+    "Synthesises the built-in keyword corpus (the 35 Speech Commands words, many espeak-ng "
+    "speakers, "
+    "split by speaker) into the cache, once; later runs reuse it and an interrupted run is "
+    "completed.",
+    [](CLI::App &app) {
+        auto o = std::make_shared<SynthOptions>();
+        app.add_option("--speakers", o->speakers, "number of synthetic speakers")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
+        app.add_option("--seed", o->seed, "corpus seed (voices, splits, placement)")
+            ->capture_default_str();
+        app.add_option(
+            "--cache", o->cache, "folder holding corpora (default: <cache root>/builtin-corpus)");
+        app.add_flag("--force", o->force, "regenerate even if a complete corpus is cached");
+        app.add_flag(
+            "--verify", o->verify, "reread every clip and check it against the manifest's SHA-256");
+        return [o] { return runSynth(*o); };
+    });
 const tkd::cli::Registrar regNoisy("data noisy", "write noisy long clips with keyword positions",
-                                   runNoisy);
+    "Writes the noisy construction (each keyword at a random offset inside L seconds of noise, "
+    "with "
+    "babble) as WAV files plus manifest.json with every keyword's true onset/offset, for listening "
+    "and "
+    "browsing.",
+    [](CLI::App &app) {
+        auto o = std::make_shared<NoisyOptions>();
+        app.add_option("--length", o->length, "clip length L in seconds")->capture_default_str();
+        app.add_option("--source", o->source,
+               "builtin, or a dataset folder (Speech Commands v2 or folder-per-class)")
+            ->capture_default_str();
+        app.add_option("--kind", o->kind,
+            "dataset kind for a folder source: speech-commands | folder | fsd50k (default: "
+            "guessed)");
+        app.add_option("--task", o->task, "keyword task: 12 or 35 labels")->capture_default_str();
+        app.add_option("--speakers", o->speakers, "built-in corpus speakers")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
+        app.add_option("--snr", o->snr, "background SNR range in dB, LO:HI")->capture_default_str();
+        app.add_option("--noise", o->noise, "noise kinds: white,pink,brown,babble,folder")
+            ->capture_default_str();
+        app.add_option("--noise-folder", o->noiseFolder,
+            "noise recordings for the 'folder' kind (default: the dataset's)");
+        app.add_option("--babble-words", o->babbleWords, "other words overlaid on every item")
+            ->capture_default_str();
+        app.add_option("--babble-gain", o->babbleGain,
+               "level of each overlaid word relative to the keyword, dB")
+            ->capture_default_str();
+        app.add_option("--seed", o->seed, "noisy construction seed")->capture_default_str();
+        app.add_option("--limit", o->limit, "write at most N items per split (0: all)")
+            ->capture_default_str()
+            ->check(CLI::NonNegativeNumber);
+        app.add_option("--out", o->out, "output folder")->required();
+        return [o] { return runNoisy(*o); };
+    });
 
 } // namespace

@@ -28,42 +28,35 @@ std::string defaultMarks(const tkd::AudioDeviceInfo &d)
     return marks;
 }
 
-int runList(const std::vector<std::string> &argv)
+struct ListOptions
 {
-    tkd::cli::Args args("tkd devices [options]",
-                        "Lists the audio devices PortAudio sees: index, name, host API, input and "
-                        "output channels, default sample rate, and which are the defaults.");
-    args.flag("inputs", "only devices that can capture (microphones)")
-        .flag("outputs", "only devices that can play")
-        .flag("json", "print a JSON array instead of a table");
-    if (!args.parse(argv))
-        return 0;
-    if (!args.rest().empty())
-        throw tkd::Error(args.rest().front(), "unexpected argument (see --help)");
-    const bool inputs = args.has("inputs"), outputs = args.has("outputs");
+    bool inputs = false;
+    bool outputs = false;
+    bool json = false;
+};
+
+int runList(const ListOptions &o)
+{
+    const bool inputs = o.inputs, outputs = o.outputs;
 
     std::vector<tkd::AudioDeviceInfo> devices;
     for (const auto &d : tkd::listAudioDevices())
         if ((!inputs || d.maxInputChannels > 0) && (!outputs || d.maxOutputChannels > 0))
             devices.push_back(d);
 
-    if (args.has("json")) {
+    if (o.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto &d : devices)
-            out.push_back({{"index", d.index},
-                           {"name", d.name},
-                           {"host_api", d.hostApi},
-                           {"input_channels", d.maxInputChannels},
-                           {"output_channels", d.maxOutputChannels},
-                           {"default_sample_rate", d.defaultSampleRate},
-                           {"default_input", d.isDefaultInput},
-                           {"default_output", d.isDefaultOutput}});
+            out.push_back({ { "index", d.index }, { "name", d.name }, { "host_api", d.hostApi },
+                { "input_channels", d.maxInputChannels },
+                { "output_channels", d.maxOutputChannels },
+                { "default_sample_rate", d.defaultSampleRate },
+                { "default_input", d.isDefaultInput }, { "default_output", d.isDefaultOutput } });
         std::cout << out.dump(2) << "\n";
         return 0;
     }
     if (devices.empty()) {
-        std::cout << "no audio devices found"
-                  << (inputs || outputs ? " matching the filter" : "")
+        std::cout << "no audio devices found" << (inputs || outputs ? " matching the filter" : "")
                   << " (no sound card, or no permission for /dev/snd?)\n";
         return 0;
     }
@@ -78,13 +71,13 @@ int runList(const std::vector<std::string> &argv)
             s = s.substr(0, w - 1) + "~";
         return s + std::string(w - s.size() + 2, ' ');
     };
-    std::cout << pad("#", 3) << pad("name", nameWidth) << pad("host API", apiWidth)
-              << pad("in", 4) << pad("out", 4) << pad("rate", 8) << "default\n";
+    std::cout << pad("#", 3) << pad("name", nameWidth) << pad("host API", apiWidth) << pad("in", 4)
+              << pad("out", 4) << pad("rate", 8) << "default\n";
     for (const auto &d : devices) {
         char rate[32];
         std::snprintf(rate, sizeof rate, "%g", d.defaultSampleRate);
-        std::cout << pad(std::to_string(d.index), 3) << pad(d.name, nameWidth) << pad(d.hostApi, apiWidth)
-                  << pad(std::to_string(d.maxInputChannels), 4)
+        std::cout << pad(std::to_string(d.index), 3) << pad(d.name, nameWidth)
+                  << pad(d.hostApi, apiWidth) << pad(std::to_string(d.maxInputChannels), 4)
                   << pad(std::to_string(d.maxOutputChannels), 4) << pad(rate, 8) << defaultMarks(d)
                   << "\n";
     }
@@ -100,29 +93,22 @@ std::string dbfs(float peak)
     return buf;
 }
 
-int runListen(const std::vector<std::string> &argv)
+struct ListenOptions
 {
-    tkd::cli::Args args("tkd devices listen [options]",
-                        "Captures from a microphone for a few seconds, printing the level, and "
-                        "reports the negotiated rate, the samples received (16 kHz mono, as the "
-                        "live view gets them), overflows and the stream's health. Exits 1 if the "
-                        "device delivered nothing or stopped.");
-    args.option("device", "NAME", "device name or part of it (default: the default input)")
-        .option("seconds", "S", "how long to listen", "3")
-        .option("rate", "HZ", "preferred device rate (the device default if refused)", "16000")
-        .option("ring", "S", "ring buffer length in seconds", "4");
-    if (!args.parse(argv))
-        return 0;
-    if (!args.rest().empty())
-        throw tkd::Error(args.rest().front(), "unexpected argument (see --help)");
-    const double seconds = args.getDouble("seconds");
-    if (!(seconds > 0.0) || seconds > 3600.0)
-        throw tkd::Error("--seconds", "must be in (0, 3600], got " + args.get("seconds"));
+    std::string device;
+    double seconds = 3.0;
+    double rate = 16000.0;
+    double ring = 4.0;
+};
+
+int runListen(const ListenOptions &o)
+{
+    const double seconds = o.seconds;
 
     tkd::CaptureOptions opt;
-    opt.device = args.has("device") ? args.get("device") : std::string();
-    opt.preferredRate = args.getDouble("rate");
-    opt.ringSeconds = args.getDouble("ring");
+    opt.device = o.device;
+    opt.preferredRate = o.rate;
+    opt.ringSeconds = o.ring;
     tkd::CaptureStream capture;
     capture.start(opt);
     tkd::CaptureStats s = capture.stats();
@@ -151,7 +137,9 @@ int runListen(const std::vector<std::string> &argv)
             break;
         }
         if (now >= nextPrint) {
-            const int bars = intervalPeak > 0 ? std::clamp(int((60.0 + 20.0 * std::log10(intervalPeak)) / 2), 0, 30) : 0;
+            const int bars = intervalPeak > 0
+                ? std::clamp(int((60.0 + 20.0 * std::log10(intervalPeak)) / 2), 0, 30)
+                : 0;
             std::cout << "  " << dbfs(intervalPeak) << " |" << std::string(size_t(bars), '#')
                       << std::string(size_t(30 - bars), ' ') << "| "
                       << (h.state == tkd::CaptureHealth::State::Stalled ? "STALLED" : "") << "\n";
@@ -165,11 +153,13 @@ int runListen(const std::vector<std::string> &argv)
     received += capture.read(block);
     s = capture.stats();
     overallPeak = std::max(overallPeak, s.peak);
-    std::cout << "device:          " << s.device << " (" << s.rate << " Hz, " << s.channels << " ch)\n"
+    std::cout << "device:          " << s.device << " (" << s.rate << " Hz, " << s.channels
+              << " ch)\n"
               << "frames captured: " << s.framesCaptured << " in " << s.callbacks << " callbacks\n"
               << "16 kHz samples:  " << received << "\n"
               << "peak:            " << dbfs(overallPeak) << "\n"
-              << "ring overflows:  " << s.overflows << " (" << s.droppedFrames << " frames dropped)\n"
+              << "ring overflows:  " << s.overflows << " (" << s.droppedFrames
+              << " frames dropped)\n"
               << "input overflows: " << s.inputOverflows << " (reported by the driver)\n";
     if (s.framesCaptured == 0) {
         std::cout << "no audio arrived from " << s.device << "\n";
@@ -178,9 +168,39 @@ int runListen(const std::vector<std::string> &argv)
     return failed ? 1 : 0;
 }
 
-const tkd::cli::Registrar regList("devices", "list audio devices (host API, channels, rate, defaults)",
-                                  runList);
-const tkd::cli::Registrar regListen("devices listen", "capture from a microphone and show its level",
-                                    runListen);
+const tkd::cli::Registrar regList("devices",
+    "list audio devices (host API, channels, rate, defaults)",
+    "Lists the audio devices PortAudio sees: index, name, host API, input and output channels, "
+    "default "
+    "sample rate, and which are the defaults.",
+    [](CLI::App &app) {
+        auto o = std::make_shared<ListOptions>();
+        app.add_flag("--inputs", o->inputs, "only devices that can capture (microphones)");
+        app.add_flag("--outputs", o->outputs, "only devices that can play");
+        app.add_flag("--json", o->json, "print a JSON array instead of a table");
+        return [o] { return runList(*o); };
+    });
+const tkd::cli::Registrar regListen("devices listen",
+    "capture from a microphone and show its level",
+    "Captures from a microphone for a few seconds, printing the level, and reports the negotiated "
+    "rate, "
+    "the samples received (16 kHz mono, as the live view gets them), overflows and the stream's "
+    "health. "
+    "Exits 1 if the device delivered nothing or stopped.",
+    [](CLI::App &app) {
+        auto o = std::make_shared<ListenOptions>();
+        app.add_option(
+            "--device", o->device, "device name or part of it (default: the default input)");
+        app.add_option("--seconds", o->seconds, "how long to listen")
+            ->capture_default_str()
+            ->check(CLI::Range(0.001, 3600.0));
+        app.add_option("--rate", o->rate, "preferred device rate (the device default if refused)")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
+        app.add_option("--ring", o->ring, "ring buffer length in seconds")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
+        return [o] { return runListen(*o); };
+    });
 
 } // namespace

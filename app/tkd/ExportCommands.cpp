@@ -3,10 +3,11 @@
 
 #include "Cli.h"
 
+#include "core/checkpoint/TrainedModels.h"
 #include "core/distill/AttentionBranch.h"
 #include "core/models/Wav2Vec2Pretrained.h"
-#include "core/train/Checkpoint.h"
-#include "core/train/ExperimentConfig.h"
+#include "core/checkpoint/Checkpoint.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/train/StudentTrainer.h"
 #include "core/util/BlasThreads.h"
 #include "core/util/Error.h"
@@ -70,26 +71,21 @@ double medianMs(const std::function<void()> &fn, int repeats)
     return t[t.size() / 2];
 }
 
-int runExport(const std::vector<std::string> &argv)
+struct ExportOptions
 {
-    tkd::cli::Args args("tkd export MODEL [--out FILE] [options]",
-                        "Writes a trained student alone - no attention branch, no optimiser state - as a "
-                        "safetensors file with its feature standardisation and front-end settings, so the "
-                        "deployed model is exactly the architecture that was distilled into. Prints its "
-                        "parameter count, file size and measured CPU latency per second of audio "
-                        "(one thread, batch 1). MODEL is a cell folder <run>/students/<cell> or its "
-                        "best.safetensors.");
-    args.positional("model", "student checkpoint or cell folder")
-        .option("out", "FILE", "output file (default: <cell>.student.safetensors beside the cell)")
-        .option("seconds", "SEC", "window for the latency figure (default: the training clip length)", "0")
-        .option("repeats", "N", "timed forward passes (median reported)", "50")
-        .flag("force", "overwrite FILE if it exists");
-    if (!args.parse(argv))
-        return 0;
-    const std::string ckPath = resolveCheckpoint(args.get("model"));
+    std::string model;
+    std::string out;
+    double seconds = 0.0;
+    int repeats = 50;
+    bool force = false;
+};
+
+int runExport(const ExportOptions &o)
+{
+    const std::string ckPath = resolveCheckpoint(o.model);
     tkd::FeatureNorm norm;
     tkd::AttentionBranch branch{nullptr};
-    tkd::StudentModel model = tkd::StudentTrainer::loadStudent(ckPath, &branch, &norm);
+    tkd::StudentModel model = tkd::TrainedModels::loadStudent(ckPath, &branch, &norm);
     const tkd::Checkpoint source = tkd::Checkpoint::load(ckPath);
 
     tkd::Checkpoint out;
@@ -120,18 +116,18 @@ int runExport(const std::vector<std::string> &argv)
         out.setValue("clip_seconds", trainSec);
     }
 
-    std::string outPath = args.get("out");
+    std::string outPath = o.out;
     if (outPath.empty())
         outPath = (fs::path(ckPath).parent_path().parent_path() /
                    (fs::path(ckPath).parent_path().filename().string() + ".student.safetensors"))
                       .string();
     std::error_code ec;
-    if (fs::exists(outPath, ec) && !args.has("force"))
+    if (fs::exists(outPath, ec) && !o.force)
         throw tkd::Error(outPath, "exists already (--force overwrites it)");
     out.save(outPath);
 
     // Latency: one thread, batch 1, the window the student was trained on (or --seconds).
-    double seconds = args.getDouble("seconds") > 0 ? args.getDouble("seconds") : (trainSec > 0 ? trainSec : 1.0);
+    double seconds = o.seconds > 0 ? o.seconds : (trainSec > 0 ? trainSec : 1.0);
     const int threadsBefore = torch::get_num_threads();
     torch::set_num_threads(1);
     tkd::setBlasThreads(1);
@@ -139,7 +135,7 @@ int runExport(const std::vector<std::string> &argv)
     const torch::Tensor x = torch::randn({1, frames, model.featureDim()});
     torch::NoGradGuard noGrad;
     model.eval();
-    const double ms = medianMs([&] { model.forward(x); }, std::max(1, args.getInt("repeats")));
+    const double ms = medianMs([&] { model.forward(x); }, std::max(1, o.repeats));
     torch::set_num_threads(threadsBefore);
 
     const auto bytes = fs::file_size(outPath);
@@ -151,34 +147,27 @@ int runExport(const std::vector<std::string> &argv)
     std::printf("MACs:         %.2f M per %g s window\n", double(model.macs(frames)) / 1e6, seconds);
     std::printf("CPU latency:  %.3f ms per %g s window, %.3f ms per second of audio (1 thread, batch 1, "
                 "median of %d)\n",
-                ms, seconds, ms / seconds, std::max(1, args.getInt("repeats")));
+                ms, seconds, ms / seconds, std::max(1, o.repeats));
     return 0;
 }
 
-int runTeacherImport(const std::vector<std::string> &argv)
+struct ImportOptions
 {
-    tkd::cli::Args args("tkd teacher import WEIGHTS --out FILE [--labels N]",
-                        "Loads Hugging Face wav2vec 2.0 weights (a folder with config.json + "
-                        "model.safetensors, or the .safetensors file: base, large or XLSR) through the "
-                        "checked weight mapping and writes a teacher checkpoint that `tkd train --teacher "
-                        "FILE` uses as it is. A head whose size differs from --labels is refused with the "
-                        "mapping report; --labels 0 drops it (then fine-tune a fresh head with teacher.kind: "
-                        "imported, teacher.weights and teacher.epochs > 0).");
-    args.positional("weights", "Hugging Face checkpoint folder or .safetensors file")
-        .option("out", "FILE", "teacher checkpoint to write")
-        .option("labels", "N", "classification head size (default: from config.json; 0 = none)", "-1")
-        .flag("force", "overwrite FILE if it exists");
-    if (!args.parse(argv))
-        return 0;
-    if (args.get("out").empty())
-        throw tkd::Error("--out", "name the teacher checkpoint to write");
-    const std::string outPath = args.get("out");
+    std::string weights;
+    std::string out;
+    int labels = -1;
+    bool force = false;
+};
+
+int runTeacherImport(const ImportOptions &o)
+{
+    const std::string &outPath = o.out;
     std::error_code ec;
-    if (fs::exists(outPath, ec) && !args.has("force"))
+    if (fs::exists(outPath, ec) && !o.force)
         throw tkd::Error(outPath, "exists already (--force overwrites it)");
-    const std::string weights = fs::absolute(args.get("weights")).string();
+    const std::string weights = fs::absolute(o.weights).string();
     tkd::io::MappingReport report;
-    tkd::Wav2Vec2Model model = tkd::Wav2Vec2Pretrained::load(weights, args.getInt("labels"), &report);
+    tkd::Wav2Vec2Model model = tkd::Wav2Vec2Pretrained::load(weights, o.labels, &report);
     tkd::Checkpoint ck;
     ck.setModule(*model, "model");
     ck.setText("teacher_kind", "imported");
@@ -192,8 +181,37 @@ int runTeacherImport(const std::vector<std::string> &argv)
     return 0;
 }
 
-const tkd::cli::Registrar regExport("export", "the deployable student alone, with size and CPU latency", runExport);
-const tkd::cli::Registrar regImport("teacher import", "Hugging Face wav2vec 2.0 weights into a teacher checkpoint",
-                                    runTeacherImport);
+const tkd::cli::Registrar regExport(
+    "export", "the deployable student alone, with size and CPU latency",
+    "Writes a trained student alone - no attention branch, no optimiser state - as a safetensors file with "
+    "its feature standardisation and front-end settings, so the deployed model is exactly the architecture "
+    "that was distilled into. Prints its parameter count, file size and measured CPU latency per second of "
+    "audio (one thread, batch 1). MODEL is a cell folder <run>/students/<cell> or its best.safetensors.",
+    [](CLI::App &app) {
+        auto o = std::make_shared<ExportOptions>();
+        app.add_option("model", o->model, "student checkpoint or cell folder")->required();
+        app.add_option("--out", o->out, "output file (default: <cell>.student.safetensors beside the cell)");
+        app.add_option("--seconds", o->seconds, "window for the latency figure (default: the training clip length)")
+            ->capture_default_str();
+        app.add_option("--repeats", o->repeats, "timed forward passes (median reported)")->capture_default_str();
+        app.add_flag("--force", o->force, "overwrite FILE if it exists");
+        return [o] { return runExport(*o); };
+    });
+const tkd::cli::Registrar regImport(
+    "teacher import", "Hugging Face wav2vec 2.0 weights into a teacher checkpoint",
+    "Loads Hugging Face wav2vec 2.0 weights (a folder with config.json + model.safetensors, or the "
+    ".safetensors file: base, large or XLSR) through the checked weight mapping and writes a teacher "
+    "checkpoint that `tkd train --teacher FILE` uses as it is. A head whose size differs from --labels is "
+    "refused with the mapping report; --labels 0 drops it (then fine-tune a fresh head with teacher.kind: "
+    "imported, teacher.weights and teacher.epochs > 0).",
+    [](CLI::App &app) {
+        auto o = std::make_shared<ImportOptions>();
+        app.add_option("weights", o->weights, "Hugging Face checkpoint folder or .safetensors file")->required();
+        app.add_option("--out", o->out, "teacher checkpoint to write")->required();
+        app.add_option("--labels", o->labels, "classification head size (default: from config.json; 0 = none)")
+            ->capture_default_str();
+        app.add_flag("--force", o->force, "overwrite FILE if it exists");
+        return [o] { return runTeacherImport(*o); };
+    });
 
 } // namespace

@@ -4,7 +4,7 @@
 #include "Cli.h"
 #include "TerminalProgress.h"
 
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/train/GridTable.h"
 #include "core/train/Pipeline.h"
 #include "core/train/TrainControl.h"
@@ -16,8 +16,8 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -31,22 +31,13 @@ extern char **environ;
 
 namespace {
 
-volatile std::sig_atomic_t g_interrupted = 0;
-tkd::TrainControl *g_control = nullptr;
-
-void onInterrupt(int)
-{
-    g_interrupted = 1;
-    if (g_control)
-        g_control->requestCancel();
-}
-
 std::string selfExe()
 {
     std::error_code ec;
     const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (ec)
-        throw tkd::Error("/proc/self/exe", "cannot find the tkd executable to start workers: " + ec.message());
+        throw tkd::Error(
+            "/proc/self/exe", "cannot find the tkd executable to start workers: " + ec.message());
     return p.string();
 }
 
@@ -91,7 +82,8 @@ pid_t spawnWorker(const std::vector<std::string> &argv, const std::string &logPa
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(
+        &fa, STDOUT_FILENO, logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
     std::vector<char *> args;
     for (const auto &a : argv)
@@ -116,11 +108,14 @@ std::vector<std::string> expandGridFolders(const std::vector<std::string> &dirs)
             continue;
         }
         try {
-            const nlohmann::json j = nlohmann::json::parse(tkd::readFile(grid)); // must outlive the loop
+            const nlohmann::json j
+                = nlohmann::json::parse(tkd::readFile(grid)); // must outlive the loop
             for (const auto &r : j.at("run_dirs")) {
                 // Relative to the grid folder (how GridTable::write stores them).
                 std::filesystem::path p(r.get<std::string>());
-                const std::string dir = (p.is_absolute() ? p : std::filesystem::path(d) / p).lexically_normal().string();
+                const std::string dir = (p.is_absolute() ? p : std::filesystem::path(d) / p)
+                                            .lexically_normal()
+                                            .string();
                 if (std::find(out.begin(), out.end(), dir) == out.end())
                     out.push_back(dir);
             }
@@ -139,61 +134,55 @@ int tabulate(const std::vector<std::string> &dirs, const std::string &out)
     return 0;
 }
 
-int runGrid(const std::vector<std::string> &argv)
+struct GridOptions
 {
-    tkd::cli::Args args(
-        "tkd grid --config FILE [options]\n       tkd grid --table RUN_DIR [RUN_DIR ...] [--out DIR]",
-        "Runs the experiment's whole grid (students x kd.lambdas x grid.lengths_sec x grid.seeds) and writes the "
-        "paper's kind of table - mean and spread over seeds, the best lambda of each student marked - as "
-        "grid.md, grid.csv and grid.json. With --jobs N the teachers and their attention caches are made once, "
-        "then N worker processes (tkd train --shard K/N) share the student cells, each with threads/N cores; "
-        "their logs are shard-K.log in the grid folder. --table only re-tabulates finished run folders.");
-    args.option("config", "FILE", "experiment file (YAML)")
-        .option("jobs", "N", "worker processes for the student cells (1: all in this process)", "1")
-        .option("threads", "N", "torch threads in all (default: train.num_threads, else every core)", "0")
-        .option("teacher-run", "DIR", "reuse the teachers of this earlier run folder")
-        .option("subsampling", "K", "tiny teacher: stack K log-mel frames (2 halves its cost at 8 s)", "1")
-        .option("out", "DIR", "where the tables go (default: the grid's own run folder)")
-        .flag("table", "tabulate the run folders given as arguments instead of training")
-        .flag("verbose", "print every epoch");
-    if (!args.parse(argv))
-        return 0;
+    std::string config;
+    int jobs = 1;
+    int threads = 0;
+    std::string teacherRun;
+    int subsampling = 1;
+    std::string out;
+    bool table = false;
+    std::vector<std::string> runDirs; // --table's arguments
+    bool verbose = false;
+};
 
-    if (args.has("table")) {
-        if (args.rest().empty())
+int runGrid(const GridOptions &o)
+{
+    if (o.table) {
+        if (o.runDirs.empty())
             throw tkd::Error("--table", "give the run folders to tabulate");
-        return tabulate(args.rest(), args.has("out") ? args.get("out") : args.rest().front());
+        return tabulate(o.runDirs, o.out.empty() ? o.runDirs.front() : o.out);
     }
-    if (!args.has("config") || args.get("config").empty())
+    if (!o.runDirs.empty())
+        throw tkd::Error(
+            o.runDirs.front(), "unexpected argument: run folders go with --table (see --help)");
+    if (o.config.empty())
         throw tkd::Error("--config", "an experiment file is required (tkd config init writes one)");
-    const std::string configPath = args.get("config");
+    const std::string &configPath = o.config;
     tkd::ExperimentConfig config = tkd::ExperimentConfig::load(configPath);
-    const int jobs = args.getInt("jobs");
-    if (jobs < 1 || jobs > 64)
-        throw tkd::Error("--jobs", "must be between 1 and 64, got " + std::to_string(jobs));
+    const int jobs = o.jobs;
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
-    const int threads = args.getInt("threads") > 0 ? args.getInt("threads")
-                        : config.train.numThreads > 0 ? config.train.numThreads
-                                                      : cores;
+    const int threads = o.threads > 0 ? o.threads
+        : config.train.numThreads > 0 ? config.train.numThreads
+                                      : cores;
     const auto t0 = std::chrono::steady_clock::now();
 
-    // Stage 1 (in this process): data, teachers and attention caches; with --jobs 1 also the students.
+    // Stage 1 (in this process): data, teachers and attention caches; with --jobs 1 also the
+    // students.
     tkd::PipelineOptions options;
-    options.commandLine = {"tkd", "grid"};
-    options.commandLine.insert(options.commandLine.end(), argv.begin(), argv.end());
-    options.teacherRunDir = args.get("teacher-run");
-    options.teacherSubsampling = args.getInt("subsampling");
-    options.stopAfter = jobs > 1 ? tkd::PipelineOptions::Stop::AfterCache : tkd::PipelineOptions::Stop::AfterStudents;
+    options.commandLine = tkd::cli::commandLine();
+    options.teacherRunDir = o.teacherRun;
+    options.teacherSubsampling = o.subsampling;
+    options.stopAfter = jobs > 1 ? tkd::PipelineOptions::Stop::AfterCache
+                                 : tkd::PipelineOptions::Stop::AfterStudents;
     config.train.numThreads = threads;
     tkd::TrainControl control;
-    g_control = &control;
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
-    TerminalObserver observer(args.has("verbose"));
+    tkd::cli::InterruptGuard interrupt(&control); // Ctrl-C: checkpoint and stop, workers too
+    TerminalObserver observer(o.verbose);
     tkd::Pipeline pipeline(config, options, &observer, &control);
     const tkd::PipelineResult home = pipeline.run();
-    g_control = nullptr;
-    std::vector<std::string> dirs = {home.runDir};
+    std::vector<std::string> dirs = { home.runDir };
 
     if (jobs > 1) {
         // Stage 2: N workers over the student cells, all reusing stage 1's teachers and caches.
@@ -203,30 +192,23 @@ int runGrid(const std::vector<std::string> &argv)
         for (int k = 0; k < jobs; ++k) {
             Worker &w = workers[size_t(k)];
             w.log = home.runDir + "/shard-" + std::to_string(k) + ".log";
-            std::vector<std::string> wargv = {exe,
-                                              "train",
-                                              "--config",
-                                              configPath,
-                                              "--shard",
-                                              std::to_string(k) + "/" + std::to_string(jobs),
-                                              "--threads",
-                                              std::to_string(perJob),
-                                              "--subsampling",
-                                              std::to_string(options.teacherSubsampling)};
-            if (config.teacher.kind != "oracle") {
+            std::vector<std::string> wargv = { exe, "train", "--config", configPath, "--shard",
+                std::to_string(k) + "/" + std::to_string(jobs), "--threads", std::to_string(perJob),
+                "--subsampling", std::to_string(options.teacherSubsampling) };
+            if (config.teacher.kind != tkd::TeacherKind::Oracle) {
                 wargv.push_back("--teacher-run");
-                wargv.push_back(options.teacherRunDir.empty() ? home.runDir : options.teacherRunDir);
+                wargv.push_back(
+                    options.teacherRunDir.empty() ? home.runDir : options.teacherRunDir);
             }
-            if (args.has("verbose"))
+            if (o.verbose)
                 wargv.push_back("--verbose");
             w.pid = spawnWorker(wargv, w.log);
-            std::printf("[grid] worker %d/%d (pid %d, %d thread%s): log %s\n", k, jobs, int(w.pid), perJob,
-                        perJob == 1 ? "" : "s", w.log.c_str());
+            std::printf("[grid] worker %d/%d (pid %d, %d thread%s): log %s\n", k, jobs, int(w.pid),
+                perJob, perJob == 1 ? "" : "s", w.log.c_str());
         }
         std::fflush(stdout);
-        const int totalCells =
-            int(config.students.size() * config.kd.lambdas.size() * config.studentSeeds().size() *
-                config.clipLengths().size());
+        const int totalCells = int(config.students.size() * config.kd.lambdas.size()
+            * config.studentSeeds().size() * config.clipLengths().size());
         int lastDone = -1;
         bool forwarded = false;
         for (;;) {
@@ -236,7 +218,8 @@ int runGrid(const std::vector<std::string> &argv)
                     int st = 0;
                     const pid_t r = waitpid(w.pid, &st, WNOHANG);
                     if (r == w.pid)
-                        w.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+                        w.status = WIFEXITED(st) ? WEXITSTATUS(st)
+                                                 : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
                     else
                         ++running;
                 }
@@ -244,16 +227,18 @@ int runGrid(const std::vector<std::string> &argv)
                     w.runDir = announcedRunDir(w.log);
                 done += cellsDone(w.runDir);
             }
-            if (g_interrupted && !forwarded) { // Ctrl-C: each worker checkpoints and stops
+            if (tkd::cli::InterruptGuard::interrupted()
+                && !forwarded) { // Ctrl-C: each worker checkpoints and stops
                 for (const Worker &w : workers)
                     if (w.status < 0)
                         kill(w.pid, SIGINT);
                 forwarded = true;
             }
             if (done != lastDone) {
-                const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                const double el
+                    = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                 std::printf("[grid] %d/%d student runs done, %s elapsed\n", done, totalCells,
-                            tkd::cli::formatDuration(el).c_str());
+                    tkd::cli::formatDuration(el).c_str());
                 std::fflush(stdout);
                 lastDone = done;
             }
@@ -267,23 +252,61 @@ int runGrid(const std::vector<std::string> &argv)
                 dirs.push_back(workers[k].runDir);
             if (workers[k].status != 0) {
                 ++failures;
-                std::fprintf(stderr, "[grid] worker %zu exited with status %d; see %s\n", k, workers[k].status,
-                             workers[k].log.c_str());
+                std::fprintf(stderr, "[grid] worker %zu exited with status %d; see %s\n", k,
+                    workers[k].status, workers[k].log.c_str());
             }
         }
-        if (g_interrupted)
+        if (tkd::cli::InterruptGuard::interrupted())
             throw tkd::Cancelled();
         if (failures) {
             // Tabulate what finished, then fail: a partial grid is still worth reading.
-            tabulate(dirs, args.has("out") ? args.get("out") : home.runDir);
-            throw tkd::Error("grid", std::to_string(failures) + " of " + std::to_string(jobs) + " workers failed");
+            tabulate(dirs, o.out.empty() ? home.runDir : o.out);
+            throw tkd::Error("grid",
+                std::to_string(failures) + " of " + std::to_string(jobs) + " workers failed");
         }
     }
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("\ngrid wall time %s\n", tkd::cli::formatDuration(wall).c_str());
-    return tabulate(dirs, args.has("out") ? args.get("out") : home.runDir);
+    return tabulate(dirs, o.out.empty() ? home.runDir : o.out);
 }
 
-const tkd::cli::Registrar regGrid("grid", "students x lambdas x lengths x seeds, tabulated like the paper", runGrid);
+const tkd::cli::Registrar regGrid("grid",
+    "students x lambdas x lengths x seeds, tabulated like the paper",
+    "Runs the experiment's whole grid (students x kd.lambdas x grid.lengths_sec x grid.seeds) and "
+    "writes the "
+    "paper's kind of table - mean and spread over seeds, the best lambda of each student marked - "
+    "as grid.md, "
+    "grid.csv and grid.json. With --jobs N the teachers and their attention caches are made once, "
+    "then N "
+    "worker processes (tkd train --shard K/N) share the student cells, each with threads/N cores; "
+    "their logs "
+    "are shard-K.log in the grid folder. --table RUN_DIR [RUN_DIR ...] only re-tabulates finished "
+    "run "
+    "folders.",
+    [](CLI::App &app) {
+        auto o = std::make_shared<GridOptions>();
+        app.add_option("--config", o->config, "experiment file (YAML)");
+        app.add_option(
+               "--jobs", o->jobs, "worker processes for the student cells (1: all in this process)")
+            ->capture_default_str()
+            ->check(CLI::Range(1, 64));
+        app.add_option("--threads", o->threads,
+               "torch threads in all (default: train.num_threads, else every core)")
+            ->capture_default_str()
+            ->check(CLI::NonNegativeNumber);
+        app.add_option(
+            "--teacher-run", o->teacherRun, "reuse the teachers of this earlier run folder");
+        app.add_option("--subsampling", o->subsampling,
+               "tiny teacher: stack K log-mel frames (2 halves its cost at 8 s)")
+            ->capture_default_str();
+        app.add_option("--out", o->out, "where the tables go (default: the grid's own run folder)");
+        app.add_flag(
+            "--table", o->table, "tabulate the run folders given as arguments instead of training");
+        app.add_option(
+            "run_dirs", o->runDirs, "with --table: run folders (or grid folders) to tabulate");
+        app.add_flag("--verbose", o->verbose, "print every epoch");
+        return [o] { return runGrid(*o); };
+    });
 
 } // namespace

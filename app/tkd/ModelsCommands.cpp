@@ -5,6 +5,7 @@
 #include "core/features/FeatureConfig.h"
 #include "core/models/StudentRegistry.h"
 #include "core/util/Error.h"
+#include "core/util/Format.h"
 
 #include <cstdio>
 #include <iostream>
@@ -12,47 +13,30 @@
 
 namespace {
 
-std::string humanCount(int64_t n)
-{
-    char buf[32];
-    if (n >= 1000000)
-        std::snprintf(buf, sizeof buf, "%.2fM", double(n) / 1e6);
-    else if (n >= 1000)
-        std::snprintf(buf, sizeof buf, "%.1fK", double(n) / 1e3);
-    else
-        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
-    return buf;
-}
-
 std::string pad(const std::string &s, size_t width)
 {
     return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
 }
 
-int runModels(const std::vector<std::string> &argv)
+struct ModelsOptions
 {
-    tkd::cli::Args args("tkd models [options]",
-        "Lists the student models: input features, parameters, multiply-accumulates for "
-        "1 s of input, context length T' (what temporal KD distils into) for 1 s and 8 s, "
-        "and native attention heads.");
-    args.option("classes", "N", "number of classes", "12")
-        .option("features", "N", "features per frame (default: each student's own)", "0")
-        .option("student", "NAME", "show one student and its parameter tensors")
-        .flag("csv", "comma-separated output");
-    if (!args.parse(argv))
-        return 0;
-    const int classes = args.getInt("classes");
-    const int features = args.getInt("features");
-    if (features < 0)
-        throw tkd::Error(
-            "--features", "must be 0 (default) or positive, got " + std::to_string(features));
+    int classes = 12;
+    int features = 0;
+    std::string student;
+    bool csv = false;
+};
+
+int runModels(const ModelsOptions &o)
+{
+    const int classes = o.classes;
+    const int features = o.features;
 
     std::vector<std::string> names = tkd::StudentRegistry::names();
-    if (args.has("student")) {
-        tkd::StudentRegistry::spec(args.get("student")); // throws, listing the known names
-        names = { args.get("student") };
+    if (!o.student.empty()) {
+        tkd::StudentRegistry::spec(o.student); // throws, listing the known names
+        names = { o.student };
     }
-    const bool csv = args.has("csv");
+    const bool csv = o.csv;
     if (csv)
         std::cout << "name,family,input,parameters,published_parameters,macs_1s,context_dim,"
                      "context_frames_1s,context_frames_8s,attention_heads\n";
@@ -78,17 +62,17 @@ int runModels(const std::vector<std::string> &argv)
                       << model.contextLength(frames8) << ',' << model.nativeHeads() << '\n';
         } else {
             const std::string published = spec.publishedParams > 0 && classes == 12 && features == 0
-                ? "(" + humanCount(spec.publishedParams) + ")"
+                ? "(" + tkd::humanCount(spec.publishedParams) + ")"
                 : "";
-            std::cout << pad(name, 17) << pad(input, 13) << pad(humanCount(params), 9)
-                      << pad(published, 12) << pad(humanCount(model.macs(frames1)), 9)
+            std::cout << pad(name, 17) << pad(input, 13) << pad(tkd::humanCount(params), 9)
+                      << pad(published, 12) << pad(tkd::humanCount(model.macs(frames1)), 9)
                       << pad(std::to_string(model.contextDim()), 5)
                       << pad(std::to_string(model.contextLength(frames1)), 7)
                       << pad(std::to_string(model.contextLength(frames8)), 7)
                       << (model.nativeHeads() > 0 ? std::to_string(model.nativeHeads()) : "-")
                       << '\n';
         }
-        if (args.has("student") && !csv) {
+        if (!o.student.empty() && !csv) {
             std::cout << "\n" << spec.family << ": " << spec.summary << "\nparameter tensors:\n";
             for (const auto &p : model.namedParameters()) {
                 std::ostringstream shape;
@@ -107,7 +91,23 @@ int runModels(const std::vector<std::string> &argv)
     return 0;
 }
 
-const tkd::cli::Registrar reg(
-    "models", "list the student models: features, size, MACs, context length", runModels);
+const tkd::cli::Registrar reg("models",
+    "list the student models: features, size, MACs, context length",
+    "Lists the student models: input features, parameters, multiply-accumulates for 1 s of input, "
+    "context "
+    "length T' (what temporal KD distils into) for 1 s and 8 s, and native attention heads.",
+    [](CLI::App &app) {
+        auto o = std::make_shared<ModelsOptions>();
+        app.add_option("--classes", o->classes, "number of classes")
+            ->capture_default_str()
+            ->check(CLI::Range(2, 100000));
+        app.add_option("--features", o->features, "features per frame (0: each student's own)")
+            ->capture_default_str()
+            ->check(CLI::NonNegativeNumber);
+        app.add_option("--student", o->student,
+            "show one student and its parameter tensors: " + tkd::StudentRegistry::namesText());
+        app.add_flag("--csv", o->csv, "comma-separated output");
+        return [o] { return runModels(*o); };
+    });
 
 } // namespace

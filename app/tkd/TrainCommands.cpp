@@ -3,7 +3,7 @@
 #include "Cli.h"
 #include "TerminalProgress.h"
 
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
 #include "core/train/Quickstart.h"
 #include "core/train/RunDirectory.h"
@@ -23,22 +23,6 @@
 
 namespace {
 
-tkd::TrainControl *g_control = nullptr;
-
-extern "C" void onInterrupt(int)
-{
-    // Only an atomic store: safe in a signal handler. The trainer checkpoints and stops.
-    if (g_control)
-        g_control->requestCancel();
-}
-
-std::vector<std::string> commandLine(const std::string &cmd, const std::vector<std::string> &argv)
-{
-    std::vector<std::string> c = {"tkd", cmd};
-    c.insert(c.end(), argv.begin(), argv.end());
-    return c;
-}
-
 void parseShard(const std::string &text, tkd::PipelineOptions &options)
 {
     const auto slash = text.find('/');
@@ -52,79 +36,70 @@ void parseShard(const std::string &text, tkd::PipelineOptions &options)
     }
 }
 
-void addCommonOptions(tkd::cli::Args &args)
+struct PipelineCommandOptions
 {
-    args.option("config", "FILE", "experiment file (YAML)")
-        .option("teacher", "CKPT", "use this teacher checkpoint instead of training one")
-        .option("teacher-run", "DIR", "use the teachers of this earlier run folder (teacher-L<L>/best.safetensors)")
-        .option("shard", "K/N", "train only student cells K, K+N, K+2N, ... of each length (0-based)", "0/1")
-        .option("subsampling", "K", "tiny teacher: stack K log-mel frames (2 halves its cost at 8 s)", "1")
-        .option("threads", "N", "torch threads (default: train.num_threads, else every core)", "0")
-        .flag("verbose", "print every epoch, not only the improving ones");
-}
+    std::string config;
+    std::string teacher;
+    std::string teacherRun;
+    std::string shard = "0/1";
+    int subsampling = 1;
+    int threads = 0;
+    bool verbose = false;
+};
 
-int runPipeline(const std::string &cmd, const std::vector<std::string> &argv, tkd::PipelineOptions::Stop stop,
-                const std::string &usage, const std::string &summary)
+tkd::cli::Run declarePipeline(CLI::App &app, tkd::PipelineOptions::Stop stop)
 {
-    tkd::cli::Args args(usage, summary);
-    addCommonOptions(args);
-    if (!args.parse(argv))
+    auto o = std::make_shared<PipelineCommandOptions>();
+    app.add_option("--config", o->config, "experiment file (YAML)");
+    app.add_option("--teacher", o->teacher, "use this teacher checkpoint instead of training one");
+    app.add_option("--teacher-run", o->teacherRun,
+        "use the teachers of this earlier run folder (teacher-L<L>/best.safetensors)");
+    app.add_option("--shard", o->shard,
+           "train only student cells K, K+N, K+2N, ... of each length (0-based)")
+        ->capture_default_str();
+    app.add_option("--subsampling", o->subsampling,
+           "tiny teacher: stack K log-mel frames (2 halves its cost at 8 s)")
+        ->capture_default_str();
+    app.add_option(
+           "--threads", o->threads, "torch threads (default: train.num_threads, else every core)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_flag("--verbose", o->verbose, "print every epoch, not only the improving ones");
+    return [o, stop] {
+        if (o->config.empty())
+            throw tkd::Error(
+                "--config", "an experiment file is required (tkd config init writes one)");
+        tkd::ExperimentConfig config = tkd::ExperimentConfig::load(o->config);
+        if (o->threads > 0)
+            config.train.numThreads = o->threads;
+        tkd::PipelineOptions options;
+        options.commandLine = tkd::cli::commandLine();
+        options.stopAfter = stop;
+        options.teacherCheckpoint = o->teacher;
+        options.teacherRunDir = o->teacherRun;
+        parseShard(o->shard, options);
+        options.teacherSubsampling = o->subsampling;
+        tkd::TrainControl control;
+        tkd::cli::InterruptGuard interrupt(&control);
+        TerminalObserver observer(o->verbose);
+        tkd::Pipeline pipeline(config, options, &observer, &control);
+        const tkd::PipelineResult result = pipeline.run();
+        std::cout << result.table() << "run: " << result.runDir << "\n";
         return 0;
-    if (!args.has("config") || args.get("config").empty())
-        throw tkd::Error("--config", "an experiment file is required (tkd config init writes one)");
-    tkd::ExperimentConfig config = tkd::ExperimentConfig::load(args.get("config"));
-    if (args.getInt("threads") > 0)
-        config.train.numThreads = args.getInt("threads");
-    tkd::PipelineOptions options;
-    options.commandLine = commandLine(cmd, argv);
-    options.stopAfter = stop;
-    options.teacherCheckpoint = args.get("teacher");
-    options.teacherRunDir = args.get("teacher-run");
-    parseShard(args.get("shard"), options);
-    options.teacherSubsampling = args.getInt("subsampling");
-    tkd::TrainControl control;
-    g_control = &control;
-    std::signal(SIGINT, onInterrupt);
-    TerminalObserver observer(args.has("verbose"));
-    tkd::Pipeline pipeline(config, options, &observer, &control);
-    const tkd::PipelineResult result = pipeline.run();
-    g_control = nullptr;
-    std::cout << result.table() << "run: " << result.runDir << "\n";
-    return 0;
+    };
 }
 
-int runTeacherTrain(const std::vector<std::string> &argv)
+struct EvalOptions
 {
-    return runPipeline("teacher train", argv, tkd::PipelineOptions::Stop::AfterTeacher,
-                       "tkd teacher train --config FILE [options]",
-                       "Trains (or fine-tunes) the experiment's teacher on its noisy dataset, reports validation "
-                       "accuracy and rollout localisation with warnings, and writes <run>/teacher-L<L>/best.safetensors.");
-}
+    std::string run;
+    bool json = false;
+};
 
-int runCache(const std::vector<std::string> &argv)
+int runEval(const EvalOptions &o)
 {
-    return runPipeline("cache", argv, tkd::PipelineOptions::Stop::AfterCache, "tkd cache --config FILE [--teacher CKPT]",
-                       "Computes the teacher attention cache (rollout row + logits per training clip) once; an "
-                       "unchanged teacher and dataset reuse it.");
-}
-
-int runTrain(const std::vector<std::string> &argv)
-{
-    return runPipeline("train", argv, tkd::PipelineOptions::Stop::AfterStudents, "tkd train --config FILE [options]",
-                       "Runs the whole experiment: data, teacher, attention cache, every student x lambda x L x "
-                       "seed; prints the results table and writes the run folder.");
-}
-
-int runEval(const std::vector<std::string> &argv)
-{
-    tkd::cli::Args args("tkd eval RUN [--json]", "Prints the results of a run folder (teacher and students: test "
-                                                  "accuracy / mAP and attention localisation).");
-    args.positional("run", "run folder").flag("json", "print metrics.json as is");
-    if (!args.parse(argv))
-        return 0;
-    const tkd::RunDirectory run = tkd::RunDirectory::open(args.get("run"));
+    const tkd::RunDirectory run = tkd::RunDirectory::open(o.run);
     const nlohmann::json metrics = run.readMetrics();
-    if (args.has("json")) {
+    if (o.json) {
         std::cout << metrics.dump(2) << "\n";
         return 0;
     }
@@ -136,59 +111,92 @@ int runEval(const std::vector<std::string> &argv)
     return 0;
 }
 
-int runQuickstart(const std::vector<std::string> &argv)
+struct QuickstartOptions
 {
-    tkd::cli::Args args("tkd quickstart [options]",
-                        "The method end to end in minutes on a laptop CPU: the built-in keyword corpus, keywords "
-                        "hidden in 8 s of noise (the regime where temporal KD shows), the pretrained wav2vec 2.0 "
-                        "teacher shipped with TKD Studio, and TC-ResNet8 trained with lambda 0 and 0.25. Prints "
-                        "accuracy and localisation for the teacher and the students.");
-    args.option("speakers", "N", "corpus speakers (12 clips each; 80% train)", "300")
-        .option("length", "SEC", "clip length L", "8")
-        .option("teacher", "KIND",
-                "pretrained (shipped) | oracle (the keyword's true window: upper bound / ablation) | tiny (from scratch)",
-                "pretrained")
-        .option("teacher-epochs", "N", "tiny teacher epochs", "6")
-        .option("epochs", "N", "student epochs", "30")
-        .option("seed", "N", "student seed", "1")
-        .option("runs", "DIR", "where the run folder goes", "runs")
-        .option("threads", "N", "torch threads (0: every core)", "0")
-        .flag("verbose", "print every epoch");
-    if (!args.parse(argv))
-        return 0;
-    tkd::QuickstartSettings q;
-    q.speakers = args.getInt("speakers");
-    q.lengthSec = args.getDouble("length");
-    q.teacher = args.get("teacher");
-    q.teacherEpochs = args.getInt("teacher-epochs");
-    q.epochs = args.getInt("epochs");
-    q.seed = args.getU64("seed");
-    q.runsDir = args.get("runs");
-    q.threads = args.getInt("threads");
+    tkd::QuickstartSettings settings;
+    bool verbose = false;
+};
+
+int runQuickstart(const QuickstartOptions &o)
+{
+    const tkd::QuickstartSettings &q = o.settings;
     const tkd::ExperimentConfig c = q.config();
-    const tkd::PipelineOptions options = q.options(commandLine("quickstart", argv));
+    const tkd::PipelineOptions options = q.options(tkd::cli::commandLine());
     const auto t0 = std::chrono::steady_clock::now();
     const std::clock_t c0 = std::clock();
     tkd::TrainControl control;
-    g_control = &control;
-    std::signal(SIGINT, onInterrupt);
-    TerminalObserver observer(args.has("verbose"));
+    tkd::cli::InterruptGuard interrupt(&control);
+    TerminalObserver observer(o.verbose);
     tkd::Pipeline pipeline(c, options, &observer, &control);
     const tkd::PipelineResult result = pipeline.run();
-    g_control = nullptr;
 
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
     std::cout << "\n" << result.table();
-    std::printf("\nwall %s, CPU %s (%d torch threads); run folder %s\n", tkd::cli::formatDuration(wall).c_str(),
-                tkd::cli::formatDuration(cpu).c_str(), torch::get_num_threads(), result.runDir.c_str());
+    std::printf("\nwall %s, CPU %s (%d torch threads); run folder %s\n",
+        tkd::cli::formatDuration(wall).c_str(), tkd::cli::formatDuration(cpu).c_str(),
+        torch::get_num_threads(), result.runDir.c_str());
     return 0;
 }
 
-const tkd::cli::Registrar regTeacher("teacher train", "train or fine-tune the experiment's teacher", runTeacherTrain);
-const tkd::cli::Registrar regCache("cache", "compute the teacher attention cache", runCache);
-const tkd::cli::Registrar regTrain("train", "run an experiment: teacher, cache, students", runTrain);
-const tkd::cli::Registrar regEval("eval", "print a run's results", runEval);
-const tkd::cli::Registrar regQuick("quickstart", "the method end to end in minutes (built-in corpus, 8 s)", runQuickstart);
+const tkd::cli::Registrar regTeacher("teacher train", "train or fine-tune the experiment's teacher",
+    "Trains (or fine-tunes) the experiment's teacher on its noisy dataset, reports validation "
+    "accuracy and "
+    "rollout localisation with warnings, and writes <run>/teacher-L<L>/best.safetensors.",
+    [](CLI::App &app) { return declarePipeline(app, tkd::PipelineOptions::Stop::AfterTeacher); });
+const tkd::cli::Registrar regCache("cache", "compute the teacher attention cache",
+    "Computes the teacher attention cache (rollout row + logits per training clip) once; an "
+    "unchanged "
+    "teacher and dataset reuse it.",
+    [](CLI::App &app) { return declarePipeline(app, tkd::PipelineOptions::Stop::AfterCache); });
+const tkd::cli::Registrar regTrain("train", "run an experiment: teacher, cache, students",
+    "Runs the whole experiment: data, teacher, attention cache, every student x lambda x L x seed; "
+    "prints "
+    "the results table and writes the run folder.",
+    [](CLI::App &app) { return declarePipeline(app, tkd::PipelineOptions::Stop::AfterStudents); });
+const tkd::cli::Registrar regEval("eval", "print a run's results",
+    "Prints the results of a run folder (teacher and students: test accuracy / mAP and attention "
+    "localisation).",
+    [](CLI::App &app) {
+        auto o = std::make_shared<EvalOptions>();
+        app.add_option("run", o->run, "run folder")->required();
+        app.add_flag("--json", o->json, "print metrics.json as is");
+        return [o] { return runEval(*o); };
+    });
+const tkd::cli::Registrar regQuick("quickstart",
+    "the method end to end in minutes (built-in corpus, 8 s)",
+    "The method end to end in minutes on a laptop CPU: the built-in keyword corpus, keywords "
+    "hidden in 8 s of noise (the regime where temporal KD shows), the pretrained wav2vec 2.0 "
+    "teacher shipped with TKD Studio, and TC-ResNet8 trained with lambda 0 and 0.25. Prints "
+    "accuracy and localisation for the teacher and the students.",
+    [](CLI::App &app) {
+        auto o = std::make_shared<QuickstartOptions>();
+        tkd::QuickstartSettings &q = o->settings;
+        app.add_option("--speakers", q.speakers, "corpus speakers (12 clips each; 80% train)")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
+        app.add_option("--length", q.lengthSec, "clip length L")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
+        app.add_option("--teacher", q.teacher,
+               "pretrained (shipped) | oracle (the keyword's true window: upper bound / ablation) | "
+               "tiny (from scratch)")
+            ->capture_default_str()
+            ->check(CLI::IsMember({ "pretrained", "oracle", "tiny" }));
+        app.add_option("--teacher-epochs", q.teacherEpochs, "tiny teacher epochs")
+            ->capture_default_str()
+            ->check(CLI::NonNegativeNumber);
+        app.add_option("--epochs", q.epochs, "student epochs")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
+        app.add_option("--seed", q.seed, "student seed")->capture_default_str();
+        app.add_option("--runs", q.runsDir, "where the run folder goes")->capture_default_str();
+        app.add_option("--threads", q.threads, "torch threads (0: every core)")
+            ->capture_default_str()
+            ->check(CLI::NonNegativeNumber);
+        app.add_flag("--verbose", o->verbose, "print every epoch");
+        return [o] { return runQuickstart(*o); };
+    });
 
 } // namespace

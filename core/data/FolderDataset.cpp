@@ -2,6 +2,7 @@
 
 #include "core/util/Error.h"
 #include "core/util/Hash.h"
+#include "core/data/DatasetRoot.h"
 
 #include <algorithm>
 #include <cctype>
@@ -81,16 +82,9 @@ Split FolderDataset::hashSplit(const std::string &relativePath)
 
 DatasetIndex FolderDataset::load(const std::string &rootArg, const Progress &progress)
 {
-    if (rootArg.empty())
-        throw Error("dataset.path", "no folder given");
-    const fs::path root = fs::absolute(rootArg).lexically_normal();
-    std::string rootStr = root.string();
-    while (rootStr.size() > 1 && rootStr.back() == '/')
-        rootStr.pop_back();
-    if (!fs::exists(root))
-        throw Error(rootStr, "no such folder");
-    if (!fs::is_directory(root))
-        throw Error(rootStr, "not a folder");
+    const DatasetRoot checked = DatasetRoot::open(rootArg);
+    const fs::path &root = checked.path;
+    const std::string &rootStr = checked.display;
 
     const auto top = subfolders(root);
     std::vector<std::string> splitDirs, classDirs;

@@ -2,6 +2,7 @@
 
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
+#include "core/data/DatasetRoot.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -232,16 +233,9 @@ std::vector<Fsd50kDataset::CsvRow> Fsd50kDataset::parseCsv(const std::string &te
 
 DatasetIndex Fsd50kDataset::load(const std::string &rootArg, const Progress &progress)
 {
-    if (rootArg.empty())
-        throw Error("dataset.path", "no FSD50K folder given");
-    const fs::path root = fs::absolute(rootArg).lexically_normal();
-    std::string rootStr = root.string();
-    while (rootStr.size() > 1 && rootStr.back() == '/')
-        rootStr.pop_back();
-    if (!fs::exists(root))
-        throw Error(rootStr, "no such folder");
-    if (!fs::is_directory(root))
-        throw Error(rootStr, "not a folder");
+    const DatasetRoot checked = DatasetRoot::open(rootArg, "FSD50K");
+    const fs::path &root = checked.path;
+    const std::string &rootStr = checked.display;
     for (const char *sub : {kGroundTruth, kDevAudio, kEvalAudio})
         if (!fs::is_directory(root / sub))
             throw Error((root / sub).string(), "missing folder (expected the FSD50K layout: "

@@ -19,19 +19,21 @@ void scaleToRms(std::vector<float> &x, double rms)
         v = float(v * g);
 }
 
-std::vector<float> NoiseGenerator::generate(NoiseColour colour, size_t n, Rng &rng)
+std::vector<float> NoiseGenerator::generate(NoiseKind colour, size_t n, Rng &rng)
 {
+    if (colour != NoiseKind::White && colour != NoiseKind::Pink && colour != NoiseKind::Brown)
+        throw Error("noise.kinds", std::string("'") + noiseKindName(colour) + "' is not a synthetic noise colour");
     std::vector<float> out(n);
     if (n == 0)
         return out;
     // The filters start from rest; run them a while first so the output is stationary from
     // sample 0 (otherwise brown noise would ramp up from silence at the clip start).
-    const size_t warmup = colour == NoiseColour::White ? 0 : 4096;
+    const size_t warmup = colour == NoiseKind::White ? 0 : 4096;
     double b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, y = 0;
     for (size_t i = 0; i < warmup + n; ++i) {
         const double w = rng.normalFast();
         double v = w;
-        if (colour == NoiseColour::Pink) {
+        if (colour == NoiseKind::Pink) {
             // Paul Kellet's refined pink filter: -3 dB/octave within 0.05 dB above ~10 Hz.
             b0 = 0.99886 * b0 + w * 0.0555179;
             b1 = 0.99332 * b1 + w * 0.0750759;
@@ -41,7 +43,7 @@ std::vector<float> NoiseGenerator::generate(NoiseColour colour, size_t n, Rng &r
             b5 = -0.7616 * b5 - w * 0.0168980;
             v = b0 + b1 + b2 + b3 + b4 + b5 + b6 + w * 0.5362;
             b6 = w * 0.115926;
-        } else if (colour == NoiseColour::Brown) {
+        } else if (colour == NoiseKind::Brown) {
             // Leaky integrator: -6 dB/octave above ~13 Hz, no unbounded drift.
             y = 0.995 * y + w;
             v = y;
@@ -59,22 +61,26 @@ std::vector<float> NoiseGenerator::generate(NoiseColour colour, size_t n, Rng &r
     return out;
 }
 
-const char *NoiseGenerator::name(NoiseColour colour)
+const char *noiseKindName(NoiseKind kind)
 {
-    switch (colour) {
-    case NoiseColour::White: return "white";
-    case NoiseColour::Pink: return "pink";
-    case NoiseColour::Brown: return "brown";
+    switch (kind) {
+    case NoiseKind::White: return "white";
+    case NoiseKind::Pink: return "pink";
+    case NoiseKind::Brown: return "brown";
+    case NoiseKind::Babble: return "babble";
+    case NoiseKind::Folder: return "folder";
     }
     return "?";
 }
 
-NoiseColour NoiseGenerator::fromName(const std::string &name, const std::string &key)
+NoiseKind noiseKindFromName(const std::string &name)
 {
-    if (name == "white") return NoiseColour::White;
-    if (name == "pink") return NoiseColour::Pink;
-    if (name == "brown" || name == "red") return NoiseColour::Brown;
-    throw Error(key, "unknown noise colour '" + name + "' (expected white, pink or brown)");
+    for (NoiseKind k : {NoiseKind::White, NoiseKind::Pink, NoiseKind::Brown, NoiseKind::Babble,
+                        NoiseKind::Folder})
+        if (name == noiseKindName(k))
+            return k;
+    throw Error("noise.kinds", "unknown noise kind '" + name +
+                                   "' (expected white, pink, brown, babble or folder)");
 }
 
 } // namespace tkd

@@ -58,28 +58,6 @@ bool isAudioFile(const fs::path &p)
 
 } // namespace
 
-const char *noiseKindName(NoiseKind kind)
-{
-    switch (kind) {
-    case NoiseKind::White: return "white";
-    case NoiseKind::Pink: return "pink";
-    case NoiseKind::Brown: return "brown";
-    case NoiseKind::Babble: return "babble";
-    case NoiseKind::Folder: return "folder";
-    }
-    return "?";
-}
-
-NoiseKind noiseKindFromName(const std::string &name)
-{
-    for (NoiseKind k : {NoiseKind::White, NoiseKind::Pink, NoiseKind::Brown, NoiseKind::Babble,
-                        NoiseKind::Folder})
-        if (name == noiseKindName(k))
-            return k;
-    throw Error("noise.kinds", "unknown noise kind '" + name +
-                                   "' (expected white, pink, brown, babble or folder)");
-}
-
 void NoisyConfig::validate() const
 {
     if (!std::isfinite(lengthSec) || lengthSec < 0.5 || lengthSec > 600.0)
@@ -341,13 +319,13 @@ NoisyItem NoisyDataset::item(Split split, size_t i) const
     std::vector<float> bg;
     switch (it.noiseKind) {
     case NoiseKind::White:
-        bg = NoiseGenerator::generate(NoiseColour::White, size_t(L), rng);
+        bg = NoiseGenerator::generate(NoiseKind::White, size_t(L), rng);
         break;
     case NoiseKind::Pink:
-        bg = NoiseGenerator::generate(NoiseColour::Pink, size_t(L), rng);
+        bg = NoiseGenerator::generate(NoiseKind::Pink, size_t(L), rng);
         break;
     case NoiseKind::Brown:
-        bg = NoiseGenerator::generate(NoiseColour::Brown, size_t(L), rng);
+        bg = NoiseGenerator::generate(NoiseKind::Brown, size_t(L), rng);
         break;
     case NoiseKind::Folder: {
         it.noiseSource = m_noiseFiles[rng.below(m_noiseFiles.size())];

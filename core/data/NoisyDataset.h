@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/data/Dataset.h"
+#include "core/data/NoiseGenerator.h"
 #include "core/data/SpeechActivity.h"
 #include "core/util/Progress.h"
 
@@ -14,11 +15,6 @@
 namespace tkd {
 
 class Rng;
-
-enum class NoiseKind { White, Pink, Brown, Babble, Folder };
-const char *noiseKindName(NoiseKind kind); // "white", "pink", "brown", "babble", "folder"
-// Throws tkd::Error("noise.kinds", ...) for an unknown name.
-NoiseKind noiseKindFromName(const std::string &name);
 
 // How a long noisy clip is built around each keyword clip. Keys in error messages are the
 // experiment config's ("noise.snr_db", ...).

@@ -3,6 +3,7 @@
 #include "core/audio/AudioFile.h"
 #include "core/util/Error.h"
 #include "core/util/Rng.h"
+#include "core/data/DatasetRoot.h"
 
 #include <algorithm>
 #include <cctype>
@@ -141,16 +142,9 @@ DatasetIndex SpeechCommandsDataset::load(const std::string &rootArg,
     if (options.labelCount != 12 && options.labelCount != 35)
         throw Error("dataset.task", "Speech Commands has a 12-label and a 35-label task, not "
                                         + std::to_string(options.labelCount));
-    if (rootArg.empty())
-        throw Error("dataset.path", "no Speech Commands folder given");
-    const fs::path root = fs::absolute(rootArg).lexically_normal();
-    std::string rootStr = root.string();
-    while (rootStr.size() > 1 && rootStr.back() == '/')
-        rootStr.pop_back();
-    if (!fs::exists(root))
-        throw Error(rootStr, "no such folder");
-    if (!fs::is_directory(root))
-        throw Error(rootStr, "not a folder");
+    const DatasetRoot checked = DatasetRoot::open(rootArg, "Speech Commands");
+    const fs::path &root = checked.path;
+    const std::string &rootStr = checked.display;
 
     // Word folders: every sub-folder holding .wav files, except _background_noise_ and other
     // _-prefixed or hidden ones.

@@ -1,20 +1,13 @@
 #pragma once
 
+#include "core/data/KeywordWindow.h"
+
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <vector>
 
 namespace tkd {
-
-// Where the keyword is inside a clip, seconds from the clip start. Negative (the ClipRef
-// convention) means the clip has no keyword or its position is unknown (e.g. silence).
-struct KeywordWindow
-{
-    double onsetSec = -1.0;
-    double offsetSec = -1.0;
-    bool present() const { return onsetSec >= 0.0 && offsetSec >= 0.0; }
-};
 
 // The frame-to-time mapping shared by the oracle and the localisation score. Input frame f of
 // the front end covers [f * hop, f * hop + window) seconds; a student of length T' over T input

@@ -1,10 +1,10 @@
 #include "core/infer/LiveModel.h"
 
+#include "core/checkpoint/TrainedModels.h"
 #include "core/data/Dataset.h"
 #include "core/data/DatasetSource.h"
 #include "core/infer/LiveModelImpl.h"
-#include "core/train/ExperimentConfig.h"
-#include "core/train/TeacherTrainer.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/util/Error.h"
 
 #include <nlohmann/json.hpp>
@@ -180,8 +180,8 @@ LiveModelInfo resolveLiveModel(const std::string &path)
     const ExperimentConfig config = ExperimentConfig::load((runDir / "config.yaml").string());
     info.features = config.features;
     info.windowSec = info.cell.lengthSec > 0.0 ? info.cell.lengthSec : config.clipLengths().front();
-    info.teacherKind = config.teacher.kind;
-    if (info.teacherKind == "oracle") {
+    info.teacherKind = teacherKindName(config.teacher.kind);
+    if (config.teacher.kind == TeacherKind::Oracle) {
         info.teacherNote = "the run used the oracle teacher (the keyword's true window), which has no "
                            "model to run on live audio";
     } else {
@@ -216,7 +216,7 @@ std::shared_ptr<LiveModel> LiveModel::load(const LiveModelInfo &info, bool loadT
     std::shared_ptr<LiveModel> m(new LiveModel());
     Impl &d = *m->m_impl;
     d.info = info;
-    d.student = StudentTrainer::loadStudent(info.cell.checkpoint, &d.branch, &d.norm);
+    d.student = TrainedModels::loadStudent(info.cell.checkpoint, &d.branch, &d.norm);
     d.student.eval();
     if (d.student.featureDim() != info.features.featureDim())
         throw Error(info.cell.checkpoint, "expects " + std::to_string(d.student.featureDim())
@@ -225,7 +225,7 @@ std::shared_ptr<LiveModel> LiveModel::load(const LiveModelInfo &info, bool loadT
     if (d.info.classes.empty())
         d.info.classes = runClassNames(info.runDir, d.student.numClasses());
     if (loadTeacher && !info.teacherCheckpoint.empty()) {
-        d.teacher = TeacherTrainer::load(info.teacherCheckpoint);
+        d.teacher = TrainedModels::loadTeacher(info.teacherCheckpoint);
         d.teacherSpectral = d.teacher->config.frontEnd() != Wav2Vec2Config::FrontEnd::RawWaveform;
         try {
             d.rollout = ExperimentConfig::load(info.runDir + "/config.yaml").rolloutOptions();

@@ -6,7 +6,7 @@
 #include "core/infer/LiveModel.h"
 #include "core/models/StudentModel.h"
 #include "core/models/Wav2Vec2Model.h"
-#include "core/train/StudentTrainer.h"
+#include "core/features/FeatureNorm.h"
 
 namespace tkd {
 

@@ -1,5 +1,6 @@
 #include "core/io/SafeTensors.h"
 
+#include "core/util/AtomicFile.h"
 #include "core/util/Error.h"
 
 #include <nlohmann/json.hpp>
@@ -253,24 +254,6 @@ Header openAndParse(const std::string &path, std::ifstream &in)
     return parseHeader(path, text, fileSize - 8 - headerLen);
 }
 
-void writeAll(int fd, const std::string &tmp, const std::string &path, const void *data, size_t n)
-{
-    const char *p = static_cast<const char *>(data);
-    while (n > 0) {
-        const ssize_t w = ::write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            const std::string why = std::strerror(errno);
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            throw Error(path, "write failed: " + why);
-        }
-        p += w;
-        n -= size_t(w);
-    }
-}
-
 } // namespace
 
 Header readHeader(const std::string &path)
@@ -396,30 +379,15 @@ void save(const std::string &path, const std::vector<std::pair<std::string, torc
     // writer does); JSON ignores trailing whitespace.
     text.append((8 - (8 + text.size()) % 8) % 8, ' ');
 
-    // pid + counter: two threads (or processes) saving the same path never share a temp file.
-    static std::atomic<uint64_t> counter{0};
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-"
-                            + std::to_string(counter.fetch_add(1));
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        throw Error(path, std::string("cannot write: ") + std::strerror(errno));
+    AtomicFile file(path);
     unsigned char lenBytes[8];
     for (int i = 0; i < 8; ++i)
         lenBytes[i] = static_cast<unsigned char>((uint64_t(text.size()) >> (8 * i)) & 0xff);
-    writeAll(fd, tmp, path, lenBytes, 8);
-    writeAll(fd, tmp, path, text.data(), text.size());
+    file.write(lenBytes, 8);
+    file.write(text.data(), text.size());
     for (const auto &t : data)
-        writeAll(fd, tmp, path, t.data_ptr(), size_t(t.numel()) * t.element_size());
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        const std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        throw Error(path, "cannot flush to disk: " + why);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        throw Error(path, "cannot move into place: " + why);
-    }
+        file.write(t.data_ptr(), size_t(t.numel()) * t.element_size());
+    file.commit();
 }
 
 } // namespace tkd::safetensors

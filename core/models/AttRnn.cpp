@@ -18,12 +18,7 @@ void AttRnnImpl::reset()
     const int64_t c = options.conv_channels();
     const int64_t f = options.input_features();
     const int64_t u = options.rnn_units();
-    conv1 = register_module(
-        "conv1", nn::Conv2d(nn::Conv2dOptions(1, c, { k, 1 }).padding({ k / 2, 0 })));
-    bn1 = register_module("bn1", nn::BatchNorm2d(c));
-    conv2 = register_module(
-        "conv2", nn::Conv2d(nn::Conv2dOptions(c, 1, { k, 1 }).padding({ k / 2, 0 })));
-    bn2 = register_module("bn2", nn::BatchNorm2d(1));
+    layers.registerFront(*this, c, k);
     // Stacked bidirectional layers as one module: identical to separate BiRNNs fed with the
     // previous layer's concatenated directions, and LibTorch's fused loop is faster.
     if (options.cell() == AttRnnOptions::Cell::Lstm)
@@ -38,25 +33,22 @@ void AttRnnImpl::reset()
                         .num_layers(options.rnn_layers())
                         .bidirectional(true)
                         .batch_first(true)));
-    attention
-        = register_module("attention", MiddleFrameAttention(MiddleFrameAttentionOptions(2 * u, 1)));
-    dropout = register_module("dropout", nn::Dropout(options.dropout()));
-    dense1 = register_module("dense1", nn::Linear(2 * u, options.dense1()));
-    dense2 = register_module("dense2", nn::Linear(options.dense1(), options.dense2()));
-    classifier = register_module("classifier", nn::Linear(options.dense2(), options.num_classes()));
+    attention = register_module(
+        "attention", MiddleFrameAttention(MiddleFrameAttentionOptions(2 * u, options.heads())));
+    layers.registerHead(*this, options.heads() * 2 * u, options.dense1(), options.dense2(),
+        options.num_classes(), options.dropout());
 }
 
 StudentOutput AttRnnImpl::forward(const torch::Tensor &features)
 {
-    checkStudentInput("Att-RNN", features, featureDim(), minFrames());
-    auto x = bn1->forward(torch::relu(conv1->forward(features.unsqueeze(1)))); // [B, 10, T, F]
-    x = bn2->forward(torch::relu(conv2->forward(x))).squeeze(1); // [B, T, F]
+    checkStudentInput(
+        options.heads() > 1 ? "MHAtt-RNN" : "Att-RNN", features, featureDim(), minFrames());
+    const torch::Tensor x = layers.front(features); // [B, T, F]
     StudentOutput out;
     out.context = lstm ? std::get<0>(lstm->forward(x)) : std::get<0>(gru->forward(x)); // [B, T, 2U]
     auto [pooled, weights] = attention->forward(out.context);
-    out.nativeAttention = weights; // [B, 1, T]
-    auto y = torch::relu(dense1->forward(dropout->forward(pooled)));
-    out.logits = classifier->forward(dense2->forward(y));
+    out.nativeAttention = weights; // [B, heads, T]
+    out.logits = layers.head(pooled);
     return out;
 }
 
@@ -66,8 +58,7 @@ int64_t AttRnnImpl::macs(int64_t frames) const
     const int64_t c = options.conv_channels();
     const int64_t f = options.input_features();
     const int64_t u = options.rnn_units();
-    int64_t total
-        = ModelStats::convMacs(frames * f, 1, c, k) + ModelStats::convMacs(frames * f, c, 1, k);
+    int64_t total = AttRnnLayers::frontMacs(frames, f, c, k);
     for (int64_t layer = 0; layer < options.rnn_layers(); ++layer) {
         const int64_t in = layer == 0 ? f : 2 * u;
         const int64_t perDirection = options.cell() == AttRnnOptions::Cell::Lstm
@@ -75,10 +66,10 @@ int64_t AttRnnImpl::macs(int64_t frames) const
             : ModelStats::gruMacs(frames, in, u);
         total += 2 * perDirection;
     }
-    total += ModelStats::linearMacs(1, 2 * u, 2 * u) + ModelStats::attentionMacs(frames, 2 * u, 1);
-    return total + ModelStats::linearMacs(1, 2 * u, options.dense1())
-        + ModelStats::linearMacs(1, options.dense1(), options.dense2())
-        + ModelStats::linearMacs(1, options.dense2(), options.num_classes());
+    const int64_t d = 2 * u, h = options.heads();
+    total += ModelStats::linearMacs(1, d, h * d) + ModelStats::attentionMacs(frames, d, h);
+    return total
+        + AttRnnLayers::headMacs(h * d, options.dense1(), options.dense2(), options.num_classes());
 }
 
 } // namespace tkd

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/models/AttRnnLayers.h"
 #include "core/models/MiddleFrameAttention.h"
 #include "core/models/StudentNetwork.h"
 
@@ -21,6 +22,9 @@ struct AttRnnOptions
     TORCH_ARG(int64_t, num_classes);
     TORCH_ARG(int64_t, input_features);
     TORCH_ARG(Cell, cell) = Cell::Lstm;
+    // Attention heads, each its own query from the middle frame; MHAtt-RNN is this network with
+    // BiGRU 128, four heads and dropout 0.2 (Rybakov et al. 2020).
+    TORCH_ARG(int64_t, heads) = 1;
     TORCH_ARG(int64_t, rnn_units) = 64;
     TORCH_ARG(int64_t, rnn_layers) = 2;
     TORCH_ARG(int64_t, conv_channels) = 10;
@@ -41,17 +45,14 @@ public:
     int64_t numClasses() const override { return options.num_classes(); }
     int64_t contextDim() const override { return 2 * options.rnn_units(); }
     int64_t contextLength(int64_t frames) const override { return frames; }
-    int64_t nativeHeads() const override { return 1; }
+    int64_t nativeHeads() const override { return options.heads(); }
     int64_t macs(int64_t frames) const override;
 
     AttRnnOptions options;
-    torch::nn::Conv2d conv1 { nullptr }, conv2 { nullptr };
-    torch::nn::BatchNorm2d bn1 { nullptr }, bn2 { nullptr };
+    AttRnnLayers layers; // conv front end and dense head
     torch::nn::LSTM lstm { nullptr }; // registered when cell == Lstm
     torch::nn::GRU gru { nullptr }; // registered when cell == Gru
     MiddleFrameAttention attention { nullptr };
-    torch::nn::Dropout dropout { nullptr };
-    torch::nn::Linear dense1 { nullptr }, dense2 { nullptr }, classifier { nullptr };
 };
 
 TORCH_MODULE(AttRnn);

@@ -8,15 +8,16 @@
 
 namespace tkd {
 
-// Creates any of the five student families by name:
-//   lstm-p, tc-resnet8, tc-resnet8-1.5, tc-resnet14, tc-resnet14-1.5, crnn, att-rnn,
-//   att-rnn-gru, mhatt-rnn.
+// Every student, by name: the one list (StudentRegistry.cpp) help text, checks, forms and
+// colours read. `tkd models` prints it.
 class StudentRegistry
 {
 public:
     static const std::vector<StudentSpec> &specs();
     static std::vector<std::string> names();
     static bool contains(const std::string &name);
+    // "lstm-p, tc-resnet8, ..." for help text and messages.
+    static std::string namesText();
     // Throws tkd::Error("student", "unknown student 'x' (known: ...)").
     static const StudentSpec &spec(const std::string &name);
 

@@ -194,6 +194,28 @@ int64_t Wav2Vec2Config::numFrames(int64_t inputLength) const
     return n;
 }
 
+double Wav2Vec2Config::frameWindowSec(double melWindowSec, double melHopSec) const
+{
+    if (frontEnd_ == FrontEnd::Spectral)
+        return melWindowSec + double(spectralSubsampling_ - 1) * melHopSec;
+    int64_t field = 1, jump = 1; // receptive field and stride in samples, layer by layer
+    for (size_t i = 0; i < convKernel_.size(); ++i) {
+        field += (convKernel_[i] - 1) * jump;
+        jump *= convStride_[i];
+    }
+    return double(field) / 16000.0;
+}
+
+double Wav2Vec2Config::frameHopSec(double melHopSec) const
+{
+    if (frontEnd_ == FrontEnd::Spectral)
+        return double(spectralSubsampling_) * melHopSec;
+    int64_t jump = 1;
+    for (int64_t s : convStride_)
+        jump *= s;
+    return double(jump) / 16000.0;
+}
+
 int64_t Wav2Vec2Config::projectionInputSize() const
 {
     if (frontEnd_ == FrontEnd::Spectral)

@@ -82,6 +82,12 @@ public: // TORCH_ARG leaves the section private
     int64_t numFrames(int64_t inputLength) const;
     // Width of the vectors entering feature_projection.
     int64_t projectionInputSize() const;
+    // Seconds of audio one output frame spans, and between output frames (the teacher's frame
+    // timing, for rollout localisation). Raw waveform: the conv encoder's receptive field and
+    // stride at 16 kHz (25 ms / 20 ms for the published kernels). Spectral: k =
+    // spectralSubsampling stacked log-mel frames of melWindowSec / melHopSec.
+    double frameWindowSec(double melWindowSec, double melHopSec) const;
+    double frameHopSec(double melHopSec) const;
 
     // Every parameter the model registers (names as in named_parameters(), which are the Hugging
     // Face names without the "wav2vec2." prefix, plus "head.*"), with shapes, computed without

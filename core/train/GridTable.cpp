@@ -1,6 +1,6 @@
 #include "core/train/GridTable.h"
 
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 

@@ -1,6 +1,6 @@
 #include "core/train/Provenance.h"
 
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/util/BuildInfo.h"
 #include "core/util/Error.h"
 

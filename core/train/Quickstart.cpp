@@ -15,7 +15,7 @@ ExperimentConfig QuickstartSettings::config() const
     c.data.task = 12;
     c.data.corpus.speakers = speakers;
     c.data.noisy.lengthSec = lengthSec;
-    c.teacher.kind = teacher;
+    c.teacher.kind = teacherKindFromName(teacher);
     c.teacher.epochs = teacher == "tiny" ? teacherEpochs : 0; // the shipped teacher is used as is
     c.teacher.lr = 2e-3;
     c.teacher.batchSize = 32;
@@ -24,7 +24,7 @@ ExperimentConfig QuickstartSettings::config() const
     c.kd.lambdas = {0.0, 0.25};
     c.grid.lengthsSec = {lengthSec};
     c.grid.seeds = {seed};
-    c.train.optimizer = "adam";
+    c.train.optimizer = OptimiserKind::Adam;
     c.train.lr = 3e-3;
     c.train.schedule = "onecycle";
     c.train.warmupEpochs = 0;

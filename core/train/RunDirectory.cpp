@@ -1,6 +1,6 @@
 #include "core/train/RunDirectory.h"
 
-#include "core/train/Checkpoint.h"
+#include "core/checkpoint/Checkpoint.h"
 #include "core/train/EventLog.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"

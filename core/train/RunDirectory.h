@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/train/Provenance.h"
 
 #include <nlohmann/json_fwd.hpp>

@@ -1,10 +1,10 @@
 #include "core/train/StudentTrainer.h"
 
+#include "core/checkpoint/Checkpoint.h"
 #include "core/distill/AttentionRollout.h"
 #include "core/distill/TemporalKdLoss.h"
 #include "core/models/StudentRegistry.h"
 #include "core/train/Batcher.h"
-#include "core/train/Checkpoint.h"
 #include "core/train/LrSchedule.h"
 #include "core/train/TrainControl.h"
 #include "core/train/TrainLoop.h"
@@ -15,7 +15,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
+#include <memory>
 
 namespace tkd {
 
@@ -53,10 +55,11 @@ void restoreSnapshot(const Snapshot &s)
 torch::Tensor branchScores(const AttentionBranch &branch, const torch::Tensor &context)
 {
     const torch::Tensor map = context.dim() == 3 ? context.transpose(1, 2) : torch::Tensor();
-    if (!map.defined() || !map.is_contiguous() || context.size(2) != branch->options.contextDim() ||
-        context.size(1) == 0)
+    if (!map.defined() || !map.is_contiguous() || context.size(2) != branch->options.contextDim()
+        || context.size(1) == 0)
         return branch->scores(context);
-    torch::Tensor s = torch::matmul(branch->query.to(map.scalar_type()), map); // [D] x [B, D, T'] -> [B, T']
+    torch::Tensor s
+        = torch::matmul(branch->query.to(map.scalar_type()), map); // [D] x [B, D, T'] -> [B, T']
     if (branch->options.scaled())
         s = s / std::sqrt(double(branch->options.contextDim()));
     return s;
@@ -71,9 +74,12 @@ double validationScore(const StudentEvaluation &e)
 const char *studentStatusName(StudentResult::Status s)
 {
     switch (s) {
-    case StudentResult::Status::Completed: return "completed";
-    case StudentResult::Status::EarlyStopped: return "early-stopped";
-    case StudentResult::Status::Cancelled: return "cancelled";
+    case StudentResult::Status::Completed:
+        return "completed";
+    case StudentResult::Status::EarlyStopped:
+        return "early-stopped";
+    case StudentResult::Status::Cancelled:
+        return "cancelled";
     }
     return "?";
 }
@@ -88,10 +94,12 @@ std::map<std::string, double> StudentEvaluation::summary() const
     return m;
 }
 
-StudentTrainer::StudentTrainer(StudentTrainOptions options, TrainObserver *observer, const TrainControl *control)
-    : m_options(std::move(options)), m_observer(observer), m_control(control)
-{
-}
+StudentTrainer::StudentTrainer(
+    StudentTrainOptions options, TrainObserver *observer, const TrainControl *control)
+    : m_options(std::move(options))
+    , m_observer(observer)
+    , m_control(control)
+{ }
 
 void StudentTrainer::report(const std::string &text, int level) const
 {
@@ -100,8 +108,7 @@ void StudentTrainer::report(const std::string &text, int level) const
 }
 
 StudentEvaluation StudentTrainer::evaluate(const StudentModel &model, const AttentionBranch &branch,
-                                           const PreparedSplit &split, torch::Device device, int64_t batchSize,
-                                           const FeatureNorm &norm)
+    const PreparedSplit &split, torch::Device device, int64_t batchSize, const FeatureNorm &norm)
 {
     if (split.size() == 0)
         throw Error(std::string("dataset ") + splitName(split.split) + " split", "has no clips");
@@ -109,21 +116,27 @@ StudentEvaluation StudentTrainer::evaluate(const StudentModel &model, const Atte
     StudentModel net = model; // shares the module; eval()/train() are not const
     const bool wasTraining = net.isTraining();
     net.eval();
-    const Localisation loc(FrameTiming{split.frameWindowSec, split.frameHopSec});
+    const Localisation loc(FrameTiming { split.frameWindowSec, split.frameHopSec });
     const TemporalKdLoss loss(TemporalKdLossOptions().multiLabel(split.multiLabel));
     StudentEvaluation e;
     std::vector<torch::Tensor> logits;
     double lossSum = 0.0;
     for (int64_t s = 0; s < split.size(); s += batchSize) {
         const int64_t n = std::min(batchSize, split.size() - s);
-        const StudentOutput out = net.forward(norm.apply(split.features.narrow(0, s, n).to(device)));
+        const StudentOutput out
+            = net.forward(norm.apply(split.features.narrow(0, s, n).to(device)));
         logits.push_back(out.logits.to(torch::kCPU, torch::kFloat));
-        lossSum += loss.taskLoss(out.logits, split.targets.narrow(0, s, n).to(device)).item<double>() * double(n);
-        const std::vector<KeywordWindow> windows(split.windows.begin() + s, split.windows.begin() + s + n);
+        lossSum
+            += loss.taskLoss(out.logits, split.targets.narrow(0, s, n).to(device)).item<double>()
+            * double(n);
+        const std::vector<KeywordWindow> windows(
+            split.windows.begin() + s, split.windows.begin() + s + n);
         if (branch)
-            e.branch.merge(loc.score(branch.ptr()->forward(out.context).to(torch::kCPU), windows, split.clipSec));
+            e.branch.merge(loc.score(
+                branch.ptr()->forward(out.context).to(torch::kCPU), windows, split.clipSec));
         if (out.nativeAttention.defined())
-            e.native.merge(loc.score(out.nativeAttention.mean(1).to(torch::kCPU), windows, split.clipSec));
+            e.native.merge(
+                loc.score(out.nativeAttention.mean(1).to(torch::kCPU), windows, split.clipSec));
     }
     net.train(wasTraining);
     e.metrics = Metrics::classification(torch::cat(logits, 0), split.targets, split.multiLabel);
@@ -131,40 +144,384 @@ StudentEvaluation StudentTrainer::evaluate(const StudentModel &model, const Atte
     return e;
 }
 
-FeatureNorm FeatureNorm::fromTraining(const torch::Tensor &features, torch::Device device)
-{
-    FeatureNorm n;
-    const torch::Tensor flat = features.reshape({-1, features.size(-1)}).to(torch::kDouble);
-    n.mean = flat.mean(0).to(device, torch::kFloat);
-    n.std = flat.std(0).clamp_min(1e-6).to(device, torch::kFloat);
-    return n;
-}
+namespace {
 
-torch::Tensor FeatureNorm::apply(const torch::Tensor &x) const
+// One call of StudentTrainer::train: the model, its branch, optimiser, schedule and loss, the
+// checkpoints, and one method per step of the loop. Reports through the trainer's observer.
+class StudentTrainingRun
 {
-    return mean.defined() ? (x - mean.to(x.device())) / std.to(x.device()) : x;
-}
+public:
+    using Report = std::function<void(const std::string &, int)>;
 
-StudentModel StudentTrainer::loadStudent(const std::string &path, AttentionBranch *branch, FeatureNorm *norm)
-{
-    const Checkpoint ck = Checkpoint::load(path);
-    if (norm && ck.hasTensor("feature_mean")) {
-        norm->mean = ck.tensor("feature_mean");
-        norm->std = ck.tensor("feature_std");
+    StudentTrainingRun(const StudentTrainOptions &options, const StudentData &data,
+        TrainObserver *observer, const TrainControl *control, Report report)
+        : o(options)
+        , m_data(data)
+        , tr(*data.train)
+        , m_observer(observer)
+        , m_control(control)
+        , m_report(std::move(report))
+    { }
+
+    StudentResult run()
+    {
+        setUp();
+        if (o.resume && !m_lastPath.empty() && std::filesystem::exists(m_lastPath))
+            resume();
+        if (m_observer)
+            m_observer->onStage(
+                { o.stage, "training " + o.student, m_step, m_totalSteps, 0.0, -1.0, false });
+        for (int64_t epoch = m_startEpoch; epoch < o.epochs; ++epoch) {
+            if (!trainEpoch(epoch))
+                return cancelled();
+            if (!afterEpoch(epoch))
+                break;
+        }
+        return finish();
     }
-    const std::string name = ck.text("student");
-    StudentModel model = StudentRegistry::create(name, ck.intValue("classes"), ck.intValue("features"));
-    ck.loadModule(*model.module(), "model");
-    if (branch) {
-        *branch = AttentionBranch{nullptr};
-        if (ck.hasTensor("branch.query")) {
-            *branch = AttentionBranch(AttentionBranchOptions(model.contextDim()));
-            ck.loadModule(**branch, "branch");
+
+private:
+    // The model and what trains it; a_T (and teacher logits) for every training clip at T',
+    // once: the per-step cost of KD is one index_select.
+    void setUp()
+    {
+        torch::manual_seed(o.seed);
+        m_model = StudentRegistry::create(o.student, tr.numClasses, tr.features.size(2));
+        const int64_t frames = tr.frames();
+        if (frames < m_model.minFrames())
+            throw Error("data.noisy.length_sec",
+                o.student + " needs at least " + std::to_string(m_model.minFrames())
+                    + " frames; clips give " + std::to_string(frames));
+        const int64_t tPrime = m_model.contextLength(frames);
+        m_useBranch = o.usesTeacherAttention() && o.kdTarget == KdTarget::Branch;
+        m_useNative = o.usesTeacherAttention() && o.kdTarget == KdTarget::Native;
+        if (m_useNative && m_model.nativeHeads() == 0)
+            throw Error("kd.target",
+                "'native' needs a student with its own attention; " + o.student + " has none");
+        if (m_useBranch)
+            m_branch = AttentionBranch(AttentionBranchOptions(m_model.contextDim()));
+        m_model.to(o.device);
+        if (m_branch)
+            m_branch->to(o.device);
+        if (o.usesTeacherAttention()) {
+            if (!m_data.teacherAttention.defined() || m_data.teacherAttention.dim() != 2
+                || m_data.teacherAttention.size(0) != tr.size())
+                throw Error(o.stage,
+                    "temporal KD (lambda " + std::to_string(o.lambda)
+                        + ") needs the teacher's attention for all " + std::to_string(tr.size())
+                        + " training clips");
+            m_aT = AttentionRollout::resampleRow(m_data.teacherAttention.to(torch::kFloat), tPrime)
+                       .to(o.device);
+        }
+        if (o.usesTeacherLogits()) {
+            if (!m_data.teacherLogits.defined() || m_data.teacherLogits.size(0) != tr.size()
+                || m_data.teacherLogits.size(1) != tr.numClasses)
+                throw Error(o.stage, "logit KD needs the teacher's logits for every training clip");
+            m_teacherLogits = m_data.teacherLogits.to(o.device, torch::kFloat);
+        }
+        // On an accelerator the whole training split moves once; on the CPU batches are sliced
+        // straight out of the cache mapping.
+        m_features = o.device.is_cpu() ? tr.features : tr.features.to(o.device);
+        m_targets = tr.targets.to(o.device);
+        // Per-coefficient standardisation from the training split: raw MFCCs span very different
+        // ranges (c0 is tens of units), which slows the students badly. Stored in the checkpoint.
+        m_norm = FeatureNorm::fromTraining(tr.features, o.device);
+
+        std::vector<torch::Tensor> params = m_model.parameters();
+        if (m_branch)
+            for (const auto &p : m_branch->parameters())
+                params.push_back(p);
+        m_optimizer
+            = TrainLoop::makeOptimizer(o.optimizer, params, o.lr, o.momentum, o.weightDecay);
+        m_batcher = std::make_unique<Batcher>(tr.size(), o.batchSize, o.seed);
+        m_perEpoch = m_batcher->batchesPerEpoch();
+        LrScheduleOptions so;
+        so.kind = LrSchedule::kindFromName(o.schedule);
+        so.baseLr = o.lr;
+        so.totalSteps = m_perEpoch * o.epochs;
+        if (o.warmupEpochs < 0)
+            throw Error("train.warmup_epochs", "must be >= 0");
+        so.warmupSteps
+            = so.kind == LrScheduleOptions::Kind::OneCycle ? 0 : m_perEpoch * o.warmupEpochs;
+        m_totalSteps = so.totalSteps;
+        m_schedule = std::make_unique<LrSchedule>(so);
+        m_loss = std::make_unique<TemporalKdLoss>(TemporalKdLossOptions()
+                                                      .lambda(o.lambda)
+                                                      .multiLabel(tr.multiLabel)
+                                                      .logitKdWeight(o.logitKdWeight)
+                                                      .temperature(o.temperature));
+        m_clock = std::make_unique<TrainLoop::Clock>(m_totalSteps);
+        if (!o.checkpointDir.empty()) {
+            m_lastPath = o.checkpointDir + "/last.safetensors";
+            m_bestPath = o.checkpointDir + "/best.safetensors";
+            makeDirs(o.checkpointDir);
         }
     }
-    model.eval();
-    return model;
-}
+
+    Checkpoint checkpoint(int64_t epoch, int64_t batch) const
+    {
+        Checkpoint ck;
+        ck.step = m_step;
+        ck.epoch = epoch;
+        ck.configHash = o.configHash;
+        ck.setModule(*m_model.module(), "model");
+        if (m_branch)
+            ck.setModule(*m_branch, "branch");
+        ck.setOptimizer(*m_optimizer);
+        ck.captureTorchRng();
+        ck.setText("student", o.student);
+        ck.setInt("classes", tr.numClasses);
+        ck.setInt("features", tr.features.size(2));
+        ck.setValue("lambda", o.lambda);
+        ck.setText("kd_target", kdTargetName(o.kdTarget));
+        ck.setInt("next_batch", batch);
+        ck.setInt("bad_epochs", m_badEpochs);
+        ck.setInt("best_epoch", m_result.bestEpoch);
+        ck.setValue("best_score", m_result.bestValidationScore);
+        ck.setInt("seed", int64_t(o.seed));
+        ck.setTensor("feature_mean", m_norm.mean.to(torch::kCPU));
+        ck.setTensor("feature_std", m_norm.std.to(torch::kCPU));
+        return ck;
+    }
+
+    void saveLast(int64_t epoch, int64_t batch)
+    {
+        if (m_lastPath.empty())
+            return;
+        checkpoint(epoch, batch).save(m_lastPath);
+        m_haveLast = true;
+        m_result.lastCheckpoint = m_lastPath;
+        if (m_observer)
+            m_observer->onCheckpoint(o.stage, m_lastPath, false);
+    }
+
+    // Continue from last.safetensors (and keep best.safetensors's weights as the best so far).
+    void resume()
+    {
+        const Checkpoint ck = Checkpoint::load(m_lastPath);
+        if (ck.text("student") != o.student)
+            throw Error(m_lastPath,
+                "was written for student '" + ck.text("student") + "', not '" + o.student + "'");
+        ck.loadModule(*m_model.module(), "model");
+        if (m_branch)
+            ck.loadModule(*m_branch, "branch");
+        ck.loadOptimizer(*m_optimizer);
+        ck.restoreTorchRng();
+        m_startEpoch = ck.epoch;
+        m_startBatch = ck.intValue("next_batch");
+        m_step = ck.step;
+        m_badEpochs = ck.intValue("bad_epochs");
+        m_result.bestEpoch = ck.intValue("best_epoch");
+        m_result.bestValidationScore = ck.value("best_score");
+        m_haveLast = true;
+        m_result.lastCheckpoint = m_lastPath;
+        if (std::filesystem::exists(m_bestPath)) {
+            // The best weights so far: load them, snapshot, then return to the resumed state.
+            const Snapshot resumed = takeSnapshot(m_model, m_branch);
+            const Checkpoint b = Checkpoint::load(m_bestPath);
+            b.loadModule(*m_model.module(), "model");
+            if (m_branch)
+                b.loadModule(*m_branch, "branch");
+            m_best = takeSnapshot(m_model, m_branch);
+            restoreSnapshot(resumed);
+            m_result.bestCheckpoint = m_bestPath;
+        }
+        m_report(o.stage + ": resumed from " + m_lastPath + " at epoch "
+                + std::to_string(m_startEpoch + 1) + ", step " + std::to_string(m_step),
+            0);
+    }
+
+    struct EpochLosses
+    {
+        double task = 0, kd = 0, logit = 0, total = 0;
+        int64_t count = 0;
+    };
+
+    // Returns false when cancelled (last.safetensors then holds where it got to).
+    bool trainEpoch(int64_t epoch)
+    {
+        const std::vector<torch::Tensor> batches = m_batcher->batches(epoch);
+        m_losses = EpochLosses();
+        m_model.train();
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int64_t b = epoch == m_startEpoch ? m_startBatch : 0; b < m_perEpoch; ++b) {
+            if (m_control && m_control->waitWhilePaused()) {
+                saveLast(epoch, b);
+                m_report(o.stage + ": cancelled at step " + std::to_string(m_step)
+                        + (m_lastPath.empty() ? "" : "; resume from " + m_lastPath),
+                    1);
+                m_result.epochsRun = epoch;
+                return false;
+            }
+            step(batches[size_t(b)], epoch);
+        }
+        m_trainSeconds
+            += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ++m_trainedEpochs;
+        return true;
+    }
+
+    void step(const torch::Tensor &idx, int64_t epoch)
+    {
+        const double lr = m_schedule->lrAt(m_step);
+        TrainLoop::setLearningRate(*m_optimizer, lr);
+        const torch::Tensor x = m_norm.apply(Batcher::gather(m_features, idx).to(o.device));
+        const torch::Tensor y = Batcher::gather(m_targets, idx);
+        const StudentOutput out = m_model.forward(x);
+        torch::Tensor scores, a;
+        if (m_useBranch)
+            scores = branchScores(m_branch, out.context);
+        else if (m_useNative)
+            // log of a distribution is its own log-softmax, so the loss sees log a_S exactly.
+            scores = out.nativeAttention.mean(1).clamp_min(1e-12).log();
+        if (m_aT.defined())
+            a = Batcher::gather(m_aT, idx);
+        const KdLossTerms terms = (*m_loss)(out.logits, y, scores, a,
+            m_teacherLogits.defined() ? Batcher::gather(m_teacherLogits, idx) : torch::Tensor());
+        const double total = terms.total.item<double>();
+        if (!std::isfinite(total)) {
+            const std::string msg = "the loss became "
+                + std::string(std::isnan(total) ? "NaN" : "infinite") + " at step "
+                + std::to_string(m_step + 1) + " (epoch " + std::to_string(epoch + 1)
+                + "); training stopped. "
+                + (m_haveLast ? "The last good checkpoint is kept: " + m_lastPath
+                              : std::string("No checkpoint had been written yet."))
+                + " Try a lower train.lr.";
+            m_report(o.stage + ": " + msg, 2);
+            throw Error(o.stage, msg);
+        }
+        m_optimizer->zero_grad();
+        terms.total.backward();
+        m_optimizer->step();
+        ++m_step;
+        const double task = terms.task.item<double>(), kd = terms.kd.item<double>(),
+                     lk = terms.logitKd.item<double>();
+        m_losses.task += task;
+        m_losses.kd += kd;
+        m_losses.logit += lk;
+        m_losses.total += total;
+        ++m_losses.count;
+        if (m_observer) {
+            m_observer->onStep({ o.stage, m_step, epoch + 1, task, kd, lk, total, lr });
+            m_observer->onStage(
+                { o.stage, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
+                    m_step, m_totalSteps, m_clock->elapsed(), m_clock->eta(m_step), false });
+        }
+    }
+
+    // Validation, best / last checkpoints, the epoch report; false when early stopping ends it.
+    bool afterEpoch(int64_t epoch)
+    {
+        const StudentEvaluation val = StudentTrainer::evaluate(
+            m_model, m_branch, *m_data.validation, o.device, o.evalBatchSize, m_norm);
+        const double score = validationScore(val);
+        const bool improved = std::isfinite(score) && score > m_result.bestValidationScore;
+        const EpochLosses &l = m_losses;
+        const double meanTotal = l.count ? l.total / double(l.count) : kNaN;
+        m_result.epochLosses.push_back(meanTotal);
+        if (improved) {
+            m_result.bestValidationScore = score;
+            m_result.bestEpoch = epoch + 1;
+            m_result.validation = val;
+            m_best = takeSnapshot(m_model, m_branch);
+            m_badEpochs = 0;
+            if (!m_bestPath.empty()) {
+                checkpoint(epoch + 1, 0).save(m_bestPath);
+                m_result.bestCheckpoint = m_bestPath;
+                if (m_observer)
+                    m_observer->onCheckpoint(o.stage, m_bestPath, true);
+            }
+        } else {
+            ++m_badEpochs;
+        }
+        saveLast(epoch + 1, 0);
+        if (m_observer) {
+            EpochReport r;
+            r.stage = o.stage;
+            r.epoch = epoch + 1;
+            r.step = m_step;
+            if (l.count)
+                r.trainLosses
+                    = { { "task", l.task / double(l.count) }, { "kd", l.kd / double(l.count) },
+                          { "logit_kd", l.logit / double(l.count) }, { "total", meanTotal } };
+            r.validation = val.summary();
+            r.lr = m_schedule->lrAt(std::max<int64_t>(0, m_step - 1));
+            r.best = improved;
+            m_observer->onEpoch(r);
+        }
+        m_result.epochsRun = epoch + 1;
+        if (o.earlyStoppingPatience > 0 && m_badEpochs >= o.earlyStoppingPatience
+            && epoch + 1 < o.epochs) {
+            m_result.status = StudentResult::Status::EarlyStopped;
+            m_report(o.stage + ": early stop after epoch " + std::to_string(epoch + 1)
+                    + " (no better validation score for " + std::to_string(m_badEpochs)
+                    + " epochs)",
+                0);
+            return false;
+        }
+        return true;
+    }
+
+    StudentResult cancelled()
+    {
+        m_result.status = StudentResult::Status::Cancelled;
+        m_result.steps = m_step;
+        m_result.model = m_model;
+        m_result.branch = m_branch;
+        return m_result;
+    }
+
+    // The best weights back, then the final validation and test evaluation.
+    StudentResult finish()
+    {
+        m_result.steps = m_step;
+        m_result.trainSecondsPerEpoch
+            = m_trainedEpochs ? m_trainSeconds / double(m_trainedEpochs) : 0.0;
+        if (!m_best.empty())
+            restoreSnapshot(m_best);
+        if (m_result.bestEpoch > 0 && m_result.validation.metrics.count == 0)
+            m_result.validation = StudentTrainer::evaluate(
+                m_model, m_branch, *m_data.validation, o.device, o.evalBatchSize, m_norm);
+        m_result.test = StudentTrainer::evaluate(
+            m_model, m_branch, *m_data.test, o.device, o.evalBatchSize, m_norm);
+        m_result.model = m_model;
+        m_result.branch = m_branch;
+        m_result.norm = m_norm;
+        if (m_observer)
+            m_observer->onStage(
+                { o.stage, "done", m_step, m_totalSteps, m_clock->elapsed(), 0.0, true });
+        return m_result;
+    }
+
+    const StudentTrainOptions &o;
+    const StudentData &m_data;
+    const PreparedSplit &tr;
+    TrainObserver *m_observer;
+    const TrainControl *m_control;
+    Report m_report;
+
+    StudentModel m_model;
+    AttentionBranch m_branch { nullptr };
+    bool m_useBranch = false, m_useNative = false;
+    torch::Tensor m_aT, m_teacherLogits, m_features, m_targets;
+    FeatureNorm m_norm;
+    std::unique_ptr<torch::optim::Optimizer> m_optimizer;
+    std::unique_ptr<Batcher> m_batcher;
+    std::unique_ptr<LrSchedule> m_schedule;
+    std::unique_ptr<TemporalKdLoss> m_loss;
+    std::unique_ptr<TrainLoop::Clock> m_clock;
+    int64_t m_perEpoch = 0, m_totalSteps = 0;
+    std::string m_lastPath, m_bestPath;
+
+    int64_t m_startEpoch = 0, m_startBatch = 0, m_step = 0, m_badEpochs = 0, m_trainedEpochs = 0;
+    bool m_haveLast = false;
+    double m_trainSeconds = 0.0;
+    Snapshot m_best;
+    EpochLosses m_losses;
+    StudentResult m_result;
+};
+
+} // namespace
 
 StudentResult StudentTrainer::train(const StudentData &data)
 {
@@ -173,288 +530,19 @@ StudentResult StudentTrainer::train(const StudentData &data)
         throw Error(o.stage, "needs train, validation and test splits");
     const PreparedSplit &tr = *data.train;
     if (tr.size() == 0 || data.validation->size() == 0 || data.test->size() == 0)
-        throw Error(o.stage, "a split is empty (train " + std::to_string(tr.size()) + ", validation " +
-                                 std::to_string(data.validation->size()) + ", test " +
-                                 std::to_string(data.test->size()) + ")");
+        throw Error(o.stage,
+            "a split is empty (train " + std::to_string(tr.size()) + ", validation "
+                + std::to_string(data.validation->size()) + ", test "
+                + std::to_string(data.test->size()) + ")");
     if (o.epochs < 1)
         throw Error("train.epochs", "must be at least 1");
     if (o.lambda < 0.0 || !std::isfinite(o.lambda))
         throw Error("kd.lambdas", "lambda must be >= 0");
-    if (o.kdTarget != "branch" && o.kdTarget != "native")
-        throw Error("kd.target", "must be 'branch' or 'native', not '" + o.kdTarget + "'");
     if (o.earlyStoppingPatience < 0)
         throw Error("train.early_stopping_patience", "must be >= 0");
-
-    torch::manual_seed(o.seed);
-    StudentResult result;
-    StudentModel model = StudentRegistry::create(o.student, tr.numClasses, tr.features.size(2));
-    const int64_t frames = tr.frames();
-    if (frames < model.minFrames())
-        throw Error("data.noisy.length_sec", o.student + " needs at least " + std::to_string(model.minFrames()) +
-                                                 " frames; clips give " + std::to_string(frames));
-    const int64_t tPrime = model.contextLength(frames);
-    const bool useBranch = o.usesTeacherAttention() && o.kdTarget == "branch";
-    const bool useNative = o.usesTeacherAttention() && o.kdTarget == "native";
-    if (useNative && model.nativeHeads() == 0)
-        throw Error("kd.target", "'native' needs a student with its own attention; " + o.student + " has none");
-    AttentionBranch branch{nullptr};
-    if (useBranch)
-        branch = AttentionBranch(AttentionBranchOptions(model.contextDim()));
-    model.to(o.device);
-    if (branch)
-        branch->to(o.device);
-
-    // a_T for every training clip at T', once: the per-step cost of KD is one index_select.
-    torch::Tensor aT, teacherLogits;
-    if (o.usesTeacherAttention()) {
-        if (!data.teacherAttention.defined() || data.teacherAttention.dim() != 2 ||
-            data.teacherAttention.size(0) != tr.size())
-            throw Error(o.stage, "temporal KD (lambda " + std::to_string(o.lambda) +
-                                     ") needs the teacher's attention for all " + std::to_string(tr.size()) +
-                                     " training clips");
-        aT = AttentionRollout::resampleRow(data.teacherAttention.to(torch::kFloat), tPrime).to(o.device);
-    }
-    if (o.usesTeacherLogits()) {
-        if (!data.teacherLogits.defined() || data.teacherLogits.size(0) != tr.size() ||
-            data.teacherLogits.size(1) != tr.numClasses)
-            throw Error(o.stage, "logit KD needs the teacher's logits for every training clip");
-        teacherLogits = data.teacherLogits.to(o.device, torch::kFloat);
-    }
-    // On an accelerator the whole training split moves once; on the CPU batches are sliced
-    // straight out of the cache mapping.
-    const torch::Tensor features = o.device.is_cpu() ? tr.features : tr.features.to(o.device);
-    const torch::Tensor targets = tr.targets.to(o.device);
-    // Per-coefficient standardisation from the training split: raw MFCCs span very different
-    // ranges (c0 is tens of units), which slows the students badly. Stored in the checkpoint.
-    const FeatureNorm norm = FeatureNorm::fromTraining(tr.features, o.device);
-
-    std::vector<torch::Tensor> params = model.parameters();
-    if (branch)
-        for (const auto &p : branch->parameters())
-            params.push_back(p);
-    auto optimizer = TrainLoop::makeOptimizer(o.optimizer, params, o.lr, o.momentum, o.weightDecay);
-    const Batcher batcher(tr.size(), o.batchSize, o.seed);
-    const int64_t perEpoch = batcher.batchesPerEpoch();
-    LrScheduleOptions so;
-    so.kind = LrSchedule::kindFromName(o.schedule);
-    so.baseLr = o.lr;
-    so.totalSteps = perEpoch * o.epochs;
-    if (o.warmupEpochs < 0)
-        throw Error("train.warmup_epochs", "must be >= 0");
-    so.warmupSteps = so.kind == LrScheduleOptions::Kind::OneCycle ? 0 : perEpoch * o.warmupEpochs;
-    const LrSchedule schedule(so);
-    const TemporalKdLoss loss(TemporalKdLossOptions()
-                                  .lambda(o.lambda)
-                                  .multiLabel(tr.multiLabel)
-                                  .logitKdWeight(o.logitKdWeight)
-                                  .temperature(o.temperature));
-
-    const std::string lastPath = o.checkpointDir.empty() ? "" : o.checkpointDir + "/last.safetensors";
-    const std::string bestPath = o.checkpointDir.empty() ? "" : o.checkpointDir + "/best.safetensors";
-    if (!o.checkpointDir.empty())
-        makeDirs(o.checkpointDir);
-    int64_t startEpoch = 0, startBatch = 0, step = 0, badEpochs = 0;
-    bool haveLast = false;
-    Snapshot best;
-
-    auto makeCheckpoint = [&](int64_t epoch, int64_t batch) {
-        Checkpoint ck;
-        ck.step = step;
-        ck.epoch = epoch;
-        ck.configHash = o.configHash;
-        ck.setModule(*model.module(), "model");
-        if (branch)
-            ck.setModule(*branch, "branch");
-        ck.setOptimizer(*optimizer);
-        ck.captureTorchRng();
-        ck.setText("student", o.student);
-        ck.setInt("classes", tr.numClasses);
-        ck.setInt("features", tr.features.size(2));
-        ck.setValue("lambda", o.lambda);
-        ck.setText("kd_target", o.kdTarget);
-        ck.setInt("next_batch", batch);
-        ck.setInt("bad_epochs", badEpochs);
-        ck.setInt("best_epoch", result.bestEpoch);
-        ck.setValue("best_score", result.bestValidationScore);
-        ck.setInt("seed", int64_t(o.seed));
-        ck.setTensor("feature_mean", norm.mean.to(torch::kCPU));
-        ck.setTensor("feature_std", norm.std.to(torch::kCPU));
-        return ck;
-    };
-    auto saveLast = [&](int64_t epoch, int64_t batch) {
-        if (lastPath.empty())
-            return;
-        makeCheckpoint(epoch, batch).save(lastPath);
-        haveLast = true;
-        result.lastCheckpoint = lastPath;
-        if (m_observer)
-            m_observer->onCheckpoint(o.stage, lastPath, false);
-    };
-
-    if (o.resume && !lastPath.empty() && std::filesystem::exists(lastPath)) {
-        const Checkpoint ck = Checkpoint::load(lastPath);
-        if (ck.text("student") != o.student)
-            throw Error(lastPath, "was written for student '" + ck.text("student") + "', not '" + o.student + "'");
-        ck.loadModule(*model.module(), "model");
-        if (branch)
-            ck.loadModule(*branch, "branch");
-        ck.loadOptimizer(*optimizer);
-        ck.restoreTorchRng();
-        startEpoch = ck.epoch;
-        startBatch = ck.intValue("next_batch");
-        step = ck.step;
-        badEpochs = ck.intValue("bad_epochs");
-        result.bestEpoch = ck.intValue("best_epoch");
-        result.bestValidationScore = ck.value("best_score");
-        haveLast = true;
-        result.lastCheckpoint = lastPath;
-        if (std::filesystem::exists(bestPath)) {
-            // The best weights so far: load them, snapshot, then return to the resumed state.
-            const Snapshot resumed = takeSnapshot(model, branch);
-            const Checkpoint b = Checkpoint::load(bestPath);
-            b.loadModule(*model.module(), "model");
-            if (branch)
-                b.loadModule(*branch, "branch");
-            best = takeSnapshot(model, branch);
-            restoreSnapshot(resumed);
-            result.bestCheckpoint = bestPath;
-        }
-        report(o.stage + ": resumed from " + lastPath + " at epoch " + std::to_string(startEpoch + 1) + ", step " +
-                   std::to_string(step),
-               0);
-    }
-
-    const TrainLoop::Clock clock(so.totalSteps);
-    double trainSeconds = 0.0;
-    int64_t trainedEpochs = 0;
-    if (m_observer)
-        m_observer->onStage({o.stage, "training " + o.student, step, so.totalSteps, 0.0, -1.0, false});
-
-    for (int64_t epoch = startEpoch; epoch < o.epochs; ++epoch) {
-        const std::vector<torch::Tensor> batches = batcher.batches(epoch);
-        double sumTask = 0, sumKd = 0, sumLogit = 0, sumTotal = 0;
-        int64_t counted = 0;
-        model.train();
-        const auto t0 = std::chrono::steady_clock::now();
-        for (int64_t b = epoch == startEpoch ? startBatch : 0; b < perEpoch; ++b) {
-            if (m_control && m_control->waitWhilePaused()) {
-                saveLast(epoch, b);
-                report(o.stage + ": cancelled at step " + std::to_string(step) +
-                           (lastPath.empty() ? "" : "; resume from " + lastPath),
-                       1);
-                result.status = StudentResult::Status::Cancelled;
-                result.steps = step;
-                result.epochsRun = epoch;
-                result.model = model;
-                result.branch = branch;
-                return result;
-            }
-            const double lr = schedule.lrAt(step);
-            TrainLoop::setLearningRate(*optimizer, lr);
-            const torch::Tensor &idx = batches[size_t(b)];
-            const torch::Tensor x = norm.apply(Batcher::gather(features, idx).to(o.device));
-            const torch::Tensor y = Batcher::gather(targets, idx);
-            const StudentOutput out = model.forward(x);
-            torch::Tensor scores, a;
-            if (useBranch)
-                scores = branchScores(branch, out.context);
-            else if (useNative)
-                // log of a distribution is its own log-softmax, so the loss sees log a_S exactly.
-                scores = out.nativeAttention.mean(1).clamp_min(1e-12).log();
-            if (aT.defined())
-                a = Batcher::gather(aT, idx);
-            const KdLossTerms terms =
-                loss(out.logits, y, scores, a, teacherLogits.defined() ? Batcher::gather(teacherLogits, idx) : torch::Tensor());
-            const double total = terms.total.item<double>();
-            if (!std::isfinite(total)) {
-                const std::string msg =
-                    "the loss became " + std::string(std::isnan(total) ? "NaN" : "infinite") + " at step " +
-                    std::to_string(step + 1) + " (epoch " + std::to_string(epoch + 1) +
-                    "); training stopped. " +
-                    (haveLast ? "The last good checkpoint is kept: " + lastPath
-                              : std::string("No checkpoint had been written yet.")) +
-                    " Try a lower train.lr.";
-                report(o.stage + ": " + msg, 2);
-                throw Error(o.stage, msg);
-            }
-            optimizer->zero_grad();
-            terms.total.backward();
-            optimizer->step();
-            ++step;
-            const double task = terms.task.item<double>(), kd = terms.kd.item<double>(),
-                         lk = terms.logitKd.item<double>();
-            sumTask += task;
-            sumKd += kd;
-            sumLogit += lk;
-            sumTotal += total;
-            ++counted;
-            if (m_observer) {
-                m_observer->onStep({o.stage, step, epoch + 1, task, kd, lk, total, lr});
-                m_observer->onStage({o.stage, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
-                                     step, so.totalSteps, clock.elapsed(), clock.eta(step), false});
-            }
-        }
-        trainSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        ++trainedEpochs;
-
-        const StudentEvaluation val = evaluate(model, branch, *data.validation, o.device, o.evalBatchSize, norm);
-        const double score = validationScore(val);
-        const bool improved = std::isfinite(score) && score > result.bestValidationScore;
-        const double meanTotal = counted ? sumTotal / double(counted) : kNaN;
-        result.epochLosses.push_back(meanTotal);
-        if (improved) {
-            result.bestValidationScore = score;
-            result.bestEpoch = epoch + 1;
-            result.validation = val;
-            best = takeSnapshot(model, branch);
-            badEpochs = 0;
-            if (!bestPath.empty()) {
-                makeCheckpoint(epoch + 1, 0).save(bestPath);
-                result.bestCheckpoint = bestPath;
-                if (m_observer)
-                    m_observer->onCheckpoint(o.stage, bestPath, true);
-            }
-        } else {
-            ++badEpochs;
-        }
-        saveLast(epoch + 1, 0);
-        if (m_observer) {
-            EpochReport r;
-            r.stage = o.stage;
-            r.epoch = epoch + 1;
-            r.step = step;
-            if (counted)
-                r.trainLosses = {{"task", sumTask / double(counted)},
-                                 {"kd", sumKd / double(counted)},
-                                 {"logit_kd", sumLogit / double(counted)},
-                                 {"total", meanTotal}};
-            r.validation = val.summary();
-            r.lr = schedule.lrAt(std::max<int64_t>(0, step - 1));
-            r.best = improved;
-            m_observer->onEpoch(r);
-        }
-        result.epochsRun = epoch + 1;
-        if (o.earlyStoppingPatience > 0 && badEpochs >= o.earlyStoppingPatience && epoch + 1 < o.epochs) {
-            result.status = StudentResult::Status::EarlyStopped;
-            report(o.stage + ": early stop after epoch " + std::to_string(epoch + 1) + " (no better validation score for " +
-                       std::to_string(badEpochs) + " epochs)",
-                   0);
-            break;
-        }
-    }
-    result.steps = step;
-    result.trainSecondsPerEpoch = trainedEpochs ? trainSeconds / double(trainedEpochs) : 0.0;
-    if (!best.empty())
-        restoreSnapshot(best);
-    if (result.bestEpoch > 0 && result.validation.metrics.count == 0)
-        result.validation = evaluate(model, branch, *data.validation, o.device, o.evalBatchSize, norm);
-    result.test = evaluate(model, branch, *data.test, o.device, o.evalBatchSize, norm);
-    result.model = model;
-    result.branch = branch;
-    result.norm = norm;
-    if (m_observer)
-        m_observer->onStage({o.stage, "done", step, so.totalSteps, clock.elapsed(), 0.0, true});
-    return result;
+    StudentTrainingRun run(o, data, m_observer, m_control,
+        [this](const std::string &text, int level) { report(text, level); });
+    return run.run();
 }
 
 } // namespace tkd

@@ -1,10 +1,13 @@
 #pragma once
 
 #include "core/distill/AttentionBranch.h"
+#include "core/distill/KdTarget.h"
 #include "core/distill/Localisation.h"
+#include "core/experiment/OptimiserKind.h"
+#include "core/features/FeatureNorm.h"
 #include "core/models/StudentModel.h"
 #include "core/train/Metrics.h"
-#include "core/train/PreparedData.h"
+#include "core/data/PreparedData.h"
 
 #include <torch/torch.h>
 
@@ -18,25 +21,16 @@ namespace tkd {
 class TrainControl;
 class TrainObserver;
 
-// Per-coefficient feature standardisation, estimated on the training split.
-struct FeatureNorm
-{
-    torch::Tensor mean; // [C]; undefined: identity
-    torch::Tensor std;  // [C]
-    static FeatureNorm fromTraining(const torch::Tensor &features, torch::Device device);
-    torch::Tensor apply(const torch::Tensor &x) const;
-};
-
 // One student training run: a cell of the grid (student x lambda x L x seed).
 struct StudentTrainOptions
 {
     std::string student = "tc-resnet8";
     double lambda = 0.0;             // kd.lambdas: weight of KL(a_T || a_S)
-    std::string kdTarget = "branch"; // branch: the training-only AttentionBranch; native: the
-                                     // student's own attention (mean over heads)
+    KdTarget kdTarget = KdTarget::Branch; // branch: the training-only AttentionBranch; native: the
+                                          // student's own attention (mean over heads)
     double logitKdWeight = 0.0;      // kd.logit_kd (a baseline, not the method)
     double temperature = 2.0;
-    std::string optimizer = "adam";  // adam | sgd (with momentum)
+    OptimiserKind optimizer = OptimiserKind::Adam; // adam | sgd (with momentum)
     double lr = 1e-3;
     double momentum = 0.9;
     double weightDecay = 0.0;
@@ -123,9 +117,6 @@ public:
                                       const PreparedSplit &split, torch::Device device,
                                       int64_t batchSize = 256, const FeatureNorm &norm = {});
 
-    // Rebuilds a student (and its branch, when stored) from a checkpoint written by train().
-    static StudentModel loadStudent(const std::string &checkpointPath, AttentionBranch *branch = nullptr,
-                                    FeatureNorm *norm = nullptr);
 
 private:
     void report(const std::string &text, int level) const;

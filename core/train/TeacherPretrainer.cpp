@@ -1,5 +1,6 @@
 #include "core/train/TeacherPretrainer.h"
 
+#include "core/checkpoint/TrainedModels.h"
 #include "core/data/FeatureCache.h"
 #include "core/train/EventLog.h"
 #include "core/train/EventLogObserver.h"
@@ -107,7 +108,7 @@ TeacherPretrainResult TeacherPretrainer::run()
         noisy.lengthSec = st.lengthSec;
         const NoisyDataset data(index, noisy);
         TeacherTrainOptions o;
-        o.kind = k == 0 ? m_recipe.model : "pretrained";
+        o.kind = k == 0 ? teacherKindFromName(m_recipe.model) : TeacherKind::Pretrained;
         if (k == 0)
             o.architecture = m_recipe.architecture;
         o.weights = previous;
@@ -143,8 +144,8 @@ TeacherPretrainResult TeacherPretrainer::run()
 
     // The final teacher: the last stage's best weights, with provenance and its figures.
     result.figures = evaluate(previous);
-    const Wav2Vec2Model model = TeacherTrainer::load(previous);
-    const TeacherTrainer::CheckpointInfo info = TeacherTrainer::checkpointInfo(previous);
+    const Wav2Vec2Model model = TrainedModels::loadTeacher(previous);
+    const TeacherCheckpointInfo info = TrainedModels::teacherInfo(previous);
     std::map<std::string, double> values;
     for (const auto &f : result.figures) {
         values["test_accuracy_L" + lengthText(f.lengthSec)] = f.accuracy;
@@ -152,7 +153,7 @@ TeacherPretrainResult TeacherPretrainer::run()
         values["uniform_localisation_L" + lengthText(f.lengthSec)] = f.uniform;
     }
     result.teacherPath = m_outDir + "/teacher.safetensors";
-    TeacherTrainer::save(result.teacherPath, model, info.kind, index.classes, info.features, values,
+    TrainedModels::saveTeacher(result.teacherPath, model, info.kind, index.classes, info.features, values,
                          {{"recipe", m_recipe.toYaml()},
                           {"recipe_hash", m_recipe.hash()},
                           {"corpus_hash", corpus.contentHash()},
@@ -198,7 +199,7 @@ std::vector<TeacherPretrainResult::LengthFigures> TeacherPretrainer::evaluate(co
         noisy.lengthSec = len;
         const NoisyDataset data(index, noisy);
         TeacherTrainOptions o;
-        o.kind = "pretrained";
+        o.kind = TeacherKind::Pretrained;
         o.weights = teacherPath;
         o.epochs = 0;
         o.features = m_recipe.features;

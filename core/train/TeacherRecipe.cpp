@@ -1,6 +1,6 @@
 #include "core/train/TeacherRecipe.h"
 
-#include "core/train/TeacherTrainer.h"
+#include "core/checkpoint/TrainedModels.h"
 #include "core/util/Error.h"
 #include "core/util/Hash.h"
 #include "core/util/Paths.h"
@@ -126,7 +126,7 @@ TeacherRecipe TeacherRecipe::fromYaml(const std::string &text, const std::string
     if (root["model"])
         t.model = r.get<std::string>("model", root["model"]);
     if (const YAML::Node a = root["architecture"]) {
-        const auto keys = TeacherTrainer::architectureKeys();
+        const auto keys = TrainedModels::teacherArchitectureKeys();
         r.onlyKeys("architecture", a, std::set<std::string>(keys.begin(), keys.end()));
         for (const auto &kv : a) {
             const std::string k = kv.first.as<std::string>();

@@ -7,7 +7,8 @@
 #include "core/features/FeatureExtractor.h"
 #include "core/models/Wav2Vec2Pretrained.h"
 #include "core/train/Batcher.h"
-#include "core/train/Checkpoint.h"
+#include "core/checkpoint/Checkpoint.h"
+#include "core/checkpoint/TrainedModels.h"
 #include "core/train/LrSchedule.h"
 #include "core/train/TrainControl.h"
 #include "core/train/TrainLoop.h"
@@ -28,47 +29,6 @@
 #include <thread>
 
 namespace tkd {
-
-namespace {
-// The spectral architecture fields a teacher checkpoint records (keys "arch.<name>").
-struct ArchField
-{
-    const char *key;
-    int64_t &(*ref)(Wav2Vec2Config &);
-};
-const std::vector<ArchField> &archFields()
-{
-    using C = Wav2Vec2Config;
-    static const std::vector<ArchField> f = {
-        {"hidden", [](C &c) -> int64_t & { return c.hiddenSize(); }},
-        {"layers", [](C &c) -> int64_t & { return c.numLayers(); }},
-        {"heads", [](C &c) -> int64_t & { return c.numHeads(); }},
-        {"ffn", [](C &c) -> int64_t & { return c.intermediateSize(); }},
-        {"pos_kernel", [](C &c) -> int64_t & { return c.posConvKernel(); }},
-        {"pos_groups", [](C &c) -> int64_t & { return c.posConvGroups(); }},
-        {"sconv_channels", [](C &c) -> int64_t & { return c.spectralConvChannels(); }},
-        {"sconv_kernel", [](C &c) -> int64_t & { return c.spectralConvKernel(); }},
-        {"sconv_layers", [](C &c) -> int64_t & { return c.spectralConvLayers(); }},
-    };
-    return f;
-}
-
-std::vector<std::string> splitClasses(const std::string &joined)
-{
-    std::vector<std::string> out;
-    if (joined.empty())
-        return out;
-    size_t start = 0;
-    for (;;) {
-        const size_t bar = joined.find('\n', start);
-        out.push_back(joined.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
-        if (bar == std::string::npos)
-            break;
-        start = bar + 1;
-    }
-    return out;
-}
-} // namespace
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -118,23 +78,18 @@ TeacherTrainer::TeacherTrainer(const NoisyDataset &data, const FeatureCache &cac
       m_prepared(std::make_unique<PreparedData>(data, std::string(), m_options.threads))
 {
     const auto &o = m_options;
-    static const std::vector<std::string> kinds = {"pretrained", "tiny", "small", "base",
-                                                   "xlsr-300m", "imported", "oracle"};
-    if (std::find(kinds.begin(), kinds.end(), o.kind) == kinds.end())
-        throw Error("teacher.kind", "unknown teacher '" + o.kind +
-                                        "' (expected pretrained, tiny, small, base, xlsr-300m, imported or oracle)");
-    if (o.kind == "pretrained") {
+    if (o.kind == TeacherKind::Pretrained) {
         m_pretrainedPath = o.weights.empty() ? shippedTeacherPath() : o.weights;
-        m_pretrainedInfo = checkpointInfo(m_pretrainedPath);
+        m_pretrainedInfo = TrainedModels::teacherInfo(m_pretrainedPath);
         if (m_pretrainedInfo.kind != "tiny" && m_pretrainedInfo.kind != "small")
             throw Error("teacher.weights", m_pretrainedPath + " is a '" + m_pretrainedInfo.kind +
                                                "' teacher; a pretrained teacher must be spectral (tiny or small)");
     }
-    if (o.kind == "imported" && o.weights.empty())
+    if (o.kind == TeacherKind::Imported && o.weights.empty())
         throw Error("teacher.weights", "an imported teacher needs its weights");
     if (o.fineTune != "head" && o.fineTune != "all")
         throw Error("teacher.fine_tune", "must be 'head' or 'all'");
-    if (o.kind != "oracle") {
+    if (o.kind != TeacherKind::Oracle) {
         if (o.epochs < 0)
             throw Error("teacher.epochs", "must be >= 0");
         if (o.batchSize < 1)
@@ -166,13 +121,14 @@ std::string TeacherTrainer::shippedTeacherPath()
 
 bool TeacherTrainer::isSpectral() const
 {
-    const std::string &k = m_options.kind == "pretrained" ? m_pretrainedInfo.kind : m_options.kind;
-    return k == "tiny" || k == "small";
+    if (m_options.kind == TeacherKind::Pretrained)
+        return m_pretrainedInfo.kind == "tiny" || m_pretrainedInfo.kind == "small";
+    return isSpectralTeacher(m_options.kind);
 }
 
 bool TeacherTrainer::usesPretrainedAsIs() const
 {
-    if (m_options.kind != "pretrained" || m_options.fineTune == "all")
+    if (m_options.kind != TeacherKind::Pretrained || m_options.fineTune == "all")
         return false;
     const auto &classes = m_pretrainedInfo.classes;
     return classes == m_data.index().classes;
@@ -181,32 +137,29 @@ bool TeacherTrainer::usesPretrainedAsIs() const
 FeatureConfig TeacherTrainer::spectralFeatures() const
 {
     // A pretrained teacher keeps the front end it learned with, whatever the students use.
-    FeatureConfig f = m_options.kind == "pretrained" && m_pretrainedInfo.hasFeatures ? m_pretrainedInfo.features
-                                                                                      : m_options.features;
+    FeatureConfig f = m_options.kind == TeacherKind::Pretrained && m_pretrainedInfo.hasFeatures
+        ? m_pretrainedInfo.features
+        : m_options.features;
     f.kind = FeatureConfig::Kind::LogMel;
     return f;
 }
 
-FrameTiming TeacherTrainer::timing() const
+FrameTiming TeacherTrainer::timing(const Wav2Vec2Model &model) const
 {
-    // The teacher's frame timing follows its own config: k stacked log-mel frames per frame, or
-    // the raw-waveform conv encoder's 400-sample receptive field and 320-sample stride.
-    if (isSpectral()) {
-        const FeatureConfig f = spectralFeatures();
-        const double w = f.windowMs / 1000.0, h = f.hopMs / 1000.0;
-        const double k = double(spectralSubsamplingInUse());
-        return FrameTiming{w + (k - 1.0) * h, k * h};
-    }
-    return FrameTiming{0.025, 0.020};
+    // The teacher's own config says how its frames map to time (stacked log-mel frames of its
+    // own front end, or the raw-waveform conv encoder's receptive field and stride).
+    const FeatureConfig f = spectralFeatures();
+    const double w = f.windowMs / 1000.0, h = f.hopMs / 1000.0;
+    return FrameTiming{model->config.frameWindowSec(w, h), model->config.frameHopSec(h)};
 }
 
 int64_t TeacherTrainer::spectralSubsamplingInUse() const
 {
     if (auto it = m_options.architecture.find("subsampling"); it != m_options.architecture.end())
         return it->second;
-    if (m_options.kind == "pretrained")
+    if (m_options.kind == TeacherKind::Pretrained)
         return m_pretrainedInfo.subsampling;
-    if (m_options.kind == "small" && m_options.spectralSubsampling <= 1)
+    if (m_options.kind == TeacherKind::Small && m_options.spectralSubsampling <= 1)
         return Wav2Vec2Config::small().spectralSubsampling();
     return m_options.spectralSubsampling;
 }
@@ -216,24 +169,24 @@ Wav2Vec2Model TeacherTrainer::buildModel() const
     const auto &o = m_options;
     const int64_t classes = int64_t(m_data.index().classes.size());
     torch::manual_seed(o.seed);
-    if (o.kind == "oracle")
+    if (o.kind == TeacherKind::Oracle)
         throw Error("teacher.kind", "the oracle teacher has no model");
-    if (o.kind == "imported")
+    if (o.kind == TeacherKind::Imported)
         return Wav2Vec2Pretrained::load(o.weights, classes);
-    if (o.kind == "pretrained") {
-        Wav2Vec2Model model = load(m_pretrainedPath);
+    if (o.kind == TeacherKind::Pretrained) {
+        Wav2Vec2Model model = TrainedModels::loadTeacher(m_pretrainedPath);
         if (m_pretrainedInfo.classes != m_data.index().classes)
             model->resetHead(classes); // another task: a new head, adapted in run()
         return model;
     }
-    Wav2Vec2Config cfg = o.kind == "tiny"            ? Wav2Vec2Config::tiny(classes, spectralFeatures().melBins)
-                         : o.kind == "small" ? Wav2Vec2Config::small(classes, spectralFeatures().melBins)
-                                                     : Wav2Vec2Config::preset(o.kind, classes);
+    Wav2Vec2Config cfg = o.kind == TeacherKind::Tiny ? Wav2Vec2Config::tiny(classes, spectralFeatures().melBins)
+        : o.kind == TeacherKind::Small              ? Wav2Vec2Config::small(classes, spectralFeatures().melBins)
+                                                    : Wav2Vec2Config::preset(teacherKindName(o.kind), classes);
     if (isSpectral()) {
         cfg.spectralSubsampling(spectralSubsamplingInUse());
-        for (const auto &f : archFields())
-            if (auto it = o.architecture.find(f.key); it != o.architecture.end())
-                f.ref(cfg) = it->second;
+        for (const auto &[key, value] : o.architecture)
+            if (key != "subsampling")
+                TrainedModels::setTeacherArchitecture(cfg, key, value);
         cfg.validate();
     }
     cfg.validate();
@@ -330,7 +283,7 @@ TeacherEvaluation TeacherTrainer::evaluate(Wav2Vec2Model &model, Split split)
     const SplitItems items = m_prepared->items(split);
     const int64_t n = int64_t(m_data.size(split));
     const AttentionRollout roll(o.rollout);
-    const Localisation loc(timing());
+    const Localisation loc(timing(model));
     const double clipSec = double(m_data.lengthSamples()) / 16000.0;
     TeacherEvaluation e;
     std::vector<torch::Tensor> logits;
@@ -390,7 +343,7 @@ std::string TeacherTrainer::weightsHash(const Wav2Vec2Model &model)
 TeacherResult TeacherTrainer::evaluateOnly(Wav2Vec2Model model)
 {
     TeacherResult r;
-    r.kind = m_options.kind;
+    r.kind = teacherKindName(m_options.kind);
     model->to(m_options.device);
     model->eval();
     r.validation = evaluate(model, Split::Validation);
@@ -518,13 +471,13 @@ TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0
         }
     }
     TeacherResult r;
-    r.kind = o.kind;
+    r.kind = teacherKindName(o.kind);
     r.epochsRun = int(o.epochs);
     r.validation = evaluate(model, Split::Validation);
     if (!o.checkpointDir.empty()) {
         makeDirs(o.checkpointDir);
         r.checkpoint = o.checkpointDir + "/best.safetensors";
-        save(r.checkpoint, model, m_pretrainedInfo.kind, m_data.index().classes, spectralFeatures(),
+        TrainedModels::saveTeacher(r.checkpoint, model, m_pretrainedInfo.kind, m_data.index().classes, spectralFeatures(),
              {{"val_accuracy", r.validation.metrics.accuracy}, {"val_localisation", r.validation.localisation.mean()}},
              {{"weights", m_pretrainedPath}, {"config_hash", o.configHash}, {"adapted", "head"}});
     }
@@ -543,7 +496,7 @@ TeacherResult TeacherTrainer::run()
     const auto &o = m_options;
     const auto t0 = std::chrono::steady_clock::now();
     TeacherResult r;
-    r.kind = o.kind;
+    r.kind = teacherKindName(o.kind);
     if (isOracle()) {
         r.oracle = true;
         r.weightsHash = "oracle";
@@ -574,11 +527,11 @@ TeacherResult TeacherTrainer::run()
             m_observer->onStage({o.stage, "teacher ready", 0, 0, pre.seconds, 0.0, true});
         return pre;
     }
-    if (o.kind == "pretrained" && o.epochs < 1)
+    if (o.kind == TeacherKind::Pretrained && o.epochs < 1)
         throw Error("teacher.epochs", "the pretrained teacher's classes (" + std::to_string(m_pretrainedInfo.classes.size()) +
                                           ") differ from the dataset's (" + std::to_string(m_data.index().classes.size()) +
                                           "): give it at least one epoch to adapt a new head");
-    if (o.kind == "pretrained" && o.fineTune == "head")
+    if (o.kind == TeacherKind::Pretrained && o.fineTune == "head")
         return adaptHead(t0);
 
     Wav2Vec2Model model = buildModel();
@@ -586,16 +539,16 @@ TeacherResult TeacherTrainer::run()
     std::vector<torch::Tensor> params;
     for (auto &p : model->named_parameters()) {
         bool train = true;
-        if (o.kind == "imported")
+        if (o.kind == TeacherKind::Imported)
             train = o.fineTune == "head" ? p.key().rfind("head.", 0) == 0 : p.key().rfind("feature_extractor.", 0) != 0;
-        else if (o.kind == "pretrained")
+        else if (o.kind == TeacherKind::Pretrained)
             train = o.fineTune == "all" || p.key().rfind("head.", 0) == 0;
         p.value().set_requires_grad(train);
         if (train)
             params.push_back(p.value());
     }
-    if (!isSpectral() && o.kind != "imported")
-        message("teacher '" + o.kind + "' trains a raw-waveform encoder from scratch; the calibration probe found that "
+    if (!isSpectral() && o.kind != TeacherKind::Imported)
+        message("teacher '" + std::string(teacherKindName(o.kind)) + "' trains a raw-waveform encoder from scratch; the calibration probe found that "
                 "this does not learn from a few thousand clips (use tiny or imported weights)", 1);
 
     const SplitItems trainItems = m_prepared->items(Split::Train);
@@ -612,7 +565,7 @@ TeacherResult TeacherTrainer::run()
     torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
     const TrainLoop::Clock clock(so.totalSteps);
     if (m_observer)
-        m_observer->onStage({o.stage, "training the " + o.kind + " teacher", 0, so.totalSteps, 0.0, -1.0, false});
+        m_observer->onStage({o.stage, "training the " + std::string(teacherKindName(o.kind)) + " teacher", 0, so.totalSteps, 0.0, -1.0, false});
 
     std::vector<std::pair<torch::Tensor, torch::Tensor>> best;
     double bestScore = -1.0;
@@ -679,12 +632,12 @@ TeacherResult TeacherTrainer::run()
             if (!o.checkpointDir.empty()) {
                 makeDirs(o.checkpointDir);
                 const std::string kind =
-                    o.kind == "pretrained" ? m_pretrainedInfo.kind : o.kind; // adapted: still that architecture
+                    o.kind == TeacherKind::Pretrained ? m_pretrainedInfo.kind : std::string(teacherKindName(o.kind));
                 r.checkpoint = o.checkpointDir + "/best.safetensors";
-                save(r.checkpoint, model, kind, m_data.index().classes, spectralFeatures(),
+                TrainedModels::saveTeacher(r.checkpoint, model, kind, m_data.index().classes, spectralFeatures(),
                      {{"val_accuracy", val.metrics.accuracy}, {"val_localisation", val.localisation.mean()},
                       {"epoch", double(epoch + 1)}, {"step", double(step)}},
-                     {{"weights", o.kind == "pretrained" ? m_pretrainedPath : o.weights}, {"config_hash", o.configHash}});
+                     {{"weights", o.kind == TeacherKind::Pretrained ? m_pretrainedPath : o.weights}, {"config_hash", o.configHash}});
                 if (m_observer)
                     m_observer->onCheckpoint(o.stage, r.checkpoint, true);
             }
@@ -722,93 +675,5 @@ TeacherResult TeacherTrainer::run()
     return r;
 }
 
-
-void TeacherTrainer::save(const std::string &path, const Wav2Vec2Model &model, const std::string &kind,
-                          const std::vector<std::string> &classes, const FeatureConfig &features,
-                          const std::map<std::string, double> &values, const std::map<std::string, std::string> &texts)
-{
-    Checkpoint ck;
-    ck.step = values.count("step") ? int64_t(values.at("step")) : 0;
-    ck.epoch = values.count("epoch") ? int64_t(values.at("epoch")) : 0;
-    ck.configHash = texts.count("config_hash") ? texts.at("config_hash") : std::string();
-    ck.setModule(*model, "model");
-    ck.setText("teacher_kind", kind);
-    ck.setText("weights", texts.count("weights") ? texts.at("weights") : std::string());
-    Wav2Vec2Config cfg = model->config;
-    ck.setInt("labels", cfg.numLabels());
-    ck.setInt("bins", cfg.spectralBins());
-    ck.setInt("subsampling", cfg.spectralSubsampling());
-    for (const auto &f : archFields())
-        ck.setInt(std::string("arch.") + f.key, f.ref(cfg));
-    std::string joined;
-    for (size_t i = 0; i < classes.size(); ++i)
-        joined += (i ? "\n" : "") + classes[i];
-    ck.setText("classes", joined);
-    for (const ParamSpec &p : FeatureConfig::declared())
-        ck.setValue("features." + p.name, features.value(p.name));
-    for (const auto &[k, v] : values)
-        if (k != "step" && k != "epoch")
-            ck.setValue(k, v);
-    for (const auto &[k, v] : texts)
-        if (k != "weights" && k != "config_hash")
-            ck.setText(k, v);
-    ck.save(path);
-}
-
-std::vector<std::string> TeacherTrainer::architectureKeys()
-{
-    std::vector<std::string> keys;
-    for (const auto &f : archFields())
-        keys.push_back(f.key);
-    keys.push_back("subsampling");
-    return keys;
-}
-
-TeacherTrainer::CheckpointInfo TeacherTrainer::checkpointInfo(const std::string &path)
-{
-    const Checkpoint ck = Checkpoint::load(path);
-    CheckpointInfo info;
-    info.kind = ck.text("teacher_kind");
-    if (ck.hasValue("subsampling"))
-        info.subsampling = ck.intValue("subsampling");
-    if (ck.metadata().count("text.classes"))
-        info.classes = splitClasses(ck.text("classes"));
-    info.hasFeatures = ck.hasValue("features.window_ms");
-    if (info.hasFeatures) {
-        for (const ParamSpec &p : FeatureConfig::declared())
-            if (ck.hasValue("features." + p.name))
-                info.features.setValue(p.name, ck.value("features." + p.name));
-        info.features.kind = FeatureConfig::Kind::LogMel;
-    }
-    return info;
-}
-
-Wav2Vec2Model TeacherTrainer::load(const std::string &path)
-{
-    const Checkpoint ck = Checkpoint::load(path);
-    const std::string kind = ck.text("teacher_kind");
-    const int64_t labels = ck.intValue("labels");
-    Wav2Vec2Model model{nullptr};
-    if (kind == "imported") {
-        model = Wav2Vec2Pretrained::load(ck.text("weights"), labels);
-    } else if (kind == "tiny" || kind == "small") {
-        Wav2Vec2Config cfg = kind == "tiny" ? Wav2Vec2Config::tiny(labels, ck.intValue("bins"))
-                                            : Wav2Vec2Config::small(labels, ck.intValue("bins"));
-        cfg.spectralSubsampling(ck.intValue("subsampling"));
-        for (const auto &f : archFields())
-            if (ck.hasValue(std::string("arch.") + f.key))
-                f.ref(cfg) = ck.intValue(std::string("arch.") + f.key);
-        model = Wav2Vec2Model(cfg);
-    } else if (kind == "base" || kind == "xlsr-300m") {
-        model = Wav2Vec2Model(Wav2Vec2Config::preset(kind, labels));
-    } else {
-        throw Error(path, "is not a teacher checkpoint (teacher_kind '" + kind + "')");
-    }
-    ck.loadModule(*model, "model");
-    for (auto &p : model->parameters())
-        p.set_requires_grad(false);
-    model->eval();
-    return model;
-}
 
 } // namespace tkd

@@ -1,13 +1,15 @@
 #pragma once
 
+#include "core/checkpoint/TrainedModels.h"
 #include "core/data/NoisyDataset.h"
 #include "core/distill/AttentionRollout.h"
 #include "core/distill/Localisation.h"
 #include "core/distill/TeacherAttentionCache.h"
 #include "core/features/FeatureConfig.h"
+#include "core/models/TeacherKind.h"
 #include "core/models/Wav2Vec2Model.h"
 #include "core/train/Metrics.h"
-#include "core/train/PreparedData.h"
+#include "core/data/PreparedData.h"
 
 #include <torch/torch.h>
 
@@ -29,11 +31,11 @@ struct TeacherTrainOptions
     // the dataset's, else adapted) | tiny, small (spectral, from scratch) | base |
     // xlsr-300m (raw waveform, from scratch) | imported (Hugging Face weights, fine-tuned) |
     // oracle (the keyword's true window, no model: an upper bound / ablation)
-    std::string kind = "tiny";
+    TeacherKind kind = TeacherKind::Tiny;
     std::string weights;           // imported: folder or .safetensors; pretrained: a teacher checkpoint
                                    // ("" = the shipped teacher, resources/teachers/)
     // imported: head (all else frozen) | all (conv encoder frozen). pretrained: what adapting trains
-    // when the classes differ, or when epochs > 0 (head: a new head alone; all: everything).
+    // when the classes differ (head: a new head alone; all: everything, even when they match).
     std::string fineTune = "head";
     int epochs = 20;
     double lr = 1e-3;
@@ -101,10 +103,10 @@ public:
     ~TeacherTrainer();
 
     const TeacherTrainOptions &options() const { return m_options; }
-    bool isOracle() const { return m_options.kind == "oracle"; }
+    bool isOracle() const { return m_options.kind == TeacherKind::Oracle; }
     // The teacher reads log-mel frames (tiny, small, or a pretrained spectral checkpoint).
     bool isSpectral() const;
-    // pretrained: used as shipped, without any training (its classes are the dataset's, epochs 0).
+    // pretrained: used as shipped, without any training (its classes are the dataset's).
     bool usesPretrainedAsIs() const;
 
     // The pretrained teacher shipped with TKD Studio (tkd::findResource).
@@ -129,24 +131,6 @@ public:
 
     // Oracle a_T for a prepared split at `length` frames.
     static torch::Tensor oracleAttention(const PreparedSplit &split, int64_t length);
-    // The architecture fields a spectral teacher can set (TeacherTrainOptions::architecture).
-    static std::vector<std::string> architectureKeys();
-    // Loads a teacher written by run() (its config travels in the checkpoint).
-    static Wav2Vec2Model load(const std::string &checkpointPath);
-    // What a teacher checkpoint says about itself besides its weights.
-    struct CheckpointInfo
-    {
-        std::string kind;                 // teacher_kind
-        std::vector<std::string> classes; // empty for checkpoints written before they were stored
-        int64_t subsampling = 1;          // spectral teachers: stacked frames
-        bool hasFeatures = false;         // the log-mel front end it was trained with
-        FeatureConfig features;
-    };
-    static CheckpointInfo checkpointInfo(const std::string &checkpointPath);
-    // Writes a teacher checkpoint (model, architecture, classes, front end) atomically.
-    static void save(const std::string &path, const Wav2Vec2Model &model, const std::string &kind,
-                     const std::vector<std::string> &classes, const FeatureConfig &features,
-                     const std::map<std::string, double> &values, const std::map<std::string, std::string> &texts);
     static std::string weightsHash(const Wav2Vec2Model &model);
 
 private:
@@ -160,7 +144,7 @@ private:
     const PreparedSplit &spectralSplit(Split split);
     torch::Tensor inputBatch(Split split, int64_t first, int64_t count);
     torch::Tensor freshEpochFeatures(int64_t epoch);
-    FrameTiming timing() const;
+    FrameTiming timing(const Wav2Vec2Model &model) const;
     int64_t spectralSubsamplingInUse() const;
     void warn(TeacherResult &result);
     void message(const std::string &text, int level) const;
@@ -173,7 +157,7 @@ private:
     std::unique_ptr<PreparedData> m_prepared;
     std::map<Split, PreparedSplit> m_spectral; // log-mel of the fixed dataset (tiny teacher)
     std::string m_pretrainedPath;              // pretrained: the checkpoint, resolved
-    CheckpointInfo m_pretrainedInfo;
+    TeacherCheckpointInfo m_pretrainedInfo;
 };
 
 } // namespace tkd

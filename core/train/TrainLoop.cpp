@@ -9,7 +9,7 @@
 
 namespace tkd {
 
-std::unique_ptr<torch::optim::Optimizer> TrainLoop::makeOptimizer(const std::string &name,
+std::unique_ptr<torch::optim::Optimizer> TrainLoop::makeOptimizer(OptimiserKind kind,
                                                                   std::vector<torch::Tensor> params, double lr,
                                                                   double momentum, double weightDecay)
 {
@@ -17,16 +17,16 @@ std::unique_ptr<torch::optim::Optimizer> TrainLoop::makeOptimizer(const std::str
         throw Error("train.lr", "must be a positive number");
     if (weightDecay < 0.0)
         throw Error("train.weight_decay", "must be >= 0");
-    if (name == "adam")
+    if (kind == OptimiserKind::Adam)
         return std::make_unique<torch::optim::Adam>(std::move(params),
                                                     torch::optim::AdamOptions(lr).weight_decay(weightDecay));
-    if (name == "sgd") {
+    if (kind == OptimiserKind::Sgd) {
         if (momentum < 0.0 || momentum >= 1.0)
             throw Error("train.momentum", "must lie in [0, 1)");
         return std::make_unique<torch::optim::SGD>(
             std::move(params), torch::optim::SGDOptions(lr).momentum(momentum).weight_decay(weightDecay));
     }
-    throw Error("train.optimizer", "unknown optimiser '" + name + "' (expected adam or sgd)");
+    throw Error("train.optimizer", "unknown optimiser");
 }
 
 void TrainLoop::setLearningRate(torch::optim::Optimizer &optimizer, double lr)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/experiment/OptimiserKind.h"
+
 #include <torch/torch.h>
 
 #include <chrono>
@@ -19,7 +21,7 @@ class TrainLoop
 public:
     // "adam" (Adam, L2 weight decay) or "sgd" (SGD with momentum, Nesterov off). Throws
     // tkd::Error("train.optimizer", ...) for anything else and ("train.lr", ...) for a bad rate.
-    static std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::string &name,
+    static std::unique_ptr<torch::optim::Optimizer> makeOptimizer(OptimiserKind kind,
                                                                   std::vector<torch::Tensor> params, double lr,
                                                                   double momentum, double weightDecay);
     static void setLearningRate(torch::optim::Optimizer &optimizer, double lr);

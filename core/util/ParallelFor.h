@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/util/Progress.h"
+
 #include <atomic>
 #include <cstdint>
 #include <exception>
@@ -9,23 +11,26 @@
 
 namespace tkd {
 
-// Runs body(k) for k in [0, count) on `threads` threads (the caller's included), handing out
-// indices one at a time; the first exception thrown by any body is rethrown here after all
-// threads have joined. For coarse work (building dataset items), not for tensor kernels.
+// The one thread pool for coarse work (building dataset items), not for tensor kernels: runs
+// body(k) for k in [0, count) on `threads` threads (the caller's included), handing out indices
+// one at a time. After the first exception no new index is handed out, and it is rethrown here
+// once all threads have joined; likewise a cancelled `progress` stops the hand-out and throws
+// tkd::Cancelled.
 template<typename Body>
-void parallelFor(int64_t count, int threads, Body &&body)
+void parallelFor(int64_t count, int threads, Body &&body, const Progress &progress = {})
 {
     std::atomic<int64_t> next{0};
     std::exception_ptr failure;
     std::mutex m;
     auto work = [&] {
-        for (int64_t k; (k = next.fetch_add(1)) < count;) {
+        for (int64_t k; !progress.cancelled() && (k = next.fetch_add(1)) < count;) {
             try {
                 body(k);
             } catch (...) {
                 std::lock_guard<std::mutex> lock(m);
                 if (!failure)
                     failure = std::current_exception();
+                next.store(count);
             }
         }
     };
@@ -37,6 +42,7 @@ void parallelFor(int64_t count, int threads, Body &&body)
         t.join();
     if (failure)
         std::rethrow_exception(failure);
+    progress.throwIfCancelled();
 }
 
 } // namespace tkd

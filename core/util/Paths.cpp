@@ -1,5 +1,7 @@
 #include "core/util/Paths.h"
 
+#include "core/util/AtomicFile.h"
+
 #include "core/util/Error.h"
 
 #include <cerrno>
@@ -36,33 +38,9 @@ void makeDirs(const std::string &path)
 
 void writeFileAtomic(const std::string &path, const std::string &bytes)
 {
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        throw Error(path, std::string("cannot write: ") + std::strerror(errno));
-    size_t off = 0;
-    while (off < bytes.size()) {
-        const ssize_t w = ::write(fd, bytes.data() + off, bytes.size() - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            const std::string why = std::strerror(errno);
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            throw Error(path, "write failed: " + why);
-        }
-        off += size_t(w);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        const std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        throw Error(path, "cannot flush to disk: " + why);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        throw Error(path, "cannot move into place: " + why);
-    }
+    AtomicFile file(path);
+    file.write(bytes.data(), bytes.size());
+    file.commit();
 }
 
 std::string readFile(const std::string &path)

@@ -3,8 +3,9 @@
 // (teacher once, two worker processes, one table), `tkd grid --table`, `tkd export` (the student
 // alone, loadable, smaller than the training checkpoint) and `tkd teacher import`, plus the errors
 // for bad input with their exit codes.
+#include "core/checkpoint/TrainedModels.h"
 #include "core/distill/AttentionBranch.h"
-#include "core/train/Checkpoint.h"
+#include "core/checkpoint/Checkpoint.h"
 #include "core/train/StudentTrainer.h"
 
 #include <QDir>
@@ -137,10 +138,10 @@ output: {runs_dir: runs}
 
         tkd::AttentionBranch branch{nullptr};
         tkd::FeatureNorm norm;
-        const tkd::StudentModel exported = tkd::StudentTrainer::loadStudent(out.toStdString(), &branch, &norm);
+        const tkd::StudentModel exported = tkd::TrainedModels::loadStudent(out.toStdString(), &branch, &norm);
         QVERIFY(!branch);          // the deployed student has no training branch
         QVERIFY(norm.mean.defined());
-        const tkd::StudentModel trained = tkd::StudentTrainer::loadStudent((cell + "/best.safetensors").toStdString());
+        const tkd::StudentModel trained = tkd::TrainedModels::loadStudent((cell + "/best.safetensors").toStdString());
         const auto a = exported.namedParameters(), b = trained.namedParameters();
         QCOMPARE(a.size(), b.size());
         for (const auto &p : a)

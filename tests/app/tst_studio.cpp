@@ -77,8 +77,8 @@ private Q_SLOTS:
         // The first row is selected automatically: its audio and spectrogram arrive.
         QVERIFY(clip.count() > 0 || clip.wait(30000));
         QVERIFY(window.waveformView()->waveformPointCount() > 0);
-        QVERIFY(window.currentClip().frames > 0);
-        QCOMPARE(window.currentClip().bins, 40);
+        QVERIFY(window.currentClip().spectrogram.frames > 0);
+        QCOMPARE(window.currentClip().spectrogram.bins, 40);
         QVERIFY(window.playButton()->isEnabled());
 
         // Select another clip by clicking through the filter: only the "no" class.

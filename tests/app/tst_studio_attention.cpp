@@ -8,7 +8,7 @@
 #include "MainWindow.h"
 #include "RunInspector.h"
 
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
 #include "core/util/Progress.h"
 #include "widgets/AttentionView.h"
@@ -57,7 +57,7 @@ private Q_SLOTS:
         c.data.source = "builtin";
         c.data.corpus.speakers = 6;
         c.data.noisy.lengthSec = 1.0;
-        c.teacher.kind = "tiny";
+        c.teacher.kind = tkd::TeacherKind::Tiny;
         c.teacher.epochs = 1;
         c.teacher.batchSize = 8;
         c.students = {"tc-resnet8", "att-rnn"};

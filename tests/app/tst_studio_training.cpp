@@ -12,7 +12,7 @@
 #include "TrainingPanel.h"
 
 #include "core/train/EventLog.h"
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
 #include "widgets/ExperimentForm.h"
 #include "widgets/ResultsView.h"
@@ -55,7 +55,7 @@ private:
         c.data.source = "builtin";
         c.data.corpus.speakers = 6;
         c.data.noisy.lengthSec = 1.0;
-        c.teacher.kind = "oracle";
+        c.teacher.kind = tkd::TeacherKind::Oracle;
         c.students = { "tc-resnet8" };
         c.kd.lambdas = { 0.25 };
         c.grid.lengthsSec = { 1.0 };
@@ -194,7 +194,7 @@ private Q_SLOTS:
         const tkd::ExperimentConfig back = tkd::ExperimentConfig::load(path.toStdString());
         QVERIFY(back == panel.config());
         QCOMPARE(back.data.noisy.snrDbMax, 12.0);
-        QCOMPARE(back.teacher.kind, std::string("oracle"));
+        QCOMPARE(back.teacher.kind, tkd::TeacherKind::Oracle);
         QVERIFY(tkd::ExperimentPanel::recentFiles().contains(QFileInfo(path).absoluteFilePath()));
 
         // A hand-edited file with an unknown key and a bad value: loaded, problems listed with
@@ -283,7 +283,7 @@ private Q_SLOTS:
         QCOMPARE(finished.at(0).at(1).toBool(), false); // not completed
         QCOMPARE(finished.at(0).at(2).toBool(), true); // cancelled
         const QString cell
-            = QString::fromStdString(tkd::Pipeline::cellName("tc-resnet8", 1.0, 0.25, 1));
+            = QString::fromStdString(tkd::PipelineResult::cellName("tc-resnet8", 1.0, 0.25, 1));
         QVERIFY2(
             QFile::exists(runDir + "/students/" + cell + "/last.safetensors"), qPrintable(runDir));
         QVERIFY(!runs->isRunning());
@@ -499,7 +499,7 @@ private Q_SLOTS:
         QCOMPARE(finished.at(0).at(2).toBool(), true); // cancelled, with its checkpoint
         QTRY_VERIFY(!window->isVisible()); // then the window closes by itself
         const QString cell
-            = QString::fromStdString(tkd::Pipeline::cellName("tc-resnet8", 1.0, 0.25, 1));
+            = QString::fromStdString(tkd::PipelineResult::cellName("tc-resnet8", 1.0, 0.25, 1));
         QVERIFY(QFile::exists(
             folder.at(0).at(0).toString() + "/students/" + cell + "/last.safetensors"));
         delete window;

@@ -46,11 +46,11 @@ AttentionFigure figure()
     f.title = QStringLiteral("test #3");
     f.trueLabel = QStringLiteral("yes");
     f.clipSec = 2.0;
-    f.frames = 99;
-    f.bins = 40;
-    f.spectrogram.resize(f.frames * f.bins);
-    for (int i = 0; i < f.spectrogram.size(); ++i)
-        f.spectrogram[i] = float(i % 17);
+    f.spectrogram.frames = 99;
+    f.spectrogram.bins = 40;
+    f.spectrogram.values.resize(f.spectrogram.frames * f.spectrogram.bins);
+    for (int i = 0; i < f.spectrogram.values.size(); ++i)
+        f.spectrogram.values[i] = float(i % 17);
     f.onsetSec = 1.1;
     f.offsetSec = 1.5;
     f.baseline = 0.2;

@@ -96,11 +96,11 @@ private Q_SLOTS:
         clip.samples.resize(8 * 16000);
         for (int i = 0; i < clip.samples.size(); ++i)
             clip.samples[i] = float(0.3 * std::sin(2 * M_PI * 440.0 * i / 16000.0));
-        clip.frames = 399;
-        clip.bins = 40;
-        clip.spectrogram.resize(clip.frames * clip.bins);
-        for (int i = 0; i < clip.spectrogram.size(); ++i)
-            clip.spectrogram[i] = float(i % 40);
+        clip.spectrogram.frames = 399;
+        clip.spectrogram.bins = 40;
+        clip.spectrogram.values.resize(clip.spectrogram.frames * clip.spectrogram.bins);
+        for (int i = 0; i < clip.spectrogram.values.size(); ++i)
+            clip.spectrogram.values[i] = float(i % 40);
         clip.onsetSec = 5.6;
         clip.offsetSec = 6.4;
         view.setClip(clip);

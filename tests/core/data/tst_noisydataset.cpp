@@ -265,7 +265,7 @@ void TestNoisyDataset::folderNoise()
     const std::string dir = m_tmp.path().toStdString() + "/noise";
     tkd::makeDirs(dir);
     tkd::Rng rng(9);
-    auto x = tkd::NoiseGenerator::generate(tkd::NoiseColour::Brown, 24000, rng);
+    auto x = tkd::NoiseGenerator::generate(tkd::NoiseKind::Brown, 24000, rng);
     for (size_t i = 0; i < x.size(); ++i)
         x[i] = float(0.05 * x[i] + 0.02 * std::sin(2 * M_PI * 100.0 * double(i) / 16000.0));
     tkd::writeWav(dir + "/hum.wav", x);
@@ -372,7 +372,7 @@ void TestNoisyDataset::noiseColoursHaveTheirSlopes()
 {
     // Energy in 4-8 kHz relative to 0.25-0.5 kHz via first differences is a cheap slope proxy:
     // white > pink > brown in high-frequency share.
-    auto hfShare = [](tkd::NoiseColour c) -> double {
+    auto hfShare = [](tkd::NoiseKind c) -> double {
         tkd::Rng rng(1);
         const auto x = tkd::NoiseGenerator::generate(c, 64000, rng);
         double e = 0, d = 0;
@@ -384,8 +384,8 @@ void TestNoisyDataset::noiseColoursHaveTheirSlopes()
             return -1.0;
         return d / e;
     };
-    const double w = hfShare(tkd::NoiseColour::White), p = hfShare(tkd::NoiseColour::Pink),
-                 b = hfShare(tkd::NoiseColour::Brown);
+    const double w = hfShare(tkd::NoiseKind::White), p = hfShare(tkd::NoiseKind::Pink),
+                 b = hfShare(tkd::NoiseKind::Brown);
     QVERIFY2(w > 1.8 && w < 2.2, qPrintable(QString::number(w))); // white: E[(x_i - x_{i-1})^2] = 2
     QVERIFY(p > 0.0 && p < 0.7 * w);
     QVERIFY(b > 0.0 && b < 0.3 * p);

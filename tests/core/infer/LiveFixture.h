@@ -8,7 +8,7 @@
 #include "core/data/DatasetSource.h"
 #include "core/infer/LiveModel.h"
 #include "core/infer/StreamingClassifier.h"
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
 
 #include <QFile>
@@ -50,7 +50,7 @@ public:
         c.data.noisy.snrDbMax = 30.0;
         c.data.noisy.noise = {"white", "pink"};
         c.data.noisy.babbleWords = 0;
-        c.teacher.kind = "tiny";
+        c.teacher.kind = tkd::TeacherKind::Tiny;
         c.teacher.epochs = 3;
         c.teacher.batchSize = 16;
         c.students = {"tc-resnet8"};
@@ -68,7 +68,7 @@ public:
         o.threads = 1;
         const PipelineResult r = Pipeline(c, o).run();
         runDir = r.runDir;
-        cellDir = runDir + "/students/" + Pipeline::cellName("tc-resnet8", 1.0, 0.25, 1);
+        cellDir = runDir + "/students/" + PipelineResult::cellName("tc-resnet8", 1.0, 0.25, 1);
         index = c.datasetSource().open();
     }
 

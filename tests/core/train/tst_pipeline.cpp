@@ -2,7 +2,7 @@
 // clips): run folder, events, metrics, checkpoints, the teacher cache hit on a second run, cancel.
 // tkd-test-labels: ml e2e
 #include "core/train/EventLog.h"
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
 #include "core/train/RunDirectory.h"
 #include "core/train/TrainControl.h"
@@ -62,7 +62,7 @@ tkd::ExperimentConfig TestPipeline::config(const std::string &teacher) const
     c.data.source = "builtin";
     c.data.corpus.speakers = 5; // 3 train, 1 validation, 1 test speaker; 12 clips each
     c.data.noisy.lengthSec = 2.0;
-    c.teacher.kind = teacher;
+    c.teacher.kind = tkd::teacherKindFromName(teacher);
     c.teacher.epochs = 2;
     c.teacher.batchSize = 8;
     c.students = {"tc-resnet8"};
@@ -100,7 +100,7 @@ void TestPipeline::oracleEndToEnd()
 
     // The run folder: config, provenance with the data hash, events, metrics.
     const tkd::RunDirectory run = tkd::RunDirectory::open(r.runDir);
-    QCOMPARE(run.config().teacher.kind, std::string("oracle"));
+    QCOMPARE(run.config().teacher.kind, tkd::TeacherKind::Oracle);
     QCOMPARE(run.provenance().dataHash, l.dataHash);
     QCOMPARE(run.provenance().teacherHash, std::string("oracle"));
     const auto events = tkd::readEventLog(run.eventLogPath());
@@ -164,7 +164,7 @@ void TestPipeline::cancelStopsTheRun()
     const nlohmann::json m = tkd::RunDirectory::open(newest).readMetrics();
     QCOMPARE(m["cancelled"].get<bool>(), true);
     QCOMPARE(m["lengths"][0]["cells"][0]["status"].get<std::string>(), std::string("cancelled"));
-    QVERIFY(std::filesystem::exists(newest + "/students/" + tkd::Pipeline::cellName("tc-resnet8", 2.0, 0.0, 1) +
+    QVERIFY(std::filesystem::exists(newest + "/students/" + tkd::PipelineResult::cellName("tc-resnet8", 2.0, 0.0, 1) +
                                     "/last.safetensors"));
 }
 

@@ -1,7 +1,7 @@
 // Run folders: layout and naming, uniqueness when many runs start at once, the flock that keeps a
 // second trainer out (also across processes, and released by kill -9), checkpoint rotation with
 // best/last, and bad input: an unwritable runs_dir, a folder that is no run, a damaged checkpoint.
-#include "core/train/Checkpoint.h"
+#include "core/checkpoint/Checkpoint.h"
 #include "core/train/EventLog.h"
 #include "core/train/RunDirectory.h"
 #include "core/util/Error.h"

@@ -6,7 +6,7 @@
 #include "core/distill/TeacherAttentionCache.h"
 #include "core/features/FeatureExtractor.h"
 #include "core/models/Wav2Vec2Config.h"
-#include "core/train/PreparedData.h"
+#include "core/data/PreparedData.h"
 #include "core/util/Error.h"
 
 #include <QtTest>

@@ -5,7 +5,8 @@
 // tkd-test-labels: ml e2e
 #include "core/data/BuiltinCorpus.h"
 #include "core/data/FeatureCache.h"
-#include "core/train/Checkpoint.h"
+#include "core/checkpoint/Checkpoint.h"
+#include "core/checkpoint/TrainedModels.h"
 #include "core/train/TeacherPretrainer.h"
 #include "core/train/TeacherTrainer.h"
 #include "core/util/Error.h"
@@ -114,7 +115,7 @@ void TestTeacherPretrain::pretrainWritesTeacherAndResumes()
         QVERIFY(f.localisation > 0.0 && f.localisation <= 1.0);
     }
     QCOMPARE(r.stageResumed, std::vector<bool>({false, false}));
-    const auto info = tkd::TeacherTrainer::checkpointInfo(r.teacherPath);
+    const auto info = tkd::TrainedModels::teacherInfo(r.teacherPath);
     QCOMPARE(info.kind, std::string("tiny"));
     QCOMPARE(info.classes.size(), size_t(12));
     QVERIFY(info.hasFeatures);
@@ -157,7 +158,7 @@ void TestTeacherPretrain::pretrainedTeacherIsUsedAsIs()
     const tkd::NoisyDataset data(corpus.index12(), nc);
     const tkd::FeatureCache cache(m_tmp.path().toStdString() + "/features");
     tkd::TeacherTrainOptions o;
-    o.kind = "pretrained";
+    o.kind = tkd::TeacherKind::Pretrained;
     o.weights = m_teacher;
     o.epochs = 5; // not used: the classes match
     o.threads = 1;
@@ -168,7 +169,7 @@ void TestTeacherPretrain::pretrainedTeacherIsUsedAsIs()
     const tkd::TeacherResult r = t.run();
     QCOMPARE(r.epochsRun, 0);
     QVERIFY(std::filesystem::is_regular_file(o.checkpointDir + "/best.safetensors"));
-    QCOMPARE(r.weightsHash, tkd::TeacherTrainer::weightsHash(tkd::TeacherTrainer::load(m_teacher)));
+    QCOMPARE(r.weightsHash, tkd::TeacherTrainer::weightsHash(tkd::TrainedModels::loadTeacher(m_teacher)));
 
     // The 35-word task has other classes: a new head must be adapted, and 0 epochs is an error.
     const tkd::NoisyDataset words(corpus.index35(), nc);
@@ -222,7 +223,7 @@ void TestTeacherPretrain::keywordWindowsNeverShapeTraining()
     const tkd::FeatureCache cache(m_tmp.path().toStdString() + "/features");
     auto train = [&](bool score) {
         tkd::TeacherTrainOptions o;
-        o.kind = "tiny";
+        o.kind = tkd::TeacherKind::Tiny;
         o.epochs = 2;
         o.batchSize = 8;
         o.threads = 1;

@@ -4,7 +4,7 @@
 // are refused by name, writes are atomic (new inode renamed in), and damaged files are clear
 // errors that never cost a checkpoint already saved.
 #include "core/io/SafeTensors.h"
-#include "core/train/Checkpoint.h"
+#include "core/checkpoint/Checkpoint.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 

@@ -1,4 +1,4 @@
-#include "core/train/PreparedData.h"
+#include "core/data/PreparedData.h"
 
 #include "core/util/ParallelFor.h"
 
@@ -49,35 +49,7 @@ std::vector<NoisyItem> PreparedData::buildItems(const NoisyDataset &data, Split 
                                                 const Progress &progress)
 {
     std::vector<NoisyItem> out(static_cast<size_t>(n));
-    std::atomic<int64_t> next{0}, done{0};
-    std::exception_ptr failure;
-    std::mutex failureMutex;
-    auto work = [&] {
-        for (;;) {
-            const int64_t i = next.fetch_add(1);
-            if (i >= n || progress.cancelled())
-                return;
-            try {
-                out[size_t(i)] = data.item(split, size_t(i));
-            } catch (...) {
-                std::lock_guard<std::mutex> lock(failureMutex);
-                if (!failure)
-                    failure = std::current_exception();
-                next.store(n);
-                return;
-            }
-            done.fetch_add(1);
-        }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t)
-        pool.emplace_back(work);
-    work();
-    for (auto &t : pool)
-        t.join();
-    if (failure)
-        std::rethrow_exception(failure);
-    progress.throwIfCancelled();
+    parallelFor(n, threads, [&](int64_t i) { out[size_t(i)] = data.item(split, size_t(i)); }, progress);
     return out;
 }
 

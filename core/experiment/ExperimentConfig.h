@@ -1,6 +1,9 @@
 #pragma once
 
+#include "core/distill/KdTarget.h"
+#include "core/experiment/OptimiserKind.h"
 #include "core/features/FeatureConfig.h"
+#include "core/models/TeacherKind.h"
 #include "core/util/Error.h"
 
 #include <cstdint>
@@ -15,7 +18,8 @@ struct DatasetSource;
 struct BuiltinCorpusConfig;
 
 // One problem found in an experiment: the full key path ("train.lr", "kd.lambdas[2]"), what is
-// wrong, and where it came from when the config was read from text (line is 1-based, 0 when unknown).
+// wrong, and where it came from when the config was read from text (line is 1-based, 0 when
+// unknown).
 struct ConfigIssue
 {
     std::string key;
@@ -43,20 +47,33 @@ private:
 // What the GUI needs to build a form for one key, and what toYaml() writes as its comment.
 struct ConfigKeySpec
 {
-    enum class Type { String, Choice, Int, Seed, Double, Bool, DoublePair, DoubleList, IntList,
-                      SeedList, StringList, ChoiceList };
-    std::string key;                  // full path: "train.lr", "features.window_ms"
+    enum class Type {
+        String,
+        Choice,
+        Int,
+        Seed,
+        Double,
+        Bool,
+        DoublePair,
+        DoubleList,
+        IntList,
+        SeedList,
+        StringList,
+        ChoiceList
+    };
+    std::string key; // full path: "train.lr", "features.window_ms"
     Type type = Type::String;
-    std::string help;                 // one line; the comment in the YAML file
+    std::string help; // one line; the comment in the YAML file
     std::vector<std::string> choices; // Choice / ChoiceList
-    double minValue = 0.0;            // numeric bounds (inclusive) where hasRange
+    double minValue = 0.0; // numeric bounds (inclusive) where hasRange
     double maxValue = 0.0;
     bool hasRange = false;
 };
 
-// One experiment = one YAML file (DESIGN.md rule 6): the GUI edits it, the CLI replays it, and every
-// run stores the resolved copy. A plain struct with defaults; the key names below are the YAML keys
-// (resources/experiments/default.yaml documents each one, and is exactly ExperimentConfig().toYaml()).
+// One experiment = one YAML file (DESIGN.md rule 6): the GUI edits it, the CLI replays it, and
+// every run stores the resolved copy. A plain struct with defaults; the key names below are the
+// YAML keys (resources/experiments/default.yaml documents each one, and is exactly
+// ExperimentConfig().toYaml()).
 struct ExperimentConfig
 {
     std::string name = "noisy-keywords";
@@ -73,9 +90,10 @@ struct ExperimentConfig
         double lengthSec = 4.0;
         double snrDbMin = 0.0;
         double snrDbMax = 10.0;
-        // "babble" (a bed of overlapping words at the drawn SNR) is offered but not a default: at 0-10 dB its
-        // words include other keywords, and TC-ResNet8 fell from 70% to 38% at 2 s with it.
-        std::vector<std::string> noise = {"white", "pink", "brown"};
+        // "babble" (a bed of overlapping words at the drawn SNR) is offered but not a default: at
+        // 0-10 dB its words include other keywords, and TC-ResNet8 fell from 70% to 38% at 2 s with
+        // it.
+        std::vector<std::string> noise = { "white", "pink", "brown" };
         std::string noiseDir;
         double babbleGainDb = -10.0;
         int babbleWords = 2;
@@ -100,8 +118,7 @@ struct ExperimentConfig
     };
     struct Teacher
     {
-        // pretrained (shipped) | tiny | small | base | xlsr-300m | imported | oracle
-        std::string kind = "pretrained";
+        TeacherKind kind = TeacherKind::Pretrained; // the shipped teacher
         std::string weights;
         std::string fineTune = "head"; // head (encoder frozen) | all
         int epochs = 20;
@@ -119,20 +136,20 @@ struct ExperimentConfig
     };
     struct Kd
     {
-        std::vector<double> lambdas = {0.0, 0.1, 0.25, 0.5};
-        std::string target = "branch"; // branch | native
+        std::vector<double> lambdas = { 0.0, 0.1, 0.25, 0.5 };
+        KdTarget target = KdTarget::Branch;
         LogitKd logitKd;
         bool operator==(const Kd &o) const;
     };
     struct Grid
     {
-        std::vector<double> lengthsSec = {2.0, 4.0, 6.0, 8.0};
-        std::vector<uint64_t> seeds = {1};
+        std::vector<double> lengthsSec = { 2.0, 4.0, 6.0, 8.0 };
+        std::vector<uint64_t> seeds = { 1 };
         bool operator==(const Grid &o) const;
     };
     struct Train
     {
-        std::string optimizer = "adam"; // adam | sgd
+        OptimiserKind optimizer = OptimiserKind::Adam;
         double lr = 1e-3;
         double momentum = 0.9;
         double weightDecay = 0.0;
@@ -141,8 +158,8 @@ struct ExperimentConfig
         int epochs = 30;
         int batchSize = 64;
         int earlyStoppingPatience = 0; // 0: off
-        int numThreads = 0;            // 0: all cores
-        std::string device = "cpu";    // cpu | cuda
+        int numThreads = 0; // 0: all cores
+        std::string device = "cpu"; // cpu | cuda
         bool operator==(const Train &o) const;
     };
     struct Output
@@ -154,7 +171,7 @@ struct ExperimentConfig
     Data data;
     FeatureConfig features;
     Teacher teacher;
-    std::vector<std::string> students = {"tc-resnet8", "crnn", "att-rnn"};
+    std::vector<std::string> students = { "tc-resnet8", "crnn", "att-rnn" };
     Kd kd;
     Grid grid;
     Train train;
@@ -167,15 +184,17 @@ struct ExperimentConfig
     // key of every problem: YAML syntax, unknown or duplicated keys, wrong types, bad values.
     static ExperimentConfig load(const std::string &path);
     // Same for text; sourceName is what messages call it (a file name, "<editor>").
-    static ExperimentConfig fromYaml(const std::string &text, const std::string &sourceName = "<text>");
+    static ExperimentConfig fromYaml(
+        const std::string &text, const std::string &sourceName = "<text>");
     // Lenient form for editors: keeps every value that has the right type, puts every problem
     // (including range checks) in `issues` and throws only for a YAML syntax error.
-    static ExperimentConfig parse(const std::string &text, const std::string &sourceName,
-                                  std::vector<ConfigIssue> &issues);
+    static ExperimentConfig parse(
+        const std::string &text, const std::string &sourceName, std::vector<ConfigIssue> &issues);
 
     // The resolved config as commented YAML; load(toYaml()) == *this for every valid config.
     std::string toYaml() const;
-    // SHA-256 of the resolved YAML without comments: identifies the experiment in run names, checkpoints and provenance.
+    // SHA-256 of the resolved YAML without comments: identifies the experiment in run names,
+    // checkpoints and provenance.
     std::string hash() const;
 
     // Every problem at once (value ranges, choices, combinations, the feature, noise, rollout,
@@ -194,7 +213,9 @@ public:
     // The settings of the component validators, with this config's values (for the trainer).
     NoisyConfig noisyConfig(double lengthSec) const; // lengthSec: one of grid.lengths_sec
     RolloutOptions rolloutOptions() const;
-    DatasetSource datasetSource() const;
+    // The one way to open the experiment's data: datasetSource(dir).open(progress). corpusDir,
+    // when given, is where the built-in corpus lives instead of data.path.
+    DatasetSource datasetSource(const std::string &corpusDir = {}) const;
     BuiltinCorpusConfig corpusConfig() const;
     // grid.seeds, or {seed} when the list is empty; grid.lengths_sec, or {data.noisy.length_sec}.
     std::vector<uint64_t> studentSeeds() const;

@@ -5,7 +5,7 @@
 #include "core/data/DatasetSource.h"
 #include "core/data/NoisyDataset.h"
 #include "core/distill/AttentionRollout.h"
-#include "core/train/ExperimentConfig.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
@@ -91,7 +91,7 @@ ExperimentConfig unusual()
     c.features.fMinHz = 0.0;
     c.features.windowMs = 25.0;
     c.features.hopMs = 10.0;
-    c.teacher.kind = "imported";
+    c.teacher.kind = tkd::TeacherKind::Imported;
     c.teacher.weights = "C:\\weights\\xlsr.safetensors";
     c.teacher.fineTune = "all";
     c.teacher.epochs = 0;
@@ -103,12 +103,12 @@ ExperimentConfig unusual()
     c.teacher.rollout.layers = {0, 2, -1};
     c.students = {"mhatt-rnn", "att-rnn"};
     c.kd.lambdas = {0.1, 1e-7, 0.30000000000000004};
-    c.kd.target = "native";
+    c.kd.target = tkd::KdTarget::Native;
     c.kd.logitKd.weight = 0.5;
     c.kd.logitKd.temperature = 4.0;
     c.grid.lengthsSec = {};
     c.grid.seeds = {3, 1, 2};
-    c.train.optimizer = "sgd";
+    c.train.optimizer = tkd::OptimiserKind::Sgd;
     c.train.lr = 0.05;
     c.train.momentum = 0.0;
     c.train.weightDecay = 1e-4;

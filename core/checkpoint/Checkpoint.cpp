@@ -1,4 +1,4 @@
-#include "core/train/Checkpoint.h"
+#include "core/checkpoint/Checkpoint.h"
 
 #include "core/io/SafeTensors.h"
 #include "core/util/Error.h"
@@ -100,14 +100,16 @@ void Checkpoint::loadModule(torch::nn::Module &module, const std::string &prefix
         const std::string key = prefix + "." + name;
         auto it = m_tensors.find(key);
         if (it == m_tensors.end())
-            throw Error(where(), "has no tensor '" + key + "': it was saved from a different model");
+            throw Error(
+                where(), "has no tensor '" + key + "': it was saved from a different model");
         if (it->second.sizes() != dst.sizes())
-            throw Error(where(), "tensor '" + key + "' has shape " + shapeText(it->second.sizes()) +
-                                     " but the model expects " + shapeText(dst.sizes()));
+            throw Error(where(),
+                "tensor '" + key + "' has shape " + shapeText(it->second.sizes())
+                    + " but the model expects " + shapeText(dst.sizes()));
         if (it->second.scalar_type() != dst.scalar_type())
-            throw Error(where(), "tensor '" + key + "' is " +
-                                     std::string(c10::toString(it->second.scalar_type())) +
-                                     " but the model expects " + c10::toString(dst.scalar_type()));
+            throw Error(where(),
+                "tensor '" + key + "' is " + std::string(c10::toString(it->second.scalar_type()))
+                    + " but the model expects " + c10::toString(dst.scalar_type()));
         used.insert(key);
         copies.emplace_back(dst, it->second);
     };
@@ -118,7 +120,9 @@ void Checkpoint::loadModule(torch::nn::Module &module, const std::string &prefix
             match(b.key(), b.value());
     for (const auto &[key, t] : m_tensors)
         if (key.compare(0, prefix.size() + 1, prefix + ".") == 0 && !used.count(key))
-            throw Error(where(), "tensor '" + key + "' has no place in this model: it was saved from a different model");
+            throw Error(where(),
+                "tensor '" + key
+                    + "' has no place in this model: it was saved from a different model");
     torch::NoGradGuard noGrad;
     for (auto &[dst, src] : copies)
         dst.copy_(src);
@@ -186,12 +190,13 @@ void Checkpoint::loadOptimizer(torch::optim::Optimizer &optimizer, const std::st
         throw Error("optimizer", "checkpoints support Adam and SGD only");
     const std::string type = meta(prefix + ".type");
     if (type != (adam ? "adam" : "sgd"))
-        throw Error(where(), "holds " + type + " optimiser state, but the optimiser is " +
-                                 (adam ? "adam" : "sgd"));
+        throw Error(where(),
+            "holds " + type + " optimiser state, but the optimiser is " + (adam ? "adam" : "sgd"));
     auto &groups = optimizer.param_groups();
     if (meta(prefix + ".groups") != std::to_string(groups.size()))
-        throw Error(where(), "optimiser has " + meta(prefix + ".groups") + " parameter groups, not " +
-                                 std::to_string(groups.size()));
+        throw Error(where(),
+            "optimiser has " + meta(prefix + ".groups") + " parameter groups, not "
+                + std::to_string(groups.size()));
     auto number = [&](const std::string &key) {
         double v = 0;
         if (!parseDouble(meta(key), v))
@@ -201,8 +206,9 @@ void Checkpoint::loadOptimizer(torch::optim::Optimizer &optimizer, const std::st
     auto tensorFor = [&](const std::string &key, const torch::Tensor &param) {
         const torch::Tensor t = tensor(key);
         if (t.sizes() != param.sizes() || t.scalar_type() != param.scalar_type())
-            throw Error(where(), "optimiser tensor '" + key + "' has shape " + shapeText(t.sizes()) +
-                                     " but its parameter has " + shapeText(param.sizes()));
+            throw Error(where(),
+                "optimiser tensor '" + key + "' has shape " + shapeText(t.sizes())
+                    + " but its parameter has " + shapeText(param.sizes()));
         return t.clone().to(param.device());
     };
 
@@ -212,9 +218,9 @@ void Checkpoint::loadOptimizer(torch::optim::Optimizer &optimizer, const std::st
         const std::string gp = prefix + ".g" + std::to_string(g);
         const auto &params = groups[g].params();
         if (meta(gp + ".params") != std::to_string(params.size()))
-            throw Error(where(), "optimiser group " + std::to_string(g) + " has " +
-                                     meta(gp + ".params") + " parameters, not " +
-                                     std::to_string(params.size()));
+            throw Error(where(),
+                "optimiser group " + std::to_string(g) + " has " + meta(gp + ".params")
+                    + " parameters, not " + std::to_string(params.size()));
         for (size_t i = 0; i < params.size(); ++i) {
             const std::string pp = gp + ".p" + std::to_string(i);
             if (adam) {
@@ -238,11 +244,11 @@ void Checkpoint::loadOptimizer(torch::optim::Optimizer &optimizer, const std::st
     for (size_t g = 0; g < groups.size(); ++g) {
         const std::string gp = prefix + ".g" + std::to_string(g);
         if (adam)
-            options[g] = {number(gp + ".lr"), number(gp + ".beta1"), number(gp + ".beta2"),
-                          number(gp + ".eps"), number(gp + ".weight_decay"), number(gp + ".amsgrad")};
+            options[g] = { number(gp + ".lr"), number(gp + ".beta1"), number(gp + ".beta2"),
+                number(gp + ".eps"), number(gp + ".weight_decay"), number(gp + ".amsgrad") };
         else
-            options[g] = {number(gp + ".lr"), number(gp + ".momentum"), number(gp + ".dampening"),
-                          number(gp + ".weight_decay"), number(gp + ".nesterov")};
+            options[g] = { number(gp + ".lr"), number(gp + ".momentum"), number(gp + ".dampening"),
+                number(gp + ".weight_decay"), number(gp + ".nesterov") };
     }
 
     auto &state = optimizer.state();
@@ -255,7 +261,11 @@ void Checkpoint::loadOptimizer(torch::optim::Optimizer &optimizer, const std::st
         const auto &v = options[g];
         if (adam) {
             auto &o = static_cast<torch::optim::AdamOptions &>(groups[g].options());
-            o.lr(v[0]).betas(std::make_tuple(v[1], v[2])).eps(v[3]).weight_decay(v[4]).amsgrad(v[5] != 0.0);
+            o.lr(v[0])
+                .betas(std::make_tuple(v[1], v[2]))
+                .eps(v[3])
+                .weight_decay(v[4])
+                .amsgrad(v[5] != 0.0);
         } else {
             auto &o = static_cast<torch::optim::SGDOptions &>(groups[g].options());
             o.lr(v[0]).momentum(v[1]).dampening(v[2]).weight_decay(v[3]).nesterov(v[4] != 0.0);
@@ -283,8 +293,9 @@ void Checkpoint::restoreTorchRng() const
     try {
         gen.set_state(state);
     } catch (const c10::Error &e) {
-        throw Error(where(), std::string("tensor 'rng.torch' is not a generator state: ") +
-                                 e.what_without_backtrace());
+        throw Error(where(),
+            std::string("tensor 'rng.torch' is not a generator state: ")
+                + e.what_without_backtrace());
     }
 }
 
@@ -372,15 +383,15 @@ Checkpoint Checkpoint::load(const std::string &path)
     c.m_tensors = safetensors::load(path, &metadata);
     auto format = metadata.find("format");
     if (format == metadata.end() || format->second != kFormat)
-        throw Error(path, std::string("is not a TKD checkpoint (metadata 'format' is ") +
-                              (format == metadata.end() ? std::string("missing")
-                                                        : "'" + format->second + "'") +
-                              ", expected '" + kFormat + "')");
+        throw Error(path,
+            std::string("is not a TKD checkpoint (metadata 'format' is ")
+                + (format == metadata.end() ? std::string("missing") : "'" + format->second + "'")
+                + ", expected '" + kFormat + "')");
     c.m_metadata = metadata;
     if (!parseInt(c.meta("step"), c.step) || !parseInt(c.meta("epoch"), c.epoch))
         throw Error(path, "metadata 'step'/'epoch' are not whole numbers");
     c.configHash = c.meta("config_hash");
-    for (const char *k : {"format", "step", "epoch", "config_hash"})
+    for (const char *k : { "format", "step", "epoch", "config_hash" })
         c.m_metadata.erase(k);
     return c;
 }

@@ -40,7 +40,8 @@ public:
     // position in the param groups, so the optimiser must be built over the same parameters in
     // the same order (as it is when built from the same model's parameters()).
     void setOptimizer(torch::optim::Optimizer &optimizer, const std::string &prefix = "optim");
-    void loadOptimizer(torch::optim::Optimizer &optimizer, const std::string &prefix = "optim") const;
+    void loadOptimizer(
+        torch::optim::Optimizer &optimizer, const std::string &prefix = "optim") const;
 
     // LibTorch's default CPU generator (dropout masks, shuffles drawn with torch::randperm).
     void captureTorchRng();
@@ -65,7 +66,8 @@ public:
 
     // Atomic write; tkd::Error(path, reason) on failure, leaving any previous file intact.
     void save(const std::string &path) const;
-    // Validated read: a damaged file or one that is not a TKD checkpoint is a tkd::Error(path, ...).
+    // Validated read: a damaged file or one that is not a TKD checkpoint is a tkd::Error(path,
+    // ...).
     static Checkpoint load(const std::string &path);
     // The file it came from ("" for one built in memory); used in error messages.
     const std::string &source() const { return m_source; }

@@ -2,7 +2,7 @@
 
 #include "core/data/Dataset.h"
 #include "core/data/NoisyDataset.h"
-#include "core/distill/OracleAttention.h"
+#include "core/data/KeywordWindow.h"
 #include "core/util/Progress.h"
 
 #include <torch/torch.h>
