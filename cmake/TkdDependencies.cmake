@@ -10,6 +10,10 @@ pkg_check_modules(SAMPLERATE REQUIRED IMPORTED_TARGET samplerate)
 pkg_check_modules(PORTAUDIO REQUIRED IMPORTED_TARGET portaudio-2.0)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
+# Debian's ONNX library (libonnx-dev): protobuf model, checker, shape inference for `tkd export
+# --format onnx`. Its targets need protobuf's.
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
 
 # espeak-ng ships no pkg-config file on Debian 12.
 find_path(ESPEAKNG_INCLUDE_DIR espeak-ng/speak_lib.h REQUIRED)
