@@ -3,13 +3,18 @@
 #include "Cli.h"
 #include "TerminalProgress.h"
 
+#include "core/data/DatasetSource.h"
+#include "core/infer/LiveModel.h"
+#include "core/infer/StreamEvaluation.h"
 #include "core/train/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
 #include "core/train/Quickstart.h"
 #include "core/train/RunDirectory.h"
 #include "core/train/TrainControl.h"
 #include "core/train/TrainObserver.h"
+#include "core/util/BlasThreads.h"
 #include "core/util/Error.h"
+#include "core/util/Paths.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -115,14 +120,78 @@ int runTrain(const std::vector<std::string> &argv)
                        "seed; prints the results table and writes the run folder.");
 }
 
+// tkd eval RUN --stream: every trained student of the run over one long synthetic stream of the
+// test split, through the streaming path of `tkd live`, on one core. Writes RUN/stream/<cell>.json
+// (FA/h, misses, DET curve per keyword and pooled) and <cell>.det.csv.
+int runStreamEval(const tkd::cli::Args &args, const tkd::RunDirectory &run)
+{
+    torch::set_num_threads(1);
+    tkd::setBlasThreads(1);
+    std::vector<tkd::LiveCell> cells = tkd::listLiveCells(run.path());
+    if (!args.get("cell").empty()) {
+        std::vector<tkd::LiveCell> picked;
+        for (const auto &c : cells)
+            if (c.name == args.get("cell"))
+                picked.push_back(c);
+        if (picked.empty())
+            throw tkd::Error("--cell", "no trained student '" + args.get("cell") + "' in " + run.path());
+        cells = picked;
+    }
+    tkd::StreamingOptions so;
+    so.threshold = args.getDouble("threshold");
+    so.hopSec = args.getDouble("hop");
+    tkd::KeywordStreamOptions ko;
+    ko.hours = args.getDouble("hours");
+    ko.seed = args.getU64("seed");
+    ko.snrDb = args.getDouble("snr");
+    std::printf("building a %.2f h stream from the test split (seed %llu, SNR %g dB)...\n", ko.hours,
+                (unsigned long long)ko.seed, ko.snrDb);
+    const tkd::DatasetIndex index = run.config().datasetSource().open();
+    const auto classes = tkd::runClassNames(run.path(), tkd::LiveModel::load(cells.front().checkpoint, false)->numClasses());
+    const tkd::KeywordStream stream = tkd::buildKeywordStream(index, classes, ko);
+    std::printf("stream: %.2f h, %zu keywords, %lld other words, %lld noise-only gaps\n\n", stream.hours(),
+                stream.keywords.size(), (long long)stream.distractorWords, (long long)stream.noiseOnlyGaps);
+    const std::string outDir = run.path() + "/stream";
+    tkd::makeDirs(outDir);
+    std::printf("%-40s %8s %8s %9s %9s\n", "student", "FA/h", "miss %", "x realtime", "threshold");
+    for (const auto &cell : cells) {
+        const auto model = tkd::LiveModel::load(tkd::resolveLiveModel(cell.checkpoint), false);
+        const tkd::StreamEvaluation e = tkd::evaluateStream(model, stream, so);
+        tkd::writeFileAtomic(outDir + "/" + cell.name + ".json", e.json());
+        tkd::writeFileAtomic(outDir + "/" + cell.name + ".det.csv", e.detCsv());
+        std::printf("%-40s %8.2f %8.1f %9.0fx %9.2f\n", cell.name.c_str(), e.atThreshold.faPerHour,
+                    100.0 * e.atThreshold.missRate, e.realTimeFactor, e.threshold);
+        if (args.has("per-keyword"))
+            for (const auto &[k, p] : e.perKeywordAtThreshold)
+                std::printf("  %-38s %8.2f %8.1f\n", k.c_str(), p.faPerHour, 100.0 * p.missRate);
+    }
+    std::printf("\nDET data (FA/h and miss rate over thresholds, per keyword and pooled): %s/<cell>.json, "
+                "<cell>.det.csv\n", outDir.c_str());
+    return 0;
+}
+
 int runEval(const std::vector<std::string> &argv)
 {
-    tkd::cli::Args args("tkd eval RUN [--json]", "Prints the results of a run folder (teacher and students: test "
-                                                  "accuracy / mAP and attention localisation).");
-    args.positional("run", "run folder").flag("json", "print metrics.json as is");
+    tkd::cli::Args args("tkd eval RUN [--json] [--stream [--hours H]]",
+                        "Prints the results of a run folder (teacher and students: test accuracy / mAP and "
+                        "attention localisation). --stream runs every student over a long stream built from the "
+                        "test split (keywords at known times among other words and noise) through the streaming "
+                        "path of tkd live, and reports false accepts per hour and miss rate, with DET data.");
+    args.positional("run", "run folder")
+        .flag("json", "print metrics.json as is")
+        .flag("stream", "streaming evaluation: FA/h, misses, DET curves (RUN/stream/)")
+        .option("hours", "H", "--stream: length of the stream", "1")
+        .option("threshold", "P", "--stream: detection threshold on the smoothed posterior", "0.6")
+        .option("hop", "SEC", "--stream: hop between student runs", "0.1")
+        .option("seed", "N", "--stream: stream seed", "1")
+        .option("snr", "DB", "--stream: speech over background noise", "20")
+        .option("cell", "NAME", "--stream: only this student cell")
+        .flag("per-keyword", "--stream: print FA/h and misses per keyword too");
     if (!args.parse(argv))
         return 0;
     const tkd::RunDirectory run = tkd::RunDirectory::open(args.get("run"));
+    if (args.has("stream"))
+        return runStreamEval(args, run);
     const nlohmann::json metrics = run.readMetrics();
     if (args.has("json")) {
         std::cout << metrics.dump(2) << "\n";
