@@ -11,7 +11,7 @@ RUN=${1:-}
 if [ -z "$RUN" ]; then
   echo "+ $TKD train --config bench/stream1s.yaml"
   $TKD train --config bench/stream1s.yaml
-  RUN=$(ls -dt runs/stream1s* | head -1)
+  RUN=$(ls -dt runs/*-stream1s-* | head -1)
 fi
 echo "+ TKD_THREADS=1 $TKD eval $RUN --stream --hours 1 --per-keyword"
 TKD_THREADS=1 $TKD eval "$RUN" --stream --hours 1 --per-keyword
