@@ -12,6 +12,10 @@ find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 # The tkd command line parser (header-only; Debian: libcli11-dev).
 find_package(CLI11 2.1 REQUIRED)
+# Debian's ONNX library (libonnx-dev): protobuf model, checker, shape inference for `tkd export
+# --format onnx`. Its targets need protobuf's.
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
 
 # espeak-ng ships no pkg-config file on Debian 12.
 find_path(ESPEAKNG_INCLUDE_DIR espeak-ng/speak_lib.h REQUIRED)

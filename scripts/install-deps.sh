@@ -15,12 +15,16 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev
   # the tkd command line parser
   libcli11-dev
+  # ONNX export: protobuf model, checker and shape inference (tkd export --format onnx)
+  libonnx-dev libprotobuf-dev
   # GUI
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
   # tests, fixtures and benchmarks: headless X, independent references, real speech recordings
   xvfb xauth python3 python3-numpy python3-torch python3-torchaudio
   alsa-utils sound-theme-freedesktop sox espeak-ng
   dpkg-dev file
+  # the independent runtime of the ONNX export tests: ONNX Runtime from npm (below) runs on node
+  nodejs
 )
 
 missing=()
@@ -33,4 +37,28 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "All Debian dependencies are installed."
+fi
+
+# ONNX Runtime, the independent runtime the ONNX export tests (and `tkd export --format onnx`'s
+# latency figures) check LibTorch against: npm's onnxruntime-node ships libonnxruntime for
+# linux-x64 inside the package. Installed into the project (.cache/onnxruntime-node, ignored by
+# git) without its install script, which only fetches optional CUDA binaries. Offline-safe: an
+# existing install is kept, and a failed download leaves the build working (those tests then say
+# why they skip).
+ORT_VERSION=1.31.1
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ORT_DIR="$ROOT/.cache/onnxruntime-node"
+if grep -qs "\"version\": \"$ORT_VERSION\"" "$ORT_DIR/node_modules/onnxruntime-node/package.json"; then
+  echo "ONNX Runtime (npm onnxruntime-node $ORT_VERSION) is installed in $ORT_DIR."
+else
+  if ! command -v npm >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm || true
+  fi
+  mkdir -p "$ORT_DIR"
+  if (cd "$ORT_DIR" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error \
+        "onnxruntime-node@$ORT_VERSION" >/dev/null); then
+    echo "Installed ONNX Runtime (npm onnxruntime-node $ORT_VERSION) in $ORT_DIR."
+  else
+    echo "warning: could not install npm onnxruntime-node $ORT_VERSION; the ONNX runtime tests will skip" >&2
+  fi
 fi

@@ -4,6 +4,11 @@
 #include "TerminalProgress.h"
 
 #include "core/experiment/ExperimentConfig.h"
+#include "core/data/DatasetSource.h"
+#include "core/infer/LiveModel.h"
+#include "core/infer/StreamEvaluation.h"
+#include "core/util/BlasThreads.h"
+#include "core/util/Paths.h"
 #include "core/train/Pipeline.h"
 #include "core/train/Quickstart.h"
 #include "core/train/RunDirectory.h"
@@ -93,11 +98,72 @@ struct EvalOptions
 {
     std::string run;
     bool json = false;
+    bool stream = false;
+    double hours = 1.0;
+    double threshold = 0.6;
+    double hop = 0.1;
+    uint64_t seed = 1;
+    double snr = 20.0;
+    std::string cell;
+    bool perKeyword = false;
 };
+
+// tkd eval RUN --stream: every trained student of the run over one long synthetic stream of the
+// test split, through the streaming path of `tkd live`, on one core. Writes RUN/stream/<cell>.json
+// (FA/h, misses, DET curve per keyword and pooled) and <cell>.det.csv.
+int runStreamEval(const EvalOptions &args, const tkd::RunDirectory &run)
+{
+    torch::set_num_threads(1);
+    tkd::setBlasThreads(1);
+    std::vector<tkd::LiveCell> cells = tkd::listLiveCells(run.path());
+    if (!args.cell.empty()) {
+        std::vector<tkd::LiveCell> picked;
+        for (const auto &c : cells)
+            if (c.name == args.cell)
+                picked.push_back(c);
+        if (picked.empty())
+            throw tkd::Error("--cell", "no trained student '" + args.cell + "' in " + run.path());
+        cells = picked;
+    }
+    tkd::StreamingOptions so;
+    so.threshold = args.threshold;
+    so.hopSec = args.hop;
+    tkd::KeywordStreamOptions ko;
+    ko.hours = args.hours;
+    ko.seed = args.seed;
+    ko.snrDb = args.snr;
+    std::printf("building a %.2f h stream from the test split (seed %llu, SNR %g dB)...\n", ko.hours,
+                (unsigned long long)ko.seed, ko.snrDb);
+    const tkd::DatasetIndex index = run.config().datasetSource().open();
+    const auto classes = tkd::runClassNames(run.path(), tkd::LiveModel::load(cells.front().checkpoint, false)->numClasses());
+    const tkd::KeywordStream stream = tkd::buildKeywordStream(index, classes, ko);
+    std::printf("stream: %.2f h, %zu keywords, %lld other words, %lld noise-only gaps\n\n", stream.hours(),
+                stream.keywords.size(), (long long)stream.distractorWords, (long long)stream.noiseOnlyGaps);
+    const std::string outDir = run.path() + "/stream";
+    tkd::makeDirs(outDir);
+    std::printf("%-40s %8s %8s %9s %9s\n", "student", "FA/h", "miss %", "x realtime", "threshold");
+    for (const auto &cell : cells) {
+        const auto model = tkd::LiveModel::load(tkd::resolveLiveModel(cell.checkpoint), false);
+        const tkd::StreamEvaluation e = tkd::evaluateStream(model, stream, so);
+        tkd::writeFileAtomic(outDir + "/" + cell.name + ".json", e.json());
+        tkd::writeFileAtomic(outDir + "/" + cell.name + ".det.csv", e.detCsv());
+        std::printf("%-40s %8.2f %8.1f %9.0fx %9.2f\n", cell.name.c_str(), e.atThreshold.faPerHour,
+                    100.0 * e.atThreshold.missRate, e.realTimeFactor, e.threshold);
+        if (args.perKeyword)
+            for (const auto &[k, p] : e.perKeywordAtThreshold)
+                std::printf("  %-38s %8.2f %8.1f\n", k.c_str(), p.faPerHour, 100.0 * p.missRate);
+    }
+    std::printf("\nDET data (FA/h and miss rate over thresholds, per keyword and pooled): %s/<cell>.json, "
+                "<cell>.det.csv\n", outDir.c_str());
+    return 0;
+}
+
 
 int runEval(const EvalOptions &o)
 {
     const tkd::RunDirectory run = tkd::RunDirectory::open(o.run);
+    if (o.stream)
+        return runStreamEval(o, run);
     const nlohmann::json metrics = run.readMetrics();
     if (o.json) {
         std::cout << metrics.dump(2) << "\n";
@@ -162,6 +228,22 @@ const tkd::cli::Registrar regEval("eval", "print a run's results",
         auto o = std::make_shared<EvalOptions>();
         app.add_option("run", o->run, "run folder")->required();
         app.add_flag("--json", o->json, "print metrics.json as is");
+        app.add_flag("--stream", o->stream,
+            "streaming evaluation: every student over a long stream of the test split through the "
+            "streaming path of tkd live; FA/h, misses, DET curves (RUN/stream/)");
+        app.add_option("--hours", o->hours, "--stream: length of the stream")
+            ->capture_default_str()
+            ->check(CLI::Range(0.001, 1000.0));
+        app.add_option("--threshold", o->threshold, "--stream: detection threshold on the smoothed posterior")
+            ->capture_default_str()
+            ->check(CLI::Range(0.0, 1.0));
+        app.add_option("--hop", o->hop, "--stream: hop between student runs (s)")
+            ->capture_default_str()
+            ->check(CLI::Range(0.001, 10.0));
+        app.add_option("--seed", o->seed, "--stream: stream seed")->capture_default_str();
+        app.add_option("--snr", o->snr, "--stream: speech over background noise (dB)")->capture_default_str();
+        app.add_option("--cell", o->cell, "--stream: only this student cell");
+        app.add_flag("--per-keyword", o->perKeyword, "--stream: print FA/h and misses per keyword too");
         return [o] { return runEval(*o); };
     });
 const tkd::cli::Registrar regQuick("quickstart",
