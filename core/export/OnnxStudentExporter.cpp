@@ -1,6 +1,7 @@
 #include "core/export/OnnxStudentExporter.h"
 
 #include "core/export/OnnxStudentGraphs.h"
+#include "core/models/StudentRegistry.h"
 #include "core/export/OnnxTensors.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
@@ -92,7 +93,7 @@ std::string OnnxStudentExporter::serialize(
     // Metadata: everything a deployment needs to feed the model.
     const FeatureConfig &fc = options.features;
     addMeta(m, "tkd.student", model.name());
-    addMeta(m, "tkd.family", graphBuilder->family);
+    addMeta(m, "tkd.family", StudentRegistry::spec(model.name()).family);
     nlohmann::json cls = nlohmann::json::array();
     for (int64_t c = 0; c < classes; ++c)
         cls.push_back(size_t(c) < options.classes.size() ? options.classes[size_t(c)] : "class " + std::to_string(c));
@@ -124,7 +125,7 @@ std::string OnnxStudentExporter::serialize(
         throw Error(model.name() + " ONNX graph", std::string("fails the ONNX checker: ") + e.what());
     }
     if (summary) {
-        summary->family = graphBuilder->family;
+        summary->family = StudentRegistry::spec(model.name()).family; // the registry's name for it
         summary->opset = options.opset;
         summary->nodes = graph->node_size();
         int64_t bytes = 0;

@@ -54,12 +54,13 @@ torch::Tensor stackSamples(std::vector<NoisyItem> &items)
     return w;
 }
 
-torch::Tensor taskLoss(const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel)
+} // namespace
+
+torch::Tensor TeacherTrainer::taskLoss(const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel)
 {
     return multiLabel ? torch::binary_cross_entropy_with_logits(logits, targets.to(logits.dtype()))
                       : torch::nn::functional::cross_entropy(logits, targets);
 }
-} // namespace
 
 std::map<std::string, double> TeacherEvaluation::summary() const
 {
@@ -107,31 +108,6 @@ void TeacherTrainer::message(const std::string &text, int level) const
 {
     if (m_observer)
         m_observer->onMessage(TrainObserver::Level(level), text);
-}
-
-const char *TeacherTrainer::shippedTeacherName()
-{
-    return "teachers/kws12-small.safetensors";
-}
-
-std::string TeacherTrainer::shippedTeacherPath()
-{
-    return findResource(shippedTeacherName());
-}
-
-bool TeacherTrainer::isSpectral() const
-{
-    if (m_options.kind == TeacherKind::Pretrained)
-        return m_pretrainedInfo.kind == "tiny" || m_pretrainedInfo.kind == "small";
-    return isSpectralTeacher(m_options.kind);
-}
-
-bool TeacherTrainer::usesPretrainedAsIs() const
-{
-    if (m_options.kind != TeacherKind::Pretrained || m_options.fineTune == "all")
-        return false;
-    const auto &classes = m_pretrainedInfo.classes;
-    return classes == m_data.index().classes;
 }
 
 FeatureConfig TeacherTrainer::spectralFeatures() const
@@ -399,143 +375,39 @@ double TeacherTrainer::estimateSeconds(int probeSteps)
     return total;
 }
 
-torch::Tensor TeacherTrainer::frameOneOutputs(Wav2Vec2Model &model, Split split)
+torch::Tensor TeacherTrainer::inputsForEpoch(int64_t epoch, std::unique_ptr<NoisyDataset> &freshRaw)
 {
-    torch::NoGradGuard noGrad;
-    model->eval();
-    const int64_t n = int64_t(m_data.size(split));
-    std::vector<torch::Tensor> parts;
-    for (int64_t first = 0; first < n; first += m_options.evalBatchSize) {
-        if (m_control && m_control->cancelRequested())
-            throw Cancelled();
-        const int64_t count = std::min<int64_t>(m_options.evalBatchSize, n - first);
-        const Wav2Vec2Output out = model->forward(inputBatch(split, first, count).to(m_options.device));
-        parts.push_back(out.lastHiddenState.select(1, 0).to(torch::kCPU));
-        if (m_observer)
-            m_observer->onStage({m_options.stage, std::string("frozen teacher on the ") + splitName(split) + " clips",
-                                 first + count, n, 0.0, -1.0, false});
+    // Epoch 0 trains on the fixed dataset; later epochs on fresh noise over the same keyword clips.
+    const bool fresh = m_options.freshNoiseEachEpoch && epoch > 0;
+    if (isSpectral())
+        return fresh ? freshEpochFeatures(epoch) : spectralSplit(Split::Train).features;
+    if (fresh) {
+        NoisyConfig cfg = m_data.config();
+        cfg.seed = Rng::mix(cfg.seed ^ Rng::mix(0x7465616368ull + uint64_t(epoch)));
+        freshRaw = std::make_unique<NoisyDataset>(m_data.index(), cfg);
     }
-    return torch::cat(parts, 0);
+    return {};
 }
 
-TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0)
+TeacherResult TeacherTrainer::runOracle()
 {
     const auto &o = m_options;
-    Wav2Vec2Model model = buildModel(); // the pretrained body with a fresh head
-    for (auto &p : model->parameters())
-        p.set_requires_grad(false);
-    const torch::Tensor trainX = frameOneOutputs(model, Split::Train), valX = frameOneOutputs(model, Split::Validation);
-    const torch::Tensor trainY = m_prepared->items(Split::Train).targets;
-    const torch::Tensor valY = m_prepared->items(Split::Validation).targets;
-    const bool multiLabel = m_data.index().multiLabel;
-    torch::nn::Linear head(trainX.size(1), int64_t(m_data.index().classes.size()));
-    torch::manual_seed(o.seed);
-    torch::optim::AdamW optimizer(head->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
-    const Batcher batcher(trainX.size(0), o.batchSize, o.seed);
-    double bestAcc = -1.0;
-    torch::Tensor bestW, bestB;
-    int64_t step = 0;
-    for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
-        for (const torch::Tensor &idx : batcher.batches(epoch)) {
-            const torch::Tensor loss = taskLoss(head->forward(Batcher::gather(trainX, idx)),
-                                                Batcher::gather(trainY, idx), multiLabel);
-            optimizer.zero_grad();
-            loss.backward();
-            optimizer.step();
-            ++step;
-        }
-        torch::NoGradGuard noGrad;
-        const double acc = Metrics::classification(head->forward(valX), valY, multiLabel).accuracy;
-        if (acc > bestAcc) {
-            bestAcc = acc;
-            bestW = head->weight.detach().clone();
-            bestB = head->bias.detach().clone();
-        }
-        if (m_observer) {
-            EpochReport er;
-            er.stage = o.stage;
-            er.epoch = epoch + 1;
-            er.step = step;
-            er.validation = {{"accuracy", acc}};
-            er.best = acc == bestAcc;
-            m_observer->onEpoch(er);
-        }
-    }
-    {
-        torch::NoGradGuard noGrad;
-        for (const auto &p : model->named_parameters()) {
-            if (p.key() == "head.weight")
-                p.value().copy_(bestW);
-            else if (p.key() == "head.bias")
-                p.value().copy_(bestB);
-        }
-    }
     TeacherResult r;
     r.kind = teacherKindName(o.kind);
-    r.epochsRun = int(o.epochs);
-    r.validation = evaluate(model, Split::Validation);
-    if (!o.checkpointDir.empty()) {
-        makeDirs(o.checkpointDir);
-        r.checkpoint = o.checkpointDir + "/best.safetensors";
-        TrainedModels::saveTeacher(r.checkpoint, model, m_pretrainedInfo.kind, m_data.index().classes, spectralFeatures(),
-             {{"val_accuracy", r.validation.metrics.accuracy}, {"val_localisation", r.validation.localisation.mean()}},
-             {{"weights", m_pretrainedPath}, {"config_hash", o.configHash}, {"adapted", "head"}});
-    }
-    r.test = evaluate(model, Split::Test);
-    r.model = model;
-    r.weightsHash = weightsHash(model);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    warn(r);
+    r.oracle = true;
+    r.weightsHash = "oracle";
     if (m_observer)
-        m_observer->onStage({o.stage, "teacher ready (new head on the pretrained teacher)", step, step, r.seconds, 0.0, true});
+        m_observer->onStage({o.stage, "oracle attention (the keyword's true window); nothing to train", 0, 0, 0.0, 0.0, false});
+    r.validation = evaluateOracleSplit(Split::Validation);
+    r.test = evaluateOracleSplit(Split::Test);
+    if (m_observer)
+        m_observer->onStage({o.stage, "oracle ready", 0, 0, 0.0, 0.0, true});
     return r;
 }
 
-TeacherResult TeacherTrainer::run()
+std::vector<torch::Tensor> TeacherTrainer::trainableParameters(Wav2Vec2Model &model) const
 {
     const auto &o = m_options;
-    const auto t0 = std::chrono::steady_clock::now();
-    TeacherResult r;
-    r.kind = teacherKindName(o.kind);
-    if (isOracle()) {
-        r.oracle = true;
-        r.weightsHash = "oracle";
-        if (m_observer)
-            m_observer->onStage({o.stage, "oracle attention (the keyword's true window); nothing to train", 0, 0, 0.0, 0.0, false});
-        r.validation = evaluateOracleSplit(Split::Validation);
-        r.test = evaluateOracleSplit(Split::Test);
-        if (m_observer)
-            m_observer->onStage({o.stage, "oracle ready", 0, 0, 0.0, 0.0, true});
-        return r;
-    }
-
-    if (usesPretrainedAsIs()) {
-        if (m_observer)
-            m_observer->onStage({o.stage, "pretrained teacher " + m_pretrainedPath + " (no adaptation: same classes)", 0,
-                                 0, 0.0, -1.0, false});
-        TeacherResult pre = evaluateOnly(buildModel());
-        pre.checkpoint = m_pretrainedPath;
-        if (!o.checkpointDir.empty()) {
-            // A copy in the run folder (a few hundred KB): the run stays self-contained, and the
-            // studio's Attention and Live views find its teacher where they find trained ones.
-            makeDirs(o.checkpointDir);
-            pre.checkpoint = o.checkpointDir + "/best.safetensors";
-            writeFileAtomic(pre.checkpoint, readFile(m_pretrainedPath));
-        }
-        pre.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (m_observer)
-            m_observer->onStage({o.stage, "teacher ready", 0, 0, pre.seconds, 0.0, true});
-        return pre;
-    }
-    if (o.kind == TeacherKind::Pretrained && o.epochs < 1)
-        throw Error("teacher.epochs", "the pretrained teacher's classes (" + std::to_string(m_pretrainedInfo.classes.size()) +
-                                          ") differ from the dataset's (" + std::to_string(m_data.index().classes.size()) +
-                                          "): give it at least one epoch to adapt a new head");
-    if (o.kind == TeacherKind::Pretrained && o.fineTune == "head")
-        return adaptHead(t0);
-
-    Wav2Vec2Model model = buildModel();
-    model->to(o.device);
     std::vector<torch::Tensor> params;
     for (auto &p : model->named_parameters()) {
         bool train = true;
@@ -547,6 +419,49 @@ TeacherResult TeacherTrainer::run()
         if (train)
             params.push_back(p.value());
     }
+    return params;
+}
+
+std::string TeacherTrainer::saveBest(const Wav2Vec2Model &model, const TeacherEvaluation &val, int64_t epoch,
+                                     int64_t step) const
+{
+    const auto &o = m_options;
+    makeDirs(o.checkpointDir);
+    // An adapted pretrained teacher keeps its architecture's kind.
+    const std::string kind = o.kind == TeacherKind::Pretrained ? m_pretrainedInfo.kind : std::string(teacherKindName(o.kind));
+    const std::string path = o.checkpointDir + "/best.safetensors";
+    TrainedModels::saveTeacher(path, model, kind, m_data.index().classes, spectralFeatures(),
+                               {{"val_accuracy", val.metrics.accuracy},
+                                {"val_localisation", val.localisation.mean()},
+                                {"epoch", double(epoch)},
+                                {"step", double(step)}},
+                               {{"weights", o.kind == TeacherKind::Pretrained ? m_pretrainedPath : o.weights},
+                                {"config_hash", o.configHash}});
+    if (m_observer)
+        m_observer->onCheckpoint(o.stage, path, true);
+    return path;
+}
+
+TeacherResult TeacherTrainer::run()
+{
+    const auto &o = m_options;
+    const auto t0 = std::chrono::steady_clock::now();
+    TeacherResult r;
+    r.kind = teacherKindName(o.kind);
+    if (isOracle())
+        return runOracle();
+    if (usesPretrainedAsIs())
+        return runPretrainedAsIs(t0);
+    if (o.kind == TeacherKind::Pretrained && o.epochs < 1)
+        throw Error("teacher.epochs", "the pretrained teacher's classes (" + std::to_string(m_pretrainedInfo.classes.size()) +
+                                          ") differ from the dataset's (" + std::to_string(m_data.index().classes.size()) +
+                                          "): give it at least one epoch to adapt a new head");
+    if (o.kind == TeacherKind::Pretrained && o.fineTune == "head")
+        return adaptHead(t0);
+
+    Wav2Vec2Model model = buildModel();
+    model->to(o.device);
+    const std::vector<torch::Tensor> params = trainableParameters(model);
     if (!isSpectral() && o.kind != TeacherKind::Imported)
         message("teacher '" + std::string(teacherKindName(o.kind)) + "' trains a raw-waveform encoder from scratch; the calibration probe found that "
                 "this does not learn from a few thousand clips (use tiny or imported weights)", 1);
@@ -571,16 +486,8 @@ TeacherResult TeacherTrainer::run()
     double bestScore = -1.0;
     int64_t step = 0;
     for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
-        const bool fresh = o.freshNoiseEachEpoch && epoch > 0;
-        torch::Tensor epochInputs; // spectral: the whole split's frames for this epoch
-        std::unique_ptr<NoisyDataset> freshRaw;
-        if (isSpectral())
-            epochInputs = fresh ? freshEpochFeatures(epoch) : spectralSplit(Split::Train).features;
-        else if (fresh) {
-            NoisyConfig cfg = m_data.config();
-            cfg.seed = Rng::mix(cfg.seed ^ Rng::mix(0x7465616368ull + uint64_t(epoch)));
-            freshRaw = std::make_unique<NoisyDataset>(m_data.index(), cfg);
-        }
+        std::unique_ptr<NoisyDataset> freshRaw; // raw-waveform teachers: this epoch's noisy clips
+        const torch::Tensor epochInputs = inputsForEpoch(epoch, freshRaw); // spectral: all frames
         model->train();
         double lossSum = 0.0;
         int64_t counted = 0;
@@ -629,18 +536,8 @@ TeacherResult TeacherTrainer::run()
             for (const auto &b : model->named_buffers())
                 best.emplace_back(b.value(), b.value().detach().clone());
             r.validation = val;
-            if (!o.checkpointDir.empty()) {
-                makeDirs(o.checkpointDir);
-                const std::string kind =
-                    o.kind == TeacherKind::Pretrained ? m_pretrainedInfo.kind : std::string(teacherKindName(o.kind));
-                r.checkpoint = o.checkpointDir + "/best.safetensors";
-                TrainedModels::saveTeacher(r.checkpoint, model, kind, m_data.index().classes, spectralFeatures(),
-                     {{"val_accuracy", val.metrics.accuracy}, {"val_localisation", val.localisation.mean()},
-                      {"epoch", double(epoch + 1)}, {"step", double(step)}},
-                     {{"weights", o.kind == TeacherKind::Pretrained ? m_pretrainedPath : o.weights}, {"config_hash", o.configHash}});
-                if (m_observer)
-                    m_observer->onCheckpoint(o.stage, r.checkpoint, true);
-            }
+            if (!o.checkpointDir.empty())
+                r.checkpoint = saveBest(model, val, epoch + 1, step);
         }
         r.epochsRun = int(epoch + 1);
         if (m_observer) {
@@ -648,7 +545,8 @@ TeacherResult TeacherTrainer::run()
             er.stage = o.stage;
             er.epoch = epoch + 1;
             er.step = step;
-            er.trainLosses = {{"task", counted ? lossSum / double(counted) : kNaN}, {"total", counted ? lossSum / double(counted) : kNaN}};
+            const double mean = counted ? lossSum / double(counted) : kNaN;
+            er.trainLosses = {{"task", mean}, {"total", mean}};
             er.validation = val.summary();
             er.lr = schedule.lrAt(std::max<int64_t>(0, step - 1));
             er.best = improved;

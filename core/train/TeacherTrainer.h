@@ -139,6 +139,13 @@ private:
     // pretrained + fine_tune head: a new head trained on the frozen teacher's frame-1 outputs,
     // computed once per clip (a linear probe: seconds, where fine-tuning would take minutes).
     TeacherResult adaptHead(std::chrono::steady_clock::time_point t0);
+    static torch::Tensor taskLoss(const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel);
+    TeacherResult runOracle();
+    torch::Tensor inputsForEpoch(int64_t epoch, std::unique_ptr<NoisyDataset> &freshRaw);
+    TeacherResult runPretrainedAsIs(std::chrono::steady_clock::time_point t0);
+    std::vector<torch::Tensor> trainableParameters(Wav2Vec2Model &model) const;
+    // Writes the best-so-far weights to checkpointDir/best.safetensors; returns the path.
+    std::string saveBest(const Wav2Vec2Model &model, const TeacherEvaluation &val, int64_t epoch, int64_t step) const;
     torch::Tensor frameOneOutputs(Wav2Vec2Model &model, Split split);
     TeacherEvaluation evaluateOracleSplit(Split split);
     const PreparedSplit &spectralSplit(Split split);

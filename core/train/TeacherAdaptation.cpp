@@ -1,0 +1,152 @@
+// The pretrained teacher inside TeacherTrainer: the shipped file, using it as is when its classes
+// are the dataset's, and a new head on the frozen teacher (a linear probe) when they are not.
+#include "core/train/TeacherTrainer.h"
+
+#include "core/train/Batcher.h"
+#include "core/train/TrainControl.h"
+#include "core/train/TrainObserver.h"
+#include "core/util/Error.h"
+#include "core/util/Paths.h"
+#include "core/util/Resources.h"
+
+namespace tkd {
+
+const char *TeacherTrainer::shippedTeacherName()
+{
+    return "teachers/kws12-small.safetensors";
+}
+
+std::string TeacherTrainer::shippedTeacherPath()
+{
+    return findResource(shippedTeacherName());
+}
+
+bool TeacherTrainer::isSpectral() const
+{
+    if (m_options.kind == TeacherKind::Pretrained)
+        return m_pretrainedInfo.kind == "tiny" || m_pretrainedInfo.kind == "small";
+    return isSpectralTeacher(m_options.kind);
+}
+
+bool TeacherTrainer::usesPretrainedAsIs() const
+{
+    if (m_options.kind != TeacherKind::Pretrained || m_options.fineTune == "all")
+        return false;
+    const auto &classes = m_pretrainedInfo.classes;
+    return classes == m_data.index().classes;
+}
+
+TeacherResult TeacherTrainer::runPretrainedAsIs(std::chrono::steady_clock::time_point t0)
+{
+    const auto &o = m_options;
+    if (m_observer)
+        m_observer->onStage({o.stage, "pretrained teacher " + m_pretrainedPath + " (no adaptation: same classes)", 0, 0,
+                             0.0, -1.0, false});
+    TeacherResult pre = evaluateOnly(buildModel());
+    pre.checkpoint = m_pretrainedPath;
+    if (!o.checkpointDir.empty()) {
+        // A copy in the run folder (a few hundred KB): the run stays self-contained, and the
+        // studio's Attention and Live views find its teacher where they find trained ones.
+        makeDirs(o.checkpointDir);
+        pre.checkpoint = o.checkpointDir + "/best.safetensors";
+        writeFileAtomic(pre.checkpoint, readFile(m_pretrainedPath));
+    }
+    pre.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (m_observer)
+        m_observer->onStage({o.stage, "teacher ready", 0, 0, pre.seconds, 0.0, true});
+    return pre;
+}
+
+torch::Tensor TeacherTrainer::frameOneOutputs(Wav2Vec2Model &model, Split split)
+{
+    torch::NoGradGuard noGrad;
+    model->eval();
+    const int64_t n = int64_t(m_data.size(split));
+    std::vector<torch::Tensor> parts;
+    for (int64_t first = 0; first < n; first += m_options.evalBatchSize) {
+        if (m_control && m_control->cancelRequested())
+            throw Cancelled();
+        const int64_t count = std::min<int64_t>(m_options.evalBatchSize, n - first);
+        const Wav2Vec2Output out = model->forward(inputBatch(split, first, count).to(m_options.device));
+        parts.push_back(out.lastHiddenState.select(1, 0).to(torch::kCPU));
+        if (m_observer)
+            m_observer->onStage({m_options.stage, std::string("frozen teacher on the ") + splitName(split) + " clips",
+                                 first + count, n, 0.0, -1.0, false});
+    }
+    return torch::cat(parts, 0);
+}
+
+TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0)
+{
+    const auto &o = m_options;
+    Wav2Vec2Model model = buildModel(); // the pretrained body with a fresh head
+    for (auto &p : model->parameters())
+        p.set_requires_grad(false);
+    const torch::Tensor trainX = frameOneOutputs(model, Split::Train), valX = frameOneOutputs(model, Split::Validation);
+    const torch::Tensor trainY = m_prepared->items(Split::Train).targets;
+    const torch::Tensor valY = m_prepared->items(Split::Validation).targets;
+    const bool multiLabel = m_data.index().multiLabel;
+    torch::nn::Linear head(trainX.size(1), int64_t(m_data.index().classes.size()));
+    torch::manual_seed(o.seed);
+    torch::optim::AdamW optimizer(head->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
+    const Batcher batcher(trainX.size(0), o.batchSize, o.seed);
+    double bestAcc = -1.0;
+    torch::Tensor bestW, bestB;
+    int64_t step = 0;
+    for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+        for (const torch::Tensor &idx : batcher.batches(epoch)) {
+            const torch::Tensor loss = taskLoss(head->forward(Batcher::gather(trainX, idx)),
+                                                Batcher::gather(trainY, idx), multiLabel);
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            ++step;
+        }
+        torch::NoGradGuard noGrad;
+        const double acc = Metrics::classification(head->forward(valX), valY, multiLabel).accuracy;
+        if (acc > bestAcc) {
+            bestAcc = acc;
+            bestW = head->weight.detach().clone();
+            bestB = head->bias.detach().clone();
+        }
+        if (m_observer) {
+            EpochReport er;
+            er.stage = o.stage;
+            er.epoch = epoch + 1;
+            er.step = step;
+            er.validation = {{"accuracy", acc}};
+            er.best = acc == bestAcc;
+            m_observer->onEpoch(er);
+        }
+    }
+    {
+        torch::NoGradGuard noGrad;
+        for (const auto &p : model->named_parameters()) {
+            if (p.key() == "head.weight")
+                p.value().copy_(bestW);
+            else if (p.key() == "head.bias")
+                p.value().copy_(bestB);
+        }
+    }
+    TeacherResult r;
+    r.kind = teacherKindName(o.kind);
+    r.epochsRun = int(o.epochs);
+    r.validation = evaluate(model, Split::Validation);
+    if (!o.checkpointDir.empty()) {
+        makeDirs(o.checkpointDir);
+        r.checkpoint = o.checkpointDir + "/best.safetensors";
+        TrainedModels::saveTeacher(r.checkpoint, model, m_pretrainedInfo.kind, m_data.index().classes, spectralFeatures(),
+             {{"val_accuracy", r.validation.metrics.accuracy}, {"val_localisation", r.validation.localisation.mean()}},
+             {{"weights", m_pretrainedPath}, {"config_hash", o.configHash}, {"adapted", "head"}});
+    }
+    r.test = evaluate(model, Split::Test);
+    r.model = model;
+    r.weightsHash = weightsHash(model);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    warn(r);
+    if (m_observer)
+        m_observer->onStage({o.stage, "teacher ready (new head on the pretrained teacher)", step, step, r.seconds, 0.0, true});
+    return r;
+}
+
+} // namespace tkd
