@@ -94,12 +94,16 @@ TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0
     torch::Tensor bestW, bestB;
     int64_t step = 0;
     for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+        double lossSum = 0.0;
+        int64_t batches = 0;
         for (const torch::Tensor &idx : batcher.batches(epoch)) {
             const torch::Tensor loss = taskLoss(head->forward(Batcher::gather(trainX, idx)),
                                                 Batcher::gather(trainY, idx), multiLabel);
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
+            lossSum += loss.item<double>();
+            ++batches;
             ++step;
         }
         torch::NoGradGuard noGrad;
@@ -115,6 +119,8 @@ TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0
             er.epoch = epoch + 1;
             er.step = step;
             er.validation = {{"accuracy", acc}};
+            const double mean = batches ? lossSum / double(batches) : 0.0;
+            er.trainLosses = {{"task", mean}, {"total", mean}};
             er.best = acc == bestAcc;
             m_observer->onEpoch(er);
         }
