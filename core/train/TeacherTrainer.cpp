@@ -330,51 +330,6 @@ TeacherResult TeacherTrainer::evaluateOnly(Wav2Vec2Model model)
     return r;
 }
 
-double TeacherTrainer::estimateSeconds(int probeSteps)
-{
-    const auto &o = m_options;
-    if (!isSpectral())
-        throw Error("teacher.kind", "only a spectral teacher's time can be estimated");
-    using clock = std::chrono::steady_clock;
-    const PreparedSplit &train = spectralSplit(Split::Train);
-    const int64_t n = train.size();
-    const int64_t bs = std::min<int64_t>(o.batchSize, n);
-    Wav2Vec2Model model = buildModel();
-    model->to(o.device);
-    model->train();
-    torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(o.lr));
-    const torch::Tensor x = train.features.narrow(0, 0, bs).to(o.device);
-    const torch::Tensor y = train.targets.narrow(0, 0, bs).to(o.device);
-    double stepSec = 0.0;
-    for (int s = 0; s <= probeSteps; ++s) { // the first step warms up allocators and is not timed
-        const auto t0 = clock::now();
-        const Wav2Vec2Output out = model->forward(x);
-        const torch::Tensor loss = taskLoss(out.logits, y, m_data.index().multiLabel);
-        optimizer.zero_grad();
-        loss.backward();
-        optimizer.step();
-        if (s > 0)
-            stepSec += std::chrono::duration<double>(clock::now() - t0).count();
-    }
-    stepSec /= double(std::max(1, probeSteps));
-    const int64_t perEpoch = (n + bs - 1) / bs;
-    const int64_t valBatches = (int64_t(m_data.size(Split::Validation)) + bs - 1) / bs;
-    // Forward alone costs about a third of a training step.
-    double total = double(o.epochs) * (double(perEpoch) * stepSec + double(valBatches) * stepSec / 3.0) +
-                   double(perEpoch) * stepSec / 3.0; // the cache pass over the training clips
-    if (o.freshNoiseEachEpoch && o.epochs > 1) {
-        const auto t0 = clock::now();
-        std::vector<int64_t> idx;
-        for (int64_t i = 0; i < std::min<int64_t>(2 * o.threads, n); ++i)
-            idx.push_back(i);
-        auto items = buildSelected(m_data, Split::Train, idx, o.threads);
-        FeatureExtractor(spectralFeatures()).compute(stackSamples(items));
-        const double perItem = std::chrono::duration<double>(clock::now() - t0).count() / double(idx.size());
-        total += double(o.epochs - 1) * double(n) * perItem;
-    }
-    return total;
-}
-
 torch::Tensor TeacherTrainer::inputsForEpoch(int64_t epoch, std::unique_ptr<NoisyDataset> &freshRaw)
 {
     // Epoch 0 trains on the fixed dataset; later epochs on fresh noise over the same keyword clips.

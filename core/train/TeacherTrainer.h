@@ -118,10 +118,6 @@ public:
     // Re-evaluates a loaded teacher (no training), e.g. from a previous run's checkpoint.
     TeacherResult evaluateOnly(Wav2Vec2Model model);
 
-    // Seconds run() would take here: a few timed training steps and the fresh-noise mixing of a
-    // few clips, scaled to the whole stage (plus validation and the cache pass). Tiny teacher only.
-    double estimateSeconds(int probeSteps = 3);
-
     // The teacher's input for items of the fixed dataset, for the TeacherAttentionCache.
     TeacherAttentionCache::Source cacheSource(Split split);
     // The log-mel front end of the spectral teacher.
