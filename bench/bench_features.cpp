@@ -2,7 +2,8 @@
 // Throughput of the feature front end (seconds of audio per second of compute) on a batch of
 // clips, plus the streaming extractor fed 20 ms chunks. Peer: bench/peer_features.py (torchaudio,
 // same config); bench/run_features.sh runs both and prints the ratio.
-//   bench_features [--batch 64] [--seconds 8] [--threads 1] [--reps 5] [--kind mfcc|logmel] [--mfcc 20]
+//   bench_features [--batch 64] [--seconds 8] [--threads 1] [--reps 5] [--kind mfcc|logmel] [--mfcc
+//   20]
 #include "core/features/FeatureExtractor.h"
 #include "core/features/StreamingFeatureExtractor.h"
 #include "core/util/Error.h"
@@ -35,15 +36,23 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : nullptr;
-        if (a == "--batch" && v) batch = std::atoi(argv[++i]);
-        else if (a == "--seconds" && v) clipSeconds = std::atof(argv[++i]);
-        else if (a == "--threads" && v) threads = std::atoi(argv[++i]);
-        else if (a == "--reps" && v) reps = std::atoi(argv[++i]);
-        else if (a == "--kind" && v) kind = argv[++i];
-        else if (a == "--mfcc" && v) mfcc = std::atoi(argv[++i]);
+        if (a == "--batch" && v)
+            batch = std::atoi(argv[++i]);
+        else if (a == "--seconds" && v)
+            clipSeconds = std::atof(argv[++i]);
+        else if (a == "--threads" && v)
+            threads = std::atoi(argv[++i]);
+        else if (a == "--reps" && v)
+            reps = std::atoi(argv[++i]);
+        else if (a == "--kind" && v)
+            kind = argv[++i];
+        else if (a == "--mfcc" && v)
+            mfcc = std::atoi(argv[++i]);
         else {
-            std::fprintf(stderr, "usage: %s [--batch N] [--seconds S] [--threads N] [--reps N] "
-                                 "[--kind mfcc|logmel] [--mfcc N]\n", argv[0]);
+            std::fprintf(stderr,
+                "usage: %s [--batch N] [--seconds S] [--threads N] [--reps N] "
+                "[--kind mfcc|logmel] [--mfcc N]\n",
+                argv[0]);
             return 2;
         }
     }
@@ -65,7 +74,7 @@ int main(int argc, char **argv)
         tkd::Rng rng(42);
         for (float &x : data)
             x = float(0.1 * rng.normal());
-        const auto wave = torch::from_blob(data.data(), {batch, n}, torch::kFloat);
+        const auto wave = torch::from_blob(data.data(), { batch, n }, torch::kFloat);
 
         torch::NoGradGuard noGrad;
         auto out = fx.compute(wave); // warm-up: allocator, FFT plan cache
@@ -77,11 +86,12 @@ int main(int argc, char **argv)
         }
         std::sort(times.begin(), times.end());
         const double audio = batch * clipSeconds;
-        std::printf("tkd      %s%d threads=%d batch=%dx%gs frames=%lldx%lld best_s=%.4f median_s=%.4f "
-                    "throughput=%.1f\n",
-                    cfg.kindName().c_str(), cfg.featureDim(), threads, batch, clipSeconds,
-                    (long long)out.size(0), (long long)out.size(1), times.front(),
-                    times[times.size() / 2], audio / times.front());
+        std::printf(
+            "tkd      %s%d threads=%d batch=%dx%gs frames=%lldx%lld best_s=%.4f median_s=%.4f "
+            "throughput=%.1f\n",
+            cfg.kindName().c_str(), cfg.featureDim(), threads, batch, clipSeconds,
+            (long long)out.size(0), (long long)out.size(1), times.front(), times[times.size() / 2],
+            audio / times.front());
 
         // Streaming: one clip in 20 ms pushes, as the live panel feeds it, on one intra-op thread
         // (the live configuration: a 64-row tile is too small to gain from threads, and waking
@@ -97,9 +107,10 @@ int main(int argc, char **argv)
                 stream.push(data.data() + pos, size_t(std::min(chunk, n - pos)));
             best = std::min(best, seconds(t0, std::chrono::steady_clock::now()));
         }
-        std::printf("tkd      streaming %s%d threads=1 chunk=%lld samples: %.1f us/push, %.0fx real time\n",
-                    cfg.kindName().c_str(), cfg.featureDim(), (long long)chunk,
-                    1e6 * best / double((n + chunk - 1) / chunk), clipSeconds / best);
+        std::printf(
+            "tkd      streaming %s%d threads=1 chunk=%lld samples: %.1f us/push, %.0fx real time\n",
+            cfg.kindName().c_str(), cfg.featureDim(), (long long)chunk,
+            1e6 * best / double((n + chunk - 1) / chunk), clipSeconds / best);
     } catch (const tkd::Error &e) {
         std::fprintf(stderr, "bench_features: error: %s\n", e.what());
         return 1;

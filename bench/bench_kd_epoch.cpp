@@ -6,14 +6,15 @@
 // Three epochs over the same synthetic clips, through the product's StudentTrainer:
 //   vanilla       lambda = 0
 //   cached KD     lambda = 0.25, a_T read from a precomputed [N, T] tensor (the teacher cache)
-//   online KD     cached KD plus, for every batch, what an online teacher costs: the tiny wav2vec 2.0
+//   online KD     cached KD plus, for every batch, what an online teacher costs: the tiny
+//   wav2vec 2.0
 //                 forward (no grad) with attention maps and the rollout of row 0, on the same batch
 // Repeats alternate vanilla / KD so machine load drifts affect both alike; prints medians and
 // the ratios the issue asks for (KD / vanilla, goal <= 1.10; online / cached).
 
+#include "core/data/PreparedData.h"
 #include "core/distill/AttentionRollout.h"
 #include "core/models/Wav2Vec2Model.h"
-#include "core/data/PreparedData.h"
 #include "core/train/StudentTrainer.h"
 #include "core/util/BlasThreads.h"
 
@@ -35,17 +36,18 @@ double median(std::vector<double> v)
     return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
-tkd::PreparedSplit makeSplit(tkd::Split split, int64_t n, int64_t frames, double seconds, int64_t classes)
+tkd::PreparedSplit makeSplit(
+    tkd::Split split, int64_t n, int64_t frames, double seconds, int64_t classes)
 {
     tkd::PreparedSplit s;
     s.split = split;
-    s.features = torch::randn({n, frames, 20});
-    s.targets = torch::randint(0, classes, {n}, torch::kLong);
+    s.features = torch::randn({ n, frames, 20 });
+    s.targets = torch::randint(0, classes, { n }, torch::kLong);
     s.numClasses = classes;
     s.clipSec = seconds;
     for (int64_t i = 0; i < n; ++i) {
         const double on = (seconds - 1.0) * double(i % 97) / 97.0;
-        s.windows.push_back({on, on + 0.6});
+        s.windows.push_back({ on, on + 0.6 });
     }
     return s;
 }
@@ -59,7 +61,10 @@ int main(int argc, char **argv)
     double seconds = 8.0;
     int threads = 1, repeats = 3;
     for (int i = 1; i < argc; ++i) {
-        auto next = [&] { return i + 1 < argc ? argv[++i] : (std::fprintf(stderr, "missing value\n"), std::exit(2), nullptr); };
+        auto next = [&] {
+            return i + 1 < argc ? argv[++i]
+                                : (std::fprintf(stderr, "missing value\n"), std::exit(2), nullptr);
+        };
         if (!std::strcmp(argv[i], "--student"))
             student = next();
         else if (!std::strcmp(argv[i], "--clips"))
@@ -75,8 +80,9 @@ int main(int argc, char **argv)
         else if (!std::strcmp(argv[i], "--subsampling"))
             subsampling = std::atoll(next());
         else {
-            std::fprintf(stderr, "usage: bench_kd_epoch [--student NAME] [--clips N] [--seconds L] [--threads N] "
-                                 "[--repeats N] [--batch B] [--subsampling K]\n");
+            std::fprintf(stderr,
+                "usage: bench_kd_epoch [--student NAME] [--clips N] [--seconds L] [--threads N] "
+                "[--repeats N] [--batch B] [--subsampling K]\n");
             return 2;
         }
     }
@@ -88,7 +94,7 @@ int main(int argc, char **argv)
     const tkd::PreparedSplit train = makeSplit(tkd::Split::Train, clips, frames, seconds, classes);
     const tkd::PreparedSplit val = makeSplit(tkd::Split::Validation, 32, frames, seconds, classes);
     // a_T as the cache holds it: one rolled-out row per clip at the teacher's frame rate.
-    const torch::Tensor aT = torch::softmax(torch::randn({clips, frames}), 1);
+    const torch::Tensor aT = torch::softmax(torch::randn({ clips, frames }), 1);
 
     auto epoch = [&](double lambda) {
         tkd::StudentTrainOptions o;
@@ -112,8 +118,8 @@ int main(int argc, char **argv)
     tcfg.spectralSubsampling(subsampling);
     tkd::Wav2Vec2Model teacher(tcfg);
     teacher->eval();
-    const tkd::AttentionRollout rollout(tkd::RolloutOptions{});
-    const torch::Tensor logmel = torch::randn({batch, frames, 40});
+    const tkd::AttentionRollout rollout(tkd::RolloutOptions {});
+    const torch::Tensor logmel = torch::randn({ batch, frames, 40 });
     auto teacherEpoch = [&] {
         torch::NoGradGuard noGrad;
         const int64_t batches = (clips + batch - 1) / batch;
@@ -133,10 +139,12 @@ int main(int argc, char **argv)
         online.push_back(kd.back() + teacherEpoch());
     }
     const double v = median(vanilla), k = median(kd), on = median(online);
-    std::printf("{\"student\": \"%s\", \"clips\": %lld, \"seconds\": %g, \"frames\": %lld, \"batch\": %lld, "
-                "\"threads\": %d, \"teacher_subsampling\": %lld, \"vanilla_s\": %.3f, \"kd_cached_s\": %.3f, "
+    std::printf("{\"student\": \"%s\", \"clips\": %lld, \"seconds\": %g, \"frames\": %lld, "
+                "\"batch\": %lld, "
+                "\"threads\": %d, \"teacher_subsampling\": %lld, \"vanilla_s\": %.3f, "
+                "\"kd_cached_s\": %.3f, "
                 "\"kd_online_s\": %.3f, \"kd_over_vanilla\": %.3f, \"online_over_cached\": %.3f}\n",
-                student.c_str(), (long long)clips, seconds, (long long)frames, (long long)batch, threads,
-                (long long)subsampling, v, k, on, k / v, on / k);
+        student.c_str(), (long long)clips, seconds, (long long)frames, (long long)batch, threads,
+        (long long)subsampling, v, k, on, k / v, on / k);
     return 0;
 }

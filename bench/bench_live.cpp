@@ -11,13 +11,13 @@
 //   --run: a trained run for parts 2-3 (without it they are skipped).
 #include "LiveView.h"
 
+#include "core/audio/AudioFile.h"
 #include "core/infer/LiveModel.h"
 #include "core/infer/LiveModelImpl.h"
 #include "core/infer/StreamingClassifier.h"
 #include "core/models/StudentRegistry.h"
 #include "core/models/Wav2Vec2Config.h"
 #include "core/util/BlasThreads.h"
-#include "core/audio/AudioFile.h"
 #include "widgets/LivePanel.h"
 
 #include <QApplication>
@@ -44,9 +44,10 @@ namespace {
 
 double cpuSeconds()
 {
-    rusage u{};
+    rusage u {};
     getrusage(RUSAGE_SELF, &u);
-    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec)
+        + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 struct Stats
@@ -72,7 +73,8 @@ std::shared_ptr<LiveModel> randomModel(const std::string &student, bool teacher)
     impl->info.features = FeatureConfig();
     impl->info.windowSec = 1.0;
     for (int i = 0; i < 12; ++i)
-        impl->info.classes.push_back(i < 10 ? "k" + std::to_string(i) : (i == 10 ? "_unknown_" : "_silence_"));
+        impl->info.classes.push_back(
+            i < 10 ? "k" + std::to_string(i) : (i == 10 ? "_unknown_" : "_silence_"));
     impl->student = StudentRegistry::create(student, 12, impl->info.features.featureDim());
     impl->branch = AttentionBranch(AttentionBranchOptions(impl->student.contextDim()));
     impl->branch->eval();
@@ -106,7 +108,9 @@ void benchModel(const std::string &name, bool teacher, int hops)
             x = n(rng);
         const auto t0 = std::chrono::steady_clock::now();
         const auto r = c.push(hop);
-        total.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        total.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
         for (const auto &x : r) {
             student.push_back(x.studentMs);
             if (x.teacherFresh)
@@ -114,8 +118,9 @@ void benchModel(const std::string &name, bool teacher, int hops)
         }
     }
     const Stats s = stats(student), t = stats(total);
-    std::printf("%-12s %9lld  student %6.3f ms median, %6.3f p95 | whole hop %6.3f ms median, %6.3f p95",
-                name.c_str(), (long long)c.model().parameterCount(), s.median, s.p95, t.median, t.p95);
+    std::printf(
+        "%-12s %9lld  student %6.3f ms median, %6.3f p95 | whole hop %6.3f ms median, %6.3f p95",
+        name.c_str(), (long long)c.model().parameterCount(), s.median, s.p95, t.median, t.p95);
     if (teacher) {
         const Stats te = stats(teacherMs);
         std::printf(" | tiny teacher %6.2f ms median, %6.2f p95", te.median, te.p95);
@@ -134,7 +139,9 @@ void waitMs(int ms)
 
 int main(int argc, char **argv)
 {
-    qputenv("QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? QByteArray("offscreen") : qgetenv("QT_QPA_PLATFORM"));
+    qputenv("QT_QPA_PLATFORM",
+        qgetenv("QT_QPA_PLATFORM").isEmpty() ? QByteArray("offscreen")
+                                             : qgetenv("QT_QPA_PLATFORM"));
     QApplication app(argc, argv);
     std::string run;
     int hops = 300;
@@ -149,8 +156,10 @@ int main(int argc, char **argv)
             seconds = std::atof(argv[i + 1]);
     }
     torch::set_num_threads(1); // one core, as the live worker runs
-    setBlasThreads(1);         // as tkd and tkd-studio do (OpenBLAS's pool busy-waits)
-    std::printf("== 1. per-hop inference, one thread, 1 s window (49 MFCC frames), 0.1 s hop, %d hops ==\n", hops);
+    setBlasThreads(1); // as tkd and tkd-studio do (OpenBLAS's pool busy-waits)
+    std::printf(
+        "== 1. per-hop inference, one thread, 1 s window (49 MFCC frames), 0.1 s hop, %d hops ==\n",
+        hops);
     std::printf("%-12s %9s\n", "student", "params");
     for (const auto &name : StudentRegistry::names())
         benchModel(name, name == "tc-resnet8", hops);
@@ -203,19 +212,26 @@ int main(int argc, char **argv)
     view.stop();
     QObject::disconnect(timing);
     const Stats paint = stats(paintMs);
-    const double delivery = view.meanDisplayLatencyMs(); // samples read -> frame handed to the panel
+    const double delivery
+        = view.meanDisplayLatencyMs(); // samples read -> frame handed to the panel
     std::printf("frames shown %lld\n", (long long)view.framesShown());
     if (deviceMs >= 0)
-        std::printf("device input latency (PortAudio default low, default input): %.1f ms\n", deviceMs);
+        std::printf(
+            "device input latency (PortAudio default low, default input): %.1f ms\n", deviceMs);
     else
-        std::printf("device input latency: no input device on this machine (typical ALSA default low: ~10 ms)\n");
+        std::printf("device input latency: no input device on this machine (typical ALSA default "
+                    "low: ~10 ms)\n");
     std::printf("drain period 10 ms (mean wait 5 ms)\n");
-    std::printf("hop quantisation: 0.1 s hop -> mean 50 ms, worst 100 ms until a window ends after the sound\n");
-    std::printf("worker + queued delivery (measured, includes features, student, teacher): %.2f ms mean\n", delivery);
+    std::printf("hop quantisation: 0.1 s hop -> mean 50 ms, worst 100 ms until a window ends after "
+                "the sound\n");
+    std::printf(
+        "worker + queued delivery (measured, includes features, student, teacher): %.2f ms mean\n",
+        delivery);
     std::printf("panel repaint (measured): %.2f ms median, %.2f p95\n", paint.median, paint.p95);
     const double dev = deviceMs >= 0 ? deviceMs : 10.0;
-    std::printf("estimate: mean %.1f ms, worst %.1f ms (device %.1f + drain + hop + worker/delivery + paint)\n",
-                dev + 5.0 + 50.0 + delivery + paint.median, dev + 10.0 + 100.0 + delivery + paint.p95, dev);
+    std::printf("estimate: mean %.1f ms, worst %.1f ms (device %.1f + drain + hop + "
+                "worker/delivery + paint)\n",
+        dev + 5.0 + 50.0 + delivery + paint.median, dev + 10.0 + 100.0 + delivery + paint.p95, dev);
 
     // Phase B: the idle cost, with the studio painting as it normally does.
     std::printf("\n== 3. CPU share of the Live view listening to near-silence in real time ==\n");
@@ -227,8 +243,9 @@ int main(int argc, char **argv)
     waitMs(int(seconds * 1000));
     const double cpu = cpuSeconds() - cpu0, wallSec = double(wall.elapsed()) / 1000.0;
     view.stop();
-    std::printf("process CPU %.2f s over %.2f s wall = %.1f %% of one core (worker: features, student, tiny "
+    std::printf("process CPU %.2f s over %.2f s wall = %.1f %% of one core (worker: features, "
+                "student, tiny "
                 "teacher every hop it can; GUI: spectrogram, bars, curves at 10 frames/s)\n",
-                cpu, wallSec, 100.0 * cpu / wallSec);
+        cpu, wallSec, 100.0 * cpu / wallSec);
     return 0;
 }

@@ -13,11 +13,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 using namespace tkd;
@@ -31,7 +31,8 @@ double medianMs(const std::function<void()> &fn, int repeats)
     for (int r = 0; r < repeats; ++r) {
         const auto a = std::chrono::steady_clock::now();
         fn();
-        t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+        t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a)
+                        .count());
     }
     std::sort(t.begin(), t.end());
     return t[t.size() / 2];
@@ -60,8 +61,8 @@ int main(int argc, char **argv)
     const std::string why = OnnxRuntimeRunner::unavailableReason();
     const std::string dir = (std::filesystem::temp_directory_path() / "tkd-bench-onnx").string();
     std::filesystem::create_directories(dir);
-    std::printf("%-16s %9s %10s %10s %6s %9s %9s %9s %9s\n", "student", "params", "float B", "int8 B", "int8%",
-        "max|diff|", "ORT ms", "ORT8 ms", "torch ms");
+    std::printf("%-16s %9s %10s %10s %6s %9s %9s %9s %9s\n", "student", "params", "float B",
+        "int8 B", "int8%", "max|diff|", "ORT ms", "ORT8 ms", "torch ms");
     const int64_t classes = 12, frames = 49;
     std::string cardText;
     for (const auto &spec : StudentRegistry::specs()) {
@@ -86,9 +87,11 @@ int main(int argc, char **argv)
         const std::string floatPath = dir + "/" + spec.name + ".onnx";
         const std::string int8Path = dir + "/" + spec.name + ".int8.onnx";
         const OnnxExportSummary s = OnnxStudentExporter::write(m, o, floatPath);
-        const torch::Tensor calibration = torch::randn({ 128, frames, f }) * o.featureStd + o.featureMean;
+        const torch::Tensor calibration
+            = torch::randn({ 128, frames, f }) * o.featureStd + o.featureMean;
         std::ifstream in(floatPath, std::ios::binary);
-        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string bytes(
+            (std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         OnnxQuantizeReport rep;
         const std::string q = quantizeOnnxInt8(bytes, calibration, &rep);
         std::ofstream(int8Path, std::ios::binary).write(q.data(), std::streamsize(q.size()));
@@ -109,7 +112,8 @@ int main(int argc, char **argv)
         card.parameters = m.parameterCount();
         card.classes = classes;
         card.featureDim = f;
-        card.frontEnd = spec.featureLabel() + ": 16 kHz, 40 ms periodic Hann window, 20 ms hop, 640-point FFT, "
+        card.frontEnd = spec.featureLabel()
+            + ": 16 kHz, 40 ms periodic Hann window, 20 ms hop, 640-point FFT, "
             + "40 HTK mel bins 20-7600 Hz, log(max(x, 1e-12))"
             + (spec.featureKind == FeatureConfig::Kind::Mfcc ? ", orthonormal DCT-II" : "");
         card.frames = frames;
@@ -121,19 +125,23 @@ int main(int argc, char **argv)
         card.int8Bytes = int64_t(std::filesystem::file_size(int8Path));
         card.libtorchLatencyMs = torchMs;
         if (why.empty()) {
-            const auto r = OnnxRuntimeRunner::run(floatPath, { { "features", toRunner(x) } }, 1, repeats);
+            const auto r
+                = OnnxRuntimeRunner::run(floatPath, { { "features", toRunner(x) } }, 1, repeats);
             const auto &l = r.outputs.at("logits").data;
             double diff = 0.0;
             for (int64_t i = 0; i < ref.numel(); ++i)
                 diff = std::max(diff, double(std::abs(ref.data_ptr<float>()[i] - l[size_t(i)])));
             card.maxAbsDiffVsLibTorch = diff;
             card.floatLatencyMs = r.medianMs;
-            card.int8LatencyMs = OnnxRuntimeRunner::run(int8Path, { { "features", toRunner(x) } }, 1, repeats).medianMs;
+            card.int8LatencyMs
+                = OnnxRuntimeRunner::run(int8Path, { { "features", toRunner(x) } }, 1, repeats)
+                      .medianMs;
         }
-        std::printf("%-16s %9lld %10lld %10lld %5.1f%% %9.1e %9.3f %9.3f %9.3f%s\n", spec.name.c_str(),
-            (long long)card.parameters, (long long)card.floatBytes, (long long)card.int8Bytes,
-            100.0 * double(card.int8Bytes) / double(card.floatBytes), card.maxAbsDiffVsLibTorch, card.floatLatencyMs,
-            card.int8LatencyMs, card.libtorchLatencyMs, rep.activationsQuantized ? "" : "  (int8: weights only)");
+        std::printf("%-16s %9lld %10lld %10lld %5.1f%% %9.1e %9.3f %9.3f %9.3f%s\n",
+            spec.name.c_str(), (long long)card.parameters, (long long)card.floatBytes,
+            (long long)card.int8Bytes, 100.0 * double(card.int8Bytes) / double(card.floatBytes),
+            card.maxAbsDiffVsLibTorch, card.floatLatencyMs, card.int8LatencyMs,
+            card.libtorchLatencyMs, rep.activationsQuantized ? "" : "  (int8: weights only)");
         if (spec.name == cardStudent)
             cardText = card.markdown();
     }

@@ -41,8 +41,9 @@ int main(int argc, char **argv)
         else if (k == "--batch")
             batch = std::atoi(v.c_str());
         else {
-            std::fprintf(stderr, "usage: bench_teacher_train --model M --seconds L [--subsampling K] "
-                                 "[--speakers N] [--threads T] [--batch B]\n");
+            std::fprintf(stderr,
+                "usage: bench_teacher_train --model M --seconds L [--subsampling K] "
+                "[--speakers N] [--threads T] [--batch B]\n");
             return 2;
         }
     }
@@ -75,15 +76,10 @@ int main(int argc, char **argv)
     const double one = timeRun(1), three = timeRun(3);
     const double perEpoch = (three - one) / 2.0;
     const auto n = int64_t(data.size(tkd::Split::Train));
-    nlohmann::json j = {{"model", model},
-                        {"seconds", seconds},
-                        {"subsampling", subsampling},
-                        {"threads", threads},
-                        {"batch", batch},
-                        {"train_clips", n},
-                        {"epoch_s", perEpoch},
-                        {"clips_per_s", double(n) / perEpoch},
-                        {"audio_s_per_s", double(n) * seconds / perEpoch}};
+    nlohmann::json j = { { "model", model }, { "seconds", seconds }, { "subsampling", subsampling },
+        { "threads", threads }, { "batch", batch }, { "train_clips", n }, { "epoch_s", perEpoch },
+        { "clips_per_s", double(n) / perEpoch },
+        { "audio_s_per_s", double(n) * seconds / perEpoch } };
     std::printf("%s\n", j.dump().c_str());
     return 0;
 }

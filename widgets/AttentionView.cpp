@@ -22,16 +22,23 @@ namespace tkd {
 
 namespace {
 
-QString number(double v) { return QString::number(v, 'g', 3); }
+QString number(double v)
+{
+    return QString::number(v, 'g', 3);
+}
 
-QString scoreString(double s) { return std::isfinite(s) ? QString::number(s, 'f', 2) : QStringLiteral("-"); }
+QString scoreString(double s)
+{
+    return std::isfinite(s) ? QString::number(s, 'f', 2) : QStringLiteral("-");
+}
 } // namespace
 
 QString AttentionSeries::label() const
 {
     if (model == QLatin1String("teacher"))
-        return kind == QLatin1String("oracle") ? QStringLiteral("teacher: oracle (true window)")
-                                               : QStringLiteral("teacher %1 (rollout)").arg(teacherKind);
+        return kind == QLatin1String("oracle")
+            ? QStringLiteral("teacher: oracle (true window)")
+            : QStringLiteral("teacher %1 (rollout)").arg(teacherKind);
     QString s = model;
     if (lambda >= 0)
         s += QStringLiteral(" λ=%1").arg(number(lambda));
@@ -41,15 +48,15 @@ QString AttentionSeries::label() const
 }
 
 AttentionView::AttentionView(QWidget *parent)
-    : QWidget(parent),
-      m_plot(new QCustomPlot(this)),
-      m_layerPlot(new QCustomPlot(this)),
-      m_header(new QLabel(this)),
-      m_scores(new QLabel(this)),
-      m_seriesButton(new QToolButton(this)),
-      m_normalise(new QCheckBox(tr("Normalise to peak"), this)),
-      m_layers(new QToolButton(this)),
-      m_export(new QToolButton(this))
+    : QWidget(parent)
+    , m_plot(new QCustomPlot(this))
+    , m_layerPlot(new QCustomPlot(this))
+    , m_header(new QLabel(this))
+    , m_scores(new QLabel(this))
+    , m_seriesButton(new QToolButton(this))
+    , m_normalise(new QCheckBox(tr("Normalise to peak"), this))
+    , m_layers(new QToolButton(this))
+    , m_export(new QToolButton(this))
 {
     m_header->setText(tr("Open a run folder (File > Open run folder) and select a clip."));
     m_header->setWordWrap(true);
@@ -61,7 +68,8 @@ AttentionView::AttentionView(QWidget *parent)
     m_normalise->setToolTip(tr("Scale every curve to a peak of 1, as in the paper's figure"));
     m_layers->setText(tr("Teacher layers"));
     m_layers->setCheckable(true);
-    m_layers->setToolTip(tr("Show the teacher's attention of the rollout query row per layer and head"));
+    m_layers->setToolTip(
+        tr("Show the teacher's attention of the rollout query row per layer and head"));
     m_export->setText(tr("Export..."));
     m_export->setToolTip(tr("Save the figure as PNG or SVG"));
 
@@ -117,7 +125,8 @@ void AttentionView::setFigure(const AttentionFigure &figure)
     QVector<bool> visible(figure.series.size(), true);
     if (figure.series.size() == m_figure.series.size())
         for (int i = 0; i < figure.series.size(); ++i)
-            if (figure.series[i].label() + figure.series[i].kind == m_figure.series[i].label() + m_figure.series[i].kind)
+            if (figure.series[i].label() + figure.series[i].kind
+                == m_figure.series[i].label() + m_figure.series[i].kind)
                 visible[i] = m_visible.value(i, true);
     m_figure = figure;
     m_visible = visible;
@@ -130,7 +139,7 @@ void AttentionView::focusStudent(const QString &student, double lambda)
     for (int i = 0; i < m_figure.series.size(); ++i) {
         const auto &s = m_figure.series[i];
         m_visible[i] = s.model == QLatin1String("teacher") || student.isEmpty()
-                       || (s.model == student && (lambda < 0 || std::abs(s.lambda - lambda) < 1e-9));
+            || (s.model == student && (lambda < 0 || std::abs(s.lambda - lambda) < 1e-9));
     }
     rebuild();
 }
@@ -143,7 +152,10 @@ void AttentionView::setSeriesVisible(int index, bool visible)
     rebuild();
 }
 
-bool AttentionView::isSeriesVisible(int index) const { return m_visible.value(index, false); }
+bool AttentionView::isSeriesVisible(int index) const
+{
+    return m_visible.value(index, false);
+}
 
 void AttentionView::setNormalised(bool on)
 {
@@ -160,12 +172,16 @@ void AttentionView::setLayerMapShown(bool on)
     m_layerPlot->setVisible(on && m_figure.layers > 0);
 }
 
-bool AttentionView::layerMapShown() const { return m_layerPlot->isVisible() || (m_layers->isChecked() && m_figure.layers > 0); }
+bool AttentionView::layerMapShown() const
+{
+    return m_layerPlot->isVisible() || (m_layers->isChecked() && m_figure.layers > 0);
+}
 
 QCPAxisRect *AttentionView::addPanel(const QString &title, bool bottomAxis)
 {
     const int row = m_plot->plotLayout()->rowCount();
-    auto *text = new QCPTextElement(m_plot, title, QFont(font().family(), font().pointSize() + 1, QFont::Bold));
+    auto *text = new QCPTextElement(
+        m_plot, title, QFont(font().family(), font().pointSize() + 1, QFont::Bold));
     m_plot->plotLayout()->addElement(row, 0, text);
     auto *rect = new QCPAxisRect(m_plot);
     m_plot->plotLayout()->addElement(row + 1, 0, rect);
@@ -203,17 +219,20 @@ void AttentionView::rebuild()
     const bool hasWindow = f.onsetSec >= 0 && f.offsetSec > f.onsetSec;
     m_header->setText(QStringLiteral("<b>%1</b><br>class <b>%2</b>%3")
                           .arg(f.title.toHtmlEscaped(), f.trueLabel.toHtmlEscaped(),
-                               hasWindow ? tr(" &nbsp; keyword %1-%2 s").arg(f.onsetSec, 0, 'f', 2).arg(f.offsetSec, 0, 'f', 2)
-                                         : tr(" &nbsp; no keyword")));
+                              hasWindow ? tr(" &nbsp; keyword %1-%2 s")
+                                              .arg(f.onsetSec, 0, 'f', 2)
+                                              .arg(f.offsetSec, 0, 'f', 2)
+                                        : tr(" &nbsp; no keyword")));
 
     QCPAxisRect *spec = addSpectrogramPanel();
-    QVector<QCPAxisRect *> rects{spec};
+    QVector<QCPAxisRect *> rects { spec };
     rects += addCurvePanels();
     m_scores->setText(scoreLines().join(QStringLiteral("<br>")));
     linkPanels(rects, spec, hasWindow);
     // Row stretch: the spectrogram a little taller than one curve panel; titles fixed.
     for (int row = 0; row < m_plot->plotLayout()->rowCount(); ++row)
-        m_plot->plotLayout()->setRowStretchFactor(row, row % 2 == 0 ? 0.001 : (row == 1 ? 1.2 : 1.0));
+        m_plot->plotLayout()->setRowStretchFactor(
+            row, row % 2 == 0 ? 0.001 : (row == 1 ? 1.2 : 1.0));
     setCursorSec(m_cursorSec);
     rebuildLayerMap(hasWindow);
     m_plot->replot();
@@ -227,7 +246,8 @@ void AttentionView::rebuildSeriesMenu()
     menu->clear();
     for (int i = 0; i < f.series.size(); ++i) {
         const auto &s = f.series[i];
-        QAction *a = menu->addAction(s.label() + (s.model == QLatin1String("teacher") ? QString() : QStringLiteral(" · ") + s.kind));
+        QAction *a = menu->addAction(s.label()
+            + (s.model == QLatin1String("teacher") ? QString() : QStringLiteral(" · ") + s.kind));
         a->setCheckable(true);
         a->setChecked(m_visible.value(i, true));
         connect(a, &QAction::toggled, this, [this, i](bool on) { setSeriesVisible(i, on); });
@@ -261,7 +281,10 @@ QVector<QCPAxisRect *> AttentionView::addCurvePanels()
         const QString &k = f.series[i].kind;
         if (k == QLatin1String("none"))
             continue; // a student without any attention: listed with its prediction only
-        (f.series[i].model == QLatin1String("teacher") ? teacher : k == QLatin1String("native") ? native : branch) << i;
+        (f.series[i].model == QLatin1String("teacher") ? teacher
+                : k == QLatin1String("native")         ? native
+                                                       : branch)
+            << i;
     }
     struct Panel
     {
@@ -269,11 +292,12 @@ QVector<QCPAxisRect *> AttentionView::addCurvePanels()
         QVector<int> series;
     };
     QVector<Panel> panels;
-    panels.push_back({tr("Teacher model"), teacher});
+    panels.push_back({ tr("Teacher model"), teacher });
     if (!branch.isEmpty())
-        panels.push_back({tr("Students: attention branch a_S (trained with temporal KD)"), branch});
+        panels.push_back(
+            { tr("Students: attention branch a_S (trained with temporal KD)"), branch });
     if (!native.isEmpty())
-        panels.push_back({tr("Attention-based students: their own attention"), native});
+        panels.push_back({ tr("Attention-based students: their own attention"), native });
 
     QVector<QCPAxisRect *> rects;
     for (int p = 0; p < panels.size(); ++p) {
@@ -309,7 +333,8 @@ QVector<QCPAxisRect *> AttentionView::addCurvePanels()
         if (panels[p].series.isEmpty())
             legend->setVisible(false);
         rect->axis(QCPAxis::atLeft)->setRange(0, peak > 0 ? peak * 1.12 : 1.0);
-        rect->axis(QCPAxis::atLeft)->setLabel(m_normalised ? tr("attention / peak") : tr("attention"));
+        rect->axis(QCPAxis::atLeft)
+            ->setLabel(m_normalised ? tr("attention / peak") : tr("attention"));
         if (p + 1 == panels.size())
             rect->axis(QCPAxis::atBottom)->setLabel(tr("time (s)"));
     }
@@ -324,30 +349,36 @@ QStringList AttentionView::scoreLines() const
     for (int i = 0; i < f.series.size(); ++i) {
         const auto &s = f.series[i];
         QString line = s.kind == QLatin1String("none")
-                           ? QStringLiteral("<b>%1</b>: no attention (vanilla student without an attention branch)")
-                                 .arg(s.label().toHtmlEscaped())
-                           : QStringLiteral("<b>%1</b>%2: %3 of the attention in the keyword window")
-                                 .arg(s.label().toHtmlEscaped(),
-                                      s.model == QLatin1String("teacher") ? QString()
-                                                                          : QStringLiteral(" (") + s.kind + QLatin1Char(')'),
-                                      scoreString(s.score));
+            ? QStringLiteral(
+                "<b>%1</b>: no attention (vanilla student without an attention branch)")
+                  .arg(s.label().toHtmlEscaped())
+            : QStringLiteral("<b>%1</b>%2: %3 of the attention in the keyword window")
+                  .arg(s.label().toHtmlEscaped(),
+                      s.model == QLatin1String("teacher")
+                          ? QString()
+                          : QStringLiteral(" (") + s.kind + QLatin1Char(')'),
+                      scoreString(s.score));
         if (!s.prediction.isEmpty())
             line += tr(", predicts <b>%1</b> (%2%)%3")
                         .arg(s.prediction.toHtmlEscaped())
                         .arg(100.0 * s.confidence, 0, 'f', 0)
-                        .arg(s.prediction == f.trueLabel ? QString() : tr(" <span style='color:#c62828'>wrong</span>"));
+                        .arg(s.prediction == f.trueLabel
+                                ? QString()
+                                : tr(" <span style='color:#c62828'>wrong</span>"));
         lines << line;
     }
     if (std::isfinite(f.baseline))
         lines << tr("uniform attention would score %1").arg(scoreString(f.baseline));
     if (f.computeSec >= 0)
-        lines.last() += tr(" &nbsp; <span style='color:#777'>(clip rebuilt and every model run in %1 ms)</span>")
-                                 .arg(f.computeSec * 1000.0, 0, 'f', 0);
+        lines.last() += tr(
+            " &nbsp; <span style='color:#777'>(clip rebuilt and every model run in %1 ms)</span>")
+                            .arg(f.computeSec * 1000.0, 0, 'f', 0);
     return lines;
 }
 
 // One time axis for every panel (zoom one, zoom all), the keyword window shaded, a cursor each.
-void AttentionView::linkPanels(const QVector<QCPAxisRect *> &rects, QCPAxisRect *spec, bool hasWindow)
+void AttentionView::linkPanels(
+    const QVector<QCPAxisRect *> &rects, QCPAxisRect *spec, bool hasWindow)
 {
     const AttentionFigure &f = m_figure;
     auto *group = new QCPMarginGroup(m_plot);
@@ -356,12 +387,14 @@ void AttentionView::linkPanels(const QVector<QCPAxisRect *> &rects, QCPAxisRect 
         rect->axis(QCPAxis::atBottom)->setRange(0, f.clipSec);
         for (QCPAxisRect *other : rects)
             if (other != rect)
-                connect(rect->axis(QCPAxis::atBottom), qOverload<const QCPRange &>(&QCPAxis::rangeChanged),
-                        other->axis(QCPAxis::atBottom), qOverload<const QCPRange &>(&QCPAxis::setRange));
+                connect(rect->axis(QCPAxis::atBottom),
+                    qOverload<const QCPRange &>(&QCPAxis::rangeChanged),
+                    other->axis(QCPAxis::atBottom),
+                    qOverload<const QCPRange &>(&QCPAxis::setRange));
         if (hasWindow) {
             auto *r = new QCPItemRect(m_plot);
             r->setClipAxisRect(rect);
-            for (auto *pos : {r->topLeft, r->bottomRight}) {
+            for (auto *pos : { r->topLeft, r->bottomRight }) {
                 pos->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
                 pos->setAxisRect(rect);
                 pos->setTypeY(QCPItemPosition::ptAxisRectRatio);
@@ -398,7 +431,8 @@ void AttentionView::rebuildLayerMap(bool hasWindow)
         lm->setGradient(QCPColorGradient::gpHot);
         lm->setInterpolate(false);
         lm->data()->setSize(cols, rows);
-        lm->data()->setRange(QCPRange(f.teacherTimesSec.first(), f.teacherTimesSec.last()), QCPRange(0, rows - 1));
+        lm->data()->setRange(
+            QCPRange(f.teacherTimesSec.first(), f.teacherTimesSec.last()), QCPRange(0, rows - 1));
         // Each row scaled to its own peak so weak and sharp heads are both readable.
         for (int r = 0; r < rows; ++r) {
             float mx = 1e-12f;
@@ -411,11 +445,13 @@ void AttentionView::rebuildLayerMap(bool hasWindow)
         QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
         for (int l = 0; l < f.layers; ++l)
             for (int h = 0; h < f.heads; ++h)
-                ticker->addTick(l * f.heads + h, h == 0 ? tr("layer %1 h1").arg(l + 1) : tr("h%1").arg(h + 1));
+                ticker->addTick(
+                    l * f.heads + h, h == 0 ? tr("layer %1 h1").arg(l + 1) : tr("h%1").arg(h + 1));
         m_layerPlot->yAxis->setTicker(ticker);
         m_layerPlot->yAxis->setRange(-0.5, rows - 0.5);
         m_layerPlot->xAxis->setRange(0, f.clipSec);
-        m_layerPlot->xAxis->setLabel(tr("time (s): teacher attention of the query row, per layer and head (each row / its peak)"));
+        m_layerPlot->xAxis->setLabel(tr("time (s): teacher attention of the query row, per layer "
+                                        "and head (each row / its peak)"));
         if (hasWindow) {
             auto *r = new QCPItemRect(m_layerPlot);
             r->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
@@ -440,7 +476,10 @@ void AttentionView::setCursorSec(double sec)
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-int AttentionView::curveCount() const { return m_plot->graphCount(); }
+int AttentionView::curveCount() const
+{
+    return m_plot->graphCount();
+}
 
 QStringList AttentionView::curveNames() const
 {
@@ -450,14 +489,17 @@ QStringList AttentionView::curveNames() const
     return names;
 }
 
-QString AttentionView::scoreText() const { return m_scores->text(); }
+QString AttentionView::scoreText() const
+{
+    return m_scores->text();
+}
 
 namespace {
 QSize exportSize(const QCustomPlot *plot, int width, int height, int panels)
 {
     const int w = width > 0 ? width : std::max(plot->width(), 1100);
     const int h = height > 0 ? height : std::max(plot->height(), 190 * panels);
-    return {w, h};
+    return { w, h };
 }
 } // namespace
 
@@ -486,14 +528,16 @@ bool AttentionView::exportSvg(const QString &path, int width, int height)
 void AttentionView::chooseExport()
 {
     QString selected;
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export the attention figure"), QStringLiteral("attention.png"),
-                                                      tr("PNG image (*.png);;SVG drawing (*.svg)"), &selected);
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export the attention figure"),
+        QStringLiteral("attention.png"), tr("PNG image (*.png);;SVG drawing (*.svg)"), &selected);
     if (path.isEmpty())
         return;
     if (path.endsWith(QLatin1String(".svg"), Qt::CaseInsensitive))
         exportSvg(path);
     else
-        exportPng(path.endsWith(QLatin1String(".png"), Qt::CaseInsensitive) ? path : path + QStringLiteral(".png"));
+        exportPng(path.endsWith(QLatin1String(".png"), Qt::CaseInsensitive)
+                ? path
+                : path + QStringLiteral(".png"));
 }
 
 } // namespace tkd

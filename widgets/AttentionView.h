@@ -23,17 +23,17 @@ namespace tkd {
 // attention branch a_S or native attention. Plain values, computed off the GUI thread.
 struct AttentionSeries
 {
-    QString model;          // "teacher" or the student's name ("tc-resnet8")
-    QString kind;           // "rollout" | "oracle" | "branch" | "native"
-    QString teacherKind;    // teacher only: tiny | base | imported | oracle ...
-    double lambda = -1.0;   // students: the KD weight of the checkpoint
+    QString model; // "teacher" or the student's name ("tc-resnet8")
+    QString kind; // "rollout" | "oracle" | "branch" | "native"
+    QString teacherKind; // teacher only: tiny | base | imported | oracle ...
+    double lambda = -1.0; // students: the KD weight of the checkpoint
     quint64 seed = 0;
     QVector<double> timesSec; // frame centres
-    QVector<double> weights;  // a distribution over the frames (sums to 1)
+    QVector<double> weights; // a distribution over the frames (sums to 1)
     double score = std::numeric_limits<double>::quiet_NaN(); // share of mass in the keyword window
-    QString prediction;       // the model's class for the clip; empty when it has no head
+    QString prediction; // the model's class for the clip; empty when it has no head
     double confidence = -1.0; // softmax probability of the prediction
-    QString label() const;    // "tc-resnet8 λ=0.25 (branch)"
+    QString label() const; // "tc-resnet8 λ=0.25 (branch)"
 };
 
 // Everything the attention view draws for one clip.

@@ -15,19 +15,19 @@
 namespace tkd {
 
 ClipBrowser::ClipBrowser(QWidget *parent)
-    : QWidget(parent),
-      m_model(new ClipTableModel(this)),
-      m_filter(new ClipFilterModel(this)),
-      m_split(new QComboBox(this)),
-      m_label(new QComboBox(this)),
-      m_search(new QLineEdit(this)),
-      m_onlyWrong(new QCheckBox(tr("Only misclassified"), this)),
-      m_count(new QLabel(this)),
-      m_table(new QTableView(this))
+    : QWidget(parent)
+    , m_model(new ClipTableModel(this))
+    , m_filter(new ClipFilterModel(this))
+    , m_split(new QComboBox(this))
+    , m_label(new QComboBox(this))
+    , m_search(new QLineEdit(this))
+    , m_onlyWrong(new QCheckBox(tr("Only misclassified"), this))
+    , m_count(new QLabel(this))
+    , m_table(new QTableView(this))
 {
     m_filter->setSourceModel(m_model);
     m_split->addItem(tr("All splits"), QString());
-    for (const char *s : {"train", "validation", "test"})
+    for (const char *s : { "train", "validation", "test" })
         m_split->addItem(QString::fromLatin1(s), QString::fromLatin1(s));
     m_label->addItem(tr("All classes"), QString());
     m_search->setPlaceholderText(tr("Filter by word, speaker or path"));
@@ -71,11 +71,11 @@ ClipBrowser::ClipBrowser(QWidget *parent)
         updateCount();
     });
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex &current) {
-                const QModelIndex src = m_filter->mapToSource(current);
-                if (const ClipRow *c = m_model->clipAt(src.row()))
-                    Q_EMIT clipSelected(*c);
-            });
+        [this](const QModelIndex &current) {
+            const QModelIndex src = m_filter->mapToSource(current);
+            if (const ClipRow *c = m_model->clipAt(src.row()))
+                Q_EMIT clipSelected(*c);
+        });
     updateCount();
 }
 
@@ -98,7 +98,8 @@ void ClipBrowser::setClips(QVector<ClipRow> clips)
         predicted = predicted || !c.prediction.isEmpty();
         teacher = teacher || c.teacherConfidence >= 0;
     }
-    for (int col : {ClipTableModel::Prediction, ClipTableModel::Correct, ClipTableModel::StudentConf})
+    for (int col :
+        { ClipTableModel::Prediction, ClipTableModel::Correct, ClipTableModel::StudentConf })
         m_table->setColumnHidden(col, !predicted);
     m_table->setColumnHidden(ClipTableModel::TeacherConf, !teacher);
     m_onlyWrong->setEnabled(predicted);

@@ -2,7 +2,9 @@
 
 namespace tkd {
 
-ClipTableModel::ClipTableModel(QObject *parent) : QAbstractTableModel(parent) {}
+ClipTableModel::ClipTableModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{ }
 
 void ClipTableModel::setClips(QVector<ClipRow> clips)
 {
@@ -39,31 +41,46 @@ QVariant ClipTableModel::data(const QModelIndex &index, int role) const
     const bool evaluated = !c->prediction.isEmpty();
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
-        case Split: return c->split;
-        case Label: return c->label;
-        case Word: return c->word;
-        case Speaker: return c->speaker;
-        case Duration: return QString::number(c->durationSec, 'f', 2) + QLatin1String(" s");
+        case Split:
+            return c->split;
+        case Label:
+            return c->label;
+        case Word:
+            return c->word;
+        case Speaker:
+            return c->speaker;
+        case Duration:
+            return QString::number(c->durationSec, 'f', 2) + QLatin1String(" s");
         case Window:
             return c->onsetSec < 0 ? QStringLiteral("-")
-                                   : QStringLiteral("%1-%2 s").arg(c->onsetSec, 0, 'f', 2)
+                                   : QStringLiteral("%1-%2 s")
+                                         .arg(c->onsetSec, 0, 'f', 2)
                                          .arg(c->offsetSec, 0, 'f', 2);
-        case Prediction: return c->prediction;
+        case Prediction:
+            return c->prediction;
         case Correct:
-            return evaluated ? (c->prediction == c->label ? QStringLiteral("yes")
-                                                          : QStringLiteral("no"))
-                             : QString();
-        case TeacherConf: return confidenceText(c->teacherConfidence);
-        case StudentConf: return confidenceText(c->studentConfidence);
+            return evaluated
+                ? (c->prediction == c->label ? QStringLiteral("yes") : QStringLiteral("no"))
+                : QString();
+        case TeacherConf:
+            return confidenceText(c->teacherConfidence);
+        case StudentConf:
+            return confidenceText(c->studentConfidence);
         }
     } else if (role == SortRole) {
         switch (index.column()) {
-        case Duration: return c->durationSec;
-        case Window: return c->onsetSec;
-        case TeacherConf: return c->teacherConfidence;
-        case StudentConf: return c->studentConfidence;
-        case Correct: return evaluated ? int(c->prediction == c->label) : -1;
-        default: return data(index, Qt::DisplayRole);
+        case Duration:
+            return c->durationSec;
+        case Window:
+            return c->onsetSec;
+        case TeacherConf:
+            return c->teacherConfidence;
+        case StudentConf:
+            return c->studentConfidence;
+        case Correct:
+            return evaluated ? int(c->prediction == c->label) : -1;
+        default:
+            return data(index, Qt::DisplayRole);
         }
     } else if (role == Qt::ToolTipRole) {
         return c->path;
@@ -79,13 +96,13 @@ QVariant ClipTableModel::headerData(int section, Qt::Orientation o, int role) co
 {
     if (o != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
-    static const char *names[ColumnCount] = {"Split", "Class", "Word", "Speaker", "Length",
-                                             "Keyword window", "Prediction", "Correct",
-                                             "Teacher conf.", "Student conf."};
+    static const char *names[ColumnCount] = { "Split", "Class", "Word", "Speaker", "Length",
+        "Keyword window", "Prediction", "Correct", "Teacher conf.", "Student conf." };
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 
-ClipFilterModel::ClipFilterModel(QObject *parent) : QSortFilterProxyModel(parent)
+ClipFilterModel::ClipFilterModel(QObject *parent)
+    : QSortFilterProxyModel(parent)
 {
     setSortRole(ClipTableModel::SortRole);
 }

@@ -1,9 +1,9 @@
 #pragma once
 
 #include <QAbstractTableModel>
+#include <QMetaType>
 #include <QSortFilterProxyModel>
 #include <QString>
-#include <QMetaType>
 #include <QVector>
 
 namespace tkd {
@@ -12,14 +12,14 @@ namespace tkd {
 struct ClipRow
 {
     QString path;
-    QString split;   // "train" | "validation" | "test"
-    QString label;   // class name ("_unknown_", "_silence_" included)
-    QString word;    // the spoken word (differs from label for "_unknown_")
+    QString split; // "train" | "validation" | "test"
+    QString label; // class name ("_unknown_", "_silence_" included)
+    QString word; // the spoken word (differs from label for "_unknown_")
     QString speaker;
     double durationSec = 0.0;
-    double startSec = 0.0;   // a segment of a longer file (e.g. silence cut from noise):
+    double startSec = 0.0; // a segment of a longer file (e.g. silence cut from noise):
     double segmentSec = 0.0; // its start and length; segmentSec == 0 means the whole file
-    double onsetSec = -1.0;  // keyword window inside the clip; < 0 when unknown / none
+    double onsetSec = -1.0; // keyword window inside the clip; < 0 when unknown / none
     double offsetSec = -1.0;
     // Filled once a model has been evaluated on the clip; empty / < 0 otherwise.
     QString prediction;
@@ -36,8 +36,19 @@ class ClipTableModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { Split, Label, Word, Speaker, Duration, Window, Prediction, Correct, TeacherConf,
-                  StudentConf, ColumnCount };
+    enum Column {
+        Split,
+        Label,
+        Word,
+        Speaker,
+        Duration,
+        Window,
+        Prediction,
+        Correct,
+        TeacherConf,
+        StudentConf,
+        ColumnCount
+    };
     static constexpr int SortRole = Qt::UserRole + 1;
 
     explicit ClipTableModel(QObject *parent = nullptr);
@@ -61,8 +72,8 @@ class ClipFilterModel : public QSortFilterProxyModel
     Q_OBJECT
 public:
     explicit ClipFilterModel(QObject *parent = nullptr);
-    void setSplit(const QString &split);   // empty: all
-    void setLabel(const QString &label);   // empty: all
+    void setSplit(const QString &split); // empty: all
+    void setLabel(const QString &label); // empty: all
     void setText(const QString &text);
     void setOnlyWrong(bool onlyWrong);
 

@@ -7,7 +7,8 @@
 
 namespace tkd {
 
-LevelMeter::LevelMeter(QWidget *parent) : QWidget(parent)
+LevelMeter::LevelMeter(QWidget *parent)
+    : QWidget(parent)
 {
     setToolTip(tr("Input peak level (dBFS) with a 1.5 s peak hold; red means the input clipped"));
     m_holdAge.start();
@@ -50,7 +51,7 @@ void LevelMeter::paintEvent(QPaintEvent *)
         p.drawLine(QPointF(x(db), r.bottom() - 4), QPointF(x(db), r.bottom()));
     p.setPen(m_clipped ? QColor(255, 90, 80) : QColor(230, 230, 230));
     p.drawText(r.adjusted(4, 0, -4, 0), Qt::AlignVCenter | Qt::AlignRight,
-               m_levelDb <= kFloorDb ? tr("-inf dB") : tr("%1 dB").arg(m_levelDb, 0, 'f', 1));
+        m_levelDb <= kFloorDb ? tr("-inf dB") : tr("%1 dB").arg(m_levelDb, 0, 'f', 1));
     if (m_clipped)
         p.fillRect(QRectF(r.right() - 5, r.top(), 5, r.height()), QColor(230, 40, 30));
 }

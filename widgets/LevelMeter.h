@@ -20,8 +20,8 @@ public:
     double holdDb() const { return m_holdDb; }
     bool clipped() const { return m_clipped; }
 
-    QSize sizeHint() const override { return {220, 22}; }
-    QSize minimumSizeHint() const override { return {80, 16}; }
+    QSize sizeHint() const override { return { 220, 22 }; }
+    QSize minimumSizeHint() const override { return { 80, 16 }; }
 
     static constexpr double kFloorDb = -60.0;
 

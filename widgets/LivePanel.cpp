@@ -28,8 +28,8 @@ namespace tkd {
 namespace {
 constexpr int kFileEntry = -2; // item data of the "audio file" entry in the input picker
 
-QDoubleSpinBox *spin(double min, double max, double step, double value, int decimals, const QString &suffix,
-                     const QString &tip)
+QDoubleSpinBox *spin(double min, double max, double step, double value, int decimals,
+    const QString &suffix, const QString &tip)
 {
     auto *s = new QDoubleSpinBox;
     s->setRange(min, max);
@@ -44,35 +44,40 @@ QDoubleSpinBox *spin(double min, double max, double step, double value, int deci
 } // namespace
 
 LivePanel::LivePanel(QWidget *parent)
-    : QWidget(parent),
-      m_input(new QComboBox),
-      m_refresh(new QToolButton),
-      m_start(new QPushButton(tr("Listen"))),
-      m_cell(new QComboBox),
-      m_openRun(new QToolButton),
-      m_modelInfo(new QLabel(tr("No model: open a run folder written by Train (or tkd train)."))),
-      m_level(new LevelMeter),
-      m_status(new QLabel(tr("Not listening"))),
-      m_message(new QLabel),
-      m_spectrogram(new RollingSpectrogram),
-      m_bars(new LivePosteriorBars),
-      m_top(new QLabel(QStringLiteral("-"))),
-      m_timing(new QLabel),
-      m_detections(new QTableWidget(0, 4)),
-      m_threshold(spin(0.05, 1.0, 0.05, 0.6, 2, {}, tr("Smoothed posterior a keyword must reach"))),
-      m_minDuration(spin(0.0, 2.0, 0.1, 0.2, 2, tr(" s"), tr("How long it must stay above the threshold"))),
-      m_refractory(spin(0.0, 10.0, 0.1, 1.0, 1, tr(" s"), tr("No detection this soon after the previous one"))),
-      m_smoothing(new QComboBox),
-      m_smoothingSec(spin(0.0, 2.0, 0.05, 0.2, 2, tr(" s"), tr("EMA time constant or moving-average length"))),
-      m_teacher(new QCheckBox(tr("Teacher attention"))),
-      m_teacherInterval(spin(0.0, 10.0, 0.1, 0.0, 1, tr(" s"),
-                             tr("Run the teacher at most once per this many seconds (0: every hop it can keep up with)"))),
-      m_classThresholds(new QTableWidget(0, 2)),
-      m_recordFolder(new QLineEdit),
-      m_recordBrowse(new QToolButton),
-      m_recordLabel(new QComboBox),
-      m_recordSeconds(spin(0.5, 10.0, 0.5, 2.0, 1, tr(" s"), tr("How much of the most recent audio to save"))),
-      m_record(new QPushButton(tr("Record last")))
+    : QWidget(parent)
+    , m_input(new QComboBox)
+    , m_refresh(new QToolButton)
+    , m_start(new QPushButton(tr("Listen")))
+    , m_cell(new QComboBox)
+    , m_openRun(new QToolButton)
+    , m_modelInfo(new QLabel(tr("No model: open a run folder written by Train (or tkd train).")))
+    , m_level(new LevelMeter)
+    , m_status(new QLabel(tr("Not listening")))
+    , m_message(new QLabel)
+    , m_spectrogram(new RollingSpectrogram)
+    , m_bars(new LivePosteriorBars)
+    , m_top(new QLabel(QStringLiteral("-")))
+    , m_timing(new QLabel)
+    , m_detections(new QTableWidget(0, 4))
+    , m_threshold(spin(0.05, 1.0, 0.05, 0.6, 2, {}, tr("Smoothed posterior a keyword must reach")))
+    , m_minDuration(
+          spin(0.0, 2.0, 0.1, 0.2, 2, tr(" s"), tr("How long it must stay above the threshold")))
+    , m_refractory(spin(
+          0.0, 10.0, 0.1, 1.0, 1, tr(" s"), tr("No detection this soon after the previous one")))
+    , m_smoothing(new QComboBox)
+    , m_smoothingSec(
+          spin(0.0, 2.0, 0.05, 0.2, 2, tr(" s"), tr("EMA time constant or moving-average length")))
+    , m_teacher(new QCheckBox(tr("Teacher attention")))
+    , m_teacherInterval(spin(0.0, 10.0, 0.1, 0.0, 1, tr(" s"),
+          tr("Run the teacher at most once per this many seconds (0: every hop it can keep up "
+             "with)")))
+    , m_classThresholds(new QTableWidget(0, 2))
+    , m_recordFolder(new QLineEdit)
+    , m_recordBrowse(new QToolButton)
+    , m_recordLabel(new QComboBox)
+    , m_recordSeconds(
+          spin(0.5, 10.0, 0.5, 2.0, 1, tr(" s"), tr("How much of the most recent audio to save")))
+    , m_record(new QPushButton(tr("Record last")))
 {
     auto *split = new QSplitter(Qt::Vertical);
     split->addWidget(m_spectrogram);
@@ -148,7 +153,8 @@ QWidget *LivePanel::buildBottom()
     pl->addWidget(m_timing);
 
     // Detection log.
-    m_detections->setHorizontalHeaderLabels({tr("Time"), tr("Keyword"), tr("Score"), tr("Clock")});
+    m_detections->setHorizontalHeaderLabels(
+        { tr("Time"), tr("Keyword"), tr("Score"), tr("Clock") });
     m_detections->verticalHeader()->setVisible(false);
     m_detections->horizontalHeader()->setStretchLastSection(true);
     m_detections->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -176,7 +182,7 @@ QWidget *LivePanel::buildSettings()
     m_smoothing->addItem(tr("None"), QStringLiteral("none"));
     m_teacher->setChecked(true);
     m_teacher->setToolTip(tr("Run the teacher on the same window for its rollout attention"));
-    m_classThresholds->setHorizontalHeaderLabels({tr("Class"), tr("Threshold")});
+    m_classThresholds->setHorizontalHeaderLabels({ tr("Class"), tr("Threshold") });
     m_classThresholds->verticalHeader()->setVisible(false);
     m_classThresholds->horizontalHeader()->setStretchLastSection(true);
     m_classThresholds->setToolTip(tr("Per-class thresholds (empty: the common one)"));
@@ -234,21 +240,25 @@ void LivePanel::connectControls()
         if (i >= 0)
             Q_EMIT cellChosen(m_runDir, m_cell->itemText(i));
     });
-    for (auto *s : {m_threshold, m_minDuration, m_refractory, m_smoothingSec, m_teacherInterval})
-        connect(s, QOverload<double>::of(&QDoubleSpinBox::valueChanged), this, &LivePanel::emitSettings);
-    connect(m_smoothing, QOverload<int>::of(&QComboBox::currentIndexChanged), this, &LivePanel::emitSettings);
+    for (auto *s : { m_threshold, m_minDuration, m_refractory, m_smoothingSec, m_teacherInterval })
+        connect(s, QOverload<double>::of(&QDoubleSpinBox::valueChanged), this,
+            &LivePanel::emitSettings);
+    connect(m_smoothing, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
+        &LivePanel::emitSettings);
     connect(m_teacher, &QCheckBox::toggled, this, &LivePanel::emitSettings);
     connect(m_classThresholds, &QTableWidget::itemChanged, this, [this] {
         if (!m_fillingThresholds)
             emitSettings();
     });
     connect(m_recordBrowse, &QToolButton::clicked, this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for recordings"), m_recordFolder->text());
+        const QString dir = QFileDialog::getExistingDirectory(
+            this, tr("Folder for recordings"), m_recordFolder->text());
         if (!dir.isEmpty())
             m_recordFolder->setText(dir);
     });
     connect(m_record, &QPushButton::clicked, this, [this] {
-        Q_EMIT recordRequested(m_recordFolder->text(), m_recordLabel->currentText().trimmed(), m_recordSeconds->value());
+        Q_EMIT recordRequested(m_recordFolder->text(), m_recordLabel->currentText().trimmed(),
+            m_recordSeconds->value());
     });
 }
 
@@ -259,8 +269,8 @@ void LivePanel::setDevices(const QStringList &inputs, int defaultIndex, const QS
     for (const QString &name : inputs)
         m_input->addItem(style()->standardIcon(QStyle::SP_MediaVolume), name, name);
     m_input->addItem(style()->standardIcon(QStyle::SP_FileIcon),
-                     m_file.isEmpty() ? tr("Audio file...") : tr("File: %1").arg(QFileInfo(m_file).fileName()),
-                     kFileEntry);
+        m_file.isEmpty() ? tr("Audio file...") : tr("File: %1").arg(QFileInfo(m_file).fileName()),
+        kFileEntry);
     int select = inputs.indexOf(previous);
     if (select < 0)
         select = inputs.isEmpty() ? m_input->count() - 1 : std::max(0, defaultIndex);
@@ -269,7 +279,8 @@ void LivePanel::setDevices(const QStringList &inputs, int defaultIndex, const QS
         const QString why = whyNone.isEmpty() ? tr("No capture device found.") : whyNone;
         m_input->setToolTip(why);
         showMessage(why + QLatin1Char(' ') + tr("Audio files still work: pick \"Audio file...\"."));
-        m_spectrogram->setPlaceholder(why + QStringLiteral("\n") + tr("You can stream an audio file instead."));
+        m_spectrogram->setPlaceholder(
+            why + QStringLiteral("\n") + tr("You can stream an audio file instead."));
     } else {
         m_input->setToolTip(tr("Capture device, or an audio file streamed through the same path"));
         m_message->setVisible(false);
@@ -277,7 +288,8 @@ void LivePanel::setDevices(const QStringList &inputs, int defaultIndex, const QS
     }
 }
 
-void LivePanel::setCells(const QString &runDir, const QStringList &names, const QStringList &details, int current)
+void LivePanel::setCells(
+    const QString &runDir, const QStringList &names, const QStringList &details, int current)
 {
     m_runDir = runDir;
     m_cell->clear();
@@ -289,8 +301,8 @@ void LivePanel::setCells(const QString &runDir, const QStringList &names, const 
         m_cell->setCurrentIndex(current);
 }
 
-void LivePanel::setModel(const QString &description, const QStringList &classes, double windowSec, double hopSec,
-                         int spectrogramBins, double frameSec)
+void LivePanel::setModel(const QString &description, const QStringList &classes, double windowSec,
+    double hopSec, int spectrogramBins, double frameSec)
 {
     m_modelInfo->setText(description);
     m_classes = classes;
@@ -338,18 +350,24 @@ void LivePanel::setRunning(bool running)
 
 void LivePanel::showFrame(const LiveFrame &f)
 {
-    m_spectrogram->appendFrames(f.spectrogram, f.hop >= 0 ? f.timeSec : m_spectrogram->endSec() + 0.02 * f.spectrogram.size());
+    m_spectrogram->appendFrames(f.spectrogram,
+        f.hop >= 0 ? f.timeSec : m_spectrogram->endSec() + 0.02 * f.spectrogram.size());
     if (f.hop < 0)
         return;
     m_spectrogram->setWindow(f.windowStartSec, f.timeSec);
-    m_spectrogram->setAttention(RollingSpectrogram::Curve::Student, f.studentAttention, f.studentStart, f.studentEnd);
-    m_spectrogram->setAttention(RollingSpectrogram::Curve::Teacher, f.teacherAttention, f.teacherStart, f.teacherEnd);
+    m_spectrogram->setAttention(
+        RollingSpectrogram::Curve::Student, f.studentAttention, f.studentStart, f.studentEnd);
+    m_spectrogram->setAttention(
+        RollingSpectrogram::Curve::Teacher, f.teacherAttention, f.teacherStart, f.teacherEnd);
     m_bars->setPosteriors(f.smoothed);
     if (f.topClass >= 0 && f.topClass < m_classes.size())
-        m_top->setText(tr("%1  %2 %").arg(m_classes[f.topClass]).arg(100.0 * double(f.topScore), 0, 'f', 0));
+        m_top->setText(
+            tr("%1  %2 %").arg(m_classes[f.topClass]).arg(100.0 * double(f.topScore), 0, 'f', 0));
     QString timing = tr("student %1 ms").arg(f.studentMs, 0, 'f', 2);
     if (!f.teacherAttention.isEmpty())
-        timing += tr(", teacher %1").arg(f.teacherFresh ? tr("%1 ms").arg(f.teacherMs, 0, 'f', 1) : tr("(earlier window)"));
+        timing += tr(", teacher %1")
+                      .arg(f.teacherFresh ? tr("%1 ms").arg(f.teacherMs, 0, 'f', 1)
+                                          : tr("(earlier window)"));
     timing += tr(", latency %1 ms").arg(f.latencyMs, 0, 'f', 1);
     m_timing->setText(timing);
     m_record->setEnabled(true);
@@ -358,29 +376,36 @@ void LivePanel::showFrame(const LiveFrame &f)
 void LivePanel::showDetection(const LiveDetectionRow &d)
 {
     m_detections->insertRow(0);
-    m_detections->setItem(0, 0, new QTableWidgetItem(QStringLiteral("%1 s").arg(d.timeSec, 0, 'f', 2)));
+    m_detections->setItem(
+        0, 0, new QTableWidgetItem(QStringLiteral("%1 s").arg(d.timeSec, 0, 'f', 2)));
     m_detections->setItem(0, 1, new QTableWidgetItem(d.label));
     m_detections->setItem(0, 2, new QTableWidgetItem(QString::number(d.score, 'f', 2)));
     m_detections->setItem(0, 3, new QTableWidgetItem(d.wallClock));
     if (d.peakSec >= 0)
-        m_detections->item(0, 1)->setToolTip(tr("student attention peak at %1 s").arg(d.peakSec, 0, 'f', 2));
+        m_detections->item(0, 1)->setToolTip(
+            tr("student attention peak at %1 s").arg(d.peakSec, 0, 'f', 2));
     m_spectrogram->addMarker(d.timeSec, d.label);
 }
 
 void LivePanel::showStatus(const LiveStatusView &s)
 {
     m_level->setPeak(s.peak);
-    QString text = s.fromFile ? tr("File %1: %2 s streamed").arg(QFileInfo(s.source).fileName()).arg(s.streamSec, 0, 'f', 1)
-                              : tr("%1 at %2 Hz: %3 s").arg(s.source).arg(s.rate, 0, 'f', 0).arg(s.streamSec, 0, 'f', 1);
+    QString text = s.fromFile
+        ? tr("File %1: %2 s streamed")
+              .arg(QFileInfo(s.source).fileName())
+              .arg(s.streamSec, 0, 'f', 1)
+        : tr("%1 at %2 Hz: %3 s").arg(s.source).arg(s.rate, 0, 'f', 0).arg(s.streamSec, 0, 'f', 1);
     if (!s.fromFile) {
         text += tr("; overflows %1 (%2 frames lost)").arg(s.overflows).arg(s.droppedFrames);
         if (s.inputOverflows)
             text += tr(", driver overruns %1").arg(s.inputOverflows);
         if (s.health != QLatin1String("ok"))
-            text += QStringLiteral("; ") + s.health + (s.message.isEmpty() ? QString() : QStringLiteral(": ") + s.message);
+            text += QStringLiteral("; ") + s.health
+                + (s.message.isEmpty() ? QString() : QStringLiteral(": ") + s.message);
     }
     m_status->setText(text);
-    const bool bad = s.overflows > 0 || s.health == QLatin1String("stalled") || s.health == QLatin1String("stopped");
+    const bool bad = s.overflows > 0 || s.health == QLatin1String("stalled")
+        || s.health == QLatin1String("stopped");
     m_status->setStyleSheet(bad ? QStringLiteral("color: #c0392b") : QString());
 }
 
@@ -422,7 +447,10 @@ QString LivePanel::selectedDevice() const
     return d.typeId() == QMetaType::Int && d.toInt() == kFileEntry ? QString() : d.toString();
 }
 
-QString LivePanel::selectedFile() const { return m_file; }
+QString LivePanel::selectedFile() const
+{
+    return m_file;
+}
 
 void LivePanel::setSelectedFile(const QString &path)
 {
@@ -434,13 +462,18 @@ void LivePanel::setSelectedFile(const QString &path)
     }
 }
 
-void LivePanel::setRecordFolder(const QString &folder) { m_recordFolder->setText(folder); }
+void LivePanel::setRecordFolder(const QString &folder)
+{
+    m_recordFolder->setText(folder);
+}
 
 void LivePanel::onInputActivated(int index)
 {
-    if (m_input->itemData(index).typeId() == QMetaType::Int && m_input->itemData(index).toInt() == kFileEntry) {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Audio file to stream"), QFileInfo(m_file).path(),
-                                                          tr("Audio (*.wav *.flac *.ogg *.oga *.opus *.mp3);;All files (*)"));
+    if (m_input->itemData(index).typeId() == QMetaType::Int
+        && m_input->itemData(index).toInt() == kFileEntry) {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Audio file to stream"),
+            QFileInfo(m_file).path(),
+            tr("Audio (*.wav *.flac *.ogg *.oga *.opus *.mp3);;All files (*)"));
         if (!path.isEmpty())
             setSelectedFile(path);
     }

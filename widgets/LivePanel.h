@@ -33,10 +33,11 @@ public:
     // Capture devices; whyNone explains an empty list (the panel still works with files).
     void setDevices(const QStringList &inputs, int defaultIndex, const QString &whyNone = {});
     // The students of a run: names with a detail line each (tooltip), `current` selected.
-    void setCells(const QString &runDir, const QStringList &names, const QStringList &details, int current);
+    void setCells(
+        const QString &runDir, const QStringList &names, const QStringList &details, int current);
     // The loaded model: a description line, its classes and the stream geometry.
-    void setModel(const QString &description, const QStringList &classes, double windowSec, double hopSec,
-                  int spectrogramBins, double frameSec);
+    void setModel(const QString &description, const QStringList &classes, double windowSec,
+        double hopSec, int spectrogramBins, double frameSec);
     void setRunning(bool running);
     void showFrame(const LiveFrame &frame);
     void showDetection(const LiveDetectionRow &row);
@@ -46,7 +47,7 @@ public:
 
     LiveSettings settings() const;
     QString selectedDevice() const; // empty when the file entry is selected
-    QString selectedFile() const;   // the audio file chosen for the file entry
+    QString selectedFile() const; // the audio file chosen for the file entry
     void setSelectedFile(const QString &path); // selects the file entry
     void setRecordFolder(const QString &folder);
     QString runDir() const { return m_runDir; }

@@ -6,14 +6,15 @@
 
 namespace tkd {
 
-LivePosteriorBars::LivePosteriorBars(QWidget *parent) : QWidget(parent)
+LivePosteriorBars::LivePosteriorBars(QWidget *parent)
+    : QWidget(parent)
 {
     setMinimumWidth(180);
 }
 
 QSize LivePosteriorBars::sizeHint() const
 {
-    return {260, std::max(60, int(m_classes.size()) * 17 + 4)};
+    return { 260, std::max(60, int(m_classes.size()) * 17 + 4) };
 }
 
 void LivePosteriorBars::setClasses(const QStringList &classes)
@@ -63,10 +64,11 @@ void LivePosteriorBars::paintEvent(QPaintEvent *)
         f.setBold(i == top);
         p.setFont(f);
         p.drawText(QRectF(2, row.top(), labelW - 6, rowH), Qt::AlignVCenter | Qt::AlignRight,
-                   fm.elidedText(m_classes[i], Qt::ElideRight, labelW - 6));
+            fm.elidedText(m_classes[i], Qt::ElideRight, labelW - 6));
         p.fillRect(bar, palette().base());
         const float v = i < m_posteriors.size() ? m_posteriors[i] : 0.0f;
-        const QColor c = ignored ? QColor(150, 150, 150) : (i == top ? QColor(60, 170, 90) : QColor(70, 120, 200));
+        const QColor c = ignored ? QColor(150, 150, 150)
+                                 : (i == top ? QColor(60, 170, 90) : QColor(70, 120, 200));
         p.fillRect(QRectF(bar.left(), bar.top(), bar.width() * double(v), bar.height()), c);
         if (!ignored && i < m_thresholds.size()) {
             const double x = bar.left() + bar.width() * m_thresholds[i];
@@ -75,7 +77,7 @@ void LivePosteriorBars::paintEvent(QPaintEvent *)
         }
         p.setPen(palette().windowText().color());
         p.drawText(QRectF(bar.right() + 4, row.top(), 38, rowH), Qt::AlignVCenter | Qt::AlignLeft,
-                   QString::number(double(v), 'f', 2));
+            QString::number(double(v), 'f', 2));
     }
 }
 

@@ -16,7 +16,7 @@ public:
 
     void setClasses(const QStringList &classes);
     void setThresholds(const QVector<double> &thresholds); // per class
-    void setPosteriors(const QVector<float> &posteriors);  // empty: cleared
+    void setPosteriors(const QVector<float> &posteriors); // empty: cleared
     const QVector<float> &posteriors() const { return m_posteriors; }
     int topClass() const;
 

@@ -11,11 +11,11 @@ namespace tkd {
 // studio, so the widgets never see core or torch).
 struct LiveFrame
 {
-    qint64 hop = -1;              // -1: spectrogram frames only (no hop completed)
-    double timeSec = 0.0;         // stream time of the window's end
+    qint64 hop = -1; // -1: spectrogram frames only (no hop completed)
+    double timeSec = 0.0; // stream time of the window's end
     double windowStartSec = 0.0;
-    QVector<float> posteriors;    // this window's
-    QVector<float> smoothed;      // what detection looks at
+    QVector<float> posteriors; // this window's
+    QVector<float> smoothed; // what detection looks at
     int topClass = -1;
     float topScore = 0.0f;
     QVector<float> studentAttention; // cells spanning [studentStart, studentEnd]
@@ -25,7 +25,7 @@ struct LiveFrame
     bool teacherFresh = false;
     QVector<QVector<float>> spectrogram; // new log-mel frames, oldest first, ending at timeSec
     double studentMs = 0.0, teacherMs = 0.0;
-    double latencyMs = 0.0;       // samples read -> result ready
+    double latencyMs = 0.0; // samples read -> result ready
 };
 
 struct LiveDetectionRow
@@ -34,7 +34,7 @@ struct LiveDetectionRow
     QString label;
     double score = 0.0;
     double peakSec = -1.0;
-    QString wallClock;            // hh:mm:ss.zzz when it fired
+    QString wallClock; // hh:mm:ss.zzz when it fired
 };
 
 struct LiveStatusView
@@ -44,7 +44,7 @@ struct LiveStatusView
     double rate = 0.0;
     float peak = 0.0f;
     quint64 overflows = 0, droppedFrames = 0, inputOverflows = 0;
-    QString health;               // ok | stalled | stopped | idle
+    QString health; // ok | stalled | stopped | idle
     QString message;
     double streamSec = 0.0, wallSec = 0.0;
 };

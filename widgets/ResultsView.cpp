@@ -10,10 +10,10 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QImage>
 #include <QLabel>
 #include <QMenu>
 #include <QPainter>
-#include <QImage>
 #include <QTableWidget>
 #include <QTextDocumentFragment>
 #include <QTextStream>
@@ -26,12 +26,17 @@
 namespace tkd {
 
 namespace {
-QString num(double v) { return QString::number(v, 'g', 4); }
+QString num(double v)
+{
+    return QString::number(v, 'g', 4);
+}
 
 QString csvField(const QString &s)
 {
-    if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')) || s.contains(QLatin1Char('\n')))
-        return QLatin1Char('"') + QString(s).replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
+    if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"'))
+        || s.contains(QLatin1Char('\n')))
+        return QLatin1Char('"') + QString(s).replace(QLatin1Char('"'), QStringLiteral("\"\""))
+            + QLatin1Char('"');
     return s;
 }
 
@@ -44,46 +49,47 @@ bool writeText(const QString &path, const QString &text)
     return f.error() == QFile::NoError;
 }
 
-
 const struct
 {
     const char *key;
     const char *name;
-} kMetrics[] = {{"accuracy", "Test accuracy"},
-                {"map", "Test mAP"},
-                {"localisation_branch", "Localisation (branch a_S)"},
-                {"localisation_native", "Localisation (native attention)"},
-                {"loss", "Test loss"}};
+} kMetrics[] = { { "accuracy", "Test accuracy" }, { "map", "Test mAP" },
+    { "localisation_branch", "Localisation (branch a_S)" },
+    { "localisation_native", "Localisation (native attention)" }, { "loss", "Test loss" } };
 } // namespace
 
 ResultsView::ResultsView(QWidget *parent)
-    : QWidget(parent),
-      m_header(new QLabel(tr("Open a run folder or a folder of runs (File > Open run folder)."), this)),
-      m_details(new QLabel(this)),
-      m_metricBox(new QComboBox(this)),
-      m_export(new QToolButton(this)),
-      m_table(new QTableWidget(this)),
-      m_chart(new QCustomPlot(this))
+    : QWidget(parent)
+    , m_header(
+          new QLabel(tr("Open a run folder or a folder of runs (File > Open run folder)."), this))
+    , m_details(new QLabel(this))
+    , m_metricBox(new QComboBox(this))
+    , m_export(new QToolButton(this))
+    , m_table(new QTableWidget(this))
+    , m_chart(new QCustomPlot(this))
 {
     for (const auto &m : kMetrics)
         m_metricBox->addItem(tr(m.name), QString::fromLatin1(m.key));
-    m_metricBox->setToolTip(tr("Metric shown in the grid (test split, best-on-validation weights)"));
+    m_metricBox->setToolTip(
+        tr("Metric shown in the grid (test split, best-on-validation weights)"));
     m_export->setText(tr("Export"));
     m_export->setPopupMode(QToolButton::InstantPopup);
     auto *menu = new QMenu(m_export);
     menu->addAction(tr("CSV..."), this, [this] {
-        const QString p = QFileDialog::getSaveFileName(this, tr("Export CSV"), QStringLiteral("results.csv"), tr("CSV (*.csv)"));
+        const QString p = QFileDialog::getSaveFileName(
+            this, tr("Export CSV"), QStringLiteral("results.csv"), tr("CSV (*.csv)"));
         if (!p.isEmpty())
             exportCsv(p);
     });
     menu->addAction(tr("Markdown..."), this, [this] {
-        const QString p = QFileDialog::getSaveFileName(this, tr("Export Markdown"), QStringLiteral("results.md"),
-                                                       tr("Markdown (*.md)"));
+        const QString p = QFileDialog::getSaveFileName(
+            this, tr("Export Markdown"), QStringLiteral("results.md"), tr("Markdown (*.md)"));
         if (!p.isEmpty())
             exportMarkdown(p);
     });
     menu->addAction(tr("PNG..."), this, [this] {
-        const QString p = QFileDialog::getSaveFileName(this, tr("Export PNG"), QStringLiteral("results.png"), tr("PNG (*.png)"));
+        const QString p = QFileDialog::getSaveFileName(
+            this, tr("Export PNG"), QStringLiteral("results.png"), tr("PNG (*.png)"));
         if (!p.isEmpty())
             exportPng(p);
     });
@@ -123,9 +129,10 @@ ResultsView::ResultsView(QWidget *parent)
     m_table->verticalHeader()->setMinimumSectionSize(QFontMetrics(tableFont).height() + 12);
 
     connect(m_metricBox, &QComboBox::currentIndexChanged, this,
-            [this] { setMetric(m_metricBox->currentData().toString()); });
+        [this] { setMetric(m_metricBox->currentData().toString()); });
     connect(m_table, &QTableWidget::cellClicked, this, &ResultsView::activateCell);
-    connect(m_table, &QTableWidget::currentCellChanged, this, [this](int row, int column) { showDetails(row, column); });
+    connect(m_table, &QTableWidget::currentCellChanged, this,
+        [this](int row, int column) { showDetails(row, column); });
     rebuild();
 }
 
@@ -147,11 +154,15 @@ void ResultsView::setMetric(const QString &metric)
     rebuild();
 }
 
-bool ResultsView::higherIsBetter() const { return m_metric != QLatin1String("loss"); }
+bool ResultsView::higherIsBetter() const
+{
+    return m_metric != QLatin1String("loss");
+}
 
 QString ResultsView::formatValue(double v) const
 {
-    return m_metric == QLatin1String("loss") ? QString::number(v, 'f', 3) : QString::number(100.0 * v, 'f', 1);
+    return m_metric == QLatin1String("loss") ? QString::number(v, 'f', 3)
+                                             : QString::number(100.0 * v, 'f', 1);
 }
 
 QString ResultsView::rowName(int row) const
@@ -204,7 +215,7 @@ void ResultsView::buildRows()
         if (e.model == QLatin1String("teacher") && !teacherKinds.contains(e.teacherKind))
             teacherKinds << e.teacherKind;
     for (const auto &k : teacherKinds)
-        m_rows.push_back({QStringLiteral("teacher"), k, -1.0});
+        m_rows.push_back({ QStringLiteral("teacher"), k, -1.0 });
     for (const auto &s : students) {
         QVector<double> lambdas;
         for (const auto &e : m_entries)
@@ -212,22 +223,23 @@ void ResultsView::buildRows()
                 lambdas << e.lambda;
         std::sort(lambdas.begin(), lambdas.end());
         for (double l : lambdas)
-            m_rows.push_back({s, QString(), l});
+            m_rows.push_back({ s, QString(), l });
     }
-
 }
 
 // Cells: mean and sample standard deviation over the seeds with a finite value.
 void ResultsView::buildCells()
 {
-    m_cells = QVector<QVector<ResultsGridCell>>(m_rows.size(), QVector<ResultsGridCell>(m_lengths.size()));
+    m_cells = QVector<QVector<ResultsGridCell>>(
+        m_rows.size(), QVector<ResultsGridCell>(m_lengths.size()));
     for (int i = 0; i < m_entries.size(); ++i) {
         const ResultEntry &e = m_entries[i];
         int row = -1;
         for (int r = 0; r < m_rows.size() && row < 0; ++r)
             if (m_rows[r].model == e.model
-                && (e.model == QLatin1String("teacher") ? m_rows[r].teacherKind == e.teacherKind
-                                                         : std::abs(m_rows[r].lambda - e.lambda) < 1e-12))
+                && (e.model == QLatin1String("teacher")
+                        ? m_rows[r].teacherKind == e.teacherKind
+                        : std::abs(m_rows[r].lambda - e.lambda) < 1e-12))
                 row = r;
         const int col = int(m_lengths.indexOf(e.lengthSec));
         if (row >= 0 && col >= 0)
@@ -265,8 +277,9 @@ void ResultsView::markBest()
         for (int r = 0; r < m_rows.size(); ++r) {
             if (m_rows[r].model == QLatin1String("teacher") || m_cells[r][c].seeds == 0)
                 continue;
-            if (best < 0 || (higherIsBetter() ? m_cells[r][c].mean > m_cells[best][c].mean
-                                              : m_cells[r][c].mean < m_cells[best][c].mean))
+            if (best < 0
+                || (higherIsBetter() ? m_cells[r][c].mean > m_cells[best][c].mean
+                                     : m_cells[r][c].mean < m_cells[best][c].mean))
                 best = r;
         }
         if (best >= 0)
@@ -283,7 +296,6 @@ void ResultsView::markBest()
             m_cells[r][c].bestLambda = top;
         }
     }
-
 }
 
 void ResultsView::fillTable()
@@ -318,8 +330,9 @@ void ResultsView::fillTable()
                 const auto &e = m_entries[i];
                 tip << tr("seed %1: %2 (%3)")
                            .arg(e.seed)
-                           .arg(std::isfinite(e.test.value(m_metric, std::nan(""))) ? formatValue(e.test.value(m_metric))
-                                                                                   : QStringLiteral("-"))
+                           .arg(std::isfinite(e.test.value(m_metric, std::nan("")))
+                                   ? formatValue(e.test.value(m_metric))
+                                   : QStringLiteral("-"))
                            .arg(e.status);
             }
             item->setToolTip(tip.join(QLatin1Char('\n')));
@@ -335,11 +348,13 @@ void ResultsView::fillTable()
     QString metricName = m_metricBox->currentText();
     const QString unit = m_metric == QLatin1String("loss") ? QString() : tr(" (%)");
     m_header->setText(m_entries.isEmpty()
-                          ? tr("Open a run folder or a folder of runs (File > Open run folder).")
-                          : tr("<b>%1</b> &nbsp; %2%3, mean ± s.d. over seeds; <b>bold</b>: best λ of each student, ★ best student per column")
-                                .arg(m_title.toHtmlEscaped(), metricName, unit));
+            ? tr("Open a run folder or a folder of runs (File > Open run folder).")
+            : tr("<b>%1</b> &nbsp; %2%3, mean ± s.d. over seeds; <b>bold</b>: best λ of each "
+                 "student, ★ best student per column")
+                  .arg(m_title.toHtmlEscaped(), metricName, unit));
     m_export->setEnabled(!m_entries.isEmpty());
-    int tableHeight = m_table->horizontalHeader()->sizeHint().height() + 2 * m_table->frameWidth() + 2;
+    int tableHeight
+        = m_table->horizontalHeader()->sizeHint().height() + 2 * m_table->frameWidth() + 2;
     for (int r = 0; r < m_table->rowCount(); ++r)
         tableHeight += m_table->verticalHeader()->sectionSize(r);
     m_table->setMaximumHeight(std::max(tableHeight, 60));
@@ -426,7 +441,8 @@ void ResultsView::showDetails(int row, int column)
 {
     const ResultsGridCell *c = cell(row, column);
     if (!c || c->entries.isEmpty()) {
-        m_details->setText(tr("Click a cell: its seeds and metrics show here, its training curves in the Training view "
+        m_details->setText(tr("Click a cell: its seeds and metrics show here, its training curves "
+                              "in the Training view "
                               "and the attention of its student in the Attention view."));
         return;
     }
@@ -434,20 +450,28 @@ void ResultsView::showDetails(int row, int column)
         const double v = m.value(QString::fromLatin1(key), std::nan(""));
         return std::isfinite(v) ? QString::number(100.0 * v, 'f', 1) : QStringLiteral("-");
     };
-    QString html = QStringLiteral("<b>%1</b>, L = %2 s<table cellspacing='0' cellpadding='3'>"
-                                  "<tr><th align='left'>seed</th><th>status</th><th>accuracy %</th><th>mAP %</th>"
-                                  "<th>loc. branch %</th><th>loc. native %</th><th>uniform %</th><th align='left'>run</th></tr>")
+    QString html = QStringLiteral(
+        "<b>%1</b>, L = %2 s<table cellspacing='0' cellpadding='3'>"
+        "<tr><th align='left'>seed</th><th>status</th><th>accuracy %</th><th>mAP %</th>"
+        "<th>loc. branch %</th><th>loc. native %</th><th>uniform %</th><th "
+        "align='left'>run</th></tr>")
                        .arg(rowName(row).toHtmlEscaped(), num(m_lengths.value(column)));
     for (int i : c->entries) {
         const ResultEntry &e = m_entries[i];
-        const QString loc = e.model == QLatin1String("teacher") ? pct(e.test, "localisation") : pct(e.test, "localisation_branch");
-        html += QStringLiteral("<tr><td>%1</td><td>%2</td><td align='right'>%3</td><td align='right'>%4</td>"
-                               "<td align='right'>%5</td><td align='right'>%6</td><td align='right'>%7</td><td>%8</td></tr>")
-                    .arg(e.model == QLatin1String("teacher") ? QStringLiteral("-") : QString::number(e.seed), e.status,
-                         pct(e.test, "accuracy"), pct(e.test, "map"), loc, pct(e.test, "localisation_native"),
-                         pct(e.test, "localisation_baseline"),
-                         (QFileInfo(e.runDir).fileName() + (e.cellName.isEmpty() ? QString() : QLatin1Char('/') + e.cellName))
-                             .toHtmlEscaped());
+        const QString loc = e.model == QLatin1String("teacher")
+            ? pct(e.test, "localisation")
+            : pct(e.test, "localisation_branch");
+        html += QStringLiteral(
+            "<tr><td>%1</td><td>%2</td><td align='right'>%3</td><td align='right'>%4</td>"
+            "<td align='right'>%5</td><td align='right'>%6</td><td "
+            "align='right'>%7</td><td>%8</td></tr>")
+                    .arg(e.model == QLatin1String("teacher") ? QStringLiteral("-")
+                                                             : QString::number(e.seed),
+                        e.status, pct(e.test, "accuracy"), pct(e.test, "map"), loc,
+                        pct(e.test, "localisation_native"), pct(e.test, "localisation_baseline"),
+                        (QFileInfo(e.runDir).fileName()
+                            + (e.cellName.isEmpty() ? QString() : QLatin1Char('/') + e.cellName))
+                            .toHtmlEscaped());
     }
     m_details->setText(html + QStringLiteral("</table>"));
 }
@@ -472,14 +496,17 @@ QString ResultsView::toCsv() const
             if (cell.entries.isEmpty())
                 continue;
             const Row &row = m_rows[r];
-            const QString model = row.model == QLatin1String("teacher") ? QStringLiteral("teacher:") + row.teacherKind : row.model;
-            s += QStringList{csvField(model), row.lambda >= 0 ? num(row.lambda) : QString(), num(m_lengths[c]), m_metric,
-                             cell.seeds ? QString::number(cell.mean, 'g', 6) : QString(),
-                             cell.seeds ? QString::number(cell.spread, 'g', 6) : QString(), QString::number(cell.seeds),
-                             cell.best ? QStringLiteral("1") : QStringLiteral("0"),
-                             cell.bestLambda ? QStringLiteral("1") : QStringLiteral("0")}
+            const QString model = row.model == QLatin1String("teacher")
+                ? QStringLiteral("teacher:") + row.teacherKind
+                : row.model;
+            s += QStringList { csvField(model), row.lambda >= 0 ? num(row.lambda) : QString(),
+                num(m_lengths[c]), m_metric,
+                cell.seeds ? QString::number(cell.mean, 'g', 6) : QString(),
+                cell.seeds ? QString::number(cell.spread, 'g', 6) : QString(),
+                QString::number(cell.seeds), cell.best ? QStringLiteral("1") : QStringLiteral("0"),
+                cell.bestLambda ? QStringLiteral("1") : QStringLiteral("0") }
                      .join(QLatin1Char(','))
-                 + QLatin1Char('\n');
+                + QLatin1Char('\n');
         }
     return s;
 }
@@ -490,7 +517,8 @@ QString ResultsView::toMarkdown() const
     for (const auto &m : kMetrics)
         if (m_metric == QLatin1String(m.key))
             metricName = tr(m.name);
-    QString s = QStringLiteral("%1%2, mean ± s.d. over seeds; **bold**: best λ of each student; ★: best student per column.\n\n")
+    QString s = QStringLiteral("%1%2, mean ± s.d. over seeds; **bold**: best λ of each student; ★: "
+                               "best student per column.\n\n")
                     .arg(metricName, m_metric == QLatin1String("loss") ? QString() : tr(" (%)"));
     s += QStringLiteral("| model |");
     QString rule = QStringLiteral("|---|");
@@ -520,9 +548,15 @@ QString ResultsView::toMarkdown() const
     return s;
 }
 
-bool ResultsView::exportCsv(const QString &path) const { return writeText(path, toCsv()); }
+bool ResultsView::exportCsv(const QString &path) const
+{
+    return writeText(path, toCsv());
+}
 
-bool ResultsView::exportMarkdown(const QString &path) const { return writeText(path, toMarkdown()); }
+bool ResultsView::exportMarkdown(const QString &path) const
+{
+    return writeText(path, toMarkdown());
+}
 
 bool ResultsView::exportPng(const QString &path)
 {
@@ -541,14 +575,16 @@ bool ResultsView::exportPng(const QString &path)
     for (int c = 0; c < m_lengths.size(); ++c) {
         int w = fb.horizontalAdvance(tr("L = %1 s").arg(num(m_lengths[c])));
         for (int r = 0; r < m_rows.size(); ++r)
-            w = std::max(w, fb.horizontalAdvance(m_table->item(r, c) ? m_table->item(r, c)->text() : QString()));
+            w = std::max(w,
+                fb.horizontalAdvance(
+                    m_table->item(r, c) ? m_table->item(r, c)->text() : QString()));
         colW << w + 2 * pad;
     }
     const QString caption = QTextDocumentFragment::fromHtml(m_header->text()).toPlainText();
     int tableW = nameW;
     for (int w : colW)
         tableW += w;
-    const int width = std::max({tableW, 640, fm.horizontalAdvance(caption)}) + 2 * pad;
+    const int width = std::max({ tableW, 640, fm.horizontalAdvance(caption) }) + 2 * pad;
     const int captionH = fm.height() + 2 * pad;
     const int chartW = std::max(tableW, 640), chartH = m_rows.isEmpty() ? 0 : 340;
     const int height = captionH + rowH * (int(m_rows.size()) + 1) + pad + chartH;
@@ -563,10 +599,12 @@ bool ResultsView::exportPng(const QString &path)
     // Header row.
     p.fillRect(QRect(pad, y, tableW, rowH), QColor(235, 235, 235));
     p.setFont(bold);
-    p.drawText(QRect(pad + pad, y, nameW - pad, rowH), Qt::AlignVCenter | Qt::AlignLeft, tr("model"));
+    p.drawText(
+        QRect(pad + pad, y, nameW - pad, rowH), Qt::AlignVCenter | Qt::AlignLeft, tr("model"));
     int x = pad + nameW;
     for (int c = 0; c < m_lengths.size(); ++c) {
-        p.drawText(QRect(x, y, colW[c], rowH), Qt::AlignCenter, tr("L = %1 s").arg(num(m_lengths[c])));
+        p.drawText(
+            QRect(x, y, colW[c], rowH), Qt::AlignCenter, tr("L = %1 s").arg(num(m_lengths[c])));
         x += colW[c];
     }
     y += rowH;
@@ -576,14 +614,16 @@ bool ResultsView::exportPng(const QString &path)
             p.fillRect(QRect(pad, y, tableW, rowH), QColor(235, 240, 250));
         p.setFont(plain);
         p.setPen(Qt::black);
-        p.drawText(QRect(pad + pad, y, nameW - pad, rowH), Qt::AlignVCenter | Qt::AlignLeft, rowName(r));
+        p.drawText(
+            QRect(pad + pad, y, nameW - pad, rowH), Qt::AlignVCenter | Qt::AlignLeft, rowName(r));
         x = pad + nameW;
         for (int c = 0; c < m_lengths.size(); ++c) {
             const ResultsGridCell &cell = m_cells[r][c];
             if (cell.best)
                 p.fillRect(QRect(x + 2, y + 2, colW[c] - 4, rowH - 4), QColor(200, 235, 200));
             p.setFont(cell.bestLambda ? bold : plain);
-            p.drawText(QRect(x, y, colW[c], rowH), Qt::AlignCenter, m_table->item(r, c) ? m_table->item(r, c)->text() : QString());
+            p.drawText(QRect(x, y, colW[c], rowH), Qt::AlignCenter,
+                m_table->item(r, c) ? m_table->item(r, c)->text() : QString());
             x += colW[c];
         }
         p.setPen(QColor(210, 210, 210));

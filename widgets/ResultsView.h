@@ -17,15 +17,15 @@ namespace tkd {
 // One trained model of a run (a student cell of one seed, or a length's teacher), plain values.
 struct ResultEntry
 {
-    QString model;          // student name, or "teacher"
-    QString teacherKind;    // teacher rows: tiny | oracle | ...
-    double lambda = -1.0;   // students only
+    QString model; // student name, or "teacher"
+    QString teacherKind; // teacher rows: tiny | oracle | ...
+    double lambda = -1.0; // students only
     double lengthSec = 0.0;
     quint64 seed = 0;
-    QString status;         // completed | early-stopped | cancelled | failed
+    QString status; // completed | early-stopped | cancelled | failed
     QMap<QString, double> test; // accuracy, map, localisation_branch, localisation_native, ...
     QString runDir;
-    QString cellName;       // students/<cellName>; empty for the teacher
+    QString cellName; // students/<cellName>; empty for the teacher
 };
 
 // One cell of the grid table: every seed of (model, lambda, L) pooled.
@@ -34,7 +34,7 @@ struct ResultsGridCell
     double mean = 0.0;
     double spread = 0.0; // sample standard deviation over seeds (0 with one seed)
     int seeds = 0;
-    bool best = false;   // the best student in its column
+    bool best = false; // the best student in its column
     bool bestLambda = false; // the best lambda of its student in its column (as tkd grid marks it)
     QVector<int> entries; // indices into entries()
 };
@@ -80,8 +80,8 @@ Q_SIGNALS:
     // the training curves. cellName is empty for a teacher row.
     void runRequested(const QString &runDir, const QString &cellName);
     // ... and its attention: select this student (lambda, L, seed) in the attention view.
-    void attentionRequested(const QString &runDir, const QString &student, double lambda, double lengthSec,
-                            quint64 seed);
+    void attentionRequested(const QString &runDir, const QString &student, double lambda,
+        double lengthSec, quint64 seed);
 
 private:
     struct Row

@@ -14,8 +14,8 @@ namespace {
 QRgb ramp(double t)
 {
     t = std::clamp(t, 0.0, 1.0);
-    static const double stops[][3] = {{0, 0, 4}, {40, 11, 84}, {101, 21, 110}, {159, 42, 99},
-                                      {212, 72, 66}, {245, 125, 21}, {250, 193, 39}, {252, 255, 164}};
+    static const double stops[][3] = { { 0, 0, 4 }, { 40, 11, 84 }, { 101, 21, 110 },
+        { 159, 42, 99 }, { 212, 72, 66 }, { 245, 125, 21 }, { 250, 193, 39 }, { 252, 255, 164 } };
     const double x = t * 7.0;
     const int i = std::min(6, int(x));
     const double f = x - i;
@@ -25,7 +25,8 @@ QRgb ramp(double t)
 constexpr double kRangeNats = 9.0; // colour range below the running maximum (log-magnitude units)
 } // namespace
 
-RollingSpectrogram::RollingSpectrogram(QWidget *parent) : QWidget(parent)
+RollingSpectrogram::RollingSpectrogram(QWidget *parent)
+    : QWidget(parent)
 {
     setAttribute(Qt::WA_OpaquePaintEvent);
 }
@@ -67,14 +68,16 @@ void RollingSpectrogram::appendFrames(const QVector<QVector<float>> &frames, dou
     }
     while (m_frames.size() > keep)
         m_frames.pop_front();
-    m_max -= 0.002f * float(frames.size()); // slow decay: a loud moment does not darken the rest for long
+    m_max -= 0.002f
+        * float(frames.size()); // slow decay: a loud moment does not darken the rest for long
     m_endSec = endSec;
     while (!m_markers.empty() && m_markers.front().timeSec < m_endSec - m_spanSec)
         m_markers.pop_front();
     update();
 }
 
-void RollingSpectrogram::setAttention(Curve which, const QVector<float> &weights, double startSec, double endSec)
+void RollingSpectrogram::setAttention(
+    Curve which, const QVector<float> &weights, double startSec, double endSec)
 {
     CurveData &c = which == Curve::Teacher ? m_teacher : m_student;
     c.weights = weights;
@@ -92,7 +95,7 @@ void RollingSpectrogram::setWindow(double startSec, double endSec)
 
 void RollingSpectrogram::addMarker(double timeSec, const QString &label)
 {
-    m_markers.push_back({timeSec, label});
+    m_markers.push_back({ timeSec, label });
     update();
 }
 
@@ -178,12 +181,14 @@ void RollingSpectrogram::paintEvent(QPaintEvent *)
     for (double t = std::ceil(std::max(0.0, t0)); t <= m_endSec; t += 1.0) {
         const double x = xOf(t);
         p.drawLine(QPointF(x, area.bottom() + 1), QPointF(x, area.bottom() + 4));
-        p.drawText(QRectF(x - 30, area.bottom() + 2, 60, axisH - 2), Qt::AlignCenter, QStringLiteral("%1 s").arg(t, 0, 'f', 0));
+        p.drawText(QRectF(x - 30, area.bottom() + 2, 60, axisH - 2), Qt::AlignCenter,
+            QStringLiteral("%1 s").arg(t, 0, 'f', 0));
     }
 
     if (!m_placeholder.isEmpty() && m_frames.empty()) {
         p.setPen(QColor(220, 220, 220));
-        p.drawText(area.adjusted(20, 20, -20, -20), Qt::AlignCenter | Qt::TextWordWrap, m_placeholder);
+        p.drawText(
+            area.adjusted(20, 20, -20, -20), Qt::AlignCenter | Qt::TextWordWrap, m_placeholder);
     }
 }
 

@@ -36,8 +36,8 @@ public:
     int markerCount() const { return int(m_markers.size()); }
     bool hasCurve(Curve which) const { return !curve(which).weights.isEmpty(); }
 
-    QSize sizeHint() const override { return {640, 220}; }
-    QSize minimumSizeHint() const override { return {200, 100}; }
+    QSize sizeHint() const override { return { 640, 220 }; }
+    QSize minimumSizeHint() const override { return { 200, 100 }; }
 
 protected:
     void paintEvent(QPaintEvent *) override;

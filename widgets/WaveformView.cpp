@@ -41,7 +41,9 @@ QCPItemStraightLine *makeCursor(QCustomPlot *plot, QCPAxisRect *rect)
 }
 } // namespace
 
-WaveformView::WaveformView(QWidget *parent) : QWidget(parent), m_plot(new QCustomPlot(this))
+WaveformView::WaveformView(QWidget *parent)
+    : QWidget(parent)
+    , m_plot(new QCustomPlot(this))
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -57,11 +59,13 @@ WaveformView::WaveformView(QWidget *parent) : QWidget(parent), m_plot(new QCusto
     auto *group = new QCPMarginGroup(m_plot);
     m_waveRect->setMarginGroup(QCP::msLeft | QCP::msRight, group);
     m_specRect->setMarginGroup(QCP::msLeft | QCP::msRight, group);
-    connect(m_waveRect->axis(QCPAxis::atBottom), qOverload<const QCPRange &>(&QCPAxis::rangeChanged),
-            m_specRect->axis(QCPAxis::atBottom), qOverload<const QCPRange &>(&QCPAxis::setRange));
-    connect(m_specRect->axis(QCPAxis::atBottom), qOverload<const QCPRange &>(&QCPAxis::rangeChanged),
-            m_waveRect->axis(QCPAxis::atBottom), qOverload<const QCPRange &>(&QCPAxis::setRange));
-    for (auto *r : {m_waveRect, m_specRect}) {
+    connect(m_waveRect->axis(QCPAxis::atBottom),
+        qOverload<const QCPRange &>(&QCPAxis::rangeChanged), m_specRect->axis(QCPAxis::atBottom),
+        qOverload<const QCPRange &>(&QCPAxis::setRange));
+    connect(m_specRect->axis(QCPAxis::atBottom),
+        qOverload<const QCPRange &>(&QCPAxis::rangeChanged), m_waveRect->axis(QCPAxis::atBottom),
+        qOverload<const QCPRange &>(&QCPAxis::setRange));
+    for (auto *r : { m_waveRect, m_specRect }) {
         r->setRangeDrag(Qt::Horizontal);
         r->setRangeZoom(Qt::Horizontal);
     }
@@ -71,13 +75,14 @@ WaveformView::WaveformView(QWidget *parent) : QWidget(parent), m_plot(new QCusto
     m_specRect->axis(QCPAxis::atLeft)->setLabel(tr("mel bin"));
     m_specRect->axis(QCPAxis::atBottom)->setLabel(tr("time (s)"));
 
-    auto *wave = m_plot->addGraph(m_waveRect->axis(QCPAxis::atBottom),
-                                  m_waveRect->axis(QCPAxis::atLeft));
+    auto *wave
+        = m_plot->addGraph(m_waveRect->axis(QCPAxis::atBottom), m_waveRect->axis(QCPAxis::atLeft));
     wave->setPen(QPen(QColor(40, 120, 200), 1.0));
     wave->setBrush(QColor(40, 120, 200, 90));
     wave->setAdaptiveSampling(true);
 
-    m_spec = new QCPColorMap(m_specRect->axis(QCPAxis::atBottom), m_specRect->axis(QCPAxis::atLeft));
+    m_spec
+        = new QCPColorMap(m_specRect->axis(QCPAxis::atBottom), m_specRect->axis(QCPAxis::atLeft));
     m_spec->setGradient(QCPColorGradient::gpThermal);
     m_spec->setInterpolate(false);
     m_spec->data()->setSize(0, 0); // nothing drawn until a clip arrives
@@ -116,11 +121,12 @@ void WaveformView::setClip(const ClipAudio &clip)
         const int lo = int(int64_t(b) * n / buckets), hi = int(int64_t(b + 1) * n / buckets);
         if (hi <= lo)
             continue;
-        const auto [mn, mx] = std::minmax_element(clip.samples.begin() + lo, clip.samples.begin() + hi);
+        const auto [mn, mx]
+            = std::minmax_element(clip.samples.begin() + lo, clip.samples.begin() + hi);
         const double t = double(lo) / clip.sampleRate;
         keys << t << t + 0.5 / clip.sampleRate * (hi - lo);
         values << *mn << *mx;
-        peak = std::max({peak, std::abs(double(*mn)), std::abs(double(*mx))});
+        peak = std::max({ peak, std::abs(double(*mn)), std::abs(double(*mx)) });
     }
     m_plot->graph(0)->setData(keys, values, true);
     m_waveRect->axis(QCPAxis::atLeft)->setRange(-peak * 1.05, peak * 1.05);
@@ -129,7 +135,7 @@ void WaveformView::setClip(const ClipAudio &clip)
     m_specRect->axis(QCPAxis::atLeft)->setRange(0, std::max(1, clip.spectrogram.bins - 1));
 
     const bool hasWindow = clip.onsetSec >= 0 && clip.offsetSec > clip.onsetSec;
-    for (auto *r : {m_waveWindow, m_specWindow}) {
+    for (auto *r : { m_waveWindow, m_specWindow }) {
         r->setVisible(hasWindow);
         r->topLeft->setCoords(clip.onsetSec, 0.0);
         r->bottomRight->setCoords(clip.offsetSec, 1.0);
@@ -142,7 +148,7 @@ void WaveformView::setClip(const ClipAudio &clip)
 void WaveformView::setCursorSec(double sec)
 {
     const bool show = sec >= 0;
-    for (auto *c : {m_waveCursor, m_specCursor}) {
+    for (auto *c : { m_waveCursor, m_specCursor }) {
         c->setVisible(show);
         c->point1->setCoords(sec, 0);
         c->point2->setCoords(sec, 1);
@@ -150,8 +156,14 @@ void WaveformView::setCursorSec(double sec)
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-bool WaveformView::windowShown() const { return m_waveWindow->visible(); }
+bool WaveformView::windowShown() const
+{
+    return m_waveWindow->visible();
+}
 
-int WaveformView::waveformPointCount() const { return m_plot->graph(0)->dataCount(); }
+int WaveformView::waveformPointCount() const
+{
+    return m_plot->graph(0)->dataCount();
+}
 
 } // namespace tkd

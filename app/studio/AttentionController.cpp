@@ -2,15 +2,18 @@
 
 #include "AttentionWorker.h"
 
-#include <QThread>
 #include <QDir>
+#include <QThread>
 
 #include <cmath>
 
 namespace tkd {
 
 AttentionController::AttentionController(QObject *parent)
-    : QObject(parent), m_attention(new AttentionView), m_results(new ResultsView), m_worker(new AttentionWorker)
+    : QObject(parent)
+    , m_attention(new AttentionView)
+    , m_results(new ResultsView)
+    , m_worker(new AttentionWorker)
 {
     qRegisterMetaType<tkd::ClipRow>();
     qRegisterMetaType<tkd::ClipAudio>();
@@ -25,33 +28,38 @@ AttentionController::AttentionController(QObject *parent)
     connect(m_worker, &AttentionWorker::progress, this, &AttentionController::progress);
     connect(m_worker, &AttentionWorker::failed, this, &AttentionController::failed);
     connect(m_worker, &AttentionWorker::resultsLoaded, this,
-            [this](const QString &, const QString &title, const QVector<ResultEntry> &entries) {
-                m_results->setEntries(entries, title);
-                Q_EMIT resultsShown(int(entries.size()));
-            });
+        [this](const QString &, const QString &title, const QVector<ResultEntry> &entries) {
+            m_results->setEntries(entries, title);
+            Q_EMIT resultsShown(int(entries.size()));
+        });
     connect(m_worker, &AttentionWorker::runOpened, this,
-            [this](const QString &runDir, double lengthSec, const QVector<ClipRow> &clips, const QString &note) {
-                m_runDir = runDir;
-                m_lengthSec = lengthSec;
-                Q_EMIT runOpened(clips, note);
-            });
+        [this](const QString &runDir, double lengthSec, const QVector<ClipRow> &clips,
+            const QString &note) {
+            m_runDir = runDir;
+            m_lengthSec = lengthSec;
+            Q_EMIT runOpened(clips, note);
+        });
     connect(m_worker, &AttentionWorker::clipLoaded, this, &AttentionController::clipLoaded);
-    connect(m_worker, &AttentionWorker::attentionReady, this, [this](const AttentionFigure &figure) {
-        m_attention->setFigure(figure);
-        if (!m_focusStudent.isEmpty())
-            m_attention->focusStudent(m_focusStudent, m_focusLambda);
-        Q_EMIT attentionShown();
-    });
+    connect(
+        m_worker, &AttentionWorker::attentionReady, this, [this](const AttentionFigure &figure) {
+            m_attention->setFigure(figure);
+            if (!m_focusStudent.isEmpty())
+                m_attention->focusStudent(m_focusStudent, m_focusLambda);
+            Q_EMIT attentionShown();
+        });
     connect(m_results, &ResultsView::runRequested, this, &AttentionController::runRequested);
     connect(m_results, &ResultsView::attentionRequested, this,
-            [this](const QString &runDir, const QString &student, double lambda, double lengthSec, quint64 seed) {
-                if (student == QLatin1String("teacher"))
-                    focusStudent(QString(), -1.0, m_seed);
-                else
-                    focusStudent(student, lambda, seed);
-                if (QDir::cleanPath(runDir) != QDir::cleanPath(m_runDir) || std::abs(lengthSec - m_lengthSec) > 1e-9)
-                    openRun(runDir, lengthSec); // the clips table follows; its first clip shows the attention
-            });
+        [this](const QString &runDir, const QString &student, double lambda, double lengthSec,
+            quint64 seed) {
+            if (student == QLatin1String("teacher"))
+                focusStudent(QString(), -1.0, m_seed);
+            else
+                focusStudent(student, lambda, seed);
+            if (QDir::cleanPath(runDir) != QDir::cleanPath(m_runDir)
+                || std::abs(lengthSec - m_lengthSec) > 1e-9)
+                openRun(runDir,
+                    lengthSec); // the clips table follows; its first clip shows the attention
+        });
     m_thread.start();
 }
 
@@ -99,6 +107,9 @@ void AttentionController::focusStudent(const QString &student, double lambda, qu
         m_attention->focusStudent(student, lambda);
 }
 
-void AttentionController::setPlaybackSec(double sec) { m_attention->setCursorSec(sec); }
+void AttentionController::setPlaybackSec(double sec)
+{
+    m_attention->setCursorSec(sec);
+}
 
 } // namespace tkd

@@ -7,14 +7,16 @@
 #include "core/util/Error.h"
 #include "core/util/Progress.h"
 
-#include <QThread>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QThread>
 
 namespace tkd {
 
-AttentionWorker::AttentionWorker(QObject *parent) : QObject(parent) {}
+AttentionWorker::AttentionWorker(QObject *parent)
+    : QObject(parent)
+{ }
 
 AttentionWorker::~AttentionWorker() = default;
 
@@ -33,7 +35,8 @@ void AttentionWorker::openRun(const QString &folder, double lengthSec)
         QString title;
         const QVector<ResultEntry> entries = RunInspector::resultEntries(folder, &title);
         Q_EMIT resultsLoaded(folder, title, entries);
-        // A folder of runs (or a grid table): show the clips of the first run that trained students.
+        // A folder of runs (or a grid table): show the clips of the first run that trained
+        // students.
         QString runDir = folder;
         if (!RunInspector::isRunFolder(folder)) {
             runDir = entries.first().runDir;
@@ -73,7 +76,9 @@ void AttentionWorker::loadClip(const ClipRow &clip, quint64 seed, int requestId)
         clock.start();
         ClipAudio audio;
         AttentionFigure figure;
-        const int split = clip.split == QLatin1String("train") ? 0 : clip.split == QLatin1String("validation") ? 1 : 2;
+        const int split = clip.split == QLatin1String("train") ? 0
+            : clip.split == QLatin1String("validation")        ? 1
+                                                               : 2;
         m_run->analyse(clip.runLengthSec, split, clip.runItem, &audio, &figure, seed);
         figure.computeSec = clock.elapsed() / 1000.0;
         Q_EMIT attentionReady(figure);

@@ -41,16 +41,18 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void progress(const QString &stage, qint64 done, qint64 total);
-    void resultsLoaded(const QString &folder, const QString &title, const QVector<tkd::ResultEntry> &entries);
-    void runOpened(const QString &runDir, double lengthSec, const QVector<tkd::ClipRow> &clips, const QString &note);
+    void resultsLoaded(
+        const QString &folder, const QString &title, const QVector<tkd::ResultEntry> &entries);
+    void runOpened(const QString &runDir, double lengthSec, const QVector<tkd::ClipRow> &clips,
+        const QString &note);
     void clipLoaded(const tkd::ClipAudio &audio);
     void attentionReady(const tkd::AttentionFigure &figure);
     void failed(const QString &message);
 
 private:
     std::unique_ptr<RunInspector> m_run;
-    std::atomic<bool> m_cancel{false};
-    std::atomic<int> m_latestClip{0};
+    std::atomic<bool> m_cancel { false };
+    std::atomic<int> m_latestClip { 0 };
 };
 
 } // namespace tkd

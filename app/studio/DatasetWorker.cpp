@@ -6,15 +6,17 @@
 #include "core/util/Error.h"
 #include "core/util/Progress.h"
 
-#include <QThread>
 #include <QDir>
 #include <QFileInfo>
+#include <QThread>
 
 #include <cmath>
 
 namespace tkd {
 
-DatasetWorker::DatasetWorker(QObject *parent) : QObject(parent) {}
+DatasetWorker::DatasetWorker(QObject *parent)
+    : QObject(parent)
+{ }
 
 void DatasetWorker::openDataset(const QString &kind, const QString &path, int task)
 {
@@ -71,14 +73,15 @@ void DatasetWorker::loadClip(const ClipRow &clip)
 {
     Q_ASSERT(QThread::currentThread() == thread());
     try {
-        const ClipAnalysisResult r =
-            ClipAnalysis::audioFile(clip.path.toStdString(), clip.startSec, clip.segmentSec);
+        const ClipAnalysisResult r
+            = ClipAnalysis::audioFile(clip.path.toStdString(), clip.startSec, clip.segmentSec);
         ClipAudio a;
         const QFileInfo file(clip.path);
         a.title = file.dir().dirName() + QLatin1Char('/') + file.fileName();
         a.samples = QVector<float>(r.samples.begin(), r.samples.end());
         a.sampleRate = r.sampleRate;
-        a.spectrogram.values = QVector<float>(r.spectrogram.values.begin(), r.spectrogram.values.end());
+        a.spectrogram.values
+            = QVector<float>(r.spectrogram.values.begin(), r.spectrogram.values.end());
         a.spectrogram.frames = int(r.spectrogram.frames);
         a.spectrogram.bins = int(r.spectrogram.bins);
         a.spectrogram.hopSec = r.spectrogram.hopSec;

@@ -33,7 +33,7 @@ Q_SIGNALS:
     void failed(const QString &message);
 
 private:
-    std::atomic<bool> m_cancel{false};
+    std::atomic<bool> m_cancel { false };
 };
 
 } // namespace tkd

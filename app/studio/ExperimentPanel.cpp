@@ -470,8 +470,10 @@ void ExperimentPanel::updateEnabled()
             return fallback;
         }
     };
-    const TeacherKind teacher = kindOf(QStringLiteral("teacher.kind"), teacherKindFromName, TeacherKind::Pretrained);
-    const OptimiserKind optimiser = kindOf(QStringLiteral("train.optimizer"), optimiserFromName, OptimiserKind::Adam);
+    const TeacherKind teacher
+        = kindOf(QStringLiteral("teacher.kind"), teacherKindFromName, TeacherKind::Pretrained);
+    const OptimiserKind optimiser
+        = kindOf(QStringLiteral("train.optimizer"), optimiserFromName, OptimiserKind::Adam);
     const QString noise = m_form->value(QStringLiteral("data.noisy.noise"));
     const bool builtin = source == QLatin1String("builtin");
     for (const FormField &f : m_form->fields()) {

@@ -21,15 +21,22 @@ namespace {
 QString healthName(CaptureHealth::State s)
 {
     switch (s) {
-    case CaptureHealth::State::Idle: return QStringLiteral("idle");
-    case CaptureHealth::State::Ok: return QStringLiteral("ok");
-    case CaptureHealth::State::Stalled: return QStringLiteral("stalled");
-    case CaptureHealth::State::Stopped: return QStringLiteral("stopped");
+    case CaptureHealth::State::Idle:
+        return QStringLiteral("idle");
+    case CaptureHealth::State::Ok:
+        return QStringLiteral("ok");
+    case CaptureHealth::State::Stalled:
+        return QStringLiteral("stalled");
+    case CaptureHealth::State::Stopped:
+        return QStringLiteral("stopped");
     }
     return QStringLiteral("idle");
 }
 
-QVector<float> toQ(const std::vector<float> &v) { return QVector<float>(v.begin(), v.end()); }
+QVector<float> toQ(const std::vector<float> &v)
+{
+    return QVector<float>(v.begin(), v.end());
+}
 
 StreamingOptions toOptions(const LiveSettings &s, bool live)
 {
@@ -53,7 +60,8 @@ template <class Work, class Done> void runInBackground(QObject *context, Work wo
     QThread *t = QThread::create([context = QPointer<QObject>(context), work, done]() mutable {
         auto result = work();
         if (context)
-            QMetaObject::invokeMethod(context, [done, result]() mutable { done(result); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                context, [done, result]() mutable { done(result); }, Qt::QueuedConnection);
     });
     QObject::connect(t, &QThread::finished, t, &QObject::deleteLater);
     t->start();
@@ -62,7 +70,9 @@ template <class Work, class Done> void runInBackground(QObject *context, Work wo
 } // namespace
 
 LiveView::LiveView(QWidget *parent)
-    : QWidget(parent), m_panel(new LivePanel), m_alive(std::make_shared<std::atomic<bool>>(true))
+    : QWidget(parent)
+    , m_panel(new LivePanel)
+    , m_alive(std::make_shared<std::atomic<bool>>(true))
 {
     qRegisterMetaType<LiveFrame>();
     qRegisterMetaType<LiveDetectionRow>();
@@ -76,14 +86,18 @@ LiveView::LiveView(QWidget *parent)
 
     connect(m_panel, &LivePanel::refreshDevicesRequested, this, &LiveView::refreshDevices);
     connect(m_panel, &LivePanel::runFolderChosen, this, &LiveView::openModel);
-    connect(m_panel, &LivePanel::cellChosen, this,
-            [this](const QString &run, const QString &cell) { openModel(QDir(run).filePath(QStringLiteral("students/") + cell)); });
+    connect(m_panel, &LivePanel::cellChosen, this, [this](const QString &run, const QString &cell) {
+        openModel(QDir(run).filePath(QStringLiteral("students/") + cell));
+    });
     connect(m_panel, &LivePanel::startDeviceRequested, this, &LiveView::startDevice);
-    connect(m_panel, &LivePanel::startFileRequested, this, [this](const QString &p) { startFile(p, true); });
+    connect(m_panel, &LivePanel::startFileRequested, this,
+        [this](const QString &p) { startFile(p, true); });
     connect(m_panel, &LivePanel::stopRequested, this, &LiveView::stop);
     connect(m_panel, &LivePanel::settingsChanged, this, &LiveView::applySettings);
     connect(m_panel, &LivePanel::recordRequested, this,
-            [this](const QString &folder, const QString &label, double seconds) { recordLast(folder, label, seconds); });
+        [this](const QString &folder, const QString &label, double seconds) {
+            recordLast(folder, label, seconds);
+        });
 
     const QString model = qEnvironmentVariable("TKD_LIVE_MODEL");
     m_autostart = qEnvironmentVariable("TKD_LIVE_SOURCE");
@@ -131,9 +145,10 @@ void LiveView::refreshDevices()
             const int def = r.second.toInt(&isIndex);
             QString why;
             if (r.first.isEmpty())
-                why = isIndex ? tr("No capture device: PortAudio sees no microphone (no sound card, or no "
-                                   "permission for /dev/snd).")
-                              : tr("No capture device: %1").arg(r.second);
+                why = isIndex
+                    ? tr("No capture device: PortAudio sees no microphone (no sound card, or no "
+                         "permission for /dev/snd).")
+                    : tr("No capture device: %1").arg(r.second);
             m_panel->setDevices(r.first, isIndex ? def : -1, why);
             Q_EMIT devicesListed(int(r.first.size()));
         });
@@ -181,7 +196,8 @@ void LiveView::openModel(const QString &path)
                     current = names.size();
                 names << QString::fromStdString(c.name);
                 details << tr("test accuracy %1, trained at %2 s")
-                               .arg(c.testAccuracy >= 0 ? QString::number(c.testAccuracy, 'f', 3) : tr("unknown"))
+                               .arg(c.testAccuracy >= 0 ? QString::number(c.testAccuracy, 'f', 3)
+                                                        : tr("unknown"))
                                .arg(c.lengthSec);
             }
             m_panel->setCells(QString::fromStdString(info.runDir), names, details, current);
@@ -189,20 +205,24 @@ void LiveView::openModel(const QString &path)
             for (const auto &c : info.classes)
                 classes << QString::fromStdString(c);
             const std::string source = m_model->studentAttentionSource();
-            QString description =
-                tr("%1: %2 parameters, %3 classes, window %4 s; student attention: %5; teacher: %6")
-                    .arg(QString::fromStdString(info.cell.name))
-                    .arg(m_model->parameterCount())
-                    .arg(classes.size())
-                    .arg(info.windowSec)
-                    .arg(source.empty() ? tr("none (this student has no branch or native attention)")
-                                        : QString::fromStdString(source))
-                    .arg(m_model->hasTeacher() ? QString::fromStdString(info.teacherKind)
-                                               : tr("none (%1)").arg(QString::fromStdString(info.teacherNote)));
+            QString description
+                = tr("%1: %2 parameters, %3 classes, window %4 s; student attention: %5; teacher: "
+                     "%6")
+                      .arg(QString::fromStdString(info.cell.name))
+                      .arg(m_model->parameterCount())
+                      .arg(classes.size())
+                      .arg(info.windowSec)
+                      .arg(source.empty()
+                              ? tr("none (this student has no branch or native attention)")
+                              : QString::fromStdString(source))
+                      .arg(m_model->hasTeacher()
+                              ? QString::fromStdString(info.teacherKind)
+                              : tr("none (%1)").arg(QString::fromStdString(info.teacherNote)));
             const double frameSec = info.features.hopMs / 1000.0;
             // The geometry the classifier will use (hop 0.1 s in whole frames).
             const double hop = std::max(1.0, std::round(100.0 / info.features.hopMs)) * frameSec;
-            m_panel->setModel(description, classes, info.windowSec, hop, info.features.melBins, frameSec);
+            m_panel->setModel(
+                description, classes, info.windowSec, hop, info.features.melBins, frameSec);
             m_panel->showMessage({});
             Q_EMIT modelLoaded(description);
             if (!m_autostart.isEmpty()) {
@@ -218,7 +238,10 @@ void LiveView::openModel(const QString &path)
         });
 }
 
-bool LiveView::isRunning() const { return m_session && m_session->isRunning(); }
+bool LiveView::isRunning() const
+{
+    return m_session && m_session->isRunning();
+}
 
 void LiveView::fail(const QString &message)
 {
@@ -287,7 +310,9 @@ void LiveView::startDevice(const QString &device)
             [self, f, samplesAt]() mutable {
                 if (!self)
                     return;
-                f.latencyMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - samplesAt).count();
+                f.latencyMs = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - samplesAt)
+                                  .count();
                 self->m_panel->showFrame(f);
                 if (f.hop >= 0) {
                     ++self->m_frames;
@@ -332,23 +357,41 @@ void LiveView::startDevice(const QString &device)
         v.streamSec = s.streamSec;
         v.wallSec = s.wallSec;
         QMetaObject::invokeMethod(
-            self.data(), [self, v] { if (self) self->m_panel->showStatus(v); }, Qt::QueuedConnection);
+            self.data(),
+            [self, v] {
+                if (self)
+                    self->m_panel->showStatus(v);
+            },
+            Qt::QueuedConnection);
     };
     cb.onError = [self, alive](const std::string &e) {
         if (!*alive)
             return;
         const QString m = QString::fromStdString(e);
-        QMetaObject::invokeMethod(self.data(), [self, m] { if (self) self->fail(m); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, m] {
+                if (self)
+                    self->fail(m);
+            },
+            Qt::QueuedConnection);
     };
     cb.onFinished = [self, alive] {
         if (!*alive)
             return;
-        QMetaObject::invokeMethod(self.data(), [self] { if (self) self->sessionEnded(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self] {
+                if (self)
+                    self->sessionEnded();
+            },
+            Qt::QueuedConnection);
     };
 
     const bool fromFile = device.startsWith(QStringLiteral("file:"));
     try {
-        m_session = std::make_unique<LiveSession>(m_model, toOptions(m_panel->settings(), !fromFile), cb);
+        m_session
+            = std::make_unique<LiveSession>(m_model, toOptions(m_panel->settings(), !fromFile), cb);
         m_frames = 0;
         m_latencySumMs = 0.0;
         m_panel->setRunning(true);
@@ -401,7 +444,8 @@ QString LiveView::recordLast(const QString &folder, const QString &label, double
         return {};
     }
     try {
-        const QString path = QString::fromStdString(m_session->saveRecent(folder.toStdString(), label.toStdString(), seconds));
+        const QString path = QString::fromStdString(
+            m_session->saveRecent(folder.toStdString(), label.toStdString(), seconds));
         m_panel->showRecorded(path);
         return path;
     } catch (const std::exception &e) {

@@ -42,7 +42,10 @@ public:
     // Writes the last `seconds` to <folder>/<label>/...wav; returns the path ("" on error).
     QString recordLast(const QString &folder, const QString &label, double seconds);
     // Mean queued-delivery latency (samples read -> frame shown) over the frames so far, ms.
-    double meanDisplayLatencyMs() const { return m_frames ? m_latencySumMs / double(m_frames) : 0.0; }
+    double meanDisplayLatencyMs() const
+    {
+        return m_frames ? m_latencySumMs / double(m_frames) : 0.0;
+    }
     qint64 framesShown() const { return m_frames; }
 
 Q_SIGNALS:

@@ -2,8 +2,8 @@
 
 #include "AttentionController.h"
 #include "DatasetWorker.h"
-#include "LiveView.h"
 #include "ExperimentPanel.h"
+#include "LiveView.h"
 #include "RunController.h"
 #include "TrainingPanel.h"
 
@@ -30,24 +30,27 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QPushButton>
-#include <QUrl>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTimer>
 #include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
 
 // The resources live in a static library: register them explicitly (outside any namespace).
-static void initStudioResources() { Q_INIT_RESOURCE(resources); }
+static void initStudioResources()
+{
+    Q_INIT_RESOURCE(resources);
+}
 
 namespace tkd {
 
 namespace {
 QDockWidget *makeDock(QMainWindow *window, const QString &title, const QString &objectName,
-                      QWidget *content, Qt::DockWidgetArea area)
+    QWidget *content, Qt::DockWidgetArea area)
 {
     auto *dock = new QDockWidget(title, window);
     dock->setObjectName(objectName); // saveState() keys layouts by object name
@@ -63,7 +66,8 @@ QString detectDatasetKind(const QString &path)
     const QDir dir(path);
     if (isNoisyManifestFolder(path.toStdString()))
         return QStringLiteral("noisy");
-    if (dir.exists(QStringLiteral("validation_list.txt")) || dir.exists(QStringLiteral("_background_noise_")))
+    if (dir.exists(QStringLiteral("validation_list.txt"))
+        || dir.exists(QStringLiteral("_background_noise_")))
         return QStringLiteral("speech-commands");
     if (dir.exists(QStringLiteral("FSD50K.ground_truth")))
         return QStringLiteral("fsd50k");
@@ -71,15 +75,15 @@ QString detectDatasetKind(const QString &path)
 }
 
 MainWindow::MainWindow(QWidget *parent)
-    : QMainWindow(parent),
-      m_browser(new ClipBrowser),
-      m_waveform(new WaveformView),
-      m_play(new QToolButton),
-      m_clipTitle(new QLabel(tr("No clip selected"))),
-      m_status(new QLabel(tr("Ready"))),
-      m_progress(new QProgressBar),
-      m_cursorTimer(new QTimer(this)),
-      m_worker(new DatasetWorker)
+    : QMainWindow(parent)
+    , m_browser(new ClipBrowser)
+    , m_waveform(new WaveformView)
+    , m_play(new QToolButton)
+    , m_clipTitle(new QLabel(tr("No clip selected")))
+    , m_status(new QLabel(tr("Ready")))
+    , m_progress(new QProgressBar)
+    , m_cursorTimer(new QTimer(this))
+    , m_worker(new DatasetWorker)
 {
     // The plots' colours come from the student registry (widgets know no models).
     for (const StudentSpec &spec : StudentRegistry::specs())
@@ -105,16 +109,16 @@ MainWindow::MainWindow(QWidget *parent)
     clipLayout->addLayout(transport);
     clipLayout->addWidget(m_waveform, 1);
 
-    auto *clipsDock = makeDock(this, tr("Clips"), QStringLiteral("clipsDock"), m_browser,
-                               Qt::LeftDockWidgetArea);
-    auto *clipDock = makeDock(this, tr("Clip"), QStringLiteral("clipDock"), clipPanel,
-                              Qt::RightDockWidgetArea);
+    auto *clipsDock = makeDock(
+        this, tr("Clips"), QStringLiteral("clipsDock"), m_browser, Qt::LeftDockWidgetArea);
+    auto *clipDock = makeDock(
+        this, tr("Clip"), QStringLiteral("clipDock"), clipPanel, Qt::RightDockWidgetArea);
     // Run views: attention of the selected clip, the results grid.
     m_runs = new AttentionController(this);
-    auto *attentionDock = makeDock(this, tr("Attention"), QStringLiteral("attentionDock"), m_runs->attentionView(),
-                                   Qt::RightDockWidgetArea);
-    auto *resultsDock = makeDock(this, tr("Results"), QStringLiteral("resultsDock"), m_runs->resultsView(),
-                                 Qt::RightDockWidgetArea);
+    auto *attentionDock = makeDock(this, tr("Attention"), QStringLiteral("attentionDock"),
+        m_runs->attentionView(), Qt::RightDockWidgetArea);
+    auto *resultsDock = makeDock(this, tr("Results"), QStringLiteral("resultsDock"),
+        m_runs->resultsView(), Qt::RightDockWidgetArea);
     tabifyDockWidget(clipDock, attentionDock);
     tabifyDockWidget(attentionDock, resultsDock);
     clipDock->raise();
@@ -122,38 +126,43 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_runs, &AttentionController::failed, this, &MainWindow::showError);
     connect(m_runs, &AttentionController::clipLoaded, this, &MainWindow::showClip);
     connect(this, &MainWindow::playbackPosition, m_runs, &AttentionController::setPlaybackSec);
-    connect(m_runs, &AttentionController::runOpened, this, [this](const QVector<ClipRow> &clips, const QString &note) {
-        m_progress->setVisible(false);
-        m_browser->setClips(clips);
-        m_status->setText(tr("Run %1 (L = %2 s): %3 clips; %4")
-                              .arg(QFileInfo(m_runs->runDir()).fileName())
-                              .arg(m_runs->lengthSec())
-                              .arg(clips.size())
-                              .arg(note));
-        setWindowTitle(tr("TKD Studio - %1").arg(QFileInfo(m_runs->runDir()).fileName()));
-        // Held-out clips first: the test split is where the run's metrics come from.
-        m_browser->splitBox()->setCurrentIndex(std::max(0, m_browser->splitBox()->findData(QStringLiteral("test"))));
-        m_browser->selectVisibleRow(0);
-        Q_EMIT runShown(int(clips.size()));
-    });
-    connect(m_runs->resultsView(), &ResultsView::attentionRequested, attentionDock, [attentionDock] {
-        attentionDock->show();
-        attentionDock->raise();
-    });
+    connect(m_runs, &AttentionController::runOpened, this,
+        [this](const QVector<ClipRow> &clips, const QString &note) {
+            m_progress->setVisible(false);
+            m_browser->setClips(clips);
+            m_status->setText(tr("Run %1 (L = %2 s): %3 clips; %4")
+                                  .arg(QFileInfo(m_runs->runDir()).fileName())
+                                  .arg(m_runs->lengthSec())
+                                  .arg(clips.size())
+                                  .arg(note));
+            setWindowTitle(tr("TKD Studio - %1").arg(QFileInfo(m_runs->runDir()).fileName()));
+            // Held-out clips first: the test split is where the run's metrics come from.
+            m_browser->splitBox()->setCurrentIndex(
+                std::max(0, m_browser->splitBox()->findData(QStringLiteral("test"))));
+            m_browser->selectVisibleRow(0);
+            Q_EMIT runShown(int(clips.size()));
+        });
+    connect(
+        m_runs->resultsView(), &ResultsView::attentionRequested, attentionDock, [attentionDock] {
+            attentionDock->show();
+            attentionDock->raise();
+        });
 
-    // Experiment (the config form) beside the clips; Training (curves, progress) with the run views.
+    // Experiment (the config form) beside the clips; Training (curves, progress) with the run
+    // views.
     m_runController = new RunController(this);
     m_experiment = new ExperimentPanel(m_runController);
     m_training = new TrainingPanel(m_runController);
-    auto *experimentDock = makeDock(this, tr("Experiment"), QStringLiteral("experimentDock"), m_experiment,
-                                    Qt::LeftDockWidgetArea);
-    auto *trainingDock = makeDock(this, tr("Training"), QStringLiteral("trainingDock"), m_training,
-                                  Qt::RightDockWidgetArea);
+    auto *experimentDock = makeDock(this, tr("Experiment"), QStringLiteral("experimentDock"),
+        m_experiment, Qt::LeftDockWidgetArea);
+    auto *trainingDock = makeDock(
+        this, tr("Training"), QStringLiteral("trainingDock"), m_training, Qt::RightDockWidgetArea);
     tabifyDockWidget(clipsDock, experimentDock);
     tabifyDockWidget(resultsDock, trainingDock);
     // Live: microphone (or file) through a trained student, with the run views.
     m_live = new LiveView(this);
-    auto *liveDock = makeDock(this, tr("Live"), QStringLiteral("liveDock"), m_live, Qt::RightDockWidgetArea);
+    auto *liveDock
+        = makeDock(this, tr("Live"), QStringLiteral("liveDock"), m_live, Qt::RightDockWidgetArea);
     tabifyDockWidget(trainingDock, liveDock);
     clipsDock->raise();
     clipDock->raise();
@@ -161,24 +170,25 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_training, &TrainingPanel::errorReported, this, &MainWindow::showError);
     // A Results cell opens its run's curves here (the Attention view focuses its student itself).
     connect(m_runs, &AttentionController::runRequested, m_training,
-            [this](const QString &runDir, const QString &) { m_training->followRun(runDir); });
-    connect(m_experiment, &ExperimentPanel::runStarted, this, [this] { showView(QStringLiteral("training")); });
+        [this](const QString &runDir, const QString &) { m_training->followRun(runDir); });
+    connect(m_experiment, &ExperimentPanel::runStarted, this,
+        [this] { showView(QStringLiteral("training")); });
     connect(m_runController, &RunController::finished, this,
-            [this](const QString &runDir, bool ok, bool cancelled) {
-                if (m_closeAfterRun) {
-                    QTimer::singleShot(0, this, &QWidget::close);
-                    return;
-                }
-                // A finished run opens in Results, Clips and Attention: the table and the maps
-                // are the point of running it.
-                if (ok && !cancelled && !runDir.isEmpty()) {
-                    openRun(runDir);
-                    showView(QStringLiteral("results"));
-                }
-            });
+        [this](const QString &runDir, bool ok, bool cancelled) {
+            if (m_closeAfterRun) {
+                QTimer::singleShot(0, this, &QWidget::close);
+                return;
+            }
+            // A finished run opens in Results, Clips and Attention: the table and the maps
+            // are the point of running it.
+            if (ok && !cancelled && !runDir.isEmpty()) {
+                openRun(runDir);
+                showView(QStringLiteral("results"));
+            }
+        });
 
     setCentralWidget(nullptr);
-    resizeDocks({clipsDock, clipDock}, {560, 640}, Qt::Horizontal);
+    resizeDocks({ clipsDock, clipDock }, { 560, 640 }, Qt::Horizontal);
 
     m_progress->setMaximumWidth(220);
     m_progress->setVisible(false);
@@ -196,14 +206,14 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_worker, &DatasetWorker::progress, this, &MainWindow::showProgress);
     connect(m_worker, &DatasetWorker::failed, this, &MainWindow::showError);
     connect(m_worker, &DatasetWorker::datasetOpened, this,
-            [this](const QString &name, const QVector<ClipRow> &clips) {
-                m_progress->setVisible(false);
-                m_browser->setClips(clips);
-                m_status->setText(tr("%1: %2 clips").arg(name).arg(clips.size()));
-                setWindowTitle(tr("TKD Studio - %1").arg(name));
-                m_browser->selectVisibleRow(0); // something to look at straight away
-                Q_EMIT datasetShown(int(clips.size()));
-            });
+        [this](const QString &name, const QVector<ClipRow> &clips) {
+            m_progress->setVisible(false);
+            m_browser->setClips(clips);
+            m_status->setText(tr("%1: %2 clips").arg(name).arg(clips.size()));
+            setWindowTitle(tr("TKD Studio - %1").arg(name));
+            m_browser->selectVisibleRow(0); // something to look at straight away
+            Q_EMIT datasetShown(int(clips.size()));
+        });
     connect(m_worker, &DatasetWorker::clipLoaded, this, &MainWindow::showClip);
     connect(m_browser, &ClipBrowser::clipSelected, this, [this](const ClipRow &row) {
         m_clipTitle->setText(tr("Loading %1 ...").arg(QFileInfo(row.path).fileName()));
@@ -236,19 +246,20 @@ void MainWindow::buildMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("Open &built-in corpus (12 labels)"), this,
-                    [this] { openDataset(QStringLiteral("builtin"), {}, 12); });
+        [this] { openDataset(QStringLiteral("builtin"), {}, 12); });
     file->addAction(tr("Open built-in corpus (35 labels)"), this,
-                    [this] { openDataset(QStringLiteral("builtin"), {}, 35); });
+        [this] { openDataset(QStringLiteral("builtin"), {}, 35); });
     file->addSeparator();
     file->addAction(tr("Open &Speech Commands v2 folder..."), this,
-                    [this] { chooseFolder(QStringLiteral("speech-commands")); });
-    file->addAction(tr("Open &FSD50K folder..."), this,
-                    [this] { chooseFolder(QStringLiteral("fsd50k")); });
+        [this] { chooseFolder(QStringLiteral("speech-commands")); });
+    file->addAction(
+        tr("Open &FSD50K folder..."), this, [this] { chooseFolder(QStringLiteral("fsd50k")); });
     file->addAction(tr("Open folder-per-&class dataset..."), QKeySequence::Open, this,
-                    [this] { chooseFolder(QStringLiteral("folder")); });
+        [this] { chooseFolder(QStringLiteral("folder")); });
     file->addSeparator();
     file->addAction(tr("Open &run folder..."), this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose a run folder (or a folder of runs)"));
+        const QString dir = QFileDialog::getExistingDirectory(
+            this, tr("Choose a run folder (or a folder of runs)"));
         if (!dir.isEmpty())
             openRun(dir);
     });
@@ -265,16 +276,17 @@ void MainWindow::buildMenus()
     runMenu->addAction(m_experiment->runAction());
     runMenu->addAction(m_experiment->quickstartAction());
     runMenu->addSeparator();
-    QAction *pause = runMenu->addAction(tr("&Pause / Resume"), this, [this] {
-        m_runController->setPaused(!m_runController->isPaused());
-    });
-    QAction *stop = runMenu->addAction(tr("&Stop (checkpoint first)"), m_runController, &RunController::stop);
+    QAction *pause = runMenu->addAction(tr("&Pause / Resume"), this,
+        [this] { m_runController->setPaused(!m_runController->isPaused()); });
+    QAction *stop
+        = runMenu->addAction(tr("&Stop (checkpoint first)"), m_runController, &RunController::stop);
     connect(runMenu, &QMenu::aboutToShow, this, [this, pause, stop] {
         pause->setEnabled(m_runController->isRunning());
         stop->setEnabled(m_runController->isRunning());
     });
     runMenu->addSeparator();
-    runMenu->addAction(tr("&Follow Run Folder in Training view..."), m_training, &TrainingPanel::chooseRunFolder);
+    runMenu->addAction(
+        tr("&Follow Run Folder in Training view..."), m_training, &TrainingPanel::chooseRunFolder);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (auto *dock : findChildren<QDockWidget *>())
@@ -296,18 +308,19 @@ void MainWindow::buildMenus()
             for (const auto &d : listAudioDevices())
                 if (d.maxOutputChannels > 0)
                     addDevice(QString::fromStdString(d.name + " (" + d.hostApi + ")"),
-                              QString::fromStdString(d.name));
+                        QString::fromStdString(d.name));
         } catch (const std::exception &e) {
-            audio->addAction(tr("No audio: %1").arg(QString::fromStdString(e.what())))->setEnabled(false);
+            audio->addAction(tr("No audio: %1").arg(QString::fromStdString(e.what())))
+                ->setEnabled(false);
         }
     });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About TKD Studio"), this, [this] {
         QMessageBox::about(this, tr("About TKD Studio"),
-                           tr("<b>TKD Studio</b><br>Temporal knowledge distillation for on-device "
-                              "audio classification: distil a transformer teacher's temporal "
-                              "attention into small students.<br>Command line: <tt>tkd</tt>."));
+            tr("<b>TKD Studio</b><br>Temporal knowledge distillation for on-device "
+               "audio classification: distil a transformer teacher's temporal "
+               "attention into small students.<br>Command line: <tt>tkd</tt>."));
     });
 }
 
@@ -367,14 +380,16 @@ void MainWindow::dropEvent(QDropEvent *event)
     for (const QUrl &url : event->mimeData()->urls()) {
         const QString path = url.toLocalFile();
         const QFileInfo info(path);
-        if (info.isFile() && (info.suffix() == QLatin1String("yaml") || info.suffix() == QLatin1String("yml")))
+        if (info.isFile()
+            && (info.suffix() == QLatin1String("yaml") || info.suffix() == QLatin1String("yml")))
             openExperiment(path);
         else if (info.isDir() && TrainingPanel::containsRuns(path))
             openRun(path);
         else if (info.isDir())
             openDataset(detectDatasetKind(path), path);
         else
-            showError(tr("%1: drop an experiment (.yaml), a run folder or a dataset folder").arg(path));
+            showError(
+                tr("%1: drop an experiment (.yaml), a run folder or a dataset folder").arg(path));
     }
     event->acceptProposedAction();
 }
@@ -411,7 +426,8 @@ void MainWindow::showError(const QString &message)
     m_progress->setVisible(false);
     m_status->setText(tr("Error: %1").arg(message));
     // Errors never end the session and never block it: a window-modal box that returns at once.
-    auto *box = new QMessageBox(QMessageBox::Warning, tr("TKD Studio"), message, QMessageBox::Ok, this);
+    auto *box
+        = new QMessageBox(QMessageBox::Warning, tr("TKD Studio"), message, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
     Q_EMIT errorShown(message);
@@ -423,7 +439,10 @@ void MainWindow::setOutputDevice(const QString &name)
     QSettings().setValue(QStringLiteral("audio/outputDevice"), name);
 }
 
-bool MainWindow::isPlaying() const { return m_player && m_player->isPlaying(); }
+bool MainWindow::isPlaying() const
+{
+    return m_player && m_player->isPlaying();
+}
 
 void MainWindow::togglePlayback()
 {
@@ -451,7 +470,8 @@ void MainWindow::togglePlayback()
     }
     m_play->setIcon(style()->standardIcon(QStyle::SP_MediaStop));
     m_play->setText(tr("Stop"));
-    m_play->setToolTip(tr("Playing on %1 (Space stops)").arg(QString::fromStdString(m_player->deviceName())));
+    m_play->setToolTip(
+        tr("Playing on %1 (Space stops)").arg(QString::fromStdString(m_player->deviceName())));
     m_cursorTimer->start();
     Q_EMIT playbackStarted();
 }
@@ -476,10 +496,10 @@ void MainWindow::closeEvent(QCloseEvent *event)
     // Training mid-run (DESIGN.md rule 2): ask; stopping checkpoints first, then the window closes.
     if (m_runController->isRunning()) {
         QMessageBox box(QMessageBox::Question, tr("A run is training"),
-                        tr("%1 is still training. Stop it (the student being trained is checkpointed "
-                           "first), or let it finish and close the window then?")
-                            .arg(m_runController->runName()),
-                        QMessageBox::NoButton, this);
+            tr("%1 is still training. Stop it (the student being trained is checkpointed "
+               "first), or let it finish and close the window then?")
+                .arg(m_runController->runName()),
+            QMessageBox::NoButton, this);
         QPushButton *stop = box.addButton(tr("Stop and close"), QMessageBox::DestructiveRole);
         QPushButton *wait = box.addButton(tr("Close when finished"), QMessageBox::AcceptRole);
         box.addButton(QMessageBox::Cancel);
@@ -489,7 +509,8 @@ void MainWindow::closeEvent(QCloseEvent *event)
         if (box.clickedButton() == stop) {
             m_closeAfterRun = true;
             m_runController->stop();
-            m_status->setText(tr("Stopping the run: the window closes once the checkpoint is written ..."));
+            m_status->setText(
+                tr("Stopping the run: the window closes once the checkpoint is written ..."));
         } else if (box.clickedButton() == wait) {
             m_closeAfterRun = true;
             m_status->setText(tr("The window closes when the run finishes."));

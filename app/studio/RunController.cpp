@@ -137,7 +137,7 @@ ExperimentConfig RunController::quickstartConfig()
 
 PipelineOptions RunController::quickstartOptions()
 {
-    return QuickstartSettings().options({"tkd-studio", "quickstart"});
+    return QuickstartSettings().options({ "tkd-studio", "quickstart" });
 }
 
 bool RunController::startQuickstart(QString *error)

@@ -4,8 +4,8 @@
 
 #include "RunController.h"
 
-#include "core/train/EventLog.h"
 #include "core/experiment/ExperimentConfig.h"
+#include "core/train/EventLog.h"
 #include "core/train/RunDirectory.h"
 #include "widgets/TrainingCurves.h"
 

@@ -1,6 +1,7 @@
 #pragma once
 
-// Private to TrainingPanel*.cpp: a followed run folder and its stages, and small formatting helpers.
+// Private to TrainingPanel*.cpp: a followed run folder and its stages, and small formatting
+// helpers.
 
 #include "TrainingPanel.h"
 

@@ -21,8 +21,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <unistd.h>
 #include <thread>
+#include <unistd.h>
 
 namespace tkd {
 QString detectDatasetKind(const QString &path);
@@ -41,10 +41,13 @@ static double processAgeSec()
     buf[n] = 0;
     const char *p = std::strrchr(buf, ')'); // the command name may hold spaces
     unsigned long long start = 0;
-    if (!p || std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                          &start) != 1)
+    if (!p
+        || std::sscanf(p + 2,
+               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+               &start)
+            != 1)
         return -1.0;
-    timespec now{};
+    timespec now {};
     clock_gettime(CLOCK_BOOTTIME, &now);
     return double(now.tv_sec) + now.tv_nsec / 1e9 - double(start) / double(sysconf(_SC_CLK_TCK));
 }
@@ -72,25 +75,26 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("path"),
-                                 QStringLiteral("dataset folder to open (default: the built-in corpus)"));
+        QStringLiteral("dataset folder to open (default: the built-in corpus)"));
     // For documentation and smoke tests: open, select a clip, save a picture of the window, quit.
     const QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                        QStringLiteral("save the window as PNG once a clip is shown, then quit"),
-                                        QStringLiteral("file"));
+        QStringLiteral("save the window as PNG once a clip is shown, then quit"),
+        QStringLiteral("file"));
     const QCommandLineOption selectRow(QStringLiteral("select"),
-                                       QStringLiteral("select the N-th clip after opening"),
-                                       QStringLiteral("N"), QStringLiteral("0"));
+        QStringLiteral("select the N-th clip after opening"), QStringLiteral("N"),
+        QStringLiteral("0"));
     // Views other than the clip panel: raise one and take the screenshot after a delay.
     const QCommandLineOption viewOption(QStringLiteral("view"),
-                                        QStringLiteral("raise a view (experiment, training, clips, ...); with "
-                                                       "--screenshot, take it after --delay ms"),
-                                        QStringLiteral("name"));
-    const QCommandLineOption delayOption(QStringLiteral("delay"), QStringLiteral("screenshot delay for --view (ms)"),
-                                         QStringLiteral("ms"), QStringLiteral("2500"));
+        QStringLiteral("raise a view (experiment, training, clips, ...); with "
+                       "--screenshot, take it after --delay ms"),
+        QStringLiteral("name"));
+    const QCommandLineOption delayOption(QStringLiteral("delay"),
+        QStringLiteral("screenshot delay for --view (ms)"), QStringLiteral("ms"),
+        QStringLiteral("2500"));
     const QCommandLineOption startupTime(QStringLiteral("startup-time"),
-                                         QStringLiteral("print the time from main() to the first shown window, then quit"));
-    const QCommandLineOption runOption(QStringLiteral("run"),
-                                       QStringLiteral("with an experiment file: start it at once"));
+        QStringLiteral("print the time from main() to the first shown window, then quit"));
+    const QCommandLineOption runOption(
+        QStringLiteral("run"), QStringLiteral("with an experiment file: start it at once"));
     parser.addOption(runOption);
     parser.addOption(viewOption);
     parser.addOption(delayOption);
@@ -104,13 +108,14 @@ int main(int argc, char **argv)
     const int row = parser.value(selectRow).toInt();
     if (row > 0)
         QObject::connect(&window, &tkd::MainWindow::datasetShown, &window,
-                         [&window, row] { window.clipBrowser()->selectVisibleRow(row); });
+            [&window, row] { window.clipBrowser()->selectVisibleRow(row); });
     if (parser.isSet(startupTime)) {
         // The window is on screen once its first expose event has been handled.
         QTimer::singleShot(0, &window, [&window, &sinceStart, ageAtMain] {
             window.repaint();
-            std::printf("first window shown %lld ms after main(), %.0f ms after the process started\n",
-                        (long long)sinceStart.elapsed(), ageAtMain * 1000.0 + double(sinceStart.elapsed()));
+            std::printf(
+                "first window shown %lld ms after main(), %.0f ms after the process started\n",
+                (long long)sinceStart.elapsed(), ageAtMain * 1000.0 + double(sinceStart.elapsed()));
             std::fflush(stdout);
             QCoreApplication::exit(0);
         });
@@ -131,14 +136,16 @@ int main(int argc, char **argv)
                 QCoreApplication::exit(ok ? 0 : 1);
             });
         });
-        QObject::connect(&window, &tkd::MainWindow::errorShown, &window, [](const QString &message) {
-            qCritical("tkd-studio: %s", qPrintable(message));
-            QCoreApplication::exit(1);
-        });
+        QObject::connect(
+            &window, &tkd::MainWindow::errorShown, &window, [](const QString &message) {
+                qCritical("tkd-studio: %s", qPrintable(message));
+                QCoreApplication::exit(1);
+            });
     }
     const QStringList args = parser.positionalArguments();
     const QFileInfo arg(args.value(0));
-    if (!args.isEmpty() && arg.isFile() && (arg.suffix() == QLatin1String("yaml") || arg.suffix() == QLatin1String("yml"))) {
+    if (!args.isEmpty() && arg.isFile()
+        && (arg.suffix() == QLatin1String("yaml") || arg.suffix() == QLatin1String("yml"))) {
         // An experiment: into the form (the clips show the built-in corpus); --run starts it.
         if (window.openExperiment(args.first()) && parser.isSet(runOption))
             QTimer::singleShot(0, &window, [&window] { window.experimentPanel()->run(); });

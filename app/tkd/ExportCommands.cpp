@@ -3,23 +3,23 @@
 
 #include "Cli.h"
 
-#include "core/distill/AttentionBranch.h"
-#include "core/export/DeploymentCard.h"
-#include "core/export/OnnxRuntimeRunner.h"
-#include "core/export/OnnxInterpreter.h"
-#include "core/export/OnnxQuantizer.h"
-#include "core/export/OnnxStudentExporter.h"
+#include "core/checkpoint/Checkpoint.h"
+#include "core/checkpoint/TrainedModels.h"
 #include "core/data/DatasetSource.h"
 #include "core/data/FeatureCache.h"
 #include "core/data/NoisyDataset.h"
-#include "core/features/FeatureExtractor.h"
 #include "core/data/PreparedData.h"
+#include "core/distill/AttentionBranch.h"
+#include "core/experiment/ExperimentConfig.h"
+#include "core/export/DeploymentCard.h"
+#include "core/export/OnnxInterpreter.h"
+#include "core/export/OnnxQuantizer.h"
+#include "core/export/OnnxRuntimeRunner.h"
+#include "core/export/OnnxStudentExporter.h"
+#include "core/features/FeatureExtractor.h"
 #include "core/infer/LiveModel.h"
 #include "core/infer/StreamEvaluation.h"
 #include "core/models/Wav2Vec2Pretrained.h"
-#include "core/checkpoint/Checkpoint.h"
-#include "core/checkpoint/TrainedModels.h"
-#include "core/experiment/ExperimentConfig.h"
 #include "core/util/BlasThreads.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
@@ -28,9 +28,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <vector>
 
@@ -55,8 +55,9 @@ std::string resolveCheckpoint(const std::string &path)
         std::string list;
         for (const auto &c : cells)
             list += "\n  " + path + "/students/" + c;
-        throw tkd::Error(path, "is a run folder: name one of its students" +
-                                   (cells.empty() ? std::string(" (it has none yet)") : ":" + list));
+        throw tkd::Error(path,
+            "is a run folder: name one of its students"
+                + (cells.empty() ? std::string(" (it has none yet)") : ":" + list));
     }
     throw tkd::Error(path, "is neither a student checkpoint nor a folder holding best.safetensors");
 }
@@ -67,7 +68,8 @@ std::string runConfigFor(const std::string &checkpoint)
     const fs::path p = fs::absolute(checkpoint);
     const fs::path run = p.parent_path().parent_path().parent_path();
     std::error_code ec;
-    return fs::is_regular_file(run / "config.yaml", ec) ? (run / "config.yaml").string() : std::string();
+    return fs::is_regular_file(run / "config.yaml", ec) ? (run / "config.yaml").string()
+                                                        : std::string();
 }
 
 double medianMs(const std::function<void()> &fn, int repeats)
@@ -77,7 +79,8 @@ double medianMs(const std::function<void()> &fn, int repeats)
     for (int r = 0; r < repeats; ++r) {
         const auto a = std::chrono::steady_clock::now();
         fn();
-        t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+        t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a)
+                        .count());
     }
     std::sort(t.begin(), t.end());
     return t[t.size() / 2];
@@ -97,10 +100,12 @@ torch::Tensor onnxLogits(const std::string &path, const torch::Tensor &frames, s
         *engine = "ONNX Runtime";
         std::vector<torch::Tensor> parts;
         for (int64_t s = 0; s < frames.size(0); s += 512) {
-            const torch::Tensor x = frames.narrow(0, s, std::min<int64_t>(512, frames.size(0) - s)).contiguous();
-            tkd::OnnxRuntimeRunner::Tensor in{std::vector<int64_t>(x.sizes().begin(), x.sizes().end()),
-                                              std::vector<float>(x.data_ptr<float>(), x.data_ptr<float>() + x.numel())};
-            auto r = tkd::OnnxRuntimeRunner::run(path, {{"features", in}}, 1);
+            const torch::Tensor x
+                = frames.narrow(0, s, std::min<int64_t>(512, frames.size(0) - s)).contiguous();
+            tkd::OnnxRuntimeRunner::Tensor in { std::vector<int64_t>(
+                                                    x.sizes().begin(), x.sizes().end()),
+                std::vector<float>(x.data_ptr<float>(), x.data_ptr<float>() + x.numel()) };
+            auto r = tkd::OnnxRuntimeRunner::run(path, { { "features", in } }, 1);
             auto &l = r.outputs.at("logits");
             parts.push_back(torch::from_blob(l.data.data(), l.dims, torch::kFloat).clone());
         }
@@ -110,7 +115,7 @@ torch::Tensor onnxLogits(const std::string &path, const torch::Tensor &frames, s
     if (!interpreter.supported())
         return {};
     *engine = "built-in interpreter";
-    return interpreter.run({{"features", frames}}).at("logits");
+    return interpreter.run({ { "features", frames } }).at("logits");
 }
 
 // tkd export --format onnx: the ONNX model, checked by ONNX Runtime when it is installed, and its
@@ -131,12 +136,12 @@ struct ExportOptions
 };
 
 int exportOnnx(const ExportOptions &args, const std::string &ckPath, tkd::StudentModel &model,
-               const tkd::FeatureNorm &norm, bool hadBranch)
+    const tkd::FeatureNorm &norm, bool hadBranch)
 {
     const tkd::LiveModelInfo info = tkd::resolveLiveModel(ckPath);
     const double windowSec = args.seconds > 0 ? args.seconds : info.windowSec;
     const int64_t frames = std::max<int64_t>(model.minFrames(),
-                                             info.features.numFrames(int64_t(std::llround(windowSec * info.features.sampleRate))));
+        info.features.numFrames(int64_t(std::llround(windowSec * info.features.sampleRate))));
     tkd::OnnxExportOptions o;
     o.opset = args.opset;
     o.frames = frames;
@@ -168,11 +173,12 @@ int exportOnnx(const ExportOptions &args, const std::string &ckPath, tkd::Studen
     card.featureDim = model.featureDim();
     card.frontEndCanonical = info.features.canonicalString();
     char fe[256];
-    std::snprintf(fe, sizeof fe, "%d %s, %d Hz, %g ms Hann window, %g ms hop, %d mel bins %g-%g Hz (HTK), log, %s",
-                  info.features.featureDim(), info.features.kindName() == "mfcc" ? "MFCC" : "log-mel",
-                  info.features.sampleRate, info.features.windowMs, info.features.hopMs, info.features.melBins,
-                  info.features.fMinHz, info.features.fMaxHz,
-                  info.features.kindName() == "mfcc" ? "orthonormal DCT-II" : "no DCT");
+    std::snprintf(fe, sizeof fe,
+        "%d %s, %d Hz, %g ms Hann window, %g ms hop, %d mel bins %g-%g Hz (HTK), log, %s",
+        info.features.featureDim(), info.features.kindName() == "mfcc" ? "MFCC" : "log-mel",
+        info.features.sampleRate, info.features.windowMs, info.features.hopMs,
+        info.features.melBins, info.features.fMinHz, info.features.fMaxHz,
+        info.features.kindName() == "mfcc" ? "orthonormal DCT-II" : "no DCT");
     card.frontEnd = fe;
     card.windowSec = windowSec;
     card.frames = frames;
@@ -191,8 +197,9 @@ int exportOnnx(const ExportOptions &args, const std::string &ckPath, tkd::Studen
     torch::set_num_threads(1);
     tkd::setBlasThreads(1);
     torch::manual_seed(1);
-    const torch::Tensor xRaw = torch::randn({2, frames, model.featureDim()});
-    const torch::Tensor x = norm.mean.defined() ? xRaw * norm.std + norm.mean : xRaw; // raw-scale frames
+    const torch::Tensor xRaw = torch::randn({ 2, frames, model.featureDim() });
+    const torch::Tensor x
+        = norm.mean.defined() ? xRaw * norm.std + norm.mean : xRaw; // raw-scale frames
     torch::Tensor expected;
     {
         torch::NoGradGuard noGrad;
@@ -203,12 +210,13 @@ int exportOnnx(const ExportOptions &args, const std::string &ckPath, tkd::Studen
     torch::set_num_threads(threadsBefore);
 
     // The independent check and ONNX Runtime's latency.
-    const std::string unavailable = args.noVerify ? "skipped (--no-verify)" : tkd::OnnxRuntimeRunner::unavailableReason();
+    const std::string unavailable
+        = args.noVerify ? "skipped (--no-verify)" : tkd::OnnxRuntimeRunner::unavailableReason();
     if (unavailable.empty()) {
         const torch::Tensor xc = x.contiguous();
-        tkd::OnnxRuntimeRunner::Tensor in{{2, frames, model.featureDim()},
-                                          std::vector<float>(xc.data_ptr<float>(), xc.data_ptr<float>() + xc.numel())};
-        const auto r = tkd::OnnxRuntimeRunner::run(outPath, {{"features", in}});
+        tkd::OnnxRuntimeRunner::Tensor in { { 2, frames, model.featureDim() },
+            std::vector<float>(xc.data_ptr<float>(), xc.data_ptr<float>() + xc.numel()) };
+        const auto r = tkd::OnnxRuntimeRunner::run(outPath, { { "features", in } });
         const auto &got = r.outputs.at("logits").data;
         const torch::Tensor e = expected.contiguous().view(-1);
         double diff = 0.0;
@@ -217,9 +225,11 @@ int exportOnnx(const ExportOptions &args, const std::string &ckPath, tkd::Studen
         card.maxAbsDiffVsLibTorch = diff;
         in.dims[0] = 1;
         in.data.resize(size_t(frames * model.featureDim()));
-        card.floatLatencyMs = tkd::OnnxRuntimeRunner::run(outPath, {{"features", in}}, 1, repeats).medianMs;
+        card.floatLatencyMs
+            = tkd::OnnxRuntimeRunner::run(outPath, { { "features", in } }, 1, repeats).medianMs;
         if (diff > 1e-4)
-            throw tkd::Error(outPath, "ONNX Runtime's logits differ from LibTorch's by " + std::to_string(diff));
+            throw tkd::Error(
+                outPath, "ONNX Runtime's logits differ from LibTorch's by " + std::to_string(diff));
     }
 
     // int8: calibrated on training clips, accuracy change on the test split.
@@ -250,7 +260,10 @@ int exportOnnx(const ExportOptions &args, const std::string &ckPath, tkd::Studen
                 torch::NoGradGuard noGrad;
                 std::vector<torch::Tensor> parts;
                 for (int64_t s = 0; s < tf.size(0); s += 256)
-                    parts.push_back(model.forward(norm.apply(tf.narrow(0, s, std::min<int64_t>(256, tf.size(0) - s)))).logits);
+                    parts.push_back(model
+                                        .forward(norm.apply(tf.narrow(
+                                            0, s, std::min<int64_t>(256, tf.size(0) - s))))
+                                        .logits);
                 card.floatAccuracy = accuracyOf(torch::cat(parts), test.targets);
             }
             const torch::Tensor l8 = onnxLogits(int8Path, tf, &int8Engine);
@@ -258,10 +271,12 @@ int exportOnnx(const ExportOptions &args, const std::string &ckPath, tkd::Studen
                 card.int8Accuracy = accuracyOf(l8, test.targets);
         }
         if (unavailable.empty()) {
-            tkd::OnnxRuntimeRunner::Tensor in{{1, frames, model.featureDim()}, {}};
+            tkd::OnnxRuntimeRunner::Tensor in { { 1, frames, model.featureDim() }, {} };
             const torch::Tensor one = x.narrow(0, 0, 1).contiguous();
             in.data.assign(one.data_ptr<float>(), one.data_ptr<float>() + one.numel());
-            card.int8LatencyMs = tkd::OnnxRuntimeRunner::run(int8Path, {{"features", in}}, 1, repeats).medianMs;
+            card.int8LatencyMs
+                = tkd::OnnxRuntimeRunner::run(int8Path, { { "features", in } }, 1, repeats)
+                      .medianMs;
         }
     }
 
@@ -279,33 +294,41 @@ int exportOnnx(const ExportOptions &args, const std::string &ckPath, tkd::Studen
     tkd::writeFileAtomic(cardBase + ".md", card.markdown());
     tkd::writeFileAtomic(cardBase + ".json", card.json());
 
-    std::printf("student:      %s (%s; %lld classes, %lld features per frame)%s\n", model.name().c_str(),
-                summary.family.c_str(), (long long)model.numClasses(), (long long)model.featureDim(),
-                hadBranch ? "  (attention branch left out)" : "");
+    std::printf("student:      %s (%s; %lld classes, %lld features per frame)%s\n",
+        model.name().c_str(), summary.family.c_str(), (long long)model.numClasses(),
+        (long long)model.featureDim(), hadBranch ? "  (attention branch left out)" : "");
     std::printf("onnx:         %s (%lld bytes, opset %d, %lld nodes, time %s)\n", outPath.c_str(),
-                (long long)card.floatBytes, o.opset, (long long)summary.nodes,
-                o.dynamicTime ? "dynamic" : (std::to_string(frames) + " frames").c_str());
+        (long long)card.floatBytes, o.opset, (long long)summary.nodes,
+        o.dynamicTime ? "dynamic" : (std::to_string(frames) + " frames").c_str());
     std::printf("checker:      passed (onnx::checker + shape inference)\n");
     if (unavailable.empty())
-        std::printf("ONNX Runtime: max |logits - LibTorch| = %.2g on random frames; %.3f ms per window (1 thread)\n",
-                    card.maxAbsDiffVsLibTorch, card.floatLatencyMs);
+        std::printf("ONNX Runtime: max |logits - LibTorch| = %.2g on random frames; %.3f ms per "
+                    "window (1 thread)\n",
+            card.maxAbsDiffVsLibTorch, card.floatLatencyMs);
     else
         std::printf("ONNX Runtime: not run (%s)\n", unavailable.c_str());
-    std::printf("LibTorch:     %.3f ms per %.2f s window (1 thread)\n", card.libtorchLatencyMs, windowSec);
+    std::printf(
+        "LibTorch:     %.3f ms per %.2f s window (1 thread)\n", card.libtorchLatencyMs, windowSec);
     std::printf("MACs:         %.2f M per window, %.1f M per second of audio at a 100 ms hop\n",
-                double(card.macsPerWindow) / 1e6, card.macsPerSecond / 1e6);
+        double(card.macsPerWindow) / 1e6, card.macsPerSecond / 1e6);
     if (!int8Path.empty()) {
-        std::printf("int8:         %s (%lld bytes, %.1f %% of float; %lld ops with int8 weights, activations %s)\n",
-                    int8Path.c_str(), (long long)card.int8Bytes, 100.0 * double(card.int8Bytes) / double(card.floatBytes),
-                    (long long)qrep.quantizedNodes,
-                    qrep.activationsQuantized ? ("uint8, calibrated on " + std::to_string(qrep.calibrationClips) + " training clips").c_str()
-                                              : qrep.note.c_str());
+        std::printf("int8:         %s (%lld bytes, %.1f %% of float; %lld ops with int8 weights, "
+                    "activations %s)\n",
+            int8Path.c_str(), (long long)card.int8Bytes,
+            100.0 * double(card.int8Bytes) / double(card.floatBytes),
+            (long long)qrep.quantizedNodes,
+            qrep.activationsQuantized ? (
+                "uint8, calibrated on " + std::to_string(qrep.calibrationClips) + " training clips")
+                                            .c_str()
+                                      : qrep.note.c_str());
         if (card.int8Accuracy >= 0)
-            std::printf("test split:   float %.2f %%, int8 %.2f %% (%+.2f points; int8 run by %s)\n",
-                        100.0 * card.floatAccuracy, 100.0 * card.int8Accuracy,
-                        100.0 * (card.int8Accuracy - card.floatAccuracy), int8Engine.c_str());
+            std::printf(
+                "test split:   float %.2f %%, int8 %.2f %% (%+.2f points; int8 run by %s)\n",
+                100.0 * card.floatAccuracy, 100.0 * card.int8Accuracy,
+                100.0 * (card.int8Accuracy - card.floatAccuracy), int8Engine.c_str());
         if (card.int8LatencyMs >= 0)
-            std::printf("int8 latency: %.3f ms per window (ONNX Runtime, 1 thread)\n", card.int8LatencyMs);
+            std::printf(
+                "int8 latency: %.3f ms per window (ONNX Runtime, 1 thread)\n", card.int8LatencyMs);
     }
     std::printf("card:         %s.md, %s.json\n", cardBase.c_str(), cardBase.c_str());
     return 0;
@@ -315,7 +338,7 @@ int runExport(const ExportOptions &o)
 {
     const std::string ckPath = resolveCheckpoint(o.model);
     tkd::FeatureNorm norm;
-    tkd::AttentionBranch branch{nullptr};
+    tkd::AttentionBranch branch { nullptr };
     tkd::StudentModel model = tkd::TrainedModels::loadStudent(ckPath, &branch, &norm);
     if (o.format == "onnx")
         return exportOnnx(o, ckPath, model, norm, !branch.is_empty());
@@ -351,8 +374,8 @@ int runExport(const ExportOptions &o)
 
     std::string outPath = o.out;
     if (outPath.empty())
-        outPath = (fs::path(ckPath).parent_path().parent_path() /
-                   (fs::path(ckPath).parent_path().filename().string() + ".student.safetensors"))
+        outPath = (fs::path(ckPath).parent_path().parent_path()
+            / (fs::path(ckPath).parent_path().filename().string() + ".student.safetensors"))
                       .string();
     std::error_code ec;
     if (fs::exists(outPath, ec) && !o.force)
@@ -365,7 +388,7 @@ int runExport(const ExportOptions &o)
     torch::set_num_threads(1);
     tkd::setBlasThreads(1);
     const int64_t frames = std::max<int64_t>(model.minFrames(), int64_t(seconds * 50.0) - 1);
-    const torch::Tensor x = torch::randn({1, frames, model.featureDim()});
+    const torch::Tensor x = torch::randn({ 1, frames, model.featureDim() });
     torch::NoGradGuard noGrad;
     model.eval();
     const double ms = medianMs([&] { model.forward(x); }, std::max(1, o.repeats));
@@ -373,14 +396,16 @@ int runExport(const ExportOptions &o)
 
     const auto bytes = fs::file_size(outPath);
     std::printf("student:      %s (%lld classes, %lld features per frame)\n", model.name().c_str(),
-                (long long)model.numClasses(), (long long)model.featureDim());
+        (long long)model.numClasses(), (long long)model.featureDim());
     std::printf("parameters:   %lld%s\n", (long long)model.parameterCount(),
-                branch ? "  (attention branch left out)" : "");
+        branch ? "  (attention branch left out)" : "");
     std::printf("file:         %s (%llu bytes)\n", outPath.c_str(), (unsigned long long)bytes);
-    std::printf("MACs:         %.2f M per %g s window\n", double(model.macs(frames)) / 1e6, seconds);
-    std::printf("CPU latency:  %.3f ms per %g s window, %.3f ms per second of audio (1 thread, batch 1, "
-                "median of %d)\n",
-                ms, seconds, ms / seconds, std::max(1, o.repeats));
+    std::printf(
+        "MACs:         %.2f M per %g s window\n", double(model.macs(frames)) / 1e6, seconds);
+    std::printf(
+        "CPU latency:  %.3f ms per %g s window, %.3f ms per second of audio (1 thread, batch 1, "
+        "median of %d)\n",
+        ms, seconds, ms / seconds, std::max(1, o.repeats));
     return 0;
 }
 
@@ -409,18 +434,23 @@ int runTeacherImport(const ImportOptions &o)
     ck.setInt("bins", model->config.spectralBins());
     ck.setInt("subsampling", model->config.spectralSubsampling());
     ck.save(outPath);
-    std::cout << report.text(false) << "\nmodel:   " << model->config.summary() << "\nwrote:   " << outPath
-              << " (" << fs::file_size(outPath) << " bytes)\n";
+    std::cout << report.text(false) << "\nmodel:   " << model->config.summary()
+              << "\nwrote:   " << outPath << " (" << fs::file_size(outPath) << " bytes)\n";
     return 0;
 }
 
-const tkd::cli::Registrar regExport(
-    "export", "the deployable student alone, with size and CPU latency",
-    "Writes a trained student alone - no attention branch, no optimiser state - as a safetensors file with "
-    "its feature standardisation and front-end settings, so the deployed model is exactly the architecture "
-    "that was distilled into. Prints its parameter count, file size and measured CPU latency per second of "
-    "audio (one thread, batch 1). MODEL is a cell folder <run>/students/<cell> or its best.safetensors. "
-    "--format onnx writes an ONNX model instead (standardisation in the graph, front end as metadata), "
+const tkd::cli::Registrar regExport("export",
+    "the deployable student alone, with size and CPU latency",
+    "Writes a trained student alone - no attention branch, no optimiser state - as a safetensors "
+    "file with "
+    "its feature standardisation and front-end settings, so the deployed model is exactly the "
+    "architecture "
+    "that was distilled into. Prints its parameter count, file size and measured CPU latency per "
+    "second of "
+    "audio (one thread, batch 1). MODEL is a cell folder <run>/students/<cell> or its "
+    "best.safetensors. "
+    "--format onnx writes an ONNX model instead (standardisation in the graph, front end as "
+    "metadata), "
     "checks it with ONNX Runtime and writes its deployment card <cell>.card.md / .card.json.",
     [](CLI::App &app) {
         auto o = std::make_shared<ExportOptions>();
@@ -428,34 +458,46 @@ const tkd::cli::Registrar regExport(
         app.add_option("--format", o->format, "safetensors | onnx (ONNX model + deployment card)")
             ->capture_default_str()
             ->check(CLI::IsMember({ "safetensors", "onnx" }));
-        app.add_option("--opset", o->opset, "ONNX opset")->capture_default_str()->check(CLI::Range(13, 17));
-        app.add_flag("--dynamic-time", o->dynamicTime, "ONNX: symbolic time axis (any number of frames)");
+        app.add_option("--opset", o->opset, "ONNX opset")
+            ->capture_default_str()
+            ->check(CLI::Range(13, 17));
+        app.add_flag(
+            "--dynamic-time", o->dynamicTime, "ONNX: symbolic time axis (any number of frames)");
         app.add_flag("--no-verify", o->noVerify, "ONNX: skip the ONNX Runtime check and latency");
         app.add_flag("--int8", o->int8,
-            "ONNX: also <cell>.int8.onnx (QDQ, calibrated on training clips) and its test accuracy");
-        app.add_option("--calibration", o->calibration, "--int8: training clips for activation ranges")
+            "ONNX: also <cell>.int8.onnx (QDQ, calibrated on training clips) and its test "
+            "accuracy");
+        app.add_option(
+               "--calibration", o->calibration, "--int8: training clips for activation ranges")
             ->capture_default_str()
             ->check(CLI::Range(1, 1000000));
         app.add_option("--out", o->out,
             "output file (default: <cell>.student.safetensors / <cell>.onnx beside the cell)");
-        app.add_option("--seconds", o->seconds, "window for the latency figure (default: the training clip length)")
+        app.add_option("--seconds", o->seconds,
+               "window for the latency figure (default: the training clip length)")
             ->capture_default_str();
-        app.add_option("--repeats", o->repeats, "timed forward passes (median reported)")->capture_default_str();
+        app.add_option("--repeats", o->repeats, "timed forward passes (median reported)")
+            ->capture_default_str();
         app.add_flag("--force", o->force, "overwrite FILE if it exists");
         return [o] { return runExport(*o); };
     });
-const tkd::cli::Registrar regImport(
-    "teacher import", "Hugging Face wav2vec 2.0 weights into a teacher checkpoint",
+const tkd::cli::Registrar regImport("teacher import",
+    "Hugging Face wav2vec 2.0 weights into a teacher checkpoint",
     "Loads Hugging Face wav2vec 2.0 weights (a folder with config.json + model.safetensors, or the "
-    ".safetensors file: base, large or XLSR) through the checked weight mapping and writes a teacher "
-    "checkpoint that `tkd train --teacher FILE` uses as it is. A head whose size differs from --labels is "
-    "refused with the mapping report; --labels 0 drops it (then fine-tune a fresh head with teacher.kind: "
+    ".safetensors file: base, large or XLSR) through the checked weight mapping and writes a "
+    "teacher "
+    "checkpoint that `tkd train --teacher FILE` uses as it is. A head whose size differs from "
+    "--labels is "
+    "refused with the mapping report; --labels 0 drops it (then fine-tune a fresh head with "
+    "teacher.kind: "
     "imported, teacher.weights and teacher.epochs > 0).",
     [](CLI::App &app) {
         auto o = std::make_shared<ImportOptions>();
-        app.add_option("weights", o->weights, "Hugging Face checkpoint folder or .safetensors file")->required();
+        app.add_option("weights", o->weights, "Hugging Face checkpoint folder or .safetensors file")
+            ->required();
         app.add_option("--out", o->out, "teacher checkpoint to write")->required();
-        app.add_option("--labels", o->labels, "classification head size (default: from config.json; 0 = none)")
+        app.add_option("--labels", o->labels,
+               "classification head size (default: from config.json; 0 = none)")
             ->capture_default_str();
         app.add_flag("--force", o->force, "overwrite FILE if it exists");
         return [o] { return runTeacherImport(*o); };

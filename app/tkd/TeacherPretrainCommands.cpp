@@ -41,7 +41,8 @@ int runPretrain(const PretrainOptions &a)
     tkd::TeacherPretrainResult result;
     try {
         if (a.evaluateOnly) {
-            figures = pretrainer.evaluate(a.teacher.empty() ? out + "/teacher.safetensors" : a.teacher);
+            figures
+                = pretrainer.evaluate(a.teacher.empty() ? out + "/teacher.safetensors" : a.teacher);
         } else {
             result = pretrainer.run();
             figures = result.figures;
@@ -59,7 +60,8 @@ int runPretrain(const PretrainOptions &a)
         for (size_t k = 0; k < result.stageSeconds.size(); ++k)
             std::printf("stage %zu: %.0f s%s\n", k + 1, result.stageSeconds[k],
                 result.stageResumed[k] ? " (finished earlier, resumed after it)" : "");
-        std::printf("teacher: %s (%.0f s this sitting)\n", result.teacherPath.c_str(), result.seconds);
+        std::printf(
+            "teacher: %s (%.0f s this sitting)\n", result.teacherPath.c_str(), result.seconds);
     }
     return 0;
 }
@@ -75,11 +77,13 @@ const tkd::cli::Registrar reg("teacher pretrain",
         auto o = std::make_shared<PretrainOptions>();
         app.add_option("--recipe", o->recipe, "teacher recipe (YAML)")->required();
         app.add_option("--out", o->out, "output folder (default: runs/teacher-<recipe name>)");
-        app.add_option("--threads", o->threads, "torch threads (default: the recipe's, else every core)")
+        app.add_option(
+               "--threads", o->threads, "torch threads (default: the recipe's, else every core)")
             ->check(CLI::Range(0, 256));
         app.add_flag("--evaluate-only", o->evaluateOnly,
             "only score DIR/teacher.safetensors (or --teacher) at the recipe's lengths");
-        app.add_option("--teacher", o->teacher, "with --evaluate-only: the teacher checkpoint to score");
+        app.add_option(
+            "--teacher", o->teacher, "with --evaluate-only: the teacher checkpoint to score");
         app.add_flag("--verbose", o->verbose, "print every epoch");
         return [o] { return runPretrain(*o); };
     });

@@ -21,7 +21,9 @@ std::string formatDuration(double s)
     return buf;
 }
 
-TerminalProgress::TerminalProgress() : m_tty(isatty(fileno(stderr)) != 0) {}
+TerminalProgress::TerminalProgress()
+    : m_tty(isatty(fileno(stderr)) != 0)
+{ }
 
 tkd::Progress TerminalProgress::progress()
 {
@@ -53,18 +55,17 @@ void TerminalProgress::update(const std::string &stage, int64_t done, int64_t to
     if (m_tty) {
         const int width = 30;
         const int filled = int(frac * width);
-        std::fprintf(stderr, "\r%-12s [%s%s] %3d%% %lld/%lld  %s elapsed, ETA %s   ",
-                     stage.c_str(), std::string(filled, '#').c_str(),
-                     std::string(width - filled, '.').c_str(), int(frac * 100), (long long)done,
-                     (long long)total, formatDuration(elapsed).c_str(),
-                     last ? "0s" : formatDuration(eta).c_str());
+        std::fprintf(stderr, "\r%-12s [%s%s] %3d%% %lld/%lld  %s elapsed, ETA %s   ", stage.c_str(),
+            std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
+            int(frac * 100), (long long)done, (long long)total, formatDuration(elapsed).c_str(),
+            last ? "0s" : formatDuration(eta).c_str());
         m_lineOpen = true;
         if (last)
             finish();
     } else {
         std::fprintf(stderr, "%s: %lld/%lld (%d%%), %s elapsed, ETA %s\n", stage.c_str(),
-                     (long long)done, (long long)total, int(frac * 100),
-                     formatDuration(elapsed).c_str(), last ? "0s" : formatDuration(eta).c_str());
+            (long long)done, (long long)total, int(frac * 100), formatDuration(elapsed).c_str(),
+            last ? "0s" : formatDuration(eta).c_str());
     }
     std::fflush(stderr);
 }
@@ -103,14 +104,15 @@ void TerminalObserver::onEpoch(const tkd::EpochReport &r)
     };
     if (m_verbose || r.best)
         std::fprintf(stderr, "[%s] epoch %lld: loss %.4f (task %.4f, kd %.4f), val acc %.1f%%%s\n",
-                     r.stage.c_str(), (long long)r.epoch, l("total"), l("task"), l("kd"), 100.0 * v("accuracy"),
-                     r.best ? " (best)" : "");
+            r.stage.c_str(), (long long)r.epoch, l("total"), l("task"), l("kd"),
+            100.0 * v("accuracy"), r.best ? " (best)" : "");
 }
 
 void TerminalObserver::onMessage(Level level, const std::string &text)
 {
     m_bar.finish();
-    const char *tag = level == Level::Warning ? "warning: " : level == Level::Error ? "error: " : "";
+    const char *tag = level == Level::Warning ? "warning: "
+        : level == Level::Error               ? "error: "
+                                              : "";
     std::fprintf(stderr, "%s%s\n", tag, text.c_str());
 }
-

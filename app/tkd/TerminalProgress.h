@@ -36,7 +36,9 @@ std::string formatDuration(double seconds);
 class TerminalObserver : public tkd::TrainObserver
 {
 public:
-    explicit TerminalObserver(bool verbose) : m_verbose(verbose) {}
+    explicit TerminalObserver(bool verbose)
+        : m_verbose(verbose)
+    { }
     void onStage(const tkd::StageReport &r) override;
     void onEpoch(const tkd::EpochReport &r) override;
     void onMessage(Level level, const std::string &text) override;
@@ -47,6 +49,4 @@ private:
     std::string m_lastMessage;
 };
 
-namespace tkd::cli {
-
-} // namespace tkd::cli
+namespace tkd::cli { } // namespace tkd::cli

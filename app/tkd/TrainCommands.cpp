@@ -3,18 +3,18 @@
 #include "Cli.h"
 #include "TerminalProgress.h"
 
-#include "core/experiment/ExperimentConfig.h"
 #include "core/data/DatasetSource.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/infer/LiveModel.h"
 #include "core/infer/StreamEvaluation.h"
-#include "core/util/BlasThreads.h"
-#include "core/util/Paths.h"
 #include "core/train/Pipeline.h"
 #include "core/train/Quickstart.h"
 #include "core/train/RunDirectory.h"
 #include "core/train/TrainControl.h"
 #include "core/train/TrainObserver.h"
+#include "core/util/BlasThreads.h"
 #include "core/util/Error.h"
+#include "core/util/Paths.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -132,13 +132,15 @@ int runStreamEval(const EvalOptions &args, const tkd::RunDirectory &run)
     ko.hours = args.hours;
     ko.seed = args.seed;
     ko.snrDb = args.snr;
-    std::printf("building a %.2f h stream from the test split (seed %llu, SNR %g dB)...\n", ko.hours,
-                (unsigned long long)ko.seed, ko.snrDb);
+    std::printf("building a %.2f h stream from the test split (seed %llu, SNR %g dB)...\n",
+        ko.hours, (unsigned long long)ko.seed, ko.snrDb);
     const tkd::DatasetIndex index = run.config().datasetSource().open();
-    const auto classes = tkd::runClassNames(run.path(), tkd::LiveModel::load(cells.front().checkpoint, false)->numClasses());
+    const auto classes = tkd::runClassNames(
+        run.path(), tkd::LiveModel::load(cells.front().checkpoint, false)->numClasses());
     const tkd::KeywordStream stream = tkd::buildKeywordStream(index, classes, ko);
-    std::printf("stream: %.2f h, %zu keywords, %lld other words, %lld noise-only gaps\n\n", stream.hours(),
-                stream.keywords.size(), (long long)stream.distractorWords, (long long)stream.noiseOnlyGaps);
+    std::printf("stream: %.2f h, %zu keywords, %lld other words, %lld noise-only gaps\n\n",
+        stream.hours(), stream.keywords.size(), (long long)stream.distractorWords,
+        (long long)stream.noiseOnlyGaps);
     const std::string outDir = run.path() + "/stream";
     tkd::makeDirs(outDir);
     std::printf("%-40s %8s %8s %9s %9s\n", "student", "FA/h", "miss %", "x realtime", "threshold");
@@ -148,16 +150,17 @@ int runStreamEval(const EvalOptions &args, const tkd::RunDirectory &run)
         tkd::writeFileAtomic(outDir + "/" + cell.name + ".json", e.json());
         tkd::writeFileAtomic(outDir + "/" + cell.name + ".det.csv", e.detCsv());
         std::printf("%-40s %8.2f %8.1f %9.0fx %9.2f\n", cell.name.c_str(), e.atThreshold.faPerHour,
-                    100.0 * e.atThreshold.missRate, e.realTimeFactor, e.threshold);
+            100.0 * e.atThreshold.missRate, e.realTimeFactor, e.threshold);
         if (args.perKeyword)
             for (const auto &[k, p] : e.perKeywordAtThreshold)
                 std::printf("  %-38s %8.2f %8.1f\n", k.c_str(), p.faPerHour, 100.0 * p.missRate);
     }
-    std::printf("\nDET data (FA/h and miss rate over thresholds, per keyword and pooled): %s/<cell>.json, "
-                "<cell>.det.csv\n", outDir.c_str());
+    std::printf(
+        "\nDET data (FA/h and miss rate over thresholds, per keyword and pooled): %s/<cell>.json, "
+        "<cell>.det.csv\n",
+        outDir.c_str());
     return 0;
 }
-
 
 int runEval(const EvalOptions &o)
 {
@@ -234,16 +237,19 @@ const tkd::cli::Registrar regEval("eval", "print a run's results",
         app.add_option("--hours", o->hours, "--stream: length of the stream")
             ->capture_default_str()
             ->check(CLI::Range(0.001, 1000.0));
-        app.add_option("--threshold", o->threshold, "--stream: detection threshold on the smoothed posterior")
+        app.add_option("--threshold", o->threshold,
+               "--stream: detection threshold on the smoothed posterior")
             ->capture_default_str()
             ->check(CLI::Range(0.0, 1.0));
         app.add_option("--hop", o->hop, "--stream: hop between student runs (s)")
             ->capture_default_str()
             ->check(CLI::Range(0.001, 10.0));
         app.add_option("--seed", o->seed, "--stream: stream seed")->capture_default_str();
-        app.add_option("--snr", o->snr, "--stream: speech over background noise (dB)")->capture_default_str();
+        app.add_option("--snr", o->snr, "--stream: speech over background noise (dB)")
+            ->capture_default_str();
         app.add_option("--cell", o->cell, "--stream: only this student cell");
-        app.add_flag("--per-keyword", o->perKeyword, "--stream: print FA/h and misses per keyword too");
+        app.add_flag(
+            "--per-keyword", o->perKeyword, "--stream: print FA/h and misses per keyword too");
         return [o] { return runEval(*o); };
     });
 const tkd::cli::Registrar regQuick("quickstart",
@@ -262,7 +268,8 @@ const tkd::cli::Registrar regQuick("quickstart",
             ->capture_default_str()
             ->check(CLI::PositiveNumber);
         app.add_option("--teacher", q.teacher,
-               "pretrained (shipped) | oracle (the keyword's true window: upper bound / ablation) | "
+               "pretrained (shipped) | oracle (the keyword's true window: upper bound / ablation) "
+               "| "
                "tiny (from scratch)")
             ->capture_default_str()
             ->check(CLI::IsMember({ "pretrained", "oracle", "tiny" }));

@@ -55,7 +55,8 @@ void checkReadableFile(const std::string &path)
 class SndFileReader
 {
 public:
-    explicit SndFileReader(const std::string &path) : m_path(path)
+    explicit SndFileReader(const std::string &path)
+        : m_path(path)
     {
         checkReadableFile(path);
         std::memset(&m_info, 0, sizeof m_info);
@@ -70,8 +71,9 @@ public:
             throw Error(path, "cannot open as audio (" + why + ")");
         }
         if (m_info.samplerate <= 0 || m_info.channels <= 0)
-            throw Error(path, "invalid header: " + std::to_string(m_info.samplerate) + " Hz, " +
-                                  std::to_string(m_info.channels) + " channels");
+            throw Error(path,
+                "invalid header: " + std::to_string(m_info.samplerate) + " Hz, "
+                    + std::to_string(m_info.channels) + " channels");
     }
     ~SndFileReader()
     {
@@ -145,9 +147,11 @@ int64_t riffDeclaredFrames(const std::string &path, int subtype)
         if (!in.read(reinterpret_cast<char *>(ch), 8))
             return -1;
         const uint64_t size = readUInt(ch + 4, 4, le);
-        if (std::memcmp(ch, "ds64", 4) == 0 && size >= 24 && in.read(reinterpret_cast<char *>(ch + 8), 24))
+        if (std::memcmp(ch, "ds64", 4) == 0 && size >= 24
+            && in.read(reinterpret_cast<char *>(ch + 8), 24))
             ds64DataSize = readUInt(ch + 16, 8, true);
-        else if (std::memcmp(ch, "fmt ", 4) == 0 && size >= 16 && in.read(reinterpret_cast<char *>(ch + 8), 16))
+        else if (std::memcmp(ch, "fmt ", 4) == 0 && size >= 16
+            && in.read(reinterpret_cast<char *>(ch + 8), 16))
             blockAlign = readUInt(ch + 8 + 12, 2, le);
         else if (std::memcmp(ch, "data", 4) == 0) {
             uint64_t declared = size;
@@ -166,8 +170,8 @@ int64_t aiffDeclaredFrames(const std::string &path)
 {
     std::ifstream in(path, std::ios::binary);
     unsigned char head[12];
-    if (!in.read(reinterpret_cast<char *>(head), sizeof head) || std::memcmp(head, "FORM", 4) != 0 ||
-        (std::memcmp(head + 8, "AIFF", 4) != 0 && std::memcmp(head + 8, "AIFC", 4) != 0))
+    if (!in.read(reinterpret_cast<char *>(head), sizeof head) || std::memcmp(head, "FORM", 4) != 0
+        || (std::memcmp(head + 8, "AIFF", 4) != 0 && std::memcmp(head + 8, "AIFC", 4) != 0))
         return -1;
     in.seekg(0, std::ios::end);
     const uint64_t fileSize = uint64_t(in.tellg());
@@ -210,12 +214,13 @@ int64_t truncationSlack(const SndFileReader &file, int64_t declared)
     return file.major() == SF_FORMAT_MPEG ? std::max<int64_t>(2 * 1152, declared / 50) : 0;
 }
 
-[[noreturn]] void throwTruncated(const std::string &path, int64_t declared, int64_t present,
-                                 const std::string &detail = {})
+[[noreturn]] void throwTruncated(
+    const std::string &path, int64_t declared, int64_t present, const std::string &detail = {})
 {
-    throw Error(path, "truncated: the header declares " + std::to_string(declared) +
-                          " frames but only " + std::to_string(present) + " are present" +
-                          (detail.empty() ? "" : " (" + detail + ")"));
+    throw Error(path,
+        "truncated: the header declares " + std::to_string(declared) + " frames but only "
+            + std::to_string(present) + " are present"
+            + (detail.empty() ? "" : " (" + detail + ")"));
 }
 
 // An Ogg stream cut short loses its final page, and with it the length.
@@ -278,7 +283,8 @@ std::string describeFormat(int format)
         sf_command(nullptr, SFC_GET_FORMAT_MAJOR_COUNT, &count, sizeof count);
         for (int k = 0; k < count && container.empty(); ++k) {
             fi.format = k;
-            if (sf_command(nullptr, SFC_GET_FORMAT_MAJOR, &fi, sizeof fi) == 0 && fi.format == major)
+            if (sf_command(nullptr, SFC_GET_FORMAT_MAJOR, &fi, sizeof fi) == 0
+                && fi.format == major)
                 container = fi.name;
         }
         if (container.empty())
@@ -326,14 +332,14 @@ std::string describeFormat(int format)
     return container + " " + sample;
 }
 
-[[noreturn]] void throwNonFinite(const std::string &path, float value, int64_t frame, int channel,
-                                 int sampleRate)
+[[noreturn]] void throwNonFinite(
+    const std::string &path, float value, int64_t frame, int channel, int sampleRate)
 {
     char at[96];
     std::snprintf(at, sizeof at, "frame %lld (%.3f s), channel %d", (long long)frame,
-                  double(frame) / sampleRate, channel + 1);
-    throw Error(path, std::string("invalid sample: ") + (std::isnan(value) ? "NaN" : "infinity") +
-                          " at " + at);
+        double(frame) / sampleRate, channel + 1);
+    throw Error(path,
+        std::string("invalid sample: ") + (std::isnan(value) ? "NaN" : "infinity") + " at " + at);
 }
 
 } // namespace
@@ -346,7 +352,8 @@ AudioInfo probeAudio(const std::string &path)
     int64_t frames = info.frames;
     const int64_t declared = declaredFrames(path, file);
     // For WAV/AIFF libsndfile sizes `frames` from what is present, so this is header-only.
-    if (declared > 0 && frames != SF_COUNT_MAX && frames + truncationSlack(file, declared) < declared)
+    if (declared > 0 && frames != SF_COUNT_MAX
+        && frames + truncationSlack(file, declared) < declared)
         throwTruncated(path, declared, frames);
     if (frames == SF_COUNT_MAX) {
         // The header does not state the length (rare streamed files): count by decoding.
@@ -376,7 +383,8 @@ std::vector<float> loadAudio(const std::string &path, int targetRate, ResampleQu
 
     std::unique_ptr<Resampler> resampler;
     try {
-        resampler = std::make_unique<Resampler>(double(info.samplerate), double(targetRate), quality);
+        resampler
+            = std::make_unique<Resampler>(double(info.samplerate), double(targetRate), quality);
     } catch (const Error &e) {
         throw Error(path, "cannot resample: " + e.reason());
     }
@@ -395,7 +403,7 @@ std::vector<float> loadAudio(const std::string &path, int targetRate, ResampleQu
         for (size_t i = 0; i < samples; ++i)
             if (!std::isfinite(block[i]))
                 throwNonFinite(path, block[i], framesRead + int64_t(i / size_t(channels)),
-                               int(i % size_t(channels)), info.samplerate);
+                    int(i % size_t(channels)), info.samplerate);
         if (channels == 1) {
             std::copy(block.begin(), block.begin() + got, mono.begin());
         } else {
@@ -417,16 +425,16 @@ std::vector<float> loadAudio(const std::string &path, int targetRate, ResampleQu
     if (declared > 0 && framesRead + truncationSlack(file, declared) < declared)
         throwTruncated(path, declared, framesRead, decodeError);
     if (decodeFailed)
-        throw Error(path, "decode error after " + std::to_string(framesRead) + " frames (" +
-                              decodeError + ")");
+        throw Error(path,
+            "decode error after " + std::to_string(framesRead) + " frames (" + decodeError + ")");
     if (framesRead == 0)
         throw Error(path, "contains no audio (0 frames)");
     resampler->finish(output);
     return output;
 }
 
-std::vector<float> resample(const float *samples, size_t n, double fromRate, double toRate,
-                            ResampleQuality quality)
+std::vector<float> resample(
+    const float *samples, size_t n, double fromRate, double toRate, ResampleQuality quality)
 {
     Resampler resampler(fromRate, toRate, quality);
     std::vector<float> output;
@@ -451,17 +459,17 @@ std::vector<std::string> audioFileExtensions()
             continue; // headerless: nothing to decode it by
         std::string ext = fi.extension;
         std::transform(ext.begin(), ext.end(), ext.begin(),
-                       [](unsigned char c) { return char(std::tolower(c)); });
+            [](unsigned char c) { return char(std::tolower(c)); });
         exts.push_back(ext);
         switch (fi.format & SF_FORMAT_TYPEMASK) {
         case SF_FORMAT_OGG:
-            exts.insert(exts.end(), {"ogg", "oga", "opus"});
+            exts.insert(exts.end(), { "ogg", "oga", "opus" });
             break;
         case SF_FORMAT_AIFF:
-            exts.insert(exts.end(), {"aif", "aiff", "aifc"});
+            exts.insert(exts.end(), { "aif", "aiff", "aifc" });
             break;
         case SF_FORMAT_MPEG:
-            exts.insert(exts.end(), {"mp3", "mp2", "mp1"});
+            exts.insert(exts.end(), { "mp3", "mp2", "mp1" });
             break;
         default:
             break;
@@ -472,26 +480,29 @@ std::vector<std::string> audioFileExtensions()
     return exts;
 }
 
-void writeWav(const std::string &path, const float *samples, size_t n, int sampleRate,
-              WavFormat format)
+void writeWav(
+    const std::string &path, const float *samples, size_t n, int sampleRate, WavFormat format)
 {
     if (sampleRate <= 0)
-        throw Error(path, "cannot write: sample rate must be positive, got " + std::to_string(sampleRate));
+        throw Error(
+            path, "cannot write: sample rate must be positive, got " + std::to_string(sampleRate));
     if (n > 0 && !samples)
         throw Error(path, "cannot write: no sample data");
     for (size_t i = 0; i < n; ++i)
         if (!std::isfinite(samples[i]))
-            throw Error(path, std::string("refusing to write: sample ") + std::to_string(i) + " is " +
-                                  (std::isnan(samples[i]) ? "NaN" : "infinite"));
+            throw Error(path,
+                std::string("refusing to write: sample ") + std::to_string(i) + " is "
+                    + (std::isnan(samples[i]) ? "NaN" : "infinite"));
 
-    static std::atomic<unsigned> counter{0};
-    const std::string tmp =
-        path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+    static std::atomic<unsigned> counter { 0 };
+    const std::string tmp
+        = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
     SF_INFO info;
     std::memset(&info, 0, sizeof info);
     info.samplerate = sampleRate;
     info.channels = 1;
-    info.format = SF_FORMAT_WAV | (format == WavFormat::Float32 ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16);
+    info.format
+        = SF_FORMAT_WAV | (format == WavFormat::Float32 ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16);
     SNDFILE *handle = sf_open(tmp.c_str(), SFM_WRITE, &info);
     if (!handle)
         throw Error(path, "cannot write (" + sndfileReason(nullptr) + ")");
@@ -506,8 +517,9 @@ void writeWav(const std::string &path, const float *samples, size_t n, int sampl
         const sf_count_t chunk = sf_count_t(std::min<size_t>(n - written, 1 << 16));
         const sf_count_t w = sf_writef_float(handle, samples + written, chunk);
         if (w != chunk)
-            fail("write failed after " + std::to_string(written + size_t(std::max<sf_count_t>(w, 0))) +
-                 " samples (" + sndfileReason(handle) + ")");
+            fail("write failed after "
+                + std::to_string(written + size_t(std::max<sf_count_t>(w, 0))) + " samples ("
+                + sndfileReason(handle) + ")");
         written += size_t(w);
     }
     sf_write_sync(handle); // fsync before the rename makes the new file visible

@@ -16,8 +16,8 @@ struct AudioInfo
 {
     int sampleRate = 0;
     int channels = 0;
-    int64_t frames = 0;     // per channel
-    std::string format;     // e.g. "WAV PCM 16-bit", "FLAC 24-bit", "OGG Vorbis"
+    int64_t frames = 0; // per channel
+    std::string format; // e.g. "WAV PCM 16-bit", "FLAC 24-bit", "OGG Vorbis"
     double durationSec() const { return sampleRate > 0 ? double(frames) / sampleRate : 0.0; }
 };
 
@@ -33,13 +33,13 @@ AudioInfo probeAudio(const std::string &path);
 // Throws tkd::Error(path, reason) for: missing/unreadable file, non-audio, zero-length,
 // truncated data (fewer frames than the header declares), and NaN/Inf samples.
 std::vector<float> loadAudio(const std::string &path, int targetRate = kSampleRate,
-                             ResampleQuality quality = ResampleQuality::Best);
+    ResampleQuality quality = ResampleQuality::Best);
 
 // Resamples a mono signal. Identity when the rates are equal. Output length is
 // round(n * toRate / fromRate). Throws tkd::Error("resample", reason) for bad rates.
 // For a stream (microphone, long file) use Resampler directly.
 std::vector<float> resample(const float *samples, size_t n, double fromRate, double toRate,
-                            ResampleQuality quality = ResampleQuality::Best);
+    ResampleQuality quality = ResampleQuality::Best);
 
 // Lower-case file extensions (no dot) that the installed libsndfile decodes, e.g. "wav",
 // "flac", "ogg", "opus", "mp3" (the last only where libsndfile was built with MPEG support).
@@ -52,9 +52,9 @@ enum class WavFormat { Pcm16, Float32 };
 // Pcm16 clips samples outside [-1, 1]. Throws tkd::Error(path, reason), also for NaN/Inf
 // samples (which loadAudio would refuse) and a non-positive rate.
 void writeWav(const std::string &path, const float *samples, size_t n, int sampleRate = kSampleRate,
-              WavFormat format = WavFormat::Pcm16);
+    WavFormat format = WavFormat::Pcm16);
 inline void writeWav(const std::string &path, const std::vector<float> &samples,
-                     int sampleRate = kSampleRate, WavFormat format = WavFormat::Pcm16)
+    int sampleRate = kSampleRate, WavFormat format = WavFormat::Pcm16)
 {
     writeWav(path, samples.data(), samples.size(), sampleRate, format);
 }

@@ -10,18 +10,23 @@
 
 namespace tkd {
 
-AudioPlayer::AudioPlayer() : m_session(std::make_unique<PortAudioSession>()) {}
+AudioPlayer::AudioPlayer()
+    : m_session(std::make_unique<PortAudioSession>())
+{ }
 
-AudioPlayer::~AudioPlayer() { stop(); }
+AudioPlayer::~AudioPlayer()
+{
+    stop();
+}
 
 struct AudioPlayerCallbacks
 {
     static int stream(const void *, void *output, unsigned long frames,
-                      const PaStreamCallbackTimeInfo *, PaStreamCallbackFlags, void *self)
+        const PaStreamCallbackTimeInfo *, PaStreamCallbackFlags, void *self)
     {
         return static_cast<AudioPlayer *>(self)->fill(static_cast<float *>(output), frames)
-                   ? paContinue
-                   : paComplete;
+            ? paContinue
+            : paComplete;
     }
     static void finished(void *self)
     {
@@ -42,12 +47,13 @@ bool AudioPlayer::fill(float *out, unsigned long frames)
     return pos + n < total;
 }
 
-void AudioPlayer::play(const std::vector<float> &samples, int sampleRate, const std::string &deviceName)
+void AudioPlayer::play(
+    const std::vector<float> &samples, int sampleRate, const std::string &deviceName)
 {
     stop();
     const AudioDeviceInfo dev = findAudioDevice(deviceName, /*forOutput=*/true);
 
-    PaStreamParameters params{};
+    PaStreamParameters params {};
     params.device = dev.index;
     params.channelCount = 1;
     params.sampleFormat = paFloat32;
@@ -61,14 +67,15 @@ void AudioPlayer::play(const std::vector<float> &samples, int sampleRate, const 
     if (rate == sampleRate)
         m_buffer = samples;
     else
-        m_buffer = resample(samples.data(), samples.size(), sampleRate, rate, ResampleQuality::Medium);
+        m_buffer
+            = resample(samples.data(), samples.size(), sampleRate, rate, ResampleQuality::Medium);
     m_deviceRate = rate;
     m_deviceName = dev.name;
     m_pos.store(0, std::memory_order_release);
 
     PaStream *stream = nullptr;
     PaError err = Pa_OpenStream(&stream, nullptr, &params, rate, paFramesPerBufferUnspecified,
-                                paClipOff, &AudioPlayerCallbacks::stream, this);
+        paClipOff, &AudioPlayerCallbacks::stream, this);
     if (err != paNoError)
         throw Error(dev.name, std::string("cannot open for playback: ") + Pa_GetErrorText(err));
     Pa_SetStreamFinishedCallback(stream, &AudioPlayerCallbacks::finished);

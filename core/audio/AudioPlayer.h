@@ -23,7 +23,8 @@ public:
 
     // Starts playing (stopping any current clip). deviceName: exact or substring; empty = default.
     // Throws tkd::Error naming the device when there is none or it cannot be opened.
-    void play(const std::vector<float> &samples, int sampleRate, const std::string &deviceName = {});
+    void play(
+        const std::vector<float> &samples, int sampleRate, const std::string &deviceName = {});
     void stop();
 
     bool isPlaying() const { return m_playing.load(std::memory_order_acquire); }
@@ -42,8 +43,8 @@ private:
     std::unique_ptr<PortAudioSession> m_session;
     void *m_stream = nullptr; // PaStream*
     std::vector<float> m_buffer; // at m_deviceRate; untouched while the stream runs
-    std::atomic<int64_t> m_pos{0};
-    std::atomic<bool> m_playing{false};
+    std::atomic<int64_t> m_pos { 0 };
+    std::atomic<bool> m_playing { false };
     double m_deviceRate = 0.0;
     std::string m_deviceName;
 };

@@ -16,8 +16,8 @@
 
 namespace tkd {
 
-std::atomic<void (*)(bool)> CaptureStream::callbackProbe{nullptr};
-std::atomic<int> CaptureStream::testFault{0};
+std::atomic<void (*)(bool)> CaptureStream::callbackProbe { nullptr };
+std::atomic<int> CaptureStream::testFault { 0 };
 
 namespace {
 
@@ -31,14 +31,14 @@ int64_t steadyNowNs()
     // steady_clock::now() is clock_gettime(CLOCK_MONOTONIC) through the vDSO: no lock, no
     // allocation, so the callback may call it.
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
+        std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 
-std::atomic<int> g_pendingCloses{0};
+std::atomic<int> g_pendingCloses { 0 };
 
 // Sink that makes the negative-control allocation observable, so it cannot be optimised away.
-std::atomic<int *> g_faultSink{nullptr};
+std::atomic<int *> g_faultSink { nullptr };
 
 std::string describeRate(double r)
 {
@@ -52,9 +52,11 @@ std::string describeRate(double r)
 struct CaptureStream::Shared
 {
     Shared(size_t ringFrames, int channels, const CaptureOptions &options)
-        : ring(ringFrames), mixScratch(kScratchFrames, 0.0f), channels(size_t(channels)),
-          isInt16(options.format == CaptureSampleFormat::Int16),
-          averageChannels(options.averageChannels)
+        : ring(ringFrames)
+        , mixScratch(kScratchFrames, 0.0f)
+        , channels(size_t(channels))
+        , isInt16(options.format == CaptureSampleFormat::Int16)
+        , averageChannels(options.averageChannels)
     {
         lastCallbackNs.store(steadyNowNs());
     }
@@ -63,8 +65,7 @@ struct CaptureStream::Shared
     int onAudio(const void *input, unsigned long frames, unsigned long statusFlags) noexcept;
 
     static int streamCallback(const void *input, void *, unsigned long frames,
-                              const PaStreamCallbackTimeInfo *, PaStreamCallbackFlags flags,
-                              void *self) noexcept
+        const PaStreamCallbackTimeInfo *, PaStreamCallbackFlags flags, void *self) noexcept
     {
         return static_cast<Shared *>(self)->onAudio(input, frames, flags);
     }
@@ -79,20 +80,24 @@ struct CaptureStream::Shared
     const bool isInt16;
     const bool averageChannels;
 
-    std::atomic<uint64_t> framesCaptured{0};
-    std::atomic<uint64_t> overflows{0};
-    std::atomic<uint64_t> inputOverflows{0};
-    std::atomic<uint64_t> callbacks{0};
-    std::atomic<float> peak{0.0f};
-    std::atomic<int64_t> lastCallbackNs{0}; // steady clock
-    std::atomic<bool> finished{false};      // PortAudio's stream-finished callback ran
+    std::atomic<uint64_t> framesCaptured { 0 };
+    std::atomic<uint64_t> overflows { 0 };
+    std::atomic<uint64_t> inputOverflows { 0 };
+    std::atomic<uint64_t> callbacks { 0 };
+    std::atomic<float> peak { 0.0f };
+    std::atomic<int64_t> lastCallbackNs { 0 }; // steady clock
+    std::atomic<bool> finished { false }; // PortAudio's stream-finished callback ran
 };
 
 CaptureStream::CaptureStream() = default;
 
-CaptureStream::~CaptureStream() { stop(); }
+CaptureStream::~CaptureStream()
+{
+    stop();
+}
 
-int CaptureStream::Shared::onAudio(const void *input, unsigned long frames, unsigned long statusFlags) noexcept
+int CaptureStream::Shared::onAudio(
+    const void *input, unsigned long frames, unsigned long statusFlags) noexcept
 {
     void (*probe)(bool) = callbackProbe.load(std::memory_order_relaxed);
     if (probe)
@@ -163,8 +168,8 @@ int CaptureStream::Shared::onAudio(const void *input, unsigned long frames, unsi
         overflows.fetch_add(1, std::memory_order_relaxed);
     // Peak hold: raise it, never lower it (the consumer resets it); a lock-free CAS loop.
     float held = peak.load(std::memory_order_relaxed);
-    while (blockPeak > held && !peak.compare_exchange_weak(held, blockPeak, std::memory_order_relaxed)) {
-    }
+    while (blockPeak > held
+        && !peak.compare_exchange_weak(held, blockPeak, std::memory_order_relaxed)) { }
     framesCaptured.fetch_add(frames, std::memory_order_relaxed);
     callbacks.fetch_add(1, std::memory_order_release);
 
@@ -186,12 +191,13 @@ void CaptureStream::start(const CaptureOptions &options)
     stop();
     if (!(options.ringSeconds > 0.0) || options.ringSeconds > 600.0)
         throw Error("capture ring seconds",
-                    "must be in (0, 600], got " + std::to_string(options.ringSeconds));
+            "must be in (0, 600], got " + std::to_string(options.ringSeconds));
     if (!(options.preferredRate > 0.0) || options.preferredRate > 768000.0)
-        throw Error("capture rate", "must be in (0, 768000] Hz, got " + std::to_string(options.preferredRate));
+        throw Error("capture rate",
+            "must be in (0, 768000] Hz, got " + std::to_string(options.preferredRate));
     if (options.channels < 0)
-        throw Error("capture channels", "must be 0 (automatic) or positive, got "
-                                            + std::to_string(options.channels));
+        throw Error("capture channels",
+            "must be 0 (automatic) or positive, got " + std::to_string(options.channels));
     if (!(options.stallSeconds > 0.0))
         throw Error("capture stall seconds", "must be positive");
 
@@ -203,7 +209,7 @@ void CaptureStream::start(const CaptureOptions &options)
     if (!info || info->maxInputChannels <= 0)
         throw Error(dev.name, "is no longer available for capture");
 
-    PaStreamParameters params{};
+    PaStreamParameters params {};
     params.device = dev.index;
     params.sampleFormat = options.format == CaptureSampleFormat::Int16 ? paInt16 : paFloat32;
     params.suggestedLatency = info->defaultLowInputLatency;
@@ -215,17 +221,17 @@ void CaptureStream::start(const CaptureOptions &options)
     std::vector<int> channelChoices;
     if (options.channels > 0) {
         if (options.channels > info->maxInputChannels)
-            throw Error(dev.name, "cannot capture " + std::to_string(options.channels)
-                                      + " channels (the device has "
-                                      + std::to_string(info->maxInputChannels) + ")");
-        channelChoices = {options.channels};
+            throw Error(dev.name,
+                "cannot capture " + std::to_string(options.channels) + " channels (the device has "
+                    + std::to_string(info->maxInputChannels) + ")");
+        channelChoices = { options.channels };
     } else {
-        channelChoices = {1, std::min(2, info->maxInputChannels), info->maxInputChannels};
+        channelChoices = { 1, std::min(2, info->maxInputChannels), info->maxInputChannels };
     }
     // Negotiate: the preferred rate (16 kHz: no resampling at all), else the device default.
     int channels = 0;
     double rate = 0.0;
-    for (double r : {options.preferredRate, info->defaultSampleRate}) {
+    for (double r : { options.preferredRate, info->defaultSampleRate }) {
         for (int c : channelChoices)
             if (supported(c, r)) {
                 channels = c;
@@ -236,14 +242,16 @@ void CaptureStream::start(const CaptureOptions &options)
             break;
     }
     if (channels == 0)
-        throw Error(dev.name, "cannot capture at " + describeRate(options.preferredRate)
-                                  + " nor at its default " + describeRate(info->defaultSampleRate)
-                                  + " with " + std::to_string(channelChoices.front())
-                                  + (channelChoices.size() > 1 ? " or more" : "") + " channels");
+        throw Error(dev.name,
+            "cannot capture at " + describeRate(options.preferredRate) + " nor at its default "
+                + describeRate(info->defaultSampleRate) + " with "
+                + std::to_string(channelChoices.front())
+                + (channelChoices.size() > 1 ? " or more" : "") + " channels");
     params.channelCount = channels;
 
     // Everything the callback touches is allocated here, before the stream exists.
-    const size_t ringFrames = std::max<size_t>(size_t(std::ceil(options.ringSeconds * rate)), kScratchFrames);
+    const size_t ringFrames
+        = std::max<size_t>(size_t(std::ceil(options.ringSeconds * rate)), kScratchFrames);
     auto shared = std::make_shared<Shared>(ringFrames, channels, options);
     m_drainScratch.assign(std::min<size_t>(shared->ring.capacity(), size_t(1) << 16), 0.0f);
     m_resampler = std::make_unique<Resampler>(rate, double(kSampleRate), options.quality);
@@ -255,10 +263,11 @@ void CaptureStream::start(const CaptureOptions &options)
 
     PaStream *stream = nullptr;
     PaError err = Pa_OpenStream(&stream, &params, nullptr, rate, paFramesPerBufferUnspecified,
-                                paClipOff, &Shared::streamCallback, shared.get());
+        paClipOff, &Shared::streamCallback, shared.get());
     if (err != paNoError)
-        throw Error(dev.name, std::string("cannot open for capture at ") + describeRate(rate) + ": "
-                                  + Pa_GetErrorText(err));
+        throw Error(dev.name,
+            std::string("cannot open for capture at ") + describeRate(rate) + ": "
+                + Pa_GetErrorText(err));
     Pa_SetStreamFinishedCallback(stream, &Shared::finishedCallback);
     m_stream = stream;
     m_session = std::move(session);
@@ -288,7 +297,7 @@ void CaptureStream::closeStream()
         std::promise<void> done;
     };
     auto closing = std::make_shared<Closing>(
-        Closing{static_cast<PaStream *>(m_stream), m_shared, std::move(m_session), {}});
+        Closing { static_cast<PaStream *>(m_stream), m_shared, std::move(m_session), {} });
     std::future<void> done = closing->done.get_future();
     m_stream = nullptr;
     g_pendingCloses.fetch_add(1);
@@ -306,7 +315,10 @@ void CaptureStream::closeStream()
         closer.detach();
 }
 
-int CaptureStream::pendingCloses() { return g_pendingCloses.load(); }
+int CaptureStream::pendingCloses()
+{
+    return g_pendingCloses.load();
+}
 
 void CaptureStream::stop()
 {
@@ -367,22 +379,23 @@ CaptureHealth CaptureStream::health() const
         return h;
     }
     const std::string &device = m_options.device;
-    h.secondsSinceCallback =
-        double(steadyNowNs() - m_shared->lastCallbackNs.load(std::memory_order_relaxed)) * 1e-9;
+    h.secondsSinceCallback
+        = double(steadyNowNs() - m_shared->lastCallbackNs.load(std::memory_order_relaxed)) * 1e-9;
     const PaError active = Pa_IsStreamActive(static_cast<PaStream *>(m_stream));
     if (active != 1 || m_shared->finished.load(std::memory_order_acquire)) {
         h.state = CaptureHealth::State::Stopped;
         h.message = device + ": the capture stream stopped"
-                    + (active < 0 ? std::string(" (") + Pa_GetErrorText(active) + ")"
-                                  : std::string(" (device error or unplugged)"))
-                    + "; restart the capture";
+            + (active < 0 ? std::string(" (") + Pa_GetErrorText(active) + ")"
+                          : std::string(" (device error or unplugged)"))
+            + "; restart the capture";
         return h;
     }
     if (h.secondsSinceCallback > m_options.stallSeconds) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "%.1f", h.secondsSinceCallback);
         h.state = CaptureHealth::State::Stalled;
-        h.message = device + ": no audio for " + buf + " s (device unplugged, blocked or suspended?)";
+        h.message
+            = device + ": no audio for " + buf + " s (device unplugged, blocked or suspended?)";
         return h;
     }
     h.state = CaptureHealth::State::Ok;

@@ -18,40 +18,40 @@ enum class CaptureSampleFormat { Int16, Float32 };
 
 struct CaptureOptions
 {
-    std::string device;           // exact name or case-insensitive substring; empty = default input
-    double ringSeconds = 4.0;     // ring capacity at the device rate: how long the consumer may lag
+    std::string device; // exact name or case-insensitive substring; empty = default input
+    double ringSeconds = 4.0; // ring capacity at the device rate: how long the consumer may lag
     double preferredRate = 16000; // tried first; otherwise the device's default rate
-    int channels = 0;             // 0 = mono if the device allows it, else 2, else all it has
-    bool averageChannels = true;  // mix down by the mean of the channels; false = first channel
+    int channels = 0; // 0 = mono if the device allows it, else 2, else all it has
+    bool averageChannels = true; // mix down by the mean of the channels; false = first channel
     CaptureSampleFormat format = CaptureSampleFormat::Int16;
-    double stallSeconds = 1.0;    // no callback for this long while active = "stalled"
+    double stallSeconds = 1.0; // no callback for this long while active = "stalled"
     ResampleQuality quality = ResampleQuality::Medium; // device rate -> 16 kHz in read()
 };
 
 struct CaptureStats
 {
     uint64_t framesCaptured = 0; // frames the device delivered (device rate)
-    uint64_t overflows = 0;      // callbacks whose block did not fit the ring (part dropped)
-    uint64_t droppedFrames = 0;  // frames lost to those overflows
+    uint64_t overflows = 0; // callbacks whose block did not fit the ring (part dropped)
+    uint64_t droppedFrames = 0; // frames lost to those overflows
     uint64_t inputOverflows = 0; // callbacks flagged paInputOverflow (lost before reaching us)
     uint64_t callbacks = 0;
-    uint64_t samplesRead = 0;    // 16 kHz samples handed out by read()
-    float peak = 0.0f;           // largest |sample| since the previous stats() call
-    double rate = 0.0;           // device rate actually negotiated
-    int channels = 0;            // channels actually opened
-    std::string device;          // device actually opened
+    uint64_t samplesRead = 0; // 16 kHz samples handed out by read()
+    float peak = 0.0f; // largest |sample| since the previous stats() call
+    double rate = 0.0; // device rate actually negotiated
+    int channels = 0; // channels actually opened
+    std::string device; // device actually opened
 };
 
 struct CaptureHealth
 {
     enum class State {
-        Idle,    // not started (or stopped by the owner)
-        Ok,      // active and the callback arrives
+        Idle, // not started (or stopped by the owner)
+        Ok, // active and the callback arrives
         Stalled, // active, but no callback for longer than CaptureOptions::stallSeconds
         Stopped, // the stream ended on its own (device error or gone)
     };
     State state = State::Idle;
-    std::string message;               // human-readable; names the device
+    std::string message; // human-readable; names the device
     double secondsSinceCallback = 0.0; // since the last callback (or since start if none yet)
 };
 

@@ -27,7 +27,8 @@ PortAudioSession::PortAudioSession()
     if (g_refs == 0) {
         const PaError err = Pa_Initialize();
         if (err != paNoError)
-            throw Error("audio", std::string("cannot initialise PortAudio: ") + Pa_GetErrorText(err));
+            throw Error(
+                "audio", std::string("cannot initialise PortAudio: ") + Pa_GetErrorText(err));
     }
     ++g_refs;
 }
@@ -78,9 +79,9 @@ AudioDeviceInfo findAudioDevice(const std::string &name, bool forOutput)
         for (const auto &d : devices)
             if (usable(d))
                 return d;
-        throw Error("audio device", std::string("no ") + what
-                                        + " device found (PortAudio sees "
-                                        + std::to_string(devices.size()) + " devices)");
+        throw Error("audio device",
+            std::string("no ") + what + " device found (PortAudio sees "
+                + std::to_string(devices.size()) + " devices)");
     }
     for (const auto &d : devices)
         if (usable(d) && d.name == name)
@@ -92,8 +93,9 @@ AudioDeviceInfo findAudioDevice(const std::string &name, bool forOutput)
     for (const auto &d : devices)
         if (usable(d))
             known += (known.empty() ? "" : ", ") + d.name;
-    throw Error(name, std::string("no such ") + what + " device"
-                          + (known.empty() ? " (none available)" : " (available: " + known + ")"));
+    throw Error(name,
+        std::string("no such ") + what + " device"
+            + (known.empty() ? " (none available)" : " (available: " + known + ")"));
 }
 
 } // namespace tkd

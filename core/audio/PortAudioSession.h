@@ -10,7 +10,7 @@ namespace tkd {
 class PortAudioSession
 {
 public:
-    PortAudioSession();  // throws tkd::Error("audio", reason) if PortAudio cannot start
+    PortAudioSession(); // throws tkd::Error("audio", reason) if PortAudio cannot start
     ~PortAudioSession();
     PortAudioSession(const PortAudioSession &) = delete;
     PortAudioSession &operator=(const PortAudioSession &) = delete;

@@ -44,17 +44,19 @@ int64_t Resampler::outputLength(int64_t n, double fromRate, double toRate)
 }
 
 Resampler::Resampler(double fromRate, double toRate, ResampleQuality quality)
-    : m_fromRate(fromRate), m_toRate(toRate)
+    : m_fromRate(fromRate)
+    , m_toRate(toRate)
 {
     if (!(fromRate > 0.0) || !(toRate > 0.0) || !std::isfinite(fromRate) || !std::isfinite(toRate))
-        throw Error("resample", "sample rates must be positive, got " + rateText(fromRate) + " -> " +
-                                    rateText(toRate));
+        throw Error("resample",
+            "sample rates must be positive, got " + rateText(fromRate) + " -> " + rateText(toRate));
     m_ratio = toRate / fromRate;
     if (fromRate == toRate)
         return;
     if (!src_is_valid_ratio(m_ratio))
-        throw Error("resample", "cannot convert " + rateText(fromRate) + " to " + rateText(toRate) +
-                                    ": libsamplerate supports ratios from 1/256 to 256");
+        throw Error("resample",
+            "cannot convert " + rateText(fromRate) + " to " + rateText(toRate)
+                + ": libsamplerate supports ratios from 1/256 to 256");
     int err = 0;
     m_state = src_new(converterType(quality), 1, &err);
     if (!m_state)

@@ -24,12 +24,13 @@ namespace tkd {
 class RingBuffer
 {
 public:
-    // Capacity is minCapacity rounded up to a power of two. Throws tkd::Error for 0 or absurd sizes.
+    // Capacity is minCapacity rounded up to a power of two. Throws tkd::Error for 0 or absurd
+    // sizes.
     explicit RingBuffer(size_t minCapacity)
     {
         if (minCapacity == 0 || minCapacity > (size_t(1) << 40))
-            throw Error("ring buffer", "capacity must be between 1 and 2^40 samples, got " +
-                                           std::to_string(minCapacity));
+            throw Error("ring buffer",
+                "capacity must be between 1 and 2^40 samples, got " + std::to_string(minCapacity));
         size_t capacity = 1;
         while (capacity < minCapacity)
             capacity <<= 1;
@@ -79,8 +80,8 @@ public:
     // Samples the consumer can read now (exact on the consumer thread, a snapshot elsewhere).
     size_t readAvailable() const
     {
-        return size_t(m_writePos.load(std::memory_order_acquire) -
-                      m_readPos.load(std::memory_order_acquire));
+        return size_t(
+            m_writePos.load(std::memory_order_acquire) - m_readPos.load(std::memory_order_acquire));
     }
     // Room the producer can fill now (exact on the producer thread, a snapshot elsewhere).
     size_t writeAvailable() const { return capacity() - readAvailable(); }
@@ -118,14 +119,15 @@ private:
         std::memcpy(dst + first, m_data.data(), (n - first) * sizeof(float));
     }
 
-    static_assert(std::atomic<uint64_t>::is_always_lock_free, "the ring needs lock-free 64-bit atomics");
+    static_assert(
+        std::atomic<uint64_t>::is_always_lock_free, "the ring needs lock-free 64-bit atomics");
 
     std::vector<float> m_data;
     size_t m_mask = 0;
     // Each counter on its own cache line: the two threads never write the same line.
-    alignas(64) std::atomic<uint64_t> m_writePos{0};
-    alignas(64) std::atomic<uint64_t> m_readPos{0};
-    alignas(64) std::atomic<uint64_t> m_dropped{0};
+    alignas(64) std::atomic<uint64_t> m_writePos { 0 };
+    alignas(64) std::atomic<uint64_t> m_readPos { 0 };
+    alignas(64) std::atomic<uint64_t> m_dropped { 0 };
 };
 
 } // namespace tkd

@@ -42,7 +42,8 @@ std::vector<std::string> splitLines(const std::string &joined)
     size_t start = 0;
     while (!joined.empty()) {
         const size_t nl = joined.find('\n', start);
-        out.push_back(joined.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+        out.push_back(
+            joined.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
         if (nl == std::string::npos)
             break;
         start = nl + 1;
@@ -60,7 +61,8 @@ std::vector<std::string> TrainedModels::teacherArchitectureKeys()
     return keys;
 }
 
-void TrainedModels::setTeacherArchitecture(Wav2Vec2Config &config, const std::string &key, int64_t value)
+void TrainedModels::setTeacherArchitecture(
+    Wav2Vec2Config &config, const std::string &key, int64_t value)
 {
     for (const auto &f : archFields())
         if (key == f.key) {

@@ -16,10 +16,10 @@ namespace tkd {
 // What a teacher checkpoint says about itself besides its weights.
 struct TeacherCheckpointInfo
 {
-    std::string kind;                 // teacher_kind: tiny, small, base, xlsr-300m, imported
+    std::string kind; // teacher_kind: tiny, small, base, xlsr-300m, imported
     std::vector<std::string> classes; // empty for checkpoints written before they were stored
-    int64_t subsampling = 1;          // spectral teachers: stacked log-mel frames
-    bool hasFeatures = false;         // the log-mel front end it was trained with (else: unknown)
+    int64_t subsampling = 1; // spectral teachers: stacked log-mel frames
+    bool hasFeatures = false; // the log-mel front end it was trained with (else: unknown)
     FeatureConfig features;
 };
 
@@ -48,7 +48,8 @@ public:
     static std::vector<std::string> teacherArchitectureKeys();
     // Sets the named architecture field of a spectral config (a teacherArchitectureKeys() name);
     // tkd::Error for an unknown one.
-    static void setTeacherArchitecture(Wav2Vec2Config &config, const std::string &key, int64_t value);
+    static void setTeacherArchitecture(
+        Wav2Vec2Config &config, const std::string &key, int64_t value);
 };
 
 } // namespace tkd

@@ -45,9 +45,11 @@ const std::vector<std::string> &BuiltinCorpusConfig::effectiveWords() const
 void BuiltinCorpusConfig::validate() const
 {
     if (speakers < 1 || speakers > 100000)
-        throw Error("corpus.speakers", "must be between 1 and 100000, got " + std::to_string(speakers));
+        throw Error(
+            "corpus.speakers", "must be between 1 and 100000, got " + std::to_string(speakers));
     if (firstSpeaker < 0 || firstSpeaker > 1000000)
-        throw Error("corpus.first_speaker", "must be between 0 and 1000000, got " + std::to_string(firstSpeaker));
+        throw Error("corpus.first_speaker",
+            "must be between 0 and 1000000, got " + std::to_string(firstSpeaker));
     auto fraction = [](const char *key, double v) {
         if (!std::isfinite(v) || v < 0.0 || v >= 1.0)
             throw Error(key, "must be in [0, 1), got " + std::to_string(v));
@@ -55,11 +57,12 @@ void BuiltinCorpusConfig::validate() const
     fraction("corpus.validation_fraction", validationFraction);
     fraction("corpus.test_fraction", testFraction);
     if (validationFraction + testFraction >= 1.0)
-        throw Error("corpus.test_fraction", "validation + test fractions leave no training speakers");
+        throw Error(
+            "corpus.test_fraction", "validation + test fractions leave no training speakers");
     std::set<std::string> seen;
     for (const auto &w : words) {
-        if (w.empty() || w.size() > 32 ||
-            !std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+        if (w.empty() || w.size() > 32
+            || !std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
             throw Error("corpus.words", "'" + w + "' is not a lower-case word (a-z)");
         if (!seen.insert(w).second)
             throw Error("corpus.words", "'" + w + "' is listed twice");
@@ -67,9 +70,9 @@ void BuiltinCorpusConfig::validate() const
     if (silenceClipsPerSpeaker < 0 || silenceClipsPerSpeaker > 20)
         throw Error("corpus.silence_clips_per_speaker", "must be between 0 and 20");
     if (rateMinWpm < 80 || rateMaxWpm > 450 || rateMinWpm > rateMaxWpm)
-        throw Error("corpus.rate_wpm", "needs 80 <= min <= max <= 450, got " +
-                                           std::to_string(rateMinWpm) + ".." +
-                                           std::to_string(rateMaxWpm));
+        throw Error("corpus.rate_wpm",
+            "needs 80 <= min <= max <= 450, got " + std::to_string(rateMinWpm) + ".."
+                + std::to_string(rateMaxWpm));
 }
 
 std::string BuiltinCorpusConfig::canonicalJson() const
@@ -81,7 +84,7 @@ std::string BuiltinCorpusConfig::canonicalJson() const
     j["validation_fraction"] = validationFraction;
     j["test_fraction"] = testFraction;
     j["silence_clips_per_speaker"] = silenceClipsPerSpeaker;
-    j["rate_wpm"] = {rateMinWpm, rateMaxWpm};
+    j["rate_wpm"] = { rateMinWpm, rateMaxWpm };
     if (firstSpeaker != 0) // absent at 0, so existing corpora keep their hash
         j["first_speaker"] = firstSpeaker;
     return j.dump(); // nlohmann's object keys are sorted
@@ -89,8 +92,8 @@ std::string BuiltinCorpusConfig::canonicalJson() const
 
 std::string BuiltinCorpusConfig::hash() const
 {
-    const std::string key = canonicalJson() + "|generator " + std::to_string(kGeneratorVersion) +
-                            "|" + BuiltinCorpus::synthVersion() + "|" + kResampleQualityName;
+    const std::string key = canonicalJson() + "|generator " + std::to_string(kGeneratorVersion)
+        + "|" + BuiltinCorpus::synthVersion() + "|" + kResampleQualityName;
     return Sha256::ofString(key).substr(0, 12);
 }
 
@@ -119,14 +122,15 @@ std::vector<CorpusSpeaker> BuiltinCorpus::planSpeakers(const BuiltinCorpusConfig
     std::vector<CorpusSpeaker> out(static_cast<size_t>(n));
     for (int s = 0; s < n; ++s) {
         const int global = cfg.firstSpeaker + s;
-        Rng rng({cfg.seed, 0x5350454bULL /* SPEK */, uint64_t(global)});
+        Rng rng({ cfg.seed, 0x5350454bULL /* SPEK */, uint64_t(global) });
         auto &spk = out[size_t(s)];
         const std::string num = std::to_string(global);
         spk.id = "s" + std::string(size_t(std::max(0, digits - int(num.size()))), '0') + num;
         const auto &acc = accents()[rng.below(accents().size())];
         const auto &var = variants()[rng.below(variants().size())];
         spk.voice = var.empty() ? acc : acc + "+" + var;
-        spk.rateWpm = cfg.rateMinWpm + int(rng.below(uint64_t(cfg.rateMaxWpm - cfg.rateMinWpm + 1)));
+        spk.rateWpm
+            = cfg.rateMinWpm + int(rng.below(uint64_t(cfg.rateMaxWpm - cfg.rateMinWpm + 1)));
         spk.pitch = 20 + int(rng.below(61));
         spk.pitchRange = 20 + int(rng.below(71));
         spk.peakDb = std::round(rng.uniform(-14.0, -3.0) * 10.0) / 10.0;
@@ -135,17 +139,22 @@ std::vector<CorpusSpeaker> BuiltinCorpus::planSpeakers(const BuiltinCorpusConfig
     std::vector<int> order(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i)
         order[size_t(i)] = i;
-    Rng splitRng({cfg.seed, 0x53504c54ULL /* SPLT */});
+    Rng splitRng({ cfg.seed, 0x53504c54ULL /* SPLT */ });
     for (int i = n - 1; i > 0; --i)
         std::swap(order[size_t(i)], order[splitRng.below(uint64_t(i) + 1)]);
     int nTest = int(std::lround(n * cfg.testFraction));
     int nVal = int(std::lround(n * cfg.validationFraction));
     if (n >= 3) { // a tiny corpus still gets one speaker in each requested split
-        if (cfg.testFraction > 0 && nTest == 0) nTest = 1;
-        if (cfg.validationFraction > 0 && nVal == 0) nVal = 1;
+        if (cfg.testFraction > 0 && nTest == 0)
+            nTest = 1;
+        if (cfg.validationFraction > 0 && nVal == 0)
+            nVal = 1;
     }
     while (nTest + nVal >= n && (nTest > 0 || nVal > 0)) {
-        if (nVal >= nTest && nVal > 0) --nVal; else --nTest;
+        if (nVal >= nTest && nVal > 0)
+            --nVal;
+        else
+            --nTest;
     }
     for (int i = 0; i < n; ++i) {
         auto &spk = out[size_t(order[size_t(i)])];
@@ -163,8 +172,8 @@ bool BuiltinCorpus::loadManifest()
         return false;
     }
     try {
-        if (j.at("format") != "tkd-builtin-corpus" || j.at("config_hash") != m_config.hash() ||
-            j.at("config").dump() != m_config.canonicalJson())
+        if (j.at("format") != "tkd-builtin-corpus" || j.at("config_hash") != m_config.hash()
+            || j.at("config").dump() != m_config.canonicalJson())
             return false;
         std::vector<CorpusSpeaker> speakers;
         for (const auto &s : j.at("speakers")) {
@@ -228,21 +237,16 @@ void BuiltinCorpus::writeManifest()
     j["clip_seconds"] = double(kClipSamples) / kSampleRate;
     json speakers = json::array();
     for (const auto &s : m_speakers)
-        speakers.push_back({{"id", s.id},          {"voice", s.voice},
-                            {"rate_wpm", s.rateWpm}, {"pitch", s.pitch},
-                            {"pitch_range", s.pitchRange}, {"peak_db", s.peakDb},
-                            {"split", splitName(s.split)}});
+        speakers.push_back({ { "id", s.id }, { "voice", s.voice }, { "rate_wpm", s.rateWpm },
+            { "pitch", s.pitch }, { "pitch_range", s.pitchRange }, { "peak_db", s.peakDb },
+            { "split", splitName(s.split) } });
     j["speakers"] = speakers;
     json clips = json::array();
-    json counts = {{"train", 0}, {"validation", 0}, {"test", 0}};
+    json counts = { { "train", 0 }, { "validation", 0 }, { "test", 0 } };
     for (const auto &c : m_clips) {
-        clips.push_back({{"path", c.path},
-                         {"word", c.word},
-                         {"speaker", c.speaker},
-                         {"split", splitName(c.split)},
-                         {"speech_onset_sec", c.speechOnsetSec},
-                         {"speech_offset_sec", c.speechOffsetSec},
-                         {"sha256", c.sha256}});
+        clips.push_back({ { "path", c.path }, { "word", c.word }, { "speaker", c.speaker },
+            { "split", splitName(c.split) }, { "speech_onset_sec", c.speechOnsetSec },
+            { "speech_offset_sec", c.speechOffsetSec }, { "sha256", c.sha256 } });
         counts[splitName(c.split)] = counts[splitName(c.split)].get<int>() + 1;
     }
     j["clip_counts"] = counts;
@@ -272,7 +276,7 @@ BuiltinCorpus::EnsureResult BuiltinCorpus::ensure(const Progress &progress, bool
     std::map<std::string, std::string> knownSha;
     if (!force && loadManifest()) {
         for (const auto &c : m_clips) {
-            journal[c.path] = {c.speechOnsetSec, c.speechOffsetSec};
+            journal[c.path] = { c.speechOnsetSec, c.speechOffsetSec };
             knownSha[c.path] = c.sha256;
         }
     }
@@ -281,7 +285,8 @@ BuiltinCorpus::EnsureResult BuiltinCorpus::ensure(const Progress &progress, bool
     fs::remove(manifestPath(), ec);
     for (auto it = fs::recursive_directory_iterator(m_folder, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-        if (it->is_regular_file() && it->path().filename().string().find(".tmp-") != std::string::npos)
+        if (it->is_regular_file()
+            && it->path().filename().string().find(".tmp-") != std::string::npos)
             fs::remove(it->path(), ec);
 
     m_speakers = planSpeakers(m_config);
@@ -297,10 +302,9 @@ BuiltinCorpus::EnsureResult BuiltinCorpus::ensure(const Progress &progress, bool
         while (std::getline(in, line)) {
             try {
                 const json e = json::parse(line);
-                journal[e.at("path").get<std::string>()] = {e.at("onset").get<double>(),
-                                                            e.at("offset").get<double>()};
-            } catch (...) {
-            }
+                journal[e.at("path").get<std::string>()]
+                    = { e.at("onset").get<double>(), e.at("offset").get<double>() };
+            } catch (...) { }
         }
     }
     std::ofstream journalOut(journalPath, std::ios::app);
@@ -316,8 +320,9 @@ BuiltinCorpus::EnsureResult BuiltinCorpus::ensure(const Progress &progress, bool
         if (madeDirs.insert(dir).second)
             makeDirs(dir);
         writeClip(path, bytes);
-        journalOut << json{{"path", plan[i].relPath}, {"onset", made.onsetSec}, {"offset", made.offsetSec}}.dump()
-                   << "\n";
+        journalOut << json {
+            { "path", plan[i].relPath }, { "onset", made.onsetSec }, { "offset", made.offsetSec }
+        }.dump() << "\n";
         journalOut.flush();
         clips[i].speechOnsetSec = made.onsetSec;
         clips[i].speechOffsetSec = made.offsetSec;
@@ -355,8 +360,8 @@ BuiltinCorpus::EnsureResult BuiltinCorpus::ensure(const Progress &progress, bool
             clips[end].speaker = m_speakers[s].id;
             clips[end].split = m_speakers[s].split;
         }
-        const bool allKept =
-            std::all_of(keywords.begin(), keywords.end(), [&](size_t k) { return keep(k); });
+        const bool allKept
+            = std::all_of(keywords.begin(), keywords.end(), [&](size_t k) { return keep(k); });
         if (allKept) {
             result.kept += int(keywords.size());
         } else {
@@ -371,7 +376,8 @@ BuiltinCorpus::EnsureResult BuiltinCorpus::ensure(const Progress &progress, bool
                 // 1200). The crash is deterministic, so the speaker falls back to its accent's
                 // plain voice, the same way every time. Corpora that never crashed are unchanged.
                 const auto plus = m_speakers[s].voice.find('+');
-                if (std::string(e.what()).find("killed by signal") == std::string::npos || plus == std::string::npos)
+                if (std::string(e.what()).find("killed by signal") == std::string::npos
+                    || plus == std::string::npos)
                     throw;
                 m_speakers[s].voice = m_speakers[s].voice.substr(0, plus);
                 made = synthesiseSpeaker(m_config, s, m_speakers[s], words);
@@ -429,7 +435,7 @@ DatasetIndex BuiltinCorpus::index12(int unknownPerSpeaker) const
         for (const auto &w : m_config.effectiveWords())
             if (std::find(keywords10().begin(), keywords10().end(), w) == keywords10().end())
                 others.push_back(w);
-        Rng rng({m_config.seed, 0x554e4b4eULL /* UNKN */, uint64_t(s)});
+        Rng rng({ m_config.seed, 0x554e4b4eULL /* UNKN */, uint64_t(s) });
         const size_t k = std::min(others.size(), size_t(unknownPerSpeaker));
         for (size_t i = 0; i < k; ++i)
             std::swap(others[i], others[i + rng.below(others.size() - i)]);
@@ -447,7 +453,7 @@ DatasetIndex BuiltinCorpus::index12(int unknownPerSpeaker) const
             continue;
         ClipRef r;
         r.path = m_folder + "/" + c.path;
-        r.labels = {label};
+        r.labels = { label };
         r.split = c.split;
         r.speaker = c.speaker;
         r.word = c.word;
@@ -455,8 +461,8 @@ DatasetIndex BuiltinCorpus::index12(int unknownPerSpeaker) const
         r.speechOffsetSec = c.speechOffsetSec;
         idx.clips.push_back(std::move(r));
     }
-    idx.contentHash =
-        Sha256::ofString(m_contentHash + "|kws12|unknown_per_speaker=" + std::to_string(unknownPerSpeaker));
+    idx.contentHash = Sha256::ofString(
+        m_contentHash + "|kws12|unknown_per_speaker=" + std::to_string(unknownPerSpeaker));
     return idx;
 }
 
@@ -474,7 +480,7 @@ DatasetIndex BuiltinCorpus::index35() const
             continue; // silence clips (and words outside the 35)
         ClipRef r;
         r.path = m_folder + "/" + c.path;
-        r.labels = {label};
+        r.labels = { label };
         r.split = c.split;
         r.speaker = c.speaker;
         r.word = c.word;

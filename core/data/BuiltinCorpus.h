@@ -24,27 +24,27 @@ struct BuiltinCorpusConfig
     // 0; the shipped teacher was pretrained on speakers from 100000 on, so it has heard none of
     // the speakers of any experiment's corpus (at most 100000 speakers).
     int firstSpeaker = 0;
-    std::vector<std::string> words;     // empty: the 35 Speech Commands v2 words
-    double validationFraction = 0.1;    // of the speakers; the rest minus test is training
+    std::vector<std::string> words; // empty: the 35 Speech Commands v2 words
+    double validationFraction = 0.1; // of the speakers; the rest minus test is training
     double testFraction = 0.1;
-    int silenceClipsPerSpeaker = 1;     // low-level noise-only clips for the "_silence_" label
-    int rateMinWpm = 140;               // espeak speaking rate range, words per minute
+    int silenceClipsPerSpeaker = 1; // low-level noise-only clips for the "_silence_" label
+    int rateMinWpm = 140; // espeak speaking rate range, words per minute
     int rateMaxWpm = 220;
 
     const std::vector<std::string> &effectiveWords() const;
     // Throws tkd::Error("corpus.<key>", reason).
     void validate() const;
     std::string canonicalJson() const; // compact, sorted keys: the thing that gets hashed
-    std::string hash() const;          // 12 hex digits of SHA-256 over canonicalJson + synth version
+    std::string hash() const; // 12 hex digits of SHA-256 over canonicalJson + synth version
 };
 
 // One synthetic voice: an espeak-ng English voice with a variant, rate, pitch and pitch range.
 struct CorpusSpeaker
 {
-    std::string id;    // "s0042"
+    std::string id; // "s0042"
     std::string voice; // espeak name, e.g. "en-us+f3"
     int rateWpm = 175;
-    int pitch = 50;    // espeak 0..100
+    int pitch = 50; // espeak 0..100
     int pitchRange = 50;
     double peakDb = -6.0; // clip peak level, dBFS
     Split split = Split::Train;
@@ -69,7 +69,7 @@ class BuiltinCorpus
 {
 public:
     static constexpr int kClipSamples = 16000; // 1 s at kSampleRate
-    static constexpr int kSynthRate = 22050;   // espeak-ng's native output rate
+    static constexpr int kSynthRate = 22050; // espeak-ng's native output rate
 
     // cacheDir: the folder holding corpora (default cacheRoot() + "/builtin-corpus").
     explicit BuiltinCorpus(BuiltinCorpusConfig config = {}, std::string cacheDir = {});
@@ -82,7 +82,7 @@ public:
     {
         bool reused = false; // a complete corpus was already there
         int synthesised = 0; // clips made now
-        int kept = 0;        // clips of an interrupted generation found intact and kept
+        int kept = 0; // clips of an interrupted generation found intact and kept
         double seconds = 0.0;
     };
     // Makes the corpus available: reuses a complete one, completes a partial one (killed

@@ -29,32 +29,29 @@ namespace tkd::corpus {
 // libsamplerate's fastest sinc converter: ~97 dB SNR is far beyond what a TTS keyword needs, and
 // it keeps resampling a small share of the synthesis time (kResampleQualityName names it).
 constexpr ResampleQuality kResampleQuality = ResampleQuality::Fastest;
-constexpr double kPadSec = 0.020;        // kept around the detected speech when trimming
-constexpr double kFadeSec = 0.005;       // fades at the trim edges, so no clicks
-constexpr double kMaxSpeechSec = 0.96;   // longer words are resynthesised faster
-constexpr double kNoiseFloorDb = -74.0;  // RMS of the faint floor under every keyword clip
-constexpr int kEspeakVolume = 60;        // espeak clips some voices at its default 100
+constexpr double kPadSec = 0.020; // kept around the detected speech when trimming
+constexpr double kFadeSec = 0.005; // fades at the trim edges, so no clicks
+constexpr double kMaxSpeechSec = 0.96; // longer words are resynthesised faster
+constexpr double kNoiseFloorDb = -74.0; // RMS of the faint floor under every keyword clip
+constexpr int kEspeakVolume = 60; // espeak clips some voices at its default 100
 
 // English accents x variants that stay intelligible and do not clip; robotic and joke voices left
 // out. Accents weighted towards US English like Speech Commands' speakers.
 const std::vector<std::string> &accents()
 {
-    static const std::vector<std::string> a = {"en-us", "en-us", "en-us", "en", "en",
-                                               "en-gb-scotland", "en-gb-x-rp", "en-029",
-                                               "en-us-nyc"};
+    static const std::vector<std::string> a = { "en-us", "en-us", "en-us", "en", "en",
+        "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc" };
     return a;
 }
 
 const std::vector<std::string> &variants()
 {
-    static const std::vector<std::string> v = {
-        "",       "m1",      "m2",     "m3",     "m4",      "m5",       "m6",     "m7",
-        "f1",     "f2",      "f3",     "f4",     "f5",      "klatt",    "klatt2", "klatt3",
-        "croak",  "whisper", "whisperf", "Andy", "Annie",   "Alicia",   "Gene",   "Lee",
-        "Mike",   "Michael", "adam",   "aunty",  "belinda", "benjamin", "caleb",  "david",
-        "edward", "grandma", "grandpa", "john",  "linda",   "max",      "norbert", "paul",
-        "quincy", "rob",     "robert", "shelby", "steph",   "travis",   "victor", "zac",
-        "Alex",   "Denis",   "boris",  "michel"};
+    static const std::vector<std::string> v = { "", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1",
+        "f2", "f3", "f4", "f5", "klatt", "klatt2", "klatt3", "croak", "whisper", "whisperf", "Andy",
+        "Annie", "Alicia", "Gene", "Lee", "Mike", "Michael", "adam", "aunty", "belinda", "benjamin",
+        "caleb", "david", "edward", "grandma", "grandpa", "john", "linda", "max", "norbert", "paul",
+        "quincy", "rob", "robert", "shelby", "steph", "travis", "victor", "zac", "Alex", "Denis",
+        "boris", "michel" };
     return v;
 }
 
@@ -90,11 +87,12 @@ int ensureEspeak()
     static int rate = 0;
     if (rate > 0)
         return rate;
-    const int r = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr,
-                                    espeakINITIALIZE_DONT_EXIT);
+    const int r
+        = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr, espeakINITIALIZE_DONT_EXIT);
     if (r <= 0)
-        throw Error("espeak-ng", "cannot initialise the synthesiser (is espeak-ng-data installed? "
-                                 "ESPEAK_DATA_PATH can point at it)");
+        throw Error("espeak-ng",
+            "cannot initialise the synthesiser (is espeak-ng-data installed? "
+            "ESPEAK_DATA_PATH can point at it)");
     espeak_SetSynthCallback(synthCallback);
     rate = r;
     return rate;
@@ -103,7 +101,7 @@ int ensureEspeak()
 // Synthesises one word (in a synthesis child). espeak draws on rand() for the noise sources of
 // some voices, so it is reseeded per clip from the clip's own seed.
 std::vector<float> espeakWord(const std::string &voice, int rate, int pitch, int range,
-                              const std::string &word, unsigned randSeed)
+    const std::string &word, unsigned randSeed)
 {
     const int sr = ensureEspeak();
     if (sr != BuiltinCorpus::kSynthRate)
@@ -120,8 +118,8 @@ std::vector<float> espeakWord(const std::string &voice, int rate, int pitch, int
     std::srand(randSeed);
     std::vector<short> pcm;
     g_synthTarget = &pcm;
-    const espeak_ERROR err = espeak_Synth(word.c_str(), word.size() + 1, 0, POS_CHARACTER, 0,
-                                          espeakCHARS_UTF8, nullptr, nullptr);
+    const espeak_ERROR err = espeak_Synth(
+        word.c_str(), word.size() + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, nullptr, nullptr);
     espeak_Synchronize();
     g_synthTarget = nullptr;
     if (err != EE_OK)
@@ -171,27 +169,26 @@ void writeClip(const std::string &path, const std::string &bytes)
     file.commit();
 }
 
-
-std::vector<ClipPlan> planClips(const BuiltinCorpusConfig &cfg,
-                                const std::vector<CorpusSpeaker> &speakers)
+std::vector<ClipPlan> planClips(
+    const BuiltinCorpusConfig &cfg, const std::vector<CorpusSpeaker> &speakers)
 {
     std::vector<ClipPlan> plan;
     for (size_t s = 0; s < speakers.size(); ++s) {
         for (const auto &w : cfg.effectiveWords())
-            plan.push_back({s, w, -1, "clips/" + w + "/" + speakers[s].id + ".wav"});
+            plan.push_back({ s, w, -1, "clips/" + w + "/" + speakers[s].id + ".wav" });
         for (int k = 0; k < cfg.silenceClipsPerSpeaker; ++k)
-            plan.push_back({s, kSilenceLabel, k,
-                            std::string("clips/") + kSilenceLabel + "/" + speakers[s].id + "_" +
-                                std::to_string(k) + ".wav"});
+            plan.push_back({ s, kSilenceLabel, k,
+                std::string("clips/") + kSilenceLabel + "/" + speakers[s].id + "_"
+                    + std::to_string(k) + ".wav" });
     }
     return plan;
 }
 
-
 SynthesisedClip synthesiseKeyword(const BuiltinCorpusConfig &cfg, size_t speakerIndex,
-                                  const CorpusSpeaker &spk, const std::string &word)
+    const CorpusSpeaker &spk, const std::string &word)
 {
-    Rng rng({cfg.seed, 0x434c4950ULL /* CLIP */, uint64_t(cfg.firstSpeaker) + speakerIndex, textKey(word)});
+    Rng rng({ cfg.seed, 0x434c4950ULL /* CLIP */, uint64_t(cfg.firstSpeaker) + speakerIndex,
+        textKey(word) });
     const unsigned randSeed = unsigned(rng.nextU64() & 0x7fffffff);
     // espeak's output is noiseless and has little silence around the word, so a noise-floor
     // estimate would land inside the word: trim relative to the peak only.
@@ -203,14 +200,14 @@ SynthesisedClip synthesiseKeyword(const BuiltinCorpusConfig &cfg, size_t speaker
     SpeechWindow win;
     int rate = spk.rateWpm;
     for (int attempt = 0;; ++attempt) {
-        const std::vector<float> raw =
-            espeakWord(spk.voice, rate, spk.pitch, spk.pitchRange, word, randSeed);
-        speech = resample(raw.data(), raw.size(), BuiltinCorpus::kSynthRate, kSampleRate,
-                          kResampleQuality);
+        const std::vector<float> raw
+            = espeakWord(spk.voice, rate, spk.pitch, spk.pitchRange, word, randSeed);
+        speech = resample(
+            raw.data(), raw.size(), BuiltinCorpus::kSynthRate, kSampleRate, kResampleQuality);
         win = vad.detect(speech, kSampleRate);
         if (!win.found())
-            throw Error("espeak-ng", "produced no audible speech for '" + word + "' with voice " +
-                                         spk.voice);
+            throw Error("espeak-ng",
+                "produced no audible speech for '" + word + "' with voice " + spk.voice);
         if (win.offsetSec - win.onsetSec + 2 * kPadSec <= kMaxSpeechSec || attempt >= 4)
             break;
         rate = int(rate * 1.25); // too long for a 1 s clip: speak faster
@@ -245,9 +242,12 @@ SynthesisedClip synthesiseKeyword(const BuiltinCorpusConfig &cfg, size_t speaker
             v = float(v * targetPeak / peak);
 
     SynthesisedClip clip;
-    const long offset = long(rng.below(uint64_t(BuiltinCorpus::kClipSamples - long(seg.size())) + 1));
-    Rng floorRng({cfg.seed, 0x464c4f4fULL /* FLOO */, uint64_t(cfg.firstSpeaker) + speakerIndex, textKey(word)});
-    clip.samples = NoiseGenerator::generate(NoiseKind::White, BuiltinCorpus::kClipSamples, floorRng);
+    const long offset
+        = long(rng.below(uint64_t(BuiltinCorpus::kClipSamples - long(seg.size())) + 1));
+    Rng floorRng({ cfg.seed, 0x464c4f4fULL /* FLOO */, uint64_t(cfg.firstSpeaker) + speakerIndex,
+        textKey(word) });
+    clip.samples
+        = NoiseGenerator::generate(NoiseKind::White, BuiltinCorpus::kClipSamples, floorRng);
     const float floorRms = float(std::pow(10.0, kNoiseFloorDb / 20.0));
     for (float &v : clip.samples)
         v *= floorRms;
@@ -276,16 +276,16 @@ bool writeAll(int fd, const void *data, size_t n)
 // Child side: speaks the words and streams back, per clip, [u32 status][f64 onset][f64 offset]
 // [u32 n][n floats]; status 1 means [u32 len][message] follows and the child stops.
 [[noreturn]] void synthesisChild(int fd, const BuiltinCorpusConfig &cfg, size_t speakerIndex,
-                                 const CorpusSpeaker &spk, const std::vector<std::string> &words)
+    const CorpusSpeaker &spk, const std::vector<std::string> &words)
 {
     for (const auto &w : words) {
         uint32_t status = 0;
         try {
             const SynthesisedClip c = synthesiseKeyword(cfg, speakerIndex, spk, w);
             const uint32_t n = uint32_t(c.samples.size());
-            if (!writeAll(fd, &status, 4) || !writeAll(fd, &c.onsetSec, 8) ||
-                !writeAll(fd, &c.offsetSec, 8) || !writeAll(fd, &n, 4) ||
-                !writeAll(fd, c.samples.data(), n * sizeof(float)))
+            if (!writeAll(fd, &status, 4) || !writeAll(fd, &c.onsetSec, 8)
+                || !writeAll(fd, &c.offsetSec, 8) || !writeAll(fd, &n, 4)
+                || !writeAll(fd, c.samples.data(), n * sizeof(float)))
                 ::_exit(3);
         } catch (const std::exception &e) {
             status = 1;
@@ -301,8 +301,7 @@ bool writeAll(int fd, const void *data, size_t n)
 }
 
 std::vector<SynthesisedClip> synthesiseSpeaker(const BuiltinCorpusConfig &cfg, size_t speakerIndex,
-                                               const CorpusSpeaker &spk,
-                                               const std::vector<std::string> &words)
+    const CorpusSpeaker &spk, const std::vector<std::string> &words)
 {
     int fds[2];
     if (::pipe(fds) != 0)
@@ -331,8 +330,7 @@ std::vector<SynthesisedClip> synthesiseSpeaker(const BuiltinCorpusConfig &cfg, s
     }
     ::close(fds[0]);
     int wstatus = 0;
-    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) { }
 
     std::vector<SynthesisedClip> out;
     size_t pos = 0;
@@ -376,7 +374,8 @@ std::vector<SynthesisedClip> synthesiseSpeaker(const BuiltinCorpusConfig &cfg, s
 
 SynthesisedClip synthesiseSilence(const BuiltinCorpusConfig &cfg, size_t speakerIndex, int k)
 {
-    Rng rng({cfg.seed, 0x53494c45ULL /* SILE */, uint64_t(cfg.firstSpeaker) + speakerIndex, uint64_t(k)});
+    Rng rng({ cfg.seed, 0x53494c45ULL /* SILE */, uint64_t(cfg.firstSpeaker) + speakerIndex,
+        uint64_t(k) });
     const auto colour = NoiseKind(rng.below(3));
     const double rmsDb = rng.uniform(-60.0, -40.0);
     SynthesisedClip clip;
@@ -400,8 +399,8 @@ bool readIntactClip(const std::string &path, std::string &bytes)
     } catch (const Error &) {
         return false;
     }
-    return bytes.size() == expected && bytes.compare(0, 4, "RIFF") == 0 &&
-           bytes.compare(8, 8, "WAVEfmt ") == 0 && bytes.compare(36, 4, "data") == 0;
+    return bytes.size() == expected && bytes.compare(0, 4, "RIFF") == 0
+        && bytes.compare(8, 8, "WAVEfmt ") == 0 && bytes.compare(36, 4, "data") == 0;
 }
 
 } // namespace tkd::corpus

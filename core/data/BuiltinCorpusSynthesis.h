@@ -33,10 +33,11 @@ struct SynthesisedClip
     double onsetSec = -1.0, offsetSec = -1.0;
 };
 
-std::vector<ClipPlan> planClips(const BuiltinCorpusConfig &cfg, const std::vector<CorpusSpeaker> &speakers);
+std::vector<ClipPlan> planClips(
+    const BuiltinCorpusConfig &cfg, const std::vector<CorpusSpeaker> &speakers);
 // Every word of one speaker, spoken in a child process (espeak-ng is not re-entrant).
 std::vector<SynthesisedClip> synthesiseSpeaker(const BuiltinCorpusConfig &cfg, size_t speakerIndex,
-                                               const CorpusSpeaker &spk, const std::vector<std::string> &words);
+    const CorpusSpeaker &spk, const std::vector<std::string> &words);
 SynthesisedClip synthesiseSilence(const BuiltinCorpusConfig &cfg, size_t speakerIndex, int k);
 
 std::string wavBytesPcm16(const std::vector<float> &x);

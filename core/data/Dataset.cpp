@@ -11,18 +11,24 @@ namespace tkd {
 const char *splitName(Split s)
 {
     switch (s) {
-    case Split::Train: return "train";
-    case Split::Validation: return "validation";
-    case Split::Test: return "test";
+    case Split::Train:
+        return "train";
+    case Split::Validation:
+        return "validation";
+    case Split::Test:
+        return "test";
     }
     return "?";
 }
 
 Split splitFromName(const std::string &name)
 {
-    if (name == "train") return Split::Train;
-    if (name == "validation" || name == "val" || name == "valid") return Split::Validation;
-    if (name == "test") return Split::Test;
+    if (name == "train")
+        return Split::Train;
+    if (name == "validation" || name == "val" || name == "valid")
+        return Split::Validation;
+    if (name == "test")
+        return Split::Test;
     throw Error("split", "unknown split '" + name + "' (expected train, validation or test)");
 }
 
@@ -79,7 +85,7 @@ std::string listingHash(const DatasetIndex &index)
             labels += (labels.empty() ? "" : ",") + std::to_string(l);
         std::snprintf(seg, sizeof seg, "%.6f\t%.6f", c.startSec, c.durationSec);
         line("clip\t" + relativePath(index.root, c.path) + "\t" + std::to_string(fileSizeOf(c.path))
-             + "\t" + labels + "\t" + splitName(c.split) + "\t" + seg);
+            + "\t" + labels + "\t" + splitName(c.split) + "\t" + seg);
     }
     for (const auto &n : index.noiseFiles)
         line("noise\t" + relativePath(index.root, n) + "\t" + std::to_string(fileSizeOf(n)));
@@ -88,18 +94,17 @@ std::string listingHash(const DatasetIndex &index)
 
 const std::vector<std::string> &speechCommandsWords35()
 {
-    static const std::vector<std::string> words = {
-        "backward", "bed",   "bird", "cat",   "dog",   "down",   "eight", "five",  "follow",
-        "forward",  "four",  "go",   "happy", "house", "learn",  "left",  "marvin", "nine",
-        "no",       "off",   "on",   "one",   "right", "seven",  "sheila", "six",   "stop",
-        "three",    "tree",  "two",  "up",    "visual", "wow",   "yes",   "zero"};
+    static const std::vector<std::string> words = { "backward", "bed", "bird", "cat", "dog", "down",
+        "eight", "five", "follow", "forward", "four", "go", "happy", "house", "learn", "left",
+        "marvin", "nine", "no", "off", "on", "one", "right", "seven", "sheila", "six", "stop",
+        "three", "tree", "two", "up", "visual", "wow", "yes", "zero" };
     return words;
 }
 
 const std::vector<std::string> &keywords10()
 {
-    static const std::vector<std::string> words = {"yes",  "no",  "up", "down", "left",
-                                                   "right", "on", "off", "stop", "go"};
+    static const std::vector<std::string> words
+        = { "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go" };
     return words;
 }
 

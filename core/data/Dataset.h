@@ -7,18 +7,18 @@
 namespace tkd {
 
 enum class Split { Train, Validation, Test };
-const char *splitName(Split s);           // "train", "validation", "test"
+const char *splitName(Split s); // "train", "validation", "test"
 Split splitFromName(const std::string &); // throws tkd::Error("split", ...)
 
 // One labelled clip on disk. Keyword sources (built-in corpus, Speech Commands, folder-per-class)
 // and multi-label sets (FSD50K) all index into this one shape.
 struct ClipRef
 {
-    std::string path;        // absolute path to an audio file
+    std::string path; // absolute path to an audio file
     std::vector<int> labels; // class indices; one for single-label tasks
     Split split = Split::Train;
-    std::string speaker;     // speaker / source id ("" when unknown); splits never share one
-    std::string word;        // the spoken word or original folder name (before label mapping)
+    std::string speaker; // speaker / source id ("" when unknown); splits never share one
+    std::string word; // the spoken word or original folder name (before label mapping)
     // A segment of a longer file (e.g. a "silence" clip cut from a background-noise recording);
     // durationSec == 0 means the whole file.
     double startSec = 0.0;
@@ -34,8 +34,8 @@ struct ClipRef
 // splits, and the generator config where the data is synthesised) for caches.
 struct DatasetIndex
 {
-    std::string name;                    // "builtin-kws12", "speech-commands-v2-35", "fsd50k", ...
-    std::string root;                    // folder it was read from
+    std::string name; // "builtin-kws12", "speech-commands-v2-35", "fsd50k", ...
+    std::string root; // folder it was read from
     std::vector<std::string> classes;
     bool multiLabel = false;
     std::vector<ClipRef> clips;

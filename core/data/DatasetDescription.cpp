@@ -25,20 +25,27 @@ std::string formatSeconds(double s)
         const int64_t t = int64_t(s + 0.5);
         if (t >= 3600)
             std::snprintf(buf, sizeof buf, "%lldh %02lldm %02llds", (long long)(t / 3600),
-                          (long long)(t / 60 % 60), (long long)(t % 60));
+                (long long)(t / 60 % 60), (long long)(t % 60));
         else
-            std::snprintf(buf, sizeof buf, "%lldm %02llds", (long long)(t / 60), (long long)(t % 60));
+            std::snprintf(
+                buf, sizeof buf, "%lldm %02llds", (long long)(t / 60), (long long)(t % 60));
     }
     return buf;
 }
 
-std::string padRight(const std::string &s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
-std::string padLeft(const std::string &s, size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
+std::string padRight(const std::string &s, size_t w)
+{
+    return s.size() >= w ? s : s + std::string(w - s.size(), ' ');
+}
+std::string padLeft(const std::string &s, size_t w)
+{
+    return s.size() >= w ? s : std::string(w - s.size(), ' ') + s;
+}
 
 } // namespace
 
-DatasetDescription DatasetDescription::describe(const DatasetIndex &index, int64_t maxProbe,
-                                                const Progress &progress)
+DatasetDescription DatasetDescription::describe(
+    const DatasetIndex &index, int64_t maxProbe, const Progress &progress)
 {
     DatasetDescription d;
     d.name = index.name;
@@ -46,7 +53,7 @@ DatasetDescription DatasetDescription::describe(const DatasetIndex &index, int64
     d.contentHash = index.contentHash;
     d.multiLabel = index.multiLabel;
     d.classes = index.classes;
-    d.classCounts.assign(index.classes.size(), {0, 0, 0});
+    d.classCounts.assign(index.classes.size(), { 0, 0, 0 });
     d.clipCount = int64_t(index.clips.size());
     d.noiseFileCount = int64_t(index.noiseFiles.size());
     int64_t labelTotal = 0;
@@ -55,8 +62,9 @@ DatasetDescription DatasetDescription::describe(const DatasetIndex &index, int64
         ++d.splitCounts[size_t(s)];
         for (int l : c.labels) {
             if (l < 0 || size_t(l) >= index.classes.size())
-                throw Error(c.path, "label index " + std::to_string(l) + " outside the "
-                                        + std::to_string(index.classes.size()) + " classes");
+                throw Error(c.path,
+                    "label index " + std::to_string(l) + " outside the "
+                        + std::to_string(index.classes.size()) + " classes");
             ++d.classCounts[size_t(l)][size_t(s)];
         }
         labelTotal += int64_t(c.labels.size());
@@ -68,7 +76,7 @@ DatasetDescription DatasetDescription::describe(const DatasetIndex &index, int64
     std::vector<size_t> order(index.clips.size());
     std::iota(order.begin(), order.end(), size_t(0));
     if (maxProbe > 0 && int64_t(order.size()) > maxProbe) {
-        Rng rng({0xd35c21be5ull, uint64_t(order.size())});
+        Rng rng({ 0xd35c21be5ull, uint64_t(order.size()) });
         for (size_t i = 0; i < size_t(maxProbe); ++i)
             std::swap(order[i], order[i + size_t(rng.below(order.size() - i))]);
         order.resize(size_t(maxProbe));
@@ -141,7 +149,8 @@ std::string DatasetDescription::toTable() const
     for (const auto &c : classes)
         w = std::max(w, c.size());
     w += 2;
-    o << "\n" << padRight("class", w) << padLeft("train", 8) << padLeft("validation", 12)
+    o << "\n"
+      << padRight("class", w) << padLeft("train", 8) << padLeft("validation", 12)
       << padLeft("test", 8) << padLeft("total", 9) << "\n";
     o << std::string(w + 37, '-') << "\n";
     for (size_t i = 0; i < classes.size(); ++i) {
@@ -164,22 +173,19 @@ std::string DatasetDescription::toJson() const
     j["root"] = root;
     j["content_hash"] = contentHash;
     j["multi_label"] = multiLabel;
-    j["clips"] = {{"total", clipCount},
-                  {"train", splitCounts[0]},
-                  {"validation", splitCounts[1]},
-                  {"test", splitCounts[2]}};
+    j["clips"] = { { "total", clipCount }, { "train", splitCounts[0] },
+        { "validation", splitCounts[1] }, { "test", splitCounts[2] } };
     j["noise_files"] = noiseFileCount;
     j["mean_labels_per_clip"] = meanLabelsPerClip;
     auto cls = nlohmann::ordered_json::array();
     for (size_t i = 0; i < classes.size(); ++i)
-        cls.push_back({{"name", classes[i]},
-                       {"train", classCounts[i][0]},
-                       {"validation", classCounts[i][1]},
-                       {"test", classCounts[i][2]}});
+        cls.push_back({ { "name", classes[i] }, { "train", classCounts[i][0] },
+            { "validation", classCounts[i][1] }, { "test", classCounts[i][2] } });
     j["classes"] = cls;
-    j["duration"] = {{"probed_clips", probedClips}, {"sampled", sampled},  {"total_sec", totalSec},
-                     {"min_sec", minSec},           {"max_sec", maxSec},   {"mean_sec", meanSec}};
-    j["unreadable"] = {{"count", unreadableClips}, {"examples", unreadableExamples}};
+    j["duration"]
+        = { { "probed_clips", probedClips }, { "sampled", sampled }, { "total_sec", totalSec },
+              { "min_sec", minSec }, { "max_sec", maxSec }, { "mean_sec", meanSec } };
+    j["unreadable"] = { { "count", unreadableClips }, { "examples", unreadableExamples } };
     return j.dump(2) + "\n";
 }
 

@@ -19,7 +19,7 @@ struct DatasetDescription
     bool multiLabel = false;
     std::vector<std::string> classes;
     std::vector<std::array<int64_t, 3>> classCounts; // [class][train, validation, test]
-    std::array<int64_t, 3> splitCounts{};            // clips per split
+    std::array<int64_t, 3> splitCounts {}; // clips per split
     int64_t clipCount = 0;
     int64_t noiseFileCount = 0;
     double meanLabelsPerClip = 0.0;
@@ -34,11 +34,11 @@ struct DatasetDescription
     std::vector<std::string> unreadableExamples; // "path: reason", at most 5
 
     // maxProbe: clips whose duration is read (0: all). Segments (durationSec > 0) need no probe.
-    static DatasetDescription describe(const DatasetIndex &index, int64_t maxProbe = 2000,
-                                       const Progress &progress = {});
+    static DatasetDescription describe(
+        const DatasetIndex &index, int64_t maxProbe = 2000, const Progress &progress = {});
 
     std::string toTable() const; // human-readable, fixed-width
-    std::string toJson() const;  // pretty-printed JSON object
+    std::string toJson() const; // pretty-printed JSON object
 };
 
 } // namespace tkd

@@ -9,7 +9,8 @@ namespace fs = std::filesystem;
 DatasetRoot DatasetRoot::open(const std::string &path, const std::string &kind)
 {
     if (path.empty())
-        throw Error("dataset.path", "no " + (kind.empty() ? std::string() : kind + " ") + "folder given");
+        throw Error(
+            "dataset.path", "no " + (kind.empty() ? std::string() : kind + " ") + "folder given");
     DatasetRoot r;
     r.path = fs::absolute(path).lexically_normal();
     r.display = r.path.string();

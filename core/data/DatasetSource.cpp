@@ -12,28 +12,35 @@ namespace tkd {
 const char *DatasetSource::kindName(Kind kind)
 {
     switch (kind) {
-    case Kind::Builtin: return "builtin";
-    case Kind::SpeechCommands: return "speech-commands";
-    case Kind::Fsd50k: return "fsd50k";
-    case Kind::Folder: return "folder";
-    case Kind::Noisy: return "noisy";
+    case Kind::Builtin:
+        return "builtin";
+    case Kind::SpeechCommands:
+        return "speech-commands";
+    case Kind::Fsd50k:
+        return "fsd50k";
+    case Kind::Folder:
+        return "folder";
+    case Kind::Noisy:
+        return "noisy";
     }
     return "?";
 }
 
 DatasetSource::Kind DatasetSource::kindFromName(const std::string &name)
 {
-    for (Kind k : {Kind::Builtin, Kind::SpeechCommands, Kind::Fsd50k, Kind::Folder, Kind::Noisy})
+    for (Kind k : { Kind::Builtin, Kind::SpeechCommands, Kind::Fsd50k, Kind::Folder, Kind::Noisy })
         if (name == kindName(k))
             return k;
-    throw Error("dataset.kind", "unknown dataset kind '" + name
-                                    + "' (expected builtin, speech-commands, fsd50k, folder or noisy)");
+    throw Error("dataset.kind",
+        "unknown dataset kind '" + name
+            + "' (expected builtin, speech-commands, fsd50k, folder or noisy)");
 }
 
 void DatasetSource::validate() const
 {
     if ((kind == Kind::Builtin || kind == Kind::SpeechCommands) && task != 12 && task != 35)
-        throw Error("dataset.task", "must be 12 or 35 for keyword data, not " + std::to_string(task));
+        throw Error(
+            "dataset.task", "must be 12 or 35 for keyword data, not " + std::to_string(task));
     if (kind != Kind::Builtin && path.empty())
         throw Error("dataset.path", std::string("a ") + kindName(kind) + " dataset needs a folder");
     if (kind == Kind::Builtin)
@@ -57,9 +64,12 @@ DatasetIndex DatasetSource::open(const Progress &progress) const
         options.silenceClipsPerSplit = silenceClipsPerSplit;
         return SpeechCommandsDataset::load(path, options, progress);
     }
-    case Kind::Fsd50k: return Fsd50kDataset::load(path, progress);
-    case Kind::Folder: return FolderDataset::load(path, progress);
-    case Kind::Noisy: return readNoisyManifest(path);
+    case Kind::Fsd50k:
+        return Fsd50kDataset::load(path, progress);
+    case Kind::Folder:
+        return FolderDataset::load(path, progress);
+    case Kind::Noisy:
+        return readNoisyManifest(path);
     }
     throw Error("dataset.kind", "unknown dataset kind");
 }

@@ -15,7 +15,8 @@ struct DatasetSource
     enum class Kind { Builtin, SpeechCommands, Fsd50k, Folder, Noisy };
 
     Kind kind = Kind::Builtin;
-    // Dataset folder. Builtin: the folder holding generated corpora (empty: cacheRoot()/builtin-corpus).
+    // Dataset folder. Builtin: the folder holding generated corpora (empty:
+    // cacheRoot()/builtin-corpus).
     std::string path;
     // Keyword tasks: 12 (10 keywords + unknown + silence) or 35 (all words). Ignored for FSD50K
     // and folder-per-class sets.

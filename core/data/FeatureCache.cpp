@@ -9,8 +9,8 @@
 
 #include <cmath>
 #include <cstring>
-#include <memory>
 #include <filesystem>
+#include <memory>
 
 namespace tkd {
 
@@ -21,35 +21,36 @@ constexpr const char *kFormat = "tkd-feature-cache-v1";
 torch::Tensor CachedFeatures::item(int64_t i) const
 {
     if (i < 0 || i >= size())
-        throw Error("features", "item " + std::to_string(i) + " outside 0.." + std::to_string(size() - 1));
+        throw Error(
+            "features", "item " + std::to_string(i) + " outside 0.." + std::to_string(size() - 1));
     const int64_t a = offsets[i].item<int64_t>(), b = offsets[i + 1].item<int64_t>();
     return frames.narrow(0, a, b - a);
 }
 
 FeatureCache::FeatureCache(std::string folder)
     : m_folder(folder.empty() ? cacheRoot() + "/features" : std::move(folder))
-{
-}
+{ }
 
 std::string FeatureCache::key(const std::string &contentHash, const std::string &featureCanonical,
-                              const std::string &extraKey)
+    const std::string &extraKey)
 {
     // Length-prefixed parts: no two different triples can produce the same hashed text.
     std::string text = kFormat;
-    for (const std::string *part : {&contentHash, &featureCanonical, &extraKey})
+    for (const std::string *part : { &contentHash, &featureCanonical, &extraKey })
         text += "\n" + std::to_string(part->size()) + ":" + *part;
     return Sha256::ofString(text);
 }
 
-bool FeatureCache::tryLoad(const std::string &path, const std::string &key, int64_t count,
-                           CachedFeatures &out) const
+bool FeatureCache::tryLoad(
+    const std::string &path, const std::string &key, int64_t count, CachedFeatures &out) const
 {
     if (!std::filesystem::exists(path))
         return false;
     std::string problem;
     try {
         std::map<std::string, std::string> meta;
-        // Mapped, not read: a noisy-set cache can be several GB and pages in as training touches it.
+        // Mapped, not read: a noisy-set cache can be several GB and pages in as training touches
+        // it.
         auto tensors = safetensors::loadMapped(path, &meta);
         auto f = tensors.find("features");
         auto o = tensors.find("offsets");
@@ -60,14 +61,14 @@ bool FeatureCache::tryLoad(const std::string &path, const std::string &key, int6
         else if (f->second.scalar_type() != torch::kFloat32 || f->second.dim() != 2)
             problem = "features are not a 2-D float32 tensor";
         else if (o->second.scalar_type() != torch::kInt64 || o->second.dim() != 1
-                 || o->second.size(0) != count + 1)
+            || o->second.size(0) != count + 1)
             problem = "offsets do not match the " + std::to_string(count) + " items";
         else {
             const auto &off = o->second;
             const bool ok = off[0].item<int64_t>() == 0
-                            && off[count].item<int64_t>() == f->second.size(0)
-                            && (count == 0
-                                || (off.slice(0, 1) - off.slice(0, 0, count)).min().item<int64_t>() >= 0);
+                && off[count].item<int64_t>() == f->second.size(0)
+                && (count == 0
+                    || (off.slice(0, 1) - off.slice(0, 0, count)).min().item<int64_t>() >= 0);
             if (!ok)
                 problem = "offsets are not a valid partition of the frames";
         }
@@ -85,7 +86,7 @@ bool FeatureCache::tryLoad(const std::string &path, const std::string &key, int6
 }
 
 CachedFeatures FeatureCache::get(const Source &source, const std::string &featureCanonical,
-                                 const ComputeFn &compute, const Progress &progress) const
+    const ComputeFn &compute, const Progress &progress) const
 {
     if (source.count < 0)
         throw Error("features", "negative item count");
@@ -103,21 +104,23 @@ CachedFeatures FeatureCache::get(const Source &source, const std::string &featur
     }
 
     std::vector<torch::Tensor> parts;
-    std::vector<int64_t> offsets{0};
+    std::vector<int64_t> offsets { 0 };
     offsets.reserve(size_t(source.count) + 1);
     int64_t featureDim = -1;
     int64_t done = 0;
     // Equal-length neighbours go through one compute call (batches of up to m_batchSize).
     auto flush = [&](std::vector<std::vector<float>> &batch) {
         const int64_t n = int64_t(batch.size()), len = int64_t(batch.front().size());
-        auto wav = torch::empty({n, len}, torch::kFloat32);
+        auto wav = torch::empty({ n, len }, torch::kFloat32);
         if (len > 0)
             for (int64_t b = 0; b < n; ++b)
-                std::memcpy(wav[b].data_ptr<float>(), batch[size_t(b)].data(), size_t(len) * sizeof(float));
+                std::memcpy(
+                    wav[b].data_ptr<float>(), batch[size_t(b)].data(), size_t(len) * sizeof(float));
         batch.clear();
         const torch::Tensor feats = compute(wav);
         if (!feats.defined() || feats.dim() != 3 || feats.size(0) != n)
-            throw Error("features", "the feature function must return [B, T, C] for a [B, N] batch");
+            throw Error(
+                "features", "the feature function must return [B, T, C] for a [B, N] batch");
         if (featureDim < 0)
             featureDim = feats.size(2);
         if (feats.size(2) != featureDim)
@@ -135,31 +138,31 @@ CachedFeatures FeatureCache::get(const Source &source, const std::string &featur
     for (int64_t next = 0; next < source.count; ++next) {
         progress.throwIfCancelled();
         std::vector<float> wave = source.waveform(next);
-        if (!batch.empty() && (wave.size() != batch.front().size() || int64_t(batch.size()) >= m_batchSize))
+        if (!batch.empty()
+            && (wave.size() != batch.front().size() || int64_t(batch.size()) >= m_batchSize))
             flush(batch);
         batch.push_back(std::move(wave));
     }
     if (!batch.empty())
         flush(batch);
-    out.frames = parts.empty() ? torch::zeros({0, std::max<int64_t>(featureDim, 0)}, torch::kFloat32)
-                               : torch::cat(parts, 0);
+    out.frames = parts.empty()
+        ? torch::zeros({ 0, std::max<int64_t>(featureDim, 0) }, torch::kFloat32)
+        : torch::cat(parts, 0);
     out.offsets = torch::tensor(offsets, torch::kInt64);
     makeDirs(m_folder);
-    safetensors::save(out.path, {{"features", out.frames}, {"offsets", out.offsets}},
-                      {{"format", kFormat},
-                       {"key", out.key},
-                       {"content_hash", source.contentHash},
-                       {"features", featureCanonical},
-                       {"extra", source.extraKey},
-                       {"count", std::to_string(source.count)}});
+    safetensors::save(out.path, { { "features", out.frames }, { "offsets", out.offsets } },
+        { { "format", kFormat }, { "key", out.key }, { "content_hash", source.contentHash },
+            { "features", featureCanonical }, { "extra", source.extraKey },
+            { "count", std::to_string(source.count) } });
     return out;
 }
 
-CachedFeatures FeatureCache::get(const Source &source, const FeatureExtractor &extractor,
-                                 const Progress &progress) const
+CachedFeatures FeatureCache::get(
+    const Source &source, const FeatureExtractor &extractor, const Progress &progress) const
 {
-    return get(source, extractor.config().canonicalString(),
-               [&extractor](const torch::Tensor &wave) { return extractor.compute(wave); }, progress);
+    return get(
+        source, extractor.config().canonicalString(),
+        [&extractor](const torch::Tensor &wave) { return extractor.compute(wave); }, progress);
 }
 
 FeatureCache::Source FeatureCache::datasetSource(const DatasetIndex &index)
@@ -173,13 +176,17 @@ FeatureCache::Source FeatureCache::datasetSource(const DatasetIndex &index)
         const ClipRef &c = (*clips)[size_t(i)];
         std::vector<float> wave = loadAudio(c.path);
         if (c.startSec > 0.0 || c.durationSec > 0.0) {
-            const size_t from = std::min(wave.size(), size_t(std::llround(c.startSec * kSampleRate)));
-            size_t to = c.durationSec > 0.0 ? from + size_t(std::llround(c.durationSec * kSampleRate))
-                                            : wave.size();
+            const size_t from
+                = std::min(wave.size(), size_t(std::llround(c.startSec * kSampleRate)));
+            size_t to = c.durationSec > 0.0
+                ? from + size_t(std::llround(c.durationSec * kSampleRate))
+                : wave.size();
             if (to > wave.size())
-                throw Error(c.path, "segment " + std::to_string(c.startSec) + " s + "
-                                        + std::to_string(c.durationSec) + " s runs past the end of the file");
-            wave = std::vector<float>(wave.begin() + std::ptrdiff_t(from), wave.begin() + std::ptrdiff_t(to));
+                throw Error(c.path,
+                    "segment " + std::to_string(c.startSec) + " s + "
+                        + std::to_string(c.durationSec) + " s runs past the end of the file");
+            wave = std::vector<float>(
+                wave.begin() + std::ptrdiff_t(from), wave.begin() + std::ptrdiff_t(to));
         }
         return wave;
     };

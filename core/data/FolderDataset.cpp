@@ -1,8 +1,8 @@
 #include "core/data/FolderDataset.h"
 
+#include "core/data/DatasetRoot.h"
 #include "core/util/Error.h"
 #include "core/util/Hash.h"
-#include "core/data/DatasetRoot.h"
 
 #include <algorithm>
 #include <cctype>
@@ -18,14 +18,18 @@ namespace {
 
 bool isAudioFile(const fs::path &p)
 {
-    static const std::set<std::string> exts = {".wav", ".flac", ".ogg", ".oga", ".mp3",
-                                               ".aif", ".aiff", ".au"};
+    static const std::set<std::string> exts
+        = { ".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au" };
     std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(
+        ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     return exts.count(ext) > 0;
 }
 
-bool skipped(const std::string &name) { return name.empty() || name[0] == '.' || name[0] == '_'; }
+bool skipped(const std::string &name)
+{
+    return name.empty() || name[0] == '.' || name[0] == '_';
+}
 
 std::vector<std::string> subfolders(const fs::path &dir)
 {
@@ -46,7 +50,8 @@ std::vector<std::string> subfolders(const fs::path &dir)
 void collectAudio(const fs::path &dir, const fs::path &base, std::vector<std::string> &out)
 {
     std::error_code ec;
-    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec),
+        end;
     for (; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
         if (it->is_directory() && skipped(name)) {
@@ -92,8 +97,9 @@ DatasetIndex FolderDataset::load(const std::string &rootArg, const Progress &pro
         (splitFolder(name) ? splitDirs : classDirs).push_back(name);
     const bool splitLayout = !splitDirs.empty();
     if (splitLayout && !classDirs.empty())
-        throw Error(rootStr, "mixes split folders (" + splitDirs.front() + "/) with class folders ("
-                                 + classDirs.front() + "/); use one layout");
+        throw Error(rootStr,
+            "mixes split folders (" + splitDirs.front() + "/) with class folders ("
+                + classDirs.front() + "/); use one layout");
 
     // (relative path, class name, split)
     struct Found
@@ -122,16 +128,19 @@ DatasetIndex FolderDataset::load(const std::string &rootArg, const Progress &pro
         collectAudio(root / sub, root, rels);
         for (auto &rel : rels) {
             const Split split = splitLayout ? *splitFolder(sub.substr(0, slash)) : hashSplit(rel);
-            found.push_back({std::move(rel), cls, split});
+            found.push_back({ std::move(rel), cls, split });
         }
     }
     progress.report("scan", int64_t(scanDirs.size()), int64_t(scanDirs.size()));
     if (classSet.empty())
-        throw Error(rootStr, splitLayout ? "split folders hold no class folders"
-                                         : "no class folders (expected root/<class>/<audio files>)");
+        throw Error(rootStr,
+            splitLayout ? "split folders hold no class folders"
+                        : "no class folders (expected root/<class>/<audio files>)");
     if (found.empty())
-        throw Error(rootStr, "no audio files (.wav .flac .ogg .mp3 .aiff .au) in the class folders");
-    std::sort(found.begin(), found.end(), [](const Found &a, const Found &b) { return a.rel < b.rel; });
+        throw Error(
+            rootStr, "no audio files (.wav .flac .ogg .mp3 .aiff .au) in the class folders");
+    std::sort(
+        found.begin(), found.end(), [](const Found &a, const Found &b) { return a.rel < b.rel; });
 
     DatasetIndex index;
     index.name = "folder:" + fs::path(rootStr).filename().string();
@@ -140,7 +149,7 @@ DatasetIndex FolderDataset::load(const std::string &rootArg, const Progress &pro
     for (const auto &f : found) {
         ClipRef c;
         c.path = rootStr + "/" + f.rel;
-        c.labels = {index.classIndex(f.cls)};
+        c.labels = { index.classIndex(f.cls) };
         c.split = f.split;
         c.word = f.cls;
         index.clips.push_back(std::move(c));

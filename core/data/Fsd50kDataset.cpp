@@ -1,8 +1,8 @@
 #include "core/data/Fsd50kDataset.h"
 
+#include "core/data/DatasetRoot.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
-#include "core/data/DatasetRoot.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -25,7 +25,7 @@ struct Vocabulary
 bool isWholeNumber(const std::string &s)
 {
     return !s.empty() && s.size() < 10
-           && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+        && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::vector<std::string> splitList(const std::string &s)
@@ -56,8 +56,8 @@ Vocabulary readVocabulary(const fs::path &path)
         if (r.line == rows.front().line && r.fields.size() == 3 && r.fields[0] == "index")
             continue; // tolerate a header although the official file has none
         if (r.fields.size() != 3)
-            throw Error(where(path, r.line), "expected 3 fields (index,label,mid), got "
-                                                 + std::to_string(r.fields.size()));
+            throw Error(where(path, r.line),
+                "expected 3 fields (index,label,mid), got " + std::to_string(r.fields.size()));
         if (!isWholeNumber(r.fields[0]))
             throw Error(where(path, r.line), "index '" + r.fields[0] + "' is not a whole number");
         if (r.fields[1].empty())
@@ -73,8 +73,9 @@ Vocabulary readVocabulary(const fs::path &path)
     int expect = 0;
     for (const auto &[idx, lm] : byIndex) {
         if (idx != expect)
-            throw Error(path.string(), "indices must run 0.." + std::to_string(byIndex.size() - 1)
-                                           + " without gaps; " + std::to_string(expect) + " is missing");
+            throw Error(path.string(),
+                "indices must run 0.." + std::to_string(byIndex.size() - 1) + " without gaps; "
+                    + std::to_string(expect) + " is missing");
         v.labels.push_back(lm.first);
         v.mids.push_back(lm.second);
         ++expect;
@@ -84,8 +85,8 @@ Vocabulary readVocabulary(const fs::path &path)
 
 // Reads dev.csv or eval.csv into clips. splitColumn: whether the file has the "split" column.
 void readGroundTruth(const fs::path &csv, const fs::path &audioDir, bool hasSplitColumn,
-                     const Vocabulary &vocab, DatasetIndex &index, std::set<std::string> &seen,
-                     const Progress &progress)
+    const Vocabulary &vocab, DatasetIndex &index, std::set<std::string> &seen,
+    const Progress &progress)
 {
     const auto rows = Fsd50kDataset::parseCsv(readFile(csv.string()), csv.string());
     if (rows.empty())
@@ -108,13 +109,15 @@ void readGroundTruth(const fs::path &csv, const fs::path &audioDir, bool hasSpli
     for (size_t r = 1; r < rows.size(); ++r) {
         if (r % 2048 == 0) {
             progress.throwIfCancelled();
-            progress.report("read " + csv.filename().string(), int64_t(r), int64_t(rows.size() - 1));
+            progress.report(
+                "read " + csv.filename().string(), int64_t(r), int64_t(rows.size() - 1));
         }
         const auto &row = rows[r];
         const std::string at = where(csv, row.line);
         if (row.fields.size() != header.size())
-            throw Error(at, "expected " + std::to_string(header.size()) + " fields, got "
-                                + std::to_string(row.fields.size()));
+            throw Error(at,
+                "expected " + std::to_string(header.size()) + " fields, got "
+                    + std::to_string(row.fields.size()));
         const std::string &fname = row.fields[size_t(fnameCol)];
         if (fname.empty() || fname.find('/') != std::string::npos || fname == "." || fname == "..")
             throw Error(at, "invalid fname '" + fname + "'");
@@ -123,19 +126,22 @@ void readGroundTruth(const fs::path &csv, const fs::path &audioDir, bool hasSpli
         for (const auto &n : names) {
             auto it = vocab.indexOf.find(n);
             if (it == vocab.indexOf.end())
-                throw Error(at, n.empty() ? std::string("empty label")
-                                          : "unknown label '" + n + "' (not in vocabulary.csv)");
+                throw Error(at,
+                    n.empty() ? std::string("empty label")
+                              : "unknown label '" + n + "' (not in vocabulary.csv)");
             labels.push_back(it->second);
         }
         if (midsCol >= 0) {
             const auto mids = splitList(row.fields[size_t(midsCol)]);
             if (mids.size() != names.size())
-                throw Error(at, std::to_string(names.size()) + " labels but "
-                                    + std::to_string(mids.size()) + " mids");
+                throw Error(at,
+                    std::to_string(names.size()) + " labels but " + std::to_string(mids.size())
+                        + " mids");
             for (size_t i = 0; i < mids.size(); ++i)
                 if (mids[i] != vocab.mids[size_t(labels[i])])
-                    throw Error(at, "mid '" + mids[i] + "' disagrees with vocabulary.csv ('"
-                                        + names[i] + "' is " + vocab.mids[size_t(labels[i])] + ")");
+                    throw Error(at,
+                        "mid '" + mids[i] + "' disagrees with vocabulary.csv ('" + names[i]
+                            + "' is " + vocab.mids[size_t(labels[i])] + ")");
         }
         Split split = Split::Test;
         if (splitCol >= 0) {
@@ -161,13 +167,14 @@ void readGroundTruth(const fs::path &csv, const fs::path &audioDir, bool hasSpli
         c.word = row.fields[size_t(labelsCol)];
         index.clips.push_back(std::move(c));
     }
-    progress.report("read " + csv.filename().string(), int64_t(rows.size() - 1), int64_t(rows.size() - 1));
+    progress.report(
+        "read " + csv.filename().string(), int64_t(rows.size() - 1), int64_t(rows.size() - 1));
 }
 
 } // namespace
 
-std::vector<Fsd50kDataset::CsvRow> Fsd50kDataset::parseCsv(const std::string &text,
-                                                          const std::string &path)
+std::vector<Fsd50kDataset::CsvRow> Fsd50kDataset::parseCsv(
+    const std::string &text, const std::string &path)
 {
     std::vector<CsvRow> rows;
     size_t i = 0;
@@ -209,7 +216,7 @@ std::vector<Fsd50kDataset::CsvRow> Fsd50kDataset::parseCsv(const std::string &te
                 while (i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
                     if (text[i] == '"')
                         throw Error(path + ":" + std::to_string(line),
-                                    "stray quote inside an unquoted field");
+                            "stray quote inside an unquoted field");
                     field += text[i++];
                 }
             }
@@ -236,12 +243,13 @@ DatasetIndex Fsd50kDataset::load(const std::string &rootArg, const Progress &pro
     const DatasetRoot checked = DatasetRoot::open(rootArg, "FSD50K");
     const fs::path &root = checked.path;
     const std::string &rootStr = checked.display;
-    for (const char *sub : {kGroundTruth, kDevAudio, kEvalAudio})
+    for (const char *sub : { kGroundTruth, kDevAudio, kEvalAudio })
         if (!fs::is_directory(root / sub))
-            throw Error((root / sub).string(), "missing folder (expected the FSD50K layout: "
-                                               "FSD50K.dev_audio, FSD50K.eval_audio, FSD50K.ground_truth)");
+            throw Error((root / sub).string(),
+                "missing folder (expected the FSD50K layout: "
+                "FSD50K.dev_audio, FSD50K.eval_audio, FSD50K.ground_truth)");
     const fs::path gt = root / kGroundTruth;
-    for (const char *f : {"vocabulary.csv", "dev.csv", "eval.csv"})
+    for (const char *f : { "vocabulary.csv", "dev.csv", "eval.csv" })
         if (!fs::is_regular_file(gt / f))
             throw Error((gt / f).string(), "missing file");
 

@@ -22,7 +22,8 @@ void scaleToRms(std::vector<float> &x, double rms)
 std::vector<float> NoiseGenerator::generate(NoiseKind colour, size_t n, Rng &rng)
 {
     if (colour != NoiseKind::White && colour != NoiseKind::Pink && colour != NoiseKind::Brown)
-        throw Error("noise.kinds", std::string("'") + noiseKindName(colour) + "' is not a synthetic noise colour");
+        throw Error("noise.kinds",
+            std::string("'") + noiseKindName(colour) + "' is not a synthetic noise colour");
     std::vector<float> out(n);
     if (n == 0)
         return out;
@@ -64,23 +65,28 @@ std::vector<float> NoiseGenerator::generate(NoiseKind colour, size_t n, Rng &rng
 const char *noiseKindName(NoiseKind kind)
 {
     switch (kind) {
-    case NoiseKind::White: return "white";
-    case NoiseKind::Pink: return "pink";
-    case NoiseKind::Brown: return "brown";
-    case NoiseKind::Babble: return "babble";
-    case NoiseKind::Folder: return "folder";
+    case NoiseKind::White:
+        return "white";
+    case NoiseKind::Pink:
+        return "pink";
+    case NoiseKind::Brown:
+        return "brown";
+    case NoiseKind::Babble:
+        return "babble";
+    case NoiseKind::Folder:
+        return "folder";
     }
     return "?";
 }
 
 NoiseKind noiseKindFromName(const std::string &name)
 {
-    for (NoiseKind k : {NoiseKind::White, NoiseKind::Pink, NoiseKind::Brown, NoiseKind::Babble,
-                        NoiseKind::Folder})
+    for (NoiseKind k : { NoiseKind::White, NoiseKind::Pink, NoiseKind::Brown, NoiseKind::Babble,
+             NoiseKind::Folder })
         if (name == noiseKindName(k))
             return k;
-    throw Error("noise.kinds", "unknown noise kind '" + name +
-                                   "' (expected white, pink, brown, babble or folder)");
+    throw Error("noise.kinds",
+        "unknown noise kind '" + name + "' (expected white, pink, brown, babble or folder)");
 }
 
 } // namespace tkd

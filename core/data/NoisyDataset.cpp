@@ -22,9 +22,9 @@ namespace tkd {
 
 namespace {
 
-constexpr int kRecipeVersion = 2;           // bump when item construction changes (2: ziggurat noise)
-constexpr double kNominalSpeechRms = 0.1;   // reference level where there is no keyword (silence)
-constexpr double kBabblePadSec = 0.02;      // kept around a babble word's speech window
+constexpr int kRecipeVersion = 2; // bump when item construction changes (2: ziggurat noise)
+constexpr double kNominalSpeechRms = 0.1; // reference level where there is no keyword (silence)
+constexpr double kBabblePadSec = 0.02; // kept around a babble word's speech window
 constexpr double kBabbleBedWordsPerSec = 4; // density of the "babble" background kind
 constexpr float kMaxPeak = 0.99f;
 
@@ -51,9 +51,10 @@ void addAt(std::vector<float> &dst, const std::vector<float> &src, long offset, 
 bool isAudioFile(const fs::path &p)
 {
     std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    return ext == ".wav" || ext == ".flac" || ext == ".ogg" || ext == ".mp3" || ext == ".aiff" ||
-           ext == ".aif";
+    std::transform(
+        ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext == ".wav" || ext == ".flac" || ext == ".ogg" || ext == ".mp3" || ext == ".aiff"
+        || ext == ".aif";
 }
 
 } // namespace
@@ -61,13 +62,14 @@ bool isAudioFile(const fs::path &p)
 void NoisyConfig::validate() const
 {
     if (!std::isfinite(lengthSec) || lengthSec < 0.5 || lengthSec > 600.0)
-        throw Error("noise.length_sec", "must be between 0.5 and 600 seconds, got " +
-                                            std::to_string(lengthSec));
+        throw Error("noise.length_sec",
+            "must be between 0.5 and 600 seconds, got " + std::to_string(lengthSec));
     if (!std::isfinite(snrDbMin) || !std::isfinite(snrDbMax))
         throw Error("noise.snr_db", "must be finite");
     if (snrDbMin > snrDbMax)
-        throw Error("noise.snr_db", "range is reversed (" + std::to_string(snrDbMin) + " > " +
-                                        std::to_string(snrDbMax) + ")");
+        throw Error("noise.snr_db",
+            "range is reversed (" + std::to_string(snrDbMin) + " > " + std::to_string(snrDbMax)
+                + ")");
     if (snrDbMin < -30.0 || snrDbMax > 60.0)
         throw Error("noise.snr_db", "must lie within [-30, 60] dB");
     if (kinds.empty())
@@ -79,15 +81,15 @@ void NoisyConfig::validate() const
     if (!std::isfinite(babbleGainDb) || babbleGainDb < -60.0 || babbleGainDb > 20.0)
         throw Error("noise.babble_gain_db", "must be between -60 and 20 dB");
     if (babbleWords < 0 || babbleWords > 20)
-        throw Error("noise.babble_words", "must be between 0 and 20, got " +
-                                              std::to_string(babbleWords));
+        throw Error(
+            "noise.babble_words", "must be between 0 and 20, got " + std::to_string(babbleWords));
 }
 
 std::string NoisyConfig::canonicalJson() const
 {
     json j;
     j["length_sec"] = lengthSec;
-    j["snr_db"] = {snrDbMin, snrDbMax};
+    j["snr_db"] = { snrDbMin, snrDbMax };
     json k = json::array();
     for (NoiseKind kind : kinds)
         k.push_back(noiseKindName(kind));
@@ -100,7 +102,8 @@ std::string NoisyConfig::canonicalJson() const
 }
 
 NoisyDataset::NoisyDataset(DatasetIndex index, NoisyConfig config)
-    : m_index(std::move(index)), m_config(std::move(config))
+    : m_index(std::move(index))
+    , m_config(std::move(config))
 {
     m_config.validate();
     m_length = size_t(std::lround(m_config.lengthSec * kSampleRate));
@@ -122,11 +125,12 @@ NoisyDataset::NoisyDataset(DatasetIndex index, NoisyConfig config)
     } else {
         m_noiseFiles = m_index.noiseFiles;
     }
-    if (std::find(m_config.kinds.begin(), m_config.kinds.end(), NoiseKind::Folder) !=
-            m_config.kinds.end() &&
-        m_noiseFiles.empty())
-        throw Error("noise.folder", "noise kind 'folder' needs a noise folder (the dataset '" +
-                                        m_index.name + "' has no noise recordings)");
+    if (std::find(m_config.kinds.begin(), m_config.kinds.end(), NoiseKind::Folder)
+            != m_config.kinds.end()
+        && m_noiseFiles.empty())
+        throw Error("noise.folder",
+            "noise kind 'folder' needs a noise folder (the dataset '" + m_index.name
+                + "' has no noise recordings)");
 
     // The source identity: the index's own hash, or its clip list where it has none.
     std::string indexHash = m_index.contentHash;
@@ -159,8 +163,8 @@ bool NoisyDataset::isSilence(const ClipRef &clip) const
 {
     if (clip.word == kSilenceLabel)
         return true;
-    return m_silenceLabel >= 0 &&
-           std::find(clip.labels.begin(), clip.labels.end(), m_silenceLabel) != clip.labels.end();
+    return m_silenceLabel >= 0
+        && std::find(clip.labels.begin(), clip.labels.end(), m_silenceLabel) != clip.labels.end();
 }
 
 NoisyDataset::Source NoisyDataset::loadSource(const ClipRef &clip) const
@@ -172,9 +176,9 @@ NoisyDataset::Source NoisyDataset::loadSource(const ClipRef &clip) const
         const long len = clip.durationSec > 0.0 ? long(std::lround(clip.durationSec * kSampleRate))
                                                 : long(s.samples.size()) - a;
         if (a < 0 || len <= 0 || a + len > long(s.samples.size()))
-            throw Error(clip.path, "segment " + std::to_string(clip.startSec) + " s + " +
-                                       std::to_string(clip.durationSec) +
-                                       " s lies beyond the end of the file");
+            throw Error(clip.path,
+                "segment " + std::to_string(clip.startSec) + " s + "
+                    + std::to_string(clip.durationSec) + " s lies beyond the end of the file");
         s.samples = std::vector<float>(s.samples.begin() + a, s.samples.begin() + a + len);
     }
     if (s.samples.empty())
@@ -213,7 +217,8 @@ std::shared_ptr<const std::vector<float>> NoisyDataset::noiseFile(const std::str
     return m_noiseCache.emplace(path, std::move(samples)).first->second;
 }
 
-const ClipRef *NoisyDataset::pickOtherWord(Split split, const std::string &avoidWord, Rng &rng) const
+const ClipRef *NoisyDataset::pickOtherWord(
+    Split split, const std::string &avoidWord, Rng &rng) const
 {
     const auto it = m_splitClips.find(split);
     if (it == m_splitClips.end() || it->second.empty())
@@ -228,8 +233,8 @@ const ClipRef *NoisyDataset::pickOtherWord(Split split, const std::string &avoid
     return nullptr; // e.g. a tiny split with one word only: no babble
 }
 
-std::vector<float> NoisyDataset::babbleBed(Split split, const std::string &avoidWord, size_t n, long coverAt,
-                                           Rng &rng, std::vector<std::string> &sources) const
+std::vector<float> NoisyDataset::babbleBed(Split split, const std::string &avoidWord, size_t n,
+    long coverAt, Rng &rng, std::vector<std::string> &sources) const
 {
     // Many words of equal loudness at random offsets, overlapping, covering the whole clip. The
     // first is centred on coverAt (the keyword's centre), so the bed never leaves a gap exactly
@@ -247,8 +252,9 @@ std::vector<float> NoisyDataset::babbleBed(Split split, const std::string &avoid
         if (p <= 0.0)
             continue;
         const long len = long(s.samples.size());
-        const long offset = k == 0 && coverAt >= 0 ? coverAt - (a + b) / 2
-                                                   : long(rng.below(uint64_t(long(n) + len))) - len / 2 - a;
+        const long offset = k == 0 && coverAt >= 0
+            ? coverAt - (a + b) / 2
+            : long(rng.below(uint64_t(long(n) + len))) - len / 2 - a;
         addAt(bed, s.samples, offset, 1.0 / std::sqrt(p));
         sources.push_back(c->path);
     }
@@ -259,10 +265,10 @@ NoisyItem NoisyDataset::item(Split split, size_t i) const
 {
     if (i >= size(split))
         throw Error(m_index.name.empty() ? "noisy dataset" : m_index.name,
-                    "item " + std::to_string(i) + " is out of range for split " + splitName(split) +
-                        " (" + std::to_string(size(split)) + " items)");
+            "item " + std::to_string(i) + " is out of range for split " + splitName(split) + " ("
+                + std::to_string(size(split)) + " items)");
     const ClipRef &clip = m_index.clips[m_splitClips.at(split)[i]];
-    Rng rng({m_hashKey, m_config.seed, uint64_t(split), uint64_t(i)});
+    Rng rng({ m_hashKey, m_config.seed, uint64_t(split), uint64_t(i) });
 
     NoisyItem it;
     it.labels = clip.labels;
@@ -343,8 +349,8 @@ NoisyItem NoisyDataset::item(Split split, size_t i) const
         break;
     }
     case NoiseKind::Babble:
-        bg = babbleBed(split, silence ? std::string() : clip.word, size_t(L), silence ? -1 : (kwA + kwB) / 2, rng,
-                       it.babbleSources);
+        bg = babbleBed(split, silence ? std::string() : clip.word, size_t(L),
+            silence ? -1 : (kwA + kwB) / 2, rng, it.babbleSources);
         break;
     }
     double noisePower = meanSquare(bg.data() + kwA, size_t(kwB - kwA));
@@ -366,8 +372,8 @@ NoisyItem NoisyDataset::item(Split split, size_t i) const
         const Source s = loadSource(*c);
         const long pad = long(std::lround(kBabblePadSec * kSampleRate));
         const long a = std::max(0L, long(std::lround(s.window.onsetSec * kSampleRate)) - pad);
-        const long b = std::min(long(s.samples.size()),
-                                long(std::lround(s.window.offsetSec * kSampleRate)) + pad);
+        const long b = std::min(
+            long(s.samples.size()), long(std::lround(s.window.offsetSec * kSampleRate)) + pad);
         if (b <= a)
             continue;
         std::vector<float> word(s.samples.begin() + a, s.samples.begin() + b);
@@ -396,17 +402,17 @@ NoisyItem NoisyDataset::item(Split split, size_t i) const
     return it;
 }
 
-void NoisyDataset::materialise(const std::string &outDir, const Progress &progress,
-                               size_t maxPerSplit) const
+void NoisyDataset::materialise(
+    const std::string &outDir, const Progress &progress, size_t maxPerSplit) const
 {
     makeDirs(outDir);
     int64_t total = 0;
-    for (Split s : {Split::Train, Split::Validation, Split::Test})
+    for (Split s : { Split::Train, Split::Validation, Split::Test })
         total += int64_t(maxPerSplit ? std::min(maxPerSplit, size(s)) : size(s));
     json items = json::array();
     int64_t done = 0;
     progress.report("materialise", 0, total);
-    for (Split s : {Split::Train, Split::Validation, Split::Test}) {
+    for (Split s : { Split::Train, Split::Validation, Split::Test }) {
         const size_t n = maxPerSplit ? std::min(maxPerSplit, size(s)) : size(s);
         if (n == 0)
             continue;
@@ -418,29 +424,23 @@ void NoisyDataset::materialise(const std::string &outDir, const Progress &progre
             const NoisyItem it = item(s, i);
             std::string tag = it.word.empty() ? "clip" : it.word;
             const std::string num = std::to_string(i);
-            const std::string rel = std::string(splitName(s)) + "/" +
-                                    std::string(size_t(std::max(0, digits - int(num.size()))), '0') +
-                                    num + "_" + tag + ".wav";
+            const std::string rel = std::string(splitName(s)) + "/"
+                + std::string(size_t(std::max(0, digits - int(num.size()))), '0') + num + "_" + tag
+                + ".wav";
             writeWav(outDir + "/" + rel, it.samples);
             json labels = json::array();
             for (int l : it.labels)
-                labels.push_back(l >= 0 && size_t(l) < m_index.classes.size() ? m_index.classes[size_t(l)]
-                                                                           : std::to_string(l));
-            items.push_back({{"path", rel},
-                             {"split", splitName(s)},
-                             {"index", i},
-                             {"labels", labels},
-                             {"word", it.word},
-                             {"speaker", it.speaker},
-                             {"source", it.sourcePath},
-                             {"placement_sec", it.placementSec},
-                             {"keyword_onset_sec", it.keywordOnsetSec},
-                             {"keyword_offset_sec", it.keywordOffsetSec},
-                             {"noise_kind", noiseKindName(it.noiseKind)},
-                             {"noise_source", it.noiseSource},
-                             {"snr_db", it.snrDb},
-                             {"babble_sources", it.babbleSources},
-                             {"mix_gain", it.mixGain}});
+                labels.push_back(l >= 0 && size_t(l) < m_index.classes.size()
+                        ? m_index.classes[size_t(l)]
+                        : std::to_string(l));
+            items.push_back({ { "path", rel }, { "split", splitName(s) }, { "index", i },
+                { "labels", labels }, { "word", it.word }, { "speaker", it.speaker },
+                { "source", it.sourcePath }, { "placement_sec", it.placementSec },
+                { "keyword_onset_sec", it.keywordOnsetSec },
+                { "keyword_offset_sec", it.keywordOffsetSec },
+                { "noise_kind", noiseKindName(it.noiseKind) }, { "noise_source", it.noiseSource },
+                { "snr_db", it.snrDb }, { "babble_sources", it.babbleSources },
+                { "mix_gain", it.mixGain } });
             progress.report("materialise", ++done, total);
         }
     }

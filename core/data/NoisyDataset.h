@@ -20,15 +20,16 @@ class Rng;
 // experiment config's ("noise.snr_db", ...).
 struct NoisyConfig
 {
-    double lengthSec = 4.0;     // noise.length_sec: total clip length L (any value >= 0.5 s)
-    double snrDbMin = 0.0;      // noise.snr_db: background SNR drawn uniformly from [min, max]
+    double lengthSec = 4.0; // noise.length_sec: total clip length L (any value >= 0.5 s)
+    double snrDbMin = 0.0; // noise.snr_db: background SNR drawn uniformly from [min, max]
     double snrDbMax = 10.0;
-    std::vector<NoiseKind> kinds = {NoiseKind::White, NoiseKind::Pink,
-                                    NoiseKind::Brown}; // noise.kinds: one drawn per item
-    std::string noiseFolder;    // noise.folder: for "folder" (else the index's noiseFiles)
-    double babbleGainDb = -10.0; // noise.babble_gain_db: each overlaid word, relative to the keyword
-    int babbleWords = 2;         // noise.babble_words: other words overlaid on every item (0: none)
-    uint64_t seed = 1;           // noise.seed
+    std::vector<NoiseKind> kinds = { NoiseKind::White, NoiseKind::Pink,
+        NoiseKind::Brown }; // noise.kinds: one drawn per item
+    std::string noiseFolder; // noise.folder: for "folder" (else the index's noiseFiles)
+    double babbleGainDb
+        = -10.0; // noise.babble_gain_db: each overlaid word, relative to the keyword
+    int babbleWords = 2; // noise.babble_words: other words overlaid on every item (0: none)
+    uint64_t seed = 1; // noise.seed
 
     void validate() const; // throws tkd::Error("noise.<key>", reason)
     std::string canonicalJson() const;
@@ -41,17 +42,17 @@ struct NoisyItem
     std::vector<int> labels;
     Split split = Split::Train;
     size_t index = 0;
-    std::string sourcePath;     // the keyword (or silence) clip it was built from
+    std::string sourcePath; // the keyword (or silence) clip it was built from
     std::string word;
     std::string speaker;
-    double placementSec = 0.0;  // where the source clip's sample 0 sits (negative if cropped)
+    double placementSec = 0.0; // where the source clip's sample 0 sits (negative if cropped)
     double keywordOnsetSec = -1.0; // the keyword's true window in the long clip; -1 for silence
     double keywordOffsetSec = -1.0;
     NoiseKind noiseKind = NoiseKind::White;
-    std::string noiseSource;    // noise file for "folder"
-    double snrDb = 0.0;         // requested = achieved background SNR over the keyword window
+    std::string noiseSource; // noise file for "folder"
+    double snrDb = 0.0; // requested = achieved background SNR over the keyword window
     std::vector<std::string> babbleSources;
-    double mixGain = 1.0;       // final scale applied to the whole mix to avoid clipping
+    double mixGain = 1.0; // final scale applied to the whole mix to avoid clipping
     bool silence() const { return keywordOnsetSec < 0.0; }
 };
 
@@ -79,8 +80,8 @@ public:
     // Writes <outDir>/<split>/<index>_<word>.wav and <outDir>/manifest.json (config, and per item
     // labels, source, placement, keyword onset/offset, noise, SNR) for browsing. maxPerSplit = 0:
     // every item.
-    void materialise(const std::string &outDir, const Progress &progress = {},
-                     size_t maxPerSplit = 0) const;
+    void materialise(
+        const std::string &outDir, const Progress &progress = {}, size_t maxPerSplit = 0) const;
 
 private:
     struct Source
@@ -92,8 +93,8 @@ private:
     std::shared_ptr<const std::vector<float>> noiseFile(const std::string &path) const;
     bool isSilence(const ClipRef &clip) const;
     // coverAt: a sample the first word is centred on (the keyword's centre), or -1.
-    std::vector<float> babbleBed(Split split, const std::string &avoidWord, size_t n, long coverAt, Rng &rng,
-                                 std::vector<std::string> &sources) const;
+    std::vector<float> babbleBed(Split split, const std::string &avoidWord, size_t n, long coverAt,
+        Rng &rng, std::vector<std::string> &sources) const;
     const ClipRef *pickOtherWord(Split split, const std::string &avoidWord, Rng &rng) const;
 
     DatasetIndex m_index;

@@ -46,8 +46,8 @@ DatasetIndex readNoisyManifest(const std::string &dir)
         throw Error(manifestPath, std::string("not valid JSON: ") + e.what());
     }
     if (!j.is_object() || j.value("format", std::string()) != kFormat)
-        throw Error(manifestPath, std::string("not a noisy-set manifest (expected \"format\": \"")
-                                      + kFormat + "\")");
+        throw Error(manifestPath,
+            std::string("not a noisy-set manifest (expected \"format\": \"") + kFormat + "\")");
     DatasetIndex index;
     index.root = fs::absolute(dir).lexically_normal().string();
     try {

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "core/data/Dataset.h"
-#include "core/data/NoisyDataset.h"
 #include "core/data/KeywordWindow.h"
+#include "core/data/NoisyDataset.h"
 #include "core/util/Progress.h"
 
 #include <torch/torch.h>
@@ -22,14 +22,14 @@ struct PreparedSplit
 {
     Split split = Split::Train;
     torch::Tensor features; // [N, T, C] float32 on the CPU (possibly a read-only file mapping)
-    torch::Tensor targets;  // [N] int64 class index, or [N, C] float32 multi-hot
+    torch::Tensor targets; // [N] int64 class index, or [N, C] float32 multi-hot
     std::vector<KeywordWindow> windows; // absent window: silence
     double clipSec = 0.0;
     double frameWindowSec = 0.040; // the front end's frame timing (for localisation scores)
     double frameHopSec = 0.020;
     int64_t numClasses = 0;
     bool multiLabel = false;
-    std::string featureKey;        // FeatureCache key
+    std::string featureKey; // FeatureCache key
     bool featuresFromCache = false;
 
     int64_t size() const { return features.defined() ? features.size(0) : 0; }
@@ -63,16 +63,16 @@ public:
 
     // Throws tkd::Error for unreadable sources, tkd::Cancelled on cancel.
     PreparedSplit split(Split split, const FeatureExtractor &extractor, const FeatureCache &cache,
-                        const Progress &progress = {}) const;
+        const Progress &progress = {}) const;
     SplitItems items(Split split, const Progress &progress = {}) const;
 
     // Items [0, n) of `split` built with any NoisyDataset over the same index (e.g. fresh noise
     // for a teacher epoch), on the worker threads, in order.
-    static std::vector<NoisyItem> buildItems(const NoisyDataset &data, Split split, int64_t n, int threads,
-                                             const Progress &progress = {});
+    static std::vector<NoisyItem> buildItems(const NoisyDataset &data, Split split, int64_t n,
+        int threads, const Progress &progress = {});
     // Targets of items as a tensor ([N] int64 or [N, C] multi-hot).
-    static torch::Tensor targetsOf(const std::vector<std::vector<int>> &labels, int64_t numClasses,
-                                   bool multiLabel);
+    static torch::Tensor targetsOf(
+        const std::vector<std::vector<int>> &labels, int64_t numClasses, bool multiLabel);
 
 private:
     std::string itemsPath(Split split) const;

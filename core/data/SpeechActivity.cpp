@@ -5,7 +5,9 @@
 
 namespace tkd {
 
-SpeechActivity::SpeechActivity(SpeechActivityOptions options) : m_options(options) {}
+SpeechActivity::SpeechActivity(SpeechActivityOptions options)
+    : m_options(options)
+{ }
 
 SpeechWindow SpeechActivity::detect(const float *x, size_t n, int sampleRate) const
 {

@@ -16,11 +16,11 @@ struct SpeechWindow
 
 struct SpeechActivityOptions
 {
-    double frameSec = 0.010;           // analysis frame (and hop)
-    double peakRelativeDb = -35.0;     // frames this far below the loudest frame are not speech
-    double floorMarginDb = 10.0;       // ... nor frames within this much of the noise floor
-    double absoluteFloorDb = -70.0;    // a clip whose loudest frame is below this is silence (dBFS)
-    double mergeGapSec = 0.25;         // pauses inside a word ("shei-la") shorter than this merge
+    double frameSec = 0.010; // analysis frame (and hop)
+    double peakRelativeDb = -35.0; // frames this far below the loudest frame are not speech
+    double floorMarginDb = 10.0; // ... nor frames within this much of the noise floor
+    double absoluteFloorDb = -70.0; // a clip whose loudest frame is below this is silence (dBFS)
+    double mergeGapSec = 0.25; // pauses inside a word ("shei-la") shorter than this merge
 };
 
 // Energy-based speech window detector. Real recordings (Speech Commands, folders) carry no speech

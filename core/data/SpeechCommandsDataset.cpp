@@ -1,9 +1,9 @@
 #include "core/data/SpeechCommandsDataset.h"
 
 #include "core/audio/AudioFile.h"
+#include "core/data/DatasetRoot.h"
 #include "core/util/Error.h"
 #include "core/util/Rng.h"
-#include "core/data/DatasetRoot.h"
 
 #include <algorithm>
 #include <cctype>
@@ -22,7 +22,8 @@ namespace {
 bool hasWavExtension(const fs::path &p)
 {
     std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(
+        ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     return ext == ".wav";
 }
 
@@ -50,16 +51,16 @@ std::string trimmed(const std::string &s)
 }
 
 // Reads validation_list.txt / testing_list.txt into relative path -> line number.
-std::map<std::string, int> readList(const fs::path &root, const char *name,
-                                    const std::set<std::string> &clips)
+std::map<std::string, int> readList(
+    const fs::path &root, const char *name, const std::set<std::string> &clips)
 {
     const fs::path listPath = root / name;
     std::ifstream in(listPath);
     if (!in)
-        throw Error(listPath.string(), fs::exists(listPath)
-                                           ? "cannot open for reading"
-                                           : "missing: Speech Commands defines its splits with "
-                                             "validation_list.txt and testing_list.txt");
+        throw Error(listPath.string(),
+            fs::exists(listPath) ? "cannot open for reading"
+                                 : "missing: Speech Commands defines its splits with "
+                                   "validation_list.txt and testing_list.txt");
     std::map<std::string, int> out;
     std::string line;
     int lineNo = 0;
@@ -75,8 +76,8 @@ std::map<std::string, int> readList(const fs::path &root, const char *name,
             throw Error(where, "names '" + rel + "', which is not a .wav clip in a word folder");
         }
         if (!out.emplace(rel, lineNo).second)
-            throw Error(where, "names '" + rel + "' twice (first on line "
-                                   + std::to_string(out[rel]) + ")");
+            throw Error(where,
+                "names '" + rel + "' twice (first on line " + std::to_string(out[rel]) + ")");
     }
     return out;
 }
@@ -91,8 +92,7 @@ struct NoiseRecording
 // for train, the next 10% validation, the last 10% test - so the same noise never appears in two
 // splits; segments go round-robin over the recordings at seeded random offsets.
 void addSilenceClips(DatasetIndex &index, Split split, int count, int label,
-                     const std::vector<NoiseRecording> &noise, uint64_t seed,
-                     const std::string &noiseFolder)
+    const std::vector<NoiseRecording> &noise, uint64_t seed, const std::string &noiseFolder)
 {
     if (count <= 0)
         return;
@@ -102,13 +102,14 @@ void addSilenceClips(DatasetIndex &index, Split split, int count, int label,
     for (const auto &n : noise) {
         const double a = from * n.durationSec, b = to * n.durationSec;
         if (b - a >= 1.0)
-            regions.push_back({&n, {a, b}});
+            regions.push_back({ &n, { a, b } });
     }
     if (regions.empty())
-        throw Error(noiseFolder, std::string("no recording is long enough to cut 1 s ") + splitName(split)
-                                     + " silence clips from (each split uses its own part of each "
-                                       "recording, so a recording needs >= 10 s)");
-    Rng rng({seed, uint64_t(split), 0x51e4ce5ull});
+        throw Error(noiseFolder,
+            std::string("no recording is long enough to cut 1 s ") + splitName(split)
+                + " silence clips from (each split uses its own part of each "
+                  "recording, so a recording needs >= 10 s)");
+    Rng rng({ seed, uint64_t(split), 0x51e4ce5ull });
     for (int k = 0; k < count; ++k) {
         const auto &[rec, region] = regions[size_t(k) % regions.size()];
         const double span = region.second - region.first - 1.0;
@@ -116,7 +117,7 @@ void addSilenceClips(DatasetIndex &index, Split split, int count, int label,
         start = std::floor(start * kSampleRate) / kSampleRate; // a whole sample
         ClipRef c;
         c.path = rec->path;
-        c.labels = {label};
+        c.labels = { label };
         c.split = split;
         c.word = kSilenceLabel;
         c.startSec = start;
@@ -135,13 +136,13 @@ std::string SpeechCommandsDataset::speakerOf(const std::string &fileName)
     return stem.substr(0, stem.find('_'));
 }
 
-DatasetIndex SpeechCommandsDataset::load(const std::string &rootArg,
-                                         const SpeechCommandsOptions &options,
-                                         const Progress &progress)
+DatasetIndex SpeechCommandsDataset::load(
+    const std::string &rootArg, const SpeechCommandsOptions &options, const Progress &progress)
 {
     if (options.labelCount != 12 && options.labelCount != 35)
-        throw Error("dataset.task", "Speech Commands has a 12-label and a 35-label task, not "
-                                        + std::to_string(options.labelCount));
+        throw Error("dataset.task",
+            "Speech Commands has a 12-label and a 35-label task, not "
+                + std::to_string(options.labelCount));
     const DatasetRoot checked = DatasetRoot::open(rootArg, "Speech Commands");
     const fs::path &root = checked.path;
     const std::string &rootStr = checked.display;
@@ -176,16 +177,17 @@ DatasetIndex SpeechCommandsDataset::load(const std::string &rootArg,
     }
     progress.report("scan", int64_t(folders.size()), int64_t(folders.size()));
     if (words.empty())
-        throw Error(rootStr, "no word folders with .wav files (expected the Speech Commands layout: "
-                             "one folder per word, e.g. yes/0a7c2a8d_nohash_0.wav)");
+        throw Error(rootStr,
+            "no word folders with .wav files (expected the Speech Commands layout: "
+            "one folder per word, e.g. yes/0a7c2a8d_nohash_0.wav)");
 
     const auto validation = readList(root, kValidationList, relSet);
     const auto testing = readList(root, kTestingList, relSet);
     for (const auto &[rel, line] : testing)
         if (auto v = validation.find(rel); v != validation.end())
             throw Error(rootStr + "/" + kTestingList + ":" + std::to_string(line),
-                        "'" + rel + "' is also in " + kValidationList + " (line "
-                            + std::to_string(v->second) + ")");
+                "'" + rel + "' is also in " + kValidationList + " (line "
+                    + std::to_string(v->second) + ")");
 
     DatasetIndex index;
     index.root = rootStr;
@@ -209,10 +211,10 @@ DatasetIndex SpeechCommandsDataset::load(const std::string &rootArg,
     for (const auto &[word, rel] : files) {
         ClipRef c;
         c.path = rootStr + "/" + rel;
-        c.labels = {labelOf.at(word)};
+        c.labels = { labelOf.at(word) };
         c.split = testing.count(rel) ? Split::Test
-                  : validation.count(rel) ? Split::Validation
-                                          : Split::Train;
+            : validation.count(rel)  ? Split::Validation
+                                     : Split::Train;
         c.speaker = speakerOf(rel);
         c.word = word;
         index.clips.push_back(std::move(c));
@@ -225,13 +227,14 @@ DatasetIndex SpeechCommandsDataset::load(const std::string &rootArg,
 
     if (twelve && options.silenceClipsPerSplit != 0) {
         if (index.noiseFiles.empty())
-            throw Error(noiseDir.string(), "missing or without .wav files: the 12-label task cuts its "
-                                           "_silence_ clips from these recordings (or use 0 silence clips)");
+            throw Error(noiseDir.string(),
+                "missing or without .wav files: the 12-label task cuts its "
+                "_silence_ clips from these recordings (or use 0 silence clips)");
         std::vector<NoiseRecording> noise;
         for (const auto &path : index.noiseFiles)
-            noise.push_back({path, probeAudio(path).durationSec()});
+            noise.push_back({ path, probeAudio(path).durationSec() });
         const int silence = index.classIndex(kSilenceLabel);
-        for (Split s : {Split::Train, Split::Validation, Split::Test}) {
+        for (Split s : { Split::Train, Split::Validation, Split::Test }) {
             int count = options.silenceClipsPerSplit;
             if (count < 0) {
                 int64_t keywordClips = 0;
@@ -240,7 +243,8 @@ DatasetIndex SpeechCommandsDataset::load(const std::string &rootArg,
                         ++keywordClips;
                 count = int(std::lround(double(keywordClips) / 10.0));
             }
-            addSilenceClips(index, s, count, silence, noise, options.silenceSeed, noiseDir.string());
+            addSilenceClips(
+                index, s, count, silence, noise, options.silenceSeed, noiseDir.string());
         }
     }
     index.contentHash = listingHash(index);

@@ -30,7 +30,7 @@ public:
     // silence segments). Throws tkd::Error naming the file or folder at fault: missing root,
     // missing list file, a list line naming a file that does not exist, no word folders.
     static DatasetIndex load(const std::string &root, const SpeechCommandsOptions &options = {},
-                             const Progress &progress = {});
+        const Progress &progress = {});
 
     // "3f1c9a2b_nohash_0.wav" -> "3f1c9a2b"; a name without "_nohash_" -> its stem up to the
     // first '_' (or the whole stem).

@@ -17,10 +17,10 @@ void AttentionBranchImpl::reset()
 {
     if (options.contextDim() <= 0)
         throw Error("attention_branch.context_dim",
-                    "must be positive, got " + std::to_string(options.contextDim()));
+            "must be positive, got " + std::to_string(options.contextDim()));
     if (!(options.initStd() >= 0.0))
         throw Error("attention_branch.init_std", "must be non-negative");
-    query = register_parameter("query", torch::randn({options.contextDim()}) * options.initStd());
+    query = register_parameter("query", torch::randn({ options.contextDim() }) * options.initStd());
 }
 
 void AttentionBranchImpl::pretty_print(std::ostream &stream) const
@@ -29,11 +29,12 @@ void AttentionBranchImpl::pretty_print(std::ostream &stream) const
            << ", scaled=" << (options.scaled() ? "true" : "false") << ')';
 }
 
-torch::Tensor AttentionBranchImpl::lengthMask(const torch::Tensor &lengths, int64_t batch,
-                                              int64_t maxLength)
+torch::Tensor AttentionBranchImpl::lengthMask(
+    const torch::Tensor &lengths, int64_t batch, int64_t maxLength)
 {
     if (lengths.dim() != 1 || lengths.size(0) != batch)
-        throw Error("lengths", "expected one length per batch item (" + std::to_string(batch) + ")");
+        throw Error(
+            "lengths", "expected one length per batch item (" + std::to_string(batch) + ")");
     if (lengths.is_floating_point() || lengths.is_complex())
         throw Error("lengths", "expected integer frame counts");
     const torch::Tensor l = lengths.to(torch::kLong).cpu();
@@ -41,17 +42,19 @@ torch::Tensor AttentionBranchImpl::lengthMask(const torch::Tensor &lengths, int6
         const int64_t lo = l.min().item<int64_t>();
         const int64_t hi = l.max().item<int64_t>();
         if (lo < 1 || hi > maxLength)
-            throw Error("lengths", "every length must be in 1.." + std::to_string(maxLength) +
-                                       ", got " + std::to_string(lo < 1 ? lo : hi));
+            throw Error("lengths",
+                "every length must be in 1.." + std::to_string(maxLength) + ", got "
+                    + std::to_string(lo < 1 ? lo : hi));
     }
     const torch::Tensor frames = torch::arange(maxLength, torch::kLong).unsqueeze(0);
     return (frames < l.unsqueeze(1)).to(lengths.device());
 }
 
-torch::Tensor AttentionBranchImpl::scores(const torch::Tensor &context, const torch::Tensor &lengths) const
+torch::Tensor AttentionBranchImpl::scores(
+    const torch::Tensor &context, const torch::Tensor &lengths) const
 {
-    if (!context.defined() || context.dim() != 3 || context.size(2) != options.contextDim() ||
-        context.size(1) == 0) {
+    if (!context.defined() || context.dim() != 3 || context.size(2) != options.contextDim()
+        || context.size(1) == 0) {
         std::string got = "nothing";
         if (context.defined()) {
             got = "[";
@@ -59,8 +62,9 @@ torch::Tensor AttentionBranchImpl::scores(const torch::Tensor &context, const to
                 got += (i ? ", " : "") + std::to_string(context.size(i));
             got += "]";
         }
-        throw Error("student context", "expected [batch, T', " + std::to_string(options.contextDim()) +
-                                           "] with T' > 0, got " + got);
+        throw Error("student context",
+            "expected [batch, T', " + std::to_string(options.contextDim()) + "] with T' > 0, got "
+                + got);
     }
     torch::Tensor s = torch::matmul(context, query.to(context.scalar_type())); // [B, T']
     if (options.scaled())
@@ -72,7 +76,8 @@ torch::Tensor AttentionBranchImpl::scores(const torch::Tensor &context, const to
     return s;
 }
 
-torch::Tensor AttentionBranchImpl::forward(const torch::Tensor &context, const torch::Tensor &lengths)
+torch::Tensor AttentionBranchImpl::forward(
+    const torch::Tensor &context, const torch::Tensor &lengths)
 {
     return torch::softmax(scores(context, lengths), 1);
 }

@@ -8,7 +8,9 @@ namespace tkd {
 
 struct AttentionBranchOptions
 {
-    explicit AttentionBranchOptions(int64_t contextDim) : contextDim_(contextDim) {}
+    explicit AttentionBranchOptions(int64_t contextDim)
+        : contextDim_(contextDim)
+    { }
     // D, the width of the student's context c' [B, T', D].
     TORCH_ARG(int64_t, contextDim);
     // false (the paper's choice): s_t = <c'_t, q>. true: divided by sqrt(D), the transformer

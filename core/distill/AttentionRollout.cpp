@@ -38,13 +38,14 @@ torch::Tensor areaResample(const torch::Tensor &rows, int64_t targetLength)
 {
     const int64_t t = rows.size(1);
     const auto opts = rows.options();
-    const torch::Tensor cdf = torch::cat({torch::zeros({rows.size(0), 1}, opts), rows.cumsum(1)}, 1);
+    const torch::Tensor cdf
+        = torch::cat({ torch::zeros({ rows.size(0), 1 }, opts), rows.cumsum(1) }, 1);
     // Edges j * T / T' of the target cells, j = 0..T', in source-cell units.
-    const torch::Tensor edges =
-        torch::arange(targetLength + 1, opts.dtype(torch::kFloat64)) * (double(t) / double(targetLength));
+    const torch::Tensor edges = torch::arange(targetLength + 1, opts.dtype(torch::kFloat64))
+        * (double(t) / double(targetLength));
     const torch::Tensor lo = edges.floor().clamp(0, double(t - 1)).to(torch::kLong);
     const torch::Tensor frac = (edges - lo.to(torch::kFloat64)).to(rows.scalar_type());
-    const torch::Tensor loB = lo.unsqueeze(0).expand({rows.size(0), targetLength + 1});
+    const torch::Tensor loB = lo.unsqueeze(0).expand({ rows.size(0), targetLength + 1 });
     const torch::Tensor cdfAtEdges = cdf.gather(1, loB) + rows.gather(1, loB) * frac.unsqueeze(0);
     return (cdfAtEdges.slice(1, 1) - cdfAtEdges.slice(1, 0, targetLength)).clamp_min(0.0);
 }
@@ -54,9 +55,12 @@ torch::Tensor areaResample(const torch::Tensor &rows, int64_t targetLength)
 const char *headFusionName(HeadFusion f)
 {
     switch (f) {
-    case HeadFusion::Mean: return "mean";
-    case HeadFusion::Max: return "max";
-    case HeadFusion::Min: return "min";
+    case HeadFusion::Mean:
+        return "mean";
+    case HeadFusion::Max:
+        return "max";
+    case HeadFusion::Min:
+        return "min";
     }
     return "mean";
 }
@@ -69,7 +73,8 @@ HeadFusion headFusionFromName(const std::string &name)
         return HeadFusion::Max;
     if (name == "min")
         return HeadFusion::Min;
-    throw Error("rollout.head_fusion", "unknown head fusion '" + name + "' (expected mean, max or min)");
+    throw Error(
+        "rollout.head_fusion", "unknown head fusion '" + name + "' (expected mean, max or min)");
 }
 
 const char *rowResamplingName(RowResampling r)
@@ -83,14 +88,15 @@ RowResampling rowResamplingFromName(const std::string &name)
         return RowResampling::Linear;
     if (name == "area")
         return RowResampling::Area;
-    throw Error("rollout.resampling", "unknown resampling '" + name + "' (expected linear or area)");
+    throw Error(
+        "rollout.resampling", "unknown resampling '" + name + "' (expected linear or area)");
 }
 
 void RolloutOptions::validate() const
 {
     if (!(residualWeight >= 0.0 && residualWeight <= 1.0))
-        throw Error("rollout.residual_weight",
-                    "must be in [0, 1], got " + std::to_string(residualWeight));
+        throw Error(
+            "rollout.residual_weight", "must be in [0, 1], got " + std::to_string(residualWeight));
 }
 
 AttentionRollout::AttentionRollout(RolloutOptions options)
@@ -108,9 +114,9 @@ std::vector<int64_t> AttentionRollout::selectedLayers(int64_t numLayers) const
         for (int64_t requested : m_options.layers) {
             const int64_t i = resolveIndex(requested, numLayers);
             if (i < 0)
-                throw Error("rollout.layers", "layer " + std::to_string(requested) +
-                                                  " does not exist (the teacher has " +
-                                                  std::to_string(numLayers) + " layers)");
+                throw Error("rollout.layers",
+                    "layer " + std::to_string(requested) + " does not exist (the teacher has "
+                        + std::to_string(numLayers) + " layers)");
             out.push_back(i);
         }
         std::sort(out.begin(), out.end());
@@ -121,16 +127,17 @@ std::vector<int64_t> AttentionRollout::selectedLayers(int64_t numLayers) const
     const int64_t first = resolveIndex(m_options.firstLayer, numLayers);
     const int64_t last = resolveIndex(m_options.lastLayer, numLayers);
     if (first < 0)
-        throw Error("rollout.first_layer", "layer " + std::to_string(m_options.firstLayer) +
-                                               " does not exist (the teacher has " +
-                                               std::to_string(numLayers) + " layers)");
+        throw Error("rollout.first_layer",
+            "layer " + std::to_string(m_options.firstLayer) + " does not exist (the teacher has "
+                + std::to_string(numLayers) + " layers)");
     if (last < 0)
-        throw Error("rollout.last_layer", "layer " + std::to_string(m_options.lastLayer) +
-                                              " does not exist (the teacher has " +
-                                              std::to_string(numLayers) + " layers)");
+        throw Error("rollout.last_layer",
+            "layer " + std::to_string(m_options.lastLayer) + " does not exist (the teacher has "
+                + std::to_string(numLayers) + " layers)");
     if (first > last)
-        throw Error("rollout.first_layer", "first layer " + std::to_string(first) +
-                                               " comes after last layer " + std::to_string(last));
+        throw Error("rollout.first_layer",
+            "first layer " + std::to_string(first) + " comes after last layer "
+                + std::to_string(last));
     for (int64_t i = first; i <= last; ++i)
         out.push_back(i);
     return out;
@@ -139,9 +146,12 @@ std::vector<int64_t> AttentionRollout::selectedLayers(int64_t numLayers) const
 torch::Tensor AttentionRollout::fuseHeads(const torch::Tensor &layer) const
 {
     switch (m_options.headFusion) {
-    case HeadFusion::Max: return layer.amax(1);
-    case HeadFusion::Min: return layer.amin(1);
-    case HeadFusion::Mean: break;
+    case HeadFusion::Max:
+        return layer.amax(1);
+    case HeadFusion::Min:
+        return layer.amin(1);
+    case HeadFusion::Mean:
+        break;
     }
     return layer.mean(1);
 }
@@ -165,8 +175,9 @@ void checkLayers(torch::TensorList layers)
             throw Error(subject, "expected floating-point probabilities");
         // Head counts may differ (heads are fused per layer); batch and frames may not.
         if (a.size(0) != ref.size(0) || a.size(2) != ref.size(2))
-            throw Error(subject, "shape " + shapeText(a) + " does not match layer 0's " + shapeText(ref) +
-                                     " in batch or frames");
+            throw Error(subject,
+                "shape " + shapeText(a) + " does not match layer 0's " + shapeText(ref)
+                    + " in batch or frames");
     }
 }
 
@@ -195,9 +206,9 @@ torch::Tensor AttentionRollout::rolloutRow(torch::TensorList layers) const
     const int64_t t = layers[0].size(2);
     const int64_t q = m_options.queryRow < 0 ? m_options.queryRow + t : m_options.queryRow;
     if (q < 0 || q >= t)
-        throw Error("rollout.query_row", "row " + std::to_string(m_options.queryRow) +
-                                             " does not exist (the attention has " +
-                                             std::to_string(t) + " frames)");
+        throw Error("rollout.query_row",
+            "row " + std::to_string(m_options.queryRow) + " does not exist (the attention has "
+                + std::to_string(t) + " frames)");
     const double r = m_options.residualWeight;
     // Only one row of R is wanted, so multiply a row vector down through the layers
     // (e_q^T A'_L) A'_{L-1} ... : O(T^2) per layer instead of O(T^3).
@@ -221,17 +232,20 @@ torch::Tensor AttentionRollout::rolloutRow(torch::TensorList layers) const
     return normaliseRows(row.squeeze(1));
 }
 
-torch::Tensor AttentionRollout::teacherAttention(torch::TensorList layers, int64_t targetLength) const
+torch::Tensor AttentionRollout::teacherAttention(
+    torch::TensorList layers, int64_t targetLength) const
 {
-    return resampleRow(rolloutRow(layers), targetLength, m_options.resampling, m_options.alignCorners);
+    return resampleRow(
+        rolloutRow(layers), targetLength, m_options.resampling, m_options.alignCorners);
 }
 
-torch::Tensor AttentionRollout::resampleRow(const torch::Tensor &rows, int64_t targetLength,
-                                            RowResampling mode, bool alignCorners)
+torch::Tensor AttentionRollout::resampleRow(
+    const torch::Tensor &rows, int64_t targetLength, RowResampling mode, bool alignCorners)
 {
     if (!rows.defined() || (rows.dim() != 1 && rows.dim() != 2) || rows.size(-1) == 0)
-        throw Error("attention row", "expected [T] or [batch, T] with T > 0, got " +
-                                         (rows.defined() ? shapeText(rows) : std::string("nothing")));
+        throw Error("attention row",
+            "expected [T] or [batch, T] with T > 0, got "
+                + (rows.defined() ? shapeText(rows) : std::string("nothing")));
     if (!rows.is_floating_point())
         throw Error("attention row", "expected floating-point values");
     if (targetLength <= 0)
@@ -245,7 +259,7 @@ torch::Tensor AttentionRollout::resampleRow(const torch::Tensor &rows, int64_t t
     } else {
         namespace F = torch::nn::functional;
         auto opts = F::InterpolateFuncOptions()
-                        .size(std::vector<int64_t>{targetLength})
+                        .size(std::vector<int64_t> { targetLength })
                         .mode(torch::kLinear)
                         .align_corners(alignCorners);
         out = F::interpolate(in.unsqueeze(1), opts).squeeze(1);

@@ -10,16 +10,18 @@ namespace tkd {
 
 // How the heads of one layer become one T x T matrix before the residual is added.
 enum class HeadFusion { Mean, Max, Min };
-const char *headFusionName(HeadFusion f);              // "mean" | "max" | "min"
-HeadFusion headFusionFromName(const std::string &name); // throws tkd::Error("rollout.head_fusion", ...)
+const char *headFusionName(HeadFusion f); // "mean" | "max" | "min"
+HeadFusion headFusionFromName(
+    const std::string &name); // throws tkd::Error("rollout.head_fusion", ...)
 
 // How the rolled-out teacher row is brought to the student's time length.
 enum class RowResampling {
     Linear, // the paper: linear interpolation, then renormalised to sum to 1
-    Area    // mass-preserving: each target cell receives the source mass it covers
+    Area // mass-preserving: each target cell receives the source mass it covers
 };
-const char *rowResamplingName(RowResampling r);               // "linear" | "area"
-RowResampling rowResamplingFromName(const std::string &name); // throws tkd::Error("rollout.resampling", ...)
+const char *rowResamplingName(RowResampling r); // "linear" | "area"
+RowResampling rowResamplingFromName(
+    const std::string &name); // throws tkd::Error("rollout.resampling", ...)
 
 // Attention rollout (Abnar & Zuidema 2020) as in paper notes section 2. Defaults are the
 // standard recipe: mean over heads, A' = 0.5 A + 0.5 I, all layers, row 0.
@@ -27,7 +29,7 @@ struct RolloutOptions
 {
     HeadFusion headFusion = HeadFusion::Mean;
     double residualWeight = 0.5; // r in A' = (1 - r) A + r I; in [0, 1]
-    int64_t queryRow = 0;        // which row of R is the 1-D attention; negative counts from the end
+    int64_t queryRow = 0; // which row of R is the 1-D attention; negative counts from the end
     // Layers used, inclusive range; negative indices count from the end (-1 = the last layer).
     int64_t firstLayer = 0;
     int64_t lastLayer = -1;
@@ -69,8 +71,7 @@ public:
     // at all (e.g. a spike falling between the sample points of a strong downsampling) falls
     // back to area resampling rather than dividing by zero.
     static torch::Tensor resampleRow(const torch::Tensor &rows, int64_t targetLength,
-                                     RowResampling mode = RowResampling::Linear,
-                                     bool alignCorners = false);
+        RowResampling mode = RowResampling::Linear, bool alignCorners = false);
 
 private:
     torch::Tensor fuseHeads(const torch::Tensor &layer) const;

@@ -57,29 +57,33 @@ double Localisation::uniformBaseline(const KeywordWindow &window, double clipSec
     return std::max(0.0, hi - lo) / clipSec;
 }
 
-std::vector<double> Localisation::frameInsideFraction(const KeywordWindow &window, double clipSec,
-                                                      int64_t studentLength) const
+std::vector<double> Localisation::frameInsideFraction(
+    const KeywordWindow &window, double clipSec, int64_t studentLength) const
 {
-    std::vector<double> frac =
-        m_timing.frameOverlapSec(window.onsetSec, window.offsetSec, clipSec, studentLength);
+    std::vector<double> frac
+        = m_timing.frameOverlapSec(window.onsetSec, window.offsetSec, clipSec, studentLength);
     const double span = m_timing.studentFrameSpanSec(clipSec, studentLength);
     for (double &f : frac)
         f = std::min(1.0, f / span);
     return frac;
 }
 
-LocalisationScore Localisation::score(const torch::Tensor &attention, const std::vector<KeywordWindow> &windows,
-                                      double clipSec) const
+LocalisationScore Localisation::score(
+    const torch::Tensor &attention, const std::vector<KeywordWindow> &windows, double clipSec) const
 {
-    if (!attention.defined() || (attention.dim() != 1 && attention.dim() != 2) || attention.size(-1) == 0)
+    if (!attention.defined() || (attention.dim() != 1 && attention.dim() != 2)
+        || attention.size(-1) == 0)
         throw Error("attention", "expected [batch, T'] or [T'] weights");
     if (!(clipSec > 0.0) || !std::isfinite(clipSec))
         throw Error("clip length", "must be positive");
-    const torch::Tensor a =
-        (attention.dim() == 1 ? attention.unsqueeze(0) : attention).detach().to(torch::kCPU, torch::kFloat64).contiguous();
+    const torch::Tensor a = (attention.dim() == 1 ? attention.unsqueeze(0) : attention)
+                                .detach()
+                                .to(torch::kCPU, torch::kFloat64)
+                                .contiguous();
     if (size_t(a.size(0)) != windows.size())
-        throw Error("keyword windows", "got " + std::to_string(windows.size()) + " for " +
-                                           std::to_string(a.size(0)) + " attention rows");
+        throw Error("keyword windows",
+            "got " + std::to_string(windows.size()) + " for " + std::to_string(a.size(0))
+                + " attention rows");
     if ((a < 0).any().item<bool>() || !torch::isfinite(a).all().item<bool>())
         throw Error("attention", "weights must be finite and non-negative");
     const int64_t t = a.size(1);

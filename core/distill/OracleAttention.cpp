@@ -42,15 +42,15 @@ double FrameTiming::studentFrameSpanSec(double clipSec, int64_t studentLength) c
     return perStudent * hopSec + windowSec - hopSec;
 }
 
-std::vector<double> FrameTiming::frameOverlapSec(double onsetSec, double offsetSec, double clipSec,
-                                                 int64_t studentLength) const
+std::vector<double> FrameTiming::frameOverlapSec(
+    double onsetSec, double offsetSec, double clipSec, int64_t studentLength) const
 {
     if (studentLength <= 0)
         throw Error("student length", "must be positive, got " + std::to_string(studentLength));
     const int64_t t = inputFrames(clipSec);
     if (t <= 0)
-        throw Error("clip length", secText(clipSec) + " is shorter than one " + secText(windowSec) +
-                                       " analysis window");
+        throw Error("clip length",
+            secText(clipSec) + " is shorter than one " + secText(windowSec) + " analysis window");
     const double lo = std::max(onsetSec, 0.0);
     const double hi = std::min(offsetSec, clipSec);
     const double perStudent = double(t) / double(studentLength);
@@ -69,41 +69,45 @@ OracleAttention::OracleAttention(FrameTiming timing)
     m_timing.validate();
 }
 
-torch::Tensor OracleAttention::target(const KeywordWindow &window, double clipSec, int64_t studentLength) const
+torch::Tensor OracleAttention::target(
+    const KeywordWindow &window, double clipSec, int64_t studentLength) const
 {
     if (!(clipSec > 0.0) || !std::isfinite(clipSec))
         throw Error("clip length", "must be positive, got " + secText(clipSec));
     if (studentLength <= 0)
         throw Error("student length", "must be positive, got " + std::to_string(studentLength));
     if (!window.present())
-        return torch::full({studentLength}, 1.0 / double(studentLength), torch::kFloat32);
-    if (!std::isfinite(window.onsetSec) || !std::isfinite(window.offsetSec) ||
-        window.offsetSec <= window.onsetSec)
-        throw Error("keyword window", "offset " + secText(window.offsetSec) + " must come after onset " +
-                                          secText(window.onsetSec));
+        return torch::full({ studentLength }, 1.0 / double(studentLength), torch::kFloat32);
+    if (!std::isfinite(window.onsetSec) || !std::isfinite(window.offsetSec)
+        || window.offsetSec <= window.onsetSec)
+        throw Error("keyword window",
+            "offset " + secText(window.offsetSec) + " must come after onset "
+                + secText(window.onsetSec));
     if (window.onsetSec >= clipSec)
-        throw Error("keyword window", "onset " + secText(window.onsetSec) + " lies outside the " +
-                                          secText(clipSec) + " clip");
-    const std::vector<double> overlap =
-        m_timing.frameOverlapSec(window.onsetSec, window.offsetSec, clipSec, studentLength);
+        throw Error("keyword window",
+            "onset " + secText(window.onsetSec) + " lies outside the " + secText(clipSec)
+                + " clip");
+    const std::vector<double> overlap
+        = m_timing.frameOverlapSec(window.onsetSec, window.offsetSec, clipSec, studentLength);
     double total = 0.0;
     for (double o : overlap)
         total += o;
     if (!(total > 0.0))
-        throw Error("keyword window", "[" + secText(window.onsetSec) + ", " + secText(window.offsetSec) +
-                                          "] overlaps no analysis frame of the clip");
-    torch::Tensor out = torch::empty({studentLength}, torch::kFloat32);
+        throw Error("keyword window",
+            "[" + secText(window.onsetSec) + ", " + secText(window.offsetSec)
+                + "] overlaps no analysis frame of the clip");
+    torch::Tensor out = torch::empty({ studentLength }, torch::kFloat32);
     auto acc = out.accessor<float, 1>();
     for (int64_t g = 0; g < studentLength; ++g)
         acc[g] = float(overlap[size_t(g)] / total);
     return out;
 }
 
-torch::Tensor OracleAttention::batch(const std::vector<KeywordWindow> &windows, double clipSec,
-                                     int64_t studentLength) const
+torch::Tensor OracleAttention::batch(
+    const std::vector<KeywordWindow> &windows, double clipSec, int64_t studentLength) const
 {
     if (windows.empty())
-        return torch::empty({0, std::max<int64_t>(studentLength, 0)}, torch::kFloat32);
+        return torch::empty({ 0, std::max<int64_t>(studentLength, 0) }, torch::kFloat32);
     std::vector<torch::Tensor> rows;
     rows.reserve(windows.size());
     for (const KeywordWindow &w : windows)

@@ -27,8 +27,8 @@ struct FrameTiming
     // Seconds of overlap between each of the `studentLength` frames and [onset, offset];
     // the window is clipped to [0, clipSec]. Throws tkd::Error for a clip too short for one
     // frame or a non-positive student length.
-    std::vector<double> frameOverlapSec(double onsetSec, double offsetSec, double clipSec,
-                                        int64_t studentLength) const;
+    std::vector<double> frameOverlapSec(
+        double onsetSec, double offsetSec, double clipSec, int64_t studentLength) const;
     // Duration of one student frame's span in seconds.
     double studentFrameSpanSec(double clipSec, int64_t studentLength) const;
 };
@@ -48,7 +48,8 @@ public:
     // window is reversed, lies outside the clip, or overlaps no frame.
     torch::Tensor target(const KeywordWindow &window, double clipSec, int64_t studentLength) const;
     // [B, studentLength] for a batch of clips of the same length.
-    torch::Tensor batch(const std::vector<KeywordWindow> &windows, double clipSec, int64_t studentLength) const;
+    torch::Tensor batch(
+        const std::vector<KeywordWindow> &windows, double clipSec, int64_t studentLength) const;
 
 private:
     FrameTiming m_timing;

@@ -22,7 +22,8 @@ std::string shortest(double v)
 }
 } // namespace
 
-torch::Tensor TeacherCacheEntry::attentionFor(int64_t studentLength, RowResampling mode, bool alignCorners) const
+torch::Tensor TeacherCacheEntry::attentionFor(
+    int64_t studentLength, RowResampling mode, bool alignCorners) const
 {
     if (!attention.defined())
         throw Error("teacher cache", "no attention loaded");
@@ -31,15 +32,15 @@ torch::Tensor TeacherCacheEntry::attentionFor(int64_t studentLength, RowResampli
 
 TeacherAttentionCache::TeacherAttentionCache(std::string folder)
     : m_folder(folder.empty() ? cacheRoot() + "/teacher-cache" : std::move(folder))
-{
-}
+{ }
 
 std::string TeacherAttentionCache::rolloutCanonical(const RolloutOptions &r)
 {
-    std::string s = std::string("head_fusion=") + headFusionName(r.headFusion) +
-                    ";residual=" + shortest(r.residualWeight) + ";query_row=" + std::to_string(r.queryRow);
+    std::string s = std::string("head_fusion=") + headFusionName(r.headFusion)
+        + ";residual=" + shortest(r.residualWeight) + ";query_row=" + std::to_string(r.queryRow);
     if (r.layers.empty()) {
-        s += ";first_layer=" + std::to_string(r.firstLayer) + ";last_layer=" + std::to_string(r.lastLayer);
+        s += ";first_layer=" + std::to_string(r.firstLayer)
+            + ";last_layer=" + std::to_string(r.lastLayer);
     } else {
         s += ";layers=";
         for (size_t i = 0; i < r.layers.size(); ++i)
@@ -49,17 +50,18 @@ std::string TeacherAttentionCache::rolloutCanonical(const RolloutOptions &r)
 }
 
 std::string TeacherAttentionCache::key(const std::string &dataHash, const std::string &teacherHash,
-                                       const RolloutOptions &rollout, const std::string &extraKey)
+    const RolloutOptions &rollout, const std::string &extraKey)
 {
     const std::string roll = rolloutCanonical(rollout);
     // Length-prefixed parts, so no two different tuples hash the same text.
     std::string text = kFormat;
-    for (const std::string *part : {&dataHash, &teacherHash, &roll, &extraKey})
+    for (const std::string *part : { &dataHash, &teacherHash, &roll, &extraKey })
         text += "\n" + std::to_string(part->size()) + ":" + *part;
     return Sha256::ofString(text);
 }
 
-std::string TeacherAttentionCache::weightsHash(const torch::nn::Module &teacher, const std::string &architecture)
+std::string TeacherAttentionCache::weightsHash(
+    const torch::nn::Module &teacher, const std::string &architecture)
 {
     Sha256 h;
     h.update(architecture);
@@ -92,8 +94,8 @@ bool TeacherAttentionCache::contains(const std::string &key) const
     }
 }
 
-bool TeacherAttentionCache::tryLoad(const std::string &path, const std::string &key, int64_t count,
-                                    TeacherCacheEntry &out) const
+bool TeacherAttentionCache::tryLoad(
+    const std::string &path, const std::string &key, int64_t count, TeacherCacheEntry &out) const
 {
     if (!std::filesystem::exists(path))
         return false;
@@ -107,11 +109,14 @@ bool TeacherAttentionCache::tryLoad(const std::string &path, const std::string &
             problem = "lacks the attention/logits tensors";
         else if (meta["format"] != kFormat || meta["key"] != key)
             problem = "was written for another key or format";
-        else if (a->second.scalar_type() != torch::kFloat32 || a->second.dim() != 2 || a->second.size(0) != count)
+        else if (a->second.scalar_type() != torch::kFloat32 || a->second.dim() != 2
+            || a->second.size(0) != count)
             problem = "attention is not [" + std::to_string(count) + ", T] float32";
-        else if (l->second.scalar_type() != torch::kFloat32 || l->second.dim() != 2 || l->second.size(0) != count)
+        else if (l->second.scalar_type() != torch::kFloat32 || l->second.dim() != 2
+            || l->second.size(0) != count)
             problem = "logits are not [" + std::to_string(count) + ", C] float32";
-        else if (!torch::isfinite(a->second).all().item<bool>() || !torch::isfinite(l->second).all().item<bool>())
+        else if (!torch::isfinite(a->second).all().item<bool>()
+            || !torch::isfinite(l->second).all().item<bool>())
             problem = "holds non-finite values";
         if (problem.empty()) {
             out.attention = a->second;
@@ -127,9 +132,8 @@ bool TeacherAttentionCache::tryLoad(const std::string &path, const std::string &
 }
 
 TeacherCacheEntry TeacherAttentionCache::get(const Source &source, Wav2Vec2Model &teacher,
-                                             const std::string &teacherHash, const RolloutOptions &rollout,
-                                             const Progress &progress, torch::Device device,
-                                             int64_t batchSize) const
+    const std::string &teacherHash, const RolloutOptions &rollout, const Progress &progress,
+    torch::Device device, int64_t batchSize) const
 {
     if (source.count < 0)
         throw Error("teacher cache", "negative item count");
@@ -161,12 +165,13 @@ TeacherCacheEntry TeacherAttentionCache::get(const Source &source, Wav2Vec2Model
             const int64_t n = std::min(batchSize, source.count - first);
             const torch::Tensor input = source.inputs(first, n);
             if (!input.defined() || input.size(0) != n)
-                throw Error("teacher cache", "the input function returned the wrong batch for items " +
-                                                 std::to_string(first) + ".." + std::to_string(first + n - 1));
+                throw Error("teacher cache",
+                    "the input function returned the wrong batch for items " + std::to_string(first)
+                        + ".." + std::to_string(first + n - 1));
             Wav2Vec2Output o = teacher->forward(input.to(device));
             rows.push_back(roll.rolloutRow(o.attentions).to(torch::kCPU, torch::kFloat));
             logits.push_back(o.logits.defined() ? o.logits.to(torch::kCPU, torch::kFloat)
-                                                : torch::zeros({n, 0}, torch::kFloat));
+                                                : torch::zeros({ n, 0 }, torch::kFloat));
             progress.report("teacher attention", first + n, source.count);
         }
     } catch (...) {
@@ -174,20 +179,19 @@ TeacherCacheEntry TeacherAttentionCache::get(const Source &source, Wav2Vec2Model
         throw;
     }
     teacher->train(wasTraining);
-    out.attention = source.count ? torch::cat(rows, 0).contiguous() : torch::zeros({0, 0}, torch::kFloat);
-    out.logits = source.count ? torch::cat(logits, 0).contiguous() : torch::zeros({0, 0}, torch::kFloat);
-    if (!torch::isfinite(out.attention).all().item<bool>() || !torch::isfinite(out.logits).all().item<bool>())
+    out.attention
+        = source.count ? torch::cat(rows, 0).contiguous() : torch::zeros({ 0, 0 }, torch::kFloat);
+    out.logits
+        = source.count ? torch::cat(logits, 0).contiguous() : torch::zeros({ 0, 0 }, torch::kFloat);
+    if (!torch::isfinite(out.attention).all().item<bool>()
+        || !torch::isfinite(out.logits).all().item<bool>())
         throw Error("teacher", "produced non-finite attention or logits; nothing was cached");
 
     makeDirs(m_folder);
-    safetensors::save(out.path, {{"attention", out.attention}, {"logits", out.logits}},
-                      {{"format", kFormat},
-                       {"key", out.key},
-                       {"data_hash", source.dataHash},
-                       {"teacher_hash", teacherHash},
-                       {"rollout", rolloutCanonical(rollout)},
-                       {"extra_key", source.extraKey},
-                       {"count", std::to_string(source.count)}});
+    safetensors::save(out.path, { { "attention", out.attention }, { "logits", out.logits } },
+        { { "format", kFormat }, { "key", out.key }, { "data_hash", source.dataHash },
+            { "teacher_hash", teacherHash }, { "rollout", rolloutCanonical(rollout) },
+            { "extra_key", source.extraKey }, { "count", std::to_string(source.count) } });
     out.fromCache = false;
     return out;
 }

@@ -16,15 +16,15 @@ namespace tkd {
 struct TeacherCacheEntry
 {
     torch::Tensor attention; // [N, T_teacher] float32: rollout row 0 at the teacher's frame rate
-    torch::Tensor logits;    // [N, C] float32 (C = 0 for a teacher without a head)
-    std::string key;         // hex SHA-256
-    std::string path;        // the .safetensors file
-    bool fromCache = false;  // true: loaded, nothing was computed
+    torch::Tensor logits; // [N, C] float32 (C = 0 for a teacher without a head)
+    std::string key; // hex SHA-256
+    std::string path; // the .safetensors file
+    bool fromCache = false; // true: loaded, nothing was computed
 
     int64_t size() const { return attention.defined() ? attention.size(0) : 0; }
     // a_T at the student's length T' (paper notes section 2: linear interpolation, renormalised).
     torch::Tensor attentionFor(int64_t studentLength, RowResampling mode = RowResampling::Linear,
-                               bool alignCorners = false) const;
+        bool alignCorners = false) const;
 };
 
 // The teacher attention cache (paper notes section 2: the teacher is frozen, so a_T is computed
@@ -53,14 +53,18 @@ public:
     explicit TeacherAttentionCache(std::string folder = {});
 
     const std::string &folder() const { return m_folder; }
-    std::string pathFor(const std::string &key) const { return m_folder + "/" + key + ".safetensors"; }
+    std::string pathFor(const std::string &key) const
+    {
+        return m_folder + "/" + key + ".safetensors";
+    }
 
     static std::string key(const std::string &dataHash, const std::string &teacherHash,
-                           const RolloutOptions &rollout, const std::string &extraKey);
+        const RolloutOptions &rollout, const std::string &extraKey);
     // The rollout fields that change the stored row (resampling happens at use, so not those).
     static std::string rolloutCanonical(const RolloutOptions &rollout);
     // SHA-256 over the architecture text and every parameter and buffer (name, shape, bytes).
-    static std::string weightsHash(const torch::nn::Module &teacher, const std::string &architecture);
+    static std::string weightsHash(
+        const torch::nn::Module &teacher, const std::string &architecture);
 
     // Whether a valid file for the key is there (cheap: header only).
     bool contains(const std::string &key) const;
@@ -68,14 +72,19 @@ public:
     // Loads the entry or runs the teacher (eval mode, no gradients, batches of batchSize on
     // `device`) over every item, rolls out its attention and stores the result. Throws
     // tkd::Error for bad input, tkd::Cancelled on cancel (nothing is written then).
-    TeacherCacheEntry get(const Source &source, Wav2Vec2Model &teacher, const std::string &teacherHash,
-                          const RolloutOptions &rollout, const Progress &progress = {},
-                          torch::Device device = torch::kCPU, int64_t batchSize = 16) const;
+    TeacherCacheEntry get(const Source &source, Wav2Vec2Model &teacher,
+        const std::string &teacherHash, const RolloutOptions &rollout,
+        const Progress &progress = {}, torch::Device device = torch::kCPU,
+        int64_t batchSize = 16) const;
 
-    void setMessageHandler(std::function<void(const std::string &)> handler) { m_onMessage = std::move(handler); }
+    void setMessageHandler(std::function<void(const std::string &)> handler)
+    {
+        m_onMessage = std::move(handler);
+    }
 
 private:
-    bool tryLoad(const std::string &path, const std::string &key, int64_t count, TeacherCacheEntry &out) const;
+    bool tryLoad(const std::string &path, const std::string &key, int64_t count,
+        TeacherCacheEntry &out) const;
 
     std::string m_folder;
     std::function<void(const std::string &)> m_onMessage;

@@ -43,14 +43,16 @@ TemporalKdLoss::TemporalKdLoss(TemporalKdLossOptions options)
         throw Error("loss.temperature", "must be a finite number > 0");
 }
 
-torch::Tensor TemporalKdLoss::klDivergence(const torch::Tensor &teacherAttention,
-                                           const torch::Tensor &studentLogAttention)
+torch::Tensor TemporalKdLoss::klDivergence(
+    const torch::Tensor &teacherAttention, const torch::Tensor &studentLogAttention)
 {
     if (!teacherAttention.defined() || teacherAttention.dim() != 2 || teacherAttention.size(1) == 0)
-        throw Error("teacher attention", "expected [batch, T'], got " + shapeText(teacherAttention));
+        throw Error(
+            "teacher attention", "expected [batch, T'], got " + shapeText(teacherAttention));
     if (!studentLogAttention.defined() || studentLogAttention.sizes() != teacherAttention.sizes())
-        throw Error("student attention", "expected " + shapeText(teacherAttention) +
-                                             " like the teacher's, got " + shapeText(studentLogAttention));
+        throw Error("student attention",
+            "expected " + shapeText(teacherAttention) + " like the teacher's, got "
+                + shapeText(studentLogAttention));
     const torch::Tensor aT = teacherAttention.detach().to(studentLogAttention.scalar_type());
     checkDistributionRows(aT, "teacher attention");
     const torch::Tensor positive = aT > 0;
@@ -64,15 +66,16 @@ torch::Tensor TemporalKdLoss::klDivergence(const torch::Tensor &teacherAttention
     return terms.sum(1).mean();
 }
 
-torch::Tensor TemporalKdLoss::temporalKd(const torch::Tensor &teacherAttention,
-                                         const torch::Tensor &studentScores)
+torch::Tensor TemporalKdLoss::temporalKd(
+    const torch::Tensor &teacherAttention, const torch::Tensor &studentScores)
 {
     if (!studentScores.defined() || studentScores.dim() != 2 || studentScores.size(1) == 0)
         throw Error("student scores", "expected [batch, T'], got " + shapeText(studentScores));
     return klDivergence(teacherAttention, torch::log_softmax(studentScores, 1));
 }
 
-torch::Tensor TemporalKdLoss::taskLoss(const torch::Tensor &logits, const torch::Tensor &targets) const
+torch::Tensor TemporalKdLoss::taskLoss(
+    const torch::Tensor &logits, const torch::Tensor &targets) const
 {
     if (!logits.defined() || logits.dim() != 2 || logits.size(1) == 0)
         throw Error("logits", "expected [batch, classes], got " + shapeText(logits));
@@ -82,17 +85,18 @@ torch::Tensor TemporalKdLoss::taskLoss(const torch::Tensor &logits, const torch:
         throw Error("targets", "missing");
     if (m_options.multiLabel()) {
         if (targets.dim() != 2 || targets.size(0) != batch || targets.size(1) != classes)
-            throw Error("targets", "multi-label targets must be [batch, classes] = [" +
-                                       std::to_string(batch) + ", " + std::to_string(classes) +
-                                       "], got " + shapeText(targets));
+            throw Error("targets",
+                "multi-label targets must be [batch, classes] = [" + std::to_string(batch) + ", "
+                    + std::to_string(classes) + "], got " + shapeText(targets));
         const torch::Tensor y = targets.to(logits.scalar_type());
         if (((y < 0) | (y > 1)).any().item<bool>())
             throw Error("targets", "multi-label targets must lie in [0, 1]");
         return torch::binary_cross_entropy_with_logits(logits, y);
     }
     if (targets.dim() != 1 || targets.size(0) != batch)
-        throw Error("targets", "single-label targets must be [batch] = [" + std::to_string(batch) +
-                                   "] class indices, got " + shapeText(targets));
+        throw Error("targets",
+            "single-label targets must be [batch] = [" + std::to_string(batch)
+                + "] class indices, got " + shapeText(targets));
     if (targets.is_floating_point())
         throw Error("targets", "single-label targets must be integer class indices");
     const torch::Tensor y = targets.to(torch::kLong);
@@ -101,11 +105,13 @@ torch::Tensor TemporalKdLoss::taskLoss(const torch::Tensor &logits, const torch:
     return torch::nn::functional::cross_entropy(logits, y);
 }
 
-torch::Tensor TemporalKdLoss::logitKd(const torch::Tensor &studentLogits, const torch::Tensor &teacherLogits) const
+torch::Tensor TemporalKdLoss::logitKd(
+    const torch::Tensor &studentLogits, const torch::Tensor &teacherLogits) const
 {
     if (!teacherLogits.defined() || teacherLogits.sizes() != studentLogits.sizes())
-        throw Error("teacher logits", "expected " + shapeText(studentLogits) + " like the student's, got " +
-                                          shapeText(teacherLogits));
+        throw Error("teacher logits",
+            "expected " + shapeText(studentLogits) + " like the student's, got "
+                + shapeText(teacherLogits));
     const double t = m_options.temperature();
     const torch::Tensor zs = studentLogits / t;
     const torch::Tensor zt = teacherLogits.detach().to(studentLogits.scalar_type()) / t;
@@ -113,9 +119,10 @@ torch::Tensor TemporalKdLoss::logitKd(const torch::Tensor &studentLogits, const 
     if (m_options.multiLabel()) {
         // Binary KL per class: BCE(student, p) minus the teacher's own binary entropy.
         const torch::Tensor p = torch::sigmoid(zt);
-        const torch::Tensor negEntropy = p * torch::log_sigmoid(zt) + (1 - p) * torch::log_sigmoid(-zt);
-        const torch::Tensor crossEntropy = torch::binary_cross_entropy_with_logits(
-            zs, p, {}, {}, at::Reduction::None);
+        const torch::Tensor negEntropy
+            = p * torch::log_sigmoid(zt) + (1 - p) * torch::log_sigmoid(-zt);
+        const torch::Tensor crossEntropy
+            = torch::binary_cross_entropy_with_logits(zs, p, {}, {}, at::Reduction::None);
         kl = (crossEntropy + negEntropy).mean();
     } else {
         const torch::Tensor logPt = torch::log_softmax(zt, 1);
@@ -125,9 +132,8 @@ torch::Tensor TemporalKdLoss::logitKd(const torch::Tensor &studentLogits, const 
 }
 
 KdLossTerms TemporalKdLoss::operator()(const torch::Tensor &logits, const torch::Tensor &targets,
-                                       const torch::Tensor &studentScores,
-                                       const torch::Tensor &teacherAttention,
-                                       const torch::Tensor &teacherLogits) const
+    const torch::Tensor &studentScores, const torch::Tensor &teacherAttention,
+    const torch::Tensor &teacherLogits) const
 {
     KdLossTerms out;
     out.task = taskLoss(logits, targets);
@@ -135,11 +141,12 @@ KdLossTerms TemporalKdLoss::operator()(const torch::Tensor &logits, const torch:
 
     if (studentScores.defined() != teacherAttention.defined())
         throw Error(studentScores.defined() ? "teacher attention" : "student scores",
-                    "the temporal KD term needs both the student's scores and the teacher's attention");
+            "the temporal KD term needs both the student's scores and the teacher's attention");
     if (teacherAttention.defined()) {
         if (studentScores.dim() != 2 || studentScores.size(0) != logits.size(0))
-            throw Error("student scores", "expected [batch, T'] with batch " +
-                                              std::to_string(logits.size(0)) + ", got " + shapeText(studentScores));
+            throw Error("student scores",
+                "expected [batch, T'] with batch " + std::to_string(logits.size(0)) + ", got "
+                    + shapeText(studentScores));
         out.kd = temporalKd(teacherAttention, studentScores);
     } else if (m_options.lambda() > 0.0) {
         throw Error("teacher attention", "required when loss.lambda > 0");

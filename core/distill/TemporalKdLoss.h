@@ -40,22 +40,24 @@ public:
     // [B, T'] (a_T, rows summing to 1, zero on padding) may both be undefined to skip the KD
     // term; teacherLogits [B, C] may be undefined to skip logit KD.
     KdLossTerms operator()(const torch::Tensor &logits, const torch::Tensor &targets,
-                           const torch::Tensor &studentScores, const torch::Tensor &teacherAttention,
-                           const torch::Tensor &teacherLogits = {}) const;
+        const torch::Tensor &studentScores, const torch::Tensor &teacherAttention,
+        const torch::Tensor &teacherLogits = {}) const;
 
     // KL(a_T || a_S) = sum_t a_T (log a_T - log a_S), mean over the batch. Terms with a_T = 0
     // contribute 0 (0 log 0 = 0), also where log a_S = -inf. `studentLogAttention` is
     // log a_S [B, T'], e.g. log_softmax of the scores, or the log of a student's native
     // attention for the ablation. Throws tkd::Error when a_T puts mass where a_S has none.
-    static torch::Tensor klDivergence(const torch::Tensor &teacherAttention,
-                                      const torch::Tensor &studentLogAttention);
+    static torch::Tensor klDivergence(
+        const torch::Tensor &teacherAttention, const torch::Tensor &studentLogAttention);
     // The temporal KD term from raw scores: klDivergence(a_T, log_softmax(scores)).
-    static torch::Tensor temporalKd(const torch::Tensor &teacherAttention, const torch::Tensor &studentScores);
+    static torch::Tensor temporalKd(
+        const torch::Tensor &teacherAttention, const torch::Tensor &studentScores);
 
     torch::Tensor taskLoss(const torch::Tensor &logits, const torch::Tensor &targets) const;
     // Single-label: T^2 * KL(softmax(t/T) || softmax(s/T)), batch mean. Multi-label: T^2 * the
     // per-class binary KL between sigmoid(t/T) and sigmoid(s/T), mean over batch and classes.
-    torch::Tensor logitKd(const torch::Tensor &studentLogits, const torch::Tensor &teacherLogits) const;
+    torch::Tensor logitKd(
+        const torch::Tensor &studentLogits, const torch::Tensor &teacherLogits) const;
 
 private:
     TemporalKdLossOptions m_options;

@@ -285,8 +285,10 @@ const std::vector<Field> &fields()
             spec("teacher.kind", Type::Choice,
                 "pretrained (the teacher shipped in resources/teachers/, or the teacher checkpoint "
                 "in teacher.weights; adapted only when its classes differ), tiny or small (log-mel "
-                "wav2vec 2.0 trained from scratch), base, xlsr-300m, imported (Hugging Face weights in "
-                "teacher.weights), or oracle (the keyword's true window: an upper bound / ablation, "
+                "wav2vec 2.0 trained from scratch), base, xlsr-300m, imported (Hugging Face "
+                "weights in "
+                "teacher.weights), or oracle (the keyword's true window: an upper bound / "
+                "ablation, "
                 "not a teacher)"),
             teacherKindNames(), [](C & c) -> auto & { return c.teacher.kind; }, teacherKindName,
             teacherKindFromName));

@@ -144,8 +144,9 @@ std::string PipelineResult::table() const
             "s/epoch");
         s << row;
         std::snprintf(row, sizeof row, "  %-24s %7s %6s %9s %9s %13s %13s %9s %9s\n",
-            ("teacher " + l.teacherKind + (l.teacherKind == "oracle" ? " (upper bound)" : "")).c_str(), "-", "-",
-            percent(metric(l.teacherValidation, "accuracy")).c_str(),
+            ("teacher " + l.teacherKind + (l.teacherKind == "oracle" ? " (upper bound)" : ""))
+                .c_str(),
+            "-", "-", percent(metric(l.teacherValidation, "accuracy")).c_str(),
             percent(metric(l.teacherTest, "accuracy")).c_str(),
             fixed3(metric(l.teacherTest, "localisation")).c_str(), "-",
             fixed3(metric(l.teacherTest, "localisation_baseline")).c_str(), "-");

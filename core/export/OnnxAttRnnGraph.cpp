@@ -9,13 +9,14 @@ namespace tkd::onnxexport {
 
 namespace {
 
-std::string convReluBn(OnnxGraphBuilder &b, const std::string &hint, const std::string &x, torch::nn::Conv2d &c,
-    torch::nn::BatchNorm2d &bn)
+std::string convReluBn(OnnxGraphBuilder &b, const std::string &hint, const std::string &x,
+    torch::nn::Conv2d &c, torch::nn::BatchNorm2d &bn)
 {
     const int64_t k = c->weight.size(2);
-    const std::string y = b.relu(conv(b, hint, x, c->weight, c->bias, { 1, 1 }, { k / 2, 0, k / 2, 0 }));
-    const auto [scale, shift]
-        = batchNormAffine(bn->running_mean, bn->running_var, bn->weight, bn->bias, bn->options.eps());
+    const std::string y
+        = b.relu(conv(b, hint, x, c->weight, c->bias, { 1, 1 }, { k / 2, 0, k / 2, 0 }));
+    const auto [scale, shift] = batchNormAffine(
+        bn->running_mean, bn->running_var, bn->weight, bn->bias, bn->options.eps());
     return b.add(b.mul(y, weight(b, hint + ".bn_scale", scale.view({ -1, 1, 1 }))),
         weight(b, hint + ".bn_shift", shift.view({ -1, 1, 1 })));
 }
@@ -30,12 +31,14 @@ std::string front(OnnxGraphBuilder &b, AttRnnImpl *net, const std::string &featu
     return b.transpose(b.squeeze(x, { 1 }), { 1, 0, 2 });
 }
 
-std::string head(OnnxGraphBuilder &b, AttRnnImpl *net, const std::string &timeMajor, int64_t frames, int64_t heads)
+std::string head(OnnxGraphBuilder &b, AttRnnImpl *net, const std::string &timeMajor, int64_t frames,
+    int64_t heads)
 {
     AttRnnLayers &l = net->layers;
     const std::string sequence = b.transpose(timeMajor, { 1, 0, 2 }); // [B, T, D]
     const int64_t d = net->attention->options.dim();
-    const std::string pooled = middleFrameAttention(b, "attention", sequence, frames, net->attention->query, heads, d);
+    const std::string pooled
+        = middleFrameAttention(b, "attention", sequence, frames, net->attention->query, heads, d);
     const std::string y = b.relu(linear(b, "dense1", pooled, l.dense1));
     return linear(b, "classifier", linear(b, "dense2", y, l.dense2), l.classifier);
 }
@@ -45,7 +48,8 @@ std::string buildAttRnn(OnnxGraphBuilder &b, const StudentModel &model, const Gr
 {
     auto *net = dynamic_cast<AttRnnImpl *>(model.module().get());
     const std::string x = front(b, net, in.features);
-    const RecurrentOutputs rnn = net->lstm ? lstmLayers(b, "lstm", x, net->lstm) : gruLayers(b, "gru", x, net->gru);
+    const RecurrentOutputs rnn
+        = net->lstm ? lstmLayers(b, "lstm", x, net->lstm) : gruLayers(b, "gru", x, net->gru);
     return head(b, net, rnn.sequence, in.frames, net->options.heads());
 }
 
@@ -54,7 +58,9 @@ std::string buildAttRnn(OnnxGraphBuilder &b, const StudentModel &model, const Gr
 StudentGraph attRnnGraph()
 {
     return { "Att-RNN / MHAtt-RNN",
-        [](const StudentModel &m) { return dynamic_cast<AttRnnImpl *>(m.module().get()) != nullptr; },
+        [](const StudentModel &m) {
+            return dynamic_cast<AttRnnImpl *>(m.module().get()) != nullptr;
+        },
         buildAttRnn };
 }
 

@@ -26,7 +26,8 @@ std::string build(OnnxGraphBuilder &b, const StudentModel &model, const GraphInp
 
 StudentGraph crnnGraph()
 {
-    return { "CRNN", [](const StudentModel &m) { return dynamic_cast<CrnnImpl *>(m.module().get()) != nullptr; },
+    return { "CRNN",
+        [](const StudentModel &m) { return dynamic_cast<CrnnImpl *>(m.module().get()) != nullptr; },
         build };
 }
 

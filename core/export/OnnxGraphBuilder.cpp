@@ -4,8 +4,8 @@ namespace tkd {
 
 namespace {
 
-void setShape(onnx::ValueInfoProto *v, const std::vector<int64_t> &dims, const std::vector<std::string> &dimNames,
-    int elemType)
+void setShape(onnx::ValueInfoProto *v, const std::vector<int64_t> &dims,
+    const std::vector<std::string> &dimNames, int elemType)
 {
     auto *tensor = v->mutable_type()->mutable_tensor_type();
     tensor->set_elem_type(elemType);
@@ -15,7 +15,8 @@ void setShape(onnx::ValueInfoProto *v, const std::vector<int64_t> &dims, const s
         if (dims[i] >= 0)
             d->set_dim_value(dims[i]);
         else
-            d->set_dim_param(i < dimNames.size() && !dimNames[i].empty() ? dimNames[i] : "d" + std::to_string(i));
+            d->set_dim_param(i < dimNames.size() && !dimNames[i].empty() ? dimNames[i]
+                                                                         : "d" + std::to_string(i));
     }
 }
 
@@ -105,7 +106,8 @@ void OnnxGraphBuilder::addOutput(const std::string &name, const std::vector<int6
     setShape(v, dims, dimNames, elemType);
 }
 
-std::string OnnxGraphBuilder::floats(const std::string &hint, const std::vector<int64_t> &dims, const float *data)
+std::string OnnxGraphBuilder::floats(
+    const std::string &hint, const std::vector<int64_t> &dims, const float *data)
 {
     int64_t n = 1;
     for (int64_t d : dims)
@@ -120,7 +122,8 @@ std::string OnnxGraphBuilder::floats(const std::string &hint, const std::vector<
     return name;
 }
 
-std::string OnnxGraphBuilder::int64s(const std::string &hint, const std::vector<int64_t> &values, bool scalarShape)
+std::string OnnxGraphBuilder::int64s(
+    const std::string &hint, const std::vector<int64_t> &values, bool scalarShape)
 {
     auto *t = m_graph->add_initializer();
     const std::string name = uniqueName(hint);
@@ -133,8 +136,8 @@ std::string OnnxGraphBuilder::int64s(const std::string &hint, const std::vector<
     return name;
 }
 
-std::string OnnxGraphBuilder::raw(
-    const std::string &hint, int elemType, const std::vector<int64_t> &dims, const std::string &bytes)
+std::string OnnxGraphBuilder::raw(const std::string &hint, int elemType,
+    const std::vector<int64_t> &dims, const std::string &bytes)
 {
     auto *t = m_graph->add_initializer();
     const std::string name = uniqueName(hint);
@@ -146,8 +149,8 @@ std::string OnnxGraphBuilder::raw(
     return name;
 }
 
-OnnxNode OnnxGraphBuilder::op(
-    const std::string &type, const std::vector<std::string> &inputs, int outputs, const std::string &hint)
+OnnxNode OnnxGraphBuilder::op(const std::string &type, const std::vector<std::string> &inputs,
+    int outputs, const std::string &hint)
 {
     auto *n = m_graph->add_node();
     n->set_op_type(type);
@@ -160,8 +163,8 @@ OnnxNode OnnxGraphBuilder::op(
     return OnnxNode(n);
 }
 
-OnnxNode OnnxGraphBuilder::opTo(
-    const std::string &type, const std::vector<std::string> &inputs, const std::vector<std::string> &outputs)
+OnnxNode OnnxGraphBuilder::opTo(const std::string &type, const std::vector<std::string> &inputs,
+    const std::vector<std::string> &outputs)
 {
     auto *n = m_graph->add_node();
     n->set_op_type(type);

@@ -51,16 +51,20 @@ public:
         const std::vector<std::string> &dimNames = {}, int elemType = onnx::TensorProto::FLOAT);
 
     // Initializers (constants); return their unique names.
-    std::string floats(const std::string &hint, const std::vector<int64_t> &dims, const float *data);
-    std::string floats(const std::string &hint, const std::vector<int64_t> &dims, const std::vector<float> &data)
+    std::string floats(
+        const std::string &hint, const std::vector<int64_t> &dims, const float *data);
+    std::string floats(
+        const std::string &hint, const std::vector<int64_t> &dims, const std::vector<float> &data)
     {
         return floats(hint, dims, data.data());
     }
     std::string scalar(const std::string &hint, float value) { return floats(hint, {}, &value); }
     // 1-D int64 (dims = {n}); scalarShape: a 0-d scalar (one value).
-    std::string int64s(const std::string &hint, const std::vector<int64_t> &values, bool scalarShape = false);
+    std::string int64s(
+        const std::string &hint, const std::vector<int64_t> &values, bool scalarShape = false);
     // Any typed raw initializer (int8 / uint8 weights of a quantised graph).
-    std::string raw(const std::string &hint, int elemType, const std::vector<int64_t> &dims, const std::string &bytes);
+    std::string raw(const std::string &hint, int elemType, const std::vector<int64_t> &dims,
+        const std::string &bytes);
 
     // A node of `type` over `inputs` with `outputs` fresh outputs named after `hint` (or the type).
     OnnxNode op(const std::string &type, const std::vector<std::string> &inputs, int outputs = 1,
@@ -75,7 +79,10 @@ public:
     std::string sub(const std::string &a, const std::string &b) { return op("Sub", { a, b }); }
     std::string mul(const std::string &a, const std::string &b) { return op("Mul", { a, b }); }
     std::string div(const std::string &a, const std::string &b) { return op("Div", { a, b }); }
-    std::string matMul(const std::string &a, const std::string &b) { return op("MatMul", { a, b }); }
+    std::string matMul(const std::string &a, const std::string &b)
+    {
+        return op("MatMul", { a, b });
+    }
     std::string relu(const std::string &x) { return op("Relu", { x }); }
     std::string sigmoid(const std::string &x) { return op("Sigmoid", { x }); }
     std::string tanh(const std::string &x) { return op("Tanh", { x }); }

@@ -14,9 +14,9 @@ namespace {
 
 const std::set<std::string> &supportedOps()
 {
-    static const std::set<std::string> ops { "Identity", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh",
-        "Softmax", "Transpose", "Conv", "ReduceMean", "Flatten", "Gemm", "MatMul", "Reshape", "Unsqueeze", "Squeeze",
-        "QuantizeLinear", "DequantizeLinear" };
+    static const std::set<std::string> ops { "Identity", "Add", "Sub", "Mul", "Div", "Relu",
+        "Sigmoid", "Tanh", "Softmax", "Transpose", "Conv", "ReduceMean", "Flatten", "Gemm",
+        "MatMul", "Reshape", "Unsqueeze", "Squeeze", "QuantizeLinear", "DequantizeLinear" };
     return ops;
 }
 
@@ -25,12 +25,24 @@ torch::Tensor fromProto(const onnx::TensorProto &t)
     std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
     torch::ScalarType type;
     switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: type = torch::kFloat; break;
-    case onnx::TensorProto::INT64: type = torch::kLong; break;
-    case onnx::TensorProto::INT32: type = torch::kInt; break;
-    case onnx::TensorProto::INT8: type = torch::kChar; break;
-    case onnx::TensorProto::UINT8: type = torch::kByte; break;
-    default: throw Error("onnx interpreter", "initializer '" + t.name() + "' has an unsupported element type");
+    case onnx::TensorProto::FLOAT:
+        type = torch::kFloat;
+        break;
+    case onnx::TensorProto::INT64:
+        type = torch::kLong;
+        break;
+    case onnx::TensorProto::INT32:
+        type = torch::kInt;
+        break;
+    case onnx::TensorProto::INT8:
+        type = torch::kChar;
+        break;
+    case onnx::TensorProto::UINT8:
+        type = torch::kByte;
+        break;
+    default:
+        throw Error(
+            "onnx interpreter", "initializer '" + t.name() + "' has an unsupported element type");
     }
     if (!t.raw_data().empty()) {
         auto out = torch::empty(dims, torch::TensorOptions().dtype(type));
@@ -116,7 +128,8 @@ std::map<std::string, torch::Tensor> OnnxInterpreter::run(
     const std::map<std::string, torch::Tensor> &inputs, const Observer &observe) const
 {
     if (const std::string op = unsupportedOp(); !op.empty())
-        throw Error("onnx interpreter", "op " + op + " is not supported (only the convolutional graphs are)");
+        throw Error("onnx interpreter",
+            "op " + op + " is not supported (only the convolutional graphs are)");
     torch::NoGradGuard noGrad;
     std::map<std::string, torch::Tensor> v = d->constants;
     for (const auto &[k, t] : inputs)
@@ -163,8 +176,10 @@ std::map<std::string, torch::Tensor> OnnxInterpreter::run(
                     throw Error("onnx interpreter", "asymmetric Conv padding is not supported");
                 padding[i] = pads[i];
             }
-            const std::vector<int64_t> stride = strides.empty() ? std::vector<int64_t>(k, 1) : strides;
-            y = k == 1 ? torch::conv1d(x, w, b, stride, padding) : torch::conv2d(x, w, b, stride, padding);
+            const std::vector<int64_t> stride
+                = strides.empty() ? std::vector<int64_t>(k, 1) : strides;
+            y = k == 1 ? torch::conv1d(x, w, b, stride, padding)
+                       : torch::conv2d(x, w, b, stride, padding);
         } else if (op == "ReduceMean")
             y = in(n, 0).mean(attrInts(n, "axes"), attrInt(n, "keepdims", 1) != 0);
         else if (op == "Flatten") {
@@ -209,14 +224,16 @@ std::map<std::string, torch::Tensor> OnnxInterpreter::run(
             const auto z = alongAxis(zp, x, axis).to(torch::kFloat);
             const bool isUnsigned = zp.scalar_type() == torch::kByte;
             // Round half to even, like ONNX (torch::round does).
-            y = torch::clamp(torch::round(x / scale) + z, isUnsigned ? 0 : -128, isUnsigned ? 255 : 127)
+            y = torch::clamp(
+                torch::round(x / scale) + z, isUnsigned ? 0 : -128, isUnsigned ? 255 : 127)
                     .to(zp.scalar_type());
         } else if (op == "DequantizeLinear") {
             const auto x = in(n, 0);
             const int64_t axis = attrInt(n, "axis", 1);
             const auto scale = alongAxis(in(n, 1), x, axis);
             const auto zp = in(n, 2);
-            const auto z = zp.defined() ? alongAxis(zp, x, axis).to(torch::kFloat) : torch::zeros({});
+            const auto z
+                = zp.defined() ? alongAxis(zp, x, axis).to(torch::kFloat) : torch::zeros({});
             y = (x.to(torch::kFloat) - z) * scale;
         }
         v[n.output(0)] = y;

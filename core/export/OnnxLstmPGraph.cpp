@@ -20,8 +20,9 @@ std::string build(OnnxGraphBuilder &b, const StudentModel &model, const GraphInp
     // Input-to-hidden for every step at once: [B, T, F] x [F, 4H] + bias (with the forget bias).
     auto bias = cell.bias.detach().clone();
     bias.narrow(0, h, h).add_(cell.options.forget_bias());
-    const std::string gatesIn = b.add(b.matMul(in.features, weight(b, "lstm.weight_ih_t", cell.weight_ih.t())),
-        weight(b, "lstm.bias", bias)); // [B, T, 4H]
+    const std::string gatesIn
+        = b.add(b.matMul(in.features, weight(b, "lstm.weight_ih_t", cell.weight_ih.t())),
+            weight(b, "lstm.bias", bias)); // [B, T, 4H]
 
     // Zero initial state [B, P] and [B, H] for the actual batch size.
     const std::string batch = b.op("Slice",
@@ -31,10 +32,14 @@ std::string build(OnnxGraphBuilder &b, const StudentModel &model, const GraphInp
     zero.set_data_type(onnx::TensorProto::FLOAT);
     zero.add_dims(1);
     zero.add_float_data(0.0f);
-    const std::string m0 = b.op("ConstantOfShape", { b.op("Concat", { batch, b.int64s("proj", { p }) }).attr("axis", int64_t(0)) })
-                               .attrTensor("value", zero);
-    const std::string c0 = b.op("ConstantOfShape", { b.op("Concat", { batch, b.int64s("hidden", { h }) }).attr("axis", int64_t(0)) })
-                               .attrTensor("value", zero);
+    const std::string m0
+        = b.op("ConstantOfShape",
+               { b.op("Concat", { batch, b.int64s("proj", { p }) }).attr("axis", int64_t(0)) })
+              .attrTensor("value", zero);
+    const std::string c0
+        = b.op("ConstantOfShape",
+               { b.op("Concat", { batch, b.int64s("hidden", { h }) }).attr("axis", int64_t(0)) })
+              .attrTensor("value", zero);
 
     // The step, as the Scan body: (m, c, gates_in_t) -> (m', c').
     const std::string whhT = weight(b, "lstm.weight_hh_t", cell.weight_hh.t()); // [P, 4H]
@@ -74,7 +79,10 @@ std::string build(OnnxGraphBuilder &b, const StudentModel &model, const GraphInp
 
 StudentGraph lstmPGraph()
 {
-    return { "LSTM-P", [](const StudentModel &m) { return dynamic_cast<LstmPImpl *>(m.module().get()) != nullptr; },
+    return { "LSTM-P",
+        [](const StudentModel &m) {
+            return dynamic_cast<LstmPImpl *>(m.module().get()) != nullptr;
+        },
         build };
 }
 

@@ -36,7 +36,8 @@ torch::Tensor initializerTensor(const onnx::TensorProto &t)
 std::string bytesOf(const torch::Tensor &t)
 {
     const auto c = t.contiguous();
-    return std::string(static_cast<const char *>(c.data_ptr()), size_t(c.numel()) * c.element_size());
+    return std::string(
+        static_cast<const char *>(c.data_ptr()), size_t(c.numel()) * c.element_size());
 }
 
 int64_t attrInt(const onnx::NodeProto &n, const std::string &name, int64_t fallback)
@@ -54,7 +55,8 @@ struct Range
 
 } // namespace
 
-std::string quantizeOnnxInt8(const std::string &floatModel, const torch::Tensor &calibration, OnnxQuantizeReport *report)
+std::string quantizeOnnxInt8(
+    const std::string &floatModel, const torch::Tensor &calibration, OnnxQuantizeReport *report)
 {
     OnnxQuantizeReport rep;
     onnx::ModelProto m;
@@ -105,7 +107,9 @@ std::string quantizeOnnxInt8(const std::string &floatModel, const torch::Tensor 
         };
         auto observeInput = [&](const torch::Tensor &x) { observe(inputName, x); };
         for (int64_t s = 0; s < calibration.size(0); s += 64) {
-            const auto batch = calibration.narrow(0, s, std::min<int64_t>(64, calibration.size(0) - s)).contiguous();
+            const auto batch
+                = calibration.narrow(0, s, std::min<int64_t>(64, calibration.size(0) - s))
+                      .contiguous();
             observeInput(batch);
             interpreter.run({ { inputName, batch } }, observe);
         }
@@ -137,13 +141,16 @@ std::string quantizeOnnxInt8(const std::string &floatModel, const torch::Tensor 
         auto wScale = (wc.abs().amax(1) / 127.0f).clamp_min(1e-12f); // [C]
         std::vector<int64_t> bshape(size_t(w.dim()), 1);
         bshape[size_t(axis)] = channels;
-        const auto wq = torch::clamp(torch::round(w / wScale.view(bshape)), -127, 127).to(torch::kChar);
+        const auto wq
+            = torch::clamp(torch::round(w / wScale.view(bshape)), -127, 127).to(torch::kChar);
         const std::string id = std::to_string(target++);
         const std::string wq8 = b.raw("w" + id, onnx::TensorProto::INT8,
             std::vector<int64_t>(w.sizes().begin(), w.sizes().end()), bytesOf(wq));
-        const std::string ws = b.floats("ws" + id, { channels }, wScale.contiguous().data_ptr<float>());
+        const std::string ws
+            = b.floats("ws" + id, { channels }, wScale.contiguous().data_ptr<float>());
         // Zero points left out: 0 (symmetric), and the int8 type is the weight's own.
-        const std::string wdq = b.op("DequantizeLinear", { wq8, ws }, 1, "wd" + id).attr("axis", axis);
+        const std::string wdq
+            = b.op("DequantizeLinear", { wq8, ws }, 1, "wd" + id).attr("axis", axis);
         n.set_input(1, wdq);
         dropInits.insert(wName);
 
@@ -155,7 +162,8 @@ std::string quantizeOnnxInt8(const std::string &floatModel, const torch::Tensor 
                 const float scale = std::max((hi - lo) / 255.0f, 1e-8f);
                 const auto zp = uint8_t(std::clamp<long>(std::lround(-lo / scale), 0, 255));
                 const std::string s = b.scalar("xs" + id, scale);
-                const std::string z = b.raw("xz" + id, onnx::TensorProto::UINT8, {}, std::string(1, char(zp)));
+                const std::string z
+                    = b.raw("xz" + id, onnx::TensorProto::UINT8, {}, std::string(1, char(zp)));
                 const std::string q = b.op("QuantizeLinear", { x, s, z }, 1, "xq" + id);
                 dequantizedInput[x] = b.op("DequantizeLinear", { q, s, z }, 1, "xd" + id);
                 inputScale[x] = scale;
@@ -166,10 +174,15 @@ std::string quantizeOnnxInt8(const std::string &floatModel, const torch::Tensor 
                 const std::string bName = n.input(2);
                 const torch::Tensor bias = initializerTensor(*inits.at(bName));
                 const auto bScale = (wScale * inputScale[x]).clamp_min(1e-12f);
-                const auto bq = torch::round(bias / bScale).clamp(-2147483647.0, 2147483647.0).to(torch::kInt);
-                const std::string bq32 = b.raw("b" + id, onnx::TensorProto::INT32, { channels }, bytesOf(bq));
-                const std::string bs = b.floats("bs" + id, { channels }, bScale.contiguous().data_ptr<float>());
-                n.set_input(2, b.op("DequantizeLinear", { bq32, bs }, 1, "bd" + id).attr("axis", int64_t(0)));
+                const auto bq = torch::round(bias / bScale)
+                                    .clamp(-2147483647.0, 2147483647.0)
+                                    .to(torch::kInt);
+                const std::string bq32
+                    = b.raw("b" + id, onnx::TensorProto::INT32, { channels }, bytesOf(bq));
+                const std::string bs
+                    = b.floats("bs" + id, { channels }, bScale.contiguous().data_ptr<float>());
+                n.set_input(2,
+                    b.op("DequantizeLinear", { bq32, bs }, 1, "bd" + id).attr("axis", int64_t(0)));
                 dropInits.insert(bName);
             }
         }
@@ -177,7 +190,8 @@ std::string quantizeOnnxInt8(const std::string &floatModel, const torch::Tensor 
         ++rep.quantizedNodes;
     }
     for (auto &n : *rebuilt.mutable_node())
-        if (n.name().rfind("q", 0) == 0 && (n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear"))
+        if (n.name().rfind("q", 0) == 0
+            && (n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear"))
             n.clear_name();
     // Drop the float weights that were replaced.
     onnx::GraphProto out = rebuilt;
@@ -194,8 +208,8 @@ std::string quantizeOnnxInt8(const std::string &floatModel, const torch::Tensor 
                                     : "; " + rep.note));
     try {
         onnx::checker::check_model(m);
-        onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(),
-            onnx::ShapeInferenceOptions(true, 1, false));
+        onnx::shape_inference::InferShapes(
+            m, onnx::OpSchemaRegistry::Instance(), onnx::ShapeInferenceOptions(true, 1, false));
     } catch (const std::exception &e) {
         throw Error("int8 ONNX graph", std::string("fails the ONNX checker: ") + e.what());
     }

@@ -68,8 +68,8 @@ std::string OnnxRuntimeRunner::unavailableReason()
         return "node is not installed (scripts/install-deps.sh installs nodejs)";
     if (!fs::exists(scriptPath()))
         return scriptPath() + " is missing";
-    const fs::path moduleDir = fs::path(scriptPath()).parent_path().parent_path() / ".cache" / "onnxruntime-node"
-        / "node_modules" / "onnxruntime-node";
+    const fs::path moduleDir = fs::path(scriptPath()).parent_path().parent_path() / ".cache"
+        / "onnxruntime-node" / "node_modules" / "onnxruntime-node";
     const char *env = std::getenv("TKD_ORT_NODE_MODULES");
     if (!fs::exists(moduleDir) && !(env && fs::exists(fs::path(env) / "onnxruntime-node")))
         return "npm onnxruntime-node is not installed in " + moduleDir.parent_path().string()
@@ -81,17 +81,20 @@ OnnxRuntimeRunner::Result OnnxRuntimeRunner::run(
     const std::string &model, const std::map<std::string, Tensor> &inputs, int threads, int repeats)
 {
     const std::string dir = freshDir();
-    nlohmann::json request = { { "model", fs::absolute(model).string() }, { "outDir", dir + "/out" },
-        { "threads", threads }, { "repeats", repeats }, { "inputs", nlohmann::json::object() } };
+    nlohmann::json request = { { "model", fs::absolute(model).string() },
+        { "outDir", dir + "/out" }, { "threads", threads }, { "repeats", repeats },
+        { "inputs", nlohmann::json::object() } };
     for (const auto &[name, t] : inputs) {
         const std::string file = dir + "/" + name + ".f32";
         writeFileAtomic(file,
-            std::string(reinterpret_cast<const char *>(t.data.data()), t.data.size() * sizeof(float)));
+            std::string(
+                reinterpret_cast<const char *>(t.data.data()), t.data.size() * sizeof(float)));
         request["inputs"][name] = { { "dims", t.dims }, { "file", file } };
     }
     writeFileAtomic(dir + "/request.json", request.dump());
     std::string log;
-    const int rc = runCommand("node " + shellQuote(scriptPath()) + " " + shellQuote(dir + "/request.json"), &log);
+    const int rc = runCommand(
+        "node " + shellQuote(scriptPath()) + " " + shellQuote(dir + "/request.json"), &log);
     if (rc != 0) {
         fs::remove_all(dir);
         throw Error(model, "ONNX Runtime failed (exit " + std::to_string(rc) + "): " + log);

@@ -32,8 +32,8 @@ public:
 
     // Runs `model` once on `inputs` (float32), one intra-op thread unless told; with repeats > 0
     // also times that many runs. Throws tkd::Error with the runtime's message on failure.
-    static Result run(const std::string &model, const std::map<std::string, Tensor> &inputs, int threads = 1,
-        int repeats = 0);
+    static Result run(const std::string &model, const std::map<std::string, Tensor> &inputs,
+        int threads = 1, int repeats = 0);
 };
 
 } // namespace tkd

@@ -1,8 +1,8 @@
 #include "core/export/OnnxStudentExporter.h"
 
 #include "core/export/OnnxStudentGraphs.h"
-#include "core/models/StudentRegistry.h"
 #include "core/export/OnnxTensors.h"
+#include "core/models/StudentRegistry.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
@@ -49,11 +49,13 @@ std::string OnnxStudentExporter::serialize(
     if (!graphBuilder)
         throw Error(model.name(), "no ONNX graph builder knows this student's architecture");
     if (options.opset < 13 || options.opset > 17)
-        throw Error("--opset", "must be 13..17 (the ONNX library here checks up to opset 17), got "
+        throw Error("--opset",
+            "must be 13..17 (the ONNX library here checks up to opset 17), got "
                 + std::to_string(options.opset));
     if (!options.dynamicTime && options.frames < model.minFrames())
-        throw Error("frames", model.name() + " needs at least " + std::to_string(model.minFrames())
-                + " frames, got " + std::to_string(options.frames));
+        throw Error("frames",
+            model.name() + " needs at least " + std::to_string(model.minFrames()) + " frames, got "
+                + std::to_string(options.frames));
     const int64_t f = model.featureDim();
     const int64_t classes = model.numClasses();
 
@@ -78,8 +80,9 @@ std::string OnnxStudentExporter::serialize(
     const bool standardise = options.featureMean.defined() && options.featureStd.defined();
     if (standardise) {
         if (options.featureMean.numel() != f || options.featureStd.numel() != f)
-            throw Error("feature standardisation", "has " + std::to_string(options.featureMean.numel())
-                    + " values, the student reads " + std::to_string(f) + " features");
+            throw Error("feature standardisation",
+                "has " + std::to_string(options.featureMean.numel()) + " values, the student reads "
+                    + std::to_string(f) + " features");
         x = b.div(b.sub(x, onnxexport::weight(b, "feature_mean", options.featureMean.view(-1))),
             onnxexport::weight(b, "feature_std", options.featureStd.view(-1)));
     }
@@ -96,20 +99,24 @@ std::string OnnxStudentExporter::serialize(
     addMeta(m, "tkd.family", StudentRegistry::spec(model.name()).family);
     nlohmann::json cls = nlohmann::json::array();
     for (int64_t c = 0; c < classes; ++c)
-        cls.push_back(size_t(c) < options.classes.size() ? options.classes[size_t(c)] : "class " + std::to_string(c));
+        cls.push_back(size_t(c) < options.classes.size() ? options.classes[size_t(c)]
+                                                         : "class " + std::to_string(c));
     addMeta(m, "tkd.classes", cls.dump());
-    addMeta(m, "tkd.input", "features [batch, frames, " + std::to_string(f) + "] float32: raw " + fc.kindName()
+    addMeta(m, "tkd.input",
+        "features [batch, frames, " + std::to_string(f) + "] float32: raw " + fc.kindName()
             + " frames (standardisation is inside the graph)");
     addMeta(m, "tkd.frames", options.dynamicTime ? "dynamic" : std::to_string(options.frames));
     addMeta(m, "tkd.window_seconds", std::to_string(options.windowSec));
     addMeta(m, "tkd.front_end", fc.canonicalString());
-    nlohmann::json fe = { { "kind", fc.kindName() }, { "sample_rate", fc.sampleRate }, { "window_ms", fc.windowMs },
-        { "hop_ms", fc.hopMs }, { "fft_size", fc.fftSize() }, { "mel_bins", fc.melBins }, { "f_min_hz", fc.fMinHz },
-        { "f_max_hz", fc.fMaxHz }, { "mfcc_count", fc.mfccCount }, { "log_floor", fc.logFloor },
-        { "window", "hann (periodic)" }, { "mel_scale", "htk, no filter normalisation" }, { "magnitude_power", 1 },
-        { "dct", "DCT-II orthonormal" }, { "centre_padding", false } };
+    nlohmann::json fe = { { "kind", fc.kindName() }, { "sample_rate", fc.sampleRate },
+        { "window_ms", fc.windowMs }, { "hop_ms", fc.hopMs }, { "fft_size", fc.fftSize() },
+        { "mel_bins", fc.melBins }, { "f_min_hz", fc.fMinHz }, { "f_max_hz", fc.fMaxHz },
+        { "mfcc_count", fc.mfccCount }, { "log_floor", fc.logFloor },
+        { "window", "hann (periodic)" }, { "mel_scale", "htk, no filter normalisation" },
+        { "magnitude_power", 1 }, { "dct", "DCT-II orthonormal" }, { "centre_padding", false } };
     addMeta(m, "tkd.front_end_json", fe.dump());
-    addMeta(m, "tkd.standardisation", standardise ? "in graph: (x - feature_mean) / feature_std" : "none");
+    addMeta(m, "tkd.standardisation",
+        standardise ? "in graph: (x - feature_mean) / feature_std" : "none");
     if (standardise) {
         addMeta(m, "tkd.feature_mean", jsonFloats(options.featureMean));
         addMeta(m, "tkd.feature_std", jsonFloats(options.featureStd));
@@ -122,7 +129,8 @@ std::string OnnxStudentExporter::serialize(
         onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(),
             onnx::ShapeInferenceOptions(/*check_type=*/true, /*strict=*/1, /*data_prop=*/false));
     } catch (const std::exception &e) {
-        throw Error(model.name() + " ONNX graph", std::string("fails the ONNX checker: ") + e.what());
+        throw Error(
+            model.name() + " ONNX graph", std::string("fails the ONNX checker: ") + e.what());
     }
     if (summary) {
         summary->family = StudentRegistry::spec(model.name()).family; // the registry's name for it

@@ -19,22 +19,27 @@ const StudentGraph *findStudentGraph(const StudentModel &model)
     return nullptr;
 }
 
-std::string middleFrameAttention(OnnxGraphBuilder &b, const std::string &hint, const std::string &sequence,
-    int64_t frames, torch::nn::Linear &query, int64_t heads, int64_t dim)
+std::string middleFrameAttention(OnnxGraphBuilder &b, const std::string &hint,
+    const std::string &sequence, int64_t frames, torch::nn::Linear &query, int64_t heads,
+    int64_t dim)
 {
     std::string index;
     if (frames > 0) {
         index = b.int64s(hint + ".middle_index", { frames / 2 }, /*scalarShape=*/true);
     } else {
         // T / 2 of the actual input: Shape -> [1] -> integer division.
-        const std::string t = b.op("Gather", { b.op("Shape", { sequence }), b.int64s("time_axis", { 1 }, true) })
-                                  .attr("axis", int64_t(0));
+        const std::string t
+            = b.op("Gather", { b.op("Shape", { sequence }), b.int64s("time_axis", { 1 }, true) })
+                  .attr("axis", int64_t(0));
         index = b.div(t, b.int64s("two", { 2 }, true));
     }
-    const std::string middle = b.op("Gather", { sequence, index }, 1, hint + ".middle").attr("axis", int64_t(1));
-    const std::string q = b.reshape(linear(b, hint + ".query", middle, query), { 0, heads, dim }); // [B, h, D]
+    const std::string middle
+        = b.op("Gather", { sequence, index }, 1, hint + ".middle").attr("axis", int64_t(1));
+    const std::string q
+        = b.reshape(linear(b, hint + ".query", middle, query), { 0, heads, dim }); // [B, h, D]
     const std::string scores = b.matMul(q, b.transpose(sequence, { 0, 2, 1 })); // [B, h, T]
-    const std::string weights = b.op("Softmax", { scores }, 1, hint + ".weights").attr("axis", int64_t(2));
+    const std::string weights
+        = b.op("Softmax", { scores }, 1, hint + ".weights").attr("axis", int64_t(2));
     return b.reshape(b.matMul(weights, sequence), { 0, heads * dim }); // [B, h * D]
 }
 

@@ -13,7 +13,7 @@ namespace tkd::onnxexport {
 struct GraphInput
 {
     std::string features; // [batch, frames, featureDim], already standardised
-    int64_t frames = -1;  // fixed length, or -1 when time is dynamic
+    int64_t frames = -1; // fixed length, or -1 when time is dynamic
 };
 
 struct StudentGraph
@@ -37,7 +37,8 @@ const StudentGraph *findStudentGraph(const StudentModel &model);
 
 // The middle frame of a [B, T, D] sequence (index T / 2, as MiddleFrameAttention takes it),
 // and the attention that follows it: shared by Att-RNN and MHAtt-RNN.
-std::string middleFrameAttention(OnnxGraphBuilder &b, const std::string &hint, const std::string &sequence,
-    int64_t frames, torch::nn::Linear &query, int64_t heads, int64_t dim);
+std::string middleFrameAttention(OnnxGraphBuilder &b, const std::string &hint,
+    const std::string &sequence, int64_t frames, torch::nn::Linear &query, int64_t heads,
+    int64_t dim);
 
 } // namespace tkd::onnxexport

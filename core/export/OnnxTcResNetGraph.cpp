@@ -8,11 +8,11 @@ namespace tkd::onnxexport {
 namespace {
 
 // Conv (no bias) followed by eval-mode BN, as one Conv with bias.
-std::string convBn(OnnxGraphBuilder &b, const std::string &hint, const std::string &x, torch::nn::Conv1d &c,
-    torch::nn::BatchNorm1d &bn, int64_t stride, int64_t pad)
+std::string convBn(OnnxGraphBuilder &b, const std::string &hint, const std::string &x,
+    torch::nn::Conv1d &c, torch::nn::BatchNorm1d &bn, int64_t stride, int64_t pad)
 {
-    const auto [scale, shift]
-        = batchNormAffine(bn->running_mean, bn->running_var, bn->weight, bn->bias, bn->options.eps());
+    const auto [scale, shift] = batchNormAffine(
+        bn->running_mean, bn->running_var, bn->weight, bn->bias, bn->options.eps());
     const auto w = c->weight.detach() * scale.view({ -1, 1, 1 });
     return conv(b, hint, x, w, shift, { stride }, { pad, pad });
 }
@@ -28,14 +28,16 @@ std::string build(OnnxGraphBuilder &b, const StudentModel &model, const GraphInp
         auto *block = m->as<TcResNetBlockImpl>();
         const std::string h = "block" + std::to_string(index++);
         const int64_t k = block->options.kernel_size();
-        std::string y = b.relu(convBn(b, h + ".conv1", x, block->conv1, block->bn1, block->stride(), k / 2));
+        std::string y
+            = b.relu(convBn(b, h + ".conv1", x, block->conv1, block->bn1, block->stride(), k / 2));
         y = convBn(b, h + ".conv2", y, block->conv2, block->bn2, 1, k / 2);
         const std::string shortcut = block->downsamples()
             ? b.relu(convBn(b, h + ".shortcut", x, block->shortcutConv, block->shortcutBn, 2, 0))
             : x;
         x = b.relu(b.add(y, shortcut));
     }
-    const std::string pooled = b.op("ReduceMean", { x }, 1, "pool").attr("axes", std::vector<int64_t> { 2 });
+    const std::string pooled
+        = b.op("ReduceMean", { x }, 1, "pool").attr("axes", std::vector<int64_t> { 2 });
     const std::string logits = conv(b, "classifier", pooled, net->classifier->weight,
         net->classifier->bias, { 1 }, { 0, 0 }); // [B, classes, 1]
     return b.op("Flatten", { logits }).attr("axis", int64_t(1));
@@ -46,7 +48,10 @@ std::string build(OnnxGraphBuilder &b, const StudentModel &model, const GraphInp
 StudentGraph tcResNetGraph()
 {
     return { "TC-ResNet",
-        [](const StudentModel &m) { return dynamic_cast<TcResNetImpl *>(m.module().get()) != nullptr; }, build };
+        [](const StudentModel &m) {
+            return dynamic_cast<TcResNetImpl *>(m.module().get()) != nullptr;
+        },
+        build };
 }
 
 } // namespace tkd::onnxexport

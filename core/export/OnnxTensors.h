@@ -12,15 +12,18 @@ namespace tkd::onnxexport {
 std::string weight(OnnxGraphBuilder &b, const std::string &hint, const torch::Tensor &t);
 
 // Conv over `x` with weight w (bias b may be undefined) and ONNX Conv attributes.
-std::string conv(OnnxGraphBuilder &b, const std::string &hint, const std::string &x, const torch::Tensor &w,
-    const torch::Tensor &bias, const std::vector<int64_t> &strides, const std::vector<int64_t> &pads);
+std::string conv(OnnxGraphBuilder &b, const std::string &hint, const std::string &x,
+    const torch::Tensor &w, const torch::Tensor &bias, const std::vector<int64_t> &strides,
+    const std::vector<int64_t> &pads);
 
 // Eval-mode BatchNorm as (scale, shift) per channel: y = x * scale + shift.
 std::pair<torch::Tensor, torch::Tensor> batchNormAffine(const torch::Tensor &runningMean,
-    const torch::Tensor &runningVar, const torch::Tensor &gamma, const torch::Tensor &beta, double eps);
+    const torch::Tensor &runningVar, const torch::Tensor &gamma, const torch::Tensor &beta,
+    double eps);
 
 // Linear layer on [B, in] -> [B, out] (Gemm with the weight as stored, transB = 1).
-std::string linear(OnnxGraphBuilder &b, const std::string &hint, const std::string &x, torch::nn::Linear &layer);
+std::string linear(
+    OnnxGraphBuilder &b, const std::string &hint, const std::string &x, torch::nn::Linear &layer);
 
 // PyTorch's (stacked, optionally bidirectional) GRU or LSTM as ONNX GRU / LSTM ops, gates reordered
 // (GRU r z n -> z r h with linear_before_reset = 1; LSTM i f g o -> i o f c), exact in float.
@@ -31,7 +34,9 @@ struct RecurrentOutputs
     std::string sequence;
     std::string lastHidden;
 };
-RecurrentOutputs gruLayers(OnnxGraphBuilder &b, const std::string &hint, const std::string &x, torch::nn::GRU &gru);
-RecurrentOutputs lstmLayers(OnnxGraphBuilder &b, const std::string &hint, const std::string &x, torch::nn::LSTM &lstm);
+RecurrentOutputs gruLayers(
+    OnnxGraphBuilder &b, const std::string &hint, const std::string &x, torch::nn::GRU &gru);
+RecurrentOutputs lstmLayers(
+    OnnxGraphBuilder &b, const std::string &hint, const std::string &x, torch::nn::LSTM &lstm);
 
 } // namespace tkd::onnxexport

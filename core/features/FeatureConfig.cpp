@@ -47,16 +47,18 @@ int samplesFor(double ms, int sampleRate)
 const std::vector<ParamSpec> &FeatureConfig::declared()
 {
     static const std::vector<ParamSpec> specs = {
-        {"sample_rate", 16000, 8000, 48000, true, "sample rate of the input waveform (Hz)"},
-        {"window_ms", 40.0, 5.0, 100.0, false,
-         "analysis window (periodic Hann) length in ms; rounded to whole samples"},
-        {"hop_ms", 20.0, 1.0, 100.0, false, "hop between frames in ms; at most window_ms"},
-        {"mel_bins", 40, 1, 256, true, "number of HTK mel filters"},
-        {"f_min_hz", 20.0, 0.0, 24000.0, false, "lower edge of the lowest mel filter (Hz)"},
-        {"f_max_hz", 7600.0, 100.0, 24000.0, false,
-         "upper edge of the highest mel filter (Hz); at most sample_rate / 2"},
-        {"mfcc_count", 20, 1, 256, true, "cepstral coefficients kept (mfcc only); at most mel_bins"},
-        {"log_floor", 1e-12, 1e-30, 1e-2, false, "mel energies are clamped to this before the log"},
+        { "sample_rate", 16000, 8000, 48000, true, "sample rate of the input waveform (Hz)" },
+        { "window_ms", 40.0, 5.0, 100.0, false,
+            "analysis window (periodic Hann) length in ms; rounded to whole samples" },
+        { "hop_ms", 20.0, 1.0, 100.0, false, "hop between frames in ms; at most window_ms" },
+        { "mel_bins", 40, 1, 256, true, "number of HTK mel filters" },
+        { "f_min_hz", 20.0, 0.0, 24000.0, false, "lower edge of the lowest mel filter (Hz)" },
+        { "f_max_hz", 7600.0, 100.0, 24000.0, false,
+            "upper edge of the highest mel filter (Hz); at most sample_rate / 2" },
+        { "mfcc_count", 20, 1, 256, true,
+            "cepstral coefficients kept (mfcc only); at most mel_bins" },
+        { "log_floor", 1e-12, 1e-30, 1e-2, false,
+            "mel energies are clamped to this before the log" },
     };
     return specs;
 }
@@ -132,31 +134,35 @@ void FeatureConfig::validate() const
         const double v = value(s.name);
         // Written so that NaN fails too.
         if (!(v >= s.minValue && v <= s.maxValue))
-            throw Error(key(s.name), exactText(v) + " is outside the valid range [" +
-                                         exactText(s.minValue) + ", " + exactText(s.maxValue) + "]");
+            throw Error(key(s.name),
+                exactText(v) + " is outside the valid range [" + exactText(s.minValue) + ", "
+                    + exactText(s.maxValue) + "]");
     }
 
     const double nyquist = sampleRate / 2.0;
     if (fMaxHz > nyquist)
-        throw Error(key("f_max_hz"), exactText(fMaxHz) + " Hz is above the Nyquist frequency (" +
-                                         exactText(nyquist) + " Hz at sample_rate " +
-                                         std::to_string(sampleRate) + ")");
+        throw Error(key("f_max_hz"),
+            exactText(fMaxHz) + " Hz is above the Nyquist frequency (" + exactText(nyquist)
+                + " Hz at sample_rate " + std::to_string(sampleRate) + ")");
     if (fMinHz >= fMaxHz)
-        throw Error(key("f_min_hz"), exactText(fMinHz) + " Hz must be below f_max_hz (" +
-                                         exactText(fMaxHz) + " Hz)");
+        throw Error(key("f_min_hz"),
+            exactText(fMinHz) + " Hz must be below f_max_hz (" + exactText(fMaxHz) + " Hz)");
     if (hopMs > windowMs)
-        throw Error(key("hop_ms"), exactText(hopMs) + " ms is longer than window_ms (" +
-                                       exactText(windowMs) + " ms): samples would be skipped");
+        throw Error(key("hop_ms"),
+            exactText(hopMs) + " ms is longer than window_ms (" + exactText(windowMs)
+                + " ms): samples would be skipped");
     if (kind == Kind::Mfcc && mfccCount > melBins)
-        throw Error(key("mfcc_count"), std::to_string(mfccCount) + " coefficients need at least as many mel_bins (have " +
-                                           std::to_string(melBins) + ")");
+        throw Error(key("mfcc_count"),
+            std::to_string(mfccCount) + " coefficients need at least as many mel_bins (have "
+                + std::to_string(melBins) + ")");
     if (hopSamples() < 1)
         throw Error(key("hop_ms"), "is shorter than one sample");
 
     // Every triangle must see at least one FFT bin strictly inside it, otherwise its output is
     // the constant log_floor (torchaudio only warns about this; here it is a config error).
     const int nFreqs = fftSize() / 2 + 1;
-    const double binHz = double(sampleRate / 2) / double(nFreqs - 1); // torchaudio: linspace(0, sr // 2)
+    const double binHz
+        = double(sampleRate / 2) / double(nFreqs - 1); // torchaudio: linspace(0, sr // 2)
     const double melLo = hzToHtkMel(fMinHz);
     const double melHi = hzToHtkMel(fMaxHz);
     for (int m = 0; m < melBins; ++m) {
@@ -165,10 +171,10 @@ void FeatureConfig::validate() const
         const int firstBin = int(std::floor(left / binHz)) + 1;
         if (firstBin * binHz >= right)
             throw Error(key("mel_bins"),
-                        std::to_string(melBins) + " filters are too narrow for a " +
-                            std::to_string(fftSize()) + "-point FFT: filter " + std::to_string(m) +
-                            " (" + exactText(left) + "-" + exactText(right) +
-                            " Hz) covers no frequency bin; use fewer mel_bins or a longer window_ms");
+                std::to_string(melBins) + " filters are too narrow for a "
+                    + std::to_string(fftSize()) + "-point FFT: filter " + std::to_string(m) + " ("
+                    + exactText(left) + "-" + exactText(right)
+                    + " Hz) covers no frequency bin; use fewer mel_bins or a longer window_ms");
     }
 }
 

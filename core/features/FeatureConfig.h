@@ -34,7 +34,7 @@ struct FeatureConfig
     int melBins = 40;
     double fMinHz = 20.0;
     double fMaxHz = 7600.0;
-    int mfccCount = 20;   // used when kind == Mfcc
+    int mfccCount = 20; // used when kind == Mfcc
     double logFloor = 1e-12;
 
     static const std::vector<ParamSpec> &declared();
@@ -51,12 +51,12 @@ struct FeatureConfig
     // "logmel" | "mfcc"; anything else throws tkd::Error("features.kind", ...).
     static Kind kindFromName(const std::string &name);
 
-    int windowSamples() const;           // 640 at the defaults
-    int hopSamples() const;              // 320
-    int fftSize() const;                 // = windowSamples() (640-point real DFT)
-    int featureDim() const;              // melBins for LogMel, mfccCount for Mfcc
+    int windowSamples() const; // 640 at the defaults
+    int hopSamples() const; // 320
+    int fftSize() const; // = windowSamples() (640-point real DFT)
+    int featureDim() const; // melBins for LogMel, mfccCount for Mfcc
     int64_t numFrames(int64_t samples) const; // 0 if shorter than one window; 49 for 16000
-    std::string kindName() const;        // "logmel" | "mfcc"
+    std::string kindName() const; // "logmel" | "mfcc"
     // Stable text of every parameter: part of feature-cache keys.
     std::string canonicalString() const;
 };

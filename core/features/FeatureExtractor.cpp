@@ -36,14 +36,14 @@ torch::Tensor htkMelFilterbank(const FeatureConfig &c)
     const int64_t nFreqs = c.fftSize() / 2 + 1;
     const int64_t nMels = c.melBins;
     const auto allFreqs = torch::linspace(0, c.sampleRate / 2, nFreqs, torch::kFloat);
-    const auto melPts = torch::linspace(hzToHtkMel(c.fMinHz), hzToHtkMel(c.fMaxHz), nMels + 2,
-                                        torch::kFloat);
+    const auto melPts
+        = torch::linspace(hzToHtkMel(c.fMinHz), hzToHtkMel(c.fMaxHz), nMels + 2, torch::kFloat);
     const auto fPts = (torch::pow(10.0, melPts / 2595.0) - 1.0) * 700.0;
     const auto fDiff = fPts.narrow(0, 1, nMels + 1) - fPts.narrow(0, 0, nMels + 1);
     const auto slopes = fPts.unsqueeze(0) - allFreqs.unsqueeze(1); // [n_freqs, n_mels + 2]
     const auto down = (slopes.narrow(1, 0, nMels) * -1.0) / fDiff.narrow(0, 0, nMels);
     const auto up = slopes.narrow(1, 2, nMels) / fDiff.narrow(0, 1, nMels);
-    return torch::maximum(torch::zeros({1}), torch::minimum(down, up)).contiguous();
+    return torch::maximum(torch::zeros({ 1 }), torch::minimum(down, up)).contiguous();
 }
 
 // torchaudio.functional.create_dct(n_mfcc, n_mels, norm="ortho"): orthonormal DCT-II,
@@ -67,9 +67,9 @@ torch::Tensor orthoDct(int64_t nMfcc, int64_t nMels)
 torch::Tensor tiledMatmul(const torch::Tensor &rows, const torch::Tensor &weights)
 {
     const int64_t tiles = rows.size(0) / FeatureExtractor::kTileRows;
-    const auto out = torch::bmm(rows.view({tiles, FeatureExtractor::kTileRows, rows.size(1)}),
-                                weights.expand({tiles, weights.size(0), weights.size(1)}));
-    return out.view({tiles * FeatureExtractor::kTileRows, weights.size(1)});
+    const auto out = torch::bmm(rows.view({ tiles, FeatureExtractor::kTileRows, rows.size(1) }),
+        weights.expand({ tiles, weights.size(0), weights.size(1) }));
+    return out.view({ tiles * FeatureExtractor::kTileRows, weights.size(1) });
 }
 
 // |X| of a [M, F] complex spectrum as a [padded, F] float block whose rows past M are zero (the
@@ -82,7 +82,7 @@ torch::Tensor paddedMagnitude(const torch::Tensor &spectrum, int64_t padded)
     const int64_t f = spectrum.size(1);
     if (spectrum.is_cpu() && spectrum.is_contiguous()) {
         // One pass over the interleaved (re, im) pairs instead of four tensor passes.
-        auto out = torch::empty({padded, f}, spectrum.options().dtype(torch::kFloat));
+        auto out = torch::empty({ padded, f }, spectrum.options().dtype(torch::kFloat));
         const auto *src = reinterpret_cast<const float *>(spectrum.data_ptr<c10::complex<float>>());
         float *dst = out.data_ptr<float>();
         at::parallel_for(0, m * f, 32768, [&](int64_t begin, int64_t end) {
@@ -101,16 +101,18 @@ torch::Tensor paddedMagnitude(const torch::Tensor &spectrum, int64_t padded)
     const auto squares = torch::view_as_real(spectrum).square();
     auto magnitude = (squares.select(-1, 0) + squares.select(-1, 1)).sqrt_();
     if (padded != m)
-        magnitude = torch::cat({magnitude, magnitude.new_zeros({padded - m, f})});
+        magnitude = torch::cat({ magnitude, magnitude.new_zeros({ padded - m, f }) });
     return magnitude;
 }
 
 } // namespace
 
-FeatureExtractor::FeatureExtractor(const FeatureConfig &config) : m_config(config)
+FeatureExtractor::FeatureExtractor(const FeatureConfig &config)
+    : m_config(config)
 {
     m_config.validate();
-    // Periodic Hann, torch.hann_window's default (the DFT-even window torchaudio's Spectrogram uses).
+    // Periodic Hann, torch.hann_window's default (the DFT-even window torchaudio's Spectrogram
+    // uses).
     m_window = torch::hann_window(m_config.windowSamples(), torch::kFloat);
     m_melFilterbank = htkMelFilterbank(m_config);
     if (m_config.kind == FeatureConfig::Kind::Mfcc)
@@ -120,9 +122,9 @@ FeatureExtractor::FeatureExtractor(const FeatureConfig &config) : m_config(confi
 torch::Tensor FeatureExtractor::compute(const std::vector<float> &wave) const
 {
     if (wave.empty())
-        return compute(torch::zeros({0}, torch::kFloat));
-    const auto view = torch::from_blob(const_cast<float *>(wave.data()),
-                                       {int64_t(wave.size())}, torch::kFloat);
+        return compute(torch::zeros({ 0 }, torch::kFloat));
+    const auto view = torch::from_blob(
+        const_cast<float *>(wave.data()), { int64_t(wave.size()) }, torch::kFloat);
     return compute(view); // every path below copies before returning, so the view may die
 }
 
@@ -131,11 +133,12 @@ torch::Tensor FeatureExtractor::compute(const torch::Tensor &wave) const
     if (!wave.defined())
         throw Error("features.input", "no waveform given (undefined tensor)");
     if (!wave.is_floating_point())
-        throw Error("features.input", std::string("expected float32 samples, got ") +
-                                          std::string(c10::toString(wave.scalar_type())));
+        throw Error("features.input",
+            std::string("expected float32 samples, got ")
+                + std::string(c10::toString(wave.scalar_type())));
     if (wave.dim() != 1 && wave.dim() != 2)
         throw Error("features.input",
-                    "expected a waveform [N] or a batch [B, N], got shape " + shapeText(wave));
+            "expected a waveform [N] or a batch [B, N], got shape " + shapeText(wave));
 
     const bool single = wave.dim() == 1;
     const auto batch = (single ? wave.unsqueeze(0) : wave).to(torch::kFloat);
@@ -145,14 +148,14 @@ torch::Tensor FeatureExtractor::compute(const torch::Tensor &wave) const
 
     torch::Tensor out;
     if (frames == 0 || b == 0) {
-        out = torch::zeros({b, frames, dim}, batch.options());
+        out = torch::zeros({ b, frames, dim }, batch.options());
     } else {
         // [B, T, win] overlapping views times the window: one pass that also makes the frames
         // contiguous. The same multiply as computeFrames() does, so the same bits.
-        const auto windowed = batch.unfold(1, m_config.windowSamples(), m_config.hopSamples()) *
-                              m_window.to(batch.device());
-        out = featuresOfWindowed(windowed.reshape({b * frames, m_config.windowSamples()}))
-                  .view({b, frames, dim});
+        const auto windowed = batch.unfold(1, m_config.windowSamples(), m_config.hopSamples())
+            * m_window.to(batch.device());
+        out = featuresOfWindowed(windowed.reshape({ b * frames, m_config.windowSamples() }))
+                  .view({ b, frames, dim });
     }
     return single ? out.squeeze(0) : out;
 }
@@ -161,10 +164,11 @@ torch::Tensor FeatureExtractor::computeFrames(const torch::Tensor &frames) const
 {
     const int64_t win = m_config.windowSamples();
     if (!frames.defined() || frames.dim() != 2 || frames.size(1) != win)
-        throw Error("features.input", "expected frames [M, " + std::to_string(win) + "], got " +
-                                          (frames.defined() ? shapeText(frames) : "nothing"));
+        throw Error("features.input",
+            "expected frames [M, " + std::to_string(win) + "], got "
+                + (frames.defined() ? shapeText(frames) : "nothing"));
     if (frames.size(0) == 0)
-        return torch::zeros({0, m_config.featureDim()}, frames.options().dtype(torch::kFloat));
+        return torch::zeros({ 0, m_config.featureDim() }, frames.options().dtype(torch::kFloat));
     return featuresOfWindowed(frames.to(torch::kFloat) * m_window.to(frames.device()));
 }
 
@@ -177,9 +181,8 @@ torch::Tensor FeatureExtractor::featuresOfWindowed(const torch::Tensor &windowed
     const auto spectrum = torch::fft::rfft(windowed, m_config.fftSize(), -1);
     const int64_t padded = (m + kTileRows - 1) / kTileRows * kTileRows;
     const auto magnitude = paddedMagnitude(spectrum, padded);
-    auto out = tiledMatmul(magnitude, m_melFilterbank.to(device))
-                   .clamp_min_(m_config.logFloor)
-                   .log_();
+    auto out
+        = tiledMatmul(magnitude, m_melFilterbank.to(device)).clamp_min_(m_config.logFloor).log_();
     if (m_config.kind == FeatureConfig::Kind::Mfcc)
         out = tiledMatmul(out, m_dct.to(device));
     return out.narrow(0, 0, m); // leading rows of a contiguous block: still contiguous

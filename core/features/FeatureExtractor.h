@@ -32,9 +32,9 @@ public:
     torch::Tensor computeFrames(const torch::Tensor &frames) const;
 
     // Constant buffers (CPU, float32), for inspection and tests.
-    const torch::Tensor &window() const { return m_window; }               // [windowSamples]
+    const torch::Tensor &window() const { return m_window; } // [windowSamples]
     const torch::Tensor &melFilterbank() const { return m_melFilterbank; } // [fftSize/2+1, melBins]
-    const torch::Tensor &dctMatrix() const { return m_dct; }               // [melBins, mfccCount]
+    const torch::Tensor &dctMatrix() const { return m_dct; } // [melBins, mfccCount]
 
     // Frames per matrix-multiply tile; see computeFrames().
     static constexpr int64_t kTileRows = 64;

@@ -26,7 +26,10 @@ public:
     // Work is proportional to n plus at most one window of pending samples.
     // samples == nullptr with n > 0 throws tkd::Error("features.input", ...).
     torch::Tensor push(const float *samples, size_t n);
-    torch::Tensor push(const std::vector<float> &samples) { return push(samples.data(), samples.size()); }
+    torch::Tensor push(const std::vector<float> &samples)
+    {
+        return push(samples.data(), samples.size());
+    }
 
     // Forgets pending samples and counters: the next push starts a new signal.
     void reset();

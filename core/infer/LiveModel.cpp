@@ -3,8 +3,8 @@
 #include "core/checkpoint/TrainedModels.h"
 #include "core/data/Dataset.h"
 #include "core/data/DatasetSource.h"
-#include "core/infer/LiveModelImpl.h"
 #include "core/experiment/ExperimentConfig.h"
+#include "core/infer/LiveModelImpl.h"
 #include "core/util/Error.h"
 
 #include <nlohmann/json.hpp>
@@ -77,7 +77,8 @@ std::vector<LiveCell> listLiveCells(const std::string &runDir)
     if (!fs::is_directory(run))
         throw Error(runDir, "no such folder");
     if (!isRunDir(run))
-        throw Error(runDir, "is not a run folder (expected config.yaml and students/ written by tkd train)");
+        throw Error(runDir,
+            "is not a run folder (expected config.yaml and students/ written by tkd train)");
     std::vector<LiveCell> cells;
     for (const auto &e : fs::directory_iterator(run / "students")) {
         if (!e.is_directory())
@@ -95,7 +96,8 @@ std::vector<LiveCell> listLiveCells(const std::string &runDir)
     }
     if (cells.empty())
         throw Error(runDir, "has no trained student yet (no students/*/best.safetensors)");
-    std::sort(cells.begin(), cells.end(), [](const LiveCell &a, const LiveCell &b) { return a.name < b.name; });
+    std::sort(cells.begin(), cells.end(),
+        [](const LiveCell &a, const LiveCell &b) { return a.name < b.name; });
     addMetrics(run, cells);
     return cells;
 }
@@ -104,7 +106,8 @@ std::vector<std::string> runClassNames(const std::string &runDir, int64_t numCla
 {
     std::vector<std::string> names;
     try {
-        const ExperimentConfig config = ExperimentConfig::load((fs::path(runDir) / "config.yaml").string());
+        const ExperimentConfig config
+            = ExperimentConfig::load((fs::path(runDir) / "config.yaml").string());
         const std::string &source = config.data.source;
         if (source == "builtin" || source == "speech-commands") {
             if (config.data.task == 12) {
@@ -136,7 +139,8 @@ std::vector<std::string> runClassNames(const std::string &runDir, int64_t numCla
 LiveModelInfo resolveLiveModel(const std::string &path)
 {
     if (path.empty())
-        throw Error("--model", "no model given (a run folder written by tkd train, or <run>/students/<cell>)");
+        throw Error("--model",
+            "no model given (a run folder written by tkd train, or <run>/students/<cell>)");
     fs::path p(path);
     if (!fs::exists(p))
         throw Error(path, "no such file or folder");
@@ -148,15 +152,18 @@ LiveModelInfo resolveLiveModel(const std::string &path)
         runDir = cellDir.parent_path().parent_path();
     } else if (isRunDir(p)) {
         runDir = p;
-    } else if (p.parent_path().filename() == "students" && isRunDir(p.parent_path().parent_path())) {
+    } else if (p.parent_path().filename() == "students"
+        && isRunDir(p.parent_path().parent_path())) {
         cellDir = p;
         runDir = p.parent_path().parent_path();
     } else {
-        throw Error(path, "is neither a run folder (config.yaml + students/) nor a student folder "
-                          "<run>/students/<cell>");
+        throw Error(path,
+            "is neither a run folder (config.yaml + students/) nor a student folder "
+            "<run>/students/<cell>");
     }
     if (!isRunDir(runDir))
-        throw Error(path, "is not inside a run folder (no config.yaml and students/ two levels up)");
+        throw Error(
+            path, "is not inside a run folder (no config.yaml and students/ two levels up)");
 
     LiveModelInfo info;
     info.runDir = runDir.string();
@@ -169,9 +176,11 @@ LiveModelInfo resolveLiveModel(const std::string &path)
                 info.cell = c;
     } else {
         const std::string name = cellDir.filename().string();
-        auto it = std::find_if(cells.begin(), cells.end(), [&](const LiveCell &c) { return c.name == name; });
+        auto it = std::find_if(
+            cells.begin(), cells.end(), [&](const LiveCell &c) { return c.name == name; });
         if (it == cells.end())
-            throw Error(cellDir.string(), "has no checkpoint (best.safetensors or last.safetensors)");
+            throw Error(
+                cellDir.string(), "has no checkpoint (best.safetensors or last.safetensors)");
         info.cell = *it;
     }
     if (!checkpoint.empty())
@@ -182,10 +191,12 @@ LiveModelInfo resolveLiveModel(const std::string &path)
     info.windowSec = info.cell.lengthSec > 0.0 ? info.cell.lengthSec : config.clipLengths().front();
     info.teacherKind = teacherKindName(config.teacher.kind);
     if (config.teacher.kind == TeacherKind::Oracle) {
-        info.teacherNote = "the run used the oracle teacher (the keyword's true window), which has no "
-                           "model to run on live audio";
+        info.teacherNote
+            = "the run used the oracle teacher (the keyword's true window), which has no "
+              "model to run on live audio";
     } else {
-        const fs::path t = runDir / ("teacher-L" + formatLength(info.windowSec)) / "best.safetensors";
+        const fs::path t
+            = runDir / ("teacher-L" + formatLength(info.windowSec)) / "best.safetensors";
         if (fs::is_regular_file(t))
             info.teacherCheckpoint = t.string();
         else
@@ -194,7 +205,9 @@ LiveModelInfo resolveLiveModel(const std::string &path)
     return info;
 }
 
-LiveModel::LiveModel() : m_impl(std::make_unique<Impl>()) {}
+LiveModel::LiveModel()
+    : m_impl(std::make_unique<Impl>())
+{ }
 LiveModel::~LiveModel() = default;
 
 std::shared_ptr<LiveModel> LiveModel::fromImpl(std::unique_ptr<Impl> impl)
@@ -219,9 +232,10 @@ std::shared_ptr<LiveModel> LiveModel::load(const LiveModelInfo &info, bool loadT
     d.student = TrainedModels::loadStudent(info.cell.checkpoint, &d.branch, &d.norm);
     d.student.eval();
     if (d.student.featureDim() != info.features.featureDim())
-        throw Error(info.cell.checkpoint, "expects " + std::to_string(d.student.featureDim())
-                                              + " features per frame but the run's config.yaml gives "
-                                              + std::to_string(info.features.featureDim()));
+        throw Error(info.cell.checkpoint,
+            "expects " + std::to_string(d.student.featureDim())
+                + " features per frame but the run's config.yaml gives "
+                + std::to_string(info.features.featureDim()));
     if (d.info.classes.empty())
         d.info.classes = runClassNames(info.runDir, d.student.numClasses());
     if (loadTeacher && !info.teacherCheckpoint.empty()) {
@@ -238,10 +252,22 @@ std::shared_ptr<LiveModel> LiveModel::load(const LiveModelInfo &info, bool loadT
     return m;
 }
 
-const LiveModelInfo &LiveModel::info() const { return m_impl->info; }
-bool LiveModel::hasTeacher() const { return !m_impl->teacher.is_empty(); }
-int64_t LiveModel::numClasses() const { return m_impl->student.numClasses(); }
-int64_t LiveModel::parameterCount() const { return m_impl->student.parameterCount(); }
+const LiveModelInfo &LiveModel::info() const
+{
+    return m_impl->info;
+}
+bool LiveModel::hasTeacher() const
+{
+    return !m_impl->teacher.is_empty();
+}
+int64_t LiveModel::numClasses() const
+{
+    return m_impl->student.numClasses();
+}
+int64_t LiveModel::parameterCount() const
+{
+    return m_impl->student.parameterCount();
+}
 
 std::string LiveModel::studentAttentionSource() const
 {

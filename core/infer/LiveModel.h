@@ -11,11 +11,11 @@ namespace tkd {
 // One trained student of a run folder, as the live view and `tkd live` list them.
 struct LiveCell
 {
-    std::string name;       // "tc-resnet8-L2-lambda0.25-seed1"
+    std::string name; // "tc-resnet8-L2-lambda0.25-seed1"
     std::string checkpoint; // <run>/students/<name>/best.safetensors (or last.safetensors)
-    std::string student;    // "tc-resnet8"
+    std::string student; // "tc-resnet8"
     double lengthSec = 0.0; // the clip length it was trained at (from the name; 0 when unknown)
-    double lambda = -1.0;   // -1 when unknown
+    double lambda = -1.0; // -1 when unknown
     double testAccuracy = -1.0; // from metrics.json; -1 when unknown
 };
 
@@ -25,11 +25,11 @@ struct LiveModelInfo
     std::string runDir;
     LiveCell cell;
     std::vector<std::string> classes; // class names in logit order
-    FeatureConfig features;           // the student's front end (the run's config.yaml)
-    double windowSec = 1.0;           // the length the student was trained at
-    std::string teacherKind;          // tiny | base | xlsr-300m | imported | oracle
-    std::string teacherCheckpoint;    // empty when there is no teacher model (oracle, missing)
-    std::string teacherNote;          // why there is no teacher attention, when there is none
+    FeatureConfig features; // the student's front end (the run's config.yaml)
+    double windowSec = 1.0; // the length the student was trained at
+    std::string teacherKind; // tiny | base | xlsr-300m | imported | oracle
+    std::string teacherCheckpoint; // empty when there is no teacher model (oracle, missing)
+    std::string teacherNote; // why there is no teacher attention, when there is none
 };
 
 // Lists the trained students of a run folder (cells with a best or last checkpoint), sorted by

@@ -15,18 +15,24 @@ namespace tkd {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-constexpr auto kPoll = std::chrono::milliseconds(10);   // ring drain period
+constexpr auto kPoll = std::chrono::milliseconds(10); // ring drain period
 constexpr auto kStatusEvery = std::chrono::milliseconds(50);
 } // namespace
 
-LiveSession::LiveSession(std::shared_ptr<LiveModel> model, StreamingOptions options, Callbacks callbacks)
-    : m_classifier(std::make_unique<StreamingClassifier>(std::move(model), options)),
-      m_callbacks(std::move(callbacks)), m_options(options)
+LiveSession::LiveSession(
+    std::shared_ptr<LiveModel> model, StreamingOptions options, Callbacks callbacks)
+    : m_classifier(std::make_unique<StreamingClassifier>(std::move(model), options))
+    , m_callbacks(std::move(callbacks))
+    , m_options(options)
 {
-    m_historyCapacity = size_t(std::max(options.historySec, m_classifier->windowSec()) * kSampleRate);
+    m_historyCapacity
+        = size_t(std::max(options.historySec, m_classifier->windowSec()) * kSampleRate);
 }
 
-LiveSession::~LiveSession() { stop(); }
+LiveSession::~LiveSession()
+{
+    stop();
+}
 
 void LiveSession::setOptions(const StreamingOptions &options)
 {
@@ -55,7 +61,8 @@ std::vector<float> LiveSession::recentAudio(double seconds) const
     return std::vector<float>(m_history.end() - std::ptrdiff_t(n), m_history.end());
 }
 
-std::string LiveSession::saveRecent(const std::string &folder, const std::string &label, double seconds) const
+std::string LiveSession::saveRecent(
+    const std::string &folder, const std::string &label, double seconds) const
 {
     if (folder.empty())
         throw Error("record folder", "no folder chosen");
@@ -66,12 +73,14 @@ std::string LiveSession::saveRecent(const std::string &folder, const std::string
         throw Error("record", "no audio captured yet");
     const auto now = std::chrono::system_clock::now();
     const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    const int ms = int(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
-    std::tm tm{};
+    const int ms
+        = int(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count()
+            % 1000);
+    std::tm tm {};
     localtime_r(&t, &tm);
     char stamp[64];
-    std::snprintf(stamp, sizeof stamp, "%04d%02d%02d-%02d%02d%02d-%03d", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    std::snprintf(stamp, sizeof stamp, "%04d%02d%02d-%02d%02d%02d-%03d", tm.tm_year + 1900,
+        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     const std::filesystem::path dir = std::filesystem::path(folder) / label;
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -132,7 +141,8 @@ void LiveSession::startSamples(std::vector<float> samples, const std::string &na
 {
     stop();
     m_sourceName = name;
-    launch([this, s = std::move(samples), realTime]() mutable { runSamples(std::move(s), realTime); });
+    launch(
+        [this, s = std::move(samples), realTime]() mutable { runSamples(std::move(s), realTime); });
 }
 
 void LiveSession::stop()
@@ -259,7 +269,8 @@ void LiveSession::runDevice()
             peak = 0.0f;
             nextStatus = now + kStatusEvery;
             if (h.state == CaptureHealth::State::Stopped)
-                throw Error(m_sourceName, h.message.empty() ? "the input stream stopped" : h.message);
+                throw Error(
+                    m_sourceName, h.message.empty() ? "the input stream stopped" : h.message);
         }
     }
 }
@@ -268,7 +279,8 @@ void LiveSession::runSamples(std::vector<float> samples, bool realTime)
 {
     // Real time: 10 ms blocks on the wall clock, like a microphone drained every 10 ms.
     // Otherwise: one hop's worth at a time, as fast as the model goes.
-    const size_t block = realTime ? size_t(kSampleRate / 100) : size_t(std::max(1.0, m_classifier->hopSec() * kSampleRate));
+    const size_t block = realTime ? size_t(kSampleRate / 100)
+                                  : size_t(std::max(1.0, m_classifier->hopSec() * kSampleRate));
     const auto start = Clock::now();
     auto nextStatus = start;
     size_t pos = 0;
@@ -276,7 +288,8 @@ void LiveSession::runSamples(std::vector<float> samples, bool realTime)
     while (!m_stop && pos < samples.size()) {
         const size_t n = std::min(block, samples.size() - pos);
         if (realTime) {
-            const auto due = start + std::chrono::microseconds(int64_t(double(pos + n) * 1e6 / kSampleRate));
+            const auto due
+                = start + std::chrono::microseconds(int64_t(double(pos + n) * 1e6 / kSampleRate));
             std::this_thread::sleep_until(due);
         }
         for (size_t i = pos; i < pos + n; ++i)

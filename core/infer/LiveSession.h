@@ -17,17 +17,17 @@ namespace tkd {
 // What the live source is doing, reported a few times a second.
 struct LiveStatus
 {
-    std::string source;           // device name (as opened) or file path
+    std::string source; // device name (as opened) or file path
     bool fromFile = false;
-    double rate = 0.0;            // device rate (the file's rate is always 16 kHz after decoding)
-    float peak = 0.0f;            // largest |sample| since the previous status
-    uint64_t overflows = 0;       // ring overflows (callbacks that lost samples) since start
+    double rate = 0.0; // device rate (the file's rate is always 16 kHz after decoding)
+    float peak = 0.0f; // largest |sample| since the previous status
+    uint64_t overflows = 0; // ring overflows (callbacks that lost samples) since start
     uint64_t droppedFrames = 0;
-    uint64_t inputOverflows = 0;  // reported by the driver
+    uint64_t inputOverflows = 0; // reported by the driver
     CaptureHealth::State health = CaptureHealth::State::Idle;
-    std::string message;          // health message
-    double streamSec = 0.0;       // audio classified so far
-    double wallSec = 0.0;         // since start
+    std::string message; // health message
+    double streamSec = 0.0; // audio classified so far
+    double wallSec = 0.0; // since start
     int64_t hops = 0;
 };
 
@@ -55,7 +55,7 @@ public:
         std::function<void(const Detection &)> onDetection;
         std::function<void(const LiveStatus &)> onStatus;
         std::function<void(const std::string &)> onError; // the stream ended with an error
-        std::function<void()> onFinished;                  // the worker is about to exit
+        std::function<void()> onFinished; // the worker is about to exit
     };
 
     LiveSession(std::shared_ptr<LiveModel> model, StreamingOptions options, Callbacks callbacks);
@@ -70,9 +70,9 @@ public:
     // Or samples already at 16 kHz mono.
     void startSamples(std::vector<float> samples, const std::string &name, bool realTime);
 
-    void stop();            // asks the worker to end and joins it (safe to call twice)
+    void stop(); // asks the worker to end and joins it (safe to call twice)
     bool isRunning() const { return m_running.load(); }
-    void wait();            // joins a worker that ends on its own (file sources)
+    void wait(); // joins a worker that ends on its own (file sources)
 
     // Thresholds and smoothing may change while running (taken at the next drain).
     void setOptions(const StreamingOptions &options);
@@ -87,7 +87,8 @@ public:
     // Writes recentAudio(seconds) to <folder>/<label>/<label>-<yyyymmdd-hhmmss-mmm>.wav (16 kHz
     // PCM16), creating the folders. Returns the path. tkd::Error when there is no audio yet or
     // the file cannot be written.
-    std::string saveRecent(const std::string &folder, const std::string &label, double seconds) const;
+    std::string saveRecent(
+        const std::string &folder, const std::string &label, double seconds) const;
 
     LiveStatus lastStatus() const;
 
@@ -103,8 +104,8 @@ private:
     Callbacks m_callbacks;
     std::unique_ptr<CaptureStream> m_capture;
     std::thread m_thread;
-    std::atomic<bool> m_stop{false};
-    std::atomic<bool> m_running{false};
+    std::atomic<bool> m_stop { false };
+    std::atomic<bool> m_running { false };
     std::chrono::steady_clock::time_point m_started;
     std::string m_sourceName;
     int64_t m_hops = 0; // worker thread only

@@ -21,7 +21,10 @@ namespace {
 
 constexpr int kRate = 16000;
 
-bool neverDetected(const std::string &name) { return !name.empty() && name[0] == '_'; }
+bool neverDetected(const std::string &name)
+{
+    return !name.empty() && name[0] == '_';
+}
 
 struct LoadedClip
 {
@@ -42,11 +45,13 @@ LoadedClip loadClip(const ClipRef &c)
     out.onsetSec = c.speechOnsetSec >= 0 ? std::min(c.speechOnsetSec, len) : 0.0;
     out.offsetSec = c.speechOffsetSec > out.onsetSec ? std::min(c.speechOffsetSec, len) : len;
     // Level: the speech part at -20 dBFS RMS, so the SNR means the same for every clip.
-    const size_t s0 = size_t(out.onsetSec * kRate), s1 = std::max(s0 + 1, size_t(out.offsetSec * kRate));
+    const size_t s0 = size_t(out.onsetSec * kRate),
+                 s1 = std::max(s0 + 1, size_t(out.offsetSec * kRate));
     double e = 0.0;
     for (size_t i = s0; i < std::min(s1, out.samples.size()); ++i)
         e += double(out.samples[i]) * out.samples[i];
-    const double rms = std::sqrt(e / double(std::max<size_t>(1, std::min(s1, out.samples.size()) - s0)));
+    const double rms
+        = std::sqrt(e / double(std::max<size_t>(1, std::min(s1, out.samples.size()) - s0)));
     if (rms > 1e-8)
         for (auto &x : out.samples)
             x = float(x * 0.1 / rms);
@@ -60,8 +65,9 @@ struct Fired
     double timeSec;
 };
 
-std::vector<Fired> replayDetections(const std::vector<float> &smoothed, const std::vector<double> &times, size_t classes,
-    const std::vector<std::string> &names, double threshold, const StreamingOptions &o, double hopSec)
+std::vector<Fired> replayDetections(const std::vector<float> &smoothed,
+    const std::vector<double> &times, size_t classes, const std::vector<std::string> &names,
+    double threshold, const StreamingOptions &o, double hopSec)
 {
     std::vector<Fired> out;
     const int minHops = std::max(1, int(std::llround(o.minDurationSec / hopSec)));
@@ -98,8 +104,8 @@ struct Scored
     std::map<int, DetPoint> perClass;
 };
 
-Scored score(const std::vector<Fired> &fired, const std::vector<StreamKeyword> &keywords, double windowSec,
-    double toleranceSec, double hours)
+Scored score(const std::vector<Fired> &fired, const std::vector<StreamKeyword> &keywords,
+    double windowSec, double toleranceSec, double hours)
 {
     Scored s;
     std::vector<bool> hit(keywords.size(), false);
@@ -110,11 +116,13 @@ Scored score(const std::vector<Fired> &fired, const std::vector<StreamKeyword> &
         int match = -1;
         bool duplicate = false;
         double bestDistance = std::numeric_limits<double>::infinity();
-        const auto first = std::lower_bound(keywords.begin(), keywords.end(), d.timeSec - windowSec - toleranceSec - 10.0,
+        const auto first = std::lower_bound(keywords.begin(), keywords.end(),
+            d.timeSec - windowSec - toleranceSec - 10.0,
             [](const StreamKeyword &k, double t) { return k.offsetSec < t; });
         for (auto it = first; it != keywords.end() && it->onsetSec <= d.timeSec; ++it) {
             const double mid = 0.5 * (it->onsetSec + it->offsetSec);
-            if (it->classIndex != d.classIndex || mid > d.timeSec || mid < d.timeSec - windowSec - toleranceSec)
+            if (it->classIndex != d.classIndex || mid > d.timeSec
+                || mid < d.timeSec - windowSec - toleranceSec)
                 continue;
             const size_t i = size_t(it - keywords.begin());
             if (hit[i]) {
@@ -156,8 +164,9 @@ Scored score(const std::vector<Fired> &fired, const std::vector<StreamKeyword> &
 
 nlohmann::json pointJson(const DetPoint &p)
 {
-    return { { "threshold", p.threshold }, { "fa_per_hour", p.faPerHour }, { "miss_rate", p.missRate },
-        { "false_accepts", p.falseAccepts }, { "misses", p.misses }, { "hits", p.hits } };
+    return { { "threshold", p.threshold }, { "fa_per_hour", p.faPerHour },
+        { "miss_rate", p.missRate }, { "false_accepts", p.falseAccepts }, { "misses", p.misses },
+        { "hits", p.hits } };
 }
 
 DetPoint pointFromJson(const nlohmann::json &j)
@@ -174,8 +183,8 @@ DetPoint pointFromJson(const nlohmann::json &j)
 
 } // namespace
 
-KeywordStream buildKeywordStream(
-    const DatasetIndex &index, const std::vector<std::string> &classes, const KeywordStreamOptions &o)
+KeywordStream buildKeywordStream(const DatasetIndex &index, const std::vector<std::string> &classes,
+    const KeywordStreamOptions &o)
 {
     if (!(o.hours > 0.0) || o.hours > 100.0)
         throw Error("stream", "--hours must be in (0, 100]");
@@ -197,7 +206,8 @@ KeywordStream buildKeywordStream(
             wordClips.push_back(c); // _unknown_ words and words the model does not detect
     }
     if (keywordClips.empty())
-        throw Error("stream", "the test split of '" + index.name + "' has no clip of a class the model detects");
+        throw Error("stream",
+            "the test split of '" + index.name + "' has no clip of a class the model detects");
 
     KeywordStream s;
     const size_t total = size_t(o.hours * 3600.0 * kRate);
@@ -231,7 +241,8 @@ KeywordStream buildKeywordStream(
             for (size_t i = 0; i < length; ++i)
                 s.samples[pos + i] += placed->samples[i];
             if (cls >= 0)
-                s.keywords.push_back({ cls, double(pos) / kRate + placed->onsetSec, double(pos) / kRate + placed->offsetSec });
+                s.keywords.push_back({ cls, double(pos) / kRate + placed->onsetSec,
+                    double(pos) / kRate + placed->offsetSec });
             else
                 ++s.distractorWords;
         } else {
@@ -254,14 +265,16 @@ StreamEvaluation evaluateStream(std::shared_ptr<LiveModel> model, const KeywordS
     std::vector<float> smoothed;
     std::vector<double> times;
     std::vector<Fired> live;
-    const size_t expectedHops = size_t(double(stream.samples.size()) / kRate / classifier.hopSec()) + 2;
+    const size_t expectedHops
+        = size_t(double(stream.samples.size()) / kRate / classifier.hopSec()) + 2;
     smoothed.reserve(expectedHops * C);
     times.reserve(expectedHops);
 
     const auto t0 = std::chrono::steady_clock::now();
     const size_t chunk = kRate; // one second per push
     for (size_t i = 0; i < stream.samples.size(); i += chunk) {
-        const auto results = classifier.push(stream.samples.data() + i, std::min(chunk, stream.samples.size() - i));
+        const auto results = classifier.push(
+            stream.samples.data() + i, std::min(chunk, stream.samples.size() - i));
         for (const auto &r : results) {
             smoothed.insert(smoothed.end(), r.smoothed.begin(), r.smoothed.end());
             times.push_back(r.timeSec);

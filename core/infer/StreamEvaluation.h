@@ -37,15 +37,16 @@ struct KeywordStreamOptions
 {
     double hours = 1.0;
     uint64_t seed = 1;
-    double snrDb = 20.0;         // speech RMS over background RMS
-    double keywordShare = 0.5;   // of the events; the rest: words 35 %, noise-only 15 % (of 1 - share)
+    double snrDb = 20.0; // speech RMS over background RMS
+    double keywordShare
+        = 0.5; // of the events; the rest: words 35 %, noise-only 15 % (of 1 - share)
     double minGapSec = 1.0, maxGapSec = 3.0; // between events
 };
 
 // Builds the stream from the test split of `index`; `classes` is the model's class order.
 // Throws tkd::Error("stream", ...) when the split has no keyword clip of a detectable class.
-KeywordStream buildKeywordStream(
-    const DatasetIndex &index, const std::vector<std::string> &classes, const KeywordStreamOptions &options);
+KeywordStream buildKeywordStream(const DatasetIndex &index, const std::vector<std::string> &classes,
+    const KeywordStreamOptions &options);
 
 // FA/h and misses at one threshold.
 struct DetPoint
@@ -62,16 +63,16 @@ struct StreamEvaluation
     double hours = 0.0;
     int64_t keywords = 0;
     double threshold = 0.0;
-    DetPoint atThreshold;                              // pooled, from the classifier's own detections
+    DetPoint atThreshold; // pooled, from the classifier's own detections
     std::map<std::string, DetPoint> perKeywordAtThreshold;
-    std::vector<DetPoint> det;                         // pooled, over thresholds
+    std::vector<DetPoint> det; // pooled, over thresholds
     std::map<std::string, std::vector<DetPoint>> perKeywordDet;
-    double wallSec = 0.0;          // the streaming pass (features + student + detection)
-    double realTimeFactor = 0.0;   // stream seconds per wall second
+    double wallSec = 0.0; // the streaming pass (features + student + detection)
+    double realTimeFactor = 0.0; // stream seconds per wall second
     int threads = 1;
 
-    std::string json() const;     // the DET data file
-    std::string detCsv() const;   // threshold, keyword (or "pooled"), fa_per_hour, miss_rate
+    std::string json() const; // the DET data file
+    std::string detCsv() const; // threshold, keyword (or "pooled"), fa_per_hour, miss_rate
     static StreamEvaluation fromJson(const std::string &text);
 };
 
@@ -84,6 +85,7 @@ struct StreamEvaluation
 // smoothed posteriors at each threshold (the replay at options.threshold equals the live
 // detections; tests check this).
 StreamEvaluation evaluateStream(std::shared_ptr<LiveModel> model, const KeywordStream &stream,
-    const StreamingOptions &options, const std::vector<double> &detThresholds = {}, double toleranceSec = 0.5);
+    const StreamingOptions &options, const std::vector<double> &detThresholds = {},
+    double toleranceSec = 0.5);
 
 } // namespace tkd

@@ -41,7 +41,7 @@ public:
     {
         if (m_rows == m_capacity) {
             std::memmove(m_buffer.data(), m_buffer.data() + (m_capacity - m_keep) * m_dim,
-                         size_t(m_keep * m_dim) * sizeof(float));
+                size_t(m_keep * m_dim) * sizeof(float));
             m_rows = m_keep;
         }
         std::memcpy(m_buffer.data() + m_rows * m_dim, row, size_t(m_dim) * sizeof(float));
@@ -62,16 +62,22 @@ std::vector<float> toVector(const torch::Tensor &t)
     return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
-bool neverDetected(const std::string &name) { return !name.empty() && name[0] == '_'; }
+bool neverDetected(const std::string &name)
+{
+    return !name.empty() && name[0] == '_';
+}
 
 } // namespace
 
 const char *posteriorSmoothingName(PosteriorSmoothing s)
 {
     switch (s) {
-    case PosteriorSmoothing::None: return "none";
-    case PosteriorSmoothing::MovingAverage: return "mean";
-    case PosteriorSmoothing::Ema: return "ema";
+    case PosteriorSmoothing::None:
+        return "none";
+    case PosteriorSmoothing::MovingAverage:
+        return "mean";
+    case PosteriorSmoothing::Ema:
+        return "ema";
     }
     return "none";
 }
@@ -123,7 +129,10 @@ double AttentionCurve::peakSec() const
 struct StreamingClassifier::State
 {
     explicit State(const FeatureConfig &f)
-        : features(f), spectralConfig(f), mfcc(f), logmel(spectral(f))
+        : features(f)
+        , spectralConfig(f)
+        , mfcc(f)
+        , logmel(spectral(f))
     {
         spectralConfig.kind = FeatureConfig::Kind::LogMel;
     }
@@ -144,7 +153,7 @@ struct StreamingClassifier::State
     int64_t historyStart = 0;
     size_t historyCapacity = 0;
 
-    int64_t frames = 0;  // frames emitted so far
+    int64_t frames = 0; // frames emitted so far
     int64_t samples = 0; // samples pushed so far
     int64_t hop = 0;
 
@@ -164,7 +173,8 @@ struct StreamingClassifier::State
 };
 
 StreamingClassifier::StreamingClassifier(std::shared_ptr<LiveModel> model, StreamingOptions options)
-    : m_model(std::move(model)), m_options(std::move(options))
+    : m_model(std::move(model))
+    , m_options(std::move(options))
 {
     if (!m_model)
         throw Error("live.model", "no model");
@@ -178,31 +188,56 @@ StreamingClassifier::StreamingClassifier(std::shared_ptr<LiveModel> model, Strea
     const double windowSec = m_options.windowSec > 0.0 ? m_options.windowSec : d.info.windowSec;
     s.windowFrames = f.numFrames(int64_t(std::llround(windowSec * f.sampleRate)));
     if (s.windowFrames < std::max<int64_t>(1, d.student.minFrames()))
-        throw Error("live.window", std::to_string(windowSec) + " s gives " + std::to_string(s.windowFrames)
-                                       + " frames; " + d.student.name() + " needs at least "
-                                       + std::to_string(d.student.minFrames()));
+        throw Error("live.window",
+            std::to_string(windowSec) + " s gives " + std::to_string(s.windowFrames) + " frames; "
+                + d.student.name() + " needs at least " + std::to_string(d.student.minFrames()));
     s.hopFrames = std::max<int64_t>(1, std::llround(m_options.hopSec * 1000.0 / f.hopMs));
     s.studentFrames.configure(f.featureDim(), s.windowFrames);
     s.spectralFrames.configure(f.melBins, s.windowFrames);
-    s.historyCapacity = size_t(std::max<double>(m_options.historySec * f.sampleRate, double(windowSamples())) + 1);
+    s.historyCapacity = size_t(
+        std::max<double>(m_options.historySec * f.sampleRate, double(windowSamples())) + 1);
     s.rollout = std::make_unique<AttentionRollout>(d.rollout);
     reset();
 }
 
 StreamingClassifier::~StreamingClassifier() = default;
 
-const std::vector<std::string> &StreamingClassifier::classes() const { return m_model->info().classes; }
-int64_t StreamingClassifier::windowFrames() const { return m_state->windowFrames; }
-int64_t StreamingClassifier::hopFrames() const { return m_state->hopFrames; }
+const std::vector<std::string> &StreamingClassifier::classes() const
+{
+    return m_model->info().classes;
+}
+int64_t StreamingClassifier::windowFrames() const
+{
+    return m_state->windowFrames;
+}
+int64_t StreamingClassifier::hopFrames() const
+{
+    return m_state->hopFrames;
+}
 int64_t StreamingClassifier::windowSamples() const
 {
     return (m_state->windowFrames - 1) * m_state->hopSamples + m_state->windowSamplesPerFrame;
 }
-double StreamingClassifier::windowSec() const { return double(windowSamples()) / m_state->features.sampleRate; }
-double StreamingClassifier::hopSec() const { return double(m_state->hopFrames * m_state->hopSamples) / m_state->features.sampleRate; }
-double StreamingClassifier::timeSec() const { return double(m_state->samples) / m_state->features.sampleRate; }
-bool StreamingClassifier::warmingUp() const { return m_state->frames < m_state->windowFrames; }
-int StreamingClassifier::spectrogramBins() const { return m_state->features.melBins; }
+double StreamingClassifier::windowSec() const
+{
+    return double(windowSamples()) / m_state->features.sampleRate;
+}
+double StreamingClassifier::hopSec() const
+{
+    return double(m_state->hopFrames * m_state->hopSamples) / m_state->features.sampleRate;
+}
+double StreamingClassifier::timeSec() const
+{
+    return double(m_state->samples) / m_state->features.sampleRate;
+}
+bool StreamingClassifier::warmingUp() const
+{
+    return m_state->frames < m_state->windowFrames;
+}
+int StreamingClassifier::spectrogramBins() const
+{
+    return m_state->features.melBins;
+}
 
 void StreamingClassifier::reset()
 {
@@ -230,10 +265,13 @@ void StreamingClassifier::reset()
 void StreamingClassifier::setOptions(const StreamingOptions &options)
 {
     options.validate();
-    if (options.windowSec != m_options.windowSec || std::abs(options.hopSec - m_options.hopSec) > 1e-12
+    if (options.windowSec != m_options.windowSec
+        || std::abs(options.hopSec - m_options.hopSec) > 1e-12
         || options.historySec != m_options.historySec)
-        throw Error("live.window", "window, hop and history are fixed once streaming starts (make a new classifier)");
-    if (options.smoothing != m_options.smoothing || options.smoothingSec != m_options.smoothingSec) {
+        throw Error("live.window",
+            "window, hop and history are fixed once streaming starts (make a new classifier)");
+    if (options.smoothing != m_options.smoothing
+        || options.smoothingSec != m_options.smoothingSec) {
         m_state->ema.clear();
         m_state->recent.clear();
     }
@@ -243,7 +281,8 @@ void StreamingClassifier::setOptions(const StreamingOptions &options)
 std::vector<float> StreamingClassifier::recentAudio(double seconds) const
 {
     const State &s = *m_state;
-    const size_t n = std::min(s.history.size(), size_t(std::max(0.0, seconds) * s.features.sampleRate));
+    const size_t n
+        = std::min(s.history.size(), size_t(std::max(0.0, seconds) * s.features.sampleRate));
     return std::vector<float>(s.history.end() - std::ptrdiff_t(n), s.history.end());
 }
 
@@ -319,8 +358,9 @@ StudentPass runStudent(LiveModel::Impl &d, const torch::Tensor &frames)
 std::vector<float> StreamingClassifier::classifyWindow(const std::vector<float> &samples)
 {
     if (int64_t(samples.size()) != windowSamples())
-        throw Error("live.window", "classifyWindow wants " + std::to_string(windowSamples()) + " samples, got "
-                                       + std::to_string(samples.size()));
+        throw Error("live.window",
+            "classifyWindow wants " + std::to_string(windowSamples()) + " samples, got "
+                + std::to_string(samples.size()));
     torch::InferenceMode guard;
     const torch::Tensor frames = FeatureExtractor(m_state->features).compute(samples).unsqueeze(0);
     return runStudent(m_model->impl(), frames).posteriors;
@@ -339,10 +379,9 @@ StreamingResult StreamingClassifier::runHop()
     r.timeSec = double((s.frames - 1) * s.hopSamples + s.windowSamplesPerFrame) / sr;
 
     auto t0 = Clock::now();
-    const torch::Tensor frames =
-        torch::from_blob(const_cast<float *>(s.studentFrames.last(W)), {1, W, s.features.featureDim()},
-                         torch::kFloat)
-            .clone();
+    const torch::Tensor frames = torch::from_blob(const_cast<float *>(s.studentFrames.last(W)),
+        { 1, W, s.features.featureDim() }, torch::kFloat)
+                                     .clone();
     StudentPass p = runStudent(d, frames);
     r.studentMs = msSince(t0);
     r.posteriors = std::move(p.posteriors);
@@ -354,27 +393,29 @@ StreamingResult StreamingClassifier::runHop()
     if (m_options.teacher && !d.teacher.is_empty()) {
         int every = std::max(1, int(std::ceil(m_options.teacherIntervalSec / hopSec() - 1e-9)));
         if (m_options.teacherBudget > 0.0 && s.lastTeacherMs > 0.0)
-            every = std::max(every, int(std::ceil(s.lastTeacherMs / (m_options.teacherBudget * hopSec() * 1000.0))));
+            every = std::max(every,
+                int(std::ceil(s.lastTeacherMs / (m_options.teacherBudget * hopSec() * 1000.0))));
         r.teacherEvery = every;
         if (r.hop - s.lastTeacherHop >= every) {
             t0 = Clock::now();
             torch::Tensor input;
             if (d.teacherSpectral) {
-                input = torch::from_blob(const_cast<float *>(s.spectralFrames.last(W)), {1, W, s.features.melBins},
-                                         torch::kFloat)
+                input = torch::from_blob(const_cast<float *>(s.spectralFrames.last(W)),
+                    { 1, W, s.features.melBins }, torch::kFloat)
                             .clone();
             } else {
                 const int64_t first = firstFrame * s.hopSamples - s.historyStart;
                 const int64_t n = windowSamples();
                 std::vector<float> w(s.history.begin() + first, s.history.begin() + first + n);
-                input = torch::from_blob(w.data(), {1, n}, torch::kFloat).clone();
+                input = torch::from_blob(w.data(), { 1, n }, torch::kFloat).clone();
             }
             const Wav2Vec2Output out = d.teacher->forward(input);
             const torch::Tensor row = s.rollout->rolloutRow(out.attentions);
             s.teacherCurve.weights = toVector(AttentionRollout::resampleRow(row, W)[0]);
             s.teacherCurve.startSec = r.windowStartSec;
             s.teacherCurve.endSec = r.timeSec;
-            s.teacherPosteriors = out.logits.defined() ? toVector(torch::softmax(out.logits[0], 0)) : std::vector<float>();
+            s.teacherPosteriors = out.logits.defined() ? toVector(torch::softmax(out.logits[0], 0))
+                                                       : std::vector<float>();
             s.lastTeacherHop = r.hop;
             s.lastTeacherMs = r.teacherMs = msSince(t0);
             r.teacherFresh = true;
@@ -401,7 +442,8 @@ StreamingResult StreamingClassifier::runHop()
         break;
     }
     case PosteriorSmoothing::MovingAverage: {
-        const size_t len = size_t(std::max<long long>(1, std::llround(m_options.smoothingSec / hopSec())));
+        const size_t len
+            = size_t(std::max<long long>(1, std::llround(m_options.smoothingSec / hopSec())));
         s.recent.push_back(r.posteriors);
         while (s.recent.size() > len)
             s.recent.pop_front();
@@ -426,7 +468,8 @@ void StreamingClassifier::detect(StreamingResult &r)
     int best = -1;
     for (size_t c = 0; c < r.smoothed.size(); ++c) {
         double threshold = m_options.threshold;
-        if (auto it = m_options.classThresholds.find(names[c]); it != m_options.classThresholds.end())
+        if (auto it = m_options.classThresholds.find(names[c]);
+            it != m_options.classThresholds.end())
             threshold = it->second;
         if (r.smoothed[c] >= threshold) {
             ++s.aboveHops[c];

@@ -14,32 +14,33 @@ class LiveModel;
 
 // How posteriors are smoothed over time before detection.
 enum class PosteriorSmoothing {
-    None,          // the raw posteriors of each hop
+    None, // the raw posteriors of each hop
     MovingAverage, // mean of the last round(smoothingSec / hop) hops
-    Ema            // exponential moving average with time constant smoothingSec
+    Ema // exponential moving average with time constant smoothingSec
 };
-const char *posteriorSmoothingName(PosteriorSmoothing s);               // "none" | "mean" | "ema"
-PosteriorSmoothing posteriorSmoothingFromName(const std::string &name); // tkd::Error("smoothing", ...)
+const char *posteriorSmoothingName(PosteriorSmoothing s); // "none" | "mean" | "ema"
+PosteriorSmoothing posteriorSmoothingFromName(
+    const std::string &name); // tkd::Error("smoothing", ...)
 
 struct StreamingOptions
 {
-    double windowSec = 0.0;  // analysis window; 0: the length the student was trained at
-    double hopSec = 0.1;     // one student run per hop (rounded to whole feature frames)
+    double windowSec = 0.0; // analysis window; 0: the length the student was trained at
+    double hopSec = 0.1; // one student run per hop (rounded to whole feature frames)
     PosteriorSmoothing smoothing = PosteriorSmoothing::Ema;
     double smoothingSec = 0.2;
-    double threshold = 0.6;  // smoothed posterior a keyword must reach...
+    double threshold = 0.6; // smoothed posterior a keyword must reach...
     std::map<std::string, double> classThresholds; // ...or its own, by class name
     double minDurationSec = 0.2; // ...for this long (whole hops, at least one)...
-    double refractorySec = 1.0;  // ...and no detection fires this soon after the previous one.
+    double refractorySec = 1.0; // ...and no detection fires this soon after the previous one.
     // A detected class re-arms only once its smoothed posterior fell below its threshold, so a
     // keyword that stays in a long window is reported once.
 
-    bool teacher = true;         // run the teacher (when the model has one)
+    bool teacher = true; // run the teacher (when the model has one)
     double teacherIntervalSec = 0.0; // at most one teacher run per this many seconds; 0: every hop
     // > 0: also thin the teacher so that its measured cost stays below this share of real time
     // (live use: the student must keep up; the teacher takes what is left).
     double teacherBudget = 0.0;
-    double historySec = 10.0;    // raw audio kept for recentAudio() (at least one window)
+    double historySec = 10.0; // raw audio kept for recentAudio() (at least one window)
 
     // Throws tkd::Error("live.<field>", ...) for values that can never work.
     void validate() const;
@@ -59,30 +60,30 @@ struct Detection
 {
     int classIndex = -1;
     std::string label;
-    double timeSec = 0.0;        // stream time of the hop that fired (= its window's end)
+    double timeSec = 0.0; // stream time of the hop that fired (= its window's end)
     double windowStartSec = 0.0; // the window that fired
-    double score = 0.0;          // smoothed posterior when it fired
-    double peakSec = -1.0;       // where the student's attention peaked in that window (-1: none)
+    double score = 0.0; // smoothed posterior when it fired
+    double peakSec = -1.0; // where the student's attention peaked in that window (-1: none)
     int64_t hop = 0;
 };
 
 // One hop's output.
 struct StreamingResult
 {
-    int64_t hop = 0;              // 0-based
-    double timeSec = 0.0;         // stream time of the window's end (samples consumed / 16 kHz)
+    int64_t hop = 0; // 0-based
+    double timeSec = 0.0; // stream time of the window's end (samples consumed / 16 kHz)
     double windowStartSec = 0.0;
     std::vector<float> posteriors; // softmax of this window's logits
     std::vector<float> smoothed;
-    int topClass = -1;            // argmax of smoothed
+    int topClass = -1; // argmax of smoothed
     float topScore = 0.0f;
-    AttentionCurve student;       // branch or native attention (see LiveModel)
-    AttentionCurve teacher;       // rollout of the most recent teacher run (may be an older window)
-    bool teacherFresh = false;    // the teacher ran on this very window
+    AttentionCurve student; // branch or native attention (see LiveModel)
+    AttentionCurve teacher; // rollout of the most recent teacher run (may be an older window)
+    bool teacherFresh = false; // the teacher ran on this very window
     std::vector<float> teacherPosteriors; // of the most recent teacher run
-    std::vector<Detection> detections;    // fired at this hop
+    std::vector<Detection> detections; // fired at this hop
     double featureMs = 0.0, studentMs = 0.0, teacherMs = 0.0; // compute of this hop
-    int teacherEvery = 1;         // the teacher's current stride in hops
+    int teacherEvery = 1; // the teacher's current stride in hops
 };
 
 // The student (and teacher) over a stream: features are computed incrementally as samples
@@ -104,7 +105,10 @@ public:
     // Feeds 16 kHz mono samples; runs every hop they complete (possibly several) and returns
     // the results in order (also passed to the callback, if set).
     std::vector<StreamingResult> push(const float *samples, size_t n);
-    std::vector<StreamingResult> push(const std::vector<float> &s) { return push(s.data(), s.size()); }
+    std::vector<StreamingResult> push(const std::vector<float> &s)
+    {
+        return push(s.data(), s.size());
+    }
     void setResultCallback(ResultCallback cb) { m_callback = std::move(cb); }
 
     // Starts a new stream (time 0), keeping the model and options.
@@ -116,19 +120,22 @@ public:
     const StreamingOptions &options() const { return m_options; }
     const std::vector<std::string> &classes() const;
     LiveModel &model() { return *m_model; }
-    int64_t windowFrames() const;  // feature frames per window
+    int64_t windowFrames() const; // feature frames per window
     int64_t hopFrames() const;
-    double windowSec() const;      // exact window span in seconds
+    double windowSec() const; // exact window span in seconds
     int64_t windowSamples() const; // samples a window covers
     double hopSec() const;
-    double timeSec() const;        // stream time so far
-    bool warmingUp() const;        // fewer than one window of audio seen yet
+    double timeSec() const; // stream time so far
+    bool warmingUp() const; // fewer than one window of audio seen yet
 
     // The last `seconds` of raw audio (at most historySec), oldest first.
     std::vector<float> recentAudio(double seconds) const;
     // Log-mel frames ([k][bins], same frame clock as the student's) produced by the last push,
     // for a rolling spectrogram.
-    const std::vector<std::vector<float>> &lastSpectrogramFrames() const { return m_lastSpectrogram; }
+    const std::vector<std::vector<float>> &lastSpectrogramFrames() const
+    {
+        return m_lastSpectrogram;
+    }
     int spectrogramBins() const;
 
     // The student alone over one window of samples (windowSamples() long): the offline

@@ -18,7 +18,10 @@ using nlohmann::json;
 class Reader
 {
 public:
-    Reader(const json &j, std::string subject) : m_j(j), m_subject(std::move(subject)) {}
+    Reader(const json &j, std::string subject)
+        : m_j(j)
+        , m_subject(std::move(subject))
+    { }
 
     [[noreturn]] void fail(const std::string &key, const std::string &what) const
     {
@@ -34,8 +37,9 @@ public:
             fail(key, "expected an integer, got " + it->dump());
         int64_t v = it->get<int64_t>();
         if (v < minValue || v > maxValue)
-            fail(key, std::to_string(v) + " is outside [" + std::to_string(minValue) + ", "
-                          + std::to_string(maxValue) + "]");
+            fail(key,
+                std::to_string(v) + " is outside [" + std::to_string(minValue) + ", "
+                    + std::to_string(maxValue) + "]");
         out = v;
     }
 
@@ -48,8 +52,9 @@ public:
             fail(key, "expected a number, got " + it->dump());
         double v = it->get<double>();
         if (!std::isfinite(v) || v < minValue || v > maxValue)
-            fail(key, it->dump() + " is outside [" + std::to_string(minValue) + ", "
-                          + std::to_string(maxValue) + "]");
+            fail(key,
+                it->dump() + " is outside [" + std::to_string(minValue) + ", "
+                    + std::to_string(maxValue) + "]");
         out = v;
     }
 
@@ -73,7 +78,8 @@ public:
         out = it->get<std::string>();
     }
 
-    void intList(const char *key, std::vector<int64_t> &out, int64_t minValue, int64_t maxValue) const
+    void intList(
+        const char *key, std::vector<int64_t> &out, int64_t minValue, int64_t maxValue) const
     {
         auto it = m_j.find(key);
         if (it == m_j.end() || it->is_null())
@@ -82,9 +88,11 @@ public:
             fail(key, "expected a non-empty list of integers, got " + it->dump());
         std::vector<int64_t> v;
         for (const auto &e : *it) {
-            if (!e.is_number_integer() || e.get<int64_t>() < minValue || e.get<int64_t>() > maxValue)
-                fail(key, "every entry must be an integer in [" + std::to_string(minValue) + ", "
-                              + std::to_string(maxValue) + "], got " + e.dump());
+            if (!e.is_number_integer() || e.get<int64_t>() < minValue
+                || e.get<int64_t>() > maxValue)
+                fail(key,
+                    "every entry must be an integer in [" + std::to_string(minValue) + ", "
+                        + std::to_string(maxValue) + "], got " + e.dump());
             v.push_back(e.get<int64_t>());
         }
         out = std::move(v);
@@ -154,22 +162,22 @@ HfConfig HfConfig::fromJson(const std::string &text, const std::string &subject)
         r.fail("hidden_act", "\"" + c.hiddenAct + "\" is not supported (only \"gelu\")");
     if (c.featExtractActivation != "gelu")
         r.fail("feat_extract_activation",
-               "\"" + c.featExtractActivation + "\" is not supported (only \"gelu\")");
+            "\"" + c.featExtractActivation + "\" is not supported (only \"gelu\")");
     if (c.featExtractNorm != "group" && c.featExtractNorm != "layer")
         r.fail("feat_extract_norm", "\"" + c.featExtractNorm + "\" must be \"group\" or \"layer\"");
     if (c.convKernel.size() != c.convDim.size() || c.convStride.size() != c.convDim.size())
-        r.fail("conv_dim", "conv_dim, conv_kernel and conv_stride must have the same length ("
-                               + std::to_string(c.convDim.size()) + ", "
-                               + std::to_string(c.convKernel.size()) + ", "
-                               + std::to_string(c.convStride.size()) + ")");
+        r.fail("conv_dim",
+            "conv_dim, conv_kernel and conv_stride must have the same length ("
+                + std::to_string(c.convDim.size()) + ", " + std::to_string(c.convKernel.size())
+                + ", " + std::to_string(c.convStride.size()) + ")");
     if (c.hiddenSize % c.numAttentionHeads != 0)
-        r.fail("num_attention_heads", std::to_string(c.numAttentionHeads)
-                                          + " does not divide hidden_size "
-                                          + std::to_string(c.hiddenSize));
+        r.fail("num_attention_heads",
+            std::to_string(c.numAttentionHeads) + " does not divide hidden_size "
+                + std::to_string(c.hiddenSize));
     if (c.hiddenSize % c.numConvPosEmbeddingGroups != 0)
         r.fail("num_conv_pos_embedding_groups",
-               std::to_string(c.numConvPosEmbeddingGroups) + " does not divide hidden_size "
-                   + std::to_string(c.hiddenSize));
+            std::to_string(c.numConvPosEmbeddingGroups) + " does not divide hidden_size "
+                + std::to_string(c.hiddenSize));
 
     // Labels: id2label ({"0": "yes", ...}) decides, num_labels otherwise.
     if (auto it = j.find("id2label"); it != j.end() && !it->is_null()) {
@@ -187,15 +195,18 @@ HfConfig HfConfig::fromJson(const std::string &text, const std::string &subject)
                 id = -1;
             }
             if (id < 0 || !e.value().is_string())
-                r.fail("id2label", "entry \"" + e.key() + "\" must map a non-negative integer id "
-                                   "to a string");
+                r.fail("id2label",
+                    "entry \"" + e.key()
+                        + "\" must map a non-negative integer id "
+                          "to a string");
             byId[id] = e.value().get<std::string>();
         }
         int64_t expect = 0;
         for (const auto &[id, name] : byId) {
             if (id != expect)
-                r.fail("id2label", "ids must be 0.." + std::to_string(byId.size() - 1)
-                                       + " without gaps (missing " + std::to_string(expect) + ")");
+                r.fail("id2label",
+                    "ids must be 0.." + std::to_string(byId.size() - 1) + " without gaps (missing "
+                        + std::to_string(expect) + ")");
             c.labels.push_back(name);
             ++expect;
         }
@@ -205,8 +216,9 @@ HfConfig HfConfig::fromJson(const std::string &text, const std::string &subject)
     r.integer("num_labels", numLabels, 1, kBig);
     if (numLabels > 0) {
         if (!c.labels.empty() && numLabels != c.numLabels)
-            r.fail("num_labels", std::to_string(numLabels) + " disagrees with id2label ("
-                                     + std::to_string(c.numLabels) + " labels)");
+            r.fail("num_labels",
+                std::to_string(numLabels) + " disagrees with id2label ("
+                    + std::to_string(c.numLabels) + " labels)");
         if (c.labels.empty()) {
             c.numLabels = numLabels;
             for (int64_t i = 0; i < numLabels; ++i)

@@ -27,8 +27,8 @@ struct HfConfig
     double featProjDropout = 0.0;
 
     std::vector<int64_t> convDim = std::vector<int64_t>(7, 512);
-    std::vector<int64_t> convKernel = {10, 3, 3, 3, 3, 2, 2};
-    std::vector<int64_t> convStride = {5, 2, 2, 2, 2, 2, 2};
+    std::vector<int64_t> convKernel = { 10, 3, 3, 3, 3, 2, 2 };
+    std::vector<int64_t> convStride = { 5, 2, 2, 2, 2, 2, 2 };
     bool convBias = false;
     std::string featExtractNorm = "group"; // "group" | "layer"
     std::string featExtractActivation = "gelu";

@@ -40,11 +40,11 @@ struct DtypeInfo
 
 const std::vector<DtypeInfo> &dtypes()
 {
-    static const std::vector<DtypeInfo> table = {
-        {"F64", torch::kFloat64, 8}, {"F32", torch::kFloat32, 4}, {"F16", torch::kFloat16, 2},
-        {"BF16", torch::kBFloat16, 2}, {"I64", torch::kInt64, 8}, {"I32", torch::kInt32, 4},
-        {"I16", torch::kInt16, 2},   {"I8", torch::kInt8, 1},     {"U8", torch::kUInt8, 1},
-        {"BOOL", torch::kBool, 1}};
+    static const std::vector<DtypeInfo> table
+        = { { "F64", torch::kFloat64, 8 }, { "F32", torch::kFloat32, 4 },
+              { "F16", torch::kFloat16, 2 }, { "BF16", torch::kBFloat16, 2 },
+              { "I64", torch::kInt64, 8 }, { "I32", torch::kInt32, 4 }, { "I16", torch::kInt16, 2 },
+              { "I8", torch::kInt8, 1 }, { "U8", torch::kUInt8, 1 }, { "BOOL", torch::kBool, 1 } };
     return table;
 }
 
@@ -88,7 +88,9 @@ Json parseStrict(const std::string &path, const std::string &text)
     std::string duplicate;
     auto callback = [&](int, Json::parse_event_t event, Json &parsed) {
         switch (event) {
-        case Json::parse_event_t::object_start: keyStack.emplace_back(); break;
+        case Json::parse_event_t::object_start:
+            keyStack.emplace_back();
+            break;
         case Json::parse_event_t::object_end:
             if (!keyStack.empty())
                 keyStack.pop_back();
@@ -100,7 +102,8 @@ Json parseStrict(const std::string &path, const std::string &text)
                     duplicate = k;
             }
             break;
-        default: break;
+        default:
+            break;
         }
         return true;
     };
@@ -115,8 +118,8 @@ Json parseStrict(const std::string &path, const std::string &text)
     return j;
 }
 
-uint64_t checkedNumel(const std::string &path, const std::string &name,
-                      const std::vector<int64_t> &shape)
+uint64_t checkedNumel(
+    const std::string &path, const std::string &name, const std::vector<int64_t> &shape)
 {
     uint64_t n = 1;
     for (int64_t d : shape) {
@@ -168,7 +171,8 @@ Header parseHeader(const std::string &path, const std::string &headerText, uint6
         if (!dt)
             throw Error(path, what + ": unknown dtype '" + e.dtype + "'");
         for (const auto &d : v["shape"]) {
-            if (!d.is_number_unsigned() || d.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+            if (!d.is_number_unsigned()
+                || d.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
                 throw Error(path, what + ": shape entries must be non-negative integers");
             e.shape.push_back(int64_t(d.get<uint64_t>()));
         }
@@ -180,15 +184,17 @@ Header parseHeader(const std::string &path, const std::string &headerText, uint6
         if (e.end < e.begin)
             throw Error(path, what + ": data_offsets end before they begin");
         if (e.end > dataBytes)
-            throw Error(path, what + ": data_offsets [" + std::to_string(e.begin) + ", "
-                                  + std::to_string(e.end) + ") run past the data section ("
-                                  + std::to_string(dataBytes) + " bytes; file truncated?)");
+            throw Error(path,
+                what + ": data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end)
+                    + ") run past the data section (" + std::to_string(dataBytes)
+                    + " bytes; file truncated?)");
         const uint64_t numel = checkedNumel(path, name, e.shape);
         if (numel > std::numeric_limits<uint64_t>::max() / uint64_t(dt->itemSize)
             || numel * uint64_t(dt->itemSize) != e.end - e.begin)
-            throw Error(path, what + ": holds " + std::to_string(e.end - e.begin)
-                                  + " bytes but its shape and dtype need "
-                                  + std::to_string(numel) + " x " + std::to_string(dt->itemSize));
+            throw Error(path,
+                what + ": holds " + std::to_string(e.end - e.begin)
+                    + " bytes but its shape and dtype need " + std::to_string(numel) + " x "
+                    + std::to_string(dt->itemSize));
         h.entries.push_back(std::move(e));
     }
 
@@ -203,16 +209,19 @@ Header parseHeader(const std::string &path, const std::string &headerText, uint6
     uint64_t cursor = 0;
     for (const Entry *e : byOffset) {
         if (e->begin < cursor)
-            throw Error(path, "tensor '" + e->name + "' overlaps the tensor before it (offset "
-                                  + std::to_string(e->begin) + " < " + std::to_string(cursor) + ")");
+            throw Error(path,
+                "tensor '" + e->name + "' overlaps the tensor before it (offset "
+                    + std::to_string(e->begin) + " < " + std::to_string(cursor) + ")");
         if (e->begin > cursor)
-            throw Error(path, "gap in the data section before tensor '" + e->name + "' (bytes "
-                                  + std::to_string(cursor) + ".." + std::to_string(e->begin) + ")");
+            throw Error(path,
+                "gap in the data section before tensor '" + e->name + "' (bytes "
+                    + std::to_string(cursor) + ".." + std::to_string(e->begin) + ")");
         cursor = e->end;
     }
     if (cursor != dataBytes)
-        throw Error(path, "data section has " + std::to_string(dataBytes)
-                              + " bytes but the tensors cover " + std::to_string(cursor));
+        throw Error(path,
+            "data section has " + std::to_string(dataBytes) + " bytes but the tensors cover "
+                + std::to_string(cursor));
     return h;
 }
 
@@ -234,8 +243,9 @@ Header openAndParse(const std::string &path, std::ifstream &in)
     if (!in)
         throw Error(path, "cannot open for reading");
     if (fileSize < 8)
-        throw Error(path, "too short for a safetensors file (" + std::to_string(fileSize)
-                              + " bytes; truncated?)");
+        throw Error(path,
+            "too short for a safetensors file (" + std::to_string(fileSize)
+                + " bytes; truncated?)");
     unsigned char lenBytes[8];
     if (!in.read(reinterpret_cast<char *>(lenBytes), 8))
         throw Error(path, "cannot read the header length");
@@ -243,11 +253,13 @@ Header openAndParse(const std::string &path, std::ifstream &in)
     if (headerLen == 0)
         throw Error(path, "header length is zero");
     if (headerLen > kMaxHeaderBytes)
-        throw Error(path, "header length " + std::to_string(headerLen)
-                              + " exceeds the 100 MB limit (corrupt or not safetensors)");
+        throw Error(path,
+            "header length " + std::to_string(headerLen)
+                + " exceeds the 100 MB limit (corrupt or not safetensors)");
     if (headerLen > fileSize - 8)
-        throw Error(path, "header length " + std::to_string(headerLen) + " runs past the end of the "
-                              + std::to_string(fileSize) + "-byte file (truncated?)");
+        throw Error(path,
+            "header length " + std::to_string(headerLen) + " runs past the end of the "
+                + std::to_string(fileSize) + "-byte file (truncated?)");
     std::string text(headerLen, '\0');
     if (!in.read(text.data(), std::streamsize(headerLen)))
         throw Error(path, "cannot read the header");
@@ -262,8 +274,8 @@ Header readHeader(const std::string &path)
     return openAndParse(path, in);
 }
 
-std::map<std::string, torch::Tensor> load(const std::string &path,
-                                          std::map<std::string, std::string> *metadata)
+std::map<std::string, torch::Tensor> load(
+    const std::string &path, std::map<std::string, std::string> *metadata)
 {
     std::ifstream in;
     const Header h = openAndParse(path, in);
@@ -284,8 +296,8 @@ std::map<std::string, torch::Tensor> load(const std::string &path,
     return out;
 }
 
-std::map<std::string, torch::Tensor> loadMapped(const std::string &path,
-                                                std::map<std::string, std::string> *metadata)
+std::map<std::string, torch::Tensor> loadMapped(
+    const std::string &path, std::map<std::string, std::string> *metadata)
 {
     Header h;
     {
@@ -306,7 +318,8 @@ std::map<std::string, torch::Tensor> loadMapped(const std::string &path,
     }
     std::shared_ptr<void> mapping;
     if (st.st_size > 0) {
-        void *base = ::mmap(nullptr, size_t(st.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        void *base
+            = ::mmap(nullptr, size_t(st.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
         if (base == MAP_FAILED) {
             const std::string why = std::strerror(errno);
             ::close(fd);
@@ -329,7 +342,8 @@ std::map<std::string, torch::Tensor> loadMapped(const std::string &path,
             t = torch::empty(e.shape, options);
             std::memcpy(t.data_ptr(), ptr, bytes);
         } else {
-            t = torch::from_blob(ptr, e.shape, [mapping](void *) {}, options);
+            t = torch::from_blob(
+                ptr, e.shape, [mapping](void *) {}, options);
         }
         out.emplace(e.name, std::move(t));
     }
@@ -338,8 +352,9 @@ std::map<std::string, torch::Tensor> loadMapped(const std::string &path,
     return out;
 }
 
-void save(const std::string &path, const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
-          const std::map<std::string, std::string> &metadata)
+void save(const std::string &path,
+    const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
+    const std::map<std::string, std::string> &metadata)
 {
     if (!hostIsLittleEndian())
         throw Error(path, "safetensors needs a little-endian host");
@@ -362,14 +377,15 @@ void save(const std::string &path, const std::vector<std::pair<std::string, torc
             throw Error(path, "tensor '" + name + "' is undefined");
         const DtypeInfo *dt = dtypeByType(tensor.scalar_type());
         if (!dt)
-            throw Error(path, "tensor '" + name + "' has a dtype safetensors cannot store here ("
-                                  + std::string(c10::toString(tensor.scalar_type())) + ")");
+            throw Error(path,
+                "tensor '" + name + "' has a dtype safetensors cannot store here ("
+                    + std::string(c10::toString(tensor.scalar_type())) + ")");
         torch::Tensor t = tensor.to(torch::kCPU).contiguous();
         const uint64_t bytes = uint64_t(t.numel()) * uint64_t(dt->itemSize);
         Json e = Json::object();
         e["dtype"] = dt->name;
         e["shape"] = t.sizes().vec();
-        e["data_offsets"] = {offset, offset + bytes};
+        e["data_offsets"] = { offset, offset + bytes };
         header[name] = e;
         offset += bytes;
         data.push_back(std::move(t));

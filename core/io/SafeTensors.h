@@ -14,16 +14,16 @@ namespace tkd::safetensors {
 struct Entry
 {
     std::string name;
-    std::string dtype;          // "F32", "F16", "BF16", "F64", "I64", "I32", "I16", "I8", "U8", "BOOL"
+    std::string dtype; // "F32", "F16", "BF16", "F64", "I64", "I32", "I16", "I8", "U8", "BOOL"
     std::vector<int64_t> shape;
     uint64_t begin = 0, end = 0; // byte offsets in the data section
 };
 
 struct Header
 {
-    std::vector<Entry> entries;                  // in file order
+    std::vector<Entry> entries; // in file order
     std::map<std::string, std::string> metadata; // "__metadata__"
-    uint64_t dataOffset = 0;                     // 8 + header length
+    uint64_t dataOffset = 0; // 8 + header length
 };
 
 // Reads and validates the header only (for inspection of multi-GB files): header length bounded
@@ -32,18 +32,19 @@ struct Header
 Header readHeader(const std::string &path);
 
 // Loads every tensor (as stored dtype, contiguous, CPU). Same validation as readHeader.
-std::map<std::string, torch::Tensor> load(const std::string &path,
-                                          std::map<std::string, std::string> *metadata = nullptr);
+std::map<std::string, torch::Tensor> load(
+    const std::string &path, std::map<std::string, std::string> *metadata = nullptr);
 
 // Like load(), but maps the file instead of reading it: the tensors share the mapping (private,
 // copy-on-write, so writing to them never touches the file), which lives until the last of them
 // is freed. For multi-GB feature caches. Tensors whose offset is not aligned for their dtype are
 // copied. Same validation as readHeader.
-std::map<std::string, torch::Tensor> loadMapped(const std::string &path,
-                                                std::map<std::string, std::string> *metadata = nullptr);
+std::map<std::string, torch::Tensor> loadMapped(
+    const std::string &path, std::map<std::string, std::string> *metadata = nullptr);
 
 // Writes tensors (any CPU dtype above; made contiguous) atomically: temp file + rename.
-void save(const std::string &path, const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
-          const std::map<std::string, std::string> &metadata = {});
+void save(const std::string &path,
+    const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
+    const std::map<std::string, std::string> &metadata = {});
 
 } // namespace tkd::safetensors

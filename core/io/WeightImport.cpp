@@ -48,8 +48,10 @@ std::string normaliseKey(const std::string &key)
     std::string k = key;
     if (startsWith(k, "wav2vec2."))
         k = k.substr(9);
-    replaceOnce(k, "pos_conv_embed.conv.parametrizations.weight.original0", "pos_conv_embed.conv.weight_g");
-    replaceOnce(k, "pos_conv_embed.conv.parametrizations.weight.original1", "pos_conv_embed.conv.weight_v");
+    replaceOnce(
+        k, "pos_conv_embed.conv.parametrizations.weight.original0", "pos_conv_embed.conv.weight_g");
+    replaceOnce(
+        k, "pos_conv_embed.conv.parametrizations.weight.original1", "pos_conv_embed.conv.weight_v");
     return k;
 }
 
@@ -74,26 +76,34 @@ const char *ignoreReason(const std::string &k)
 const char *MappingReport::statusName(Status status)
 {
     switch (status) {
-    case Status::Mapped: return "mapped";
-    case Status::Composed: return "composed";
-    case Status::Ignored: return "ignored";
-    case Status::FreshInit: return "fresh init";
-    case Status::Unknown: return "unknown";
-    case Status::Missing: return "missing";
-    case Status::Misshaped: return "mis-shaped";
+    case Status::Mapped:
+        return "mapped";
+    case Status::Composed:
+        return "composed";
+    case Status::Ignored:
+        return "ignored";
+    case Status::FreshInit:
+        return "fresh init";
+    case Status::Unknown:
+        return "unknown";
+    case Status::Missing:
+        return "missing";
+    case Status::Misshaped:
+        return "mis-shaped";
     }
     return "?";
 }
 
 bool MappingReport::complete() const
 {
-    return count(Status::Unknown) == 0 && count(Status::Missing) == 0 && count(Status::Misshaped) == 0;
+    return count(Status::Unknown) == 0 && count(Status::Missing) == 0
+        && count(Status::Misshaped) == 0;
 }
 
 int MappingReport::count(Status status) const
 {
     return int(std::count_if(entries.begin(), entries.end(),
-                             [status](const MappingEntry &e) { return e.status == status; }));
+        [status](const MappingEntry &e) { return e.status == status; }));
 }
 
 std::vector<const MappingEntry *> MappingReport::with(Status status) const
@@ -116,8 +126,8 @@ std::string MappingReport::text(bool verbose) const
     for (const auto &e : entries)
         if (e.status == Status::Mapped || e.status == Status::Composed)
             mappedParams += numel(e.targetShape);
-    const Status order[] = {Status::Mapped, Status::Composed, Status::Ignored, Status::FreshInit,
-                            Status::Unknown, Status::Missing, Status::Misshaped};
+    const Status order[] = { Status::Mapped, Status::Composed, Status::Ignored, Status::FreshInit,
+        Status::Unknown, Status::Missing, Status::Misshaped };
     for (Status st : order) {
         s << "  " << statusName(st) << std::string(12 - std::string(statusName(st)).size(), ' ')
           << count(st);
@@ -178,7 +188,7 @@ std::string MappingReport::text(bool verbose) const
 }
 
 ImportPlan planHfImport(const ShapeList &source, const ShapeList &expected,
-                        const std::vector<std::string> &freshAllowed)
+    const std::vector<std::string> &freshAllowed)
 {
     ImportPlan plan;
     std::map<std::string, std::vector<int64_t>> want(expected.begin(), expected.end());
@@ -206,8 +216,8 @@ ImportPlan planHfImport(const ShapeList &source, const ShapeList &expected,
                 plan.copies.emplace_back(k, key);
             }
         } else if (k == "projector.weight" || k == "projector.bias" || k == "classifier.weight"
-                   || k == "classifier.bias") {
-            headParts[k] = {key, shape};
+            || k == "classifier.bias") {
+            headParts[k] = { key, shape };
             continue; // decided below, once all parts are known
         } else if (const char *why = ignoreReason(k)) {
             e.status = Status::Ignored;
@@ -233,8 +243,8 @@ ImportPlan planHfImport(const ShapeList &source, const ShapeList &expected,
     if (!headParts.empty() && (!wantHead || covered.count("head.weight"))) {
         for (const auto &[role, ks] : headParts)
             headEntry(role, Status::Ignored,
-                      wantHead ? "the file also holds a head.* layer, which is used"
-                               : "HF classification head; no head requested (num_labels 0)");
+                wantHead ? "the file also holds a head.* layer, which is used"
+                         : "HF classification head; no head requested (num_labels 0)");
     } else if (!headParts.empty() && wantHead && haveAll) {
         const auto &hw = want.at("head.weight");
         const auto &pw = headParts.at("projector.weight").second;
@@ -242,9 +252,8 @@ ImportPlan planHfImport(const ShapeList &source, const ShapeList &expected,
         const auto &cw = headParts.at("classifier.weight").second;
         const auto &cb = headParts.at("classifier.bias").second;
         const int64_t n = hw[0], h = hw[1];
-        const bool fits = pw.size() == 2 && pw[1] == h && pb == std::vector<int64_t>{pw[0]}
-                          && cw.size() == 2 && cw[0] == n && cw[1] == pw[0]
-                          && cb == std::vector<int64_t>{n};
+        const bool fits = pw.size() == 2 && pw[1] == h && pb == std::vector<int64_t> { pw[0] }
+            && cw.size() == 2 && cw[0] == n && cw[1] == pw[0] && cb == std::vector<int64_t> { n };
         if (fits) {
             plan.composeHead = true;
             plan.headWeight = "head.weight";
@@ -253,17 +262,19 @@ ImportPlan planHfImport(const ShapeList &source, const ShapeList &expected,
             plan.projectorBias = headParts.at("projector.bias").first;
             plan.classifierWeight = headParts.at("classifier.weight").first;
             plan.classifierBias = headParts.at("classifier.bias").first;
-            const std::string note =
-                "HF's projector and classifier are both linear, so they fold into one layer; HF "
-                "mean-pools the frames, this head reads frame 1 (c_1): fine-tune before trusting it";
-            for (const char *t : {"head.weight", "head.bias"}) {
+            const std::string note
+                = "HF's projector and classifier are both linear, so they fold into one layer; HF "
+                  "mean-pools the frames, this head reads frame 1 (c_1): fine-tune before trusting "
+                  "it";
+            for (const char *t : { "head.weight", "head.bias" }) {
                 MappingEntry e;
                 e.status = Status::Composed;
                 e.target = t;
                 e.targetShape = want.at(t);
-                e.source = std::string(t) == "head.weight" ? plan.classifierWeight + " . " + plan.projectorWeight
-                                                           : plan.classifierWeight + " . " + plan.projectorBias
-                                                                 + " + " + plan.classifierBias;
+                e.source = std::string(t) == "head.weight"
+                    ? plan.classifierWeight + " . " + plan.projectorWeight
+                    : plan.classifierWeight + " . " + plan.projectorBias + " + "
+                        + plan.classifierBias;
                 e.note = note;
                 plan.report.entries.push_back(std::move(e));
                 covered.insert(t);
@@ -275,9 +286,9 @@ ImportPlan planHfImport(const ShapeList &source, const ShapeList &expected,
                 e.source = ks.first;
                 e.sourceShape = ks.second;
                 e.target = "head";
-                e.targetShape = {n, h};
+                e.targetShape = { n, h };
                 e.note = "HF head does not fit " + std::to_string(n) + " labels x width "
-                         + std::to_string(h);
+                    + std::to_string(h);
                 plan.report.entries.push_back(std::move(e));
             }
             covered.insert("head.weight");
@@ -307,8 +318,7 @@ ImportPlan planHfImport(const ShapeList &source, const ShapeList &expected,
 }
 
 std::map<std::string, torch::Tensor> applyHfImport(const ImportPlan &plan,
-                                                   const std::map<std::string, torch::Tensor> &source,
-                                                   const std::string &subject)
+    const std::map<std::string, torch::Tensor> &source, const std::string &subject)
 {
     if (!plan.report.complete())
         throw Error(subject, "weights cannot be imported completely\n" + plan.report.text());
@@ -347,8 +357,8 @@ HfModelFiles locateHfModel(const std::string &pathIn)
         if (!fs::exists(weights, ec)) {
             if (fs::exists(path / "model.safetensors.index.json", ec))
                 throw Error((path / "model.safetensors.index.json").string(),
-                            "sharded checkpoints are not supported; merge the shards into one "
-                            "model.safetensors");
+                    "sharded checkpoints are not supported; merge the shards into one "
+                    "model.safetensors");
             if (fs::exists(path / "pytorch_model.bin", ec))
                 weights = path / "pytorch_model.bin"; // refused below, with advice
             else
@@ -363,11 +373,11 @@ HfModelFiles locateHfModel(const std::string &pathIn)
     const std::string ext = weights.extension().string();
     if (ext == ".bin" || ext == ".pt" || ext == ".pth" || ext == ".ckpt")
         throw Error(weights.string(),
-                    "PyTorch pickle checkpoints are not read (unpickling can run arbitrary code). "
-                    "Convert it to safetensors first, e.g. with Python: from safetensors.torch import "
-                    "save_file; import torch; save_file(torch.load('pytorch_model.bin', "
-                    "map_location='cpu'), 'model.safetensors') - or save_pretrained(..., "
-                    "safe_serialization=True) in transformers");
+            "PyTorch pickle checkpoints are not read (unpickling can run arbitrary code). "
+            "Convert it to safetensors first, e.g. with Python: from safetensors.torch import "
+            "save_file; import torch; save_file(torch.load('pytorch_model.bin', "
+            "map_location='cpu'), 'model.safetensors') - or save_pretrained(..., "
+            "safe_serialization=True) in transformers");
     if (ext != ".safetensors")
         throw Error(weights.string(), "expected a .safetensors file or a model folder");
     if (!fs::exists(weights, ec))
@@ -375,7 +385,8 @@ HfModelFiles locateHfModel(const std::string &pathIn)
     f.weights = weights.string();
     f.config = (fs::path(f.folder) / "config.json").string();
     if (!fs::exists(f.config, ec))
-        throw Error(f.config, "missing: the architecture is read from the config.json beside the weights");
+        throw Error(
+            f.config, "missing: the architecture is read from the config.json beside the weights");
     return f;
 }
 

@@ -24,11 +24,11 @@ struct MappingEntry
 {
     enum class Status { Mapped, Composed, Ignored, FreshInit, Unknown, Missing, Misshaped };
     Status status = Status::Mapped;
-    std::string source;                // key in the file ("" for Missing / FreshInit)
-    std::string target;                // key in the model ("" for Ignored / Unknown)
-    std::vector<int64_t> sourceShape;  // as stored
-    std::vector<int64_t> targetShape;  // as the model expects
-    std::string note;                  // why (ignored / fresh / composed)
+    std::string source; // key in the file ("" for Missing / FreshInit)
+    std::string target; // key in the model ("" for Ignored / Unknown)
+    std::vector<int64_t> sourceShape; // as stored
+    std::vector<int64_t> targetShape; // as the model expects
+    std::string note; // why (ignored / fresh / composed)
 };
 
 class MappingReport
@@ -56,7 +56,7 @@ struct ImportPlan
     // HF's sequence-classification head (projector, then classifier; both linear) folded into one
     // linear layer: head = classifier . projector.
     bool composeHead = false;
-    std::string headWeight, headBias;           // targets
+    std::string headWeight, headBias; // targets
     std::string projectorWeight, projectorBias; // sources
     std::string classifierWeight, classifierBias;
 };
@@ -65,20 +65,19 @@ struct ImportPlan
 // lists target names that may keep their initial value when the file has nothing for them
 // (the classification head).
 ImportPlan planHfImport(const ShapeList &source, const ShapeList &expected,
-                        const std::vector<std::string> &freshAllowed = {"head.weight", "head.bias"});
+    const std::vector<std::string> &freshAllowed = { "head.weight", "head.bias" });
 
 // Executes a complete plan: target name -> float32 tensor. Throws tkd::Error(subject, report) if
 // the plan is incomplete or a planned tensor is absent from `source`.
 std::map<std::string, torch::Tensor> applyHfImport(const ImportPlan &plan,
-                                                   const std::map<std::string, torch::Tensor> &source,
-                                                   const std::string &subject);
+    const std::map<std::string, torch::Tensor> &source, const std::string &subject);
 
 // Finds config.json and the weights from a model folder or one of its files. PyTorch pickles
 // (pytorch_model.bin) and sharded checkpoints are refused with advice on converting them.
 struct HfModelFiles
 {
     std::string folder;
-    std::string config;  // .../config.json
+    std::string config; // .../config.json
     std::string weights; // .../model.safetensors (or the .safetensors file given)
 };
 HfModelFiles locateHfModel(const std::string &path);

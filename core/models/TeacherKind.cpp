@@ -6,9 +6,9 @@ namespace tkd {
 
 namespace {
 const EnumName<TeacherKind> kNames[] = { { TeacherKind::Pretrained, "pretrained" },
-    { TeacherKind::Tiny, "tiny" }, { TeacherKind::Small, "small" },
-    { TeacherKind::Base, "base" }, { TeacherKind::Xlsr300m, "xlsr-300m" },
-    { TeacherKind::Imported, "imported" }, { TeacherKind::Oracle, "oracle" } };
+    { TeacherKind::Tiny, "tiny" }, { TeacherKind::Small, "small" }, { TeacherKind::Base, "base" },
+    { TeacherKind::Xlsr300m, "xlsr-300m" }, { TeacherKind::Imported, "imported" },
+    { TeacherKind::Oracle, "oracle" } };
 } // namespace
 
 const char *teacherKindName(TeacherKind kind)

@@ -14,7 +14,10 @@ namespace tkd {
 //   oracle    no model: the keyword's true window (an upper bound / ablation)
 enum class TeacherKind { Pretrained, Tiny, Small, Base, Xlsr300m, Imported, Oracle };
 // tiny and small read log-mel frames (a pretrained checkpoint may be either).
-inline bool isSpectralTeacher(TeacherKind k) { return k == TeacherKind::Tiny || k == TeacherKind::Small; }
+inline bool isSpectralTeacher(TeacherKind k)
+{
+    return k == TeacherKind::Tiny || k == TeacherKind::Small;
+}
 
 const char *teacherKindName(TeacherKind kind);
 // Throws tkd::Error("teacher.kind", ...) listing the names.

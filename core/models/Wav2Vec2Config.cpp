@@ -84,7 +84,7 @@ Wav2Vec2Config Wav2Vec2Config::xlsr300m(int64_t numLabels)
 
 std::vector<std::string> Wav2Vec2Config::presetNames()
 {
-    return {"tiny", "base", "xlsr-300m"};
+    return { "tiny", "base", "xlsr-300m" };
 }
 
 Wav2Vec2Config Wav2Vec2Config::preset(const std::string &name, int64_t numLabels)
@@ -95,7 +95,8 @@ Wav2Vec2Config Wav2Vec2Config::preset(const std::string &name, int64_t numLabels
         return base(numLabels);
     if (name == "xlsr-300m" || name == "xlsr")
         return xlsr300m(numLabels);
-    throw Error("teacher.model", "unknown teacher \"" + name + "\" (expected tiny, base or xlsr-300m)");
+    throw Error(
+        "teacher.model", "unknown teacher \"" + name + "\" (expected tiny, base or xlsr-300m)");
 }
 
 Wav2Vec2Config Wav2Vec2Config::fromHf(const io::HfConfig &hf)
@@ -129,7 +130,8 @@ void Wav2Vec2Config::validate() const
 {
     auto positive = [](const char *key, int64_t v) {
         if (v <= 0)
-            throw Error(std::string("teacher.") + key, "must be positive, got " + std::to_string(v));
+            throw Error(
+                std::string("teacher.") + key, "must be positive, got " + std::to_string(v));
     };
     positive("hidden_size", hiddenSize_);
     positive("num_layers", numLayers_);
@@ -138,25 +140,28 @@ void Wav2Vec2Config::validate() const
     positive("pos_conv_kernel", posConvKernel_);
     positive("pos_conv_groups", posConvGroups_);
     if (hiddenSize_ % numHeads_ != 0)
-        throw Error("teacher.num_heads", std::to_string(numHeads_) + " does not divide hidden_size "
-                                             + std::to_string(hiddenSize_));
+        throw Error("teacher.num_heads",
+            std::to_string(numHeads_) + " does not divide hidden_size "
+                + std::to_string(hiddenSize_));
     if (hiddenSize_ % posConvGroups_ != 0)
-        throw Error("teacher.pos_conv_groups", std::to_string(posConvGroups_)
-                                                   + " does not divide hidden_size "
-                                                   + std::to_string(hiddenSize_));
+        throw Error("teacher.pos_conv_groups",
+            std::to_string(posConvGroups_) + " does not divide hidden_size "
+                + std::to_string(hiddenSize_));
     if (numLabels_ < 0)
         throw Error("teacher.num_labels", "must be >= 0, got " + std::to_string(numLabels_));
     if (!labels_.empty() && int64_t(labels_.size()) != numLabels_)
-        throw Error("teacher.labels", std::to_string(labels_.size()) + " names for "
-                                          + std::to_string(numLabels_) + " labels");
+        throw Error("teacher.labels",
+            std::to_string(labels_.size()) + " names for " + std::to_string(numLabels_)
+                + " labels");
     if (!(layerNormEps_ > 0.0))
         throw Error("teacher.layer_norm_eps", "must be positive");
-    for (auto [key, p] : {std::pair{"hidden_dropout", hiddenDropout_},
-                          std::pair{"attention_dropout", attentionDropout_},
-                          std::pair{"activation_dropout", activationDropout_},
-                          std::pair{"feat_proj_dropout", featProjDropout_}})
+    for (auto [key, p] : { std::pair { "hidden_dropout", hiddenDropout_ },
+             std::pair { "attention_dropout", attentionDropout_ },
+             std::pair { "activation_dropout", activationDropout_ },
+             std::pair { "feat_proj_dropout", featProjDropout_ } })
         if (!(p >= 0.0 && p < 1.0))
-            throw Error(std::string("teacher.") + key, "must be in [0, 1), got " + std::to_string(p));
+            throw Error(
+                std::string("teacher.") + key, "must be in [0, 1), got " + std::to_string(p));
     if (frontEnd_ == FrontEnd::Spectral) {
         positive("spectral_bins", spectralBins_);
         positive("spectral_subsampling", spectralSubsampling_);
@@ -166,7 +171,8 @@ void Wav2Vec2Config::validate() const
             positive("spectral_conv_layers", spectralConvLayers_);
             positive("spectral_conv_kernel", spectralConvKernel_);
             if (spectralConvKernel_ % 2 == 0)
-                throw Error("teacher.spectral_conv_kernel", "must be odd (same padding keeps the frame count)");
+                throw Error("teacher.spectral_conv_kernel",
+                    "must be odd (same padding keeps the frame count)");
         }
     } else {
         if (convDim_.empty())
@@ -219,7 +225,8 @@ double Wav2Vec2Config::frameHopSec(double melHopSec) const
 int64_t Wav2Vec2Config::projectionInputSize() const
 {
     if (frontEnd_ == FrontEnd::Spectral)
-        return spectralConvChannels_ > 0 ? spectralConvChannels_ : spectralBins_ * spectralSubsampling_;
+        return spectralConvChannels_ > 0 ? spectralConvChannels_
+                                         : spectralBins_ * spectralSubsampling_;
     return convDim_.back();
 }
 
@@ -232,56 +239,57 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> Wav2Vec2Config::expect
         int64_t in = 1;
         for (size_t i = 0; i < convDim_.size(); ++i) {
             const std::string pre = "feature_extractor.conv_layers." + std::to_string(i) + ".";
-            p.push_back({pre + "conv.weight", {convDim_[i], in, convKernel_[i]}});
+            p.push_back({ pre + "conv.weight", { convDim_[i], in, convKernel_[i] } });
             if (convBias_)
-                p.push_back({pre + "conv.bias", {convDim_[i]}});
+                p.push_back({ pre + "conv.bias", { convDim_[i] } });
             if (featureNorm_ == FeatureNorm::Layer || i == 0) {
-                p.push_back({pre + "layer_norm.weight", {convDim_[i]}});
-                p.push_back({pre + "layer_norm.bias", {convDim_[i]}});
+                p.push_back({ pre + "layer_norm.weight", { convDim_[i] } });
+                p.push_back({ pre + "layer_norm.bias", { convDim_[i] } });
             }
             in = convDim_[i];
         }
     }
     if (frontEnd_ == FrontEnd::Spectral && spectralConvChannels_ > 0) {
         const int64_t stacked = spectralBins_ * spectralSubsampling_;
-        p.push_back({"spectral_conv.norm.weight", {stacked}});
-        p.push_back({"spectral_conv.norm.bias", {stacked}});
+        p.push_back({ "spectral_conv.norm.weight", { stacked } });
+        p.push_back({ "spectral_conv.norm.bias", { stacked } });
         int64_t in = stacked;
         for (int64_t l = 0; l < spectralConvLayers_; ++l) {
             const std::string pre = "spectral_conv.convs." + std::to_string(l) + ".";
-            p.push_back({pre + "weight", {spectralConvChannels_, in, spectralConvKernel_}});
-            p.push_back({pre + "bias", {spectralConvChannels_}});
+            p.push_back({ pre + "weight", { spectralConvChannels_, in, spectralConvKernel_ } });
+            p.push_back({ pre + "bias", { spectralConvChannels_ } });
             in = spectralConvChannels_;
         }
     }
     const int64_t pin = projectionInputSize();
-    p.push_back({"feature_projection.layer_norm.weight", {pin}});
-    p.push_back({"feature_projection.layer_norm.bias", {pin}});
-    p.push_back({"feature_projection.projection.weight", {h, pin}});
-    p.push_back({"feature_projection.projection.bias", {h}});
-    p.push_back({"encoder.pos_conv_embed.conv.weight_g", {1, 1, posConvKernel_}});
-    p.push_back({"encoder.pos_conv_embed.conv.weight_v", {h, h / posConvGroups_, posConvKernel_}});
-    p.push_back({"encoder.pos_conv_embed.conv.bias", {h}});
-    p.push_back({"encoder.layer_norm.weight", {h}});
-    p.push_back({"encoder.layer_norm.bias", {h}});
+    p.push_back({ "feature_projection.layer_norm.weight", { pin } });
+    p.push_back({ "feature_projection.layer_norm.bias", { pin } });
+    p.push_back({ "feature_projection.projection.weight", { h, pin } });
+    p.push_back({ "feature_projection.projection.bias", { h } });
+    p.push_back({ "encoder.pos_conv_embed.conv.weight_g", { 1, 1, posConvKernel_ } });
+    p.push_back(
+        { "encoder.pos_conv_embed.conv.weight_v", { h, h / posConvGroups_, posConvKernel_ } });
+    p.push_back({ "encoder.pos_conv_embed.conv.bias", { h } });
+    p.push_back({ "encoder.layer_norm.weight", { h } });
+    p.push_back({ "encoder.layer_norm.bias", { h } });
     for (int64_t l = 0; l < numLayers_; ++l) {
         const std::string pre = "encoder.layers." + std::to_string(l) + ".";
-        for (const char *proj : {"k_proj", "v_proj", "q_proj", "out_proj"}) {
-            p.push_back({pre + "attention." + proj + ".weight", {h, h}});
-            p.push_back({pre + "attention." + proj + ".bias", {h}});
+        for (const char *proj : { "k_proj", "v_proj", "q_proj", "out_proj" }) {
+            p.push_back({ pre + "attention." + proj + ".weight", { h, h } });
+            p.push_back({ pre + "attention." + proj + ".bias", { h } });
         }
-        p.push_back({pre + "layer_norm.weight", {h}});
-        p.push_back({pre + "layer_norm.bias", {h}});
-        p.push_back({pre + "feed_forward.intermediate_dense.weight", {intermediateSize_, h}});
-        p.push_back({pre + "feed_forward.intermediate_dense.bias", {intermediateSize_}});
-        p.push_back({pre + "feed_forward.output_dense.weight", {h, intermediateSize_}});
-        p.push_back({pre + "feed_forward.output_dense.bias", {h}});
-        p.push_back({pre + "final_layer_norm.weight", {h}});
-        p.push_back({pre + "final_layer_norm.bias", {h}});
+        p.push_back({ pre + "layer_norm.weight", { h } });
+        p.push_back({ pre + "layer_norm.bias", { h } });
+        p.push_back({ pre + "feed_forward.intermediate_dense.weight", { intermediateSize_, h } });
+        p.push_back({ pre + "feed_forward.intermediate_dense.bias", { intermediateSize_ } });
+        p.push_back({ pre + "feed_forward.output_dense.weight", { h, intermediateSize_ } });
+        p.push_back({ pre + "feed_forward.output_dense.bias", { h } });
+        p.push_back({ pre + "final_layer_norm.weight", { h } });
+        p.push_back({ pre + "final_layer_norm.bias", { h } });
     }
     if (numLabels_ > 0) {
-        p.push_back({"head.weight", {numLabels_, h}});
-        p.push_back({"head.bias", {numLabels_}});
+        p.push_back({ "head.weight", { numLabels_, h } });
+        p.push_back({ "head.bias", { numLabels_ } });
     }
     return p;
 }
@@ -307,8 +315,8 @@ std::string Wav2Vec2Config::summary() const
         if (spectralSubsampling_ > 1)
             s << ", " << spectralSubsampling_ << "x frame stacking";
         if (spectralConvChannels_ > 0)
-            s << ", " << spectralConvLayers_ << " conv layers x " << spectralConvChannels_ << " ch, kernel "
-              << spectralConvKernel_;
+            s << ", " << spectralConvLayers_ << " conv layers x " << spectralConvChannels_
+              << " ch, kernel " << spectralConvKernel_;
         s << ")";
     } else {
         int64_t stride = 1;
@@ -333,13 +341,13 @@ std::string Wav2Vec2Config::canonicalString() const
 {
     std::ostringstream s;
     s << "wav2vec2;front=" << (frontEnd_ == FrontEnd::Spectral ? "spectral" : "raw");
-    if (frontEnd_ == FrontEnd::Spectral)
-    {
+    if (frontEnd_ == FrontEnd::Spectral) {
         s << ";bins=" << spectralBins_ << ";sub=" << spectralSubsampling_;
-        if (spectralConvChannels_ > 0) // absent for the plain front end: older cache keys stay valid
-            s << ";sconv=" << spectralConvLayers_ << "x" << spectralConvChannels_ << "k" << spectralConvKernel_;
-    }
-    else
+        if (spectralConvChannels_
+            > 0) // absent for the plain front end: older cache keys stay valid
+            s << ";sconv=" << spectralConvLayers_ << "x" << spectralConvChannels_ << "k"
+              << spectralConvKernel_;
+    } else
         s << ";conv_dim=" << joinInts(convDim_) << ";conv_kernel=" << joinInts(convKernel_)
           << ";conv_stride=" << joinInts(convStride_) << ";conv_bias=" << convBias_
           << ";norm=" << (featureNorm_ == FeatureNorm::Group ? "group" : "layer");

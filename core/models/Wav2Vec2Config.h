@@ -21,9 +21,13 @@ struct HfConfig;
 struct Wav2Vec2Config
 {
     enum class FrontEnd { RawWaveform, Spectral };
-    enum class FeatureNorm { Group, Layer }; // HF feat_extract_norm: "group" (base) / "layer" (large)
+    enum class FeatureNorm {
+        Group,
+        Layer
+    }; // HF feat_extract_norm: "group" (base) / "layer" (large)
 
-    // Named presets: "tiny" (spectral), "base", "xlsr-300m". Throws tkd::Error("teacher.model", ...).
+    // Named presets: "tiny" (spectral), "base", "xlsr-300m". Throws tkd::Error("teacher.model",
+    // ...).
     static Wav2Vec2Config preset(const std::string &name, int64_t numLabels = 0);
     static Wav2Vec2Config tiny(int64_t numLabels = 0, int64_t melBins = 40);
     // The shipped, pretrained teacher's shape: tiny's transformer widened (d 128, 4 layers) over
@@ -39,8 +43,8 @@ struct Wav2Vec2Config
     TORCH_ARG(FrontEnd, frontEnd) = FrontEnd::RawWaveform;
     // Raw-waveform conv feature encoder (HF conv_dim / conv_kernel / conv_stride / conv_bias).
     TORCH_ARG(std::vector<int64_t>, convDim) = std::vector<int64_t>(7, 512);
-    TORCH_ARG(std::vector<int64_t>, convKernel) = std::vector<int64_t>({10, 3, 3, 3, 3, 2, 2});
-    TORCH_ARG(std::vector<int64_t>, convStride) = std::vector<int64_t>({5, 2, 2, 2, 2, 2, 2});
+    TORCH_ARG(std::vector<int64_t>, convKernel) = std::vector<int64_t>({ 10, 3, 3, 3, 3, 2, 2 });
+    TORCH_ARG(std::vector<int64_t>, convStride) = std::vector<int64_t>({ 5, 2, 2, 2, 2, 2, 2 });
     TORCH_ARG(bool, convBias) = false;
     TORCH_ARG(FeatureNorm, featureNorm) = FeatureNorm::Group;
     // Spectral front end: feature bins per input frame and integer frame subsampling (k frames

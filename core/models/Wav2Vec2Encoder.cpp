@@ -7,7 +7,8 @@ namespace tkd {
 
 // ---- positional conv ----------------------------------------------------------------------------
 
-Wav2Vec2WeightNormConvImpl::Wav2Vec2WeightNormConvImpl(const Wav2Vec2PositionalConvOptions &options_)
+Wav2Vec2WeightNormConvImpl::Wav2Vec2WeightNormConvImpl(
+    const Wav2Vec2PositionalConvOptions &options_)
     : options(options_)
 {
     reset();
@@ -17,25 +18,26 @@ void Wav2Vec2WeightNormConvImpl::reset()
 {
     const int64_t d = options.dim(), k = options.kernel(), g = options.groups();
     // fairseq / HF init: normal with std 2 * sqrt(1 / (k * d)), g = ||v|| so weight == v at start.
-    torch::Tensor v = torch::randn({d, d / g, k}) * (2.0 * std::sqrt(1.0 / double(k * d)));
-    torch::Tensor gInit = v.pow(2).sum(torch::IntArrayRef{0, 1}, true).sqrt();
+    torch::Tensor v = torch::randn({ d, d / g, k }) * (2.0 * std::sqrt(1.0 / double(k * d)));
+    torch::Tensor gInit = v.pow(2).sum(torch::IntArrayRef { 0, 1 }, true).sqrt();
     weightG = register_parameter("weight_g", gInit);
     weightV = register_parameter("weight_v", v);
-    bias = register_parameter("bias", torch::zeros({d}));
+    bias = register_parameter("bias", torch::zeros({ d }));
 }
 
 torch::Tensor Wav2Vec2WeightNormConvImpl::weight() const
 {
-    return weightV * (weightG / weightV.pow(2).sum(torch::IntArrayRef{0, 1}, true).sqrt());
+    return weightV * (weightG / weightV.pow(2).sum(torch::IntArrayRef { 0, 1 }, true).sqrt());
 }
 
 torch::Tensor Wav2Vec2WeightNormConvImpl::forward(const torch::Tensor &x)
 {
     return torch::conv1d(x, weight(), bias, /*stride=*/1, /*padding=*/options.kernel() / 2,
-                         /*dilation=*/1, options.groups());
+        /*dilation=*/1, options.groups());
 }
 
-Wav2Vec2PositionalConvImpl::Wav2Vec2PositionalConvImpl(const Wav2Vec2PositionalConvOptions &options_)
+Wav2Vec2PositionalConvImpl::Wav2Vec2PositionalConvImpl(
+    const Wav2Vec2PositionalConvOptions &options_)
     : options(options_)
 {
     reset();
@@ -72,24 +74,25 @@ void Wav2Vec2AttentionImpl::reset()
     m_out = register_module("out_proj", torch::nn::Linear(d, d));
 }
 
-std::pair<torch::Tensor, torch::Tensor> Wav2Vec2AttentionImpl::forward(const torch::Tensor &x,
-                                                                       const torch::Tensor &keyPadding)
+std::pair<torch::Tensor, torch::Tensor> Wav2Vec2AttentionImpl::forward(
+    const torch::Tensor &x, const torch::Tensor &keyPadding)
 {
     const int64_t b = x.size(0), t = x.size(1), d = options.dim(), h = options.heads();
     const int64_t hd = d / h;
     const double scaling = 1.0 / std::sqrt(double(hd));
-    auto heads = [&](const torch::Tensor &y) { return y.view({b, t, h, hd}).transpose(1, 2); };
+    auto heads = [&](const torch::Tensor &y) { return y.view({ b, t, h, hd }).transpose(1, 2); };
     torch::Tensor q = heads(m_q->forward(x) * scaling); // [B, H, T, hd]
     torch::Tensor k = heads(m_k->forward(x));
     torch::Tensor v = heads(m_v->forward(x));
     torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)); // [B, H, T, T]
     if (keyPadding.defined())
-        scores = scores.masked_fill(keyPadding.view({b, 1, 1, t}),
-                                    -std::numeric_limits<float>::infinity());
+        scores = scores.masked_fill(
+            keyPadding.view({ b, 1, 1, t }), -std::numeric_limits<float>::infinity());
     torch::Tensor probs = torch::softmax(scores, -1);
-    torch::Tensor context = torch::matmul(torch::dropout(probs, options.dropout(), is_training()), v);
-    context = context.transpose(1, 2).reshape({b, t, d});
-    return {m_out->forward(context), probs};
+    torch::Tensor context
+        = torch::matmul(torch::dropout(probs, options.dropout(), is_training()), v);
+    context = context.transpose(1, 2).reshape({ b, t, d });
+    return { m_out->forward(context), probs };
 }
 
 // ---- feed forward and layer ---------------------------------------------------------------------
@@ -102,7 +105,8 @@ Wav2Vec2FeedForwardImpl::Wav2Vec2FeedForwardImpl(const Wav2Vec2EncoderLayerOptio
 
 void Wav2Vec2FeedForwardImpl::reset()
 {
-    m_intermediate = register_module("intermediate_dense", torch::nn::Linear(options.dim(), options.ffn()));
+    m_intermediate
+        = register_module("intermediate_dense", torch::nn::Linear(options.dim(), options.ffn()));
     m_output = register_module("output_dense", torch::nn::Linear(options.ffn(), options.dim()));
 }
 
@@ -121,34 +125,38 @@ Wav2Vec2EncoderLayerImpl::Wav2Vec2EncoderLayerImpl(const Wav2Vec2EncoderLayerOpt
 
 void Wav2Vec2EncoderLayerImpl::reset()
 {
-    m_attention = register_module(
-        "attention", Wav2Vec2Attention(Wav2Vec2AttentionOptions(options.dim(), options.heads())
-                                           .dropout(options.attentionDropout())));
-    auto ln = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.dim()}).eps(options.eps())); };
+    m_attention = register_module("attention",
+        Wav2Vec2Attention(Wav2Vec2AttentionOptions(options.dim(), options.heads())
+                              .dropout(options.attentionDropout())));
+    auto ln = [&] {
+        return torch::nn::LayerNorm(
+            torch::nn::LayerNormOptions({ options.dim() }).eps(options.eps()));
+    };
     m_norm = register_module("layer_norm", ln());
     m_feedForward = register_module("feed_forward", Wav2Vec2FeedForward(options));
     m_finalNorm = register_module("final_layer_norm", ln());
 }
 
-std::pair<torch::Tensor, torch::Tensor> Wav2Vec2EncoderLayerImpl::forward(const torch::Tensor &x,
-                                                                          const torch::Tensor &keyPadding)
+std::pair<torch::Tensor, torch::Tensor> Wav2Vec2EncoderLayerImpl::forward(
+    const torch::Tensor &x, const torch::Tensor &keyPadding)
 {
     const double p = options.hiddenDropout();
     if (options.preLayerNorm()) {
         auto [attn, probs] = m_attention->forward(m_norm->forward(x), keyPadding);
         torch::Tensor y = x + torch::dropout(attn, p, is_training());
         y = y + m_feedForward->forward(m_finalNorm->forward(y));
-        return {y, probs};
+        return { y, probs };
     }
     auto [attn, probs] = m_attention->forward(x, keyPadding);
     torch::Tensor y = m_norm->forward(x + torch::dropout(attn, p, is_training()));
     y = m_finalNorm->forward(y + m_feedForward->forward(y));
-    return {y, probs};
+    return { y, probs };
 }
 
 // ---- encoder ------------------------------------------------------------------------------------
 
-Wav2Vec2EncoderImpl::Wav2Vec2EncoderImpl(const Wav2Vec2Config &config_) : config(config_)
+Wav2Vec2EncoderImpl::Wav2Vec2EncoderImpl(const Wav2Vec2Config &config_)
+    : config(config_)
 {
     reset();
 }
@@ -157,11 +165,11 @@ void Wav2Vec2EncoderImpl::reset()
 {
     config.validate();
     const int64_t d = config.hiddenSize();
-    m_posConv = register_module(
-        "pos_conv_embed",
-        Wav2Vec2PositionalConv(Wav2Vec2PositionalConvOptions(d, config.posConvKernel(), config.posConvGroups())));
-    m_norm = register_module(
-        "layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(config.layerNormEps())));
+    m_posConv = register_module("pos_conv_embed",
+        Wav2Vec2PositionalConv(
+            Wav2Vec2PositionalConvOptions(d, config.posConvKernel(), config.posConvGroups())));
+    m_norm = register_module("layer_norm",
+        torch::nn::LayerNorm(torch::nn::LayerNormOptions({ d }).eps(config.layerNormEps())));
     m_layers = torch::nn::ModuleList();
     for (int64_t l = 0; l < config.numLayers(); ++l)
         m_layers->push_back(Wav2Vec2EncoderLayer(
@@ -186,12 +194,14 @@ void Wav2Vec2EncoderImpl::reset()
     }
 }
 
-Wav2Vec2EncoderOutput Wav2Vec2EncoderImpl::forward(const torch::Tensor &input, const torch::Tensor &keyPadding)
+Wav2Vec2EncoderOutput Wav2Vec2EncoderImpl::forward(
+    const torch::Tensor &input, const torch::Tensor &keyPadding)
 {
     Wav2Vec2EncoderOutput out;
     torch::Tensor x = input;
     if (keyPadding.defined())
-        x = x.masked_fill(keyPadding.unsqueeze(-1), 0.0); // padded frames must not leak via the conv
+        x = x.masked_fill(
+            keyPadding.unsqueeze(-1), 0.0); // padded frames must not leak via the conv
     x = x + m_posConv->forward(x);
     if (!config.stableLayerNorm())
         x = m_norm->forward(x);

@@ -19,9 +19,10 @@ namespace tkd {
 struct Wav2Vec2PositionalConvOptions
 {
     Wav2Vec2PositionalConvOptions(int64_t dim, int64_t kernel, int64_t groups)
-        : dim_(dim), kernel_(kernel), groups_(groups)
-    {
-    }
+        : dim_(dim)
+        , kernel_(kernel)
+        , groups_(groups)
+    { }
     TORCH_ARG(int64_t, dim);
     TORCH_ARG(int64_t, kernel);
     TORCH_ARG(int64_t, groups);
@@ -51,13 +52,16 @@ public:
     Wav2Vec2PositionalConvOptions options;
 
 private:
-    Wav2Vec2WeightNormConv m_conv{nullptr};
+    Wav2Vec2WeightNormConv m_conv { nullptr };
 };
 TORCH_MODULE(Wav2Vec2PositionalConv);
 
 struct Wav2Vec2AttentionOptions
 {
-    Wav2Vec2AttentionOptions(int64_t dim, int64_t heads) : dim_(dim), heads_(heads) {}
+    Wav2Vec2AttentionOptions(int64_t dim, int64_t heads)
+        : dim_(dim)
+        , heads_(heads)
+    { }
     TORCH_ARG(int64_t, dim);
     TORCH_ARG(int64_t, heads);
     TORCH_ARG(double, dropout) = 0.0;
@@ -72,22 +76,23 @@ public:
     void reset();
     // x [B, T, D]; keyPadding [B, T] bool, true = padded (may be undefined).
     // Returns {output [B, T, D], probabilities [B, heads, T, T]}.
-    std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor &x,
-                                                    const torch::Tensor &keyPadding = {});
+    std::pair<torch::Tensor, torch::Tensor> forward(
+        const torch::Tensor &x, const torch::Tensor &keyPadding = {});
 
     Wav2Vec2AttentionOptions options;
 
 private:
-    torch::nn::Linear m_k{nullptr}, m_v{nullptr}, m_q{nullptr}, m_out{nullptr};
+    torch::nn::Linear m_k { nullptr }, m_v { nullptr }, m_q { nullptr }, m_out { nullptr };
 };
 TORCH_MODULE(Wav2Vec2Attention);
 
 struct Wav2Vec2EncoderLayerOptions
 {
     Wav2Vec2EncoderLayerOptions(int64_t dim, int64_t heads, int64_t ffn)
-        : dim_(dim), heads_(heads), ffn_(ffn)
-    {
-    }
+        : dim_(dim)
+        , heads_(heads)
+        , ffn_(ffn)
+    { }
     TORCH_ARG(int64_t, dim);
     TORCH_ARG(int64_t, heads);
     TORCH_ARG(int64_t, ffn);
@@ -109,7 +114,7 @@ public:
     Wav2Vec2EncoderLayerOptions options;
 
 private:
-    torch::nn::Linear m_intermediate{nullptr}, m_output{nullptr};
+    torch::nn::Linear m_intermediate { nullptr }, m_output { nullptr };
 };
 TORCH_MODULE(Wav2Vec2FeedForward);
 
@@ -121,16 +126,16 @@ public:
     explicit Wav2Vec2EncoderLayerImpl(const Wav2Vec2EncoderLayerOptions &options);
     void reset();
     // Returns {hidden [B, T, D], attention probabilities [B, heads, T, T]}.
-    std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor &x,
-                                                    const torch::Tensor &keyPadding = {});
+    std::pair<torch::Tensor, torch::Tensor> forward(
+        const torch::Tensor &x, const torch::Tensor &keyPadding = {});
 
     Wav2Vec2EncoderLayerOptions options;
 
 private:
-    Wav2Vec2Attention m_attention{nullptr};
-    torch::nn::LayerNorm m_norm{nullptr};
-    Wav2Vec2FeedForward m_feedForward{nullptr};
-    torch::nn::LayerNorm m_finalNorm{nullptr};
+    Wav2Vec2Attention m_attention { nullptr };
+    torch::nn::LayerNorm m_norm { nullptr };
+    Wav2Vec2FeedForward m_feedForward { nullptr };
+    torch::nn::LayerNorm m_finalNorm { nullptr };
 };
 TORCH_MODULE(Wav2Vec2EncoderLayer);
 
@@ -154,9 +159,9 @@ public:
     Wav2Vec2Config config;
 
 private:
-    Wav2Vec2PositionalConv m_posConv{nullptr};
-    torch::nn::LayerNorm m_norm{nullptr};
-    torch::nn::ModuleList m_layers{nullptr};
+    Wav2Vec2PositionalConv m_posConv { nullptr };
+    torch::nn::LayerNorm m_norm { nullptr };
+    torch::nn::ModuleList m_layers { nullptr };
 };
 TORCH_MODULE(Wav2Vec2Encoder);
 

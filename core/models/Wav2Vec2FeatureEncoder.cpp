@@ -10,19 +10,19 @@ Wav2Vec2ConvLayerImpl::Wav2Vec2ConvLayerImpl(const Wav2Vec2ConvLayerOptions &opt
 
 void Wav2Vec2ConvLayerImpl::reset()
 {
-    m_conv = register_module(
-        "conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(options.in(), options.out(), options.kernel())
-                                      .stride(options.stride())
-                                      .bias(options.bias())));
+    m_conv = register_module("conv",
+        torch::nn::Conv1d(torch::nn::Conv1dOptions(options.in(), options.out(), options.kernel())
+                              .stride(options.stride())
+                              .bias(options.bias())));
     // HF names both norms "layer_norm"; its eps is torch's default, not config.layer_norm_eps.
     if (options.norm() == Wav2Vec2ConvLayerOptions::Norm::Group)
-        m_groupNorm = register_module(
-            "layer_norm", torch::nn::GroupNorm(torch::nn::GroupNormOptions(options.out(), options.out())
-                                                   .eps(options.eps())));
+        m_groupNorm = register_module("layer_norm",
+            torch::nn::GroupNorm(
+                torch::nn::GroupNormOptions(options.out(), options.out()).eps(options.eps())));
     else if (options.norm() == Wav2Vec2ConvLayerOptions::Norm::Layer)
-        m_layerNorm = register_module(
-            "layer_norm",
-            torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.out()}).eps(options.eps())));
+        m_layerNorm = register_module("layer_norm",
+            torch::nn::LayerNorm(
+                torch::nn::LayerNormOptions({ options.out() }).eps(options.eps())));
 }
 
 torch::Tensor Wav2Vec2ConvLayerImpl::forward(const torch::Tensor &input)
@@ -53,11 +53,10 @@ void Wav2Vec2FeatureEncoderImpl::reset()
             norm = Norm::Layer;
         else if (i == 0)
             norm = Norm::Group;
-        m_layers->push_back(Wav2Vec2ConvLayer(
-            Wav2Vec2ConvLayerOptions(in, config.convDim()[i], config.convKernel()[i],
-                                     config.convStride()[i])
-                .bias(config.convBias())
-                .norm(norm)));
+        m_layers->push_back(Wav2Vec2ConvLayer(Wav2Vec2ConvLayerOptions(
+            in, config.convDim()[i], config.convKernel()[i], config.convStride()[i])
+                                                  .bias(config.convBias())
+                                                  .norm(norm)));
         in = config.convDim()[i];
     }
     register_module("conv_layers", m_layers);
@@ -83,30 +82,33 @@ Wav2Vec2FeatureProjectionImpl::Wav2Vec2FeatureProjectionImpl(
 
 void Wav2Vec2FeatureProjectionImpl::reset()
 {
-    m_norm = register_module(
-        "layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.in()}).eps(options.eps())));
+    m_norm = register_module("layer_norm",
+        torch::nn::LayerNorm(torch::nn::LayerNormOptions({ options.in() }).eps(options.eps())));
     m_projection = register_module("projection", torch::nn::Linear(options.in(), options.out()));
 }
 
 torch::Tensor Wav2Vec2FeatureProjectionImpl::forward(const torch::Tensor &x)
 {
-    return torch::dropout(m_projection->forward(m_norm->forward(x)), options.dropout(), is_training());
+    return torch::dropout(
+        m_projection->forward(m_norm->forward(x)), options.dropout(), is_training());
 }
 
-SpectralConvStackImpl::SpectralConvStackImpl(const SpectralConvStackOptions &options_) : options(options_)
+SpectralConvStackImpl::SpectralConvStackImpl(const SpectralConvStackOptions &options_)
+    : options(options_)
 {
     reset();
 }
 
 void SpectralConvStackImpl::reset()
 {
-    m_norm = register_module(
-        "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.in()}).eps(options.eps())));
+    m_norm = register_module("norm",
+        torch::nn::LayerNorm(torch::nn::LayerNormOptions({ options.in() }).eps(options.eps())));
     m_convs = register_module("convs", torch::nn::ModuleList());
     int64_t in = options.in();
     for (int64_t l = 0; l < options.layers(); ++l) {
-        m_convs->push_back(torch::nn::Conv1d(
-            torch::nn::Conv1dOptions(in, options.channels(), options.kernel()).padding(options.kernel() / 2)));
+        m_convs->push_back(
+            torch::nn::Conv1d(torch::nn::Conv1dOptions(in, options.channels(), options.kernel())
+                                  .padding(options.kernel() / 2)));
         in = options.channels();
     }
 }

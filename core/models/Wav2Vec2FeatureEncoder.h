@@ -11,9 +11,11 @@ namespace tkd {
 struct Wav2Vec2ConvLayerOptions
 {
     Wav2Vec2ConvLayerOptions(int64_t in, int64_t out, int64_t kernel, int64_t stride)
-        : in_(in), out_(out), kernel_(kernel), stride_(stride)
-    {
-    }
+        : in_(in)
+        , out_(out)
+        , kernel_(kernel)
+        , stride_(stride)
+    { }
     enum class Norm { None, Group, Layer };
     TORCH_ARG(int64_t, in);
     TORCH_ARG(int64_t, out);
@@ -35,9 +37,9 @@ public:
     Wav2Vec2ConvLayerOptions options;
 
 private:
-    torch::nn::Conv1d m_conv{nullptr};
-    torch::nn::GroupNorm m_groupNorm{nullptr};
-    torch::nn::LayerNorm m_layerNorm{nullptr};
+    torch::nn::Conv1d m_conv { nullptr };
+    torch::nn::GroupNorm m_groupNorm { nullptr };
+    torch::nn::LayerNorm m_layerNorm { nullptr };
 };
 TORCH_MODULE(Wav2Vec2ConvLayer);
 
@@ -54,7 +56,7 @@ public:
     Wav2Vec2Config config;
 
 private:
-    torch::nn::ModuleList m_layers{nullptr};
+    torch::nn::ModuleList m_layers { nullptr };
 };
 TORCH_MODULE(Wav2Vec2FeatureEncoder);
 
@@ -62,7 +64,10 @@ TORCH_MODULE(Wav2Vec2FeatureEncoder);
 // transformer width (HF "feature_projection").
 struct Wav2Vec2FeatureProjectionOptions
 {
-    Wav2Vec2FeatureProjectionOptions(int64_t in, int64_t out) : in_(in), out_(out) {}
+    Wav2Vec2FeatureProjectionOptions(int64_t in, int64_t out)
+        : in_(in)
+        , out_(out)
+    { }
     TORCH_ARG(int64_t, in);
     TORCH_ARG(int64_t, out);
     TORCH_ARG(double, dropout) = 0.0;
@@ -79,8 +84,8 @@ public:
     Wav2Vec2FeatureProjectionOptions options;
 
 private:
-    torch::nn::LayerNorm m_norm{nullptr};
-    torch::nn::Linear m_projection{nullptr};
+    torch::nn::LayerNorm m_norm { nullptr };
+    torch::nn::Linear m_projection { nullptr };
 };
 TORCH_MODULE(Wav2Vec2FeatureProjection);
 
@@ -89,7 +94,10 @@ TORCH_MODULE(Wav2Vec2FeatureProjection);
 // [B, T, in] -> [B, T, channels].
 struct SpectralConvStackOptions
 {
-    SpectralConvStackOptions(int64_t in, int64_t channels) : in_(in), channels_(channels) {}
+    SpectralConvStackOptions(int64_t in, int64_t channels)
+        : in_(in)
+        , channels_(channels)
+    { }
     TORCH_ARG(int64_t, in);
     TORCH_ARG(int64_t, channels);
     TORCH_ARG(int64_t, kernel) = 5;
@@ -107,8 +115,8 @@ public:
     SpectralConvStackOptions options;
 
 private:
-    torch::nn::LayerNorm m_norm{nullptr};
-    torch::nn::ModuleList m_convs{nullptr};
+    torch::nn::LayerNorm m_norm { nullptr };
+    torch::nn::ModuleList m_convs { nullptr };
 };
 TORCH_MODULE(SpectralConvStack);
 

@@ -17,7 +17,8 @@ std::string shapeText(const torch::Tensor &t)
 
 } // namespace
 
-Wav2Vec2ModelImpl::Wav2Vec2ModelImpl(const Wav2Vec2Config &config_) : config(config_)
+Wav2Vec2ModelImpl::Wav2Vec2ModelImpl(const Wav2Vec2Config &config_)
+    : config(config_)
 {
     reset();
 }
@@ -28,22 +29,21 @@ void Wav2Vec2ModelImpl::reset()
     if (config.frontEnd() == Wav2Vec2Config::FrontEnd::RawWaveform)
         m_featureEncoder = register_module("feature_extractor", Wav2Vec2FeatureEncoder(config));
     else if (config.spectralConvChannels() > 0)
-        m_spectralConv = register_module(
-            "spectral_conv",
-            SpectralConvStack(SpectralConvStackOptions(config.spectralBins() * config.spectralSubsampling(),
-                                                       config.spectralConvChannels())
+        m_spectralConv = register_module("spectral_conv",
+            SpectralConvStack(SpectralConvStackOptions(
+                config.spectralBins() * config.spectralSubsampling(), config.spectralConvChannels())
                                   .kernel(config.spectralConvKernel())
                                   .layers(config.spectralConvLayers())
                                   .eps(config.layerNormEps())));
-    m_projection = register_module(
-        "feature_projection",
+    m_projection = register_module("feature_projection",
         Wav2Vec2FeatureProjection(
             Wav2Vec2FeatureProjectionOptions(config.projectionInputSize(), config.hiddenSize())
                 .dropout(config.featProjDropout())
                 .eps(config.layerNormEps())));
     m_encoder = register_module("encoder", Wav2Vec2Encoder(config));
     if (config.numLabels() > 0) {
-        m_head = register_module("head", torch::nn::Linear(config.hiddenSize(), config.numLabels()));
+        m_head
+            = register_module("head", torch::nn::Linear(config.hiddenSize(), config.numLabels()));
         torch::NoGradGuard noGrad;
         m_head->weight.normal_(0.0, 0.02);
         m_head->bias.zero_();
@@ -64,7 +64,8 @@ void Wav2Vec2ModelImpl::resetHead(int64_t numLabels)
     m_head = m_head ? replace_module("head", head) : register_module("head", head);
 }
 
-Wav2Vec2Output Wav2Vec2ModelImpl::forward(const torch::Tensor &inputIn, const torch::Tensor &lengthsIn)
+Wav2Vec2Output Wav2Vec2ModelImpl::forward(
+    const torch::Tensor &inputIn, const torch::Tensor &lengthsIn)
 {
     const bool raw = config.frontEnd() == Wav2Vec2Config::FrontEnd::RawWaveform;
     torch::Tensor input = inputIn;
@@ -75,39 +76,42 @@ Wav2Vec2Output Wav2Vec2ModelImpl::forward(const torch::Tensor &inputIn, const to
     if (!raw && input.dim() == 2)
         input = input.unsqueeze(0);
     if (raw && input.dim() != 2)
-        throw Error("teacher input", "expected a waveform [batch, samples], got " + shapeText(inputIn));
+        throw Error(
+            "teacher input", "expected a waveform [batch, samples], got " + shapeText(inputIn));
     if (!raw && (input.dim() != 3 || input.size(2) != config.spectralBins()))
-        throw Error("teacher input", "expected spectral frames [batch, frames, "
-                                         + std::to_string(config.spectralBins()) + "], got "
-                                         + shapeText(inputIn));
+        throw Error("teacher input",
+            "expected spectral frames [batch, frames, " + std::to_string(config.spectralBins())
+                + "], got " + shapeText(inputIn));
     if (!input.is_floating_point())
         throw Error("teacher input", "expected a floating-point tensor");
     const int64_t batch = input.size(0);
     const int64_t inputLength = input.size(1);
     const int64_t frames = config.numFrames(inputLength);
     if (frames <= 0)
-        throw Error("teacher input", "too short: " + std::to_string(inputLength)
-                                         + (raw ? " samples" : " frames") + " give no output frame");
+        throw Error("teacher input",
+            "too short: " + std::to_string(inputLength) + (raw ? " samples" : " frames")
+                + " give no output frame");
 
     // Valid output frames per item (from input lengths, through the same arithmetic).
     torch::Tensor frameLengths;
     torch::Tensor keyPadding;
     if (lengthsIn.defined()) {
         if (lengthsIn.dim() != 1 || lengthsIn.size(0) != batch || lengthsIn.is_floating_point())
-            throw Error("teacher lengths", "expected [" + std::to_string(batch) + "] integers, got "
-                                               + shapeText(lengthsIn));
+            throw Error("teacher lengths",
+                "expected [" + std::to_string(batch) + "] integers, got " + shapeText(lengthsIn));
         torch::Tensor l = lengthsIn.to(torch::kCPU, torch::kLong).contiguous();
         std::vector<int64_t> fl(static_cast<size_t>(batch), 0);
         for (int64_t i = 0; i < batch; ++i) {
             const int64_t li = l[i].item<int64_t>();
             if (li < 1 || li > inputLength)
-                throw Error("teacher lengths", "item " + std::to_string(i) + " has length "
-                                                   + std::to_string(li) + ", outside [1, "
-                                                   + std::to_string(inputLength) + "]");
+                throw Error("teacher lengths",
+                    "item " + std::to_string(i) + " has length " + std::to_string(li)
+                        + ", outside [1, " + std::to_string(inputLength) + "]");
             fl[size_t(i)] = config.numFrames(li);
             if (fl[size_t(i)] < 1)
-                throw Error("teacher lengths", "item " + std::to_string(i) + " (" + std::to_string(li)
-                                                   + ") is too short for one output frame");
+                throw Error("teacher lengths",
+                    "item " + std::to_string(i) + " (" + std::to_string(li)
+                        + ") is too short for one output frame");
         }
         frameLengths = torch::tensor(fl, torch::kLong);
         torch::Tensor positions = torch::arange(frames, torch::kLong).unsqueeze(0);
@@ -116,7 +120,8 @@ Wav2Vec2Output Wav2Vec2ModelImpl::forward(const torch::Tensor &inputIn, const to
             keyPadding = pad.to(input.device());
         frameLengths = frameLengths.to(input.device());
     } else {
-        frameLengths = torch::full({batch}, frames, torch::TensorOptions(torch::kLong).device(input.device()));
+        frameLengths = torch::full(
+            { batch }, frames, torch::TensorOptions(torch::kLong).device(input.device()));
     }
 
     torch::Tensor features;
@@ -125,7 +130,8 @@ Wav2Vec2Output Wav2Vec2ModelImpl::forward(const torch::Tensor &inputIn, const to
     } else {
         const int64_t k = config.spectralSubsampling();
         // Stack k consecutive frames into one vector; a trailing remainder (< k frames) is dropped.
-        features = input.narrow(1, 0, frames * k).reshape({batch, frames, k * config.spectralBins()});
+        features
+            = input.narrow(1, 0, frames * k).reshape({ batch, frames, k * config.spectralBins() });
         if (m_spectralConv)
             features = m_spectralConv->forward(features);
     }

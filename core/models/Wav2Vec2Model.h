@@ -12,11 +12,11 @@ namespace tkd {
 
 struct Wav2Vec2Output
 {
-    torch::Tensor logits;          // [B, numLabels] from the head on frame 1; undefined without a head
+    torch::Tensor logits; // [B, numLabels] from the head on frame 1; undefined without a head
     torch::Tensor lastHiddenState; // [B, T, D] (= hiddenStates.back())
     std::vector<torch::Tensor> hiddenStates; // numLayers + 1, see Wav2Vec2EncoderOutput
-    std::vector<torch::Tensor> attentions;   // numLayers x [B, heads, T, T] softmax probabilities
-    torch::Tensor frameLengths;    // [B] int64, valid output frames per item
+    std::vector<torch::Tensor> attentions; // numLayers x [B, heads, T, T] softmax probabilities
+    torch::Tensor frameLengths; // [B] int64, valid output frames per item
 };
 
 // The wav2vec 2.0 teacher (paper notes section 2): a front end (raw-waveform conv feature encoder
@@ -46,11 +46,11 @@ public:
     Wav2Vec2Config config;
 
 private:
-    Wav2Vec2FeatureEncoder m_featureEncoder{nullptr}; // raw front end only
-    SpectralConvStack m_spectralConv{nullptr};        // spectral front end with a conv stack only
-    Wav2Vec2FeatureProjection m_projection{nullptr};
-    Wav2Vec2Encoder m_encoder{nullptr};
-    torch::nn::Linear m_head{nullptr};
+    Wav2Vec2FeatureEncoder m_featureEncoder { nullptr }; // raw front end only
+    SpectralConvStack m_spectralConv { nullptr }; // spectral front end with a conv stack only
+    Wav2Vec2FeatureProjection m_projection { nullptr };
+    Wav2Vec2Encoder m_encoder { nullptr };
+    torch::nn::Linear m_head { nullptr };
 };
 TORCH_MODULE(Wav2Vec2Model);
 

@@ -8,7 +8,8 @@
 
 namespace tkd {
 
-Wav2Vec2Pretrained::Inspection Wav2Vec2Pretrained::inspect(const std::string &path, int64_t numLabels)
+Wav2Vec2Pretrained::Inspection Wav2Vec2Pretrained::inspect(
+    const std::string &path, int64_t numLabels)
 {
     Inspection in;
     in.files = io::locateHfModel(path);
@@ -33,7 +34,8 @@ Wav2Vec2Pretrained::Inspection Wav2Vec2Pretrained::inspect(const std::string &pa
     return in;
 }
 
-Wav2Vec2Model Wav2Vec2Pretrained::load(const std::string &path, int64_t numLabels, io::MappingReport *report)
+Wav2Vec2Model Wav2Vec2Pretrained::load(
+    const std::string &path, int64_t numLabels, io::MappingReport *report)
 {
     Inspection in = inspect(path, numLabels);
     if (report)
@@ -48,7 +50,8 @@ Wav2Vec2Model Wav2Vec2Pretrained::load(const std::string &path, int64_t numLabel
         source.emplace_back(name, t.sizes().vec());
     io::ImportPlan plan = io::planHfImport(source, in.config.expectedParameters());
     plan.report.sourcePath = in.files.weights;
-    std::map<std::string, torch::Tensor> mapped = io::applyHfImport(plan, tensors, in.files.weights);
+    std::map<std::string, torch::Tensor> mapped
+        = io::applyHfImport(plan, tensors, in.files.weights);
     tensors.clear(); // release the file's copies before building (XLSR: 1.2 GB each)
 
     std::vector<std::string> fresh;
@@ -60,14 +63,15 @@ Wav2Vec2Model Wav2Vec2Pretrained::load(const std::string &path, int64_t numLabel
     return model;
 }
 
-void Wav2Vec2Pretrained::loadInto(Wav2Vec2Model &model, const std::string &safetensorsPath,
-                                  io::MappingReport *report)
+void Wav2Vec2Pretrained::loadInto(
+    Wav2Vec2Model &model, const std::string &safetensorsPath, io::MappingReport *report)
 {
     std::map<std::string, torch::Tensor> tensors = safetensors::load(safetensorsPath);
     io::ShapeList source;
     for (const auto &[name, t] : tensors)
         source.emplace_back(name, t.sizes().vec());
-    io::ImportPlan plan = io::planHfImport(source, model->config.expectedParameters(), /*freshAllowed=*/{});
+    io::ImportPlan plan
+        = io::planHfImport(source, model->config.expectedParameters(), /*freshAllowed=*/ {});
     plan.report.sourcePath = safetensorsPath;
     if (report)
         *report = plan.report;
@@ -75,8 +79,9 @@ void Wav2Vec2Pretrained::loadInto(Wav2Vec2Model &model, const std::string &safet
     assign(model, mapped, {}, safetensorsPath);
 }
 
-void Wav2Vec2Pretrained::assign(Wav2Vec2Model &model, const std::map<std::string, torch::Tensor> &tensors,
-                                const std::vector<std::string> &fresh, const std::string &subject)
+void Wav2Vec2Pretrained::assign(Wav2Vec2Model &model,
+    const std::map<std::string, torch::Tensor> &tensors, const std::vector<std::string> &fresh,
+    const std::string &subject)
 {
     torch::NoGradGuard noGrad;
     auto params = model->named_parameters(/*recurse=*/true);

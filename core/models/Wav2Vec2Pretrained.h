@@ -30,19 +30,19 @@ public:
 
     // Builds the model and loads every tensor. Throws tkd::Error(weights file, mapping report)
     // when the load would be incomplete; the head alone may start fresh (reported).
-    static Wav2Vec2Model load(const std::string &path, int64_t numLabels = -1,
-                              io::MappingReport *report = nullptr);
+    static Wav2Vec2Model load(
+        const std::string &path, int64_t numLabels = -1, io::MappingReport *report = nullptr);
 
     // Loads a safetensors file of this model's own parameter names (e.g. a trained tiny teacher
     // saved with safetensors::save(model->named_parameters())) or an HF file for the same
     // architecture, through the same mapping and checks; nothing may be missing, not even the head.
     static void loadInto(Wav2Vec2Model &model, const std::string &safetensorsPath,
-                         io::MappingReport *report = nullptr);
+        io::MappingReport *report = nullptr);
 
     // Copies named tensors into a built model; every parameter must be given unless listed in
     // `fresh`. Throws tkd::Error(subject, ...) naming what does not fit.
     static void assign(Wav2Vec2Model &model, const std::map<std::string, torch::Tensor> &tensors,
-                       const std::vector<std::string> &fresh, const std::string &subject);
+        const std::vector<std::string> &fresh, const std::string &subject);
 };
 
 } // namespace tkd

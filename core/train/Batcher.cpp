@@ -8,7 +8,10 @@
 namespace tkd {
 
 Batcher::Batcher(int64_t count, int64_t batchSize, uint64_t seed, bool shuffle)
-    : m_count(count), m_batchSize(batchSize), m_seed(seed), m_shuffle(shuffle)
+    : m_count(count)
+    , m_batchSize(batchSize)
+    , m_seed(seed)
+    , m_shuffle(shuffle)
 {
     if (batchSize < 1)
         throw Error("train.batch_size", "must be at least 1, got " + std::to_string(batchSize));
@@ -23,7 +26,7 @@ std::vector<int64_t> Batcher::order(int64_t epoch) const
     if (!m_shuffle)
         return idx;
     // A fixed tag keeps this stream apart from other users of the same seed.
-    Rng rng({0x62617463686572ull /* "batcher" */, m_seed, uint64_t(epoch)});
+    Rng rng({ 0x62617463686572ull /* "batcher" */, m_seed, uint64_t(epoch) });
     for (int64_t i = m_count - 1; i > 0; --i) {
         const int64_t j = int64_t(rng.below(uint64_t(i + 1)));
         std::swap(idx[size_t(i)], idx[size_t(j)]);
@@ -38,7 +41,9 @@ std::vector<torch::Tensor> Batcher::batches(int64_t epoch) const
     out.reserve(size_t(batchesPerEpoch()));
     for (int64_t start = 0; start < m_count; start += m_batchSize) {
         const int64_t n = std::min(m_batchSize, m_count - start);
-        out.push_back(torch::from_blob(const_cast<int64_t *>(idx.data()) + start, {n}, torch::kInt64).clone());
+        out.push_back(
+            torch::from_blob(const_cast<int64_t *>(idx.data()) + start, { n }, torch::kInt64)
+                .clone());
     }
     return out;
 }

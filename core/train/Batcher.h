@@ -13,7 +13,8 @@ namespace tkd {
 class Batcher
 {
 public:
-    // Throws tkd::Error("train.batch_size", ...) when batchSize < 1, ("dataset", ...) when count < 1.
+    // Throws tkd::Error("train.batch_size", ...) when batchSize < 1, ("dataset", ...) when count
+    // < 1.
     Batcher(int64_t count, int64_t batchSize, uint64_t seed, bool shuffle = true);
 
     int64_t count() const { return m_count; }

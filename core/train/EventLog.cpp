@@ -46,8 +46,8 @@ double readNumber(const json &v, const std::string &source, const std::string &k
     return v.get<double>();
 }
 
-std::map<std::string, double> readNumberMap(const json &v, const std::string &source,
-                                            const std::string &key)
+std::map<std::string, double> readNumberMap(
+    const json &v, const std::string &source, const std::string &key)
 {
     if (!v.is_object())
         throw Error(source, "field '" + key + "' must be an object of numbers");
@@ -70,22 +70,30 @@ std::string sysError()
 const char *Event::typeToName(Type type)
 {
     switch (type) {
-    case Type::Step: return "step";
-    case Type::Epoch: return "epoch";
-    case Type::Eval: return "eval";
-    case Type::Checkpoint: return "checkpoint";
-    case Type::Stage: return "stage";
-    case Type::Error: return "error";
-    case Type::Done: return "done";
-    case Type::Unknown: break;
+    case Type::Step:
+        return "step";
+    case Type::Epoch:
+        return "epoch";
+    case Type::Eval:
+        return "eval";
+    case Type::Checkpoint:
+        return "checkpoint";
+    case Type::Stage:
+        return "stage";
+    case Type::Error:
+        return "error";
+    case Type::Done:
+        return "done";
+    case Type::Unknown:
+        break;
     }
     return "unknown";
 }
 
 Event::Type Event::typeFromName(const std::string &name)
 {
-    for (Type t : {Type::Step, Type::Epoch, Type::Eval, Type::Checkpoint, Type::Stage, Type::Error,
-                   Type::Done})
+    for (Type t : { Type::Step, Type::Epoch, Type::Eval, Type::Checkpoint, Type::Stage, Type::Error,
+             Type::Done })
         if (name == typeToName(t))
             return t;
     return Type::Unknown;
@@ -103,7 +111,7 @@ Event Event::stepEvent(int64_t step, int64_t epoch, std::map<std::string, double
 }
 
 Event Event::epochEvent(int64_t epoch, int64_t step, std::map<std::string, double> losses,
-                        std::map<std::string, double> metrics, double lr)
+    std::map<std::string, double> metrics, double lr)
 {
     Event e = stepEvent(step, epoch, std::move(losses), lr);
     e.type = Type::Epoch;
@@ -161,7 +169,8 @@ std::string Event::toJson() const
 {
     json j;
     j["t"] = t;
-    j["type"] = type == Type::Unknown && !typeName.empty() ? typeName : std::string(typeToName(type));
+    j["type"]
+        = type == Type::Unknown && !typeName.empty() ? typeName : std::string(typeToName(type));
     if (step >= 0)
         j["step"] = step;
     if (epoch >= 0)
@@ -235,7 +244,8 @@ Event Event::fromJson(const std::string &line, const std::string &source)
 // ---------------------------------------------------------------------------------------------
 // EventLog
 
-EventLog::EventLog(std::string path) : m_path(std::move(path))
+EventLog::EventLog(std::string path)
+    : m_path(std::move(path))
 {
     m_fd = ::open(m_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (m_fd < 0)
@@ -266,15 +276,17 @@ void EventLog::append(Event event)
         }
         done += size_t(n);
     }
-    if (event.type == Event::Type::Error || event.type == Event::Type::Done ||
-        event.type == Event::Type::Checkpoint)
+    if (event.type == Event::Type::Error || event.type == Event::Type::Done
+        || event.type == Event::Type::Checkpoint)
         ::fdatasync(m_fd);
 }
 
 // ---------------------------------------------------------------------------------------------
 // EventLogReader
 
-EventLogReader::EventLogReader(std::string path) : m_path(std::move(path)) {}
+EventLogReader::EventLogReader(std::string path)
+    : m_path(std::move(path))
+{ }
 
 EventLogReader::~EventLogReader()
 {
@@ -290,7 +302,9 @@ bool EventLogReader::openFile(Batch &batch)
             batch.messages.push_back(m_path + ": cannot open: " + sysError());
         return false;
     }
-    struct stat st {};
+    struct stat st
+    {
+    };
     ::fstat(fd, &st);
     if (m_everOpened)
         batch.restarted = true; // a new file after a removal or rotation
@@ -351,7 +365,9 @@ EventLogReader::Batch EventLogReader::poll()
         if (!openFile(batch))
             return batch;
     } else {
-        struct stat byPath {};
+        struct stat byPath
+        {
+        };
         const bool present = ::stat(m_path.c_str(), &byPath) == 0;
         if (!present || byPath.st_dev != m_dev || byPath.st_ino != m_ino) {
             // Rotated or removed: finish the old file first, so nothing written before the switch
@@ -360,22 +376,25 @@ EventLogReader::Batch EventLogReader::poll()
             ::close(m_fd);
             m_fd = -1;
             if (!present) {
-                batch.messages.push_back(m_path + ": the event log was removed; waiting for a new one");
+                batch.messages.push_back(
+                    m_path + ": the event log was removed; waiting for a new one");
                 m_offset = 0;
                 m_line = 0;
                 return batch;
             }
-            batch.messages.push_back(m_path + ": the event log was replaced (rotated); reading the new file from its start");
+            batch.messages.push_back(m_path
+                + ": the event log was replaced (rotated); reading the new file from its start");
             if (!openFile(batch))
                 return batch;
         } else {
-            struct stat st {};
+            struct stat st
+            {
+            };
             ::fstat(m_fd, &st);
             if (uint64_t(st.st_size) < m_offset) {
-                batch.messages.push_back(m_path + ": the event log was truncated (" +
-                                         std::to_string(st.st_size) + " bytes, " +
-                                         std::to_string(m_offset) +
-                                         " already read); reading it again from the start");
+                batch.messages.push_back(m_path + ": the event log was truncated ("
+                    + std::to_string(st.st_size) + " bytes, " + std::to_string(m_offset)
+                    + " already read); reading it again from the start");
                 batch.restarted = true;
                 m_offset = 0;
                 m_line = 0;

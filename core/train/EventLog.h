@@ -18,25 +18,26 @@ struct Event
 {
     enum class Type { Step, Epoch, Eval, Checkpoint, Stage, Error, Done, Unknown };
 
-    double t = 0.0;             // unix time, seconds; 0 when appending means "now"
+    double t = 0.0; // unix time, seconds; 0 when appending means "now"
     Type type = Type::Unknown;
-    std::string typeName;       // as written ("step"); kept for types newer than this reader
-    int64_t step = -1;          // -1: none
+    std::string typeName; // as written ("step"); kept for types newer than this reader
+    int64_t step = -1; // -1: none
     int64_t epoch = -1;
-    std::string stage;          // "teacher", "cache", "student tc-resnet8 lambda=0.25 L=4"
-    std::map<std::string, double> losses;  // task, kd, logit_kd, total
-    double lr = -1.0;           // -1: none
+    std::string stage; // "teacher", "cache", "student tc-resnet8 lambda=0.25 L=4"
+    std::map<std::string, double> losses; // task, kd, logit_kd, total
+    double lr = -1.0; // -1: none
     std::map<std::string, double> metrics; // accuracy, map, localisation, ...
-    std::string path;           // checkpoint events
-    std::string message;        // error / stage / done
+    std::string path; // checkpoint events
+    std::string message; // error / stage / done
 
     static const char *typeToName(Type type);
     static Type typeFromName(const std::string &name); // Unknown for anything else
 
     // Constructors for the common events (t = now when appended).
-    static Event stepEvent(int64_t step, int64_t epoch, std::map<std::string, double> losses, double lr);
+    static Event stepEvent(
+        int64_t step, int64_t epoch, std::map<std::string, double> losses, double lr);
     static Event epochEvent(int64_t epoch, int64_t step, std::map<std::string, double> losses,
-                            std::map<std::string, double> metrics, double lr);
+        std::map<std::string, double> metrics, double lr);
     static Event evalEvent(int64_t epoch, int64_t step, std::map<std::string, double> metrics);
     static Event checkpointEvent(int64_t epoch, int64_t step, std::string path);
     static Event stageEvent(std::string stage, std::string message = {});
@@ -121,6 +122,7 @@ private:
 };
 
 // Reads a whole log at once (viewers of finished runs); bad lines are skipped into `messages`.
-std::vector<Event> readEventLog(const std::string &path, std::vector<std::string> *messages = nullptr);
+std::vector<Event> readEventLog(
+    const std::string &path, std::vector<std::string> *messages = nullptr);
 
 } // namespace tkd

@@ -5,9 +5,9 @@
 namespace tkd {
 
 EventLogObserver::EventLogObserver(EventLog *log, int stepStride)
-    : m_log(log), m_stepStride(stepStride < 1 ? 1 : stepStride)
-{
-}
+    : m_log(log)
+    , m_stepStride(stepStride < 1 ? 1 : stepStride)
+{ }
 
 void EventLogObserver::addForward(TrainObserver *observer)
 {
@@ -19,8 +19,8 @@ void EventLogObserver::onStep(const StepReport &r)
 {
     if (m_log && r.step % m_stepStride == 0) {
         Event e = Event::stepEvent(r.step, r.epoch,
-                                   {{"task", r.task}, {"kd", r.kd}, {"logit_kd", r.logitKd}, {"total", r.total}},
-                                   r.lr);
+            { { "task", r.task }, { "kd", r.kd }, { "logit_kd", r.logitKd }, { "total", r.total } },
+            r.lr);
         e.stage = r.stage;
         m_log->append(std::move(e));
     }
@@ -48,7 +48,8 @@ void EventLogObserver::onStage(const StageReport &r)
     // Stage starts and ends go to the log; the many intermediate progress ticks do not.
     if (m_log && (r.done == 0 || r.finished)) {
         Event e = Event::stageEvent(r.stage, r.message);
-        e.metrics = {{"done", double(r.done)}, {"total", double(r.total)}, {"elapsed_sec", r.elapsedSec}};
+        e.metrics = { { "done", double(r.done) }, { "total", double(r.total) },
+            { "elapsed_sec", r.elapsedSec } };
         if (r.finished)
             e.metrics["finished"] = 1.0;
         m_log->append(std::move(e));
@@ -64,7 +65,7 @@ void EventLogObserver::onMessage(Level level, const std::string &text)
             m_log->append(Event::errorEvent(text));
         } else {
             Event e = Event::stageEvent("message", text);
-            e.metrics = {{"warning", level == Level::Warning ? 1.0 : 0.0}};
+            e.metrics = { { "warning", level == Level::Warning ? 1.0 : 0.0 } };
             m_log->append(std::move(e));
         }
     }
@@ -77,7 +78,7 @@ void EventLogObserver::onCheckpoint(const std::string &stage, const std::string 
     if (m_log) {
         Event e = Event::checkpointEvent(-1, -1, path);
         e.stage = stage;
-        e.metrics = {{"best", best ? 1.0 : 0.0}};
+        e.metrics = { { "best", best ? 1.0 : 0.0 } };
         m_log->append(std::move(e));
     }
     for (auto *o : m_forward)

@@ -47,14 +47,27 @@ std::string fmt(const char *f, double v)
     return buf;
 }
 
-std::string num(double v) { return fmt("%g", v); }
+std::string num(double v)
+{
+    return fmt("%g", v);
+}
 
-bool usable(const CellResult &c) { return c.status == "completed" || c.status == "early-stopped"; }
+bool usable(const CellResult &c)
+{
+    return c.status == "completed" || c.status == "early-stopped";
+}
 
-nlohmann::json finiteOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json finiteOrNull(double v)
+{
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 } // namespace
 
-GridTable::GridTable(std::vector<PipelineResult> results) : m_results(std::move(results)) { build(); }
+GridTable::GridTable(std::vector<PipelineResult> results)
+    : m_results(std::move(results))
+{
+    build();
+}
 
 GridTable GridTable::fromRunDirs(const std::vector<std::string> &dirs)
 {
@@ -112,7 +125,7 @@ void GridTable::build()
             lengths.insert(l.lengthSec);
             // One teacher per length: the first run that has one (shards share it).
             const bool known = std::any_of(m_teachers.begin(), m_teachers.end(),
-                                           [&](const Teacher &t) { return t.lengthSec == l.lengthSec; });
+                [&](const Teacher &t) { return t.lengthSec == l.lengthSec; });
             if (!known && !l.teacherKind.empty()) {
                 Teacher t;
                 t.lengthSec = l.lengthSec;
@@ -128,7 +141,8 @@ void GridTable::build()
                 lambdas.insert(c.lambda);
                 Entry *e = nullptr;
                 for (Entry &x : m_entries)
-                    if (x.student == c.student && x.lambda == c.lambda && x.lengthSec == c.lengthSec)
+                    if (x.student == c.student && x.lambda == c.lambda
+                        && x.lengthSec == c.lengthSec)
                         e = &x;
                 if (!e) {
                     m_entries.push_back({});
@@ -149,7 +163,7 @@ void GridTable::build()
     m_lambdas.assign(lambdas.begin(), lambdas.end());
     m_lengths.assign(lengths.begin(), lengths.end());
     std::sort(m_teachers.begin(), m_teachers.end(),
-              [](const Teacher &a, const Teacher &b) { return a.lengthSec < b.lengthSec; });
+        [](const Teacher &a, const Teacher &b) { return a.lengthSec < b.lengthSec; });
 
     for (Entry &e : m_entries) {
         std::vector<double> v, lb, ln, base;
@@ -177,7 +191,8 @@ void GridTable::build()
         for (double L : m_lengths) {
             Entry *best = nullptr;
             for (Entry &e : m_entries)
-                if (e.student == s && e.lengthSec == L && std::isfinite(e.mean) && (!best || e.mean > best->mean))
+                if (e.student == s && e.lengthSec == L && std::isfinite(e.mean)
+                    && (!best || e.mean > best->mean))
                     best = &e;
             if (best)
                 best->best = true;
@@ -193,7 +208,8 @@ void GridTable::build()
     });
 }
 
-const GridTable::Entry *GridTable::find(const std::string &student, double lambda, double lengthSec) const
+const GridTable::Entry *GridTable::find(
+    const std::string &student, double lambda, double lengthSec) const
 {
     for (const Entry &e : m_entries)
         if (e.student == student && e.lambda == lambda && e.lengthSec == lengthSec)
@@ -207,7 +223,9 @@ std::string GridTable::markdown() const
     auto value = [pct](double v) { return pct ? fmt("%.1f", 100.0 * v) : fmt("%.4f", v); };
     auto meanSpread = [&](const Entry &e) {
         if (!e.count())
-            return std::string(e.cancelled == e.failed && e.failed ? "not finished" : e.failed ? "failed" : "-");
+            return std::string(e.cancelled == e.failed && e.failed ? "not finished"
+                    : e.failed                                     ? "failed"
+                                                                   : "-");
         std::string s = value(e.mean);
         if (e.count() > 1)
             s += " ± " + value(e.spread);
@@ -217,7 +235,8 @@ std::string GridTable::markdown() const
     const std::string metricName = pct ? "test accuracy (%)" : "test mAP";
 
     // Paper-style: each student's best KD entry, its vanilla entry in brackets.
-    s << "### Summary: " << metricName << ", best KD lambda (vanilla in brackets)\n\n| L | teacher |";
+    s << "### Summary: " << metricName
+      << ", best KD lambda (vanilla in brackets)\n\n| L | teacher |";
     for (const auto &st : m_students)
         s << " " << st << " |";
     s << "\n|---|---|";
@@ -227,7 +246,7 @@ std::string GridTable::markdown() const
     for (double L : m_lengths) {
         s << "| " << num(L) << " s | ";
         const auto t = std::find_if(m_teachers.begin(), m_teachers.end(),
-                                    [L](const Teacher &x) { return x.lengthSec == L; });
+            [L](const Teacher &x) { return x.lengthSec == L; });
         if (t == m_teachers.end())
             s << "-";
         else
@@ -237,17 +256,20 @@ std::string GridTable::markdown() const
             const Entry *vanilla = find(st, 0.0, L);
             const Entry *bestKd = nullptr;
             for (const Entry &e : m_entries)
-                if (e.student == st && e.lengthSec == L && e.lambda > 0.0 && std::isfinite(e.mean) &&
-                    (!bestKd || e.mean > bestKd->mean))
+                if (e.student == st && e.lengthSec == L && e.lambda > 0.0 && std::isfinite(e.mean)
+                    && (!bestKd || e.mean > bestKd->mean))
                     bestKd = &e;
-            std::string cell = bestKd ? value(bestKd->mean) + " (λ " + num(bestKd->lambda) + ")" : "-";
-            cell += " (" + (vanilla && vanilla->count() ? value(vanilla->mean) : std::string("-")) + ")";
+            std::string cell
+                = bestKd ? value(bestKd->mean) + " (λ " + num(bestKd->lambda) + ")" : "-";
+            cell += " (" + (vanilla && vanilla->count() ? value(vanilla->mean) : std::string("-"))
+                + ")";
             s << " " << cell << " |";
         }
         s << "\n";
     }
 
-    s << "\n### All runs: " << metricName << ", mean ± sample std over seeds (n), best lambda per student and L "
+    s << "\n### All runs: " << metricName
+      << ", mean ± sample std over seeds (n), best lambda per student and L "
       << "in bold\n\n| student | lambda |";
     for (double L : m_lengths)
         s << " L = " << num(L) << " s |";
@@ -273,18 +295,20 @@ std::string GridTable::markdown() const
                 std::string c = meanSpread(*e) + " (" + std::to_string(e->count()) + ")";
                 s << " " << (e->best ? "**" + c + "**" : c) << " |";
                 if (std::isfinite(e->locBranch) || std::isfinite(e->locNative))
-                    loc += (loc.empty() ? "" : "; ") + fmt("%.3f", e->locBranch) + " / " + fmt("%.3f", e->locNative);
+                    loc += (loc.empty() ? "" : "; ") + fmt("%.3f", e->locBranch) + " / "
+                        + fmt("%.3f", e->locNative);
             }
             s << " " << (loc.empty() ? "-" : loc) << " |\n";
         }
 
     if (!m_teachers.empty()) {
         s << "\n### Teachers\n\n| L | kind | " << metricName
-          << " | attention in keyword | uniform would give | time (s) |\n|---|---|---|---|---|---|\n";
+          << " | attention in keyword | uniform would give | time (s) "
+             "|\n|---|---|---|---|---|---|\n";
         for (const Teacher &t : m_teachers)
             s << "| " << num(t.lengthSec) << " s | " << t.kind << " | " << value(t.metric) << " | "
-              << fmt("%.3f", t.localisation) << " | " << fmt("%.3f", t.baseline) << " | " << fmt("%.0f", t.seconds)
-              << " |\n";
+              << fmt("%.3f", t.localisation) << " | " << fmt("%.3f", t.baseline) << " | "
+              << fmt("%.0f", t.seconds) << " |\n";
     }
     return s.str();
 }
@@ -292,13 +316,15 @@ std::string GridTable::markdown() const
 std::string GridTable::csv() const
 {
     std::ostringstream s;
-    s << "student,lambda,length_sec,metric,mean,spread,n,failed,best,localisation_branch,localisation_native,"
+    s << "student,lambda,length_sec,metric,mean,spread,n,failed,best,localisation_branch,"
+         "localisation_native,"
          "localisation_baseline,wall_seconds\n";
     for (const Entry &e : m_entries)
         s << e.student << "," << num(e.lambda) << "," << num(e.lengthSec) << "," << m_metric << ","
-          << fmt("%.6f", e.mean) << "," << fmt("%.6f", e.spread) << "," << e.count() << "," << e.failed << ","
-          << (e.best ? 1 : 0) << "," << fmt("%.6f", e.locBranch) << "," << fmt("%.6f", e.locNative) << ","
-          << fmt("%.6f", e.locBaseline) << "," << fmt("%.1f", e.wallSeconds) << "\n";
+          << fmt("%.6f", e.mean) << "," << fmt("%.6f", e.spread) << "," << e.count() << ","
+          << e.failed << "," << (e.best ? 1 : 0) << "," << fmt("%.6f", e.locBranch) << ","
+          << fmt("%.6f", e.locNative) << "," << fmt("%.6f", e.locBaseline) << ","
+          << fmt("%.1f", e.wallSeconds) << "\n";
     return s.str();
 }
 
@@ -308,7 +334,8 @@ nlohmann::json GridTable::json(const std::string &relativeTo) const
         if (relativeTo.empty() || dir.empty())
             return dir;
         std::error_code ec;
-        const auto rel = std::filesystem::relative(std::filesystem::absolute(dir), std::filesystem::absolute(relativeTo), ec);
+        const auto rel = std::filesystem::relative(
+            std::filesystem::absolute(dir), std::filesystem::absolute(relativeTo), ec);
         return ec || rel.empty() ? dir : rel.string();
     };
     nlohmann::json j;
@@ -318,38 +345,27 @@ nlohmann::json GridTable::json(const std::string &relativeTo) const
     j["lengths_sec"] = m_lengths;
     j["teachers"] = nlohmann::json::array();
     for (const Teacher &t : m_teachers)
-        j["teachers"].push_back({{"length_sec", t.lengthSec},
-                                 {"kind", t.kind},
-                                 {"test", finiteOrNull(t.metric)},
-                                 {"localisation", finiteOrNull(t.localisation)},
-                                 {"localisation_baseline", finiteOrNull(t.baseline)},
-                                 {"seconds", t.seconds}});
+        j["teachers"].push_back({ { "length_sec", t.lengthSec }, { "kind", t.kind },
+            { "test", finiteOrNull(t.metric) }, { "localisation", finiteOrNull(t.localisation) },
+            { "localisation_baseline", finiteOrNull(t.baseline) }, { "seconds", t.seconds } });
     j["entries"] = nlohmann::json::array();
     for (const Entry &e : m_entries) {
         nlohmann::json runs = nlohmann::json::array();
         for (const CellResult &c : e.runs)
-            runs.push_back({{"seed", c.seed},
-                            {"test", finiteOrNull(valueOf(c.test, m_metric))},
-                            {"validation", finiteOrNull(valueOf(c.validation, m_metric))},
-                            {"best_epoch", c.bestEpoch},
-                            {"epochs_run", c.epochsRun},
-                            {"wall_seconds", c.wallSeconds},
-                            {"train_seconds_per_epoch", c.trainSecondsPerEpoch},
-                            {"run_dir", where(c.runDir)},
-                            {"checkpoint", c.checkpoint}});
-        j["entries"].push_back({{"student", e.student},
-                                {"lambda", e.lambda},
-                                {"length_sec", e.lengthSec},
-                                {"mean", finiteOrNull(e.mean)},
-                                {"spread", finiteOrNull(e.spread)},
-                                {"n", e.count()},
-                                {"failed", e.failed},
-                                {"best", e.best},
-                                {"localisation_branch", finiteOrNull(e.locBranch)},
-                                {"localisation_native", finiteOrNull(e.locNative)},
-                                {"localisation_baseline", finiteOrNull(e.locBaseline)},
-                                {"wall_seconds", e.wallSeconds},
-                                {"runs", runs}});
+            runs.push_back(
+                { { "seed", c.seed }, { "test", finiteOrNull(valueOf(c.test, m_metric)) },
+                    { "validation", finiteOrNull(valueOf(c.validation, m_metric)) },
+                    { "best_epoch", c.bestEpoch }, { "epochs_run", c.epochsRun },
+                    { "wall_seconds", c.wallSeconds },
+                    { "train_seconds_per_epoch", c.trainSecondsPerEpoch },
+                    { "run_dir", where(c.runDir) }, { "checkpoint", c.checkpoint } });
+        j["entries"].push_back({ { "student", e.student }, { "lambda", e.lambda },
+            { "length_sec", e.lengthSec }, { "mean", finiteOrNull(e.mean) },
+            { "spread", finiteOrNull(e.spread) }, { "n", e.count() }, { "failed", e.failed },
+            { "best", e.best }, { "localisation_branch", finiteOrNull(e.locBranch) },
+            { "localisation_native", finiteOrNull(e.locNative) },
+            { "localisation_baseline", finiteOrNull(e.locBaseline) },
+            { "wall_seconds", e.wallSeconds }, { "runs", runs } });
     }
     j["run_dirs"] = nlohmann::json::array();
     for (const PipelineResult &r : m_results)

@@ -22,22 +22,22 @@ public:
         std::string student;
         double lambda = 0.0;
         double lengthSec = 0.0;
-        std::vector<CellResult> runs;         // completed or early-stopped runs only
-        int failed = 0;                       // runs that diverged or were cancelled
-        int cancelled = 0;                    // of those, the ones stopped before they finished
-        double mean = 0.0, spread = 0.0;      // of the test metric; spread: sample std (0 for n = 1)
+        std::vector<CellResult> runs; // completed or early-stopped runs only
+        int failed = 0; // runs that diverged or were cancelled
+        int cancelled = 0; // of those, the ones stopped before they finished
+        double mean = 0.0, spread = 0.0; // of the test metric; spread: sample std (0 for n = 1)
         double locBranch = 0.0, locNative = 0.0, locBaseline = 0.0; // means; NaN when absent
-        double wallSeconds = 0.0;             // sum over the runs
-        bool best = false;                    // best mean among this student's lambdas at this L
+        double wallSeconds = 0.0; // sum over the runs
+        bool best = false; // best mean among this student's lambdas at this L
         int count() const { return int(runs.size()); }
     };
     struct Teacher
     {
         double lengthSec = 0.0;
         std::string kind;
-        double metric = 0.0;       // test accuracy or mAP (NaN for the oracle)
+        double metric = 0.0; // test accuracy or mAP (NaN for the oracle)
         double localisation = 0.0; // share of attention mass in the keyword window
-        double baseline = 0.0;     // the same for uniform attention
+        double baseline = 0.0; // the same for uniform attention
         double seconds = 0.0;
     };
 
@@ -56,8 +56,8 @@ public:
     const std::string &metric() const { return m_metric; }
     const Entry *find(const std::string &student, double lambda, double lengthSec) const;
 
-    // Paper-style summary (rows L; teacher, then each student as "best KD (vanilla)") followed by the
-    // full table (rows student x lambda, columns L: mean +- spread, n, best in bold).
+    // Paper-style summary (rows L; teacher, then each student as "best KD (vanilla)") followed by
+    // the full table (rows student x lambda, columns L: mean +- spread, n, best in bold).
     std::string markdown() const;
     // One row per (student, lambda, L): mean, spread, n, localisation, best flag, wall seconds.
     std::string csv() const;

@@ -16,7 +16,8 @@ double cosineBetween(double from, double to, double t) // t in [0, 1]
 }
 } // namespace
 
-LrSchedule::LrSchedule(LrScheduleOptions options) : m_options(std::move(options))
+LrSchedule::LrSchedule(LrScheduleOptions options)
+    : m_options(std::move(options))
 {
     const auto &o = m_options;
     if (!(o.baseLr > 0.0) || !std::isfinite(o.baseLr))
@@ -32,8 +33,8 @@ LrSchedule::LrSchedule(LrScheduleOptions options) : m_options(std::move(options)
     for (double m : o.stepMilestones)
         if (!(m > 0.0 && m < 1.0))
             throw Error("train.schedule", "step milestones are fractions in (0, 1)");
-    if (!(o.oneCycleStart > 0.0 && o.oneCycleStart < 1.0) || !(o.oneCycleDiv >= 1.0) ||
-        !(o.oneCycleFinalDiv >= 1.0))
+    if (!(o.oneCycleStart > 0.0 && o.oneCycleStart < 1.0) || !(o.oneCycleDiv >= 1.0)
+        || !(o.oneCycleFinalDiv >= 1.0))
         throw Error("train.schedule", "bad one-cycle shape");
 }
 
@@ -55,8 +56,10 @@ double LrSchedule::lrAt(int64_t step) const
     const int64_t span = o.totalSteps - warm;
     const double t = span > 1 ? double(step - warm) / double(span - 1) : 0.0; // [0, 1]
     switch (o.kind) {
-    case LrScheduleOptions::Kind::Constant: return o.baseLr;
-    case LrScheduleOptions::Kind::Cosine: return cosineBetween(o.baseLr, o.minLr, t);
+    case LrScheduleOptions::Kind::Constant:
+        return o.baseLr;
+    case LrScheduleOptions::Kind::Cosine:
+        return cosineBetween(o.baseLr, o.minLr, t);
     case LrScheduleOptions::Kind::Step: {
         double lr = o.baseLr;
         for (double m : o.stepMilestones)
@@ -64,7 +67,8 @@ double LrSchedule::lrAt(int64_t step) const
                 lr *= o.stepGamma;
         return lr;
     }
-    case LrScheduleOptions::Kind::OneCycle: break;
+    case LrScheduleOptions::Kind::OneCycle:
+        break;
     }
     return o.baseLr;
 }
@@ -72,10 +76,14 @@ double LrSchedule::lrAt(int64_t step) const
 const char *LrSchedule::kindName(LrScheduleOptions::Kind kind)
 {
     switch (kind) {
-    case LrScheduleOptions::Kind::Constant: return "constant";
-    case LrScheduleOptions::Kind::Cosine: return "cosine";
-    case LrScheduleOptions::Kind::OneCycle: return "onecycle";
-    case LrScheduleOptions::Kind::Step: return "step";
+    case LrScheduleOptions::Kind::Constant:
+        return "constant";
+    case LrScheduleOptions::Kind::Cosine:
+        return "cosine";
+    case LrScheduleOptions::Kind::OneCycle:
+        return "onecycle";
+    case LrScheduleOptions::Kind::Step:
+        return "step";
     }
     return "?";
 }
@@ -85,11 +93,11 @@ LrScheduleOptions::Kind LrSchedule::kindFromName(const std::string &name)
     using K = LrScheduleOptions::Kind;
     if (name == "warmup")
         return K::Constant;
-    for (K k : {K::Constant, K::Cosine, K::OneCycle, K::Step})
+    for (K k : { K::Constant, K::Cosine, K::OneCycle, K::Step })
         if (name == kindName(k))
             return k;
-    throw Error("train.schedule", "unknown schedule '" + name +
-                                      "' (expected constant, cosine, onecycle, step or warmup)");
+    throw Error("train.schedule",
+        "unknown schedule '" + name + "' (expected constant, cosine, onecycle, step or warmup)");
 }
 
 } // namespace tkd

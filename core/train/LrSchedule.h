@@ -21,18 +21,19 @@ struct LrScheduleOptions
     double baseLr = 1e-3;
     int64_t totalSteps = 1;
     int64_t warmupSteps = 0;
-    double minLr = 0.0;           // cosine floor
-    double stepGamma = 0.1;       // step decay factor
-    std::vector<double> stepMilestones = {0.5, 0.75}; // fractions of the post-warmup steps
-    double oneCycleStart = 0.3;   // fraction of steps rising
-    double oneCycleDiv = 25.0;    // initial lr = base / div
+    double minLr = 0.0; // cosine floor
+    double stepGamma = 0.1; // step decay factor
+    std::vector<double> stepMilestones = { 0.5, 0.75 }; // fractions of the post-warmup steps
+    double oneCycleStart = 0.3; // fraction of steps rising
+    double oneCycleDiv = 25.0; // initial lr = base / div
     double oneCycleFinalDiv = 1e4; // final lr = base / finalDiv
 };
 
 class LrSchedule
 {
 public:
-    // Throws tkd::Error("train.lr" / "train.schedule" / "train.warmup_epochs", ...) for bad options.
+    // Throws tkd::Error("train.lr" / "train.schedule" / "train.warmup_epochs", ...) for bad
+    // options.
     explicit LrSchedule(LrScheduleOptions options);
 
     const LrScheduleOptions &options() const { return m_options; }

@@ -23,11 +23,11 @@ std::string shapeOf(const torch::Tensor &t)
 
 std::map<std::string, double> ClassificationMetrics::summary() const
 {
-    return {{"accuracy", accuracy}, {"map", meanAveragePrecision}};
+    return { { "accuracy", accuracy }, { "map", meanAveragePrecision } };
 }
 
-std::vector<int64_t> Metrics::confusionMatrix(const std::vector<int64_t> &truth,
-                                              const std::vector<int64_t> &predicted, int64_t numClasses)
+std::vector<int64_t> Metrics::confusionMatrix(
+    const std::vector<int64_t> &truth, const std::vector<int64_t> &predicted, int64_t numClasses)
 {
     if (truth.size() != predicted.size())
         throw Error("metrics", "truth and predictions differ in length");
@@ -35,10 +35,12 @@ std::vector<int64_t> Metrics::confusionMatrix(const std::vector<int64_t> &truth,
         throw Error("metrics", "needs at least one class");
     std::vector<int64_t> m(size_t(numClasses * numClasses), 0);
     for (size_t i = 0; i < truth.size(); ++i) {
-        if (truth[i] < 0 || truth[i] >= numClasses || predicted[i] < 0 || predicted[i] >= numClasses)
-            throw Error("metrics", "label " + std::to_string(truth[i]) + " / prediction " +
-                                       std::to_string(predicted[i]) + " outside 0.." +
-                                       std::to_string(numClasses - 1));
+        if (truth[i] < 0 || truth[i] >= numClasses || predicted[i] < 0
+            || predicted[i] >= numClasses)
+            throw Error("metrics",
+                "label " + std::to_string(truth[i]) + " / prediction "
+                    + std::to_string(predicted[i]) + " outside 0.."
+                    + std::to_string(numClasses - 1));
         ++m[size_t(truth[i] * numClasses + predicted[i])];
     }
     return m;
@@ -58,7 +60,8 @@ double Metrics::averagePrecision(const torch::Tensor &scores, const torch::Tenso
         return kNaN;
     std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), int64_t(0));
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return sv[a] > sv[b]; });
+    std::stable_sort(
+        order.begin(), order.end(), [&](int64_t a, int64_t b) { return sv[a] > sv[b]; });
     double ap = 0.0, prevRecall = 0.0;
     int64_t tp = 0, seen = 0;
     for (int64_t k = 0; k < n;) {
@@ -81,8 +84,9 @@ double Metrics::averagePrecision(const torch::Tensor &scores, const torch::Tenso
 double Metrics::macroAveragePrecision(const torch::Tensor &scores, const torch::Tensor &targets)
 {
     if (scores.dim() != 2 || targets.sizes() != scores.sizes())
-        throw Error("metrics", "mAP needs scores and targets of the same [N, C] shape, got " +
-                                   shapeOf(scores) + " and " + shapeOf(targets));
+        throw Error("metrics",
+            "mAP needs scores and targets of the same [N, C] shape, got " + shapeOf(scores)
+                + " and " + shapeOf(targets));
     double sum = 0.0;
     int64_t used = 0;
     for (int64_t c = 0; c < scores.size(1); ++c) {
@@ -95,11 +99,12 @@ double Metrics::macroAveragePrecision(const torch::Tensor &scores, const torch::
     return used ? sum / double(used) : kNaN;
 }
 
-ClassificationMetrics Metrics::classification(const torch::Tensor &logits, const torch::Tensor &targets,
-                                              bool multiLabel)
+ClassificationMetrics Metrics::classification(
+    const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel)
 {
     if (!logits.defined() || logits.dim() != 2 || logits.size(1) < 1)
-        throw Error("metrics", "logits must be [N, C], got " + (logits.defined() ? shapeOf(logits) : "nothing"));
+        throw Error("metrics",
+            "logits must be [N, C], got " + (logits.defined() ? shapeOf(logits) : "nothing"));
     const int64_t n = logits.size(0), c = logits.size(1);
     ClassificationMetrics m;
     m.count = n;
@@ -117,8 +122,9 @@ ClassificationMetrics Metrics::classification(const torch::Tensor &logits, const
     torch::Tensor hot; // [N, C] multi-hot
     if (multiLabel) {
         if (targets.dim() != 2 || targets.size(0) != n || targets.size(1) != c)
-            throw Error("metrics", "multi-label targets must be [N, C] = [" + std::to_string(n) + ", " +
-                                       std::to_string(c) + "], got " + shapeOf(targets));
+            throw Error("metrics",
+                "multi-label targets must be [N, C] = [" + std::to_string(n) + ", "
+                    + std::to_string(c) + "], got " + shapeOf(targets));
         hot = targets.detach().to(torch::kCPU).ne(0);
         int64_t hits = 0;
         for (int64_t i = 0; i < n; ++i)
@@ -129,14 +135,16 @@ ClassificationMetrics Metrics::classification(const torch::Tensor &logits, const
         const torch::Tensor predc = pred.sum(0).to(torch::kDouble);
         const torch::Tensor posc = hot.sum(0).to(torch::kDouble);
         for (int64_t k = 0; k < c; ++k) {
-            const double tpk = tpc[k].item<double>(), pk = predc[k].item<double>(), ak = posc[k].item<double>();
+            const double tpk = tpc[k].item<double>(), pk = predc[k].item<double>(),
+                         ak = posc[k].item<double>();
             m.precision.push_back(pk > 0 ? tpk / pk : kNaN);
             m.recall.push_back(ak > 0 ? tpk / ak : kNaN);
         }
     } else {
         if (targets.dim() != 1 || targets.size(0) != n)
-            throw Error("metrics", "single-label targets must be [N] = [" + std::to_string(n) + "], got " +
-                                       shapeOf(targets));
+            throw Error("metrics",
+                "single-label targets must be [N] = [" + std::to_string(n) + "], got "
+                    + shapeOf(targets));
         const torch::Tensor t = targets.detach().to(torch::kCPU, torch::kLong).contiguous();
         std::vector<int64_t> truth(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
         std::vector<int64_t> pred(tp, tp + n);
@@ -155,7 +163,7 @@ ClassificationMetrics Metrics::classification(const torch::Tensor &logits, const
             m.precision.push_back(predicted ? hit / double(predicted) : kNaN);
             m.recall.push_back(actual ? hit / double(actual) : kNaN);
         }
-        hot = torch::zeros({n, c}, torch::kBool);
+        hot = torch::zeros({ n, c }, torch::kBool);
         hot.scatter_(1, t.unsqueeze(1), true);
     }
     m.meanAveragePrecision = macroAveragePrecision(scores, hot);

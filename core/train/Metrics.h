@@ -41,8 +41,8 @@ class Metrics
 public:
     // logits [N, C]; targets [N] class indices (single-label) or [N, C] multi-hot (multi-label).
     // Throws tkd::Error("metrics", ...) for mismatched shapes or labels outside [0, C).
-    static ClassificationMetrics classification(const torch::Tensor &logits, const torch::Tensor &targets,
-                                                bool multiLabel);
+    static ClassificationMetrics classification(
+        const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel);
 
     // Average precision of one class (scikit-learn's definition: sum over distinct score
     // thresholds of (R_k - R_{k-1}) P_k, ties grouped). scores [N], positives [N] (nonzero =
@@ -53,7 +53,7 @@ public:
 
     // [C x C] row-major counts, rows = truth. Throws tkd::Error("metrics", ...) on a bad label.
     static std::vector<int64_t> confusionMatrix(const std::vector<int64_t> &truth,
-                                                const std::vector<int64_t> &predicted, int64_t numClasses);
+        const std::vector<int64_t> &predicted, int64_t numClasses);
 };
 
 } // namespace tkd

@@ -27,11 +27,11 @@ struct PipelineOptions
     int shardCount = 1;
     enum class Stop { AfterTeacher, AfterCache, AfterStudents };
     Stop stopAfter = Stop::AfterStudents; // `tkd teacher train` / `tkd cache` / `tkd train`
-    int64_t teacherSubsampling = 1;       // tiny teacher frame stacking (2 halves 8 s cost)
-    int threads = 2;                      // workers building noisy clips
-    std::string featureCacheDir;          // empty: cacheRoot()/features
-    std::string teacherCacheDir;          // empty: cacheRoot()/teacher-cache
-    std::string corpusDir;                // empty: data.path, else cacheRoot()/builtin-corpus
+    int64_t teacherSubsampling = 1; // tiny teacher frame stacking (2 halves 8 s cost)
+    int threads = 2; // workers building noisy clips
+    std::string featureCacheDir; // empty: cacheRoot()/features
+    std::string teacherCacheDir; // empty: cacheRoot()/teacher-cache
+    std::string corpusDir; // empty: data.path, else cacheRoot()/builtin-corpus
 };
 
 // The whole experiment behind `tkd train` and `tkd quickstart`: for every clip length, the

@@ -38,7 +38,8 @@ std::string hostName()
 
 } // namespace
 
-Provenance Provenance::collect(const ExperimentConfig &config, const std::vector<std::string> &commandLine)
+Provenance Provenance::collect(
+    const ExperimentConfig &config, const std::vector<std::string> &commandLine)
 {
     Provenance p;
     p.configHash = config.hash();
@@ -70,7 +71,8 @@ std::string Provenance::toJson() const
     j["tkd_version"] = tkdVersion;
     j["build_type"] = buildType;
     j["seeds"] = seeds;
-    j["libraries"] = {{"libtorch", torchVersion}, {"libsndfile", sndfileVersion}, {"espeak-ng", espeakVersion}};
+    j["libraries"] = { { "libtorch", torchVersion }, { "libsndfile", sndfileVersion },
+        { "espeak-ng", espeakVersion } };
     j["host"] = host;
     j["start_time"] = startTime;
     j["pid"] = pid;
@@ -128,11 +130,11 @@ Provenance Provenance::fromJson(const std::string &text, const std::string &sour
 
 bool Provenance::operator==(const Provenance &o) const
 {
-    return configHash == o.configHash && dataHash == o.dataHash && teacherHash == o.teacherHash &&
-           sourceRevision == o.sourceRevision && tkdVersion == o.tkdVersion &&
-           buildType == o.buildType && seeds == o.seeds && torchVersion == o.torchVersion &&
-           sndfileVersion == o.sndfileVersion && espeakVersion == o.espeakVersion &&
-           host == o.host && startTime == o.startTime && pid == o.pid && commandLine == o.commandLine;
+    return configHash == o.configHash && dataHash == o.dataHash && teacherHash == o.teacherHash
+        && sourceRevision == o.sourceRevision && tkdVersion == o.tkdVersion
+        && buildType == o.buildType && seeds == o.seeds && torchVersion == o.torchVersion
+        && sndfileVersion == o.sndfileVersion && espeakVersion == o.espeakVersion && host == o.host
+        && startTime == o.startTime && pid == o.pid && commandLine == o.commandLine;
 }
 
 } // namespace tkd

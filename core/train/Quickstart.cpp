@@ -20,10 +20,10 @@ ExperimentConfig QuickstartSettings::config() const
     c.teacher.lr = 2e-3;
     c.teacher.batchSize = 32;
     c.teacher.freshNoiseEachEpoch = true;
-    c.students = {"tc-resnet8"};
-    c.kd.lambdas = {0.0, 0.25};
-    c.grid.lengthsSec = {lengthSec};
-    c.grid.seeds = {seed};
+    c.students = { "tc-resnet8" };
+    c.kd.lambdas = { 0.0, 0.25 };
+    c.grid.lengthsSec = { lengthSec };
+    c.grid.seeds = { seed };
     c.train.optimizer = OptimiserKind::Adam;
     c.train.lr = 3e-3;
     c.train.schedule = "onecycle";

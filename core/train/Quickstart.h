@@ -16,14 +16,15 @@ namespace tkd {
 // window) and a tiny teacher trained from scratch are explicit choices, never fallbacks.
 struct QuickstartSettings
 {
-    int speakers = 300;                 // corpus speakers (12 clips each; 80% train)
-    double lengthSec = 8.0;             // clip length L
-    std::string teacher = "pretrained"; // pretrained | oracle (upper bound / ablation) | tiny (from scratch)
-    int teacherEpochs = 6;              // tiny only
-    int epochs = 30;                    // student epochs
-    uint64_t seed = 1;            // student seed
+    int speakers = 300; // corpus speakers (12 clips each; 80% train)
+    double lengthSec = 8.0; // clip length L
+    std::string teacher
+        = "pretrained"; // pretrained | oracle (upper bound / ablation) | tiny (from scratch)
+    int teacherEpochs = 6; // tiny only
+    int epochs = 30; // student epochs
+    uint64_t seed = 1; // student seed
     std::string runsDir = "runs";
-    int threads = 0;              // torch threads (0: every core)
+    int threads = 0; // torch threads (0: every core)
 
     // Throws tkd::Error("--teacher", ...) for an unknown teacher choice.
     ExperimentConfig config() const;

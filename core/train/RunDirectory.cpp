@@ -36,8 +36,8 @@ std::string folderSafe(const std::string &name)
 {
     std::string out;
     for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '_' || c == '-';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || c == '.' || c == '_' || c == '-';
         out += ok ? c : '-';
         if (out.size() >= 40)
             break;
@@ -82,11 +82,11 @@ void swapLink(const std::string &target, const std::string &link)
 } // namespace
 
 RunDirectory::RunDirectory(RunDirectory &&other) noexcept
-    : m_path(std::move(other.m_path)),
-      m_config(std::move(other.m_config)),
-      m_provenance(std::move(other.m_provenance)),
-      m_lockFd(other.m_lockFd),
-      m_events(std::move(other.m_events))
+    : m_path(std::move(other.m_path))
+    , m_config(std::move(other.m_config))
+    , m_provenance(std::move(other.m_provenance))
+    , m_lockFd(other.m_lockFd)
+    , m_events(std::move(other.m_events))
 {
     other.m_lockFd = -1;
 }
@@ -137,9 +137,10 @@ void RunDirectory::lock()
         }
         ::close(fd);
         if (err == EWOULDBLOCK)
-            throw Error(m_path, "is in use by another process" +
-                                    (holder.empty() ? std::string() : " (" + holder + ")") +
-                                    ": one run folder takes one trainer at a time");
+            throw Error(m_path,
+                "is in use by another process"
+                    + (holder.empty() ? std::string() : " (" + holder + ")")
+                    + ": one run folder takes one trainer at a time");
         throw Error(m_path, std::string("cannot lock the run folder: ") + std::strerror(err));
     }
     // Who holds it, for the message a second process gets. Informational only: the flock is
@@ -162,18 +163,19 @@ RunDirectory RunDirectory::create(const ExperimentConfig &config, const Provenan
     } catch (const Error &e) {
         throw Error(runsDir, e.reason() + " (output.runs_dir)");
     }
-    const std::string base =
-        utcStamp() + "-" + folderSafe(config.name) + "-" + config.hash().substr(0, 8);
+    const std::string base
+        = utcStamp() + "-" + folderSafe(config.name) + "-" + config.hash().substr(0, 8);
     std::string dir;
     for (int attempt = 1;; ++attempt) {
-        const std::string candidate =
-            join(runsDir, attempt == 1 ? base : base + "-" + std::to_string(attempt));
+        const std::string candidate
+            = join(runsDir, attempt == 1 ? base : base + "-" + std::to_string(attempt));
         if (::mkdir(candidate.c_str(), 0755) == 0) {
             dir = candidate;
             break;
         }
         if (errno != EEXIST || attempt >= 10000)
-            throw Error(runsDir, "cannot create a run folder in it: " + sysError() + " (output.runs_dir)");
+            throw Error(
+                runsDir, "cannot create a run folder in it: " + sysError() + " (output.runs_dir)");
     }
 
     RunDirectory run;
@@ -232,11 +234,26 @@ std::string RunDirectory::name() const
     return fs::path(m_path).filename().string();
 }
 
-std::string RunDirectory::configPath() const { return join(m_path, "config.yaml"); }
-std::string RunDirectory::provenancePath() const { return join(m_path, "provenance.json"); }
-std::string RunDirectory::eventLogPath() const { return join(m_path, "events.jsonl"); }
-std::string RunDirectory::metricsPath() const { return join(m_path, "metrics.json"); }
-std::string RunDirectory::checkpointDir() const { return join(m_path, "checkpoints"); }
+std::string RunDirectory::configPath() const
+{
+    return join(m_path, "config.yaml");
+}
+std::string RunDirectory::provenancePath() const
+{
+    return join(m_path, "provenance.json");
+}
+std::string RunDirectory::eventLogPath() const
+{
+    return join(m_path, "events.jsonl");
+}
+std::string RunDirectory::metricsPath() const
+{
+    return join(m_path, "metrics.json");
+}
+std::string RunDirectory::checkpointDir() const
+{
+    return join(m_path, "checkpoints");
+}
 
 EventLog &RunDirectory::events()
 {
@@ -257,7 +274,8 @@ void RunDirectory::writeMetrics(const nlohmann::json &metrics)
 {
     if (m_lockFd < 0)
         throw Error(m_path, "was opened read-only");
-    writeFileAtomic(metricsPath(), metrics.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    writeFileAtomic(metricsPath(),
+        metrics.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 nlohmann::json RunDirectory::readMetrics() const
@@ -275,7 +293,8 @@ std::string RunDirectory::saveCheckpoint(const Checkpoint &checkpoint, bool best
     if (m_lockFd < 0)
         throw Error(m_path, "was opened read-only");
     char name[64];
-    std::snprintf(name, sizeof name, "%s%012lld%s", kStepPrefix, static_cast<long long>(checkpoint.step), kSuffix);
+    std::snprintf(name, sizeof name, "%s%012lld%s", kStepPrefix,
+        static_cast<long long>(checkpoint.step), kSuffix);
     const std::string path = join(checkpointDir(), name);
     checkpoint.save(path);
     swapLink(path, join(checkpointDir(), std::string("last") + kSuffix));
@@ -293,12 +312,12 @@ std::vector<std::string> RunDirectory::stepCheckpoints() const
 {
     std::vector<std::string> out;
     std::error_code ec;
-    for (auto it = fs::directory_iterator(checkpointDir(), ec); !ec && it != fs::directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::directory_iterator(checkpointDir(), ec);
+         !ec && it != fs::directory_iterator(); it.increment(ec)) {
         const std::string f = it->path().filename().string();
         // Exactly step-<digits>.safetensors: leftover temp files of a killed write are ignored.
-        if (f.rfind(kStepPrefix, 0) != 0 || f.size() <= 5 + std::strlen(kSuffix) ||
-            f.compare(f.size() - std::strlen(kSuffix), std::string::npos, kSuffix) != 0)
+        if (f.rfind(kStepPrefix, 0) != 0 || f.size() <= 5 + std::strlen(kSuffix)
+            || f.compare(f.size() - std::strlen(kSuffix), std::string::npos, kSuffix) != 0)
             continue;
         const std::string digits = f.substr(5, f.size() - 5 - std::strlen(kSuffix));
         if (std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))

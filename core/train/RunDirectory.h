@@ -21,8 +21,9 @@ class EventLog;
 //     provenance.json    Provenance
 //     events.jsonl       EventLog
 //     metrics.json       final/summary metrics
-//     checkpoints/       step-<12 digits>.safetensors (last N kept), last.safetensors, best.safetensors
-//     lock               held with flock() by the one process training into the folder
+//     checkpoints/       step-<12 digits>.safetensors (last N kept), last.safetensors,
+//     best.safetensors lock               held with flock() by the one process training into the
+//     folder
 // The lock is an flock on an open descriptor, so the kernel drops it when the process exits for
 // any reason, kill -9 included: a crashed run never leaves a stale lock behind.
 class RunDirectory

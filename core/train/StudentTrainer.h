@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/data/PreparedData.h"
 #include "core/distill/AttentionBranch.h"
 #include "core/distill/KdTarget.h"
 #include "core/distill/Localisation.h"
@@ -7,7 +8,6 @@
 #include "core/features/FeatureNorm.h"
 #include "core/models/StudentModel.h"
 #include "core/train/Metrics.h"
-#include "core/data/PreparedData.h"
 
 #include <torch/torch.h>
 
@@ -25,10 +25,10 @@ class TrainObserver;
 struct StudentTrainOptions
 {
     std::string student = "tc-resnet8";
-    double lambda = 0.0;             // kd.lambdas: weight of KL(a_T || a_S)
+    double lambda = 0.0; // kd.lambdas: weight of KL(a_T || a_S)
     KdTarget kdTarget = KdTarget::Branch; // branch: the training-only AttentionBranch; native: the
                                           // student's own attention (mean over heads)
-    double logitKdWeight = 0.0;      // kd.logit_kd (a baseline, not the method)
+    double logitKdWeight = 0.0; // kd.logit_kd (a baseline, not the method)
     double temperature = 2.0;
     OptimiserKind optimizer = OptimiserKind::Adam; // adam | sgd (with momentum)
     double lr = 1e-3;
@@ -38,13 +38,13 @@ struct StudentTrainOptions
     int warmupEpochs = 1;
     int epochs = 30;
     int batchSize = 64;
-    int earlyStoppingPatience = 0;   // epochs without a better validation score; 0: off
-    uint64_t seed = 1;               // initialisation, dropout and batch order
+    int earlyStoppingPatience = 0; // epochs without a better validation score; 0: off
+    uint64_t seed = 1; // initialisation, dropout and batch order
     torch::Device device = torch::kCPU;
-    std::string stage = "student";   // name in reports and events
-    std::string checkpointDir;       // last.safetensors + best.safetensors; empty: no files
+    std::string stage = "student"; // name in reports and events
+    std::string checkpointDir; // last.safetensors + best.safetensors; empty: no files
     std::string configHash;
-    bool resume = false;             // continue from checkpointDir/last.safetensors if present
+    bool resume = false; // continue from checkpointDir/last.safetensors if present
     int64_t evalBatchSize = 256;
 
     bool usesTeacherAttention() const { return lambda > 0.0; }
@@ -59,15 +59,15 @@ struct StudentData
     const PreparedSplit *validation = nullptr;
     const PreparedSplit *test = nullptr;
     torch::Tensor teacherAttention; // [N_train, T_teacher] rows (resampled to T' once, here)
-    torch::Tensor teacherLogits;    // [N_train, C]
+    torch::Tensor teacherLogits; // [N_train, C]
 };
 
 struct StudentEvaluation
 {
     ClassificationMetrics metrics;
-    double loss = 0.0;              // task loss
-    LocalisationScore branch;       // the attention branch's a_S (empty when it was not trained)
-    LocalisationScore native;       // the student's own attention (empty when it has none)
+    double loss = 0.0; // task loss
+    LocalisationScore branch; // the attention branch's a_S (empty when it was not trained)
+    LocalisationScore native; // the student's own attention (empty when it has none)
     // accuracy, map, loss, localisation_branch, localisation_native, localisation_baseline
     std::map<std::string, double> summary() const;
 };
@@ -80,15 +80,15 @@ struct StudentResult
     int64_t steps = 0;
     int64_t bestEpoch = 0;
     double bestValidationScore = -1.0; // accuracy (single-label) or mAP (multi-label)
-    StudentEvaluation validation;      // of the best epoch
-    StudentEvaluation test;            // of the best-on-validation weights (the paper's protocol)
+    StudentEvaluation validation; // of the best epoch
+    StudentEvaluation test; // of the best-on-validation weights (the paper's protocol)
     std::string bestCheckpoint;
     std::string lastCheckpoint;
     double trainSecondsPerEpoch = 0.0; // optimisation only, validation excluded
-    std::vector<double> epochLosses;   // mean total training loss per epoch
-    StudentModel model;                // best weights
-    FeatureNorm norm;                  // what the model's input was standardised with
-    AttentionBranch branch{nullptr};   // trained branch (null when lambda = 0 or native)
+    std::vector<double> epochLosses; // mean total training loss per epoch
+    StudentModel model; // best weights
+    FeatureNorm norm; // what the model's input was standardised with
+    AttentionBranch branch { nullptr }; // trained branch (null when lambda = 0 or native)
 };
 
 const char *studentStatusName(StudentResult::Status s); // "completed", "early-stopped", "cancelled"
@@ -103,7 +103,7 @@ class StudentTrainer
 {
 public:
     StudentTrainer(StudentTrainOptions options, TrainObserver *observer = nullptr,
-                   const TrainControl *control = nullptr);
+        const TrainControl *control = nullptr);
 
     const StudentTrainOptions &options() const { return m_options; }
 
@@ -114,9 +114,8 @@ public:
     // Metrics of a split: logits, task loss, and localisation of the branch and native
     // attention against the keyword windows. `branch` may be null.
     static StudentEvaluation evaluate(const StudentModel &model, const AttentionBranch &branch,
-                                      const PreparedSplit &split, torch::Device device,
-                                      int64_t batchSize = 256, const FeatureNorm &norm = {});
-
+        const PreparedSplit &split, torch::Device device, int64_t batchSize = 256,
+        const FeatureNorm &norm = {});
 
 private:
     void report(const std::string &text, int level) const;

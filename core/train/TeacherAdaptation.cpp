@@ -40,8 +40,9 @@ TeacherResult TeacherTrainer::runPretrainedAsIs(std::chrono::steady_clock::time_
 {
     const auto &o = m_options;
     if (m_observer)
-        m_observer->onStage({o.stage, "pretrained teacher " + m_pretrainedPath + " (no adaptation: same classes)", 0, 0,
-                             0.0, -1.0, false});
+        m_observer->onStage(
+            { o.stage, "pretrained teacher " + m_pretrainedPath + " (no adaptation: same classes)",
+                0, 0, 0.0, -1.0, false });
     TeacherResult pre = evaluateOnly(buildModel());
     pre.checkpoint = m_pretrainedPath;
     if (!o.checkpointDir.empty()) {
@@ -53,7 +54,7 @@ TeacherResult TeacherTrainer::runPretrainedAsIs(std::chrono::steady_clock::time_
     }
     pre.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (m_observer)
-        m_observer->onStage({o.stage, "teacher ready", 0, 0, pre.seconds, 0.0, true});
+        m_observer->onStage({ o.stage, "teacher ready", 0, 0, pre.seconds, 0.0, true });
     return pre;
 }
 
@@ -67,11 +68,13 @@ torch::Tensor TeacherTrainer::frameOneOutputs(Wav2Vec2Model &model, Split split)
         if (m_control && m_control->cancelRequested())
             throw Cancelled();
         const int64_t count = std::min<int64_t>(m_options.evalBatchSize, n - first);
-        const Wav2Vec2Output out = model->forward(inputBatch(split, first, count).to(m_options.device));
+        const Wav2Vec2Output out
+            = model->forward(inputBatch(split, first, count).to(m_options.device));
         parts.push_back(out.lastHiddenState.select(1, 0).to(torch::kCPU));
         if (m_observer)
-            m_observer->onStage({m_options.stage, std::string("frozen teacher on the ") + splitName(split) + " clips",
-                                 first + count, n, 0.0, -1.0, false});
+            m_observer->onStage({ m_options.stage,
+                std::string("frozen teacher on the ") + splitName(split) + " clips", first + count,
+                n, 0.0, -1.0, false });
     }
     return torch::cat(parts, 0);
 }
@@ -82,13 +85,15 @@ TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0
     Wav2Vec2Model model = buildModel(); // the pretrained body with a fresh head
     for (auto &p : model->parameters())
         p.set_requires_grad(false);
-    const torch::Tensor trainX = frameOneOutputs(model, Split::Train), valX = frameOneOutputs(model, Split::Validation);
+    const torch::Tensor trainX = frameOneOutputs(model, Split::Train),
+                        valX = frameOneOutputs(model, Split::Validation);
     const torch::Tensor trainY = m_prepared->items(Split::Train).targets;
     const torch::Tensor valY = m_prepared->items(Split::Validation).targets;
     const bool multiLabel = m_data.index().multiLabel;
     torch::nn::Linear head(trainX.size(1), int64_t(m_data.index().classes.size()));
     torch::manual_seed(o.seed);
-    torch::optim::AdamW optimizer(head->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
+    torch::optim::AdamW optimizer(
+        head->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
     const Batcher batcher(trainX.size(0), o.batchSize, o.seed);
     double bestAcc = -1.0;
     torch::Tensor bestW, bestB;
@@ -98,7 +103,7 @@ TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0
         int64_t batches = 0;
         for (const torch::Tensor &idx : batcher.batches(epoch)) {
             const torch::Tensor loss = taskLoss(head->forward(Batcher::gather(trainX, idx)),
-                                                Batcher::gather(trainY, idx), multiLabel);
+                Batcher::gather(trainY, idx), multiLabel);
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
@@ -118,9 +123,9 @@ TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0
             er.stage = o.stage;
             er.epoch = epoch + 1;
             er.step = step;
-            er.validation = {{"accuracy", acc}};
+            er.validation = { { "accuracy", acc } };
             const double mean = batches ? lossSum / double(batches) : 0.0;
-            er.trainLosses = {{"task", mean}, {"total", mean}};
+            er.trainLosses = { { "task", mean }, { "total", mean } };
             er.best = acc == bestAcc;
             m_observer->onEpoch(er);
         }
@@ -141,9 +146,12 @@ TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0
     if (!o.checkpointDir.empty()) {
         makeDirs(o.checkpointDir);
         r.checkpoint = o.checkpointDir + "/best.safetensors";
-        TrainedModels::saveTeacher(r.checkpoint, model, m_pretrainedInfo.kind, m_data.index().classes, spectralFeatures(),
-             {{"val_accuracy", r.validation.metrics.accuracy}, {"val_localisation", r.validation.localisation.mean()}},
-             {{"weights", m_pretrainedPath}, {"config_hash", o.configHash}, {"adapted", "head"}});
+        TrainedModels::saveTeacher(r.checkpoint, model, m_pretrainedInfo.kind,
+            m_data.index().classes, spectralFeatures(),
+            { { "val_accuracy", r.validation.metrics.accuracy },
+                { "val_localisation", r.validation.localisation.mean() } },
+            { { "weights", m_pretrainedPath }, { "config_hash", o.configHash },
+                { "adapted", "head" } });
     }
     r.test = evaluate(model, Split::Test);
     r.model = model;
@@ -151,7 +159,8 @@ TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     warn(r);
     if (m_observer)
-        m_observer->onStage({o.stage, "teacher ready (new head on the pretrained teacher)", step, step, r.seconds, 0.0, true});
+        m_observer->onStage({ o.stage, "teacher ready (new head on the pretrained teacher)", step,
+            step, r.seconds, 0.0, true });
     return r;
 }
 

@@ -31,9 +31,12 @@ std::string lengthText(double sec)
 
 } // namespace
 
-TeacherPretrainer::TeacherPretrainer(TeacherRecipe recipe, std::string outDir, TrainObserver *observer,
-                                     const TrainControl *control)
-    : m_recipe(std::move(recipe)), m_outDir(std::move(outDir)), m_observer(observer), m_control(control)
+TeacherPretrainer::TeacherPretrainer(
+    TeacherRecipe recipe, std::string outDir, TrainObserver *observer, const TrainControl *control)
+    : m_recipe(std::move(recipe))
+    , m_outDir(std::move(outDir))
+    , m_observer(observer)
+    , m_control(control)
 {
     m_recipe.validate();
     if (m_outDir.empty())
@@ -66,18 +69,22 @@ TeacherPretrainResult TeacherPretrainer::run()
         b.stages.clear();
         bool prefix = a.hash() == b.hash() && before.stages.size() <= m_recipe.stages.size();
         for (size_t k = 0; prefix && k < before.stages.size(); ++k)
-            prefix = before.stages[k].lengthSec == m_recipe.stages[k].lengthSec &&
-                     before.stages[k].epochs == m_recipe.stages[k].epochs && before.stages[k].lr == m_recipe.stages[k].lr;
+            prefix = before.stages[k].lengthSec == m_recipe.stages[k].lengthSec
+                && before.stages[k].epochs == m_recipe.stages[k].epochs
+                && before.stages[k].lr == m_recipe.stages[k].lr;
         if (!prefix)
-            throw Error(m_outDir, "holds a pretraining run of another recipe (" + before.name + ", " + before.hash() +
-                                      "); choose another --out folder (only stages appended at the end can continue it)");
+            throw Error(m_outDir,
+                "holds a pretraining run of another recipe (" + before.name + ", " + before.hash()
+                    + "); choose another --out folder (only stages appended at the end can "
+                      "continue it)");
     }
     writeFileAtomic(recipePath, m_recipe.toYaml());
     EventLog log(m_outDir + "/events.jsonl");
     EventLogObserver events(&log, 4);
     if (m_observer)
         events.addForward(m_observer);
-    events.onStage({"pretrain", "recipe " + m_recipe.name + " (" + m_recipe.hash() + ")", 0, 0, 0.0, -1.0, false});
+    events.onStage({ "pretrain", "recipe " + m_recipe.name + " (" + m_recipe.hash() + ")", 0, 0,
+        0.0, -1.0, false });
 
     if (m_recipe.threads > 0)
         torch::set_num_threads(m_recipe.threads);
@@ -86,7 +93,7 @@ TeacherPretrainResult TeacherPretrainer::run()
     if (m_control)
         synthProgress = m_control->progress();
     synthProgress.onProgress = [&events](const std::string &stage, int64_t done, int64_t total) {
-        events.onStage({"pretrain", "teacher corpus: " + stage, done, total, 0.0, -1.0, false});
+        events.onStage({ "pretrain", "teacher corpus: " + stage, done, total, 0.0, -1.0, false });
     };
     corpus.ensure(synthProgress);
     const DatasetIndex index = corpus.index12(m_recipe.unknownPerSpeaker);
@@ -96,10 +103,13 @@ TeacherPretrainResult TeacherPretrainer::run()
     std::string previous; // the best weights of the stage before
     for (size_t k = 0; k < m_recipe.stages.size(); ++k) {
         const TeacherRecipe::Stage &st = m_recipe.stages[k];
-        const std::string dir = stageDir(k), best = dir + "/best.safetensors", done = dir + "/done.json";
+        const std::string dir = stageDir(k), best = dir + "/best.safetensors",
+                          done = dir + "/done.json";
         if (std::filesystem::exists(done) && std::filesystem::exists(best)) {
-            events.onMessage(TrainObserver::Level::Info, "stage " + std::to_string(k + 1) + " already finished: " + best);
-            result.stageSeconds.push_back(nlohmann::json::parse(readFile(done)).value("seconds", 0.0));
+            events.onMessage(TrainObserver::Level::Info,
+                "stage " + std::to_string(k + 1) + " already finished: " + best);
+            result.stageSeconds.push_back(
+                nlohmann::json::parse(readFile(done)).value("seconds", 0.0));
             result.stageResumed.push_back(true);
             previous = best;
             continue;
@@ -120,7 +130,8 @@ TeacherPretrainResult TeacherPretrainer::run()
         o.freshNoiseEachEpoch = true;
         o.seed = m_recipe.seed + k;
         o.features = m_recipe.features;
-        o.stage = "pretrain stage " + std::to_string(k + 1) + " (L=" + lengthText(st.lengthSec) + " s)";
+        o.stage
+            = "pretrain stage " + std::to_string(k + 1) + " (L=" + lengthText(st.lengthSec) + " s)";
         o.checkpointDir = dir;
         o.configHash = m_recipe.hash();
         o.threads = std::max(1, torch::get_num_threads());
@@ -130,12 +141,10 @@ TeacherPretrainResult TeacherPretrainer::run()
         TeacherTrainer trainer(data, featureCache, o, &events, m_control);
         const TeacherResult r = trainer.run();
         const double sec = std::chrono::duration<double>(clock::now() - s0).count();
-        nlohmann::json j = {{"stage", k + 1},
-                            {"length_sec", st.lengthSec},
-                            {"epochs", st.epochs},
-                            {"seconds", sec},
-                            {"validation_accuracy", r.validation.metrics.accuracy},
-                            {"validation_localisation", r.validation.localisation.mean()}};
+        nlohmann::json j
+            = { { "stage", k + 1 }, { "length_sec", st.lengthSec }, { "epochs", st.epochs },
+                  { "seconds", sec }, { "validation_accuracy", r.validation.metrics.accuracy },
+                  { "validation_localisation", r.validation.localisation.mean() } };
         writeFileAtomic(done, j.dump(2) + "\n");
         result.stageSeconds.push_back(sec);
         result.stageResumed.push_back(false);
@@ -153,15 +162,14 @@ TeacherPretrainResult TeacherPretrainer::run()
         values["uniform_localisation_L" + lengthText(f.lengthSec)] = f.uniform;
     }
     result.teacherPath = m_outDir + "/teacher.safetensors";
-    TrainedModels::saveTeacher(result.teacherPath, model, info.kind, index.classes, info.features, values,
-                         {{"recipe", m_recipe.toYaml()},
-                          {"recipe_hash", m_recipe.hash()},
-                          {"corpus_hash", corpus.contentHash()},
-                          {"source_revision", build::kSourceRevision},
-                          {"fair_rules", "clip labels only; speakers " + std::to_string(m_recipe.corpus.firstSpeaker) +
-                                             ".." +
-                                             std::to_string(m_recipe.corpus.firstSpeaker + m_recipe.corpus.speakers - 1) +
-                                             " (train split), none of any experiment's"}});
+    TrainedModels::saveTeacher(result.teacherPath, model, info.kind, index.classes, info.features,
+        values,
+        { { "recipe", m_recipe.toYaml() }, { "recipe_hash", m_recipe.hash() },
+            { "corpus_hash", corpus.contentHash() }, { "source_revision", build::kSourceRevision },
+            { "fair_rules",
+                "clip labels only; speakers " + std::to_string(m_recipe.corpus.firstSpeaker) + ".."
+                    + std::to_string(m_recipe.corpus.firstSpeaker + m_recipe.corpus.speakers - 1)
+                    + " (train split), none of any experiment's" } });
     result.seconds = std::chrono::duration<double>(clock::now() - t0).count();
 
     nlohmann::json report;
@@ -170,27 +178,26 @@ TeacherPretrainResult TeacherPretrainer::run()
     report["teacher"] = result.teacherPath;
     report["source_revision"] = build::kSourceRevision;
     for (const auto &f : result.figures)
-        report["figures"].push_back({{"length_sec", f.lengthSec},
-                                     {"test_accuracy", f.accuracy},
-                                     {"test_localisation", f.localisation},
-                                     {"uniform_localisation", f.uniform}});
+        report["figures"].push_back(
+            { { "length_sec", f.lengthSec }, { "test_accuracy", f.accuracy },
+                { "test_localisation", f.localisation }, { "uniform_localisation", f.uniform } });
     for (size_t k = 0; k < result.stageSeconds.size(); ++k)
-        report["stages"].push_back({{"stage", k + 1},
-                                    {"length_sec", m_recipe.stages[k].lengthSec},
-                                    {"epochs", m_recipe.stages[k].epochs},
-                                    {"seconds", result.stageSeconds[k]},
-                                    {"resumed", bool(result.stageResumed[k])}});
+        report["stages"].push_back({ { "stage", k + 1 },
+            { "length_sec", m_recipe.stages[k].lengthSec }, { "epochs", m_recipe.stages[k].epochs },
+            { "seconds", result.stageSeconds[k] }, { "resumed", bool(result.stageResumed[k]) } });
     report["seconds_this_sitting"] = result.seconds;
     writeFileAtomic(m_outDir + "/report.json", report.dump(2) + "\n");
-    events.onStage({"pretrain", "teacher ready: " + result.teacherPath, 1, 1, result.seconds, 0.0, true});
+    events.onStage(
+        { "pretrain", "teacher ready: " + result.teacherPath, 1, 1, result.seconds, 0.0, true });
     log.append(Event::doneEvent("teacher pretrained"));
     return result;
 }
 
-std::vector<TeacherPretrainResult::LengthFigures> TeacherPretrainer::evaluate(const std::string &teacherPath)
+std::vector<TeacherPretrainResult::LengthFigures> TeacherPretrainer::evaluate(
+    const std::string &teacherPath)
 {
     BuiltinCorpus corpus(m_recipe.corpus, corpusDir());
-    corpus.ensure(m_control ? m_control->progress() : Progress{});
+    corpus.ensure(m_control ? m_control->progress() : Progress {});
     const DatasetIndex index = corpus.index12(m_recipe.unknownPerSpeaker);
     const FeatureCache featureCache(cacheRoot() + "/features");
     std::vector<TeacherPretrainResult::LengthFigures> out;
@@ -209,7 +216,8 @@ std::vector<TeacherPretrainResult::LengthFigures> TeacherPretrainer::evaluate(co
         o.minLocalisationRatio = 0.0;
         TeacherTrainer trainer(data, featureCache, o, m_observer, m_control);
         const TeacherResult r = trainer.run();
-        out.push_back({len, r.test.metrics.accuracy, r.test.localisation.mean(), r.test.localisation.meanBaseline()});
+        out.push_back({ len, r.test.metrics.accuracy, r.test.localisation.mean(),
+            r.test.localisation.meanBaseline() });
     }
     return out;
 }

@@ -23,9 +23,9 @@ struct TeacherPretrainResult
     struct LengthFigures
     {
         double lengthSec = 0.0;
-        double accuracy = 0.0;     // test split of the recipe's corpus (its own unseen speakers)
+        double accuracy = 0.0; // test split of the recipe's corpus (its own unseen speakers)
         double localisation = 0.0; // rollout row 0 mass inside the keyword window
-        double uniform = 0.0;      // the same for uniform attention
+        double uniform = 0.0; // the same for uniform attention
     };
     std::string teacherPath;
     std::vector<LengthFigures> figures;
@@ -38,7 +38,7 @@ class TeacherPretrainer
 {
 public:
     TeacherPretrainer(TeacherRecipe recipe, std::string outDir, TrainObserver *observer = nullptr,
-                      const TrainControl *control = nullptr);
+        const TrainControl *control = nullptr);
     // Throws tkd::Error (bad recipe, unwritable folder), tkd::Cancelled (the finished stages stay).
     TeacherPretrainResult run();
     // Accuracy and localisation of any teacher checkpoint on the recipe's held-out speakers.

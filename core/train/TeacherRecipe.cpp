@@ -19,9 +19,12 @@ namespace {
 class Reader
 {
 public:
-    explicit Reader(std::string source) : m_source(std::move(source)) {}
+    explicit Reader(std::string source)
+        : m_source(std::move(source))
+    { }
 
-    [[noreturn]] void fail(const std::string &key, const std::string &why, const YAML::Node &at) const
+    [[noreturn]] void fail(
+        const std::string &key, const std::string &why, const YAML::Node &at) const
     {
         const YAML::Mark m = at.Mark();
         std::string where = m_source + ": " + key;
@@ -29,7 +32,8 @@ public:
             where += " (line " + std::to_string(m.line + 1) + ")";
         throw Error(where, why);
     }
-    void onlyKeys(const std::string &prefix, const YAML::Node &map, const std::set<std::string> &keys) const
+    void onlyKeys(
+        const std::string &prefix, const YAML::Node &map, const std::set<std::string> &keys) const
     {
         if (!map.IsMap())
             fail(prefix.empty() ? "recipe" : prefix, "must be a mapping", map);
@@ -100,8 +104,9 @@ TeacherRecipe TeacherRecipe::fromYaml(const std::string &text, const std::string
     const Reader r(source);
     TeacherRecipe t;
     r.onlyKeys("", root,
-               {"name", "description", "seed", "corpus", "unknown_per_speaker", "model", "architecture", "noise", "features",
-                "batch_size", "weight_decay", "stages", "evaluate_lengths_sec", "threads"});
+        { "name", "description", "seed", "corpus", "unknown_per_speaker", "model", "architecture",
+            "noise", "features", "batch_size", "weight_decay", "stages", "evaluate_lengths_sec",
+            "threads" });
     if (root["name"])
         t.name = r.get<std::string>("name", root["name"]);
     if (root["description"])
@@ -109,7 +114,8 @@ TeacherRecipe TeacherRecipe::fromYaml(const std::string &text, const std::string
     if (root["seed"])
         t.seed = r.get<uint64_t>("seed", root["seed"]);
     if (const YAML::Node c = root["corpus"]) {
-        r.onlyKeys("corpus", c, {"speakers", "seed", "first_speaker", "validation_fraction", "test_fraction"});
+        r.onlyKeys("corpus", c,
+            { "speakers", "seed", "first_speaker", "validation_fraction", "test_fraction" });
         if (c["speakers"])
             t.corpus.speakers = r.get<int>("corpus.speakers", c["speakers"]);
         if (c["seed"])
@@ -117,7 +123,8 @@ TeacherRecipe TeacherRecipe::fromYaml(const std::string &text, const std::string
         if (c["first_speaker"])
             t.corpus.firstSpeaker = r.get<int>("corpus.first_speaker", c["first_speaker"]);
         if (c["validation_fraction"])
-            t.corpus.validationFraction = r.get<double>("corpus.validation_fraction", c["validation_fraction"]);
+            t.corpus.validationFraction
+                = r.get<double>("corpus.validation_fraction", c["validation_fraction"]);
         if (c["test_fraction"])
             t.corpus.testFraction = r.get<double>("corpus.test_fraction", c["test_fraction"]);
     }
@@ -137,7 +144,7 @@ TeacherRecipe TeacherRecipe::fromYaml(const std::string &text, const std::string
         }
     }
     if (const YAML::Node n = root["noise"]) {
-        r.onlyKeys("noise", n, {"snr_db", "kinds", "babble_words", "babble_gain_db", "seed"});
+        r.onlyKeys("noise", n, { "snr_db", "kinds", "babble_words", "babble_gain_db", "seed" });
         if (n["snr_db"]) {
             const auto v = r.list<double>("noise.snr_db", n["snr_db"]);
             if (v.size() != 2)
@@ -177,7 +184,7 @@ TeacherRecipe TeacherRecipe::fromYaml(const std::string &text, const std::string
         t.stages.clear();
         for (size_t i = 0; i < s.size(); ++i) {
             const std::string key = "stages[" + std::to_string(i) + "]";
-            r.onlyKeys(key, s[i], {"length_sec", "epochs", "lr"});
+            r.onlyKeys(key, s[i], { "length_sec", "epochs", "lr" });
             Stage st;
             if (s[i]["length_sec"])
                 st.lengthSec = r.get<double>(key + ".length_sec", s[i]["length_sec"]);
@@ -207,8 +214,9 @@ void TeacherRecipe::validate() const
     corpus.validate();
     if (corpus.firstSpeaker < 100000)
         throw Error("corpus.first_speaker",
-                    "must be >= 100000: experiments use speakers 0..99999, and the teacher must not hear their "
-                    "validation or test speakers");
+            "must be >= 100000: experiments use speakers 0..99999, and the teacher must not hear "
+            "their "
+            "validation or test speakers");
     if (unknownPerSpeaker < 0 || unknownPerSpeaker > 25)
         throw Error("unknown_per_speaker", "must be between 0 and 25");
     if (model != "tiny" && model != "small")
@@ -250,7 +258,8 @@ std::string TeacherRecipe::toYaml() const
         y << "description: \"" << description << "\"\n";
     y << "seed: " << seed << "\n";
     y << "corpus:\n  speakers: " << corpus.speakers << "\n  seed: " << corpus.seed
-      << "\n  first_speaker: " << corpus.firstSpeaker << "\n  validation_fraction: " << corpus.validationFraction
+      << "\n  first_speaker: " << corpus.firstSpeaker
+      << "\n  validation_fraction: " << corpus.validationFraction
       << "\n  test_fraction: " << corpus.testFraction << "\n";
     y << "unknown_per_speaker: " << unknownPerSpeaker << "\n";
     y << "model: " << model << "\n";
@@ -269,7 +278,8 @@ std::string TeacherRecipe::toYaml() const
         y << "  " << p.name << ": " << features.value(p.name) << "\n";
     y << "batch_size: " << batchSize << "\nweight_decay: " << weightDecay << "\nstages:\n";
     for (const Stage &s : stages)
-        y << "  - {length_sec: " << s.lengthSec << ", epochs: " << s.epochs << ", lr: " << s.lr << "}\n";
+        y << "  - {length_sec: " << s.lengthSec << ", epochs: " << s.epochs << ", lr: " << s.lr
+          << "}\n";
     y << "evaluate_lengths_sec: [";
     for (size_t i = 0; i < evaluateLengthsSec.size(); ++i)
         y << (i ? ", " : "") << evaluateLengthsSec[i];

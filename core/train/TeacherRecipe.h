@@ -21,24 +21,24 @@ struct TeacherRecipe
     struct Stage
     {
         double lengthSec = 2.0; // clip length L of this stage (keyword at a random offset)
-        int epochs = 1;         // each epoch with fresh noise, placement and babble
-        double lr = 2e-3;       // one-cycle peak of this stage
+        int epochs = 1; // each epoch with fresh noise, placement and babble
+        double lr = 2e-3; // one-cycle peak of this stage
     };
 
     std::string name = "kws12-small";
     std::string description;
-    uint64_t seed = 1;                 // initialisation and batch order
-    BuiltinCorpusConfig corpus;        // speakers, seed, first_speaker, fractions
-    int unknownPerSpeaker = 2;         // the 12-label task's "_unknown_" clips per speaker
+    uint64_t seed = 1; // initialisation and batch order
+    BuiltinCorpusConfig corpus; // speakers, seed, first_speaker, fractions
+    int unknownPerSpeaker = 2; // the 12-label task's "_unknown_" clips per speaker
     std::string model = "small"; // tiny | small
     std::map<std::string, int64_t> architecture; // fields over the preset: hidden, layers, ...
-    NoisyConfig noise;                 // length_sec is set per stage
-    FeatureConfig features;            // the teacher's log-mel front end
+    NoisyConfig noise; // length_sec is set per stage
+    FeatureConfig features; // the teacher's log-mel front end
     int batchSize = 32;
     double weightDecay = 0.01;
-    std::vector<Stage> stages = {{2.0, 6, 2e-3}, {8.0, 2, 1e-3}};
-    std::vector<double> evaluateLengthsSec = {2.0, 4.0, 6.0, 8.0};
-    int threads = 0;                   // 0: every core
+    std::vector<Stage> stages = { { 2.0, 6, 2e-3 }, { 8.0, 2, 1e-3 } };
+    std::vector<double> evaluateLengthsSec = { 2.0, 4.0, 6.0, 8.0 };
+    int threads = 0; // 0: every core
 
     TeacherRecipe();
     // Throws tkd::Error("<file>: <key>", reason) for unknown keys, wrong types and bad values.

@@ -2,13 +2,13 @@
 
 #include "core/util/ParallelFor.h"
 
+#include "core/checkpoint/Checkpoint.h"
+#include "core/checkpoint/TrainedModels.h"
 #include "core/data/FeatureCache.h"
 #include "core/distill/OracleAttention.h"
 #include "core/features/FeatureExtractor.h"
 #include "core/models/Wav2Vec2Pretrained.h"
 #include "core/train/Batcher.h"
-#include "core/checkpoint/Checkpoint.h"
-#include "core/checkpoint/TrainedModels.h"
 #include "core/train/LrSchedule.h"
 #include "core/train/TrainControl.h"
 #include "core/train/TrainLoop.h"
@@ -34,21 +34,22 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Items `indices` of `split`, built on `threads` workers (NoisyDataset::item is pure).
-std::vector<NoisyItem> buildSelected(const NoisyDataset &data, Split split, const std::vector<int64_t> &indices,
-                                     int threads)
+std::vector<NoisyItem> buildSelected(
+    const NoisyDataset &data, Split split, const std::vector<int64_t> &indices, int threads)
 {
     std::vector<NoisyItem> out(indices.size());
     parallelFor(int64_t(indices.size()), threads,
-                [&](int64_t k) { out[size_t(k)] = data.item(split, size_t(indices[size_t(k)])); });
+        [&](int64_t k) { out[size_t(k)] = data.item(split, size_t(indices[size_t(k)])); });
     return out;
 }
 
 torch::Tensor stackSamples(std::vector<NoisyItem> &items)
 {
     const int64_t n = int64_t(items.size()), len = int64_t(items.front().samples.size());
-    torch::Tensor w = torch::empty({n, len}, torch::kFloat);
+    torch::Tensor w = torch::empty({ n, len }, torch::kFloat);
     for (int64_t i = 0; i < n; ++i) {
-        std::memcpy(w[i].data_ptr<float>(), items[size_t(i)].samples.data(), size_t(len) * sizeof(float));
+        std::memcpy(
+            w[i].data_ptr<float>(), items[size_t(i)].samples.data(), size_t(len) * sizeof(float));
         items[size_t(i)].samples = {};
     }
     return w;
@@ -56,7 +57,8 @@ torch::Tensor stackSamples(std::vector<NoisyItem> &items)
 
 } // namespace
 
-torch::Tensor TeacherTrainer::taskLoss(const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel)
+torch::Tensor TeacherTrainer::taskLoss(
+    const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel)
 {
     return multiLabel ? torch::binary_cross_entropy_with_logits(logits, targets.to(logits.dtype()))
                       : torch::nn::functional::cross_entropy(logits, targets);
@@ -73,18 +75,23 @@ std::map<std::string, double> TeacherEvaluation::summary() const
     return m;
 }
 
-TeacherTrainer::TeacherTrainer(const NoisyDataset &data, const FeatureCache &cache, TeacherTrainOptions options,
-                               TrainObserver *observer, const TrainControl *control)
-    : m_data(data), m_cache(cache), m_options(std::move(options)), m_observer(observer), m_control(control),
-      m_prepared(std::make_unique<PreparedData>(data, std::string(), m_options.threads))
+TeacherTrainer::TeacherTrainer(const NoisyDataset &data, const FeatureCache &cache,
+    TeacherTrainOptions options, TrainObserver *observer, const TrainControl *control)
+    : m_data(data)
+    , m_cache(cache)
+    , m_options(std::move(options))
+    , m_observer(observer)
+    , m_control(control)
+    , m_prepared(std::make_unique<PreparedData>(data, std::string(), m_options.threads))
 {
     const auto &o = m_options;
     if (o.kind == TeacherKind::Pretrained) {
         m_pretrainedPath = o.weights.empty() ? shippedTeacherPath() : o.weights;
         m_pretrainedInfo = TrainedModels::teacherInfo(m_pretrainedPath);
         if (m_pretrainedInfo.kind != "tiny" && m_pretrainedInfo.kind != "small")
-            throw Error("teacher.weights", m_pretrainedPath + " is a '" + m_pretrainedInfo.kind +
-                                               "' teacher; a pretrained teacher must be spectral (tiny or small)");
+            throw Error("teacher.weights",
+                m_pretrainedPath + " is a '" + m_pretrainedInfo.kind
+                    + "' teacher; a pretrained teacher must be spectral (tiny or small)");
     }
     if (o.kind == TeacherKind::Imported && o.weights.empty())
         throw Error("teacher.weights", "an imported teacher needs its weights");
@@ -126,7 +133,7 @@ FrameTiming TeacherTrainer::timing(const Wav2Vec2Model &model) const
     // own front end, or the raw-waveform conv encoder's receptive field and stride).
     const FeatureConfig f = spectralFeatures();
     const double w = f.windowMs / 1000.0, h = f.hopMs / 1000.0;
-    return FrameTiming{model->config.frameWindowSec(w, h), model->config.frameHopSec(h)};
+    return FrameTiming { model->config.frameWindowSec(w, h), model->config.frameHopSec(h) };
 }
 
 int64_t TeacherTrainer::spectralSubsamplingInUse() const
@@ -155,9 +162,10 @@ Wav2Vec2Model TeacherTrainer::buildModel() const
             model->resetHead(classes); // another task: a new head, adapted in run()
         return model;
     }
-    Wav2Vec2Config cfg = o.kind == TeacherKind::Tiny ? Wav2Vec2Config::tiny(classes, spectralFeatures().melBins)
-        : o.kind == TeacherKind::Small              ? Wav2Vec2Config::small(classes, spectralFeatures().melBins)
-                                                    : Wav2Vec2Config::preset(teacherKindName(o.kind), classes);
+    Wav2Vec2Config cfg = o.kind == TeacherKind::Tiny
+        ? Wav2Vec2Config::tiny(classes, spectralFeatures().melBins)
+        : o.kind == TeacherKind::Small ? Wav2Vec2Config::small(classes, spectralFeatures().melBins)
+                                       : Wav2Vec2Config::preset(teacherKindName(o.kind), classes);
     if (isSpectral()) {
         cfg.spectralSubsampling(spectralSubsamplingInUse());
         for (const auto &[key, value] : o.architecture)
@@ -180,7 +188,8 @@ const PreparedSplit &TeacherTrainer::spectralSplit(Split split)
         p = m_control->progress();
     if (m_observer)
         p.onProgress = [this](const std::string &stage, int64_t done, int64_t total) {
-            m_observer->onStage({m_options.stage, stage + " (teacher log-mel)", done, total, 0.0, -1.0, false});
+            m_observer->onStage(
+                { m_options.stage, stage + " (teacher log-mel)", done, total, 0.0, -1.0, false });
         };
     return m_spectral[split] = m_prepared->split(split, fx, m_cache, p);
 }
@@ -200,16 +209,19 @@ TeacherAttentionCache::Source TeacherTrainer::cacheSource(Split split)
 {
     TeacherAttentionCache::Source s;
     s.dataHash = m_data.contentHash();
-    s.extraKey = std::string(splitName(split)) + (isSpectral() ? ";" + spectralFeatures().canonicalString() : "");
+    s.extraKey = std::string(splitName(split))
+        + (isSpectral() ? ";" + spectralFeatures().canonicalString() : "");
     s.count = int64_t(m_data.size(split));
-    s.inputs = [this, split](int64_t first, int64_t count) { return inputBatch(split, first, count); };
+    s.inputs
+        = [this, split](int64_t first, int64_t count) { return inputBatch(split, first, count); };
     return s;
 }
 
 torch::Tensor TeacherTrainer::freshEpochFeatures(int64_t epoch)
 {
     NoisyConfig cfg = m_data.config();
-    cfg.seed = Rng::mix(cfg.seed ^ Rng::mix(0x7465616368ull + uint64_t(epoch))); // new noise, same clips
+    cfg.seed
+        = Rng::mix(cfg.seed ^ Rng::mix(0x7465616368ull + uint64_t(epoch))); // new noise, same clips
     const NoisyDataset fresh(m_data.index(), cfg);
     const FeatureExtractor fx(spectralFeatures());
     const int64_t n = int64_t(fresh.size(Split::Train));
@@ -225,15 +237,16 @@ torch::Tensor TeacherTrainer::freshEpochFeatures(int64_t epoch)
         auto items = buildSelected(fresh, Split::Train, idx, m_options.threads);
         parts.push_back(fx.compute(stackSamples(items)));
         if (m_observer)
-            m_observer->onStage({m_options.stage, "fresh noise for epoch " + std::to_string(epoch + 1), first + count,
-                                 n, 0.0, -1.0, false});
+            m_observer->onStage(
+                { m_options.stage, "fresh noise for epoch " + std::to_string(epoch + 1),
+                    first + count, n, 0.0, -1.0, false });
     }
     return torch::cat(parts, 0);
 }
 
 torch::Tensor TeacherTrainer::oracleAttention(const PreparedSplit &split, int64_t length)
 {
-    const OracleAttention oracle(FrameTiming{split.frameWindowSec, split.frameHopSec});
+    const OracleAttention oracle(FrameTiming { split.frameWindowSec, split.frameHopSec });
     return oracle.batch(split.windows, split.clipSec, length);
 }
 
@@ -242,9 +255,9 @@ TeacherEvaluation TeacherTrainer::evaluateOracleSplit(Split split)
     // Scored at the front end's frame rate against the same windows it came from: the upper
     // bound every real teacher is compared with.
     const PreparedSplit &s = m_prepared->split(split, FeatureExtractor(m_options.features), m_cache,
-                                               m_control ? m_control->progress() : Progress{});
+        m_control ? m_control->progress() : Progress {});
     TeacherEvaluation e;
-    const Localisation loc(FrameTiming{s.frameWindowSec, s.frameHopSec});
+    const Localisation loc(FrameTiming { s.frameWindowSec, s.frameHopSec });
     e.localisation = loc.score(oracleAttention(s, s.frames()), s.windows, s.clipSec);
     e.loss = kNaN;
     return e;
@@ -270,17 +283,20 @@ TeacherEvaluation TeacherTrainer::evaluate(Wav2Vec2Model &model, Split split)
         const int64_t count = std::min<int64_t>(o.evalBatchSize, n - first);
         const Wav2Vec2Output out = model->forward(inputBatch(split, first, count).to(o.device));
         logits.push_back(out.logits.to(torch::kCPU, torch::kFloat));
-        lossSum += taskLoss(out.logits, items.targets.narrow(0, first, count).to(o.device), m_data.index().multiLabel)
-                       .item<double>() *
-                   double(count);
+        lossSum += taskLoss(out.logits, items.targets.narrow(0, first, count).to(o.device),
+                       m_data.index().multiLabel)
+                       .item<double>()
+            * double(count);
         if (o.scoreLocalisation) {
-            const std::vector<KeywordWindow> windows(items.windows.begin() + first,
-                                                     items.windows.begin() + first + count);
-            e.localisation.merge(loc.score(roll.rolloutRow(out.attentions).to(torch::kCPU), windows, clipSec));
+            const std::vector<KeywordWindow> windows(
+                items.windows.begin() + first, items.windows.begin() + first + count);
+            e.localisation.merge(
+                loc.score(roll.rolloutRow(out.attentions).to(torch::kCPU), windows, clipSec));
         }
     }
     model->train(wasTraining);
-    e.metrics = Metrics::classification(torch::cat(logits, 0), items.targets, m_data.index().multiLabel);
+    e.metrics
+        = Metrics::classification(torch::cat(logits, 0), items.targets, m_data.index().multiLabel);
     e.loss = lossSum / double(n);
     return e;
 }
@@ -289,22 +305,27 @@ void TeacherTrainer::warn(TeacherResult &r)
 {
     const auto &o = m_options;
     char buf[512];
-    if (!r.oracle && r.validation.metrics.count > 0 && r.validation.metrics.accuracy < o.minAccuracy) {
+    if (!r.oracle && r.validation.metrics.count > 0
+        && r.validation.metrics.accuracy < o.minAccuracy) {
         std::snprintf(buf, sizeof buf,
-                      "teacher is probably weaker than the students: validation accuracy %.1f%% is below %.0f%% "
-                      "(TC-ResNet8 reached ~77%% at 8 s in the calibration probe). Temporal KD needs only its "
-                      "attention to be well placed; logit KD would pass its mistakes on.",
-                      100.0 * r.validation.metrics.accuracy, 100.0 * o.minAccuracy);
+            "teacher is probably weaker than the students: validation accuracy %.1f%% is below "
+            "%.0f%% "
+            "(TC-ResNet8 reached ~77%% at 8 s in the calibration probe). Temporal KD needs only "
+            "its "
+            "attention to be well placed; logit KD would pass its mistakes on.",
+            100.0 * r.validation.metrics.accuracy, 100.0 * o.minAccuracy);
         r.warnings.push_back(buf);
     }
     const double ratio = r.validation.localisationRatio();
     if (!r.oracle && std::isfinite(ratio) && ratio < o.minLocalisationRatio) {
         std::snprintf(buf, sizeof buf,
-                      "teacher attention is poorly localised: its rollout puts %.3f of its mass in the keyword "
-                      "window, uniform attention would put %.3f (x%.2f < x%.2f). Temporal KD from it is unlikely "
-                      "to help; consider more teacher epochs or the oracle teacher.",
-                      r.validation.localisation.mean(), r.validation.localisation.meanBaseline(), ratio,
-                      o.minLocalisationRatio);
+            "teacher attention is poorly localised: its rollout puts %.3f of its mass in the "
+            "keyword "
+            "window, uniform attention would put %.3f (x%.2f < x%.2f). Temporal KD from it is "
+            "unlikely "
+            "to help; consider more teacher epochs or the oracle teacher.",
+            r.validation.localisation.mean(), r.validation.localisation.meanBaseline(), ratio,
+            o.minLocalisationRatio);
         r.warnings.push_back(buf);
     }
     for (const auto &w : r.warnings)
@@ -352,11 +373,13 @@ TeacherResult TeacherTrainer::runOracle()
     r.oracle = true;
     r.weightsHash = "oracle";
     if (m_observer)
-        m_observer->onStage({o.stage, "oracle attention (the keyword's true window); nothing to train", 0, 0, 0.0, 0.0, false});
+        m_observer->onStage(
+            { o.stage, "oracle attention (the keyword's true window); nothing to train", 0, 0, 0.0,
+                0.0, false });
     r.validation = evaluateOracleSplit(Split::Validation);
     r.test = evaluateOracleSplit(Split::Test);
     if (m_observer)
-        m_observer->onStage({o.stage, "oracle ready", 0, 0, 0.0, 0.0, true});
+        m_observer->onStage({ o.stage, "oracle ready", 0, 0, 0.0, 0.0, true });
     return r;
 }
 
@@ -367,7 +390,8 @@ std::vector<torch::Tensor> TeacherTrainer::trainableParameters(Wav2Vec2Model &mo
     for (auto &p : model->named_parameters()) {
         bool train = true;
         if (o.kind == TeacherKind::Imported)
-            train = o.fineTune == "head" ? p.key().rfind("head.", 0) == 0 : p.key().rfind("feature_extractor.", 0) != 0;
+            train = o.fineTune == "head" ? p.key().rfind("head.", 0) == 0
+                                         : p.key().rfind("feature_extractor.", 0) != 0;
         else if (o.kind == TeacherKind::Pretrained)
             train = o.fineTune == "all" || p.key().rfind("head.", 0) == 0;
         p.value().set_requires_grad(train);
@@ -377,21 +401,21 @@ std::vector<torch::Tensor> TeacherTrainer::trainableParameters(Wav2Vec2Model &mo
     return params;
 }
 
-std::string TeacherTrainer::saveBest(const Wav2Vec2Model &model, const TeacherEvaluation &val, int64_t epoch,
-                                     int64_t step) const
+std::string TeacherTrainer::saveBest(
+    const Wav2Vec2Model &model, const TeacherEvaluation &val, int64_t epoch, int64_t step) const
 {
     const auto &o = m_options;
     makeDirs(o.checkpointDir);
     // An adapted pretrained teacher keeps its architecture's kind.
-    const std::string kind = o.kind == TeacherKind::Pretrained ? m_pretrainedInfo.kind : std::string(teacherKindName(o.kind));
+    const std::string kind = o.kind == TeacherKind::Pretrained
+        ? m_pretrainedInfo.kind
+        : std::string(teacherKindName(o.kind));
     const std::string path = o.checkpointDir + "/best.safetensors";
     TrainedModels::saveTeacher(path, model, kind, m_data.index().classes, spectralFeatures(),
-                               {{"val_accuracy", val.metrics.accuracy},
-                                {"val_localisation", val.localisation.mean()},
-                                {"epoch", double(epoch)},
-                                {"step", double(step)}},
-                               {{"weights", o.kind == TeacherKind::Pretrained ? m_pretrainedPath : o.weights},
-                                {"config_hash", o.configHash}});
+        { { "val_accuracy", val.metrics.accuracy }, { "val_localisation", val.localisation.mean() },
+            { "epoch", double(epoch) }, { "step", double(step) } },
+        { { "weights", o.kind == TeacherKind::Pretrained ? m_pretrainedPath : o.weights },
+            { "config_hash", o.configHash } });
     if (m_observer)
         m_observer->onCheckpoint(o.stage, path, true);
     return path;
@@ -408,9 +432,10 @@ TeacherResult TeacherTrainer::run()
     if (usesPretrainedAsIs())
         return runPretrainedAsIs(t0);
     if (o.kind == TeacherKind::Pretrained && o.epochs < 1)
-        throw Error("teacher.epochs", "the pretrained teacher's classes (" + std::to_string(m_pretrainedInfo.classes.size()) +
-                                          ") differ from the dataset's (" + std::to_string(m_data.index().classes.size()) +
-                                          "): give it at least one epoch to adapt a new head");
+        throw Error("teacher.epochs",
+            "the pretrained teacher's classes (" + std::to_string(m_pretrainedInfo.classes.size())
+                + ") differ from the dataset's (" + std::to_string(m_data.index().classes.size())
+                + "): give it at least one epoch to adapt a new head");
     if (o.kind == TeacherKind::Pretrained && o.fineTune == "head")
         return adaptHead(t0);
 
@@ -418,8 +443,10 @@ TeacherResult TeacherTrainer::run()
     model->to(o.device);
     const std::vector<torch::Tensor> params = trainableParameters(model);
     if (!isSpectral() && o.kind != TeacherKind::Imported)
-        message("teacher '" + std::string(teacherKindName(o.kind)) + "' trains a raw-waveform encoder from scratch; the calibration probe found that "
-                "this does not learn from a few thousand clips (use tiny or imported weights)", 1);
+        message("teacher '" + std::string(teacherKindName(o.kind))
+                + "' trains a raw-waveform encoder from scratch; the calibration probe found that "
+                  "this does not learn from a few thousand clips (use tiny or imported weights)",
+            1);
 
     const SplitItems trainItems = m_prepared->items(Split::Train);
     const int64_t n = int64_t(m_data.size(Split::Train));
@@ -428,14 +455,18 @@ TeacherResult TeacherTrainer::run()
     const Batcher batcher(n, o.batchSize, o.seed);
     const int64_t perEpoch = batcher.batchesPerEpoch();
     LrScheduleOptions so;
-    so.kind = LrScheduleOptions::Kind::OneCycle; // what the calibration probe trained its teachers with
+    so.kind
+        = LrScheduleOptions::Kind::OneCycle; // what the calibration probe trained its teachers with
     so.baseLr = o.lr;
     so.totalSteps = std::max<int64_t>(1, perEpoch * o.epochs);
     const LrSchedule schedule(so);
-    torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
+    torch::optim::AdamW optimizer(
+        params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
     const TrainLoop::Clock clock(so.totalSteps);
     if (m_observer)
-        m_observer->onStage({o.stage, "training the " + std::string(teacherKindName(o.kind)) + " teacher", 0, so.totalSteps, 0.0, -1.0, false});
+        m_observer->onStage(
+            { o.stage, "training the " + std::string(teacherKindName(o.kind)) + " teacher", 0,
+                so.totalSteps, 0.0, -1.0, false });
 
     std::vector<std::pair<torch::Tensor, torch::Tensor>> best;
     double bestScore = -1.0;
@@ -455,16 +486,20 @@ TeacherResult TeacherTrainer::run()
             if (epochInputs.defined()) {
                 x = Batcher::gather(epochInputs, idx);
             } else {
-                std::vector<int64_t> ids(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
-                auto items = buildSelected(freshRaw ? *freshRaw : m_data, Split::Train, ids, o.threads);
+                std::vector<int64_t> ids(
+                    idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
+                auto items
+                    = buildSelected(freshRaw ? *freshRaw : m_data, Split::Train, ids, o.threads);
                 x = stackSamples(items);
             }
             const Wav2Vec2Output out = model->forward(x.to(o.device));
-            const torch::Tensor loss = taskLoss(out.logits, Batcher::gather(targets, idx), multiLabel);
+            const torch::Tensor loss
+                = taskLoss(out.logits, Batcher::gather(targets, idx), multiLabel);
             const double value = loss.item<double>();
             if (!std::isfinite(value)) {
-                const std::string msg = "the teacher's loss became non-finite at step " + std::to_string(step + 1) +
-                                        " (epoch " + std::to_string(epoch + 1) + "); lower teacher.lr";
+                const std::string msg = "the teacher's loss became non-finite at step "
+                    + std::to_string(step + 1) + " (epoch " + std::to_string(epoch + 1)
+                    + "); lower teacher.lr";
                 message(msg, 2);
                 throw Error(o.stage, msg);
             }
@@ -476,9 +511,10 @@ TeacherResult TeacherTrainer::run()
             lossSum += value;
             ++counted;
             if (m_observer) {
-                m_observer->onStep({o.stage, step, epoch + 1, value, 0.0, 0.0, value, lr});
-                m_observer->onStage({o.stage, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs), step,
-                                     so.totalSteps, clock.elapsed(), clock.eta(step), false});
+                m_observer->onStep({ o.stage, step, epoch + 1, value, 0.0, 0.0, value, lr });
+                m_observer->onStage({ o.stage,
+                    "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs), step,
+                    so.totalSteps, clock.elapsed(), clock.eta(step), false });
             }
         }
         const TeacherEvaluation val = evaluate(model, Split::Validation);
@@ -501,7 +537,7 @@ TeacherResult TeacherTrainer::run()
             er.epoch = epoch + 1;
             er.step = step;
             const double mean = counted ? lossSum / double(counted) : kNaN;
-            er.trainLosses = {{"task", mean}, {"total", mean}};
+            er.trainLosses = { { "task", mean }, { "total", mean } };
             er.validation = val.summary();
             er.lr = schedule.lrAt(std::max<int64_t>(0, step - 1));
             er.best = improved;
@@ -524,9 +560,9 @@ TeacherResult TeacherTrainer::run()
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     warn(r);
     if (m_observer)
-        m_observer->onStage({o.stage, "teacher ready", step, so.totalSteps, clock.elapsed(), 0.0, true});
+        m_observer->onStage(
+            { o.stage, "teacher ready", step, so.totalSteps, clock.elapsed(), 0.0, true });
     return r;
 }
-
 
 } // namespace tkd

@@ -2,6 +2,7 @@
 
 #include "core/checkpoint/TrainedModels.h"
 #include "core/data/NoisyDataset.h"
+#include "core/data/PreparedData.h"
 #include "core/distill/AttentionRollout.h"
 #include "core/distill/Localisation.h"
 #include "core/distill/TeacherAttentionCache.h"
@@ -9,7 +10,6 @@
 #include "core/models/TeacherKind.h"
 #include "core/models/Wav2Vec2Model.h"
 #include "core/train/Metrics.h"
-#include "core/data/PreparedData.h"
 
 #include <torch/torch.h>
 
@@ -32,37 +32,41 @@ struct TeacherTrainOptions
     // xlsr-300m (raw waveform, from scratch) | imported (Hugging Face weights, fine-tuned) |
     // oracle (the keyword's true window, no model: an upper bound / ablation)
     TeacherKind kind = TeacherKind::Tiny;
-    std::string weights;           // imported: folder or .safetensors; pretrained: a teacher checkpoint
-                                   // ("" = the shipped teacher, resources/teachers/)
-    // imported: head (all else frozen) | all (conv encoder frozen). pretrained: what adapting trains
-    // when the classes differ (head: a new head alone; all: everything, even when they match).
+    std::string weights; // imported: folder or .safetensors; pretrained: a teacher checkpoint
+                         // ("" = the shipped teacher, resources/teachers/)
+    // imported: head (all else frozen) | all (conv encoder frozen). pretrained: what adapting
+    // trains when the classes differ (head: a new head alone; all: everything, even when they
+    // match).
     std::string fineTune = "head";
     int epochs = 20;
     double lr = 1e-3;
     int batchSize = 32;
-    double weightDecay = 0.01;     // AdamW
+    double weightDecay = 0.01; // AdamW
     // Fresh noise every epoch: epoch e > 0 trains on NoisyDataset(seed') over the same keyword
     // clips, so the teacher sees many more noisy clips than the students' fixed set.
     bool freshNoiseEachEpoch = true;
-    int64_t spectralSubsampling = 1; // tiny: stack k log-mel frames (k = 2 halves an 8 s clip's cost)
+    int64_t spectralSubsampling
+        = 1; // tiny: stack k log-mel frames (k = 2 halves an 8 s clip's cost)
     // Spectral kinds: architecture fields over the preset (hidden, layers, heads, ffn, pos_kernel,
-    // pos_groups, sconv_channels, sconv_kernel, sconv_layers, subsampling); a recipe's `architecture`.
+    // pos_groups, sconv_channels, sconv_kernel, sconv_layers, subsampling); a recipe's
+    // `architecture`.
     std::map<std::string, int64_t> architecture;
     uint64_t seed = 1;
     torch::Device device = torch::kCPU;
     RolloutOptions rollout;
-    FeatureConfig features;        // the experiment's front end; the tiny teacher uses its log-mel form
+    FeatureConfig features; // the experiment's front end; the tiny teacher uses its log-mel form
     std::string stage = "teacher";
-    std::string checkpointDir;     // best.safetensors; empty: none
+    std::string checkpointDir; // best.safetensors; empty: none
     std::string configHash;
-    int threads = 2;               // workers building noisy clips
+    int threads = 2; // workers building noisy clips
     int64_t evalBatchSize = 32;
     // Score the rollout against the keyword windows at each validation. The windows serve ONLY this
     // score (never the loss, the data or the choice of the best epoch: that is validation
     // accuracy), which tst_teacherpretrain checks by training with and without it.
     bool scoreLocalisation = true;
-    double minAccuracy = 0.75;     // below: "probably weaker than the students"
-    double minLocalisationRatio = 1.5; // rollout mass in the window / uniform's below: "poorly localised"
+    double minAccuracy = 0.75; // below: "probably weaker than the students"
+    double minLocalisationRatio
+        = 1.5; // rollout mass in the window / uniform's below: "poorly localised"
 };
 
 struct TeacherEvaluation
@@ -79,8 +83,8 @@ struct TeacherResult
 {
     std::string kind;
     bool oracle = false;
-    Wav2Vec2Model model{nullptr}; // best-on-validation weights, eval mode (null for the oracle)
-    std::string weightsHash;      // TeacherAttentionCache::weightsHash ("oracle" for the oracle)
+    Wav2Vec2Model model { nullptr }; // best-on-validation weights, eval mode (null for the oracle)
+    std::string weightsHash; // TeacherAttentionCache::weightsHash ("oracle" for the oracle)
     TeacherEvaluation validation;
     TeacherEvaluation test;
     std::vector<std::string> warnings; // "weaker than students", "poorly localised"
@@ -99,7 +103,7 @@ class TeacherTrainer
 public:
     // data: the students' fixed noisy dataset (the teacher is validated and cached on it).
     TeacherTrainer(const NoisyDataset &data, const FeatureCache &cache, TeacherTrainOptions options,
-                   TrainObserver *observer = nullptr, const TrainControl *control = nullptr);
+        TrainObserver *observer = nullptr, const TrainControl *control = nullptr);
     ~TeacherTrainer();
 
     const TeacherTrainOptions &options() const { return m_options; }
@@ -135,13 +139,15 @@ private:
     // pretrained + fine_tune head: a new head trained on the frozen teacher's frame-1 outputs,
     // computed once per clip (a linear probe: seconds, where fine-tuning would take minutes).
     TeacherResult adaptHead(std::chrono::steady_clock::time_point t0);
-    static torch::Tensor taskLoss(const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel);
+    static torch::Tensor taskLoss(
+        const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel);
     TeacherResult runOracle();
     torch::Tensor inputsForEpoch(int64_t epoch, std::unique_ptr<NoisyDataset> &freshRaw);
     TeacherResult runPretrainedAsIs(std::chrono::steady_clock::time_point t0);
     std::vector<torch::Tensor> trainableParameters(Wav2Vec2Model &model) const;
     // Writes the best-so-far weights to checkpointDir/best.safetensors; returns the path.
-    std::string saveBest(const Wav2Vec2Model &model, const TeacherEvaluation &val, int64_t epoch, int64_t step) const;
+    std::string saveBest(const Wav2Vec2Model &model, const TeacherEvaluation &val, int64_t epoch,
+        int64_t step) const;
     torch::Tensor frameOneOutputs(Wav2Vec2Model &model, Split split);
     TeacherEvaluation evaluateOracleSplit(Split split);
     const PreparedSplit &spectralSplit(Split split);
@@ -159,7 +165,7 @@ private:
     const TrainControl *m_control;
     std::unique_ptr<PreparedData> m_prepared;
     std::map<Split, PreparedSplit> m_spectral; // log-mel of the fixed dataset (tiny teacher)
-    std::string m_pretrainedPath;              // pretrained: the checkpoint, resolved
+    std::string m_pretrainedPath; // pretrained: the checkpoint, resolved
     TeacherCheckpointInfo m_pretrainedInfo;
 };
 

@@ -34,7 +34,8 @@ public:
     }
 
     // A Progress whose cancel flag is this one (for data preparation, caches).
-    Progress progress(std::function<void(const std::string &, int64_t, int64_t)> onProgress = {}) const
+    Progress progress(
+        std::function<void(const std::string &, int64_t, int64_t)> onProgress = {}) const
     {
         Progress p;
         p.onProgress = std::move(onProgress);
@@ -43,8 +44,8 @@ public:
     }
 
 private:
-    std::atomic<bool> m_cancel{false};
-    std::atomic<bool> m_pause{false};
+    std::atomic<bool> m_cancel { false };
+    std::atomic<bool> m_pause { false };
 };
 
 } // namespace tkd

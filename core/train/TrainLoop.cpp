@@ -10,21 +10,20 @@
 namespace tkd {
 
 std::unique_ptr<torch::optim::Optimizer> TrainLoop::makeOptimizer(OptimiserKind kind,
-                                                                  std::vector<torch::Tensor> params, double lr,
-                                                                  double momentum, double weightDecay)
+    std::vector<torch::Tensor> params, double lr, double momentum, double weightDecay)
 {
     if (!(lr > 0.0) || !std::isfinite(lr))
         throw Error("train.lr", "must be a positive number");
     if (weightDecay < 0.0)
         throw Error("train.weight_decay", "must be >= 0");
     if (kind == OptimiserKind::Adam)
-        return std::make_unique<torch::optim::Adam>(std::move(params),
-                                                    torch::optim::AdamOptions(lr).weight_decay(weightDecay));
+        return std::make_unique<torch::optim::Adam>(
+            std::move(params), torch::optim::AdamOptions(lr).weight_decay(weightDecay));
     if (kind == OptimiserKind::Sgd) {
         if (momentum < 0.0 || momentum >= 1.0)
             throw Error("train.momentum", "must lie in [0, 1)");
-        return std::make_unique<torch::optim::SGD>(
-            std::move(params), torch::optim::SGDOptions(lr).momentum(momentum).weight_decay(weightDecay));
+        return std::make_unique<torch::optim::SGD>(std::move(params),
+            torch::optim::SGDOptions(lr).momentum(momentum).weight_decay(weightDecay));
     }
     throw Error("train.optimizer", "unknown optimiser");
 }
@@ -42,13 +41,15 @@ torch::Device TrainLoop::resolveDevice(const std::string &name, std::string *not
     if (name.rfind("cuda", 0) == 0) {
         if (!torch::cuda::is_available()) {
             if (note)
-                *note = "train.device is '" + name + "' but CUDA is not available here: using the CPU";
+                *note = "train.device is '" + name
+                    + "' but CUDA is not available here: using the CPU";
             return torch::kCPU;
         }
         try {
             return torch::Device(name);
         } catch (const std::exception &) {
-            throw Error("train.device", "'" + name + "' is not a device (expected cpu, cuda or cuda:N)");
+            throw Error(
+                "train.device", "'" + name + "' is not a device (expected cpu, cuda or cuda:N)");
         }
     }
     throw Error("train.device", "'" + name + "' is not a device (expected cpu, cuda or cuda:N)");

@@ -22,8 +22,7 @@ public:
     // "adam" (Adam, L2 weight decay) or "sgd" (SGD with momentum, Nesterov off). Throws
     // tkd::Error("train.optimizer", ...) for anything else and ("train.lr", ...) for a bad rate.
     static std::unique_ptr<torch::optim::Optimizer> makeOptimizer(OptimiserKind kind,
-                                                                  std::vector<torch::Tensor> params, double lr,
-                                                                  double momentum, double weightDecay);
+        std::vector<torch::Tensor> params, double lr, double momentum, double weightDecay);
     static void setLearningRate(torch::optim::Optimizer &optimizer, double lr);
 
     // "cpu", "cuda" or "cuda:N". CUDA asked for but not available falls back to the CPU and says
@@ -36,14 +35,20 @@ public:
     class Clock
     {
     public:
-        explicit Clock(int64_t total = 0) : m_total(total), m_start(std::chrono::steady_clock::now()) {}
+        explicit Clock(int64_t total = 0)
+            : m_total(total)
+            , m_start(std::chrono::steady_clock::now())
+        { }
         double elapsed() const
         {
-            return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start)
+                .count();
         }
         double eta(int64_t done) const
         {
-            return done > 0 && m_total > done ? elapsed() * double(m_total - done) / double(done) : done >= m_total ? 0.0 : -1.0;
+            return done > 0 && m_total > done ? elapsed() * double(m_total - done) / double(done)
+                : done >= m_total             ? 0.0
+                                              : -1.0;
         }
         int64_t total() const { return m_total; }
 

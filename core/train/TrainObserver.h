@@ -10,12 +10,12 @@ namespace tkd {
 struct StepReport
 {
     std::string stage; // "teacher", "student tc-resnet8 lambda=0.25 L=8 seed=1"
-    int64_t step = 0;  // 1-based, counted over the whole stage
+    int64_t step = 0; // 1-based, counted over the whole stage
     int64_t epoch = 0; // 1-based
     double task = 0.0;
-    double kd = 0.0;      // KL(a_T || a_S), unweighted (0 without a teacher)
+    double kd = 0.0; // KL(a_T || a_S), unweighted (0 without a teacher)
     double logitKd = 0.0; // unweighted (0 when off)
-    double total = 0.0;   // task + lambda * kd + w * logitKd
+    double total = 0.0; // task + lambda * kd + w * logitKd
     double lr = 0.0;
 };
 
@@ -37,7 +37,7 @@ struct StageReport
 {
     std::string stage;
     std::string message;
-    int64_t done = 0;    // units of work (steps, clips) done in this stage
+    int64_t done = 0; // units of work (steps, clips) done in this stage
     int64_t total = 0;
     double elapsedSec = 0.0;
     double etaSec = -1.0; // -1: unknown
@@ -53,12 +53,14 @@ public:
     enum class Level { Info, Warning, Error };
 
     virtual ~TrainObserver() = default;
-    virtual void onStep(const StepReport &) {}
-    virtual void onEpoch(const EpochReport &) {}
-    virtual void onStage(const StageReport &) {}
-    virtual void onMessage(Level, const std::string &) {}
+    virtual void onStep(const StepReport &) { }
+    virtual void onEpoch(const EpochReport &) { }
+    virtual void onStage(const StageReport &) { }
+    virtual void onMessage(Level, const std::string &) { }
     // A checkpoint written (best or last) for `stage`.
-    virtual void onCheckpoint(const std::string & /*stage*/, const std::string & /*path*/, bool /*best*/) {}
+    virtual void onCheckpoint(
+        const std::string & /*stage*/, const std::string & /*path*/, bool /*best*/)
+    { }
 };
 
 } // namespace tkd

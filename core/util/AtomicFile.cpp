@@ -11,11 +11,14 @@
 
 namespace tkd {
 
-AtomicFile::AtomicFile(std::string path, bool sync) : m_path(std::move(path)), m_sync(sync)
+AtomicFile::AtomicFile(std::string path, bool sync)
+    : m_path(std::move(path))
+    , m_sync(sync)
 {
     // pid + counter: two threads (or processes) writing the same path never share a temp file.
-    static std::atomic<uint64_t> counter{0};
-    m_tmp = m_path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+    static std::atomic<uint64_t> counter { 0 };
+    m_tmp = m_path + ".tmp-" + std::to_string(::getpid()) + "-"
+        + std::to_string(counter.fetch_add(1));
     m_fd = ::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (m_fd < 0)
         throw Error(m_path, std::string("cannot write: ") + std::strerror(errno));

@@ -3,10 +3,9 @@
 namespace tkd {
 
 Error::Error(std::string subject, std::string reason)
-    : std::runtime_error(subject.empty() ? reason : subject + ": " + reason),
-      m_subject(std::move(subject)),
-      m_reason(std::move(reason))
-{
-}
+    : std::runtime_error(subject.empty() ? reason : subject + ": " + reason)
+    , m_subject(std::move(subject))
+    , m_reason(std::move(reason))
+{ }
 
 } // namespace tkd

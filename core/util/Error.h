@@ -25,7 +25,9 @@ private:
 class Cancelled : public std::runtime_error
 {
 public:
-    Cancelled() : std::runtime_error("cancelled") {}
+    Cancelled()
+        : std::runtime_error("cancelled")
+    { }
 };
 
 } // namespace tkd

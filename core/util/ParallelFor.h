@@ -16,10 +16,10 @@ namespace tkd {
 // one at a time. After the first exception no new index is handed out, and it is rethrown here
 // once all threads have joined; likewise a cancelled `progress` stops the hand-out and throws
 // tkd::Cancelled.
-template<typename Body>
+template <typename Body>
 void parallelFor(int64_t count, int threads, Body &&body, const Progress &progress = {})
 {
-    std::atomic<int64_t> next{0};
+    std::atomic<int64_t> next { 0 };
     std::exception_ptr failure;
     std::mutex m;
     auto work = [&] {

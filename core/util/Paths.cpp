@@ -47,8 +47,8 @@ std::string readFile(const std::string &path)
 {
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        throw Error(path, std::filesystem::exists(path) ? "cannot open for reading"
-                                                        : "no such file");
+        throw Error(
+            path, std::filesystem::exists(path) ? "cannot open for reading" : "no such file");
     std::ostringstream ss;
     ss << in.rdbuf();
     if (in.bad())

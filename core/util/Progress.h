@@ -13,7 +13,8 @@ struct Progress
 {
     // stage: short label ("synthesise", "features"); done/total: units of work so far.
     std::function<void(const std::string &stage, int64_t done, int64_t total)> onProgress;
-    // Set from any thread to ask the work to stop at the next safe point (it throws tkd::Cancelled).
+    // Set from any thread to ask the work to stop at the next safe point (it throws
+    // tkd::Cancelled).
     const std::atomic<bool> *cancel = nullptr;
 
     void report(const std::string &stage, int64_t done, int64_t total) const

@@ -28,7 +28,10 @@ void Rng::reseed(uint64_t seed)
     m_hasSpare = false;
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t Rng::nextU64()
 {
@@ -77,8 +80,8 @@ namespace {
 // |x| < x_i; k[i] is the integer threshold under which a draw is accepted at once.
 struct Ziggurat
 {
-    static constexpr double kR = 3.442619855899;          // start of the tail
-    static constexpr double kV = 9.91256303526217e-3;     // area of each layer
+    static constexpr double kR = 3.442619855899; // start of the tail
+    static constexpr double kV = 9.91256303526217e-3; // area of each layer
     uint32_t k[128];
     double w[128], f[128];
     Ziggurat()
@@ -123,8 +126,12 @@ double Rng::normalFast()
             double tx, ty;
             do {
                 double u1, u2;
-                do u1 = uniform(); while (u1 <= 0.0);
-                do u2 = uniform(); while (u2 <= 0.0);
+                do
+                    u1 = uniform();
+                while (u1 <= 0.0);
+                do
+                    u2 = uniform();
+                while (u2 <= 0.0);
                 tx = -std::log(u1) / Ziggurat::kR;
                 ty = -std::log(u2);
             } while (ty + ty < tx * tx);

@@ -3,9 +3,9 @@
 // (teacher once, two worker processes, one table), `tkd grid --table`, `tkd export` (the student
 // alone, loadable, smaller than the training checkpoint) and `tkd teacher import`, plus the errors
 // for bad input with their exit codes.
+#include "core/checkpoint/Checkpoint.h"
 #include "core/checkpoint/TrainedModels.h"
 #include "core/distill/AttentionBranch.h"
-#include "core/checkpoint/Checkpoint.h"
 #include "core/train/StudentTrainer.h"
 
 #include <QDir>
@@ -40,8 +40,9 @@ private:
             p.kill();
             p.waitForFinished();
         }
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-                QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+        return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError()) };
     }
     QString writeConfig(const QString &name, const QString &body)
     {
@@ -69,27 +70,31 @@ grid: {lengths_sec: [2], seeds: [1, 2]}
 train: {epochs: 1, batch_size: 16, warmup_epochs: 0}
 output: {runs_dir: runs}
 )");
-        const Run r = tkd({"grid", "--config", cfg, "--jobs", "2", "--threads", "2"});
+        const Run r = tkd({ "grid", "--config", cfg, "--jobs", "2", "--threads", "2" });
         QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
-        QVERIFY2(r.err.contains("worker 0/2") && r.err.contains("worker 1/2") || r.out.contains("worker 1/2"),
-                 qPrintable(r.out + r.err));
+        QVERIFY2(r.err.contains("worker 0/2") && r.err.contains("worker 1/2")
+                || r.out.contains("worker 1/2"),
+            qPrintable(r.out + r.err));
         QVERIFY2(r.out.contains("4/4 student runs done"), qPrintable(r.out));
         QVERIFY(r.out.contains("| tc-resnet8 | 0.25 |"));
 
         // The home run folder holds the teacher, both shard logs and the tables.
-        const QStringList runs = QDir(m_tmp.filePath("runs")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        const QStringList runs
+            = QDir(m_tmp.filePath("runs")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
         QCOMPARE(runs.size(), 3); // home + 2 shards
         for (const QString &d : runs)
             if (QFile::exists(m_tmp.filePath("runs/" + d + "/grid.json")))
                 m_gridDir = m_tmp.filePath("runs/" + d);
         QVERIFY(!m_gridDir.isEmpty());
         QVERIFY(QFile::exists(m_gridDir + "/teacher-L2/best.safetensors"));
-        QVERIFY(QFile::exists(m_gridDir + "/shard-0.log") && QFile::exists(m_gridDir + "/shard-1.log"));
+        QVERIFY(
+            QFile::exists(m_gridDir + "/shard-0.log") && QFile::exists(m_gridDir + "/shard-1.log"));
         QFile csv(m_gridDir + "/grid.csv");
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QStringList lines = QString::fromUtf8(csv.readAll()).trimmed().split('\n');
         QCOMPARE(lines.size(), 3); // header + lambda 0 + lambda 0.25
-        QVERIFY2(lines[1].startsWith("tc-resnet8,0,2,accuracy,") && lines[1].contains(",2,0,"), qPrintable(lines[1]));
+        QVERIFY2(lines[1].startsWith("tc-resnet8,0,2,accuracy,") && lines[1].contains(",2,0,"),
+            qPrintable(lines[1]));
 
         // Each shard trained its own share and reused the home run's teacher and its cache.
         QFile g(m_gridDir + "/grid.json");
@@ -99,19 +104,22 @@ output: {runs_dir: runs}
         QFile log(m_gridDir + "/shard-1.log");
         QVERIFY(log.open(QIODevice::ReadOnly));
         const QString shardLog = QString::fromUtf8(log.readAll());
-        QVERIFY2(shardLog.contains("loading " + m_gridDir.section('/', -2) + "/teacher-L2/best.safetensors"),
-                 qPrintable(shardLog));
+        QVERIFY2(shardLog.contains(
+                     "loading " + m_gridDir.section('/', -2) + "/teacher-L2/best.safetensors"),
+            qPrintable(shardLog));
         for (size_t k = 1; k < j["run_dirs"].size(); ++k) {
             // run_dirs are relative to the grid folder, so the grid and its runs can move together.
-            QFile m(QDir(m_gridDir).filePath(QString::fromStdString(j["run_dirs"][k].get<std::string>()) + "/metrics.json"));
+            QFile m(QDir(m_gridDir).filePath(
+                QString::fromStdString(j["run_dirs"][k].get<std::string>()) + "/metrics.json"));
             QVERIFY(m.open(QIODevice::ReadOnly));
             const auto mj = nlohmann::json::parse(m.readAll().toStdString());
-            QVERIFY2(mj["lengths"][0]["cache"]["hit"].get<bool>(), "a shard recomputed the teacher cache");
+            QVERIFY2(mj["lengths"][0]["cache"]["hit"].get<bool>(),
+                "a shard recomputed the teacher cache");
             QCOMPARE(mj["lengths"][0]["cells"].size(), size_t(2));
         }
 
         // Re-tabulating the grid folder gives the same table.
-        const Run t = tkd({"grid", "--table", m_gridDir, "--out", m_tmp.filePath("retab")});
+        const Run t = tkd({ "grid", "--table", m_gridDir, "--out", m_tmp.filePath("retab") });
         QVERIFY2(t.code == 0, qPrintable(t.err));
         QFile csv2(m_tmp.filePath("retab/grid.csv"));
         QVERIFY(csv2.open(QIODevice::ReadOnly));
@@ -123,25 +131,30 @@ output: {runs_dir: runs}
         QVERIFY(!m_gridDir.isEmpty());
         // The KD cell lives in one of the shard folders.
         QString cell;
-        for (const QString &d : QDir(m_tmp.filePath("runs")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-            const QString c = m_tmp.filePath("runs/" + d + "/students/tc-resnet8-L2-lambda0.25-seed1");
+        for (const QString &d :
+            QDir(m_tmp.filePath("runs")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            const QString c
+                = m_tmp.filePath("runs/" + d + "/students/tc-resnet8-L2-lambda0.25-seed1");
             if (QFile::exists(c + "/best.safetensors"))
                 cell = c;
         }
         QVERIFY(!cell.isEmpty());
         const QString out = m_tmp.filePath("student.safetensors");
-        const Run r = tkd({"export", cell, "--out", out, "--repeats", "5"});
+        const Run r = tkd({ "export", cell, "--out", out, "--repeats", "5" });
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QVERIFY2(r.out.contains("attention branch left out"), qPrintable(r.out));
         QVERIFY(r.out.contains("ms per second of audio"));
-        QVERIFY(QFileInfo(out).size() < QFileInfo(cell + "/best.safetensors").size()); // no optimiser, no branch
+        QVERIFY(QFileInfo(out).size()
+            < QFileInfo(cell + "/best.safetensors").size()); // no optimiser, no branch
 
-        tkd::AttentionBranch branch{nullptr};
+        tkd::AttentionBranch branch { nullptr };
         tkd::FeatureNorm norm;
-        const tkd::StudentModel exported = tkd::TrainedModels::loadStudent(out.toStdString(), &branch, &norm);
-        QVERIFY(!branch);          // the deployed student has no training branch
+        const tkd::StudentModel exported
+            = tkd::TrainedModels::loadStudent(out.toStdString(), &branch, &norm);
+        QVERIFY(!branch); // the deployed student has no training branch
         QVERIFY(norm.mean.defined());
-        const tkd::StudentModel trained = tkd::TrainedModels::loadStudent((cell + "/best.safetensors").toStdString());
+        const tkd::StudentModel trained
+            = tkd::TrainedModels::loadStudent((cell + "/best.safetensors").toStdString());
         const auto a = exported.namedParameters(), b = trained.namedParameters();
         QCOMPARE(a.size(), b.size());
         for (const auto &p : a)
@@ -149,9 +162,9 @@ output: {runs_dir: runs}
         QVERIFY(tkd::Checkpoint::load(out.toStdString()).hasValue("clip_seconds"));
 
         // Refuses to overwrite, and names a run folder's students when given the run folder.
-        const Run again = tkd({"export", cell, "--out", out});
+        const Run again = tkd({ "export", cell, "--out", out });
         QVERIFY(again.code != 0 && again.err.contains("exists already"));
-        const Run folder = tkd({"export", m_gridDir});
+        const Run folder = tkd({ "export", m_gridDir });
         QVERIFY(folder.code != 0);
     }
 
@@ -159,14 +172,14 @@ output: {runs_dir: runs}
     {
         const QString weights = QStringLiteral(TKD_SOURCE_DIR "/tests/data/wav2vec2/base_style");
         const QString out = m_tmp.filePath("teacher.safetensors");
-        const Run r = tkd({"teacher", "import", weights, "--out", out});
+        const Run r = tkd({ "teacher", "import", weights, "--out", out });
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QVERIFY(r.out.contains("MAPPING REPORT"));
         const tkd::Checkpoint ck = tkd::Checkpoint::load(out.toStdString());
         QCOMPARE(ck.text("teacher_kind"), std::string("imported"));
         // A head of another size is refused with the report, and nothing is written.
         const QString bad = m_tmp.filePath("bad.safetensors");
-        const Run b = tkd({"teacher", "import", weights, "--out", bad, "--labels", "12"});
+        const Run b = tkd({ "teacher", "import", weights, "--out", bad, "--labels", "12" });
         QVERIFY(b.code != 0);
         QVERIFY2(b.err.contains("mis-shaped") || b.out.contains("mis-shaped"), qPrintable(b.err));
         QVERIFY(!QFile::exists(bad));
@@ -174,18 +187,21 @@ output: {runs_dir: runs}
 
     void badInput()
     {
-        const Run noConfig = tkd({"grid"});
+        const Run noConfig = tkd({ "grid" });
         QVERIFY(noConfig.code != 0 && noConfig.err.contains("--config"));
-        const Run jobs = tkd({"grid", "--config", m_tmp.filePath("grid.yaml"), "--jobs", "0"});
+        const Run jobs = tkd({ "grid", "--config", m_tmp.filePath("grid.yaml"), "--jobs", "0" });
         QVERIFY(jobs.code != 0 && jobs.err.contains("--jobs"));
-        const Run shard = tkd({"train", "--config", m_tmp.filePath("grid.yaml"), "--shard", "3/2"});
+        const Run shard
+            = tkd({ "train", "--config", m_tmp.filePath("grid.yaml"), "--shard", "3/2" });
         QVERIFY2(shard.code != 0 && shard.err.contains("shard"), qPrintable(shard.err));
-        const Run table = tkd({"grid", "--table", m_tmp.filePath("nowhere")});
+        const Run table = tkd({ "grid", "--table", m_tmp.filePath("nowhere") });
         QVERIFY(table.code != 0 && table.err.contains("nowhere"));
-        const Run exp = tkd({"export", m_tmp.filePath("missing.safetensors")});
+        const Run exp = tkd({ "export", m_tmp.filePath("missing.safetensors") });
         QVERIFY(exp.code != 0 && exp.err.contains("missing.safetensors"));
-        const Run teacherRun = tkd({"train", "--config", m_tmp.filePath("grid.yaml"), "--teacher-run", m_tmp.path()});
-        QVERIFY2(teacherRun.code != 0 && teacherRun.err.contains("has no teacher"), qPrintable(teacherRun.err));
+        const Run teacherRun = tkd(
+            { "train", "--config", m_tmp.filePath("grid.yaml"), "--teacher-run", m_tmp.path() });
+        QVERIFY2(teacherRun.code != 0 && teacherRun.err.contains("has no teacher"),
+            qPrintable(teacherRun.err));
     }
 };
 

@@ -37,19 +37,21 @@ private:
         env.insert("HOME", m_tmp.path()); // the .asoundrc with the test device
         env.insert("TKD_THREADS", "1");
         p.setProcessEnvironment(env);
-        p.start(TKD_CLI_PATH, QStringList{"live"} + args);
+        p.start(TKD_CLI_PATH, QStringList { "live" } + args);
         if (!p.waitForFinished(timeoutMs)) {
             p.kill();
             p.waitForFinished();
         }
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
+        return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError()) };
     }
 
     // "2.00 s  down  0.77  (window ...": the first detection line of the word.
     double detectionTime(const QString &out, const QString &word)
     {
-        const QRegularExpression re(QStringLiteral("^([0-9.]+) s  %1  ").arg(word), QRegularExpression::MultilineOption);
+        const QRegularExpression re(
+            QStringLiteral("^([0-9.]+) s  %1  ").arg(word), QRegularExpression::MultilineOption);
         const auto m = re.match(out);
         return m.hasMatch() ? m.captured(1).toDouble() : -1.0;
     }
@@ -70,14 +72,15 @@ private Q_SLOTS:
 
     void help()
     {
-        const Run r = tkd({"--help"});
+        const Run r = tkd({ "--help" });
         QCOMPARE(r.code, 0);
-        QVERIFY(r.out.contains("--device") && r.out.contains("--file") && r.out.contains("--threshold"));
+        QVERIFY(r.out.contains("--device") && r.out.contains("--file")
+            && r.out.contains("--threshold"));
     }
 
     void fileDetectsTheKeyword()
     {
-        const Run r = tkd({"--model", QString::fromStdString(m_fixture.runDir), "--file", m_wav});
+        const Run r = tkd({ "--model", QString::fromStdString(m_fixture.runDir), "--file", m_wav });
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         qInfo("%s", qPrintable(r.out.trimmed()));
         const double t = detectionTime(r.out, QString::fromStdString(m_recording.word));
@@ -91,8 +94,9 @@ private Q_SLOTS:
 
     void cellAndJson()
     {
-        const Run r = tkd({"--model", QString::fromStdString(m_fixture.cellDir), "--file", m_wav, "--json",
-                           "--no-teacher", "--smoothing", "none", "--min-duration", "0", "--threshold", "0.5"});
+        const Run r = tkd({ "--model", QString::fromStdString(m_fixture.cellDir), "--file", m_wav,
+            "--json", "--no-teacher", "--smoothing", "none", "--min-duration", "0", "--threshold",
+            "0.5" });
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         bool detection = false, summary = false;
         for (const QString &line : r.out.split('\n', Qt::SkipEmptyParts)) {
@@ -111,20 +115,22 @@ private Q_SLOTS:
 
     void deviceDetectsTheKeyword()
     {
-        const Run r = tkd({"--model", QString::fromStdString(m_fixture.runDir), "--device", "tkdlivecli", "--seconds",
-                           "3", "--no-teacher"});
-        if (r.err.contains("no ALSA") || (r.code != 0 && r.err.contains("tkdlivecli") && r.err.contains("not found")))
+        const Run r = tkd({ "--model", QString::fromStdString(m_fixture.runDir), "--device",
+            "tkdlivecli", "--seconds", "3", "--no-teacher" });
+        if (r.err.contains("no ALSA")
+            || (r.code != 0 && r.err.contains("tkdlivecli") && r.err.contains("not found")))
             QSKIP("PortAudio does not see the ALSA file device here");
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         qInfo("%s", qPrintable(r.out.trimmed()));
         const double t = detectionTime(r.out, QString::fromStdString(m_recording.word));
-        QVERIFY2(t >= m_recording.keywordOnsetSec && t <= m_recording.keywordOffsetSec + 1.5, qPrintable(r.out));
+        QVERIFY2(t >= m_recording.keywordOnsetSec && t <= m_recording.keywordOffsetSec + 1.5,
+            qPrintable(r.out));
         QVERIFY(r.out.contains("overflows"));
     }
 
     void listCells()
     {
-        const Run r = tkd({"--model", QString::fromStdString(m_fixture.runDir), "--list"});
+        const Run r = tkd({ "--model", QString::fromStdString(m_fixture.runDir), "--list" });
         QCOMPARE(r.code, 0);
         QVERIFY(r.out.contains("tc-resnet8-L1-lambda0.25-seed1"));
     }
@@ -133,27 +139,33 @@ private Q_SLOTS:
     {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
-        QTest::newRow("no model") << QStringList{"--file", "x.wav"} << "--model: required";
-        QTest::newRow("missing model") << QStringList{"--model", "/nonexistent/run", "--file", "x.wav"}
-                                       << "/nonexistent/run: no such file";
-        QTest::newRow("no source") << QStringList{"--model", "RUN"} << "exactly one of --device";
-        QTest::newRow("both sources") << QStringList{"--model", "RUN", "--device", "a", "--file", "b"} << "exactly one of";
-        QTest::newRow("bad device") << QStringList{"--model", "RUN", "--device", "no-such-mic-xyz", "--seconds", "1"}
-                                    << "no-such-mic-xyz";
-        QTest::newRow("missing file") << QStringList{"--model", "RUN", "--file", "/nonexistent.wav"} << "/nonexistent.wav";
-        QTest::newRow("bad threshold") << QStringList{"--model", "RUN", "--file", "WAV", "--threshold", "2"}
-                                       << "live.threshold";
-        QTest::newRow("bad smoothing") << QStringList{"--model", "RUN", "--file", "WAV", "--smoothing", "median"}
-                                       << "smoothing";
-        QTest::newRow("unknown class") << QStringList{"--model", "RUN", "--file", "WAV", "--class-threshold", "banana=0.5"}
-                                       << "banana";
-        QTest::newRow("not a run") << QStringList{"--model", "TMP", "--file", "WAV"} << "neither a run folder";
+        QTest::newRow("no model") << QStringList { "--file", "x.wav" } << "--model: required";
+        QTest::newRow("missing model") << QStringList { "--model", "/nonexistent/run", "--file",
+            "x.wav" } << "/nonexistent/run: no such file";
+        QTest::newRow("no source") << QStringList { "--model", "RUN" } << "exactly one of --device";
+        QTest::newRow("both sources")
+            << QStringList { "--model", "RUN", "--device", "a", "--file", "b" } << "exactly one of";
+        QTest::newRow("bad device")
+            << QStringList { "--model", "RUN", "--device", "no-such-mic-xyz", "--seconds", "1" }
+            << "no-such-mic-xyz";
+        QTest::newRow("missing file")
+            << QStringList { "--model", "RUN", "--file", "/nonexistent.wav" } << "/nonexistent.wav";
+        QTest::newRow("bad threshold") << QStringList { "--model", "RUN", "--file", "WAV",
+            "--threshold", "2" } << "live.threshold";
+        QTest::newRow("bad smoothing") << QStringList { "--model", "RUN", "--file", "WAV",
+            "--smoothing", "median" } << "smoothing";
+        QTest::newRow("unknown class")
+            << QStringList { "--model", "RUN", "--file", "WAV", "--class-threshold", "banana=0.5" }
+            << "banana";
+        QTest::newRow("not a run")
+            << QStringList { "--model", "TMP", "--file", "WAV" } << "neither a run folder";
     }
     void errors()
     {
         QFETCH(QStringList, args);
         QFETCH(QString, message);
-        args.replaceInStrings(QRegularExpression("^RUN$"), QString::fromStdString(m_fixture.runDir));
+        args.replaceInStrings(
+            QRegularExpression("^RUN$"), QString::fromStdString(m_fixture.runDir));
         args.replaceInStrings(QRegularExpression("^WAV$"), m_wav);
         args.replaceInStrings(QRegularExpression("^TMP$"), m_tmp.path());
         const Run r = tkd(args);

@@ -47,19 +47,22 @@ private Q_SLOTS:
         QFile rc(m_home.filePath(".asoundrc"));
         QVERIFY(rc.open(QIODevice::WriteOnly));
         rc.write(QStringLiteral("pcm.tkdstudioout {\n  type file\n  slave.pcm \"null\"\n"
-                                "  file \"%1\"\n  format \"raw\"\n}\n").arg(m_played).toUtf8());
+                                "  file \"%1\"\n  format \"raw\"\n}\n")
+                     .arg(m_played)
+                     .toUtf8());
         rc.close();
         qputenv("HOME", m_home.path().toUtf8());
         qputenv("TKD_CACHE_DIR", m_home.filePath("cache").toUtf8());
 
         // A tiny folder-per-class dataset with train/validation/test folders.
         m_dataset = m_home.filePath("kws");
-        for (const char *split : {"train", "validation", "test"})
-            for (const char *cls : {"yes", "no"}) {
+        for (const char *split : { "train", "validation", "test" })
+            for (const char *cls : { "yes", "no" }) {
                 const QString dir = QStringLiteral("%1/%2/%3").arg(m_dataset, split, cls);
                 QVERIFY(QDir().mkpath(dir));
                 for (int k = 0; k < 2; ++k)
-                    writeClip(dir + QStringLiteral("/c%1.wav").arg(k), cls[0] == 'y' ? 440 : 660, 0.5 + k);
+                    writeClip(dir + QStringLiteral("/c%1.wav").arg(k), cls[0] == 'y' ? 440 : 660,
+                        0.5 + k);
             }
     }
 
@@ -118,7 +121,7 @@ private Q_SLOTS:
         QTest::mouseClick(window.playButton(), Qt::LeftButton);
         QCOMPARE(started.count(), 0);
         QVERIFY2(window.playButton()->toolTip().contains(QStringLiteral("no-such-sound-card")),
-                 qPrintable(window.playButton()->toolTip()));
+            qPrintable(window.playButton()->toolTip()));
         // Everything else keeps working: another clip still loads.
         clip.clear();
         QVERIFY(window.clipBrowser()->selectVisibleRow(2));

@@ -60,10 +60,10 @@ private Q_SLOTS:
         c.teacher.kind = tkd::TeacherKind::Tiny;
         c.teacher.epochs = 1;
         c.teacher.batchSize = 8;
-        c.students = {"tc-resnet8", "att-rnn"};
-        c.kd.lambdas = {0.0, 0.25};
-        c.grid.lengthsSec = {1.0};
-        c.grid.seeds = {1};
+        c.students = { "tc-resnet8", "att-rnn" };
+        c.kd.lambdas = { 0.0, 0.25 };
+        c.grid.lengthsSec = { 1.0 };
+        c.grid.seeds = { 1 };
         c.train.epochs = 1;
         c.train.batchSize = 8;
         c.train.warmupEpochs = 0;
@@ -81,7 +81,7 @@ private Q_SLOTS:
     void inspectorReproducesTheRunsMetrics()
     {
         tkd::RunInspector run(m_runDir.toStdString());
-        QCOMPARE(run.lengths(), std::vector<double>{1.0});
+        QCOMPARE(run.lengths(), std::vector<double> { 1.0 });
         QString note;
         const QVector<tkd::ClipRow> rows = run.clips(1.0, {}, &note);
         const auto &l = m_result.lengths[0];
@@ -94,14 +94,16 @@ private Q_SLOTS:
             } else {
                 QVERIFY(!r.prediction.isEmpty());
                 QVERIFY(r.studentConfidence > 0.0 && r.studentConfidence <= 1.0);
-                QVERIFY(r.teacherConfidence > 0.0 && r.teacherConfidence <= 1.0); // tiny teacher: log-mel
+                QVERIFY(r.teacherConfidence > 0.0
+                    && r.teacherConfidence <= 1.0); // tiny teacher: log-mel
             }
             QVERIFY(r.runItem >= 0);
             QCOMPARE(r.runLengthSec, 1.0);
         }
 
-        std::map<std::string, double> sum; // model/kind -> summed score over test clips with a keyword
-        std::map<std::string, int> hits;   // student -> correct predictions
+        std::map<std::string, double>
+            sum; // model/kind -> summed score over test clips with a keyword
+        std::map<std::string, int> hits; // student -> correct predictions
         int scored = 0, testClips = 0;
         for (const auto &r : rows) {
             if (r.split != QLatin1String("test"))
@@ -122,7 +124,8 @@ private Q_SLOTS:
             QCOMPARE(f.layerRows.size(), f.layers * f.heads * f.teacherTimesSec.size());
             for (const auto &s : f.series) {
                 if (s.kind == QLatin1String("none")) {
-                    hits[(s.model + QString::number(s.lambda)).toStdString()] += s.prediction == r.label;
+                    hits[(s.model + QString::number(s.lambda)).toStdString()]
+                        += s.prediction == r.label;
                     continue;
                 }
                 double total = 0;
@@ -132,16 +135,19 @@ private Q_SLOTS:
                 QCOMPARE(s.timesSec.size(), s.weights.size());
                 QVERIFY(s.timesSec.first() >= 0 && s.timesSec.last() <= 1.0);
                 if (s.model != QLatin1String("teacher")) {
-                    hits[(s.model + QString::number(s.lambda)).toStdString()] += s.prediction == r.label;
+                    hits[(s.model + QString::number(s.lambda)).toStdString()]
+                        += s.prediction == r.label;
                     if (r.onsetSec >= 0)
-                        sum[(s.model + QString::number(s.lambda) + s.kind).toStdString()] += s.score;
+                        sum[(s.model + QString::number(s.lambda) + s.kind).toStdString()]
+                            += s.score;
                 }
             }
             scored += r.onsetSec >= 0;
         }
         QVERIFY(scored > 0);
         auto near = [](double a, double b) { return std::abs(a - b) < 1e-4; };
-        const auto &tcKd = cell("tc-resnet8", 0.25), &attKd = cell("att-rnn", 0.25), &att = cell("att-rnn", 0.0);
+        const auto &tcKd = cell("tc-resnet8", 0.25), &attKd = cell("att-rnn", 0.25),
+                   &att = cell("att-rnn", 0.0);
         QVERIFY(near(sum["tc-resnet80.25branch"] / scored, tcKd.test.at("localisation_branch")));
         QVERIFY(near(sum["att-rnn0.25branch"] / scored, attKd.test.at("localisation_branch")));
         QVERIFY(near(sum["att-rnn0.25native"] / scored, attKd.test.at("localisation_native")));
@@ -158,8 +164,10 @@ private Q_SLOTS:
             QVERIFY(near(double(right) / testClips, best->test.at("accuracy")));
         }
         // Each series' prediction is the student's: its test accuracy again.
-        QVERIFY(near(double(hits["att-rnn0.25"]) / 2.0 / testClips, attKd.test.at("accuracy"))); // 2 series
-        QVERIFY(near(double(hits["tc-resnet80"]) / testClips, cell("tc-resnet8", 0.0).test.at("accuracy")));
+        QVERIFY(near(
+            double(hits["att-rnn0.25"]) / 2.0 / testClips, attKd.test.at("accuracy"))); // 2 series
+        QVERIFY(near(
+            double(hits["tc-resnet80"]) / testClips, cell("tc-resnet8", 0.0).test.at("accuracy")));
     }
 
     void windowShowsRunClipsAttentionAndResults()
@@ -178,14 +186,16 @@ private Q_SLOTS:
         QCOMPARE(errors.count(), 0);
         QCOMPARE(results.count(), 1);
         const auto &l = m_result.lengths[0];
-        QCOMPARE(runShown.first().first().toInt(), int(l.trainClips + l.validationClips + l.testClips));
+        QCOMPARE(
+            runShown.first().first().toInt(), int(l.trainClips + l.validationClips + l.testClips));
 
         // Clips view: model columns filled, "only misclassified" filters by correctness.
         tkd::ClipBrowser *browser = window.clipBrowser();
         // The run opens on its test split, first clip selected.
         QCOMPARE(browser->splitBox()->currentData().toString(), QStringLiteral("test"));
         QCOMPARE(browser->filter()->rowCount(), int(l.testClips));
-        const auto *first = browser->model()->clipAt(browser->filter()->mapToSource(browser->filter()->index(0, 0)).row());
+        const auto *first = browser->model()->clipAt(
+            browser->filter()->mapToSource(browser->filter()->index(0, 0)).row());
         QVERIFY(first && first->split == QLatin1String("test"));
         int testRow = -1;
         for (int i = 0; i < browser->model()->rowCount() && testRow < 0; ++i)
@@ -194,7 +204,7 @@ private Q_SLOTS:
         QVERIFY(testRow >= 0 && !browser->model()->clipAt(testRow)->prediction.isEmpty());
         QVERIFY(!browser->table()->isColumnHidden(tkd::ClipTableModel::Prediction));
         const QModelIndex correct = browser->model()->index(testRow, tkd::ClipTableModel::Correct);
-        QVERIFY(QStringList({"yes", "no"}).contains(correct.data().toString()));
+        QVERIFY(QStringList({ "yes", "no" }).contains(correct.data().toString()));
         int wrong = 0;
         for (const auto &r : browser->model()->clips())
             wrong += r.split == QLatin1String("test") && r.prediction != r.label;
@@ -209,20 +219,26 @@ private Q_SLOTS:
         QCOMPARE(window.waveformView()->windowShown(), first->onsetSec >= 0);
         tkd::AttentionView *view = runs->attentionView();
         QCOMPARE(view->figure().series.size(), 6);
-        QCOMPARE(view->curveCount(), 5); // teacher, tc-resnet8 branch, att-rnn native, branch, native
+        QCOMPARE(
+            view->curveCount(), 5); // teacher, tc-resnet8 branch, att-rnn native, branch, native
         QVERIFY(view->curveNames().first().startsWith(QStringLiteral("teacher tiny (rollout)")));
 
         // Another clip: a new figure for it.
         // (A figure for an earlier selection may still be on its way: wait for this clip's.)
         QVERIFY(browser->selectVisibleRow(3));
-        const QString path = browser->model()->clipAt(browser->filter()->mapToSource(browser->filter()->index(3, 0)).row())->path;
-        QTRY_COMPARE_WITH_TIMEOUT(view->figure().title.section(QLatin1Char(' '), 0, 1), path, 60000);
+        const QString path
+            = browser->model()
+                  ->clipAt(browser->filter()->mapToSource(browser->filter()->index(3, 0)).row())
+                  ->path;
+        QTRY_COMPARE_WITH_TIMEOUT(
+            view->figure().title.section(QLatin1Char(' '), 0, 1), path, 60000);
 
         // Playback position reaches the attention view's cursor.
         Q_EMIT window.playbackPosition(0.4);
         QTest::qWait(50);
 
-        // Results grid: teacher + 2 students x 2 lambdas, one length; a click focuses the attention.
+        // Results grid: teacher + 2 students x 2 lambdas, one length; a click focuses the
+        // attention.
         tkd::ResultsView *grid = runs->resultsView();
         QCOMPARE(grid->rowCount(), 5);
         QCOMPARE(grid->columnCount(), 1);
@@ -231,23 +247,29 @@ private Q_SLOTS:
             if (grid->rowName(r) == QStringLiteral("att-rnn, λ = 0.25"))
                 row = r;
         QVERIFY(row > 0);
-        QVERIFY(std::abs(grid->cell(row, 0)->mean - cell("att-rnn", 0.25).test.at("accuracy")) < 1e-12);
+        QVERIFY(
+            std::abs(grid->cell(row, 0)->mean - cell("att-rnn", 0.25).test.at("accuracy")) < 1e-12);
         QSignalSpy runRequested(runs, &tkd::AttentionController::runRequested);
         grid->activateCell(row, 0);
         QCOMPARE(runRequested.count(), 1);
-        QCOMPARE(runRequested.first().at(1).toString(), QStringLiteral("att-rnn-L1-lambda0.25-seed1"));
+        QCOMPARE(
+            runRequested.first().at(1).toString(), QStringLiteral("att-rnn-L1-lambda0.25-seed1"));
         QCOMPARE(view->curveCount(), 3); // teacher + att-rnn lambda 0.25 branch and native
 
         // Exports, read back.
-        const QString csv = m_home.filePath("grid.csv"), md = m_home.filePath("grid.md"), png = m_home.filePath("grid.png");
+        const QString csv = m_home.filePath("grid.csv"), md = m_home.filePath("grid.md"),
+                      png = m_home.filePath("grid.png");
         QVERIFY(grid->exportCsv(csv) && grid->exportMarkdown(md) && grid->exportPng(png));
         QFile c(csv);
         QVERIFY(c.open(QIODevice::ReadOnly));
-        const QStringList lines = QString::fromUtf8(c.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        const QStringList lines
+            = QString::fromUtf8(c.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 6);
         QVERIFY(lines[1].startsWith(QStringLiteral("teacher:tiny,,1,accuracy,")));
         const double acc = cell("tc-resnet8", 0.25).test.at("accuracy");
-        QVERIFY(lines.join(QLatin1Char('\n')).contains(QStringLiteral("tc-resnet8,0.25,1,accuracy,%1,0,1,").arg(acc, 0, 'g', 6)));
+        QVERIFY(lines.join(QLatin1Char('\n'))
+                    .contains(
+                        QStringLiteral("tc-resnet8,0.25,1,accuracy,%1,0,1,").arg(acc, 0, 'g', 6)));
         QFile m(md);
         QVERIFY(m.open(QIODevice::ReadOnly));
         const QString mdText = QString::fromUtf8(m.readAll());
@@ -255,7 +277,8 @@ private Q_SLOTS:
         QVERIFY(mdText.contains(QStringLiteral("| att-rnn, λ = 0.25 |")));
         QVERIFY(!QImage(png).isNull());
 
-        const QString apng = m_home.filePath("attention.png"), asvg = m_home.filePath("attention.svg");
+        const QString apng = m_home.filePath("attention.png"),
+                      asvg = m_home.filePath("attention.svg");
         QVERIFY(view->exportPng(apng));
         QVERIFY(view->exportSvg(asvg));
         QVERIFY(QImage(apng).width() >= 1000);

@@ -83,8 +83,10 @@ private Q_SLOTS:
         QVERIFY(p->spectrogram()->hasCurve(RollingSpectrogram::Curve::Teacher));
         QVERIFY(!p->posteriorBars()->posteriors().isEmpty());
         QCOMPARE(p->startButton()->text(), QStringLiteral("Listen"));
-        qInfo("file through the Live view: %lld frames, mean queued delivery latency %.2f ms, detection log %d row(s)",
-              (long long)view.framesShown(), view.meanDisplayLatencyMs(), p->detectionTable()->rowCount());
+        qInfo("file through the Live view: %lld frames, mean queued delivery latency %.2f ms, "
+              "detection log %d row(s)",
+            (long long)view.framesShown(), view.meanDisplayLatencyMs(),
+            p->detectionTable()->rowCount());
 
         // Record the last 1.5 s under a label.
         const QString path = view.recordLast(m_tmp.filePath("recordings"), "false-trigger", 1.5);
@@ -114,7 +116,8 @@ private Q_SLOTS:
         if (!failed.isEmpty() && failed.count() > 1)
             QSKIP("PortAudio does not see the ALSA file device");
         QVERIFY(view.isRunning());
-        QTRY_VERIFY_WITH_TIMEOUT(detectionOf(view.panel(), QString::fromStdString(m_recording.word)), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            detectionOf(view.panel(), QString::fromStdString(m_recording.word)), 20000);
         QTRY_VERIFY(view.panel()->statusLabel()->text().contains("tkdstudiolive"));
         view.stop();
         QVERIFY(!view.isRunning());

@@ -11,8 +11,8 @@
 #include "RunController.h"
 #include "TrainingPanel.h"
 
-#include "core/train/EventLog.h"
 #include "core/experiment/ExperimentConfig.h"
+#include "core/train/EventLog.h"
 #include "core/train/Pipeline.h"
 #include "widgets/ExperimentForm.h"
 #include "widgets/ResultsView.h"
@@ -301,7 +301,8 @@ private Q_SLOTS:
         QSignalSpy finished(runs, &tkd::RunController::finished);
         QTest::mouseClick(window.experimentPanel()->runButton(), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 180000);
-        QVERIFY2(finished.at(0).at(1).toBool(), qPrintable(finished.at(0).at(3).toString())); // completed
+        QVERIFY2(finished.at(0).at(1).toBool(),
+            qPrintable(finished.at(0).at(3).toString())); // completed
         // The table a user came for: both lambdas of the student, read from the run's metrics.json.
         tkd::ResultsView *results = window.runViews()->resultsView();
         QTRY_VERIFY_WITH_TIMEOUT(results->entries().size() >= 2, 60000);

@@ -18,7 +18,8 @@ using tkd::AttentionSeries;
 
 namespace {
 // A bump centred at `centreSec` over `frames` frames of a 2 s clip, normalised to sum 1.
-AttentionSeries bump(const QString &model, const QString &kind, double lambda, double centreSec, int frames)
+AttentionSeries bump(
+    const QString &model, const QString &kind, double lambda, double centreSec, int frames)
 {
     AttentionSeries s;
     s.model = model;
@@ -69,15 +70,21 @@ AttentionFigure figure()
     return f;
 }
 
-int axisRectCount(QCustomPlot *plot) { return int(plot->axisRects().size()); }
+int axisRectCount(QCustomPlot *plot)
+{
+    return int(plot->axisRects().size());
+}
 } // namespace
 
 class TestAttentionView : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); } // remembered choices: not the user's
-    void init() { QSettings().clear(); }                               // each test starts from the defaults
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+    } // remembered choices: not the user's
+    void init() { QSettings().clear(); } // each test starts from the defaults
 
     void drawsOnePanelPerKindAndOneCurvePerSeries()
     {
@@ -100,13 +107,15 @@ private Q_SLOTS:
         // Normalised: every curve peaks at 1.
         for (int i = 0; i < view.plot()->graphCount(); ++i) {
             double peak = 0;
-            for (auto it = view.plot()->graph(i)->data()->begin(); it != view.plot()->graph(i)->data()->end(); ++it)
+            for (auto it = view.plot()->graph(i)->data()->begin();
+                 it != view.plot()->graph(i)->data()->end(); ++it)
                 peak = std::max(peak, it->value);
             QCOMPARE(peak, 1.0);
         }
         view.setNormalised(false);
         double peak = 0;
-        for (auto it = view.plot()->graph(0)->data()->begin(); it != view.plot()->graph(0)->data()->end(); ++it)
+        for (auto it = view.plot()->graph(0)->data()->begin();
+             it != view.plot()->graph(0)->data()->end(); ++it)
             peak = std::max(peak, it->value);
         QVERIFY(peak < 0.5);
         // The keyword window is shaded in every panel (and outlined on the spectrogram).
@@ -167,7 +176,8 @@ private Q_SLOTS:
         QTemporaryDir dir;
         tkd::AttentionView view;
         view.setFigure(figure());
-        const QString png = dir.filePath(QStringLiteral("a.png")), svg = dir.filePath(QStringLiteral("a.svg"));
+        const QString png = dir.filePath(QStringLiteral("a.png")),
+                      svg = dir.filePath(QStringLiteral("a.svg"));
         QVERIFY(view.exportPng(png, 900, 700));
         const QImage image(png);
         QCOMPARE(image.size(), QSize(900, 700));

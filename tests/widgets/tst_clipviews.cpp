@@ -9,16 +9,16 @@
 #include <QTableView>
 #include <QtTest>
 
-#include <cmath>
 #include "widgets/QCustomPlotInclude.h"
+#include <cmath>
 
 using tkd::ClipRow;
 
 static QVector<ClipRow> sampleClips()
 {
     QVector<ClipRow> rows;
-    const char *labels[] = {"yes", "no", "_unknown_", "_silence_"};
-    const char *splits[] = {"train", "validation", "test"};
+    const char *labels[] = { "yes", "no", "_unknown_", "_silence_" };
+    const char *splits[] = { "train", "validation", "test" };
     for (int i = 0; i < 30; ++i) {
         ClipRow r;
         r.path = QStringLiteral("/data/clip%1.wav").arg(i);
@@ -50,8 +50,8 @@ private Q_SLOTS:
         browser.labelBox()->setCurrentIndex(0);
         QTest::keyClicks(browser.searchEdit(), "house");
         const auto all = sampleClips();
-        const int houses = int(std::count_if(all.begin(), all.end(),
-                                             [](const ClipRow &r) { return r.word == "house"; }));
+        const int houses = int(std::count_if(
+            all.begin(), all.end(), [](const ClipRow &r) { return r.word == "house"; }));
         QVERIFY(houses > 0);
         QCOMPARE(browser.filter()->rowCount(), houses);
         browser.searchEdit()->clear();
@@ -67,8 +67,10 @@ private Q_SLOTS:
         browser.table()->sortByColumn(tkd::ClipTableModel::Duration, Qt::DescendingOrder);
         double previous = 1e9;
         for (int r = 0; r < browser.filter()->rowCount(); ++r) {
-            const double d = browser.filter()->index(r, tkd::ClipTableModel::Duration)
-                                 .data(tkd::ClipTableModel::SortRole).toDouble();
+            const double d = browser.filter()
+                                 ->index(r, tkd::ClipTableModel::Duration)
+                                 .data(tkd::ClipTableModel::SortRole)
+                                 .toDouble();
             QVERIFY(d <= previous);
             previous = d;
         }
@@ -78,7 +80,8 @@ private Q_SLOTS:
     {
         tkd::ClipBrowser browser;
         browser.setClips(sampleClips());
-        browser.splitBox()->setCurrentIndex(browser.splitBox()->findData(QStringLiteral("validation")));
+        browser.splitBox()->setCurrentIndex(
+            browser.splitBox()->findData(QStringLiteral("validation")));
         QSignalSpy spy(&browser, &tkd::ClipBrowser::clipSelected);
         QVERIFY(browser.selectVisibleRow(2));
         QCOMPARE(spy.count(), 1);

@@ -21,7 +21,8 @@ using namespace tkd;
 namespace {
 QStringList classes12()
 {
-    return {"yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go", "_unknown_", "_silence_"};
+    return { "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go", "_unknown_",
+        "_silence_" };
 }
 
 LiveFrame frame(qint64 hop, int top, float score)
@@ -79,11 +80,12 @@ private Q_SLOTS:
     {
         LivePanel p;
         p.show();
-        p.setDevices({"default", "USB mic", "tkdlive"}, 1);
+        p.setDevices({ "default", "USB mic", "tkdlive" }, 1);
         QCOMPARE(p.selectedDevice(), QStringLiteral("USB mic"));
         QVERIFY(!p.messageLabel()->isVisibleTo(&p));
         QVERIFY(!p.startButton()->isEnabled()); // no model yet
-        p.setCells("/runs/r", {"tc-resnet8-L1-lambda0-seed1", "tc-resnet8-L1-lambda0.25-seed1"}, {"a", "b"}, 1);
+        p.setCells("/runs/r", { "tc-resnet8-L1-lambda0-seed1", "tc-resnet8-L1-lambda0.25-seed1" },
+            { "a", "b" }, 1);
         QCOMPARE(p.cellCombo()->currentText(), QStringLiteral("tc-resnet8-L1-lambda0.25-seed1"));
         p.setModel("tc-resnet8: 64176 parameters", classes12(), 1.0, 0.1, 40, 0.02);
         QVERIFY(p.startButton()->isEnabled());
@@ -99,7 +101,7 @@ private Q_SLOTS:
         QTest::mouseClick(p.startButton(), Qt::LeftButton);
         QCOMPARE(stop.count(), 1);
         // Refreshing keeps the chosen device.
-        p.setDevices({"tkdlive", "USB mic"}, 0);
+        p.setDevices({ "tkdlive", "USB mic" }, 0);
         QCOMPARE(p.selectedDevice(), QStringLiteral("USB mic"));
     }
 
@@ -108,7 +110,7 @@ private Q_SLOTS:
         LivePanel p;
         p.resize(1200, 800);
         p.show();
-        p.setDevices({"mic"}, 0);
+        p.setDevices({ "mic" }, 0);
         p.setModel("m", classes12(), 1.0, 0.1, 40, 0.02);
         p.setRunning(true);
         p.showFrame(frame(0, 3, 0.77f));
@@ -120,7 +122,7 @@ private Q_SLOTS:
         QVERIFY(p.spectrogram()->hasCurve(RollingSpectrogram::Curve::Teacher));
         QCOMPARE(p.posteriorBars()->topClass(), 3);
         QVERIFY2(p.topLabel()->text().startsWith("down") && p.topLabel()->text().contains("80 %"),
-                 qPrintable(p.topLabel()->text()));
+            qPrintable(p.topLabel()->text()));
         QVERIFY(p.timingLabel()->text().contains("student 0.40 ms"));
         QVERIFY(p.timingLabel()->text().contains("teacher 3.0 ms"));
 
@@ -145,7 +147,8 @@ private Q_SLOTS:
         s.health = "ok";
         s.streamSec = 1.1;
         p.showStatus(s);
-        QVERIFY2(p.statusLabel()->text().contains("overflows 3 (1200 frames lost)"), qPrintable(p.statusLabel()->text()));
+        QVERIFY2(p.statusLabel()->text().contains("overflows 3 (1200 frames lost)"),
+            qPrintable(p.statusLabel()->text()));
         QVERIFY(p.statusLabel()->styleSheet().contains("c0392b"));
         QVERIFY(std::abs(p.levelMeter()->levelDb() - (-6.0206)) < 1e-3);
         const QImage shot = p.grab().toImage();

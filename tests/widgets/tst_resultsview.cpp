@@ -16,7 +16,8 @@
 using tkd::ResultEntry;
 
 namespace {
-ResultEntry student(const QString &name, double lambda, double L, quint64 seed, double acc, double loc)
+ResultEntry student(
+    const QString &name, double lambda, double L, quint64 seed, double acc, double loc)
 {
     ResultEntry e;
     e.model = name;
@@ -40,9 +41,11 @@ QVector<ResultEntry> entries()
     t.lengthSec = 2;
     t.test[QStringLiteral("accuracy")] = 0.9;
     v << t;
-    for (double L : {2.0, 8.0}) {
-        v << student(QStringLiteral("tc-resnet8"), 0, L, 1, 0.70, NAN) << student(QStringLiteral("tc-resnet8"), 0, L, 2, 0.74, NAN);
-        v << student(QStringLiteral("tc-resnet8"), 0.25, L, 1, 0.80, 0.6) << student(QStringLiteral("tc-resnet8"), 0.25, L, 2, 0.78, 0.7);
+    for (double L : { 2.0, 8.0 }) {
+        v << student(QStringLiteral("tc-resnet8"), 0, L, 1, 0.70, NAN)
+          << student(QStringLiteral("tc-resnet8"), 0, L, 2, 0.74, NAN);
+        v << student(QStringLiteral("tc-resnet8"), 0.25, L, 1, 0.80, 0.6)
+          << student(QStringLiteral("tc-resnet8"), 0.25, L, 2, 0.78, 0.7);
         v << student(QStringLiteral("att-rnn"), 0, L, 1, L > 4 ? 0.85 : 0.60, NAN);
     }
     return v;
@@ -66,8 +69,8 @@ private Q_SLOTS:
         QCOMPARE(c->seeds, 2);
         QVERIFY(std::abs(c->mean - 0.72) < 1e-12);
         QVERIFY(std::abs(c->spread - std::sqrt(0.0008)) < 1e-12); // sample s.d. of {0.70, 0.74}
-        QVERIFY(view.cell(2, 0)->best);  // L = 2: tc-resnet8 λ=0.25 (0.79) beats att-rnn (0.60)
-        QVERIFY(view.cell(3, 1)->best);  // L = 8: att-rnn (0.85)
+        QVERIFY(view.cell(2, 0)->best); // L = 2: tc-resnet8 λ=0.25 (0.79) beats att-rnn (0.60)
+        QVERIFY(view.cell(3, 1)->best); // L = 8: att-rnn (0.85)
         QVERIFY(!view.cell(0, 0)->best); // the teacher is a reference, not a contender
         QVERIFY(view.cell(2, 1)->bestLambda && !view.cell(1, 1)->bestLambda);
         QCOMPARE(view.table()->item(2, 0)->text(), QStringLiteral("79.0 ± 1.4  ★"));
@@ -110,23 +113,28 @@ private Q_SLOTS:
         QTemporaryDir dir;
         tkd::ResultsView view;
         view.setEntries(entries(), QStringLiteral("grid"));
-        const QString csv = dir.filePath(QStringLiteral("r.csv")), md = dir.filePath(QStringLiteral("r.md")),
+        const QString csv = dir.filePath(QStringLiteral("r.csv")),
+                      md = dir.filePath(QStringLiteral("r.md")),
                       png = dir.filePath(QStringLiteral("r.png"));
         QVERIFY(view.exportCsv(csv));
         QVERIFY(view.exportMarkdown(md));
         QVERIFY(view.exportPng(png));
         QFile c(csv);
         QVERIFY(c.open(QIODevice::ReadOnly));
-        const QStringList lines = QString::fromUtf8(c.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-        QCOMPARE(lines.first(), QStringLiteral("model,lambda,length_sec,metric,mean,std,seeds,best,best_lambda"));
-        QCOMPARE(lines.size(), 1 + 1 + 3 * 2); // teacher at L=2 only, three student rows x two lengths
+        const QStringList lines
+            = QString::fromUtf8(c.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.first(),
+            QStringLiteral("model,lambda,length_sec,metric,mean,std,seeds,best,best_lambda"));
+        QCOMPARE(
+            lines.size(), 1 + 1 + 3 * 2); // teacher at L=2 only, three student rows x two lengths
         QVERIFY(lines.contains(QStringLiteral("tc-resnet8,0.25,2,accuracy,0.79,0.0141421,2,1,1")));
         QVERIFY(lines.contains(QStringLiteral("teacher:tiny,,2,accuracy,0.9,0,1,0,0")));
         QFile m(md);
         QVERIFY(m.open(QIODevice::ReadOnly));
         const QString mdText = QString::fromUtf8(m.readAll());
         QVERIFY(mdText.contains(QStringLiteral("| model | L = 2 s | L = 8 s |")));
-        QVERIFY(mdText.contains(QStringLiteral("| tc-resnet8, λ = 0.25 | **79.0 ± 1.4** ★ | **79.0 ± 1.4** |")));
+        QVERIFY(mdText.contains(
+            QStringLiteral("| tc-resnet8, λ = 0.25 | **79.0 ± 1.4** ★ | **79.0 ± 1.4** |")));
         QVERIFY(mdText.contains(QStringLiteral("| att-rnn, λ = 0 | **60.0** | **85.0** ★ |")));
         const QImage image(png);
         QVERIFY(!image.isNull());

@@ -30,7 +30,10 @@ constexpr double kPi = 3.14159265358979323846;
 
 // Channel c of a test tone: same frequency and phase everywhere, amplitude 0.3 + 0.1 c, so the
 // mono mix-down (the mean) has a known amplitude that differs from any single channel.
-double channelAmplitude(int c) { return 0.3 + 0.1 * c; }
+double channelAmplitude(int c)
+{
+    return 0.3 + 0.1 * c;
+}
 double meanAmplitude(int channels)
 {
     double s = 0;
@@ -41,7 +44,7 @@ double meanAmplitude(int channels)
 
 bool mpegSupported()
 {
-    SF_INFO info{};
+    SF_INFO info {};
     info.samplerate = 44100;
     info.channels = 2;
     info.format = SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III;
@@ -50,9 +53,10 @@ bool mpegSupported()
     int count = 0;
     sf_command(nullptr, SFC_GET_FORMAT_MAJOR_COUNT, &count, sizeof count);
     for (int k = 0; k < count; ++k) {
-        SF_FORMAT_INFO fi{};
+        SF_FORMAT_INFO fi {};
         fi.format = k;
-        if (sf_command(nullptr, SFC_GET_FORMAT_MAJOR, &fi, sizeof fi) == 0 && fi.format == SF_FORMAT_MPEG)
+        if (sf_command(nullptr, SFC_GET_FORMAT_MAJOR, &fi, sizeof fi) == 0
+            && fi.format == SF_FORMAT_MPEG)
             return true;
     }
     return false;
@@ -60,9 +64,9 @@ bool mpegSupported()
 
 // Writes `frames` frames of sample(frame, channel) with libsndfile; empty string on success.
 QString writeFixture(const QString &path, int format, int rate, int channels, int64_t frames,
-                     const std::function<double(int64_t, int)> &sample)
+    const std::function<double(int64_t, int)> &sample)
 {
-    SF_INFO info{};
+    SF_INFO info {};
     info.samplerate = rate;
     info.channels = channels;
     info.format = format;
@@ -81,17 +85,19 @@ QString writeFixture(const QString &path, int format, int rate, int channels, in
     return w == frames ? QString() : QStringLiteral("short write");
 }
 
-QString writeTone(const QString &path, int format, int rate, int channels, double seconds, double freq)
+QString writeTone(
+    const QString &path, int format, int rate, int channels, double seconds, double freq)
 {
-    return writeFixture(path, format, rate, channels, std::llround(seconds * rate), [&](int64_t i, int c) {
-        return channelAmplitude(c) * std::sin(2 * kPi * freq * double(i) / rate);
-    });
+    return writeFixture(
+        path, format, rate, channels, std::llround(seconds * rate), [&](int64_t i, int c) {
+            return channelAmplitude(c) * std::sin(2 * kPi * freq * double(i) / rate);
+        });
 }
 
 // Decodes a file at its own rate and mixes to mono, independently of loadAudio.
 std::vector<float> decodeMonoNative(const QString &path, int *rate)
 {
-    SF_INFO info{};
+    SF_INFO info {};
     SNDFILE *f = sf_open(path.toLocal8Bit().constData(), SFM_READ, &info);
     if (!f)
         return {};
@@ -111,9 +117,9 @@ std::vector<float> decodeMonoNative(const QString &path, int *rate)
 
 struct SineFit
 {
-    double amplitude = 0;     // of the least-squares sinusoid at the known frequency
-    double residual = 0;      // RMS of what the sinusoid does not explain, relative to amplitude
-    double zeroCrossHz = 0;   // frequency measured independently from zero crossings
+    double amplitude = 0; // of the least-squares sinusoid at the known frequency
+    double residual = 0; // RMS of what the sinusoid does not explain, relative to amplitude
+    double zeroCrossHz = 0; // frequency measured independently from zero crossings
 };
 
 // Fits a sin + b cos at `freq` over the middle 80% (the ends carry the filter's edge effects).
@@ -123,7 +129,8 @@ SineFit fitSine(const std::vector<float> &x, double freq, double rate)
     const size_t lo = x.size() / 10, hi = x.size() - x.size() / 10;
     double ss = 0, cc = 0, sc = 0, xs = 0, xc = 0;
     for (size_t i = lo; i < hi; ++i) {
-        const double s = std::sin(2 * kPi * freq * double(i) / rate), c = std::cos(2 * kPi * freq * double(i) / rate);
+        const double s = std::sin(2 * kPi * freq * double(i) / rate),
+                     c = std::cos(2 * kPi * freq * double(i) / rate);
         ss += s * s, cc += c * c, sc += s * c, xs += x[i] * s, xc += x[i] * c;
     }
     const double det = ss * cc - sc * sc;
@@ -131,7 +138,8 @@ SineFit fitSine(const std::vector<float> &x, double freq, double rate)
     fit.amplitude = std::hypot(a, b);
     double err = 0;
     for (size_t i = lo; i < hi; ++i) {
-        const double s = std::sin(2 * kPi * freq * double(i) / rate), c = std::cos(2 * kPi * freq * double(i) / rate);
+        const double s = std::sin(2 * kPi * freq * double(i) / rate),
+                     c = std::cos(2 * kPi * freq * double(i) / rate);
         err += std::pow(x[i] - (a * s + b * c), 2);
     }
     fit.residual = std::sqrt(err / double(hi - lo)) / std::max(fit.amplitude, 1e-12);
@@ -238,21 +246,35 @@ private Q_SLOTS:
         QTest::addColumn<int>("rate");
         QTest::addColumn<QString>("formatName");
         QTest::addColumn<double>("amplitudeTol"); // relative
-        QTest::addColumn<double>("residualTol");  // relative to the amplitude
-        QTest::newRow("wav-u8") << "u8.wav" << (SF_FORMAT_WAV | SF_FORMAT_PCM_U8) << 44100 << "WAV PCM 8-bit" << 0.01 << 0.03;
-        QTest::newRow("wav-16") << "s16.wav" << (SF_FORMAT_WAV | SF_FORMAT_PCM_16) << 44100 << "WAV PCM 16-bit" << 0.002 << 0.002;
-        QTest::newRow("wav-24") << "s24.wav" << (SF_FORMAT_WAV | SF_FORMAT_PCM_24) << 44100 << "WAV PCM 24-bit" << 0.002 << 0.002;
-        QTest::newRow("wav-32") << "s32.wav" << (SF_FORMAT_WAV | SF_FORMAT_PCM_32) << 44100 << "WAV PCM 32-bit" << 0.002 << 0.002;
-        QTest::newRow("wav-float") << "f32.wav" << (SF_FORMAT_WAV | SF_FORMAT_FLOAT) << 44100 << "WAV float 32-bit" << 0.002 << 0.002;
-        QTest::newRow("wav-double") << "f64.wav" << (SF_FORMAT_WAV | SF_FORMAT_DOUBLE) << 44100 << "WAV float 64-bit" << 0.002 << 0.002;
-        QTest::newRow("wavex-16") << "ex16.wav" << (SF_FORMAT_WAVEX | SF_FORMAT_PCM_16) << 44100 << "WAV PCM 16-bit" << 0.002 << 0.002;
-        QTest::newRow("aiff-16") << "s16.aiff" << (SF_FORMAT_AIFF | SF_FORMAT_PCM_16) << 44100 << "AIFF PCM 16-bit" << 0.002 << 0.002;
-        QTest::newRow("flac-8") << "s8.flac" << (SF_FORMAT_FLAC | SF_FORMAT_PCM_S8) << 44100 << "FLAC 8-bit" << 0.01 << 0.03;
-        QTest::newRow("flac-16") << "s16.flac" << (SF_FORMAT_FLAC | SF_FORMAT_PCM_16) << 44100 << "FLAC 16-bit" << 0.002 << 0.002;
-        QTest::newRow("flac-24") << "s24.flac" << (SF_FORMAT_FLAC | SF_FORMAT_PCM_24) << 44100 << "FLAC 24-bit" << 0.002 << 0.002;
-        QTest::newRow("ogg-vorbis") << "v.ogg" << (SF_FORMAT_OGG | SF_FORMAT_VORBIS) << 44100 << "OGG Vorbis" << 0.05 << 0.1;
-        QTest::newRow("ogg-opus") << "o.opus" << (SF_FORMAT_OGG | SF_FORMAT_OPUS) << 48000 << "OGG Opus" << 0.05 << 0.1;
-        QTest::newRow("mp3") << "m.mp3" << (SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III) << 44100 << "MP3" << 0.05 << 0.1;
+        QTest::addColumn<double>("residualTol"); // relative to the amplitude
+        QTest::newRow("wav-u8") << "u8.wav" << (SF_FORMAT_WAV | SF_FORMAT_PCM_U8) << 44100
+                                << "WAV PCM 8-bit" << 0.01 << 0.03;
+        QTest::newRow("wav-16") << "s16.wav" << (SF_FORMAT_WAV | SF_FORMAT_PCM_16) << 44100
+                                << "WAV PCM 16-bit" << 0.002 << 0.002;
+        QTest::newRow("wav-24") << "s24.wav" << (SF_FORMAT_WAV | SF_FORMAT_PCM_24) << 44100
+                                << "WAV PCM 24-bit" << 0.002 << 0.002;
+        QTest::newRow("wav-32") << "s32.wav" << (SF_FORMAT_WAV | SF_FORMAT_PCM_32) << 44100
+                                << "WAV PCM 32-bit" << 0.002 << 0.002;
+        QTest::newRow("wav-float") << "f32.wav" << (SF_FORMAT_WAV | SF_FORMAT_FLOAT) << 44100
+                                   << "WAV float 32-bit" << 0.002 << 0.002;
+        QTest::newRow("wav-double") << "f64.wav" << (SF_FORMAT_WAV | SF_FORMAT_DOUBLE) << 44100
+                                    << "WAV float 64-bit" << 0.002 << 0.002;
+        QTest::newRow("wavex-16") << "ex16.wav" << (SF_FORMAT_WAVEX | SF_FORMAT_PCM_16) << 44100
+                                  << "WAV PCM 16-bit" << 0.002 << 0.002;
+        QTest::newRow("aiff-16") << "s16.aiff" << (SF_FORMAT_AIFF | SF_FORMAT_PCM_16) << 44100
+                                 << "AIFF PCM 16-bit" << 0.002 << 0.002;
+        QTest::newRow("flac-8") << "s8.flac" << (SF_FORMAT_FLAC | SF_FORMAT_PCM_S8) << 44100
+                                << "FLAC 8-bit" << 0.01 << 0.03;
+        QTest::newRow("flac-16") << "s16.flac" << (SF_FORMAT_FLAC | SF_FORMAT_PCM_16) << 44100
+                                 << "FLAC 16-bit" << 0.002 << 0.002;
+        QTest::newRow("flac-24") << "s24.flac" << (SF_FORMAT_FLAC | SF_FORMAT_PCM_24) << 44100
+                                 << "FLAC 24-bit" << 0.002 << 0.002;
+        QTest::newRow("ogg-vorbis") << "v.ogg" << (SF_FORMAT_OGG | SF_FORMAT_VORBIS) << 44100
+                                    << "OGG Vorbis" << 0.05 << 0.1;
+        QTest::newRow("ogg-opus") << "o.opus" << (SF_FORMAT_OGG | SF_FORMAT_OPUS) << 48000
+                                  << "OGG Opus" << 0.05 << 0.1;
+        QTest::newRow("mp3") << "m.mp3" << (SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III) << 44100
+                             << "MP3" << 0.05 << 0.1;
     }
     void roundTripFormats()
     {
@@ -282,10 +304,12 @@ private Q_SLOTS:
         const SineFit fit = fitSine(mono, freq, 16000);
         const double expected = meanAmplitude(channels);
         QVERIFY2(std::abs(fit.amplitude - expected) <= amplitudeTol * expected,
-                 qPrintable(QStringLiteral("amplitude %1, expected %2").arg(fit.amplitude).arg(expected)));
-        QVERIFY2(fit.residual <= residualTol, qPrintable(QStringLiteral("residual %1").arg(fit.residual)));
+            qPrintable(
+                QStringLiteral("amplitude %1, expected %2").arg(fit.amplitude).arg(expected)));
+        QVERIFY2(fit.residual <= residualTol,
+            qPrintable(QStringLiteral("residual %1").arg(fit.residual)));
         QVERIFY2(std::abs(fit.zeroCrossHz - freq) <= 0.01 * freq,
-                 qPrintable(QStringLiteral("zero crossings give %1 Hz").arg(fit.zeroCrossHz)));
+            qPrintable(QStringLiteral("zero crossings give %1 Hz").arg(fit.zeroCrossHz)));
     }
 
     // Rates x channel counts: frequency, amplitude and exact length survive, and the block-wise
@@ -294,8 +318,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<int>("rate");
         QTest::addColumn<int>("channels");
-        for (int rate : {8000, 16000, 22050, 44100, 48000})
-            for (int channels : {1, 2, 6})
+        for (int rate : { 8000, 16000, 22050, 44100, 48000 })
+            for (int channels : { 1, 2, 6 })
                 QTest::addRow("%d-Hz-%dch", rate, channels) << rate << channels;
     }
     void ratesAndChannels()
@@ -303,8 +327,10 @@ private Q_SLOTS:
         QFETCH(int, rate);
         QFETCH(int, channels);
         const QString p = path(QStringLiteral("tone-%1-%2.wav").arg(rate).arg(channels));
-        const double freq = 1000.0, seconds = 0.73; // odd length: rounding of the output length matters
-        QString failure = writeTone(p, SF_FORMAT_WAV | SF_FORMAT_PCM_24, rate, channels, seconds, freq);
+        const double freq = 1000.0,
+                     seconds = 0.73; // odd length: rounding of the output length matters
+        QString failure
+            = writeTone(p, SF_FORMAT_WAV | SF_FORMAT_PCM_24, rate, channels, seconds, freq);
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
 
         const std::vector<float> mono = tkd::loadAudio(p.toStdString());
@@ -313,10 +339,11 @@ private Q_SLOTS:
         const SineFit fit = fitSine(mono, freq, 16000);
         const double expected = meanAmplitude(channels);
         QVERIFY2(std::abs(fit.amplitude - expected) <= 0.002 * expected,
-                 qPrintable(QStringLiteral("amplitude %1, expected %2").arg(fit.amplitude).arg(expected)));
+            qPrintable(
+                QStringLiteral("amplitude %1, expected %2").arg(fit.amplitude).arg(expected)));
         QVERIFY2(fit.residual <= 1e-3, qPrintable(QStringLiteral("residual %1").arg(fit.residual)));
         QVERIFY2(std::abs(fit.zeroCrossHz - freq) <= 0.002 * freq,
-                 qPrintable(QStringLiteral("zero crossings give %1 Hz").arg(fit.zeroCrossHz)));
+            qPrintable(QStringLiteral("zero crossings give %1 Hz").arg(fit.zeroCrossHz)));
 
         int nativeRate = 0;
         const std::vector<float> native = decodeMonoNative(p, &nativeRate);
@@ -326,7 +353,8 @@ private Q_SLOTS:
         double maxDiff = 0;
         for (size_t i = 0; i < mono.size(); ++i)
             maxDiff = std::max(maxDiff, double(std::abs(mono[i] - oneShot[i])));
-        QVERIFY2(maxDiff < 1e-5, qPrintable(QStringLiteral("streamed vs one-shot differ by %1").arg(maxDiff)));
+        QVERIFY2(maxDiff < 1e-5,
+            qPrintable(QStringLiteral("streamed vs one-shot differ by %1").arg(maxDiff)));
     }
 
     // At the target rate nothing is resampled: a float WAV comes back bit for bit.
@@ -337,8 +365,10 @@ private Q_SLOTS:
         std::vector<double> values(4000);
         for (double &v : values)
             v = float(rng.uniform(-1.5, 1.5)); // beyond +-1 too: float files are not clipped
-        QVERIFY(writeFixture(p, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, 4000,
-                             [&](int64_t i, int) { return values[size_t(i)]; }).isEmpty());
+        QVERIFY(
+            writeFixture(p, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, 4000, [&](int64_t i, int) {
+                return values[size_t(i)];
+            }).isEmpty());
         const std::vector<float> got = tkd::loadAudio(p.toStdString());
         QCOMPARE(got.size(), values.size());
         for (size_t i = 0; i < got.size(); ++i)
@@ -349,9 +379,10 @@ private Q_SLOTS:
     void stereoInAntiphaseMixesToSilence()
     {
         const QString p = path("antiphase.wav");
-        QVERIFY(writeFixture(p, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 22050, 2, 11025, [](int64_t i, int c) {
-                    return (c == 0 ? 0.5 : -0.5) * std::sin(2 * kPi * 300 * double(i) / 22050);
-                }).isEmpty());
+        QVERIFY(
+            writeFixture(p, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 22050, 2, 11025, [](int64_t i, int c) {
+                return (c == 0 ? 0.5 : -0.5) * std::sin(2 * kPi * 300 * double(i) / 22050);
+            }).isEmpty());
         const std::vector<float> mono = tkd::loadAudio(p.toStdString());
         QCOMPARE(mono.size(), size_t(8000));
         QVERIFY(rms(mono) < 1e-6);
@@ -373,11 +404,12 @@ private Q_SLOTS:
         QFETCH(int, quality);
         const QString p = path("target.flac");
         QVERIFY(writeTone(p, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 44100, 1, 0.6, 500).isEmpty());
-        const std::vector<float> out =
-            tkd::loadAudio(p.toStdString(), targetRate, tkd::ResampleQuality(quality));
+        const std::vector<float> out
+            = tkd::loadAudio(p.toStdString(), targetRate, tkd::ResampleQuality(quality));
         QCOMPARE(int64_t(out.size()), int64_t(std::llround(26460.0 * targetRate / 44100.0)));
         const SineFit fit = fitSine(out, 500, targetRate);
-        QVERIFY2(std::abs(fit.amplitude - 0.3) < 0.01 * 0.3, qPrintable(QString::number(fit.amplitude)));
+        QVERIFY2(
+            std::abs(fit.amplitude - 0.3) < 0.01 * 0.3, qPrintable(QString::number(fit.amplitude)));
         QVERIFY(std::abs(fit.zeroCrossHz - 500) < 2.0);
     }
 
@@ -385,11 +417,12 @@ private Q_SLOTS:
     {
         const QString p = path("target-rate.wav");
         QVERIFY(writeTone(p, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 0.1, 440).isEmpty());
-        for (int rate : {0, -16000, 16000 * 300}) {
+        for (int rate : { 0, -16000, 16000 * 300 }) {
             tkd::Error error("", "");
             QVERIFY(catchError([&] { tkd::loadAudio(p.toStdString(), rate); }, &error));
             QCOMPARE(QString::fromStdString(error.subject()), p);
-            QVERIFY2(QString::fromStdString(error.reason()).contains("cannot resample"), error.what());
+            QVERIFY2(
+                QString::fromStdString(error.reason()).contains("cannot resample"), error.what());
         }
     }
 
@@ -398,28 +431,48 @@ private Q_SLOTS:
     void badInput_data()
     {
         QTest::addColumn<QString>("kind");
-        QTest::addColumn<QString>("reason");     // expected in the message
-        QTest::addColumn<bool>("probeFails");    // detectable from the header alone
-        QTest::newRow("missing") << "missing" << "no such file" << true;
-        QTest::newRow("missing-folder") << "missing-folder" << "no such file" << true;
-        QTest::newRow("folder") << "folder" << "folder" << true;
-        QTest::newRow("unreadable") << "unreadable" << "cannot open for reading" << true;
-        QTest::newRow("empty-file") << "empty-file" << "empty file" << true;
-        QTest::newRow("zero-frames-wav") << "zero-frames-wav" << "no audio" << true;
-        QTest::newRow("zero-frames-aiff") << "zero-frames-aiff" << "no audio" << true;
-        QTest::newRow("text-file") << "text-file" << "not an audio file" << true;
-        QTest::newRow("random-bytes") << "random-bytes" << "not an audio file" << true;
-        QTest::newRow("random-bytes-as-wav") << "random-bytes-as-wav" << "not an audio file" << true;
-        QTest::newRow("riff-header-then-garbage") << "riff-garbage" << "" << true;
-        QTest::newRow("truncated-wav16") << "truncated-wav16" << "truncated" << true;
-        QTest::newRow("truncated-wav-float") << "truncated-wav-float" << "truncated" << true;
-        QTest::newRow("truncated-aiff") << "truncated-aiff" << "truncated" << true;
-        QTest::newRow("truncated-flac") << "truncated-flac" << "truncated" << false;
-        QTest::newRow("truncated-ogg") << "truncated-ogg" << "truncated" << true;
-        QTest::newRow("truncated-mp3") << "truncated-mp3" << "truncated" << false;
-        QTest::newRow("nan-float") << "nan-float" << "NaN" << false;
-        QTest::newRow("inf-float") << "inf-float" << "infinity" << false;
-        QTest::newRow("nan-double") << "nan-double" << "NaN" << false;
+        QTest::addColumn<QString>("reason"); // expected in the message
+        QTest::addColumn<bool>("probeFails"); // detectable from the header alone
+        QTest::newRow("missing") << "missing"
+                                 << "no such file" << true;
+        QTest::newRow("missing-folder") << "missing-folder"
+                                        << "no such file" << true;
+        QTest::newRow("folder") << "folder"
+                                << "folder" << true;
+        QTest::newRow("unreadable") << "unreadable"
+                                    << "cannot open for reading" << true;
+        QTest::newRow("empty-file") << "empty-file"
+                                    << "empty file" << true;
+        QTest::newRow("zero-frames-wav") << "zero-frames-wav"
+                                         << "no audio" << true;
+        QTest::newRow("zero-frames-aiff") << "zero-frames-aiff"
+                                          << "no audio" << true;
+        QTest::newRow("text-file") << "text-file"
+                                   << "not an audio file" << true;
+        QTest::newRow("random-bytes") << "random-bytes"
+                                      << "not an audio file" << true;
+        QTest::newRow("random-bytes-as-wav") << "random-bytes-as-wav"
+                                             << "not an audio file" << true;
+        QTest::newRow("riff-header-then-garbage") << "riff-garbage"
+                                                  << "" << true;
+        QTest::newRow("truncated-wav16") << "truncated-wav16"
+                                         << "truncated" << true;
+        QTest::newRow("truncated-wav-float") << "truncated-wav-float"
+                                             << "truncated" << true;
+        QTest::newRow("truncated-aiff") << "truncated-aiff"
+                                        << "truncated" << true;
+        QTest::newRow("truncated-flac") << "truncated-flac"
+                                        << "truncated" << false;
+        QTest::newRow("truncated-ogg") << "truncated-ogg"
+                                       << "truncated" << true;
+        QTest::newRow("truncated-mp3") << "truncated-mp3"
+                                       << "truncated" << false;
+        QTest::newRow("nan-float") << "nan-float"
+                                   << "NaN" << false;
+        QTest::newRow("inf-float") << "inf-float"
+                                   << "infinity" << false;
+        QTest::newRow("nan-double") << "nan-double"
+                                    << "NaN" << false;
     }
     void badInput()
     {
@@ -427,9 +480,8 @@ private Q_SLOTS:
         QFETCH(QString, reason);
         QFETCH(bool, probeFails);
         QString p = path(QStringLiteral("bad-%1.wav").arg(kind));
-        const auto tone = [&](int format, int rate) {
-            return writeTone(p, format, rate, 2, 0.5, 440);
-        };
+        const auto tone
+            = [&](int format, int rate) { return writeTone(p, format, rate, 2, 0.5, 440); };
         if (kind == "missing") {
             // nothing written
         } else if (kind == "missing-folder") {
@@ -441,11 +493,13 @@ private Q_SLOTS:
             QVERIFY(QFile::setPermissions(p, QFileDevice::WriteOwner));
             if (std::ifstream(p.toStdString()).good()) {
                 // Root reads anything: ask again as an unprivileged user in a child process.
-                QVERIFY(QFile::setPermissions(m_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
-                                                                QFileDevice::ExeOwner | QFileDevice::ExeOther));
+                QVERIFY(QFile::setPermissions(m_dir.path(),
+                    QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                        | QFileDevice::ExeOther));
                 const QStringList lines = loadAsNobody(p.toStdString()).split('\n');
                 if (lines.value(0) == "SKIP")
-                    QSKIP("running as root and cannot switch to user nobody to deny the permission");
+                    QSKIP(
+                        "running as root and cannot switch to user nobody to deny the permission");
                 QCOMPARE(lines.size(), 2);
                 QCOMPARE(lines[0], p);
                 QVERIFY2(lines[1].contains(reason), qPrintable(lines[1]));
@@ -466,7 +520,8 @@ private Q_SLOTS:
             QFile f(p);
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write("This is a text file, not a recording.\nSecond line.\n");
-        } else if (kind == "random-bytes" || kind == "random-bytes-as-wav" || kind == "riff-garbage") {
+        } else if (kind == "random-bytes" || kind == "random-bytes-as-wav"
+            || kind == "riff-garbage") {
             if (kind == "random-bytes")
                 p = path("noise.bin");
             tkd::Rng rng(42);
@@ -500,26 +555,29 @@ private Q_SLOTS:
             if (!mpegSupported())
                 QSKIP("the installed libsndfile was built without MPEG (MP3) support");
             p = path("bad-cut.mp3");
-            QVERIFY(writeTone(p, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100, 2, 2.0, 440).isEmpty());
+            QVERIFY(writeTone(p, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100, 2, 2.0, 440)
+                        .isEmpty());
             cutFile(p, 0.5);
         } else if (kind == "nan-float" || kind == "inf-float" || kind == "nan-double") {
             const double bad = kind.startsWith("nan") ? std::numeric_limits<double>::quiet_NaN()
                                                       : -std::numeric_limits<double>::infinity();
-            const int format = SF_FORMAT_WAV | (kind.endsWith("double") ? SF_FORMAT_DOUBLE : SF_FORMAT_FLOAT);
+            const int format
+                = SF_FORMAT_WAV | (kind.endsWith("double") ? SF_FORMAT_DOUBLE : SF_FORMAT_FLOAT);
             QVERIFY(writeFixture(p, format, 16000, 2, 20000, [&](int64_t i, int c) {
-                        return (i == 12345 && c == 1) ? bad : 0.1;
-                    }).isEmpty());
+                return (i == 12345 && c == 1) ? bad : 0.1;
+            }).isEmpty());
         } else {
             QFAIL("unknown kind");
         }
 
         const std::string file = p.toStdString();
         tkd::Error error("", "");
-        QVERIFY2(catchError([&] { tkd::loadAudio(file); }, &error), "loadAudio did not throw tkd::Error");
+        QVERIFY2(catchError([&] { tkd::loadAudio(file); }, &error),
+            "loadAudio did not throw tkd::Error");
         QCOMPARE(QString::fromStdString(error.subject()), p);
         QVERIFY(QString::fromUtf8(error.what()).contains(p));
         QVERIFY2(QString::fromStdString(error.reason()).contains(reason, Qt::CaseInsensitive),
-                 error.what());
+            error.what());
         if (kind.startsWith("nan") || kind.startsWith("inf"))
             QVERIFY2(QString::fromStdString(error.reason()).contains("channel 2"), error.what());
 
@@ -528,8 +586,9 @@ private Q_SLOTS:
         if (probeFails) {
             QVERIFY2(probeThrew, "probeAudio did not throw tkd::Error");
             QCOMPARE(QString::fromStdString(probeError.subject()), p);
-            QVERIFY2(QString::fromStdString(probeError.reason()).contains(reason, Qt::CaseInsensitive),
-                     probeError.what());
+            QVERIFY2(
+                QString::fromStdString(probeError.reason()).contains(reason, Qt::CaseInsensitive),
+                probeError.what());
         }
         if (kind == "unreadable")
             QFile::setPermissions(p, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
@@ -540,9 +599,10 @@ private Q_SLOTS:
     void probeReadsHeaderOnly()
     {
         const QString p = path("probe-nan.wav");
-        QVERIFY(writeFixture(p, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 32000, 3, 64000, [](int64_t i, int) {
-                    return i == 60000 ? std::numeric_limits<double>::quiet_NaN() : 0.0;
-                }).isEmpty());
+        QVERIFY(
+            writeFixture(p, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 32000, 3, 64000, [](int64_t i, int) {
+                return i == 60000 ? std::numeric_limits<double>::quiet_NaN() : 0.0;
+            }).isEmpty());
         const tkd::AudioInfo info = tkd::probeAudio(p.toStdString());
         QCOMPARE(info.sampleRate, 32000);
         QCOMPARE(info.channels, 3);
@@ -560,9 +620,12 @@ private Q_SLOTS:
         QTest::addColumn<int>("rate");
         QTest::addColumn<QString>("formatName");
         QTest::addColumn<double>("tolerance");
-        QTest::newRow("pcm16-16k") << int(tkd::WavFormat::Pcm16) << 16000 << "WAV PCM 16-bit" << 1.0 / 32767;
-        QTest::newRow("float32-16k") << int(tkd::WavFormat::Float32) << 16000 << "WAV float 32-bit" << 0.0;
-        QTest::newRow("pcm16-8k") << int(tkd::WavFormat::Pcm16) << 8000 << "WAV PCM 16-bit" << 1.0 / 32767;
+        QTest::newRow("pcm16-16k")
+            << int(tkd::WavFormat::Pcm16) << 16000 << "WAV PCM 16-bit" << 1.0 / 32767;
+        QTest::newRow("float32-16k")
+            << int(tkd::WavFormat::Float32) << 16000 << "WAV float 32-bit" << 0.0;
+        QTest::newRow("pcm16-8k") << int(tkd::WavFormat::Pcm16) << 8000 << "WAV PCM 16-bit"
+                                  << 1.0 / 32767;
     }
     void writeWavRoundTrip()
     {
@@ -588,15 +651,16 @@ private Q_SLOTS:
             maxErr = std::max(maxErr, double(std::abs(back[i] - samples[i])));
         QVERIFY2(maxErr <= tolerance, qPrintable(QString::number(maxErr)));
         // Nothing but the finished file is left in the folder.
-        const QStringList leftovers =
-            QDir(m_dir.path()).entryList({QFileInfo(p).fileName() + ".*"}, QDir::Files | QDir::Hidden);
+        const QStringList leftovers
+            = QDir(m_dir.path())
+                  .entryList({ QFileInfo(p).fileName() + ".*" }, QDir::Files | QDir::Hidden);
         QVERIFY2(leftovers.isEmpty(), qPrintable(leftovers.join(", ")));
     }
 
     void writeWavClipsPcm16()
     {
         const QString p = path("clipped.wav");
-        const std::vector<float> samples{1.5f, -2.0f, 0.5f, 1.0f, -1.0f};
+        const std::vector<float> samples { 1.5f, -2.0f, 0.5f, 1.0f, -1.0f };
         tkd::writeWav(p.toStdString(), samples, 16000, tkd::WavFormat::Pcm16);
         const std::vector<float> back = tkd::loadAudio(p.toStdString());
         QCOMPARE(back.size(), samples.size());
@@ -622,16 +686,19 @@ private Q_SLOTS:
         QVERIFY(catchError([&] { tkd::writeWav(p.toStdString(), withNan); }, &error));
         QCOMPARE(QString::fromStdString(error.subject()), p);
         QVERIFY2(QString::fromStdString(error.reason()).contains("NaN"), error.what());
-        QVERIFY(catchError([&] { tkd::writeWav(p.toStdString(), std::vector<float>(10), 0); }, &error));
+        QVERIFY(
+            catchError([&] { tkd::writeWav(p.toStdString(), std::vector<float>(10), 0); }, &error));
         QCOMPARE(QString::fromStdString(error.subject()), p);
 
         QFile f(p);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), before);
-        QCOMPARE(QDir(m_dir.path()).entryList({"keep.wav.*"}, QDir::Files | QDir::Hidden).size(), 0);
+        QCOMPARE(
+            QDir(m_dir.path()).entryList({ "keep.wav.*" }, QDir::Files | QDir::Hidden).size(), 0);
 
         const QString nowhere = path("no-such-folder/out.wav");
-        QVERIFY(catchError([&] { tkd::writeWav(nowhere.toStdString(), std::vector<float>(10)); }, &error));
+        QVERIFY(catchError(
+            [&] { tkd::writeWav(nowhere.toStdString(), std::vector<float>(10)); }, &error));
         QCOMPARE(QString::fromStdString(error.subject()), nowhere);
     }
 
@@ -639,7 +706,8 @@ private Q_SLOTS:
     {
         const QString p = path("replace.wav");
         tkd::writeWav(p.toStdString(), std::vector<float>(1000, 0.5f));
-        tkd::writeWav(p.toStdString(), std::vector<float>(300, -0.25f), 16000, tkd::WavFormat::Float32);
+        tkd::writeWav(
+            p.toStdString(), std::vector<float>(300, -0.25f), 16000, tkd::WavFormat::Float32);
         const std::vector<float> back = tkd::loadAudio(p.toStdString());
         QCOMPARE(back.size(), size_t(300));
         QCOMPARE(back.front(), -0.25f);
@@ -648,7 +716,8 @@ private Q_SLOTS:
     void extensions()
     {
         const std::vector<std::string> exts = tkd::audioFileExtensions();
-        const auto has = [&](const char *e) { return std::find(exts.begin(), exts.end(), e) != exts.end(); };
+        const auto has
+            = [&](const char *e) { return std::find(exts.begin(), exts.end(), e) != exts.end(); };
         QVERIFY(has("wav"));
         QVERIFY(has("flac"));
         QVERIFY(has("ogg"));
@@ -662,8 +731,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("formatName");
-        QTest::newRow("alsa-front-left-wav") << "/usr/share/sounds/alsa/Front_Left.wav" << "WAV PCM 16-bit";
-        QTest::newRow("freedesktop-bell-oga") << "/usr/share/sounds/freedesktop/stereo/bell.oga" << "OGG Vorbis";
+        QTest::newRow("alsa-front-left-wav") << "/usr/share/sounds/alsa/Front_Left.wav"
+                                             << "WAV PCM 16-bit";
+        QTest::newRow("freedesktop-bell-oga") << "/usr/share/sounds/freedesktop/stereo/bell.oga"
+                                              << "OGG Vorbis";
     }
     void realRecordings()
     {
@@ -675,7 +746,8 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(info.format), formatName);
         QVERIFY(info.sampleRate != 16000); // both need real resampling
         const std::vector<float> mono = tkd::loadAudio(file.toStdString());
-        QCOMPARE(int64_t(mono.size()), int64_t(std::llround(double(info.frames) * 16000 / info.sampleRate)));
+        QCOMPARE(int64_t(mono.size()),
+            int64_t(std::llround(double(info.frames) * 16000 / info.sampleRate)));
         for (float v : mono)
             QVERIFY(std::isfinite(v));
         // Resampling keeps the energy below 8 kHz, which is nearly all of it for these sounds.
@@ -683,7 +755,8 @@ private Q_SLOTS:
         const std::vector<float> native = decodeMonoNative(file, &rate);
         const double ratio = rms(mono) / rms(native);
         QVERIFY2(rms(native) > 0.01, qPrintable(QString::number(rms(native))));
-        QVERIFY2(ratio > 0.9 && ratio < 1.02, qPrintable(QStringLiteral("RMS ratio %1").arg(ratio)));
+        QVERIFY2(
+            ratio > 0.9 && ratio < 1.02, qPrintable(QStringLiteral("RMS ratio %1").arg(ratio)));
     }
 };
 

@@ -33,7 +33,8 @@ private Q_SLOTS:
         rc.write(QStringLiteral("pcm.tkdtestout {\n  type file\n  slave.pcm \"null\"\n"
                                 "  file \"%1\"\n  format \"raw\"\n"
                                 "  hint { show on description \"TKD test output\" }\n}\n")
-                     .arg(m_out).toUtf8());
+                     .arg(m_out)
+                     .toUtf8());
         rc.close();
         qputenv("HOME", m_home.path().toUtf8());
     }
@@ -69,7 +70,8 @@ private Q_SLOTS:
         while (player.isPlaying() && timer.elapsed() < 10000)
             QThread::msleep(10);
         QVERIFY2(!player.isPlaying(), "playback did not finish within 10 s");
-        const int64_t expected = int64_t(std::llround(clip.size() * player.deviceSampleRate() / rate));
+        const int64_t expected
+            = int64_t(std::llround(clip.size() * player.deviceSampleRate() / rate));
         QVERIFY(std::abs(player.framesDelivered() - expected) <= 2);
         QVERIFY(std::abs(player.positionSec() - 0.5) < 0.01);
         player.stop();

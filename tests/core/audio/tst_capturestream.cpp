@@ -88,17 +88,18 @@ class TestCaptureStream : public QObject
     Q_OBJECT
 private:
     QTemporaryDir m_home;
-    std::vector<int16_t> m_chirp;     // tkdchirp: 16 kHz mono
-    std::vector<int16_t> m_voice;     // tkdvoice: a Debian recording converted by sox (may be empty)
-    std::vector<int16_t> m_stereo;    // tkdstereo: interleaved L/R
-    std::vector<int16_t> m_tone48;    // tkd48k: 48 kHz mono
-    int m_fifoFd = -1;                // write end of tkdfifo's infile (held open: see initTestCase)
+    std::vector<int16_t> m_chirp; // tkdchirp: 16 kHz mono
+    std::vector<int16_t> m_voice; // tkdvoice: a Debian recording converted by sox (may be empty)
+    std::vector<int16_t> m_stereo; // tkdstereo: interleaved L/R
+    std::vector<int16_t> m_tone48; // tkd48k: 48 kHz mono
+    int m_fifoFd = -1; // write end of tkdfifo's infile (held open: see initTestCase)
     bool m_haveDevices = false;
 
     void requireDevices()
     {
         if (!m_haveDevices)
-            QSKIP("PortAudio does not list the ALSA file devices (no ALSA host API in this build?)");
+            QSKIP(
+                "PortAudio does not list the ALSA file devices (no ALSA host API in this build?)");
     }
 
 private Q_SLOTS:
@@ -114,9 +115,10 @@ private Q_SLOTS:
         // A real recording, the way a user would prepare one (sox is a test-only tool here).
         const QString wav = "/usr/share/sounds/alsa/Front_Center.wav";
         if (QFile::exists(wav)
-            && QProcess::execute("sox", {wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed",
-                                         "-t", "raw", m_home.filePath("voice.raw")})
-                   == 0) {
+            && QProcess::execute("sox",
+                   { wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed", "-t", "raw",
+                       m_home.filePath("voice.raw") })
+                == 0) {
             m_voice = readRaw(m_home.filePath("voice.raw"));
             rc += fileDevice("tkdvoice", m_home.filePath("voice.raw"));
         }
@@ -126,14 +128,16 @@ private Q_SLOTS:
         m_stereo.resize(left.size() * 2);
         for (size_t i = 0; i < left.size(); ++i) {
             m_stereo[2 * i] = left[i];
-            m_stereo[2 * i + 1] = int16_t(std::lround(0.3 * 32767 * std::sin(2 * kPi * 1000 * double(i) / 16000)));
+            m_stereo[2 * i + 1]
+                = int16_t(std::lround(0.3 * 32767 * std::sin(2 * kPi * 1000 * double(i) / 16000)));
         }
         QVERIFY(writeRaw(m_home.filePath("stereo.raw"), m_stereo));
         rc += fileDevice("tkdstereo", m_home.filePath("stereo.raw"));
 
         m_tone48.resize(48000);
         for (size_t i = 0; i < m_tone48.size(); ++i)
-            m_tone48[i] = int16_t(std::lround(0.5 * 32767 * std::sin(2 * kPi * 1000 * double(i) / 48000)));
+            m_tone48[i]
+                = int16_t(std::lround(0.5 * 32767 * std::sin(2 * kPi * 1000 * double(i) / 48000)));
         QVERIFY(writeRaw(m_home.filePath("tone48.raw"), m_tone48));
         rc += fileDevice("tkd48k", m_home.filePath("tone48.raw"));
 
@@ -204,7 +208,8 @@ private Q_SLOTS:
         QVERIFY(capture.isRunning());
         QCOMPARE(capture.health().state, tkd::CaptureHealth::State::Ok);
         // The device is not paced: the whole file (and then silence) arrives within milliseconds.
-        QVERIFY(waitFor([&] { return capture.stats().framesCaptured >= file.size() + 16000; }, 10000));
+        QVERIFY(
+            waitFor([&] { return capture.stats().framesCaptured >= file.size() + 16000; }, 10000));
         capture.stop();
         QVERIFY(!capture.isRunning());
 
@@ -223,7 +228,9 @@ private Q_SLOTS:
         for (size_t i = 0; i < file.size(); ++i)
             if (got[i] != float(file[i]) / 32768.0f)
                 QFAIL(qPrintable(QStringLiteral("sample %1: got %2, file has %3")
-                                     .arg(i).arg(double(got[i]) * 32768).arg(file[i])));
+                                     .arg(i)
+                                     .arg(double(got[i]) * 32768)
+                                     .arg(file[i])));
         // (After the file the device keeps delivering, but not silence: ALSA's file plugin leaves
         // its buffer's previous content there, so nothing is asserted past the file's end.)
         QCOMPARE(capture.read(got), size_t(0)); // drained
@@ -237,11 +244,13 @@ private Q_SLOTS:
         capture.start("tkdchirp", 8.0);
         // A level meter polls stats(), each call taking the peak since the previous one.
         float held = 0.0f;
-        QVERIFY(waitFor([&] {
-            const tkd::CaptureStats s = capture.stats();
-            held = std::max(held, s.peak);
-            return s.framesCaptured >= m_chirp.size();
-        }, 10000));
+        QVERIFY(waitFor(
+            [&] {
+                const tkd::CaptureStats s = capture.stats();
+                held = std::max(held, s.peak);
+                return s.framesCaptured >= m_chirp.size();
+            },
+            10000));
         capture.stop();
         held = std::max(held, capture.stats().peak);
         int maxAbs = 0;
@@ -311,10 +320,14 @@ private Q_SLOTS:
         std::vector<float> got;
         QVERIFY(capture.read(got) >= frames);
         for (size_t i = 0; i < frames; ++i) {
-            const float l = float(m_stereo[2 * i]) / 32768.0f, r = float(m_stereo[2 * i + 1]) / 32768.0f;
+            const float l = float(m_stereo[2 * i]) / 32768.0f,
+                        r = float(m_stereo[2 * i + 1]) / 32768.0f;
             const float expected = average ? (l + r) * 0.5f : l;
             if (std::abs(got[i] - expected) > 1e-6f)
-                QFAIL(qPrintable(QStringLiteral("frame %1: got %2, expected %3").arg(i).arg(got[i]).arg(expected)));
+                QFAIL(qPrintable(QStringLiteral("frame %1: got %2, expected %3")
+                                     .arg(i)
+                                     .arg(got[i])
+                                     .arg(expected)));
         }
     }
 
@@ -431,7 +444,8 @@ private Q_SLOTS:
         std::vector<float> got;
         for (int round = 0; round < 3; ++round) {
             capture.start("tkdchirp", 4.0);
-            QVERIFY(waitFor([&] { return capture.stats().framesCaptured >= m_chirp.size(); }, 10000));
+            QVERIFY(
+                waitFor([&] { return capture.stats().framesCaptured >= m_chirp.size(); }, 10000));
             capture.stop();
             QVERIFY(capture.read(got) >= m_chirp.size());
             // Each start reopens the device: the file plays from its beginning again.
@@ -486,15 +500,18 @@ private Q_SLOTS:
         const auto block = chirp(16000, 0.25);
         QCOMPARE(::write(m_fifoFd, block.data(), block.size() * 2), ssize_t(block.size() * 2));
         QVERIFY(waitFor([&] { return capture.stats().framesCaptured >= block.size(); }, 5000));
-        QVERIFY(waitFor([&] { return capture.health().state == tkd::CaptureHealth::State::Stalled; }, 5000));
+        QVERIFY(waitFor(
+            [&] { return capture.health().state == tkd::CaptureHealth::State::Stalled; }, 5000));
         const tkd::CaptureHealth h = capture.health();
         QVERIFY(h.secondsSinceCallback > 0.3);
         QVERIFY2(QString::fromStdString(h.message).contains("tkdfifo"), h.message.c_str());
-        QVERIFY(capture.isRunning()); // PortAudio still thinks it runs: only the stall detector knows
+        QVERIFY(
+            capture.isRunning()); // PortAudio still thinks it runs: only the stall detector knows
 
         // Audio again: healthy again.
         QCOMPARE(::write(m_fifoFd, block.data(), block.size() * 2), ssize_t(block.size() * 2));
-        QVERIFY(waitFor([&] { return capture.health().state == tkd::CaptureHealth::State::Ok; }, 5000));
+        QVERIFY(
+            waitFor([&] { return capture.health().state == tkd::CaptureHealth::State::Ok; }, 5000));
 
         std::vector<float> got;
         capture.read(got);
@@ -503,7 +520,8 @@ private Q_SLOTS:
             QCOMPARE(got[i], float(block[i]) / 32768.0f);
 
         // Stopping a stalled stream must not hang (the callback thread is blocked in read()).
-        QVERIFY(waitFor([&] { return capture.health().state == tkd::CaptureHealth::State::Stalled; }, 5000));
+        QVERIFY(waitFor(
+            [&] { return capture.health().state == tkd::CaptureHealth::State::Stalled; }, 5000));
         QElapsedTimer t;
         t.start();
         capture.stop();

@@ -22,7 +22,8 @@ std::vector<float> tone(double freq, double rate, size_t n, double amplitude = 0
     return x;
 }
 
-std::vector<float> runOneShot(const std::vector<float> &x, double from, double to, tkd::ResampleQuality q)
+std::vector<float> runOneShot(
+    const std::vector<float> &x, double from, double to, tkd::ResampleQuality q)
 {
     tkd::Resampler r(from, to, q);
     std::vector<float> out;
@@ -55,13 +56,19 @@ private Q_SLOTS:
         QTest::addColumn<double>("from");
         QTest::addColumn<double>("to");
         QTest::addColumn<tkd::ResampleQuality>("quality");
-        const struct { int n; double from, to; } cases[] = {
-            {0, 44100, 16000}, {1, 44100, 16000}, {2, 8000, 16000}, {12345, 44100, 16000},
-            {12345, 22050, 16000}, {16001, 48000, 16000}, {777, 8000, 16000}, {5000, 16000, 44100},
-            {999, 11025, 16000}, {48000, 96000, 16000}, {100, 16000, 16000}};
+        const struct
+        {
+            int n;
+            double from, to;
+        } cases[] = { { 0, 44100, 16000 }, { 1, 44100, 16000 }, { 2, 8000, 16000 },
+            { 12345, 44100, 16000 }, { 12345, 22050, 16000 }, { 16001, 48000, 16000 },
+            { 777, 8000, 16000 }, { 5000, 16000, 44100 }, { 999, 11025, 16000 },
+            { 48000, 96000, 16000 }, { 100, 16000, 16000 } };
         for (const auto &c : cases)
-            for (auto q : {tkd::ResampleQuality::Best, tkd::ResampleQuality::Medium, tkd::ResampleQuality::Fastest})
-                QTest::addRow("%d-%g-%g-q%d", c.n, c.from, c.to, int(q)) << c.n << c.from << c.to << q;
+            for (auto q : { tkd::ResampleQuality::Best, tkd::ResampleQuality::Medium,
+                     tkd::ResampleQuality::Fastest })
+                QTest::addRow("%d-%g-%g-q%d", c.n, c.from, c.to, int(q))
+                    << c.n << c.from << c.to << q;
     }
     void exactLength()
     {
@@ -131,7 +138,8 @@ private Q_SLOTS:
         QTest::newRow("7k-best-passes") << 7000.0 << tkd::ResampleQuality::Best << 0.99 << 1.01;
         QTest::newRow("12k-best-stopped") << 12000.0 << tkd::ResampleQuality::Best << 0.0 << 1e-4;
         QTest::newRow("9k-best-stopped") << 9000.0 << tkd::ResampleQuality::Best << 0.0 << 1e-4;
-        QTest::newRow("12k-fastest-stopped") << 12000.0 << tkd::ResampleQuality::Fastest << 0.0 << 1e-2;
+        QTest::newRow("12k-fastest-stopped")
+            << 12000.0 << tkd::ResampleQuality::Fastest << 0.0 << 1e-2;
     }
     void bandLimiting()
     {
@@ -142,7 +150,8 @@ private Q_SLOTS:
         const std::vector<float> x = tone(freq, 44100, 22050);
         const std::vector<float> out = runOneShot(x, 44100, 16000, quality);
         const double gain = middleRms(out) / middleRms(x);
-        QVERIFY2(gain >= minGain && gain <= maxGain, qPrintable(QStringLiteral("gain %1").arg(gain)));
+        QVERIFY2(
+            gain >= minGain && gain <= maxGain, qPrintable(QStringLiteral("gain %1").arg(gain)));
     }
 
     void resetStartsAFreshStream()

@@ -13,7 +13,10 @@
 namespace {
 
 // Sample i of a test stream: exact in float up to 2^24, so order and gaps are checkable.
-float marker(uint64_t i) { return float(i % 16777216u); }
+float marker(uint64_t i)
+{
+    return float(i % 16777216u);
+}
 
 } // namespace
 
@@ -91,7 +94,7 @@ private Q_SLOTS:
     {
         QFETCH(int, capacity);
         QFETCH(int, maxBlock);
-        tkd::RingBuffer ring{size_t(capacity)};
+        tkd::RingBuffer ring { size_t(capacity) };
         tkd::Rng rng(5);
         uint64_t produced = 0, consumed = 0;
         std::vector<float> block(static_cast<size_t>(maxBlock));
@@ -115,7 +118,7 @@ private Q_SLOTS:
     void skipDropsOldest()
     {
         tkd::RingBuffer ring(8);
-        const float in[6] = {0, 1, 2, 3, 4, 5};
+        const float in[6] = { 0, 1, 2, 3, 4, 5 };
         ring.write(in, 6);
         QCOMPARE(ring.skip(4), size_t(4));
         float out[8];
@@ -141,8 +144,8 @@ private Q_SLOTS:
         QFETCH(bool, lossy);
         QFETCH(int, capacity);
         const uint64_t total = 3000000;
-        tkd::RingBuffer ring{size_t(capacity)};
-        std::atomic<bool> producerDone{false};
+        tkd::RingBuffer ring { size_t(capacity) };
+        std::atomic<bool> producerDone { false };
         uint64_t droppedByProducer = 0;
 
         std::thread producer([&] {

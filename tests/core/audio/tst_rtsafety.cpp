@@ -38,10 +38,10 @@ namespace {
 
 // Constant-initialised thread_local in the executable: reading it never allocates.
 thread_local bool t_inCallback = false;
-std::atomic<uint64_t> g_callbackAllocs{0}; // malloc/calloc/realloc/memalign inside the callback
-std::atomic<uint64_t> g_callbackFrees{0};  // free inside the callback
-std::atomic<uint64_t> g_allAllocs{0};      // every allocation: shows the hooks are live
-std::atomic<uint64_t> g_probeEntries{0};   // callbacks that flagged themselves
+std::atomic<uint64_t> g_callbackAllocs { 0 }; // malloc/calloc/realloc/memalign inside the callback
+std::atomic<uint64_t> g_callbackFrees { 0 }; // free inside the callback
+std::atomic<uint64_t> g_allAllocs { 0 }; // every allocation: shows the hooks are live
+std::atomic<uint64_t> g_probeEntries { 0 }; // callbacks that flagged themselves
 
 inline void noteAlloc()
 {
@@ -124,12 +124,30 @@ void *newAligned(size_t n, std::align_val_t a)
 }
 } // namespace
 
-void *operator new(size_t n) { return newImpl(n); }
-void *operator new[](size_t n) { return newImpl(n); }
-void *operator new(size_t n, const std::nothrow_t &) noexcept { return malloc(n ? n : 1); }
-void *operator new[](size_t n, const std::nothrow_t &) noexcept { return malloc(n ? n : 1); }
-void *operator new(size_t n, std::align_val_t a) { return newAligned(n, a); }
-void *operator new[](size_t n, std::align_val_t a) { return newAligned(n, a); }
+void *operator new(size_t n)
+{
+    return newImpl(n);
+}
+void *operator new[](size_t n)
+{
+    return newImpl(n);
+}
+void *operator new(size_t n, const std::nothrow_t &) noexcept
+{
+    return malloc(n ? n : 1);
+}
+void *operator new[](size_t n, const std::nothrow_t &) noexcept
+{
+    return malloc(n ? n : 1);
+}
+void *operator new(size_t n, std::align_val_t a)
+{
+    return newAligned(n, a);
+}
+void *operator new[](size_t n, std::align_val_t a)
+{
+    return newAligned(n, a);
+}
 void *operator new(size_t n, std::align_val_t a, const std::nothrow_t &) noexcept
 {
     void *p = nullptr;
@@ -139,18 +157,54 @@ void *operator new[](size_t n, std::align_val_t a, const std::nothrow_t &t) noex
 {
     return operator new(n, a, t);
 }
-void operator delete(void *p) noexcept { free(p); }
-void operator delete[](void *p) noexcept { free(p); }
-void operator delete(void *p, size_t) noexcept { free(p); }
-void operator delete[](void *p, size_t) noexcept { free(p); }
-void operator delete(void *p, const std::nothrow_t &) noexcept { free(p); }
-void operator delete[](void *p, const std::nothrow_t &) noexcept { free(p); }
-void operator delete(void *p, std::align_val_t) noexcept { free(p); }
-void operator delete[](void *p, std::align_val_t) noexcept { free(p); }
-void operator delete(void *p, size_t, std::align_val_t) noexcept { free(p); }
-void operator delete[](void *p, size_t, std::align_val_t) noexcept { free(p); }
-void operator delete(void *p, std::align_val_t, const std::nothrow_t &) noexcept { free(p); }
-void operator delete[](void *p, std::align_val_t, const std::nothrow_t &) noexcept { free(p); }
+void operator delete(void *p) noexcept
+{
+    free(p);
+}
+void operator delete[](void *p) noexcept
+{
+    free(p);
+}
+void operator delete(void *p, size_t) noexcept
+{
+    free(p);
+}
+void operator delete[](void *p, size_t) noexcept
+{
+    free(p);
+}
+void operator delete(void *p, const std::nothrow_t &) noexcept
+{
+    free(p);
+}
+void operator delete[](void *p, const std::nothrow_t &) noexcept
+{
+    free(p);
+}
+void operator delete(void *p, std::align_val_t) noexcept
+{
+    free(p);
+}
+void operator delete[](void *p, std::align_val_t) noexcept
+{
+    free(p);
+}
+void operator delete(void *p, size_t, std::align_val_t) noexcept
+{
+    free(p);
+}
+void operator delete[](void *p, size_t, std::align_val_t) noexcept
+{
+    free(p);
+}
+void operator delete(void *p, std::align_val_t, const std::nothrow_t &) noexcept
+{
+    free(p);
+}
+void operator delete[](void *p, std::align_val_t, const std::nothrow_t &) noexcept
+{
+    free(p);
+}
 
 // ------------------------------------------------------------------------------------------
 
@@ -195,7 +249,8 @@ private Q_SLOTS:
         QVERIFY(rc.open(QIODevice::WriteOnly));
         rc.write(QStringLiteral("pcm.tkdrtmic {\n  type file\n  slave.pcm \"null\"\n"
                                 "  file \"/dev/null\"\n  infile \"%1\"\n  format \"raw\"\n}\n")
-                     .arg(f.fileName()).toUtf8());
+                     .arg(f.fileName())
+                     .toUtf8());
         rc.close();
         qputenv("HOME", m_home.path().toUtf8());
         for (const auto &d : tkd::listAudioDevices())
@@ -214,7 +269,7 @@ private Q_SLOTS:
         // From this binary, flagged: counted.
         const uint64_t before = g_callbackAllocs.load(), frees = g_callbackFrees.load();
         probe(true);
-        static std::atomic<std::vector<float> *> sink{nullptr}; // escapes: cannot be elided
+        static std::atomic<std::vector<float> *> sink { nullptr }; // escapes: cannot be elided
         sink.store(new std::vector<float>(1000));
         delete sink.exchange(nullptr);
         probe(false);
@@ -238,7 +293,8 @@ private Q_SLOTS:
         QTest::addColumn<bool>("average");
         QTest::addColumn<int>("format");
         QTest::addColumn<double>("rate");
-        const int i16 = int(tkd::CaptureSampleFormat::Int16), f32 = int(tkd::CaptureSampleFormat::Float32);
+        const int i16 = int(tkd::CaptureSampleFormat::Int16),
+                  f32 = int(tkd::CaptureSampleFormat::Float32);
         QTest::newRow("int16 mono 16k") << 1 << true << i16 << 16000.0;
         QTest::newRow("int16 stereo mean") << 2 << true << i16 << 16000.0;
         QTest::newRow("int16 stereo first") << 2 << false << i16 << 16000.0;
@@ -278,7 +334,8 @@ private Q_SLOTS:
         QCOMPARE(g_callbackAllocs.load() - allocs, uint64_t(0));
         QCOMPARE(g_callbackFrees.load() - frees, uint64_t(0));
         qInfo("%llu callbacks, %llu frames, 0 allocations inside the callback",
-              static_cast<unsigned long long>(callbacks), static_cast<unsigned long long>(s.framesCaptured));
+            static_cast<unsigned long long>(callbacks),
+            static_cast<unsigned long long>(s.framesCaptured));
     }
 
     void negativeControlIsCaught()

@@ -3,8 +3,8 @@
 // with dropout drawing from the restored RNG. Plus: values round trip exactly, mismatched models
 // are refused by name, writes are atomic (new inode renamed in), and damaged files are clear
 // errors that never cost a checkpoint already saved.
-#include "core/io/SafeTensors.h"
 #include "core/checkpoint/Checkpoint.h"
+#include "core/io/SafeTensors.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
@@ -31,13 +31,10 @@ struct NetImpl : torch::nn::Module
         drop = register_module("drop", torch::nn::Dropout(0.3));
         fc2 = register_module("fc2", torch::nn::Linear(hidden, 3));
     }
-    torch::Tensor forward(const torch::Tensor &x)
-    {
-        return fc2(drop(torch::relu(bn(fc1(x)))));
-    }
-    torch::nn::Linear fc1{nullptr}, fc2{nullptr};
-    torch::nn::BatchNorm1d bn{nullptr};
-    torch::nn::Dropout drop{nullptr};
+    torch::Tensor forward(const torch::Tensor &x) { return fc2(drop(torch::relu(bn(fc1(x))))); }
+    torch::nn::Linear fc1 { nullptr }, fc2 { nullptr };
+    torch::nn::BatchNorm1d bn { nullptr };
+    torch::nn::Dropout drop { nullptr };
 };
 TORCH_MODULE(Net);
 
@@ -49,17 +46,20 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const QString &kind, Net 
         (p.key().rfind("fc2", 0) == 0 ? second : first).push_back(p.value());
     if (kind == "sgd") {
         std::vector<torch::optim::OptimizerParamGroup> groups;
-        groups.emplace_back(first, std::make_unique<torch::optim::SGDOptions>(
-                                       torch::optim::SGDOptions(0.05).momentum(0.9).nesterov(true)));
-        groups.emplace_back(second, std::make_unique<torch::optim::SGDOptions>(
-                                        torch::optim::SGDOptions(0.02).momentum(0.5).weight_decay(1e-3)));
+        groups.emplace_back(first,
+            std::make_unique<torch::optim::SGDOptions>(
+                torch::optim::SGDOptions(0.05).momentum(0.9).nesterov(true)));
+        groups.emplace_back(second,
+            std::make_unique<torch::optim::SGDOptions>(
+                torch::optim::SGDOptions(0.02).momentum(0.5).weight_decay(1e-3)));
         return std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(0.05));
     }
     std::vector<torch::optim::OptimizerParamGroup> groups;
     auto opts = torch::optim::AdamOptions(1e-2).amsgrad(kind == "amsgrad");
     groups.emplace_back(first, std::make_unique<torch::optim::AdamOptions>(opts));
-    groups.emplace_back(second, std::make_unique<torch::optim::AdamOptions>(
-                                    torch::optim::AdamOptions(3e-3).weight_decay(1e-4).amsgrad(kind == "amsgrad")));
+    groups.emplace_back(second,
+        std::make_unique<torch::optim::AdamOptions>(
+            torch::optim::AdamOptions(3e-3).weight_decay(1e-4).amsgrad(kind == "amsgrad")));
     return std::make_unique<torch::optim::Adam>(groups, opts);
 }
 
@@ -68,8 +68,8 @@ void trainSteps(Net &net, torch::optim::Optimizer &opt, int steps)
     net->train();
     for (int i = 0; i < steps; ++i) {
         // Data drawn from the global generator: a wrong RNG restore changes every later step.
-        const auto x = torch::randn({12, 8});
-        const auto y = torch::randint(0, 3, {12});
+        const auto x = torch::randn({ 12, 8 });
+        const auto y = torch::randint(0, 3, { 12 });
         opt.zero_grad();
         auto loss = torch::nn::functional::cross_entropy(net->forward(x), y);
         loss.backward();
@@ -99,7 +99,8 @@ std::string readBytes(const std::string &path)
 
 void writeBytes(const std::string &path, const std::string &bytes)
 {
-    std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), std::streamsize(bytes.size()));
 }
 
 } // namespace
@@ -109,10 +110,7 @@ class TestCheckpoint : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        torch::set_num_threads(1);
-    }
+    void initTestCase() { torch::set_num_threads(1); }
 
     void exactResume_data()
     {
@@ -133,7 +131,7 @@ private Q_SLOTS:
         Net straight;
         auto straightOpt = makeOptimizer(optimizer, straight);
         trainSteps(straight, *straightOpt, 10);
-        const torch::Tensor straightNext = torch::randn({4});
+        const torch::Tensor straightNext = torch::randn({ 4 });
 
         // Interrupted: 6 steps, save, and everything thrown away.
         torch::manual_seed(7);
@@ -155,7 +153,7 @@ private Q_SLOTS:
         torch::manual_seed(12345);
         Net resumed;
         auto opt = makeOptimizer(optimizer, resumed);
-        torch::randn({100});
+        torch::randn({ 100 });
         const Checkpoint loaded = Checkpoint::load(path);
         QCOMPARE(loaded.step, int64_t(6));
         QCOMPARE(loaded.epoch, int64_t(1));
@@ -169,9 +167,9 @@ private Q_SLOTS:
         expectSameModule(straight, resumed);
         for (size_t g = 0; g < opt->param_groups().size(); ++g)
             QCOMPARE(opt->param_groups()[g].options().get_lr(),
-                     straightOpt->param_groups()[g].options().get_lr());
+                straightOpt->param_groups()[g].options().get_lr());
         // And the generator continues where the uninterrupted run's did.
-        QVERIFY(torch::equal(torch::randn({4}), straightNext));
+        QVERIFY(torch::equal(torch::randn({ 4 }), straightNext));
     }
 
     void resumeWithoutTheRngDiverges()
@@ -212,7 +210,7 @@ private Q_SLOTS:
         c.setValue("tiny", 4.9406564584124654e-324);
         c.setInt("big", int64_t(9007199254740993));
         c.setText("note", "ünïcode \"quoted\"");
-        c.setTensor("extra.rng_words", torch::tensor({int64_t(1), int64_t(-2)}));
+        c.setTensor("extra.rng_words", torch::tensor({ int64_t(1), int64_t(-2) }));
         c.save(path);
         const Checkpoint back = Checkpoint::load(path);
         QCOMPARE(back.value("best"), 0.1 + 0.2);
@@ -220,7 +218,8 @@ private Q_SLOTS:
         QCOMPARE(back.intValue("big"), int64_t(9007199254740993));
         QCOMPARE(back.text("note"), std::string("ünïcode \"quoted\""));
         QVERIFY(back.hasValue("best") && !back.hasValue("nope"));
-        QVERIFY(torch::equal(back.tensor("extra.rng_words"), torch::tensor({int64_t(1), int64_t(-2)})));
+        QVERIFY(torch::equal(
+            back.tensor("extra.rng_words"), torch::tensor({ int64_t(1), int64_t(-2) })));
         try {
             back.value("nope");
             QFAIL("missing value accepted");
@@ -257,7 +256,7 @@ private Q_SLOTS:
         struct LinearOnly : torch::nn::Module
         {
             LinearOnly() { fc1 = register_module("fc1", torch::nn::Linear(8, 16)); }
-            torch::nn::Linear fc1{nullptr};
+            torch::nn::Linear fc1 { nullptr };
         } partial;
         try {
             loaded.loadModule(partial);
@@ -288,14 +287,14 @@ private Q_SLOTS:
         const std::string keep = dir.filePath("held-by-a-reader").toStdString();
         Checkpoint c;
         c.step = 1;
-        c.setTensor("x", torch::ones({1000}));
+        c.setTensor("x", torch::ones({ 1000 }));
         c.save(path);
         // A reader that has the old file open (here: a second hard link) keeps the old bytes:
         // the new checkpoint is a new file renamed over the name, never rewritten in place.
         QVERIFY(::link(path.c_str(), keep.c_str()) == 0);
         const std::string oldBytes = readBytes(path);
         c.step = 2;
-        c.setTensor("x", torch::zeros({1000}));
+        c.setTensor("x", torch::zeros({ 1000 }));
         c.save(path);
         QCOMPARE(readBytes(keep), oldBytes);
         QCOMPARE(Checkpoint::load(keep).step, int64_t(1));
@@ -334,7 +333,7 @@ private Q_SLOTS:
         else if (damage == "empty")
             writeBytes(bad, "");
         else if (damage == "foreign")
-            tkd::safetensors::save(bad, {{"w", torch::ones({2})}}, {{"format", "pt"}});
+            tkd::safetensors::save(bad, { { "w", torch::ones({ 2 }) } }, { { "format", "pt" } });
         try {
             Checkpoint::load(bad);
             QFAIL("loaded a damaged file");
@@ -359,7 +358,7 @@ private Q_SLOTS:
         c.save(path);
         Checkpoint broken = c;
         broken.step = 2;
-        broken.setTensor("bad", torch::ones({2}, torch::kComplexFloat)); // no safetensors dtype
+        broken.setTensor("bad", torch::ones({ 2 }, torch::kComplexFloat)); // no safetensors dtype
         QVERIFY_EXCEPTION_THROWN(broken.save(path), tkd::Error);
         QCOMPARE(Checkpoint::load(path).step, int64_t(1));
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 1);
@@ -368,7 +367,8 @@ private Q_SLOTS:
             c.save("/nonexistent-dir/c.safetensors");
             QFAIL("saved into a missing folder");
         } catch (const tkd::Error &e) {
-            QVERIFY(std::string(e.what()).find("/nonexistent-dir/c.safetensors") != std::string::npos);
+            QVERIFY(
+                std::string(e.what()).find("/nonexistent-dir/c.safetensors") != std::string::npos);
         }
     }
 };

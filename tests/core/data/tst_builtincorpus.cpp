@@ -25,7 +25,7 @@ tkd::BuiltinCorpusConfig tinyConfig()
 {
     tkd::BuiltinCorpusConfig c;
     c.speakers = 3;
-    c.words = {"yes", "no", "bed", "marvin"};
+    c.words = { "yes", "no", "bed", "marvin" };
     c.seed = 7;
     return c;
 }
@@ -85,13 +85,29 @@ void TestBuiltinCorpus::badConfig()
     QFETCH(QString, key);
     auto c = tinyConfig();
     switch (which) {
-    case 0: c.speakers = 0; break;
-    case 1: c.validationFraction = 1.0; break;
-    case 2: c.validationFraction = 0.5; c.testFraction = 0.5; break;
-    case 3: c.words = {"yes", "go home"}; break;
-    case 4: c.words = {"yes", "yes"}; break;
-    case 5: c.rateMinWpm = 200; c.rateMaxWpm = 150; break;
-    case 6: c.silenceClipsPerSpeaker = -1; break;
+    case 0:
+        c.speakers = 0;
+        break;
+    case 1:
+        c.validationFraction = 1.0;
+        break;
+    case 2:
+        c.validationFraction = 0.5;
+        c.testFraction = 0.5;
+        break;
+    case 3:
+        c.words = { "yes", "go home" };
+        break;
+    case 4:
+        c.words = { "yes", "yes" };
+        break;
+    case 5:
+        c.rateMinWpm = 200;
+        c.rateMaxWpm = 150;
+        break;
+    case 6:
+        c.silenceClipsPerSpeaker = -1;
+        break;
     }
     QTemporaryDir tmp;
     try {
@@ -165,8 +181,8 @@ void TestBuiltinCorpus::regenerationIsByteIdentical()
     cfg.seed = 8;
     tkd::BuiltinCorpus third(cfg, c.path().toStdString());
     third.ensure();
-    QVERIFY(third.folder() != first.folder() ||
-            fs::path(third.folder()).filename() != fs::path(first.folder()).filename());
+    QVERIFY(third.folder() != first.folder()
+        || fs::path(third.folder()).filename() != fs::path(first.folder()).filename());
     QVERIFY(snapshot(third.folder()).at("clips/yes/s0000.wav") != s1.at("clips/yes/s0000.wav"));
 }
 
@@ -198,11 +214,16 @@ void TestBuiltinCorpus::clipsHoldTheirSpeechWindow()
         QVERIFY(clip.speechOnsetSec >= 0.0);
         QVERIFY(clip.speechOffsetSec <= 1.0);
         QVERIFY(clip.speechOffsetSec - clip.speechOnsetSec > 0.15);
-        const size_t a = size_t(clip.speechOnsetSec * 16000), b = size_t(clip.speechOffsetSec * 16000);
+        const size_t a = size_t(clip.speechOnsetSec * 16000),
+                     b = size_t(clip.speechOffsetSec * 16000);
         const double inside = meanSquare(x, a, b);
-        const double outside = (meanSquare(x, 0, a) * a + meanSquare(x, b, x.size()) * (x.size() - b)) /
-                               double(x.size() - (b - a));
-        QVERIFY2(inside > 100 * outside, (clip.path + ": speech energy is not inside its window, ratio " + std::to_string(inside / outside)).c_str());
+        const double outside
+            = (meanSquare(x, 0, a) * a + meanSquare(x, b, x.size()) * (x.size() - b))
+            / double(x.size() - (b - a));
+        QVERIFY2(inside > 100 * outside,
+            (clip.path + ": speech energy is not inside its window, ratio "
+                + std::to_string(inside / outside))
+                .c_str());
         // An independent detection on the file agrees with the recorded window.
         const auto w = tkd::SpeechActivity().detect(x, 16000);
         QVERIFY(std::fabs(w.onsetSec - clip.speechOnsetSec) < 0.03);
@@ -244,7 +265,7 @@ void TestBuiltinCorpus::interruptedGenerationIsCompleted()
     reference.ensure();
 
     tkd::BuiltinCorpus corpus(tinyConfig(), tmp.path().toStdString());
-    std::atomic<bool> cancel{false};
+    std::atomic<bool> cancel { false };
     tkd::Progress p;
     p.cancel = &cancel;
     p.onProgress = [&](const std::string &, int64_t done, int64_t) {
@@ -290,7 +311,7 @@ void TestBuiltinCorpus::labelMapping12And35()
 {
     QTemporaryDir tmp;
     auto cfg = tinyConfig();
-    cfg.words = {"yes", "no", "bed", "bird", "cat"};
+    cfg.words = { "yes", "no", "bed", "bird", "cat" };
     cfg.speakers = 4;
     tkd::BuiltinCorpus corpus(cfg, tmp.path().toStdString());
     QVERIFY_THROWS_EXCEPTION(tkd::Error, corpus.index12()); // not generated yet

@@ -33,7 +33,7 @@ struct Counting
 {
     std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
     tkd::FeatureCache::Source source(const std::string &hash = "dataset-hash-A", int64_t count = 10,
-                                     const std::string &extra = "")
+        const std::string &extra = "")
     {
         tkd::FeatureCache::Source s;
         s.contentHash = hash;
@@ -59,15 +59,15 @@ private Q_SLOTS:
     void computesOnceThenLoads()
     {
         QTemporaryDir dir;
-        const tkd::FeatureExtractor mfcc{tkd::FeatureConfig{}};
+        const tkd::FeatureExtractor mfcc { tkd::FeatureConfig {} };
         Counting counter;
         int computeCalls = 0;
         const tkd::FeatureCache cache(dir.path().toStdString() + "/features");
-        const auto first = cache.get(counter.source(), mfcc.config().canonicalString(),
-                                     [&](const torch::Tensor &w) {
-                                         ++computeCalls;
-                                         return mfcc.compute(w);
-                                     });
+        const auto first = cache.get(
+            counter.source(), mfcc.config().canonicalString(), [&](const torch::Tensor &w) {
+                ++computeCalls;
+                return mfcc.compute(w);
+            });
         QVERIFY(!first.fromCache);
         QCOMPARE(counter.calls->load(), 10);
         QCOMPARE(computeCalls, 3); // runs of equal length: 4 x 1 s, 3 x 0.5 s, 3 x 1 s
@@ -79,7 +79,7 @@ private Q_SLOTS:
         // Batched results equal one-at-a-time extraction.
         for (int64_t i = 0; i < 10; ++i)
             QVERIFY2(torch::allclose(first.item(i), mfcc.compute(wave(i)), 1e-5, 1e-5),
-                     qPrintable(QString("item %1").arg(i)));
+                qPrintable(QString("item %1").arg(i)));
 
         // Same key, fresh cache object: loaded, no waveform computed.
         const tkd::FeatureCache again(dir.path().toStdString() + "/features");
@@ -105,15 +105,16 @@ private Q_SLOTS:
         const auto b = cache.get(counter.source(), tkd::FeatureExtractor(logmelCfg));
         const auto c = cache.get(counter.source(), tkd::FeatureExtractor(moreMels));
         const auto d = cache.get(counter.source("dataset-hash-B"), tkd::FeatureExtractor(mfccCfg));
-        const auto e = cache.get(counter.source("dataset-hash-A", 10, "noisy L=4"), tkd::FeatureExtractor(mfccCfg));
+        const auto e = cache.get(
+            counter.source("dataset-hash-A", 10, "noisy L=4"), tkd::FeatureExtractor(mfccCfg));
         QCOMPARE(counter.calls->load(), 50);
-        std::set<std::string> keys{a.key, b.key, c.key, d.key, e.key};
+        std::set<std::string> keys { a.key, b.key, c.key, d.key, e.key };
         QCOMPARE(keys.size(), size_t(5));
         QCOMPARE(b.featureDim(), int64_t(40));
         QCOMPARE(c.featureDim(), int64_t(20));
         QVERIFY(!torch::equal(c.frames, a.frames));
         // Everything is on disk: asking again computes nothing.
-        for (auto *cfg : {&mfccCfg, &logmelCfg, &moreMels})
+        for (auto *cfg : { &mfccCfg, &logmelCfg, &moreMels })
             QVERIFY(cache.get(counter.source(), tkd::FeatureExtractor(*cfg)).fromCache);
         QCOMPARE(counter.calls->load(), 50);
         QVERIFY(tkd::FeatureCache::key("ab", "c", "") != tkd::FeatureCache::key("a", "bc", ""));
@@ -137,30 +138,34 @@ private Q_SLOTS:
         tkd::FeatureCache cache(dir.path().toStdString());
         std::vector<std::string> messages;
         cache.setMessageHandler([&](const std::string &m) { messages.push_back(m); });
-        const tkd::FeatureExtractor mfcc{tkd::FeatureConfig{}};
+        const tkd::FeatureExtractor mfcc { tkd::FeatureConfig {} };
         Counting counter;
         const auto good = cache.get(counter.source(), mfcc);
         const auto size = fs::file_size(good.path);
         switch (damage) {
-        case 0: fs::resize_file(good.path, size - 100); break;
+        case 0:
+            fs::resize_file(good.path, size - 100);
+            break;
         case 1: {
             const std::string garbage("\x10\0\0\0\0\0\0\0{not json at all", 24);
             std::ofstream(good.path, std::ios::binary | std::ios::trunc).write(garbage.data(), 24);
             break;
         }
         case 2:
-            tkd::safetensors::save(good.path, {{"features", good.frames}, {"offsets", good.offsets}},
-                                   {{"format", "tkd-feature-cache-v1"}, {"key", "someone else"}});
+            tkd::safetensors::save(good.path,
+                { { "features", good.frames }, { "offsets", good.offsets } },
+                { { "format", "tkd-feature-cache-v1" }, { "key", "someone else" } });
             break;
         case 3:
-            tkd::safetensors::save(good.path, {{"features", good.frames}, {"offsets", good.offsets.slice(0, 0, 5)}},
-                                   {{"format", "tkd-feature-cache-v1"}, {"key", good.key}});
+            tkd::safetensors::save(good.path,
+                { { "features", good.frames }, { "offsets", good.offsets.slice(0, 0, 5) } },
+                { { "format", "tkd-feature-cache-v1" }, { "key", good.key } });
             break;
         case 4: {
             auto off = good.offsets.clone();
             off[3] = off[5].item<int64_t>() + 1; // not monotonic
-            tkd::safetensors::save(good.path, {{"features", good.frames}, {"offsets", off}},
-                                   {{"format", "tkd-feature-cache-v1"}, {"key", good.key}});
+            tkd::safetensors::save(good.path, { { "features", good.frames }, { "offsets", off } },
+                { { "format", "tkd-feature-cache-v1" }, { "key", good.key } });
             break;
         }
         }
@@ -168,9 +173,10 @@ private Q_SLOTS:
         QVERIFY(!rebuilt.fromCache);
         QCOMPARE(counter.calls->load(), 20);
         QCOMPARE(int(messages.size()), 1);
-        QVERIFY2(messages[0].find(good.path) != std::string::npos && messages[0].find("rebuilding") != std::string::npos
-                     && messages[0].find(reason.toStdString()) != std::string::npos,
-                 messages[0].c_str());
+        QVERIFY2(messages[0].find(good.path) != std::string::npos
+                && messages[0].find("rebuilding") != std::string::npos
+                && messages[0].find(reason.toStdString()) != std::string::npos,
+            messages[0].c_str());
         QVERIFY(torch::equal(rebuilt.frames, good.frames));
         // And the rebuilt file is good again.
         QVERIFY(cache.get(counter.source(), mfcc).fromCache);
@@ -181,7 +187,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const tkd::FeatureCache cache(dir.path().toStdString());
-        std::atomic<bool> cancel{false};
+        std::atomic<bool> cancel { false };
         tkd::Progress progress;
         progress.cancel = &cancel;
         progress.onProgress = [&](const std::string &, int64_t done, int64_t) {
@@ -189,7 +195,8 @@ private Q_SLOTS:
                 cancel = true;
         };
         Counting counter;
-        QVERIFY_THROWS_EXCEPTION(tkd::Cancelled, cache.get(counter.source(), tkd::FeatureExtractor(tkd::FeatureConfig{}), progress));
+        QVERIFY_THROWS_EXCEPTION(tkd::Cancelled,
+            cache.get(counter.source(), tkd::FeatureExtractor(tkd::FeatureConfig {}), progress));
         QVERIFY(counter.calls->load() < 10);
         QVERIFY(fs::is_empty(dir.path().toStdString()));
     }
@@ -198,7 +205,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const tkd::FeatureCache cache(dir.path().toStdString());
-        const tkd::FeatureExtractor mfcc{tkd::FeatureConfig{}};
+        const tkd::FeatureExtractor mfcc { tkd::FeatureConfig {} };
         Counting counter;
         auto noHash = counter.source("");
         QVERIFY_THROWS_EXCEPTION(tkd::Error, cache.get(noHash, mfcc));
@@ -218,13 +225,13 @@ private Q_SLOTS:
         tkd::DatasetIndex index;
         index.root = root;
         index.name = "segments";
-        index.classes = {"_silence_"};
+        index.classes = { "_silence_" };
         tkd::ClipRef whole, seg, past;
         whole.path = seg.path = past.path = root + "/noise.wav";
-        whole.labels = seg.labels = past.labels = {0};
+        whole.labels = seg.labels = past.labels = { 0 };
         seg.startSec = 1.0;
         seg.durationSec = 1.0;
-        index.clips = {whole, seg};
+        index.clips = { whole, seg };
         index.contentHash = tkd::listingHash(index);
         auto src = tkd::FeatureCache::datasetSource(index);
         QCOMPARE(src.count, int64_t(2));
@@ -236,7 +243,7 @@ private Q_SLOTS:
 
         past.startSec = 2.5;
         past.durationSec = 1.0;
-        index.clips = {past};
+        index.clips = { past };
         auto bad = tkd::FeatureCache::datasetSource(index);
         try {
             bad.waveform(0);
@@ -246,9 +253,10 @@ private Q_SLOTS:
         }
 
         // The whole path through the cache, keyed by the index's hash.
-        index.clips = {whole, seg};
+        index.clips = { whole, seg };
         const tkd::FeatureCache cache(root + "/cache");
-        const auto f = cache.get(tkd::FeatureCache::datasetSource(index), tkd::FeatureExtractor(tkd::FeatureConfig{}));
+        const auto f = cache.get(
+            tkd::FeatureCache::datasetSource(index), tkd::FeatureExtractor(tkd::FeatureConfig {}));
         QCOMPARE(f.item(0).size(0), int64_t(149));
         QCOMPARE(f.item(1).size(0), int64_t(49));
         QVERIFY(torch::allclose(f.item(1), f.item(0).narrow(0, 50, 49), 1e-4, 1e-4));

@@ -58,14 +58,16 @@ void makeSpeechCommands(const std::string &root)
 void makeFsd50k(const std::string &root)
 {
     const std::string gt = root + "/FSD50K.ground_truth";
-    text(gt + "/vocabulary.csv", "0,Bark,/m/05tny_\n1,Dog,/m/0bt9lr\n2,Electric_guitar,/m/02sgy\n"
-                                 "3,Music,/m/04rlf\n");
-    text(gt + "/dev.csv", "fname,labels,mids,split\n"
-                          "101,\"Bark,Dog\",\"/m/05tny_,/m/0bt9lr\",train\n"
-                          "102,Music,/m/04rlf,val\n"
-                          "103,\"Electric_guitar,Music\",\"/m/02sgy,/m/04rlf\",train\n");
+    text(gt + "/vocabulary.csv",
+        "0,Bark,/m/05tny_\n1,Dog,/m/0bt9lr\n2,Electric_guitar,/m/02sgy\n"
+        "3,Music,/m/04rlf\n");
+    text(gt + "/dev.csv",
+        "fname,labels,mids,split\n"
+        "101,\"Bark,Dog\",\"/m/05tny_,/m/0bt9lr\",train\n"
+        "102,Music,/m/04rlf,val\n"
+        "103,\"Electric_guitar,Music\",\"/m/02sgy,/m/04rlf\",train\n");
     text(gt + "/eval.csv", "fname,labels,mids\n201,Dog,/m/0bt9lr\n");
-    for (const char *f : {"101", "102", "103"})
+    for (const char *f : { "101", "102", "103" })
         tone(root + "/FSD50K.dev_audio/" + f + ".wav", 0.3);
     tone(root + "/FSD50K.eval_audio/201.wav", 0.6);
 }
@@ -115,7 +117,7 @@ private Q_SLOTS:
         const auto *yesTest = clipByPath(index, "/yes/cccc3333_nohash_0.wav");
         QVERIFY(yesTest);
         QVERIFY(yesTest->split == Split::Test);
-        QVERIFY(yesTest->labels == std::vector<int>{index.classIndex("yes")});
+        QVERIFY(yesTest->labels == std::vector<int> { index.classIndex("yes") });
         QCOMPARE(QString::fromStdString(yesTest->speaker), QString("cccc3333"));
         QVERIFY(yesTest->speechOnsetSec < 0 && yesTest->speechOffsetSec < 0);
         QVERIFY(fs::path(yesTest->path).is_absolute());
@@ -123,12 +125,12 @@ private Q_SLOTS:
         QVERIFY(noVal && noVal->split == Split::Validation);
         const auto *bed = clipByPath(index, "/bed/eeee5555_nohash_0.wav");
         QVERIFY(bed && bed->split == Split::Train);
-        QVERIFY(bed->labels == std::vector<int>{10});
+        QVERIFY(bed->labels == std::vector<int> { 10 });
         QCOMPARE(QString::fromStdString(bed->word), QString("bed"));
 
         // Silence: 1 s segments inside the split's own part of each recording.
-        const double lengths[2] = {12.0, 20.0}; // pink, white (sorted file order)
-        for (Split s : {Split::Train, Split::Validation, Split::Test}) {
+        const double lengths[2] = { 12.0, 20.0 }; // pink, white (sorted file order)
+        for (Split s : { Split::Train, Split::Validation, Split::Test }) {
             int n = 0;
             for (const auto *c : index.clipsIn(s)) {
                 if (c->labels[0] != 11)
@@ -139,8 +141,9 @@ private Q_SLOTS:
                 const double from = s == Split::Train ? 0.0 : s == Split::Validation ? 0.8 : 0.9;
                 const double to = s == Split::Train ? 0.8 : s == Split::Validation ? 0.9 : 1.0;
                 QVERIFY2(c->startSec >= from * lengths[file] - 1e-9
-                             && c->startSec + 1.0 <= to * lengths[file] + 1e-9,
-                         qPrintable(QString("%1 at %2").arg(QString::fromStdString(c->path)).arg(c->startSec)));
+                        && c->startSec + 1.0 <= to * lengths[file] + 1e-9,
+                    qPrintable(
+                        QString("%1 at %2").arg(QString::fromStdString(c->path)).arg(c->startSec)));
             }
             QCOMPARE(n, 4);
         }
@@ -187,7 +190,7 @@ private Q_SLOTS:
         QCOMPARE(int(index.classes.size()), 3);
         QCOMPARE(QString::fromStdString(index.classes[0]), QString("bed"));
         QCOMPARE(int(index.clips.size()), 6);
-        QVERIFY(clipByPath(index, "/yes/aaaa1111_nohash_0.wav")->labels == std::vector<int>{2});
+        QVERIFY(clipByPath(index, "/yes/aaaa1111_nohash_0.wav")->labels == std::vector<int> { 2 });
         QCOMPARE(QString::fromStdString(index.name), QString("speech-commands-v2-35"));
     }
 
@@ -195,23 +198,29 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("speaker");
-        QTest::newRow("nohash") << "0a7c2a8d_nohash_0.wav" << "0a7c2a8d";
-        QTest::newRow("nohash high") << "ffd2ba2f_nohash_12.wav" << "ffd2ba2f";
-        QTest::newRow("other underscore") << "abc_def.wav" << "abc";
-        QTest::newRow("plain") << "plain.wav" << "plain";
+        QTest::newRow("nohash") << "0a7c2a8d_nohash_0.wav"
+                                << "0a7c2a8d";
+        QTest::newRow("nohash high") << "ffd2ba2f_nohash_12.wav"
+                                     << "ffd2ba2f";
+        QTest::newRow("other underscore") << "abc_def.wav"
+                                          << "abc";
+        QTest::newRow("plain") << "plain.wav"
+                               << "plain";
     }
     void speakerOf()
     {
         QFETCH(QString, file);
         QFETCH(QString, speaker);
-        QCOMPARE(QString::fromStdString(tkd::SpeechCommandsDataset::speakerOf(file.toStdString())), speaker);
+        QCOMPARE(QString::fromStdString(tkd::SpeechCommandsDataset::speakerOf(file.toStdString())),
+            speaker);
     }
 
     void contentHashTracksListingNotLocation()
     {
         QTemporaryDir a, b;
         makeSpeechCommands(a.path().toStdString());
-        fs::copy(a.path().toStdString(), b.path().toStdString(), fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+        fs::copy(a.path().toStdString(), b.path().toStdString(),
+            fs::copy_options::recursive | fs::copy_options::overwrite_existing);
         const auto ha = tkd::SpeechCommandsDataset::load(a.path().toStdString()).contentHash;
         QVERIFY(tkd::SpeechCommandsDataset::load(b.path().toStdString()).contentHash == ha);
         // A split change and a size change each give a new hash.
@@ -227,16 +236,26 @@ private Q_SLOTS:
         QTest::addColumn<int>("which");
         QTest::addColumn<QString>("expected1");
         QTest::addColumn<QString>("expected2");
-        QTest::newRow("missing root") << 0 << "no-such-root" << "no such folder";
-        QTest::newRow("missing validation list") << 1 << "validation_list.txt" << "missing";
-        QTest::newRow("missing testing list") << 2 << "testing_list.txt" << "missing";
-        QTest::newRow("list names absent file") << 3 << "testing_list.txt:2" << "yes/zzzz_nohash_0.wav";
-        QTest::newRow("list names a non-clip") << 4 << "validation_list.txt:1" << "README.md";
-        QTest::newRow("no word folders") << 5 << "no word folders" << "yes/";
-        QTest::newRow("no noise for silence") << 6 << "_background_noise_" << "_silence_";
-        QTest::newRow("clip in both lists") << 7 << "testing_list.txt:1" << "also in validation_list.txt";
-        QTest::newRow("bad task") << 8 << "dataset.task" << "20";
-        QTest::newRow("noise too short") << 9 << "_background_noise_" << "long enough";
+        QTest::newRow("missing root") << 0 << "no-such-root"
+                                      << "no such folder";
+        QTest::newRow("missing validation list") << 1 << "validation_list.txt"
+                                                 << "missing";
+        QTest::newRow("missing testing list") << 2 << "testing_list.txt"
+                                              << "missing";
+        QTest::newRow("list names absent file") << 3 << "testing_list.txt:2"
+                                                << "yes/zzzz_nohash_0.wav";
+        QTest::newRow("list names a non-clip") << 4 << "validation_list.txt:1"
+                                               << "README.md";
+        QTest::newRow("no word folders") << 5 << "no word folders"
+                                         << "yes/";
+        QTest::newRow("no noise for silence") << 6 << "_background_noise_"
+                                              << "_silence_";
+        QTest::newRow("clip in both lists") << 7 << "testing_list.txt:1"
+                                            << "also in validation_list.txt";
+        QTest::newRow("bad task") << 8 << "dataset.task"
+                                  << "20";
+        QTest::newRow("noise too short") << 9 << "_background_noise_"
+                                         << "long enough";
     }
     void speechCommandsErrors()
     {
@@ -248,19 +267,35 @@ private Q_SLOTS:
         makeSpeechCommands(root);
         tkd::SpeechCommandsOptions opt;
         switch (which) {
-        case 0: root += "/no-such-root"; break;
-        case 1: fs::remove(root + "/validation_list.txt"); break;
-        case 2: fs::remove(root + "/testing_list.txt"); break;
-        case 3: text(root + "/testing_list.txt", "yes/cccc3333_nohash_0.wav\nyes/zzzz_nohash_0.wav\n"); break;
-        case 4: text(root + "/validation_list.txt", "README.md\n"); break;
+        case 0:
+            root += "/no-such-root";
+            break;
+        case 1:
+            fs::remove(root + "/validation_list.txt");
+            break;
+        case 2:
+            fs::remove(root + "/testing_list.txt");
+            break;
+        case 3:
+            text(root + "/testing_list.txt", "yes/cccc3333_nohash_0.wav\nyes/zzzz_nohash_0.wav\n");
+            break;
+        case 4:
+            text(root + "/validation_list.txt", "README.md\n");
+            break;
         case 5:
-            for (const char *w : {"yes", "no", "bed"})
+            for (const char *w : { "yes", "no", "bed" })
                 fs::remove_all(root + "/" + w);
             fs::create_directories(root + "/empty_word");
             break;
-        case 6: fs::remove_all(root + "/_background_noise_"); break;
-        case 7: text(root + "/testing_list.txt", "no/dddd4444_nohash_1.wav\n"); break;
-        case 8: opt.labelCount = 20; break;
+        case 6:
+            fs::remove_all(root + "/_background_noise_");
+            break;
+        case 7:
+            text(root + "/testing_list.txt", "no/dddd4444_nohash_1.wav\n");
+            break;
+        case 8:
+            opt.labelCount = 20;
+            break;
         case 9:
             fs::remove_all(root + "/_background_noise_");
             tone(root + "/_background_noise_/short.wav", 5.0);
@@ -274,22 +309,32 @@ private Q_SLOTS:
 
     void csvParser()
     {
-        const std::string csv = "\xEF\xBB\xBF" "a,b,c\r\n"
+        const std::string csv = "\xEF\xBB\xBF"
+                                "a,b,c\r\n"
                                 "1,\"x, y\",\"say \"\"hi\"\"\"\r\n"
                                 "\n"
                                 "2,\"two\nlines\",\n"
                                 "3,,last";
         const auto rows = tkd::Fsd50kDataset::parseCsv(csv, "t.csv");
         QCOMPARE(int(rows.size()), 4);
-        QVERIFY(rows[0].fields == (std::vector<std::string>{"a", "b", "c"}));
-        QVERIFY(rows[1].fields == (std::vector<std::string>{"1", "x, y", "say \"hi\""}));
+        QVERIFY(rows[0].fields == (std::vector<std::string> { "a", "b", "c" }));
+        QVERIFY(rows[1].fields == (std::vector<std::string> { "1", "x, y", "say \"hi\"" }));
         QCOMPARE(rows[2].line, 4);
-        QVERIFY(rows[2].fields == (std::vector<std::string>{"2", "two\nlines", ""}));
+        QVERIFY(rows[2].fields == (std::vector<std::string> { "2", "two\nlines", "" }));
         QCOMPARE(rows[3].line, 6);
-        QVERIFY(rows[3].fields == (std::vector<std::string>{"3", "", "last"}));
-        QVERIFY(errorOf([] { tkd::Fsd50kDataset::parseCsv("a\n\"open,b\n", "u.csv"); }).find("u.csv:2: unterminated") != std::string::npos);
-        QVERIFY(errorOf([] { tkd::Fsd50kDataset::parseCsv("\"a\"b,c\n", "v.csv"); }).find("v.csv:1: text after") != std::string::npos);
-        QVERIFY(errorOf([] { tkd::Fsd50kDataset::parseCsv("a,b\"c\n", "w.csv"); }).find("w.csv:1: stray quote") != std::string::npos);
+        QVERIFY(rows[3].fields == (std::vector<std::string> { "3", "", "last" }));
+        QVERIFY(errorOf([] {
+            tkd::Fsd50kDataset::parseCsv("a\n\"open,b\n", "u.csv");
+        }).find("u.csv:2: unterminated")
+            != std::string::npos);
+        QVERIFY(errorOf([] {
+            tkd::Fsd50kDataset::parseCsv("\"a\"b,c\n", "v.csv");
+        }).find("v.csv:1: text after")
+            != std::string::npos);
+        QVERIFY(errorOf([] {
+            tkd::Fsd50kDataset::parseCsv("a,b\"c\n", "w.csv");
+        }).find("w.csv:1: stray quote")
+            != std::string::npos);
     }
 
     void fsd50k()
@@ -304,12 +349,12 @@ private Q_SLOTS:
         QCOMPARE(int(index.clips.size()), 4);
         const auto *c101 = clipByPath(index, "/FSD50K.dev_audio/101.wav");
         QVERIFY(c101 && c101->split == Split::Train);
-        QVERIFY(c101->labels == (std::vector<int>{0, 1}));
+        QVERIFY(c101->labels == (std::vector<int> { 0, 1 }));
         QVERIFY(clipByPath(index, "/102.wav")->split == Split::Validation);
-        QVERIFY(clipByPath(index, "/103.wav")->labels == (std::vector<int>{2, 3}));
+        QVERIFY(clipByPath(index, "/103.wav")->labels == (std::vector<int> { 2, 3 }));
         const auto *c201 = clipByPath(index, "/FSD50K.eval_audio/201.wav");
         QVERIFY(c201 && c201->split == Split::Test);
-        QVERIFY(c201->labels == std::vector<int>{1});
+        QVERIFY(c201->labels == std::vector<int> { 1 });
         QVERIFY(index.contentHash == tkd::Fsd50kDataset::load(root).contentHash);
     }
 
@@ -321,19 +366,53 @@ private Q_SLOTS:
         QTest::addColumn<QString>("expected2");
         const QString dev = "FSD50K.ground_truth/dev.csv";
         const QString head = "fname,labels,mids,split\n";
-        QTest::newRow("unterminated quote") << dev << head + "101,\"Bark,Dog,/m/05tny_,train\n" << "dev.csv:2" << "unterminated";
-        QTest::newRow("unknown label") << dev << head + "101,Bark,/m/05tny_,train\n102,Cat,/m/01yrx,train\n" << "dev.csv:3" << "unknown label 'Cat'";
-        QTest::newRow("too few fields") << dev << head + "101,Bark,train\n" << "dev.csv:2" << "expected 4 fields, got 3";
-        QTest::newRow("bad split") << dev << head + "101,Bark,/m/05tny_,tets\n" << "dev.csv:2" << "split 'tets'";
-        QTest::newRow("mid mismatch") << dev << head + "101,Bark,/m/0bt9lr,train\n" << "dev.csv:2" << "disagrees";
-        QTest::newRow("missing audio") << dev << head + "101,Bark,/m/05tny_,train\n999,Bark,/m/05tny_,val\n" << "dev.csv:3" << "999.wav does not exist";
-        QTest::newRow("duplicate clip") << dev << head + "101,Bark,/m/05tny_,train\n101,Dog,/m/0bt9lr,val\n" << "dev.csv:3" << "listed twice";
-        QTest::newRow("no split column") << dev << "fname,labels,mids\n101,Bark,/m/05tny_\n" << "dev.csv:1" << "'split'";
-        QTest::newRow("vocab bad index") << "FSD50K.ground_truth/vocabulary.csv" << "0,Bark,/m/05tny_\nx,Dog,/m/0bt9lr\n" << "vocabulary.csv:2" << "not a whole number";
-        QTest::newRow("vocab gap") << "FSD50K.ground_truth/vocabulary.csv" << "0,Bark,/m/05tny_\n2,Dog,/m/0bt9lr\n" << "vocabulary.csv" << "1 is missing";
-        QTest::newRow("eval empty label") << "FSD50K.ground_truth/eval.csv" << "fname,labels,mids\n201,,\n" << "eval.csv:2" << "empty label";
-        QTest::newRow("missing eval.csv") << "FSD50K.ground_truth/eval.csv" << "<delete>" << "eval.csv" << "missing file";
-        QTest::newRow("missing audio folder") << "FSD50K.eval_audio" << "<delete>" << "FSD50K.eval_audio" << "missing folder";
+        QTest::newRow("unterminated quote") << dev << head + "101,\"Bark,Dog,/m/05tny_,train\n"
+                                            << "dev.csv:2"
+                                            << "unterminated";
+        QTest::newRow("unknown label")
+            << dev << head + "101,Bark,/m/05tny_,train\n102,Cat,/m/01yrx,train\n"
+            << "dev.csv:3"
+            << "unknown label 'Cat'";
+        QTest::newRow("too few fields") << dev << head + "101,Bark,train\n"
+                                        << "dev.csv:2"
+                                        << "expected 4 fields, got 3";
+        QTest::newRow("bad split") << dev << head + "101,Bark,/m/05tny_,tets\n"
+                                   << "dev.csv:2"
+                                   << "split 'tets'";
+        QTest::newRow("mid mismatch") << dev << head + "101,Bark,/m/0bt9lr,train\n"
+                                      << "dev.csv:2"
+                                      << "disagrees";
+        QTest::newRow("missing audio")
+            << dev << head + "101,Bark,/m/05tny_,train\n999,Bark,/m/05tny_,val\n"
+            << "dev.csv:3"
+            << "999.wav does not exist";
+        QTest::newRow("duplicate clip")
+            << dev << head + "101,Bark,/m/05tny_,train\n101,Dog,/m/0bt9lr,val\n"
+            << "dev.csv:3"
+            << "listed twice";
+        QTest::newRow("no split column") << dev << "fname,labels,mids\n101,Bark,/m/05tny_\n"
+                                         << "dev.csv:1"
+                                         << "'split'";
+        QTest::newRow("vocab bad index") << "FSD50K.ground_truth/vocabulary.csv"
+                                         << "0,Bark,/m/05tny_\nx,Dog,/m/0bt9lr\n"
+                                         << "vocabulary.csv:2"
+                                         << "not a whole number";
+        QTest::newRow("vocab gap") << "FSD50K.ground_truth/vocabulary.csv"
+                                   << "0,Bark,/m/05tny_\n2,Dog,/m/0bt9lr\n"
+                                   << "vocabulary.csv"
+                                   << "1 is missing";
+        QTest::newRow("eval empty label") << "FSD50K.ground_truth/eval.csv"
+                                          << "fname,labels,mids\n201,,\n"
+                                          << "eval.csv:2"
+                                          << "empty label";
+        QTest::newRow("missing eval.csv") << "FSD50K.ground_truth/eval.csv"
+                                          << "<delete>"
+                                          << "eval.csv"
+                                          << "missing file";
+        QTest::newRow("missing audio folder") << "FSD50K.eval_audio"
+                                              << "<delete>"
+                                              << "FSD50K.eval_audio"
+                                              << "missing folder";
     }
     void fsd50kErrors()
     {
@@ -369,7 +448,7 @@ private Q_SLOTS:
         const auto index = tkd::FolderDataset::load(root);
         QCOMPARE(int(index.classes.size()), 2);
         QCOMPARE(int(index.clips.size()), 31);
-        int splits[3] = {0, 0, 0};
+        int splits[3] = { 0, 0, 0 };
         for (const auto &c : index.clips) {
             const std::string rel = fs::path(c.path).lexically_relative(root).generic_string();
             QVERIFY(c.split == tkd::FolderDataset::hashSplit(rel));
@@ -383,13 +462,14 @@ private Q_SLOTS:
 
     void hashSplitProportions()
     {
-        int n[3] = {0, 0, 0};
+        int n[3] = { 0, 0, 0 };
         for (int i = 0; i < 20000; ++i)
             ++n[int(tkd::FolderDataset::hashSplit("class/file_" + std::to_string(i) + ".wav"))];
         QVERIFY2(n[0] > 15600 && n[0] < 16400, qPrintable(QString::number(n[0])));
         QVERIFY2(n[1] > 1800 && n[1] < 2200, qPrintable(QString::number(n[1])));
         QVERIFY2(n[2] > 1800 && n[2] < 2200, qPrintable(QString::number(n[2])));
-        QVERIFY(tkd::FolderDataset::hashSplit("a/b.wav") == tkd::FolderDataset::hashSplit("a/b.wav"));
+        QVERIFY(
+            tkd::FolderDataset::hashSplit("a/b.wav") == tkd::FolderDataset::hashSplit("a/b.wav"));
     }
 
     void folderWithSplitFolders()
@@ -413,14 +493,19 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string root = dir.path().toStdString();
-        QVERIFY(errorOf([&] { tkd::FolderDataset::load(root + "/nope"); }).find("no such folder") != std::string::npos);
-        QVERIFY(errorOf([&] { tkd::FolderDataset::load(root); }).find("no class folders") != std::string::npos);
+        QVERIFY(errorOf([&] { tkd::FolderDataset::load(root + "/nope"); }).find("no such folder")
+            != std::string::npos);
+        QVERIFY(errorOf([&] { tkd::FolderDataset::load(root); }).find("no class folders")
+            != std::string::npos);
         fs::create_directories(root + "/cat");
-        QVERIFY(errorOf([&] { tkd::FolderDataset::load(root); }).find("no audio files") != std::string::npos);
+        QVERIFY(errorOf([&] { tkd::FolderDataset::load(root); }).find("no audio files")
+            != std::string::npos);
         tone(root + "/cat/a.wav", 0.05);
         tone(root + "/train/cat/a.wav", 0.05);
         const std::string mixed = errorOf([&] { tkd::FolderDataset::load(root); });
-        QVERIFY2(mixed.find("mixes split folders") != std::string::npos && mixed.find(root) != std::string::npos, mixed.c_str());
+        QVERIFY2(mixed.find("mixes split folders") != std::string::npos
+                && mixed.find(root) != std::string::npos,
+            mixed.c_str());
     }
 
     void describeSpeechCommands()
@@ -481,9 +566,11 @@ private Q_SLOTS:
 
     void datasetSource()
     {
-        QCOMPARE(int(tkd::DatasetSource::kindFromName("fsd50k")), int(tkd::DatasetSource::Kind::Fsd50k));
+        QCOMPARE(
+            int(tkd::DatasetSource::kindFromName("fsd50k")), int(tkd::DatasetSource::Kind::Fsd50k));
         const std::string bad = errorOf([] { tkd::DatasetSource::kindFromName("librispeech"); });
-        QVERIFY(bad.find("dataset.kind") != std::string::npos && bad.find("librispeech") != std::string::npos);
+        QVERIFY(bad.find("dataset.kind") != std::string::npos
+            && bad.find("librispeech") != std::string::npos);
 
         QTemporaryDir dir;
         const std::string root = dir.path().toStdString();
@@ -512,4 +599,3 @@ private Q_SLOTS:
 
 QTEST_GUILESS_MAIN(TestLoaders)
 #include "tst_loaders.moc"
-

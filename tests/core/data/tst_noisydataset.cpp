@@ -34,10 +34,10 @@ double meanSquare(const std::vector<float> &x, long a, long b)
 
 bool sameItem(const tkd::NoisyItem &a, const tkd::NoisyItem &b)
 {
-    return a.samples == b.samples && a.labels == b.labels && a.sourcePath == b.sourcePath &&
-           a.placementSec == b.placementSec && a.keywordOnsetSec == b.keywordOnsetSec &&
-           a.keywordOffsetSec == b.keywordOffsetSec && a.noiseKind == b.noiseKind &&
-           a.snrDb == b.snrDb && a.babbleSources == b.babbleSources && a.mixGain == b.mixGain;
+    return a.samples == b.samples && a.labels == b.labels && a.sourcePath == b.sourcePath
+        && a.placementSec == b.placementSec && a.keywordOnsetSec == b.keywordOnsetSec
+        && a.keywordOffsetSec == b.keywordOffsetSec && a.noiseKind == b.noiseKind
+        && a.snrDb == b.snrDb && a.babbleSources == b.babbleSources && a.mixGain == b.mixGain;
 }
 
 } // namespace
@@ -71,7 +71,7 @@ void TestNoisyDataset::initTestCase()
     QVERIFY(m_tmp.isValid());
     tkd::BuiltinCorpusConfig c;
     c.speakers = 6; // 4 train, 1 validation, 1 test
-    c.words = {"yes", "no", "up", "bed", "marvin"};
+    c.words = { "yes", "no", "up", "bed", "marvin" };
     c.seed = 11;
     tkd::BuiltinCorpus corpus(c, m_tmp.path().toStdString() + "/corpus");
     corpus.ensure();
@@ -96,8 +96,14 @@ void TestNoisyDataset::itemsArePureFunctions()
     for (size_t k = n; k-- > 0;)
         QVERIFY(sameItem(b.item(tkd::Split::Train, k), forward[k]));
     std::vector<tkd::NoisyItem> t1(n), t2(n);
-    std::thread x([&] { for (size_t i = 0; i < n; i += 2) t1[i] = b.item(tkd::Split::Train, i); });
-    std::thread y([&] { for (size_t i = 1; i < n; i += 2) t2[i] = b.item(tkd::Split::Train, i); });
+    std::thread x([&] {
+        for (size_t i = 0; i < n; i += 2)
+            t1[i] = b.item(tkd::Split::Train, i);
+    });
+    std::thread y([&] {
+        for (size_t i = 1; i < n; i += 2)
+            t2[i] = b.item(tkd::Split::Train, i);
+    });
     x.join();
     y.join();
     for (size_t i = 0; i < n; ++i)
@@ -114,7 +120,7 @@ void TestNoisyDataset::itemsArePureFunctions()
 void TestNoisyDataset::lengthsAndKeywordWindow_data()
 {
     QTest::addColumn<double>("length");
-    for (double L : {0.75, 1.0, 2.0, 4.0, 6.0, 8.0})
+    for (double L : { 0.75, 1.0, 2.0, 4.0, 6.0, 8.0 })
         QTest::newRow(qPrintable(QString("L=%1").arg(L))) << L;
 }
 
@@ -125,7 +131,7 @@ void TestNoisyDataset::lengthsAndKeywordWindow()
     cfg.lengthSec = length;
     cfg.snrDbMin = cfg.snrDbMax = 30.0; // quiet background: the keyword's energy must stand out
     cfg.babbleWords = 0;
-    cfg.kinds = {tkd::NoiseKind::White, tkd::NoiseKind::Pink};
+    cfg.kinds = { tkd::NoiseKind::White, tkd::NoiseKind::Pink };
     const tkd::NoisyDataset ds(m_index, cfg);
     const long L = long(std::lround(length * 16000));
     std::vector<double> onsets;
@@ -143,29 +149,35 @@ void TestNoisyDataset::lengthsAndKeywordWindow()
         const long a = long(std::lround(it.keywordOnsetSec * 16000));
         const long b = long(std::lround(it.keywordOffsetSec * 16000));
         const double inside = meanSquare(it.samples, a, b);
-        const double outside = (meanSquare(it.samples, 0, a) * a + meanSquare(it.samples, b, L) * (L - b)) /
-                               std::max(1.0, double(L - (b - a)));
+        const double outside
+            = (meanSquare(it.samples, 0, a) * a + meanSquare(it.samples, b, L) * (L - b))
+            / std::max(1.0, double(L - (b - a)));
         if (b - a < L)
             QVERIFY2(inside > 30 * outside, qPrintable(QString("item %1").arg(i)));
         // An independent energy detector on the noisy mix agrees with the recorded window: within
         // 40 ms for most items, and never wildly (a faint tail or a noise swell can move one edge).
         const auto w = tkd::SpeechActivity().detect(it.samples, 16000);
         QVERIFY(w.found());
-        const double dOn = std::fabs(w.onsetSec - it.keywordOnsetSec), dOff = std::fabs(w.offsetSec - it.keywordOffsetSec);
+        const double dOn = std::fabs(w.onsetSec - it.keywordOnsetSec),
+                     dOff = std::fabs(w.offsetSec - it.keywordOffsetSec);
         QVERIFY2(dOn < 0.25 && dOff < 0.25,
-                 qPrintable(QString("item %1: detected %2-%3 s, recorded %4-%5 s").arg(i).arg(w.onsetSec)
-                                .arg(w.offsetSec).arg(it.keywordOnsetSec).arg(it.keywordOffsetSec)));
+            qPrintable(QString("item %1: detected %2-%3 s, recorded %4-%5 s")
+                           .arg(i)
+                           .arg(w.onsetSec)
+                           .arg(w.offsetSec)
+                           .arg(it.keywordOnsetSec)
+                           .arg(it.keywordOffsetSec)));
         ++checkedEdges;
         closeEdges += (dOn < 0.04) + (dOff < 0.04);
         // Placement: the source's recorded window, moved by the placement offset.
         const auto &src = *std::find_if(m_index.clips.begin(), m_index.clips.end(),
-                                        [&](const tkd::ClipRef &c) { return c.path == it.sourcePath; });
+            [&](const tkd::ClipRef &c) { return c.path == it.sourcePath; });
         if (length >= 1.0)
             QVERIFY(std::fabs(it.keywordOnsetSec - (it.placementSec + src.speechOnsetSec)) < 1e-3);
     }
     QVERIFY(onsets.size() >= 4);
     QVERIFY2(closeEdges >= int(0.8 * 2 * checkedEdges),
-             qPrintable(QString("%1 of %2 edges within 40 ms").arg(closeEdges).arg(2 * checkedEdges)));
+        qPrintable(QString("%1 of %2 edges within 40 ms").arg(closeEdges).arg(2 * checkedEdges)));
     if (length >= 4.0) { // offsets are spread, not centred
         const auto [mn, mx] = std::minmax_element(onsets.begin(), onsets.end());
         QVERIFY(*mx - *mn > 0.5);
@@ -175,7 +187,7 @@ void TestNoisyDataset::lengthsAndKeywordWindow()
 void TestNoisyDataset::achievedSnr_data()
 {
     QTest::addColumn<QString>("kind");
-    for (const char *k : {"white", "pink", "brown", "babble"})
+    for (const char *k : { "white", "pink", "brown", "babble" })
         QTest::newRow(k) << QString(k);
 }
 
@@ -184,7 +196,7 @@ void TestNoisyDataset::achievedSnr()
     QFETCH(QString, kind);
     tkd::NoisyConfig cfg;
     cfg.lengthSec = 3.0;
-    cfg.kinds = {tkd::noiseKindFromName(kind.toStdString())};
+    cfg.kinds = { tkd::noiseKindFromName(kind.toStdString()) };
     cfg.babbleWords = 0; // the background alone, so noise = mix - keyword
     const tkd::NoisyDataset ds(m_index, cfg);
     int checked = 0;
@@ -207,7 +219,8 @@ void TestNoisyDataset::achievedSnr()
         const long b = long(std::lround(it.keywordOffsetSec * 16000));
         const double achieved = 10 * std::log10(meanSquare(placed, a, b) / meanSquare(noise, a, b));
         QVERIFY2(std::fabs(achieved - it.snrDb) < 0.5,
-                 qPrintable(QString("item %1: asked %2 dB, got %3 dB").arg(i).arg(it.snrDb).arg(achieved)));
+            qPrintable(
+                QString("item %1: asked %2 dB, got %3 dB").arg(i).arg(it.snrDb).arg(achieved)));
         ++checked;
     }
     QVERIFY(checked >= 10);
@@ -222,7 +235,7 @@ void TestNoisyDataset::silenceItemsAreNoiseOnly()
     int seen = 0;
     for (size_t i = 0; i < ds.size(tkd::Split::Train); ++i) {
         const auto it = ds.item(tkd::Split::Train, i);
-        const bool isSilence = it.labels == std::vector<int>{silence};
+        const bool isSilence = it.labels == std::vector<int> { silence };
         QCOMPARE(it.silence(), isSilence);
         if (isSilence) {
             ++seen;
@@ -241,10 +254,10 @@ void TestNoisyDataset::babbleStaysInItsSplit()
         byPath[c.path] = &c;
     tkd::NoisyConfig cfg;
     cfg.lengthSec = 4.0;
-    cfg.kinds = {tkd::NoiseKind::Babble};
+    cfg.kinds = { tkd::NoiseKind::Babble };
     cfg.babbleWords = 2;
     const tkd::NoisyDataset ds(m_index, cfg);
-    for (tkd::Split s : {tkd::Split::Train, tkd::Split::Validation, tkd::Split::Test}) {
+    for (tkd::Split s : { tkd::Split::Train, tkd::Split::Validation, tkd::Split::Test }) {
         for (size_t i = 0; i < ds.size(s); ++i) {
             const auto it = ds.item(s, i);
             QVERIFY(it.babbleSources.size() >= 2 + 3); // a bed of several words + 2 overlaid
@@ -271,7 +284,7 @@ void TestNoisyDataset::folderNoise()
     tkd::writeWav(dir + "/hum.wav", x);
     tkd::NoisyConfig cfg;
     cfg.lengthSec = 2.5;
-    cfg.kinds = {tkd::NoiseKind::Folder};
+    cfg.kinds = { tkd::NoiseKind::Folder };
     cfg.noiseFolder = dir;
     cfg.babbleWords = 0;
     const tkd::NoisyDataset ds(m_index, cfg);
@@ -283,7 +296,7 @@ void TestNoisyDataset::folderNoise()
     }
     // The index's own noise files serve when no folder is given.
     auto withNoise = m_index;
-    withNoise.noiseFiles = {dir + "/hum.wav"};
+    withNoise.noiseFiles = { dir + "/hum.wav" };
     cfg.noiseFolder.clear();
     const tkd::NoisyDataset fromIndex(withNoise, cfg);
     QCOMPARE(fromIndex.item(tkd::Split::Test, 0).noiseSource, dir + "/hum.wav");
@@ -316,18 +329,44 @@ void TestNoisyDataset::badConfig()
     tkd::makeDirs(empty);
     try {
         switch (which) {
-        case 0: c.lengthSec = 0.0; break;
-        case 1: c.lengthSec = std::nan(""); break;
-        case 2: c.snrDbMin = 10; c.snrDbMax = 0; break;
-        case 3: c.snrDbMax = 500; break;
-        case 4: c.kinds.clear(); break;
-        case 5: c.kinds = {tkd::NoiseKind::Pink, tkd::NoiseKind::Pink}; break;
-        case 6: c.kinds = {tkd::NoiseKind::Folder}; break;
-        case 7: c.noiseFolder = "/no/such/noise/folder"; break;
-        case 8: c.babbleWords = -1; break;
-        case 9: c.babbleGainDb = INFINITY; break;
-        case 10: tkd::noiseKindFromName("purple"); break;
-        case 11: c.noiseFolder = empty; c.kinds = {tkd::NoiseKind::Folder}; break;
+        case 0:
+            c.lengthSec = 0.0;
+            break;
+        case 1:
+            c.lengthSec = std::nan("");
+            break;
+        case 2:
+            c.snrDbMin = 10;
+            c.snrDbMax = 0;
+            break;
+        case 3:
+            c.snrDbMax = 500;
+            break;
+        case 4:
+            c.kinds.clear();
+            break;
+        case 5:
+            c.kinds = { tkd::NoiseKind::Pink, tkd::NoiseKind::Pink };
+            break;
+        case 6:
+            c.kinds = { tkd::NoiseKind::Folder };
+            break;
+        case 7:
+            c.noiseFolder = "/no/such/noise/folder";
+            break;
+        case 8:
+            c.babbleWords = -1;
+            break;
+        case 9:
+            c.babbleGainDb = INFINITY;
+            break;
+        case 10:
+            tkd::noiseKindFromName("purple");
+            break;
+        case 11:
+            c.noiseFolder = empty;
+            c.kinds = { tkd::NoiseKind::Folder };
+            break;
         }
         const tkd::NoisyDataset ds(m_index, c);
         QFAIL("bad config accepted");
@@ -355,7 +394,8 @@ void TestNoisyDataset::materialiseWritesManifest()
         const std::string path = out + "/" + e.at("path").get<std::string>();
         const auto info = tkd::probeAudio(path);
         QCOMPARE(info.frames, int64_t(32000));
-        const auto it = ds.item(tkd::splitFromName(e.at("split").get<std::string>()), e.at("index").get<size_t>());
+        const auto it = ds.item(
+            tkd::splitFromName(e.at("split").get<std::string>()), e.at("index").get<size_t>());
         QCOMPARE(e.at("keyword_onset_sec").get<double>(), it.keywordOnsetSec);
         QCOMPARE(e.at("keyword_offset_sec").get<double>(), it.keywordOffsetSec);
         QCOMPARE(e.at("labels").size(), size_t(1));

@@ -38,16 +38,16 @@ private Q_SLOTS:
         QVERIFY(m_tmp.isValid());
         const QString root = m_tmp.filePath("words");
         int n = 0;
-        for (const char *split : {"train", "validation", "test"})
-            for (const char *cls : {"yes", "no"}) {
+        for (const char *split : { "train", "validation", "test" })
+            for (const char *cls : { "yes", "no" }) {
                 QVERIFY(QDir().mkpath(QStringLiteral("%1/%2/%3").arg(root, split, cls)));
                 for (int k = 0; k < 3; ++k)
                     writeWord(QStringLiteral("%1/%2/%3/w%4.wav").arg(root, split, cls).arg(k),
-                              300.0 + 50 * (n++));
+                        300.0 + 50 * (n++));
             }
         tkd::NoisyConfig config;
         config.lengthSec = 2.0;
-        config.kinds = {tkd::NoiseKind::White};
+        config.kinds = { tkd::NoiseKind::White };
         config.babbleWords = 0;
         const tkd::NoisyDataset noisy(tkd::FolderDataset::load(root.toStdString()), config);
         m_out = m_tmp.filePath("noisy");
@@ -97,16 +97,17 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("text");
         QTest::addColumn<QString>("expected");
         QTest::newRow("not json") << QByteArray("{oops") << "not valid JSON";
-        QTest::newRow("other format") << QByteArray("{\"format\": \"x\"}") << "not a noisy-set manifest";
-        QTest::newRow("no items")
-            << QByteArray("{\"format\": \"tkd-noisy-dataset\", \"dataset\": \"d\", \"classes\": [\"a\"], "
-                          "\"content_hash\": \"h\"}")
-            << "malformed manifest";
-        QTest::newRow("missing file")
-            << QByteArray("{\"format\": \"tkd-noisy-dataset\", \"dataset\": \"d\", \"classes\": [\"a\"], "
-                          "\"content_hash\": \"h\", \"items\": [{\"path\": \"train/nope.wav\", "
-                          "\"split\": \"train\", \"labels\": [\"a\"]}]}")
-            << "items[0]";
+        QTest::newRow("other format")
+            << QByteArray("{\"format\": \"x\"}") << "not a noisy-set manifest";
+        QTest::newRow("no items") << QByteArray(
+            "{\"format\": \"tkd-noisy-dataset\", \"dataset\": \"d\", \"classes\": [\"a\"], "
+            "\"content_hash\": \"h\"}")
+                                  << "malformed manifest";
+        QTest::newRow("missing file") << QByteArray(
+            "{\"format\": \"tkd-noisy-dataset\", \"dataset\": \"d\", \"classes\": [\"a\"], "
+            "\"content_hash\": \"h\", \"items\": [{\"path\": \"train/nope.wav\", "
+            "\"split\": \"train\", \"labels\": [\"a\"]}]}")
+                                      << "items[0]";
     }
     void brokenManifestsNameTheFile()
     {

@@ -23,8 +23,8 @@ QByteArray describe(const torch::Tensor &t)
 
 bool allClose(const torch::Tensor &a, const torch::Tensor &b, double tol)
 {
-    return a.sizes() == b.sizes() &&
-           (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>() <= tol;
+    return a.sizes() == b.sizes()
+        && (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>() <= tol;
 }
 
 #define VERIFY_CLOSE(a, b, tol)                                                                    \
@@ -33,7 +33,7 @@ bool allClose(const torch::Tensor &a, const torch::Tensor &b, double tol)
 // Context [1, 3, 2] = [[1, 0], [0, 1], [1, 1]]
 torch::Tensor smallContext()
 {
-    return torch::tensor({1.0, 0.0, 0.0, 1.0, 1.0, 1.0}, torch::kFloat64).view({1, 3, 2});
+    return torch::tensor({ 1.0, 0.0, 0.0, 1.0, 1.0, 1.0 }, torch::kFloat64).view({ 1, 3, 2 });
 }
 
 void setQuery(tkd::AttentionBranch &branch, std::vector<double> q)
@@ -56,7 +56,7 @@ private Q_SLOTS:
         const auto params = branch->named_parameters();
         QCOMPARE(params.size(), size_t(1));
         QVERIFY(params.contains("query"));
-        QCOMPARE(params["query"].sizes().vec(), std::vector<int64_t>{64});
+        QCOMPARE(params["query"].sizes().vec(), std::vector<int64_t> { 64 });
         QVERIFY(params["query"].requires_grad());
         // Small initialisation: attention starts close to uniform.
         QVERIFY(params["query"].abs().max().item<double>() < 0.2);
@@ -68,36 +68,41 @@ private Q_SLOTS:
     void scoresArePlainDotProducts()
     {
         tkd::AttentionBranch branch(tkd::AttentionBranchOptions(2));
-        setQuery(branch, {2.0, -1.0});
+        setQuery(branch, { 2.0, -1.0 });
         // s = [<[1,0],q>, <[0,1],q>, <[1,1],q>] = [2, -1, 1]
-        VERIFY_CLOSE(branch->scores(smallContext()), torch::tensor({2.0, -1.0, 1.0}).view({1, 3}), 1e-6);
+        VERIFY_CLOSE(
+            branch->scores(smallContext()), torch::tensor({ 2.0, -1.0, 1.0 }).view({ 1, 3 }), 1e-6);
         const double z = std::exp(2.0) + std::exp(-1.0) + std::exp(1.0);
         const torch::Tensor a = branch->forward(smallContext());
-        VERIFY_CLOSE(a, torch::tensor({std::exp(2.0) / z, std::exp(-1.0) / z, std::exp(1.0) / z}).view({1, 3}), 1e-6);
+        VERIFY_CLOSE(a,
+            torch::tensor({ std::exp(2.0) / z, std::exp(-1.0) / z, std::exp(1.0) / z })
+                .view({ 1, 3 }),
+            1e-6);
     }
 
     void scaledScoresDivideBySqrtD()
     {
         tkd::AttentionBranch branch(tkd::AttentionBranchOptions(2).scaled(true));
-        setQuery(branch, {2.0, -1.0});
+        setQuery(branch, { 2.0, -1.0 });
         const double r = std::sqrt(2.0);
-        VERIFY_CLOSE(branch->scores(smallContext()), torch::tensor({2.0 / r, -1.0 / r, 1.0 / r}).view({1, 3}), 1e-6);
+        VERIFY_CLOSE(branch->scores(smallContext()),
+            torch::tensor({ 2.0 / r, -1.0 / r, 1.0 / r }).view({ 1, 3 }), 1e-6);
     }
 
     void paddedFramesGetNoAttention()
     {
         tkd::AttentionBranch branch(tkd::AttentionBranchOptions(2));
-        setQuery(branch, {2.0, -1.0});
+        setQuery(branch, { 2.0, -1.0 });
         // Item 1 is item 0 with its last frame marked as padding (length 2 of 3).
-        const torch::Tensor ctx = torch::cat({smallContext(), smallContext()});
-        const torch::Tensor a = branch->forward(ctx, torch::tensor({3, 2}));
+        const torch::Tensor ctx = torch::cat({ smallContext(), smallContext() });
+        const torch::Tensor a = branch->forward(ctx, torch::tensor({ 3, 2 }));
         const double z2 = std::exp(2.0) + std::exp(-1.0);
-        VERIFY_CLOSE(a[1], torch::tensor({std::exp(2.0) / z2, std::exp(-1.0) / z2, 0.0}), 1e-6);
+        VERIFY_CLOSE(a[1], torch::tensor({ std::exp(2.0) / z2, std::exp(-1.0) / z2, 0.0 }), 1e-6);
         const double z3 = z2 + std::exp(1.0);
         QVERIFY(std::abs(a[0][2].item<double>() - std::exp(1.0) / z3) < 1e-6);
         // The masked frame gets no gradient, and nothing is NaN.
         torch::Tensor c = ctx.clone().requires_grad_(true);
-        branch->forward(c, torch::tensor({3, 2})).select(1, 0).sum().backward();
+        branch->forward(c, torch::tensor({ 3, 2 })).select(1, 0).sum().backward();
         QVERIFY(torch::isfinite(c.grad()).all().item<bool>());
         QCOMPARE(c.grad()[1][2].abs().sum().item<double>(), 0.0);
         QVERIFY(c.grad()[1][0].abs().sum().item<double>() > 0.0);
@@ -105,8 +110,10 @@ private Q_SLOTS:
 
     void lengthMaskShape()
     {
-        const torch::Tensor m = tkd::AttentionBranchImpl::lengthMask(torch::tensor({1, 4, 2}), 3, 4);
-        const torch::Tensor want = torch::tensor({1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0}).view({3, 4}).to(torch::kBool);
+        const torch::Tensor m
+            = tkd::AttentionBranchImpl::lengthMask(torch::tensor({ 1, 4, 2 }), 3, 4);
+        const torch::Tensor want
+            = torch::tensor({ 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0 }).view({ 3, 4 }).to(torch::kBool);
         QVERIFY(torch::equal(m, want));
     }
 
@@ -114,8 +121,8 @@ private Q_SLOTS:
     {
         torch::manual_seed(1);
         tkd::AttentionBranch branch(tkd::AttentionBranchOptions(8));
-        torch::Tensor ctx = torch::randn({2, 5, 8}, torch::requires_grad());
-        const torch::Tensor aT = torch::softmax(torch::randn({2, 5}), 1);
+        torch::Tensor ctx = torch::randn({ 2, 5, 8 }, torch::requires_grad());
+        const torch::Tensor aT = torch::softmax(torch::randn({ 2, 5 }), 1);
         tkd::TemporalKdLoss::temporalKd(aT, branch->scores(ctx)).backward();
         QVERIFY(branch->query.grad().defined());
         QVERIFY(branch->query.grad().abs().sum().item<double>() > 0.0);
@@ -128,7 +135,7 @@ private Q_SLOTS:
         auto copy = std::dynamic_pointer_cast<tkd::AttentionBranchImpl>(branch->clone());
         QVERIFY(copy);
         QVERIFY(torch::equal(copy->query, branch->query));
-        setQuery(branch, {1, 2, 3, 4});
+        setQuery(branch, { 1, 2, 3, 4 });
         QVERIFY(!torch::equal(copy->query, branch->query));
     }
 
@@ -153,15 +160,33 @@ private Q_SLOTS:
         try {
             tkd::AttentionBranch branch(tkd::AttentionBranchOptions(4));
             switch (which) {
-            case 0: branch->forward(torch::zeros({1, 3, 5})); break;
-            case 1: branch->forward(torch::zeros({3, 4})); break;
-            case 2: branch->forward(torch::zeros({1, 0, 4})); break;
-            case 3: branch->forward(torch::zeros({2, 3, 4}), torch::tensor({3, 0})); break;
-            case 4: branch->forward(torch::zeros({2, 3, 4}), torch::tensor({4, 3})); break;
-            case 5: branch->forward(torch::zeros({2, 3, 4}), torch::tensor({3})); break;
-            case 6: branch->forward(torch::zeros({2, 3, 4}), torch::tensor({3.0, 2.0})); break;
-            case 7: tkd::AttentionBranch(tkd::AttentionBranchOptions(0)); break;
-            case 8: tkd::AttentionBranch(tkd::AttentionBranchOptions(4).initStd(-1)); break;
+            case 0:
+                branch->forward(torch::zeros({ 1, 3, 5 }));
+                break;
+            case 1:
+                branch->forward(torch::zeros({ 3, 4 }));
+                break;
+            case 2:
+                branch->forward(torch::zeros({ 1, 0, 4 }));
+                break;
+            case 3:
+                branch->forward(torch::zeros({ 2, 3, 4 }), torch::tensor({ 3, 0 }));
+                break;
+            case 4:
+                branch->forward(torch::zeros({ 2, 3, 4 }), torch::tensor({ 4, 3 }));
+                break;
+            case 5:
+                branch->forward(torch::zeros({ 2, 3, 4 }), torch::tensor({ 3 }));
+                break;
+            case 6:
+                branch->forward(torch::zeros({ 2, 3, 4 }), torch::tensor({ 3.0, 2.0 }));
+                break;
+            case 7:
+                tkd::AttentionBranch(tkd::AttentionBranchOptions(0));
+                break;
+            case 8:
+                tkd::AttentionBranch(tkd::AttentionBranchOptions(4).initStd(-1));
+                break;
             }
             QFAIL("no error");
         } catch (const tkd::Error &e) {
@@ -179,19 +204,19 @@ private Q_SLOTS:
         const int64_t tPrime = 25, d = 16, batch = 32;
         const tkd::OracleAttention oracle;
         const tkd::Localisation loc;
-        const torch::Tensor keywordDir = torch::randn({d});
+        const torch::Tensor keywordDir = torch::randn({ d });
         auto makeBatch = [&](std::vector<tkd::KeywordWindow> &windows) {
             windows.clear();
-            torch::Tensor ctx = torch::randn({batch, tPrime, d});
+            torch::Tensor ctx = torch::randn({ batch, tPrime, d });
             for (int64_t i = 0; i < batch; ++i) {
-                const double onset = torch::rand({1}).item<double>() * (clip - 0.5);
-                windows.push_back({onset, onset + 0.5});
+                const double onset = torch::rand({ 1 }).item<double>() * (clip - 0.5);
+                windows.push_back({ onset, onset + 0.5 });
                 const torch::Tensor inside = oracle.target(windows.back(), clip, tPrime) > 0;
                 ctx[i] += inside.to(torch::kFloat32).unsqueeze(1) * keywordDir.unsqueeze(0);
             }
             return ctx;
         };
-        tkd::AttentionBranch branch{tkd::AttentionBranchOptions(d)};
+        tkd::AttentionBranch branch { tkd::AttentionBranchOptions(d) };
         torch::optim::Adam opt(branch->parameters(), torch::optim::AdamOptions(0.05));
         std::vector<tkd::KeywordWindow> windows;
         const torch::Tensor heldOut = makeBatch(windows);
@@ -208,11 +233,13 @@ private Q_SLOTS:
             (step == 0 ? firstLoss : lastLoss) = loss.item<double>();
         }
         torch::NoGradGuard guard;
-        const tkd::LocalisationScore after = loc.score(branch->forward(heldOut), heldOutWindows, clip);
-        QVERIFY2(lastLoss < 0.5 * firstLoss, QByteArray::number(firstLoss) + " -> " + QByteArray::number(lastLoss));
+        const tkd::LocalisationScore after
+            = loc.score(branch->forward(heldOut), heldOutWindows, clip);
+        QVERIFY2(lastLoss < 0.5 * firstLoss,
+            QByteArray::number(firstLoss) + " -> " + QByteArray::number(lastLoss));
         QVERIFY2(after.mean() > 0.6 && after.mean() > 2.5 * after.meanBaseline(),
-                 QByteArray::number(before) + " -> " + QByteArray::number(after.mean()) + " (baseline " +
-                     QByteArray::number(after.meanBaseline()) + ")");
+            QByteArray::number(before) + " -> " + QByteArray::number(after.mean()) + " (baseline "
+                + QByteArray::number(after.meanBaseline()) + ")");
     }
 };
 

@@ -18,11 +18,14 @@ QByteArray describe(const torch::Tensor &t)
     return QByteArray::fromStdString(s.str());
 }
 
-bool near(double a, double b, double tol) { return std::abs(a - b) <= tol; }
+bool near(double a, double b, double tol)
+{
+    return std::abs(a - b) <= tol;
+}
 
 #define VERIFY_NEAR(a, b, tol)                                                                     \
-    QVERIFY2(near((a), (b), (tol)), QByteArray::number((a), 'g', 17) + " expected " +               \
-                                        QByteArray::number((b), 'g', 17))
+    QVERIFY2(near((a), (b), (tol)),                                                                \
+        QByteArray::number((a), 'g', 17) + " expected " + QByteArray::number((b), 'g', 17))
 
 torch::Tensor d(std::vector<double> v, std::vector<int64_t> shape)
 {
@@ -49,22 +52,22 @@ private Q_SLOTS:
         //   (the zero in a_T contributes nothing).
         // Row 1: a_T = [1, 0, 0], a_S = [0.8, 0.1, 0.1]: ln(1 / 0.8) = ln 1.25
         // Batch mean: (ln 2 + ln 1.25) / 2.
-        const torch::Tensor aT = d({0.5, 0.5, 0.0, 1.0, 0.0, 0.0}, {2, 3});
-        const torch::Tensor s = scoresFor({0.25, 0.25, 0.5, 0.8, 0.1, 0.1}, {2, 3});
+        const torch::Tensor aT = d({ 0.5, 0.5, 0.0, 1.0, 0.0, 0.0 }, { 2, 3 });
+        const torch::Tensor s = scoresFor({ 0.25, 0.25, 0.5, 0.8, 0.1, 0.1 }, { 2, 3 });
         VERIFY_NEAR(tkd::TemporalKdLoss::temporalKd(aT, s).item<double>(),
-                    (std::log(2.0) + std::log(1.25)) / 2, 1e-12);
+            (std::log(2.0) + std::log(1.25)) / 2, 1e-12);
         // Scores are only defined up to a constant per row: shifting them changes nothing.
         VERIFY_NEAR(tkd::TemporalKdLoss::temporalKd(aT, s + 3.7).item<double>(),
-                    (std::log(2.0) + std::log(1.25)) / 2, 1e-12);
+            (std::log(2.0) + std::log(1.25)) / 2, 1e-12);
     }
 
     void klIsZeroIffDistributionsMatch()
     {
         torch::manual_seed(11);
         for (int trial = 0; trial < 50; ++trial) {
-            torch::Tensor aT = torch::softmax(torch::randn({4, 9}, torch::kFloat64) * 3, 1);
+            torch::Tensor aT = torch::softmax(torch::randn({ 4, 9 }, torch::kFloat64) * 3, 1);
             if (trial % 2) { // with exact zeros too
-                aT = aT * (torch::rand({4, 9}, torch::kFloat64) > 0.4);
+                aT = aT * (torch::rand({ 4, 9 }, torch::kFloat64) > 0.4);
                 aT.select(1, 0).add_(1e-3);
                 aT = aT / aT.sum(1, true);
             }
@@ -72,7 +75,7 @@ private Q_SLOTS:
             const double same = tkd::TemporalKdLoss::temporalKd(aT, aT.log()).item<double>();
             QVERIFY2(std::abs(same) < 1e-12, QByteArray::number(same));
             // Any other distribution: strictly positive.
-            const torch::Tensor other = torch::randn({4, 9}, torch::kFloat64);
+            const torch::Tensor other = torch::randn({ 4, 9 }, torch::kFloat64);
             const double diff = tkd::TemporalKdLoss::temporalKd(aT, other).item<double>();
             QVERIFY2(diff > 1e-6, QByteArray::number(diff));
         }
@@ -92,8 +95,8 @@ private Q_SLOTS:
         QFETCH(bool, withPadding);
         torch::manual_seed(5);
         const int64_t b = 3, t = 7;
-        torch::Tensor aT = torch::softmax(torch::randn({b, t}, torch::kFloat64), 1);
-        torch::Tensor valid = torch::ones({b, t}, torch::kBool);
+        torch::Tensor aT = torch::softmax(torch::randn({ b, t }, torch::kFloat64), 1);
+        torch::Tensor valid = torch::ones({ b, t }, torch::kBool);
         if (withPadding)
             valid.select(0, 1).slice(0, 5).fill_(false); // item 1 has 5 real frames
         if (withZeros) {
@@ -102,9 +105,10 @@ private Q_SLOTS:
         }
         aT = aT * valid;
         aT = aT / aT.sum(1, true);
-        const torch::Tensor base = torch::randn({b, t}, torch::kFloat64);
+        const torch::Tensor base = torch::randn({ b, t }, torch::kFloat64);
         const auto lossAt = [&](const torch::Tensor &s) {
-            return tkd::TemporalKdLoss::temporalKd(aT, s.masked_fill(valid.logical_not(), -INFINITY));
+            return tkd::TemporalKdLoss::temporalKd(
+                aT, s.masked_fill(valid.logical_not(), -INFINITY));
         };
         torch::Tensor s = base.clone().requires_grad_(true);
         const torch::Tensor loss = lossAt(s);
@@ -114,18 +118,21 @@ private Q_SLOTS:
 
         // Central differences on every score.
         const double eps = 1e-6;
-        torch::Tensor numeric = torch::zeros({b, t}, torch::kFloat64);
+        torch::Tensor numeric = torch::zeros({ b, t }, torch::kFloat64);
         for (int64_t i = 0; i < b; ++i)
             for (int64_t j = 0; j < t; ++j) {
                 torch::Tensor plus = base.clone(), minus = base.clone();
                 plus[i][j] += eps;
                 minus[i][j] -= eps;
-                numeric[i][j] = (lossAt(plus).item<double>() - lossAt(minus).item<double>()) / (2 * eps);
+                numeric[i][j]
+                    = (lossAt(plus).item<double>() - lossAt(minus).item<double>()) / (2 * eps);
             }
         const double err = (analytic - numeric).abs().max().item<double>();
-        QVERIFY2(err < 1e-8, QByteArray::number(err) + "\n" + describe(analytic) + "\n" + describe(numeric));
+        QVERIFY2(err < 1e-8,
+            QByteArray::number(err) + "\n" + describe(analytic) + "\n" + describe(numeric));
         // And the closed form: dKL/ds = (a_S - a_T) / B, zero on padding.
-        const torch::Tensor aS = torch::softmax(base.masked_fill(valid.logical_not(), -INFINITY), 1);
+        const torch::Tensor aS
+            = torch::softmax(base.masked_fill(valid.logical_not(), -INFINITY), 1);
         const double closed = (analytic - (aS - aT) / double(b)).abs().max().item<double>();
         QVERIFY2(closed < 1e-12, QByteArray::number(closed));
         if (withPadding)
@@ -135,22 +142,24 @@ private Q_SLOTS:
     void nativeAttentionAblation()
     {
         // The same KL from log-probabilities directly (e.g. log of a student's native attention).
-        const torch::Tensor aT = d({0.5, 0.5, 0.0}, {1, 3});
-        const torch::Tensor aS = d({0.25, 0.25, 0.5}, {1, 3});
-        VERIFY_NEAR(tkd::TemporalKdLoss::klDivergence(aT, aS.log()).item<double>(), std::log(2.0), 1e-12);
+        const torch::Tensor aT = d({ 0.5, 0.5, 0.0 }, { 1, 3 });
+        const torch::Tensor aS = d({ 0.25, 0.25, 0.5 }, { 1, 3 });
+        VERIFY_NEAR(
+            tkd::TemporalKdLoss::klDivergence(aT, aS.log()).item<double>(), std::log(2.0), 1e-12);
     }
 
     void taskLossesByHand()
     {
         // Cross-entropy, logits [1, 2, 3], target 2: -ln(e^3 / (e + e^2 + e^3)).
         tkd::TemporalKdLoss single;
-        const torch::Tensor logits = d({1, 2, 3}, {1, 3});
+        const torch::Tensor logits = d({ 1, 2, 3 }, { 1, 3 });
         const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
-        VERIFY_NEAR(single.taskLoss(logits, torch::tensor({2L})).item<double>(), -std::log(std::exp(3.0) / z), 1e-12);
+        VERIFY_NEAR(single.taskLoss(logits, torch::tensor({ 2L })).item<double>(),
+            -std::log(std::exp(3.0) / z), 1e-12);
         // BCE with logits [0, 2], targets [1, 0]: mean(ln 2, ln(1 + e^2)).
         tkd::TemporalKdLoss multi(tkd::TemporalKdLossOptions().multiLabel(true));
-        VERIFY_NEAR(multi.taskLoss(d({0, 2}, {1, 2}), d({1, 0}, {1, 2})).item<double>(),
-                    (std::log(2.0) + std::log(1.0 + std::exp(2.0))) / 2, 1e-12);
+        VERIFY_NEAR(multi.taskLoss(d({ 0, 2 }, { 1, 2 }), d({ 1, 0 }, { 1, 2 })).item<double>(),
+            (std::log(2.0) + std::log(1.0 + std::exp(2.0))) / 2, 1e-12);
     }
 
     void logitKdByHand()
@@ -160,8 +169,10 @@ private Q_SLOTS:
         tkd::TemporalKdLoss loss(tkd::TemporalKdLossOptions().temperature(2.0).logitKdWeight(1.0));
         const double p0 = std::exp(1.0) / (std::exp(1.0) + 1.0), p1 = 1.0 - p0;
         const double want = 4.0 * (p0 * std::log(p0 / 0.5) + p1 * std::log(p1 / 0.5));
-        VERIFY_NEAR(loss.logitKd(d({0, 0}, {1, 2}), d({2, 0}, {1, 2})).item<double>(), want, 1e-12);
-        VERIFY_NEAR(loss.logitKd(d({2, 0}, {1, 2}), d({2, 0}, {1, 2})).item<double>(), 0.0, 1e-12);
+        VERIFY_NEAR(
+            loss.logitKd(d({ 0, 0 }, { 1, 2 }), d({ 2, 0 }, { 1, 2 })).item<double>(), want, 1e-12);
+        VERIFY_NEAR(
+            loss.logitKd(d({ 2, 0 }, { 1, 2 }), d({ 2, 0 }, { 1, 2 })).item<double>(), 0.0, 1e-12);
 
         // Multi-label: per-class binary KL, mean over classes. Teacher [2, -1], student [0, 1],
         // T = 2: p = sigmoid([1, -0.5]), q = sigmoid([0, 0.5]).
@@ -171,24 +182,28 @@ private Q_SLOTS:
             return p * std::log(p / q) + (1 - p) * std::log((1 - p) / (1 - q));
         };
         const double wantMulti = 4.0 * (bkl(sig(1.0), sig(0.0)) + bkl(sig(-0.5), sig(0.5))) / 2;
-        VERIFY_NEAR(multi.logitKd(d({0, 1}, {1, 2}), d({2, -1}, {1, 2})).item<double>(), wantMulti, 1e-12);
-        VERIFY_NEAR(multi.logitKd(d({2, -1}, {1, 2}), d({2, -1}, {1, 2})).item<double>(), 0.0, 1e-12);
+        VERIFY_NEAR(multi.logitKd(d({ 0, 1 }, { 1, 2 }), d({ 2, -1 }, { 1, 2 })).item<double>(),
+            wantMulti, 1e-12);
+        VERIFY_NEAR(multi.logitKd(d({ 2, -1 }, { 1, 2 }), d({ 2, -1 }, { 1, 2 })).item<double>(),
+            0.0, 1e-12);
     }
 
     void totalCombinesTheTerms()
     {
-        tkd::TemporalKdLoss loss(tkd::TemporalKdLossOptions().lambda(0.25).logitKdWeight(0.5).temperature(2.0));
-        const torch::Tensor logits = d({1, 2, 3, 0, 0, 1}, {2, 3});
-        const torch::Tensor targets = torch::tensor({2L, 0L});
-        const torch::Tensor aT = d({0.5, 0.5, 0.0, 1.0, 0.0, 0.0}, {2, 3});
-        const torch::Tensor s = scoresFor({0.25, 0.25, 0.5, 0.8, 0.1, 0.1}, {2, 3});
-        const torch::Tensor teacher = d({0, 1, 4, 2, 0, 0}, {2, 3});
+        tkd::TemporalKdLoss loss(
+            tkd::TemporalKdLossOptions().lambda(0.25).logitKdWeight(0.5).temperature(2.0));
+        const torch::Tensor logits = d({ 1, 2, 3, 0, 0, 1 }, { 2, 3 });
+        const torch::Tensor targets = torch::tensor({ 2L, 0L });
+        const torch::Tensor aT = d({ 0.5, 0.5, 0.0, 1.0, 0.0, 0.0 }, { 2, 3 });
+        const torch::Tensor s = scoresFor({ 0.25, 0.25, 0.5, 0.8, 0.1, 0.1 }, { 2, 3 });
+        const torch::Tensor teacher = d({ 0, 1, 4, 2, 0, 0 }, { 2, 3 });
         const tkd::KdLossTerms t = loss(logits, targets, s, aT, teacher);
         VERIFY_NEAR(t.kd.item<double>(), (std::log(2.0) + std::log(1.25)) / 2, 1e-12);
         VERIFY_NEAR(t.task.item<double>(), loss.taskLoss(logits, targets).item<double>(), 1e-15);
         VERIFY_NEAR(t.logitKd.item<double>(), loss.logitKd(logits, teacher).item<double>(), 1e-15);
         VERIFY_NEAR(t.total.item<double>(),
-                    t.task.item<double>() + 0.25 * t.kd.item<double>() + 0.5 * t.logitKd.item<double>(), 1e-12);
+            t.task.item<double>() + 0.25 * t.kd.item<double>() + 0.5 * t.logitKd.item<double>(),
+            1e-12);
         QVERIFY(t.logitKd.item<double>() > 0.0);
 
         // Vanilla (lambda 0, no teacher): kd and logitKd are defined zeros, total = task.
@@ -210,8 +225,8 @@ private Q_SLOTS:
 
     void maskedTeacherMassIsAnError()
     {
-        const torch::Tensor aT = d({0.5, 0.5, 0.0}, {1, 3});
-        const torch::Tensor s = d({0.0, -INFINITY, 0.0}, {1, 3});
+        const torch::Tensor aT = d({ 0.5, 0.5, 0.0 }, { 1, 3 });
+        const torch::Tensor s = d({ 0.0, -INFINITY, 0.0 }, { 1, 3 });
         try {
             tkd::TemporalKdLoss::temporalKd(aT, s);
             QFAIL("no error");
@@ -245,33 +260,64 @@ private Q_SLOTS:
     {
         QFETCH(int, which);
         QFETCH(QString, subject);
-        const torch::Tensor logits = d({1, 2, 3, 0, 0, 1}, {2, 3});
-        const torch::Tensor targets = torch::tensor({2L, 0L});
-        const torch::Tensor aT = d({0.5, 0.5, 0.0, 1.0, 0.0, 0.0}, {2, 3});
-        const torch::Tensor s = torch::zeros({2, 3}, torch::kFloat64);
+        const torch::Tensor logits = d({ 1, 2, 3, 0, 0, 1 }, { 2, 3 });
+        const torch::Tensor targets = torch::tensor({ 2L, 0L });
+        const torch::Tensor aT = d({ 0.5, 0.5, 0.0, 1.0, 0.0, 0.0 }, { 2, 3 });
+        const torch::Tensor s = torch::zeros({ 2, 3 }, torch::kFloat64);
         try {
             switch (which) {
-            case 0: tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().lambda(-0.1)); break;
-            case 1: tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().temperature(0)); break;
-            case 2: tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().logitKdWeight(std::nan(""))); break;
-            case 3: tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().lambda(0.1))(logits, targets, {}, {}); break;
-            case 4: tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().logitKdWeight(1))(logits, targets, {}, {}); break;
-            case 5: tkd::TemporalKdLoss()(logits, targets, s, {}); break;
-            case 6: tkd::TemporalKdLoss().taskLoss(logits, torch::tensor({3L, 0L})); break;
-            case 7: tkd::TemporalKdLoss().taskLoss(logits, d({2, 0}, {2})); break;
+            case 0:
+                tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().lambda(-0.1));
+                break;
+            case 1:
+                tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().temperature(0));
+                break;
+            case 2:
+                tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().logitKdWeight(std::nan("")));
+                break;
+            case 3:
+                tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().lambda(0.1))(
+                    logits, targets, {}, {});
+                break;
+            case 4:
+                tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().logitKdWeight(1))(
+                    logits, targets, {}, {});
+                break;
+            case 5:
+                tkd::TemporalKdLoss()(logits, targets, s, {});
+                break;
+            case 6:
+                tkd::TemporalKdLoss().taskLoss(logits, torch::tensor({ 3L, 0L }));
+                break;
+            case 7:
+                tkd::TemporalKdLoss().taskLoss(logits, d({ 2, 0 }, { 2 }));
+                break;
             case 8:
-                tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().multiLabel(true)).taskLoss(logits, d({1, 0}, {1, 2}));
+                tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().multiLabel(true))
+                    .taskLoss(logits, d({ 1, 0 }, { 1, 2 }));
                 break;
             case 9:
                 tkd::TemporalKdLoss(tkd::TemporalKdLossOptions().multiLabel(true))
-                    .taskLoss(logits, d({1, 0, 2, 0, 0, 1}, {2, 3}));
+                    .taskLoss(logits, d({ 1, 0, 2, 0, 0, 1 }, { 2, 3 }));
                 break;
-            case 10: tkd::TemporalKdLoss::temporalKd(aT * 2, s); break;
-            case 11: tkd::TemporalKdLoss::temporalKd(d({1.5, -0.5, 0, 1, 0, 0}, {2, 3}), s); break;
-            case 12: tkd::TemporalKdLoss::temporalKd(aT, torch::zeros({2, 4}, torch::kFloat64)); break;
-            case 13: tkd::TemporalKdLoss().taskLoss(d({1, 2}, {2}), targets); break;
-            case 14: tkd::TemporalKdLoss().logitKd(logits, torch::zeros({2, 4})); break;
-            case 15: tkd::TemporalKdLoss()(logits, targets, torch::zeros({1, 3}), aT.slice(0, 0, 1)); break;
+            case 10:
+                tkd::TemporalKdLoss::temporalKd(aT * 2, s);
+                break;
+            case 11:
+                tkd::TemporalKdLoss::temporalKd(d({ 1.5, -0.5, 0, 1, 0, 0 }, { 2, 3 }), s);
+                break;
+            case 12:
+                tkd::TemporalKdLoss::temporalKd(aT, torch::zeros({ 2, 4 }, torch::kFloat64));
+                break;
+            case 13:
+                tkd::TemporalKdLoss().taskLoss(d({ 1, 2 }, { 2 }), targets);
+                break;
+            case 14:
+                tkd::TemporalKdLoss().logitKd(logits, torch::zeros({ 2, 4 }));
+                break;
+            case 15:
+                tkd::TemporalKdLoss()(logits, targets, torch::zeros({ 1, 3 }), aT.slice(0, 0, 1));
+                break;
             }
             QFAIL("no error");
         } catch (const tkd::Error &e) {

@@ -81,7 +81,7 @@ ExperimentConfig unusual()
     c.data.noisy.lengthSec = 6.5;
     c.data.noisy.snrDbMin = -5.25;
     c.data.noisy.snrDbMax = 0.1;
-    c.data.noisy.noise = {"folder", "white"};
+    c.data.noisy.noise = { "folder", "white" };
     c.data.noisy.noiseDir = "relative/noise\twith tab";
     c.data.noisy.babbleGainDb = -12.345678901234567;
     c.data.noisy.babbleWords = 0;
@@ -100,14 +100,14 @@ ExperimentConfig unusual()
     c.teacher.freshNoiseEachEpoch = false;
     c.teacher.rollout.headFusion = "max";
     c.teacher.rollout.residual = 1.0 / 3.0;
-    c.teacher.rollout.layers = {0, 2, -1};
-    c.students = {"mhatt-rnn", "att-rnn"};
-    c.kd.lambdas = {0.1, 1e-7, 0.30000000000000004};
+    c.teacher.rollout.layers = { 0, 2, -1 };
+    c.students = { "mhatt-rnn", "att-rnn" };
+    c.kd.lambdas = { 0.1, 1e-7, 0.30000000000000004 };
     c.kd.target = tkd::KdTarget::Native;
     c.kd.logitKd.weight = 0.5;
     c.kd.logitKd.temperature = 4.0;
     c.grid.lengthsSec = {};
-    c.grid.seeds = {3, 1, 2};
+    c.grid.seeds = { 3, 1, 2 };
     c.train.optimizer = tkd::OptimiserKind::Sgd;
     c.train.lr = 0.05;
     c.train.momentum = 0.0;
@@ -137,7 +137,7 @@ private Q_SLOTS:
         const auto issues = c.check();
         QVERIFY2(issues.empty(), issuesText(issues).c_str());
         QCOMPARE(c.clipLengths().size(), size_t(4));
-        QCOMPARE(c.studentSeeds(), std::vector<uint64_t>{1});
+        QCOMPARE(c.studentSeeds(), std::vector<uint64_t> { 1 });
     }
 
     void roundTripDefault()
@@ -170,7 +170,8 @@ private Q_SLOTS:
         const std::string path = dir.filePath("exp.yaml").toStdString();
         tkd::writeFileAtomic(path, yaml);
         QVERIFY(ExperimentConfig::load(path) == c);
-        QCOMPARE(ExperimentConfig::load(path).features.canonicalString(), c.features.canonicalString());
+        QCOMPARE(
+            ExperimentConfig::load(path).features.canonicalString(), c.features.canonicalString());
     }
 
     void equalityNoticesEveryField()
@@ -196,7 +197,8 @@ private Q_SLOTS:
             yaml += indent + spec.key.substr(start) + ": " + value + "\n";
             std::vector<ConfigIssue> issues;
             const ExperimentConfig changed = ExperimentConfig::parse(yaml, spec.key, issues);
-            QVERIFY2(changed != ExperimentConfig(), ("changing " + spec.key + " went unnoticed").c_str());
+            QVERIFY2(changed != ExperimentConfig(),
+                ("changing " + spec.key + " went unnoticed").c_str());
             ++differing;
         }
         QVERIFY(differing > 40);
@@ -204,24 +206,29 @@ private Q_SLOTS:
 
     void committedDefaultFileIsInSync()
     {
-        const std::string path = std::string(TKD_SOURCE_DIR) + "/resources/experiments/default.yaml";
+        const std::string path
+            = std::string(TKD_SOURCE_DIR) + "/resources/experiments/default.yaml";
         const std::string text = tkd::readFile(path);
         if (text != ExperimentConfig().toYaml()) // left for inspection beside the build
-            tkd::writeFileAtomic(std::string(TKD_BINARY_DIR) + "/default.yaml.expected", ExperimentConfig().toYaml());
+            tkd::writeFileAtomic(std::string(TKD_BINARY_DIR) + "/default.yaml.expected",
+                ExperimentConfig().toYaml());
         QVERIFY2(text == ExperimentConfig().toYaml(),
-                 "resources/experiments/default.yaml differs from ExperimentConfig().toYaml(): "
-                 "regenerate it with `tkd config init --out resources/experiments/default.yaml --force`");
+            "resources/experiments/default.yaml differs from ExperimentConfig().toYaml(): "
+            "regenerate it with `tkd config init --out resources/experiments/default.yaml "
+            "--force`");
         // Every documented key has its comment line.
         for (const auto &spec : ExperimentConfig::schema()) {
             QVERIFY2(!spec.help.empty(), spec.key.c_str());
-            QVERIFY2(text.find("# " + spec.help.substr(0, 24)) != std::string::npos, spec.key.c_str());
+            QVERIFY2(
+                text.find("# " + spec.help.substr(0, 24)) != std::string::npos, spec.key.c_str());
         }
     }
 
     void exampleFilesAreValid()
     {
-        const QDir dir(QString::fromStdString(std::string(TKD_SOURCE_DIR) + "/resources/experiments"));
-        const QStringList files = dir.entryList({"*.yaml"}, QDir::Files);
+        const QDir dir(
+            QString::fromStdString(std::string(TKD_SOURCE_DIR) + "/resources/experiments"));
+        const QStringList files = dir.entryList({ "*.yaml" }, QDir::Files);
         QVERIFY(files.size() >= 2);
         for (const QString &f : files) {
             const std::string path = dir.filePath(f).toStdString();
@@ -255,67 +262,145 @@ private Q_SLOTS:
         QTest::addColumn<QString>("reason");
         QTest::addColumn<int>("line");
 
-        QTest::newRow("unknown top-level key") << "name: x\nepochs: 3\n" << "epochs" << "unknown key" << 2;
-        QTest::newRow("unknown nested key") << "train:\n  learning_rate: 0.1\n" << "train.learning_rate"
+        QTest::newRow("unknown top-level key") << "name: x\nepochs: 3\n"
+                                               << "epochs"
+                                               << "unknown key" << 2;
+        QTest::newRow("unknown nested key") << "train:\n  learning_rate: 0.1\n"
+                                            << "train.learning_rate"
                                             << "unknown key" << 2;
-        QTest::newRow("wrong type") << "train:\n  lr: fast\n" << "train.lr" << "expected a number" << 2;
-        QTest::newRow("quoted number") << "train:\n  lr: \"0.1\"\n" << "train.lr" << "expected a number" << 2;
-        QTest::newRow("out of range") << "train:\n  lr: 100\n" << "train.lr" << "outside" << 2;
-        QTest::newRow("negative lambda") << "kd:\n  lambdas: [0, 0.1, -0.5]\n" << "kd.lambdas[2]" << "outside" << 2;
-        QTest::newRow("lambda not a number") << "kd:\n  lambdas:\n    - 0\n    - big\n" << "kd.lambdas[1]"
+        QTest::newRow("wrong type") << "train:\n  lr: fast\n"
+                                    << "train.lr"
+                                    << "expected a number" << 2;
+        QTest::newRow("quoted number") << "train:\n  lr: \"0.1\"\n"
+                                       << "train.lr"
+                                       << "expected a number" << 2;
+        QTest::newRow("out of range") << "train:\n  lr: 100\n"
+                                      << "train.lr"
+                                      << "outside" << 2;
+        QTest::newRow("negative lambda") << "kd:\n  lambdas: [0, 0.1, -0.5]\n"
+                                         << "kd.lambdas[2]"
+                                         << "outside" << 2;
+        QTest::newRow("lambda not a number") << "kd:\n  lambdas:\n    - 0\n    - big\n"
+                                             << "kd.lambdas[1]"
                                              << "expected a number" << 4;
-        QTest::newRow("duplicate lambda") << "kd:\n  lambdas: [0.1, 0.1]\n" << "kd.lambdas[1]" << "twice" << 2;
-        QTest::newRow("snr reversed") << "data:\n  noisy:\n    snr_db: [10, 0]\n" << "data.noisy.snr_db"
+        QTest::newRow("duplicate lambda") << "kd:\n  lambdas: [0.1, 0.1]\n"
+                                          << "kd.lambdas[1]"
+                                          << "twice" << 2;
+        QTest::newRow("snr reversed") << "data:\n  noisy:\n    snr_db: [10, 0]\n"
+                                      << "data.noisy.snr_db"
                                       << "reversed" << 3;
-        QTest::newRow("snr not a pair") << "data:\n  noisy:\n    snr_db: [5]\n" << "data.noisy.snr_db" << "pair" << 3;
-        QTest::newRow("snr not a list") << "data:\n  noisy:\n    snr_db: 5\n" << "data.noisy.snr_db" << "pair" << 3;
-        QTest::newRow("length too short") << "data:\n  noisy:\n    length_sec: 0.1\n" << "data.noisy.length_sec"
+        QTest::newRow("snr not a pair") << "data:\n  noisy:\n    snr_db: [5]\n"
+                                        << "data.noisy.snr_db"
+                                        << "pair" << 3;
+        QTest::newRow("snr not a list") << "data:\n  noisy:\n    snr_db: 5\n"
+                                        << "data.noisy.snr_db"
+                                        << "pair" << 3;
+        QTest::newRow("length too short") << "data:\n  noisy:\n    length_sec: 0.1\n"
+                                          << "data.noisy.length_sec"
                                           << "0.5" << 3;
         QTest::newRow("unknown noise kind") << "data:\n  noisy:\n    noise: [white, purple]\n"
-                                            << "data.noisy.noise[1]" << "not one of" << 3;
-        QTest::newRow("no noise kinds") << "data:\n  noisy:\n    noise: []\n" << "data.noisy.noise"
+                                            << "data.noisy.noise[1]"
+                                            << "not one of" << 3;
+        QTest::newRow("no noise kinds") << "data:\n  noisy:\n    noise: []\n"
+                                        << "data.noisy.noise"
                                         << "at least one" << 3;
-        QTest::newRow("babble words") << "data:\n  noisy:\n    babble_words: 99\n" << "data.noisy.babble_words"
+        QTest::newRow("babble words") << "data:\n  noisy:\n    babble_words: 99\n"
+                                      << "data.noisy.babble_words"
                                       << "between 0 and 20" << 3;
         QTest::newRow("bad bool") << "teacher:\n  fresh_noise_each_epoch: maybe\n"
-                                  << "teacher.fresh_noise_each_epoch" << "true or false" << 2;
-        QTest::newRow("fractional int") << "train:\n  epochs: 2.5\n" << "train.epochs" << "whole number" << 2;
-        QTest::newRow("unknown choice") << "train:\n  optimizer: rmsprop\n" << "train.optimizer" << "not one of" << 2;
-        QTest::newRow("unknown student") << "students: [crnn, resnet50]\n" << "students[1]" << "unknown student" << 1;
-        QTest::newRow("duplicate student") << "students: [crnn, crnn]\n" << "students[1]" << "twice" << 1;
-        QTest::newRow("students not a list") << "students: crnn\n" << "students" << "expected a list" << 1;
-        QTest::newRow("no students") << "students: []\n" << "students" << "at least one" << 1;
-        QTest::newRow("feature range") << "features:\n  mel_bins: 0\n" << "features.mel_bins" << "outside" << 2;
-        QTest::newRow("feature kind") << "features:\n  kind: wavelet\n" << "features.kind" << "unknown feature kind" << 2;
+                                  << "teacher.fresh_noise_each_epoch"
+                                  << "true or false" << 2;
+        QTest::newRow("fractional int") << "train:\n  epochs: 2.5\n"
+                                        << "train.epochs"
+                                        << "whole number" << 2;
+        QTest::newRow("unknown choice") << "train:\n  optimizer: rmsprop\n"
+                                        << "train.optimizer"
+                                        << "not one of" << 2;
+        QTest::newRow("unknown student") << "students: [crnn, resnet50]\n"
+                                         << "students[1]"
+                                         << "unknown student" << 1;
+        QTest::newRow("duplicate student") << "students: [crnn, crnn]\n"
+                                           << "students[1]"
+                                           << "twice" << 1;
+        QTest::newRow("students not a list") << "students: crnn\n"
+                                             << "students"
+                                             << "expected a list" << 1;
+        QTest::newRow("no students") << "students: []\n"
+                                     << "students"
+                                     << "at least one" << 1;
+        QTest::newRow("feature range") << "features:\n  mel_bins: 0\n"
+                                       << "features.mel_bins"
+                                       << "outside" << 2;
+        QTest::newRow("feature kind") << "features:\n  kind: wavelet\n"
+                                      << "features.kind"
+                                      << "unknown feature kind" << 2;
         QTest::newRow("feature combination") << "features:\n  f_min_hz: 7000\n  f_max_hz: 6000\n"
-                                             << "features.f_min_hz" << "below f_max_hz" << 2;
+                                             << "features.f_min_hz"
+                                             << "below f_max_hz" << 2;
         QTest::newRow("mfcc above mel bins") << "features:\n  mel_bins: 30\n  mfcc_count: 31\n"
-                                             << "features.mfcc_count" << "mel_bins" << 3;
-        QTest::newRow("duplicate key") << "train:\n  lr: 0.1\n  lr: 0.2\n" << "train.lr" << "twice" << 3;
-        QTest::newRow("section not a map") << "train: 5\n" << "train" << "section" << 1;
-        QTest::newRow("empty value") << "train:\n  lr:\n  epochs: 3\n" << "train.lr" << "no value" << 2;
-        QTest::newRow("imported needs weights") << "teacher:\n  kind: imported\n" << "teacher.weights"
-                                                << "needs its weights" << 1; // the missing key's section
-        QTest::newRow("native needs attention") << "students: [crnn]\nkd:\n  target: native\n" << "kd.target"
+                                             << "features.mfcc_count"
+                                             << "mel_bins" << 3;
+        QTest::newRow("duplicate key") << "train:\n  lr: 0.1\n  lr: 0.2\n"
+                                       << "train.lr"
+                                       << "twice" << 3;
+        QTest::newRow("section not a map") << "train: 5\n"
+                                           << "train"
+                                           << "section" << 1;
+        QTest::newRow("empty value") << "train:\n  lr:\n  epochs: 3\n"
+                                     << "train.lr"
+                                     << "no value" << 2;
+        QTest::newRow("imported needs weights")
+            << "teacher:\n  kind: imported\n"
+            << "teacher.weights"
+            << "needs its weights" << 1; // the missing key's section
+        QTest::newRow("native needs attention") << "students: [crnn]\nkd:\n  target: native\n"
+                                                << "kd.target"
                                                 << "crnn" << 3;
-        QTest::newRow("grid length") << "grid:\n  lengths_sec: [2, 0.1]\n" << "grid.lengths_sec[1]" << "0.5" << 2;
-        QTest::newRow("warm-up too long") << "train:\n  epochs: 3\n  warmup_epochs: 3\n" << "train.warmup_epochs"
+        QTest::newRow("grid length") << "grid:\n  lengths_sec: [2, 0.1]\n"
+                                     << "grid.lengths_sec[1]"
+                                     << "0.5" << 2;
+        QTest::newRow("warm-up too long") << "train:\n  epochs: 3\n  warmup_epochs: 3\n"
+                                          << "train.warmup_epochs"
                                           << "no training" << 3;
-        QTest::newRow("dataset needs path") << "data:\n  source: fsd50k\n" << "data.path" << "needs its folder" << 0;
-        QTest::newRow("bad task") << "data:\n  task: 20\n" << "data.task" << "12 or 35" << 2;
-        QTest::newRow("negative seed") << "seed: -1\n" << "seed" << ">= 0" << 1;
-        QTest::newRow("negative grid seed") << "grid:\n  seeds: [1, -2]\n" << "grid.seeds[1]" << ">= 0" << 2;
-        QTest::newRow("empty name") << "name: \"\"\n" << "name" << "empty" << 1;
-        QTest::newRow("name with slash") << "name: a/b\n" << "name" << "'/'" << 1;
-        QTest::newRow("residual") << "teacher:\n  rollout:\n    residual: 1.5\n" << "teacher.rollout.residual"
+        QTest::newRow("dataset needs path") << "data:\n  source: fsd50k\n"
+                                            << "data.path"
+                                            << "needs its folder" << 0;
+        QTest::newRow("bad task") << "data:\n  task: 20\n"
+                                  << "data.task"
+                                  << "12 or 35" << 2;
+        QTest::newRow("negative seed") << "seed: -1\n"
+                                       << "seed"
+                                       << ">= 0" << 1;
+        QTest::newRow("negative grid seed") << "grid:\n  seeds: [1, -2]\n"
+                                            << "grid.seeds[1]"
+                                            << ">= 0" << 2;
+        QTest::newRow("empty name") << "name: \"\"\n"
+                                    << "name"
+                                    << "empty" << 1;
+        QTest::newRow("name with slash") << "name: a/b\n"
+                                         << "name"
+                                         << "'/'" << 1;
+        QTest::newRow("residual") << "teacher:\n  rollout:\n    residual: 1.5\n"
+                                  << "teacher.rollout.residual"
                                   << "outside" << 3;
         QTest::newRow("rollout layers") << "teacher:\n  rollout:\n    layers: [1, x]\n"
-                                        << "teacher.rollout.layers[1]" << "whole number" << 3;
-        QTest::newRow("nan") << "train:\n  lr: .nan\n" << "train.lr" << "finite" << 2;
-        QTest::newRow("runs dir empty") << "output:\n  runs_dir: \"\"\n" << "output.runs_dir" << "empty" << 2;
-        QTest::newRow("empty file") << "" << "" << "no settings" << 0;
-        QTest::newRow("not a map") << "- a\n- b\n" << "" << "expected a map" << 1;
-        QTest::newRow("two documents") << "name: a\n---\nname: b\n" << "" << "documents" << 3;
+                                        << "teacher.rollout.layers[1]"
+                                        << "whole number" << 3;
+        QTest::newRow("nan") << "train:\n  lr: .nan\n"
+                             << "train.lr"
+                             << "finite" << 2;
+        QTest::newRow("runs dir empty") << "output:\n  runs_dir: \"\"\n"
+                                        << "output.runs_dir"
+                                        << "empty" << 2;
+        QTest::newRow("empty file") << ""
+                                    << ""
+                                    << "no settings" << 0;
+        QTest::newRow("not a map") << "- a\n- b\n"
+                                   << ""
+                                   << "expected a map" << 1;
+        QTest::newRow("two documents") << "name: a\n---\nname: b\n"
+                                       << ""
+                                       << "documents" << 3;
     }
 
     void badFile()
@@ -331,9 +416,11 @@ private Q_SLOTS:
             const std::string what = e.what();
             QVERIFY2(what.find("exp.yaml") != std::string::npos, what.c_str());
             const ConfigIssue *issue = findIssue(e.issues(), key.toStdString());
-            QVERIFY2(issue, ("no issue for '" + key.toStdString() + "' in:\n" + issuesText(e.issues())).c_str());
+            QVERIFY2(issue,
+                ("no issue for '" + key.toStdString() + "' in:\n" + issuesText(e.issues()))
+                    .c_str());
             QVERIFY2(issue->message.find(reason.toStdString()) != std::string::npos,
-                     issue->toString().c_str());
+                issue->toString().c_str());
             QCOMPARE(issue->source, std::string("exp.yaml"));
             if (line > 0)
                 QCOMPARE(issue->line, line);
@@ -347,7 +434,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("yaml");
         QTest::addColumn<int>("line");
-        QTest::newRow("unclosed flow list") << "name: x\ntrain:\n  lr: [0.1, 0.2\n  epochs: 3\n" << 4;
+        QTest::newRow("unclosed flow list") << "name: x\ntrain:\n  lr: [0.1, 0.2\n  epochs: 3\n"
+                                            << 4;
         QTest::newRow("bad indentation") << "train:\n  lr: 0.1\n epochs: 3\n" << 3;
         QTest::newRow("mapping in a scalar") << "seed: 1\nname: a: b\n" << 2;
     }
@@ -362,10 +450,12 @@ private Q_SLOTS:
         } catch (const ConfigError &e) {
             QCOMPARE(e.issues().size(), size_t(1));
             const ConfigIssue &issue = e.issues().front();
-            QVERIFY2(issue.message.find("YAML syntax error") != std::string::npos, issue.message.c_str());
+            QVERIFY2(issue.message.find("YAML syntax error") != std::string::npos,
+                issue.message.c_str());
             QVERIFY2(issue.line >= 1 && std::abs(issue.line - line) <= 1, issue.toString().c_str());
             const std::string what = e.what();
-            QVERIFY2(what.find("broken.yaml:" + std::to_string(issue.line)) != std::string::npos, what.c_str());
+            QVERIFY2(what.find("broken.yaml:" + std::to_string(issue.line)) != std::string::npos,
+                what.c_str());
         }
     }
 
@@ -373,7 +463,7 @@ private Q_SLOTS:
     {
         const std::string yaml = "name: ok\n"
                                  "train:\n"
-                                 "  lr: -1\n"         // line 3
+                                 "  lr: -1\n" // line 3
                                  "  optimiser: adam\n" // line 4 (misspelt)
                                  "kd:\n"
                                  "  lambdas: [0, 2000]\n" // line 6
@@ -400,14 +490,16 @@ private Q_SLOTS:
     {
         ExperimentConfig c;
         c.train.lr = -1.0;
-        c.kd.lambdas = {0.0, NAN};
+        c.kd.lambdas = { 0.0, NAN };
         c.features.melBins = 0;
         c.data.noisy.snrDbMin = 20.0;
         c.data.noisy.snrDbMax = 10.0;
-        c.students = {"crnn", "nope"};
+        c.students = { "crnn", "nope" };
         const auto issues = c.check();
-        for (const char *key : {"train.lr", "kd.lambdas[1]", "features.mel_bins", "data.noisy.snr_db", "students[1]"})
-            QVERIFY2(findIssue(issues, key), (std::string(key) + " missing from:\n" + issuesText(issues)).c_str());
+        for (const char *key : { "train.lr", "kd.lambdas[1]", "features.mel_bins",
+                 "data.noisy.snr_db", "students[1]" })
+            QVERIFY2(findIssue(issues, key),
+                (std::string(key) + " missing from:\n" + issuesText(issues)).c_str());
         for (const auto &i : issues) {
             QVERIFY(i.source.empty());
             QCOMPARE(i.line, 0);
@@ -417,7 +509,8 @@ private Q_SLOTS:
 
     void partialFileTakesDefaults()
     {
-        const ExperimentConfig c = ExperimentConfig::fromYaml("name: quick\ntrain:\n  epochs: 2\n", "p.yaml");
+        const ExperimentConfig c
+            = ExperimentConfig::fromYaml("name: quick\ntrain:\n  epochs: 2\n", "p.yaml");
         ExperimentConfig expected;
         expected.name = "quick";
         expected.train.epochs = 2;
@@ -444,9 +537,9 @@ private Q_SLOTS:
         QCOMPARE(n.snrDbMin, -5.25);
         QCOMPARE(n.kinds.size(), size_t(2));
         QCOMPARE(n.noiseFolder, std::string("relative/noise\twith tab"));
-        QCOMPARE(c.studentSeeds(), (std::vector<uint64_t>{3, 1, 2}));
-        QCOMPARE(c.clipLengths(), std::vector<double>{6.5}); // empty grid: the one length
-        QCOMPARE(c.rolloutOptions().layers, (std::vector<int64_t>{0, 2, -1}));
+        QCOMPARE(c.studentSeeds(), (std::vector<uint64_t> { 3, 1, 2 }));
+        QCOMPARE(c.clipLengths(), std::vector<double> { 6.5 }); // empty grid: the one length
+        QCOMPARE(c.rolloutOptions().layers, (std::vector<int64_t> { 0, 2, -1 }));
         QCOMPARE(c.datasetSource().task, 35);
         QCOMPARE(c.corpusConfig().speakers, 17);
     }

@@ -69,8 +69,8 @@ torch::Tensor realFrames(const StudentSpec &spec, int64_t frames)
 
 double maxAbsDiff(const torch::Tensor &a, const OnnxRuntimeRunner::Tensor &b)
 {
-    const torch::Tensor bt = torch::from_blob(const_cast<float *>(b.data.data()), { int64_t(b.data.size()) },
-        torch::kFloat);
+    const torch::Tensor bt = torch::from_blob(
+        const_cast<float *>(b.data.data()), { int64_t(b.data.size()) }, torch::kFloat);
     return (a.contiguous().view(-1) - bt).abs().max().item<double>();
 }
 
@@ -96,8 +96,10 @@ private Q_SLOTS:
         QTest::addColumn<QString>("student");
         QTest::addColumn<bool>("dynamicTime");
         for (const auto &spec : StudentRegistry::specs()) {
-            QTest::newRow((spec.name + " fixed").c_str()) << QString::fromStdString(spec.name) << false;
-            QTest::newRow((spec.name + " dynamic").c_str()) << QString::fromStdString(spec.name) << true;
+            QTest::newRow((spec.name + " fixed").c_str())
+                << QString::fromStdString(spec.name) << false;
+            QTest::newRow((spec.name + " dynamic").c_str())
+                << QString::fromStdString(spec.name) << true;
         }
     }
 
@@ -172,7 +174,8 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(Error, OnnxStudentExporter::serialize(m, o));
         OnnxExportOptions crnnShort;
         crnnShort.frames = 3;
-        QVERIFY_THROWS_EXCEPTION(Error, OnnxStudentExporter::serialize(StudentRegistry::create("crnn", 4), crnnShort));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, OnnxStudentExporter::serialize(StudentRegistry::create("crnn", 4), crnnShort));
     }
 };
 

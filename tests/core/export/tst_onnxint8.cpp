@@ -76,7 +76,8 @@ private Q_SLOTS:
         const torch::Tensor got = interpreter.run({ { "features", x } }).at("logits");
         QVERIFY((expected - got).abs().max().item<double>() <= 1e-4);
         // A recurrent graph is refused by name, not run wrongly.
-        const OnnxInterpreter rnn(OnnxStudentExporter::serialize(student("crnn", 6), OnnxExportOptions {}));
+        const OnnxInterpreter rnn(
+            OnnxStudentExporter::serialize(student("crnn", 6), OnnxExportOptions {}));
         QVERIFY(rnn.unsupportedOp().find("GRU") != std::string::npos);
     }
 
@@ -88,11 +89,13 @@ private Q_SLOTS:
         o.featureStd = torch::rand({ 40 }) + 0.5;
         const std::string floatModel = OnnxStudentExporter::serialize(m, o);
         torch::manual_seed(9);
-        const torch::Tensor calibration = torch::randn({ 128, 49, 40 }) * o.featureStd + o.featureMean;
+        const torch::Tensor calibration
+            = torch::randn({ 128, 49, 40 }) * o.featureStd + o.featureMean;
         OnnxQuantizeReport rep;
         const std::string int8Model = quantizeOnnxInt8(floatModel, calibration, &rep);
         QVERIFY(rep.activationsQuantized);
-        QCOMPARE(rep.quantizedNodes, int64_t(11)); // conv0, 3 x (conv1, conv2, shortcut), classifier
+        QCOMPARE(
+            rep.quantizedNodes, int64_t(11)); // conv0, 3 x (conv1, conv2, shortcut), classifier
         const double ratio = double(int8Model.size()) / double(floatModel.size());
         QVERIFY2(ratio <= 0.30, qPrintable(QString("int8 is %1 of float").arg(ratio)));
 
@@ -103,10 +106,12 @@ private Q_SLOTS:
             torch::NoGradGuard g;
             floatLogits = m.forward((x - o.featureMean) / o.featureStd).logits;
         }
-        const torch::Tensor interp8 = OnnxInterpreter(int8Model).run({ { "features", x } }).at("logits");
+        const torch::Tensor interp8
+            = OnnxInterpreter(int8Model).run({ { "features", x } }).at("logits");
         const double spread = floatLogits.std().item<double>();
         QVERIFY((interp8 - floatLogits).abs().mean().item<double>() < 0.1 * spread);
-        QVERIFY(interp8.argmax(1).eq(floatLogits.argmax(1)).to(torch::kDouble).mean().item<double>() >= 0.85);
+        QVERIFY(interp8.argmax(1).eq(floatLogits.argmax(1)).to(torch::kDouble).mean().item<double>()
+            >= 0.85);
 
         const std::string reason = OnnxRuntimeRunner::unavailableReason();
         if (!reason.empty())
@@ -115,14 +120,16 @@ private Q_SLOTS:
         const std::string path = dir.filePath("m.int8.onnx").toStdString();
         writeBytes(path, int8Model);
         OnnxStudentExporter::check(path);
-        const torch::Tensor ort8 = fromRunner(OnnxRuntimeRunner::run(path, { { "features", toRunner(x) } }).outputs.at("logits"));
+        const torch::Tensor ort8 = fromRunner(
+            OnnxRuntimeRunner::run(path, { { "features", toRunner(x) } }).outputs.at("logits"));
         // ONNX Runtime's integer kernels and the interpreter's float-simulated QDQ agree closely,
         // and both stay close to float.
         QVERIFY2((ort8 - interp8).abs().max().item<double>() < 0.05 * spread + 1e-3,
             qPrintable(QString("max |ORT int8 - interpreter int8| = %1 (logit spread %2)")
                            .arg((ort8 - interp8).abs().max().item<double>())
                            .arg(spread)));
-        QVERIFY(ort8.argmax(1).eq(floatLogits.argmax(1)).to(torch::kDouble).mean().item<double>() >= 0.85);
+        QVERIFY(ort8.argmax(1).eq(floatLogits.argmax(1)).to(torch::kDouble).mean().item<double>()
+            >= 0.85);
     }
 
     void int8RecurrentKeepsFloatActivations()
@@ -131,7 +138,8 @@ private Q_SLOTS:
         StudentModel m = student("lstm-p", 5);
         const std::string floatModel = OnnxStudentExporter::serialize(m, OnnxExportOptions {});
         OnnxQuantizeReport rep;
-        const std::string int8Model = quantizeOnnxInt8(floatModel, torch::randn({ 8, 49, 20 }), &rep);
+        const std::string int8Model
+            = quantizeOnnxInt8(floatModel, torch::randn({ 8, 49, 20 }), &rep);
         QVERIFY(!rep.activationsQuantized);
         QVERIFY(rep.note.find("Scan") != std::string::npos);
         QVERIFY(rep.quantizedNodes >= 2); // input projection and classifier
@@ -142,10 +150,12 @@ private Q_SLOTS:
         const std::string path = dir.filePath("m.int8.onnx").toStdString();
         writeBytes(path, int8Model);
         const torch::Tensor x = torch::randn({ 3, 49, 20 });
-        const torch::Tensor ort8 = fromRunner(OnnxRuntimeRunner::run(path, { { "features", toRunner(x) } }).outputs.at("logits"));
+        const torch::Tensor ort8 = fromRunner(
+            OnnxRuntimeRunner::run(path, { { "features", toRunner(x) } }).outputs.at("logits"));
         torch::NoGradGuard g;
         const torch::Tensor ref = m.forward(x).logits;
-        QVERIFY((ort8 - ref).abs().max().item<double>() < 0.1 * ref.abs().max().item<double>() + 1e-3);
+        QVERIFY(
+            (ort8 - ref).abs().max().item<double>() < 0.1 * ref.abs().max().item<double>() + 1e-3);
     }
 };
 

@@ -54,8 +54,9 @@ torch::Tensor readF32(const QString &name, int64_t rows, int64_t cols)
     const QByteArray bytes = readFixture(name);
     if (bytes.size() != rows * cols * 4)
         qFatal("fixture %s has %d bytes, expected %lld", qPrintable(name), int(bytes.size()),
-               (long long)(rows * cols * 4));
-    return torch::from_blob(const_cast<char *>(bytes.constData()), {rows, cols}, torch::kFloat).clone();
+            (long long)(rows * cols * 4));
+    return torch::from_blob(const_cast<char *>(bytes.constData()), { rows, cols }, torch::kFloat)
+        .clone();
 }
 
 tkd::FeatureConfig config(Kind kind, int mfcc = 20)
@@ -99,8 +100,8 @@ private Q_SLOTS:
 
     void declaredListsEveryParameter()
     {
-        const std::set<std::string> expected = {"sample_rate", "window_ms", "hop_ms", "mel_bins",
-                                                "f_min_hz", "f_max_hz", "mfcc_count", "log_floor"};
+        const std::set<std::string> expected = { "sample_rate", "window_ms", "hop_ms", "mel_bins",
+            "f_min_hz", "f_max_hz", "mfcc_count", "log_floor" };
         std::set<std::string> seen;
         const tkd::FeatureConfig defaults;
         for (const tkd::ParamSpec &s : tkd::FeatureConfig::declared()) {
@@ -125,24 +126,42 @@ private Q_SLOTS:
         QTest::addColumn<QString>("kind");
         QTest::addColumn<QString>("expectedKey");
         const double nan = std::numeric_limits<double>::quiet_NaN();
-        QTest::newRow("window zero") << "window_ms" << 0.0 << "mfcc" << "features.window_ms";
-        QTest::newRow("window huge") << "window_ms" << 1000.0 << "mfcc" << "features.window_ms";
-        QTest::newRow("window nan") << "window_ms" << nan << "mfcc" << "features.window_ms";
-        QTest::newRow("hop zero") << "hop_ms" << 0.0 << "mfcc" << "features.hop_ms";
-        QTest::newRow("hop > window") << "hop_ms" << 50.0 << "mfcc" << "features.hop_ms";
-        QTest::newRow("mel bins zero") << "mel_bins" << 0.0 << "logmel" << "features.mel_bins";
-        QTest::newRow("mel filters empty") << "mel_bins" << 200.0 << "logmel" << "features.mel_bins";
-        QTest::newRow("fmin negative") << "f_min_hz" << -1.0 << "mfcc" << "features.f_min_hz";
-        QTest::newRow("fmin >= fmax") << "f_min_hz" << 7600.0 << "mfcc" << "features.f_min_hz";
-        QTest::newRow("fmax > nyquist") << "f_max_hz" << 9000.0 << "mfcc" << "features.f_max_hz";
-        QTest::newRow("mfcc zero") << "mfcc_count" << 0.0 << "mfcc" << "features.mfcc_count";
-        QTest::newRow("mfcc > mels") << "mfcc_count" << 41.0 << "mfcc" << "features.mfcc_count";
-        QTest::newRow("mfcc fractional") << "mfcc_count" << 20.5 << "mfcc" << "features.mfcc_count";
-        QTest::newRow("rate tiny") << "sample_rate" << 100.0 << "mfcc" << "features.sample_rate";
-        QTest::newRow("floor zero") << "log_floor" << 0.0 << "mfcc" << "features.log_floor";
-        QTest::newRow("floor nan") << "log_floor" << nan << "mfcc" << "features.log_floor";
-        QTest::newRow("unknown key") << "hop_size" << 1.0 << "mfcc" << "features.hop_size";
-        QTest::newRow("unknown kind") << "hop_ms" << 20.0 << "spectrogram" << "features.kind";
+        QTest::newRow("window zero") << "window_ms" << 0.0 << "mfcc"
+                                     << "features.window_ms";
+        QTest::newRow("window huge") << "window_ms" << 1000.0 << "mfcc"
+                                     << "features.window_ms";
+        QTest::newRow("window nan") << "window_ms" << nan << "mfcc"
+                                    << "features.window_ms";
+        QTest::newRow("hop zero") << "hop_ms" << 0.0 << "mfcc"
+                                  << "features.hop_ms";
+        QTest::newRow("hop > window") << "hop_ms" << 50.0 << "mfcc"
+                                      << "features.hop_ms";
+        QTest::newRow("mel bins zero") << "mel_bins" << 0.0 << "logmel"
+                                       << "features.mel_bins";
+        QTest::newRow("mel filters empty") << "mel_bins" << 200.0 << "logmel"
+                                           << "features.mel_bins";
+        QTest::newRow("fmin negative") << "f_min_hz" << -1.0 << "mfcc"
+                                       << "features.f_min_hz";
+        QTest::newRow("fmin >= fmax") << "f_min_hz" << 7600.0 << "mfcc"
+                                      << "features.f_min_hz";
+        QTest::newRow("fmax > nyquist") << "f_max_hz" << 9000.0 << "mfcc"
+                                        << "features.f_max_hz";
+        QTest::newRow("mfcc zero") << "mfcc_count" << 0.0 << "mfcc"
+                                   << "features.mfcc_count";
+        QTest::newRow("mfcc > mels") << "mfcc_count" << 41.0 << "mfcc"
+                                     << "features.mfcc_count";
+        QTest::newRow("mfcc fractional") << "mfcc_count" << 20.5 << "mfcc"
+                                         << "features.mfcc_count";
+        QTest::newRow("rate tiny") << "sample_rate" << 100.0 << "mfcc"
+                                   << "features.sample_rate";
+        QTest::newRow("floor zero") << "log_floor" << 0.0 << "mfcc"
+                                    << "features.log_floor";
+        QTest::newRow("floor nan") << "log_floor" << nan << "mfcc"
+                                   << "features.log_floor";
+        QTest::newRow("unknown key") << "hop_size" << 1.0 << "mfcc"
+                                     << "features.hop_size";
+        QTest::newRow("unknown kind") << "hop_ms" << 20.0 << "spectrogram"
+                                      << "features.kind";
     }
     void validationNamesTheKey()
     {
@@ -161,9 +180,11 @@ private Q_SLOTS:
         if (expectedKey == "features." + param && (param == "hop_ms" || param == "window_ms")) {
             tkd::FeatureConfig c;
             c.setValue(param.toStdString(), value);
-            QCOMPARE(QString::fromStdString(errorSubject([&] { tkd::FeatureExtractor e(c); })), expectedKey);
-            QCOMPARE(QString::fromStdString(errorSubject([&] { tkd::StreamingFeatureExtractor e(c); })),
-                     expectedKey);
+            QCOMPARE(QString::fromStdString(errorSubject([&] { tkd::FeatureExtractor e(c); })),
+                expectedKey);
+            QCOMPARE(
+                QString::fromStdString(errorSubject([&] { tkd::StreamingFeatureExtractor e(c); })),
+                expectedKey);
         }
     }
 
@@ -171,7 +192,8 @@ private Q_SLOTS:
     {
         tkd::FeatureConfig c;
         c.kind = static_cast<Kind>(7);
-        QCOMPARE(QString::fromStdString(errorSubject([&] { c.validate(); })), QString("features.kind"));
+        QCOMPARE(
+            QString::fromStdString(errorSubject([&] { c.validate(); })), QString("features.kind"));
         QVERIFY(tkd::FeatureConfig::kindFromName("logmel") == Kind::LogMel);
         QVERIFY(tkd::FeatureConfig::kindFromName("mfcc") == Kind::Mfcc);
     }
@@ -185,7 +207,8 @@ private Q_SLOTS:
         QCOMPARE(c.windowSamples(), 320);
         QCOMPARE(c.numFrames(8000), int64_t(49));
         c.fMaxHz = 4001;
-        QCOMPARE(QString::fromStdString(errorSubject([&] { c.validate(); })), QString("features.f_max_hz"));
+        QCOMPARE(QString::fromStdString(errorSubject([&] { c.validate(); })),
+            QString("features.f_max_hz"));
     }
 
     void canonicalStringTracksEveryParameter()
@@ -201,7 +224,8 @@ private Q_SLOTS:
             QVERIFY2(c.canonicalString() != text, s.name.c_str());
         }
         tkd::FeatureConfig a = config(Kind::LogMel, 20), b = config(Kind::LogMel, 13);
-        QCOMPARE(a.canonicalString(), b.canonicalString()); // mfcc_count cannot change log-mel output
+        QCOMPARE(
+            a.canonicalString(), b.canonicalString()); // mfcc_count cannot change log-mel output
         QVERIFY(a.canonicalString() != text);
     }
 
@@ -224,14 +248,14 @@ private Q_SLOTS:
     {
         QFETCH(qlonglong, samples);
         QFETCH(qlonglong, frames);
-        for (Kind kind : {Kind::LogMel, Kind::Mfcc}) {
+        for (Kind kind : { Kind::LogMel, Kind::Mfcc }) {
             const tkd::FeatureExtractor fx(config(kind));
             const int64_t dim = fx.config().featureDim();
             QCOMPARE(fx.config().numFrames(samples), int64_t(frames));
-            const auto one = fx.compute(torch::rand({samples}));
-            QCOMPARE(one.sizes().vec(), (std::vector<int64_t>{frames, dim}));
-            const auto batch = fx.compute(torch::rand({3, samples}));
-            QCOMPARE(batch.sizes().vec(), (std::vector<int64_t>{3, frames, dim}));
+            const auto one = fx.compute(torch::rand({ samples }));
+            QCOMPARE(one.sizes().vec(), (std::vector<int64_t> { frames, dim }));
+            const auto batch = fx.compute(torch::rand({ 3, samples }));
+            QCOMPARE(batch.sizes().vec(), (std::vector<int64_t> { 3, frames, dim }));
             QCOMPARE(fx.compute(testSignal(size_t(samples), 5)).size(0), int64_t(frames));
             if (frames > 0)
                 QVERIFY(torch::isfinite(batch).all().item<bool>());
@@ -243,14 +267,15 @@ private Q_SLOTS:
         const tkd::FeatureExtractor fx(config(Kind::Mfcc, 40));
         const auto w = fx.window();
         QCOMPARE(w.size(0), int64_t(640));
-        QCOMPARE(w[0].item<float>(), 0.0f);  // periodic Hann: starts at 0 ...
+        QCOMPARE(w[0].item<float>(), 0.0f); // periodic Hann: starts at 0 ...
         QCOMPARE(w[320].item<float>(), 1.0f); // ... peaks at N/2 and is not symmetric about the end
         QVERIFY(w[639].item<float>() > 0.0f);
         const auto fb = fx.melFilterbank();
-        QCOMPARE(fb.sizes().vec(), (std::vector<int64_t>{321, 40}));
+        QCOMPARE(fb.sizes().vec(), (std::vector<int64_t> { 321, 40 }));
         QVERIFY((fb.amax(0) > 0.0f).all().item<bool>()); // no empty filter
-        QVERIFY(fb.max().item<float>() <= 1.0f);                // peak 1, no area normalisation
-        QCOMPARE(fb.index({torch::indexing::Slice(0, 1)}).sum().item<float>(), 0.0f); // DC < 20 Hz
+        QVERIFY(fb.max().item<float>() <= 1.0f); // peak 1, no area normalisation
+        QCOMPARE(
+            fb.index({ torch::indexing::Slice(0, 1) }).sum().item<float>(), 0.0f); // DC < 20 Hz
         // Orthonormal DCT-II with all 40 coefficients is an orthogonal matrix.
         const auto d = fx.dctMatrix();
         QVERIFY(torch::allclose(d.t().matmul(d), torch::eye(40), 0, 1e-5));
@@ -272,8 +297,8 @@ private Q_SLOTS:
             const QJsonObject s = sv.toObject();
             for (const auto &ov : s.value("outputs").toArray()) {
                 const QJsonObject o = ov.toObject();
-                const QString tag = s.value("name").toString() + "/" + o.value("kind").toString() +
-                                    QString::number(o.value("coeffs").toInt());
+                const QString tag = s.value("name").toString() + "/" + o.value("kind").toString()
+                    + QString::number(o.value("coeffs").toInt());
                 QTest::newRow(qPrintable(tag))
                     << s.value("input").toString() << qlonglong(s.value("samples").toInteger())
                     << o.value("kind").toString() << o.value("coeffs").toInt()
@@ -314,8 +339,8 @@ private Q_SLOTS:
             QVERIFY2(maxAbs <= 1e-4, qPrintable(QString("log-mel max abs error %1").arg(maxAbs)));
         }
         if (input.contains("silence")) // digital silence must land exactly on the floor
-            QVERIFY(c.kind != Kind::LogMel ||
-                    ((got - std::log(1e-12)).abs() < 1e-5).any().item<bool>());
+            QVERIFY(c.kind != Kind::LogMel
+                || ((got - std::log(1e-12)).abs() < 1e-5).any().item<bool>());
     }
 
     void batchEqualsPerRow_data()
@@ -338,12 +363,14 @@ private Q_SLOTS:
             rows.push_back(torch::tensor(x).mul(float(0.2 + 0.4 * i)));
         }
         const auto batch = fx.compute(torch::stack(rows));
-        QCOMPARE(batch.sizes().vec(), (std::vector<int64_t>{5, 61, fx.config().featureDim()}));
+        QCOMPARE(batch.sizes().vec(), (std::vector<int64_t> { 5, 61, fx.config().featureDim() }));
         for (size_t i = 0; i < rows.size(); ++i)
-            QVERIFY2(torch::equal(batch[int64_t(i)], fx.compute(rows[i])), qPrintable(QString::number(i)));
+            QVERIFY2(torch::equal(batch[int64_t(i)], fx.compute(rows[i])),
+                qPrintable(QString::number(i)));
         // A non-contiguous batch (every other sample of a longer signal) works the same way.
         const auto wide = torch::stack(rows).repeat_interleave(2, 1);
-        const auto strided = wide.index({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 2)});
+        const auto strided = wide.index(
+            { torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 2) });
         QVERIFY(!strided.is_contiguous());
         QVERIFY(torch::equal(fx.compute(strided), batch));
         torch::set_num_threads(1);
@@ -354,10 +381,11 @@ private Q_SLOTS:
         QTest::addColumn<int>("kind");
         QTest::addColumn<int>("chunk"); // 0: random sizes 1..2000 from a seeded tkd::Rng
         QTest::addColumn<int>("threads");
-        for (Kind k : {Kind::LogMel, Kind::Mfcc}) {
+        for (Kind k : { Kind::LogMel, Kind::Mfcc }) {
             const QString name = k == Kind::LogMel ? "logmel" : "mfcc";
-            for (int chunk : {1, 7, 320, 639, 640, 1000, 0, 40000}) {
-                const QString tag = name + "/" + (chunk ? QString::number(chunk) : QString("random"));
+            for (int chunk : { 1, 7, 320, 639, 640, 1000, 0, 40000 }) {
+                const QString tag
+                    = name + "/" + (chunk ? QString::number(chunk) : QString("random"));
                 QTest::newRow(qPrintable(tag)) << int(k) << chunk << 1;
             }
         }
@@ -388,14 +416,16 @@ private Q_SLOTS:
                 QCOMPARE(out.dim(), int64_t(2));
                 QCOMPARE(out.size(1), int64_t(c.featureDim()));
                 QVERIFY(stream.pendingSamples() < size_t(c.windowSamples()));
-                QCOMPARE(stream.framesEmitted(), c.numFrames(int64_t(pos))); // each frame as soon as it can
+                QCOMPARE(stream.framesEmitted(),
+                    c.numFrames(int64_t(pos))); // each frame as soon as it can
                 parts.push_back(out);
             }
             QCOMPARE(stream.push(nullptr, 0).size(0), int64_t(0));
             const auto streamed = torch::cat(parts);
             QCOMPARE(streamed.sizes().vec(), batch.sizes().vec());
             QVERIFY2(torch::equal(streamed, batch),
-                     qPrintable(QString("max |diff| %1").arg((streamed - batch).abs().max().item<double>())));
+                qPrintable(
+                    QString("max |diff| %1").arg((streamed - batch).abs().max().item<double>())));
             QCOMPARE(stream.samplesPushed(), int64_t(wave.size()));
             stream.reset();
             QCOMPARE(stream.framesEmitted(), int64_t(0));
@@ -406,13 +436,21 @@ private Q_SLOTS:
 
     void badInputIsReported()
     {
-        const tkd::FeatureExtractor fx{tkd::FeatureConfig()};
+        const tkd::FeatureExtractor fx { tkd::FeatureConfig() };
         const QString input("features.input");
         QCOMPARE(QString::fromStdString(errorSubject([&] { fx.compute(torch::Tensor()); })), input);
-        QCOMPARE(QString::fromStdString(errorSubject([&] { fx.compute(torch::zeros({1000}, torch::kInt)); })), input);
-        QCOMPARE(QString::fromStdString(errorSubject([&] { fx.compute(torch::zeros({2, 2, 1000})); })), input);
-        QCOMPARE(QString::fromStdString(errorSubject([&] { fx.computeFrames(torch::zeros({3, 639})); })), input);
-        tkd::StreamingFeatureExtractor stream{tkd::FeatureConfig()};
+        QCOMPARE(QString::fromStdString(
+                     errorSubject([&] { fx.compute(torch::zeros({ 1000 }, torch::kInt)); })),
+            input);
+        QCOMPARE(QString::fromStdString(errorSubject([&] {
+            fx.compute(torch::zeros({ 2, 2, 1000 }));
+        })),
+            input);
+        QCOMPARE(QString::fromStdString(errorSubject([&] {
+            fx.computeFrames(torch::zeros({ 3, 639 }));
+        })),
+            input);
+        tkd::StreamingFeatureExtractor stream { tkd::FeatureConfig() };
         QCOMPARE(QString::fromStdString(errorSubject([&] { stream.push(nullptr, 3); })), input);
         // Double input is accepted and converted, giving the float result.
         const auto x = torch::tensor(testSignal(4000, 9));
@@ -423,8 +461,8 @@ private Q_SLOTS:
     {
         if (!torch::cuda::is_available())
             QSKIP("no CUDA device in this LibTorch build / machine");
-        const tkd::FeatureExtractor fx{tkd::FeatureConfig()};
-        const auto x = torch::tensor(testSignal(32000, 3)).view({2, 16000});
+        const tkd::FeatureExtractor fx { tkd::FeatureConfig() };
+        const auto x = torch::tensor(testSignal(32000, 3)).view({ 2, 16000 });
         const auto cpu = fx.compute(x);
         const auto gpu = fx.compute(x.to(torch::kCUDA));
         QVERIFY(gpu.is_cuda());

@@ -6,9 +6,9 @@
 // placed at a known time in low-level noise.
 #include "core/audio/AudioFile.h"
 #include "core/data/DatasetSource.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/infer/LiveModel.h"
 #include "core/infer/StreamingClassifier.h"
-#include "core/experiment/ExperimentConfig.h"
 #include "core/train/Pipeline.h"
 
 #include <QFile>
@@ -30,7 +30,7 @@ struct LiveRecording
     int classIndex = -1;
     double keywordOnsetSec = 0.0; // the spoken word inside the recording
     double keywordOffsetSec = 0.0;
-    double clipStartSec = 0.0;    // where the 1 s corpus clip was placed
+    double clipStartSec = 0.0; // where the 1 s corpus clip was placed
     std::string sourcePath;
 };
 
@@ -48,15 +48,15 @@ public:
         c.data.noisy.lengthSec = 1.0;
         c.data.noisy.snrDbMin = 20.0;
         c.data.noisy.snrDbMax = 30.0;
-        c.data.noisy.noise = {"white", "pink"};
+        c.data.noisy.noise = { "white", "pink" };
         c.data.noisy.babbleWords = 0;
         c.teacher.kind = tkd::TeacherKind::Tiny;
         c.teacher.epochs = 3;
         c.teacher.batchSize = 16;
-        c.students = {"tc-resnet8"};
-        c.kd.lambdas = {0.25};
-        c.grid.lengthsSec = {1.0};
-        c.grid.seeds = {1};
+        c.students = { "tc-resnet8" };
+        c.kd.lambdas = { 0.25 };
+        c.grid.lengthsSec = { 1.0 };
+        c.grid.seeds = { 1 };
         c.train.epochs = 30;
         c.train.batchSize = 16;
         c.train.lr = 3e-3;
@@ -77,7 +77,7 @@ public:
     // student classifies correctly with at least `minPosterior` when the window is centred on it,
     // and where no other keyword reaches 0.5 in any hop's window.
     LiveRecording recording(StreamingClassifier &classifier, double lengthSec, double clipStartSec,
-                            double minPosterior = 0.8, Split split = Split::Train) const
+        double minPosterior = 0.8, Split split = Split::Train) const
     {
         const int sr = kSampleRate;
         std::mt19937 rng(7);
@@ -100,8 +100,8 @@ public:
             const size_t at = size_t(clipStartSec * sr);
             for (size_t i = 0; i < audio.size() && at + i < rec.size(); ++i)
                 rec[at + i] += audio[i];
-            const int64_t start = std::clamp<int64_t>(int64_t((clipStartSec + mid) * sr) - w / 2, 0,
-                                                      int64_t(rec.size()) - w);
+            const int64_t start = std::clamp<int64_t>(
+                int64_t((clipStartSec + mid) * sr) - w / 2, 0, int64_t(rec.size()) - w);
             std::vector<float> window(rec.begin() + start, rec.begin() + start + w);
             const std::vector<float> p = classifier.classifyWindow(window);
             if (p[size_t(clip->labels[0])] < minPosterior)
@@ -111,8 +111,8 @@ public:
             bool clean = true;
             const int64_t hop = int64_t(std::llround(classifier.hopSec() * sr));
             for (int64_t s0 = 0; clean && s0 + w <= int64_t(rec.size()); s0 += hop) {
-                const std::vector<float> q =
-                    classifier.classifyWindow(std::vector<float>(rec.begin() + s0, rec.begin() + s0 + w));
+                const std::vector<float> q = classifier.classifyWindow(
+                    std::vector<float>(rec.begin() + s0, rec.begin() + s0 + w));
                 for (size_t k = 0; k < q.size(); ++k)
                     if (int(k) != clip->labels[0] && names[k][0] != '_' && q[k] >= 0.5f)
                         clean = false;
@@ -141,14 +141,16 @@ public:
 // An ALSA capture device named `pcmName` that plays `wavPath` (16 kHz mono int16 raw, from its
 // samples) through PortAudio: `homeDir`/.asoundrc with a `type file` PCM. Point HOME at homeDir.
 // Returns false when a file cannot be written.
-inline bool writeFileCaptureDevice(const QString &homeDir, const QString &pcmName, const QString &wavPath)
+inline bool writeFileCaptureDevice(
+    const QString &homeDir, const QString &pcmName, const QString &wavPath)
 {
     const QString rawPath = homeDir + "/" + pcmName + ".raw";
     QFile raw(rawPath);
     if (!raw.open(QIODevice::WriteOnly))
         return false;
     for (float x : loadAudio(wavPath.toStdString())) {
-        const int16_t s = int16_t(std::clamp<long>(std::lround(double(x) * 32768.0), -32768, 32767));
+        const int16_t s
+            = int16_t(std::clamp<long>(std::lround(double(x) * 32768.0), -32768, 32767));
         raw.write(reinterpret_cast<const char *>(&s), 2);
     }
     raw.close();

@@ -57,7 +57,8 @@ private Q_SLOTS:
         const KeywordStream stream = buildKeywordStream(m_fixture.index, m_classes, ko);
         StreamingOptions so;
         so.threshold = 0.5;
-        const StreamEvaluation e = evaluateStream(m_model, stream, so, { 0.05, 0.3, 0.5, 0.8, 0.999 });
+        const StreamEvaluation e
+            = evaluateStream(m_model, stream, so, { 0.05, 0.3, 0.5, 0.8, 0.999 });
         QCOMPARE(e.keywords, int64_t(stream.keywords.size()));
         QCOMPARE(e.det.size(), size_t(5));
         const DetPoint &replayed = e.det[2];
@@ -85,7 +86,9 @@ private Q_SLOTS:
         KeywordStreamOptions o;
         o.hours = 0.0;
         QVERIFY_THROWS_EXCEPTION(Error, buildKeywordStream(m_fixture.index, m_classes, o));
-        QVERIFY_THROWS_EXCEPTION(Error, buildKeywordStream(m_fixture.index, { "_silence_", "_unknown_" }, KeywordStreamOptions {}));
+        QVERIFY_THROWS_EXCEPTION(Error,
+            buildKeywordStream(
+                m_fixture.index, { "_silence_", "_unknown_" }, KeywordStreamOptions {}));
     }
 
 private:

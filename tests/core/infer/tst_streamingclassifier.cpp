@@ -58,7 +58,8 @@ bool writeRaw(const QString &path, const std::vector<int16_t> &s)
 {
     QFile f(path);
     return f.open(QIODevice::WriteOnly)
-           && f.write(reinterpret_cast<const char *>(s.data()), qint64(s.size() * 2)) == qint64(s.size() * 2);
+        && f.write(reinterpret_cast<const char *>(s.data()), qint64(s.size() * 2))
+        == qint64(s.size() * 2);
 }
 
 struct Collected
@@ -103,7 +104,8 @@ std::string topLabels(const std::vector<float> &p, const std::vector<std::string
     std::string s;
     for (int i = 0; i < k && i < int(order.size()); ++i) {
         char buf[64];
-        std::snprintf(buf, sizeof buf, "%s%s %.2f", i ? ", " : "", names[order[size_t(i)]].c_str(), p[order[size_t(i)]]);
+        std::snprintf(buf, sizeof buf, "%s%s %.2f", i ? ", " : "", names[order[size_t(i)]].c_str(),
+            p[order[size_t(i)]]);
         s += buf;
     }
     return s;
@@ -133,12 +135,14 @@ private:
     }
 
     // Offline reference: every hop-aligned window of `samples`, classified alone.
-    std::vector<std::vector<float>> offline(StreamingClassifier &c, const std::vector<float> &samples)
+    std::vector<std::vector<float>> offline(
+        StreamingClassifier &c, const std::vector<float> &samples)
     {
         std::vector<std::vector<float>> out;
         const int64_t w = c.windowSamples(), hop = int64_t(std::llround(c.hopSec() * kSampleRate));
         for (int64_t start = 0; start + w <= int64_t(samples.size()); start += hop)
-            out.push_back(c.classifyWindow(std::vector<float>(samples.begin() + start, samples.begin() + start + w)));
+            out.push_back(c.classifyWindow(
+                std::vector<float>(samples.begin() + start, samples.begin() + start + w)));
         return out;
     }
 
@@ -156,17 +160,21 @@ private Q_SLOTS:
         m_model = LiveModel::load(m_fixture.runDir);
         StreamingClassifier probe(m_model);
         m_recording = m_fixture.recording(probe, 4.0, 1.5);
-        QVERIFY2(!m_recording.samples.empty(), "the fixture student recognises no training keyword clip at 0.8");
+        QVERIFY2(!m_recording.samples.empty(),
+            "the fixture student recognises no training keyword clip at 0.8");
         qInfo("test recording: '%s' (%s), spoken %.3f-%.3f s of 4 s", m_recording.word.c_str(),
-              m_recording.sourcePath.c_str(), m_recording.keywordOnsetSec, m_recording.keywordOffsetSec);
+            m_recording.sourcePath.c_str(), m_recording.keywordOnsetSec,
+            m_recording.keywordOffsetSec);
         const std::vector<int16_t> pcm = toInt16(m_recording.samples);
         m_quantised = fromInt16(pcm);
         QVERIFY(writeRaw(m_tmp.filePath("keyword.raw"), pcm));
         QString rc = fileDevice("tkdlive", m_tmp.filePath("keyword.raw"));
         const QString left = "/usr/share/sounds/alsa/Front_Left.wav";
         if (QFile::exists(left)
-            && QProcess::execute("sox", {left, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed", "-t", "raw",
-                                         m_tmp.filePath("left.raw")}) == 0) {
+            && QProcess::execute("sox",
+                   { left, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed", "-t", "raw",
+                       m_tmp.filePath("left.raw") })
+                == 0) {
             rc += fileDevice("tkdleft", m_tmp.filePath("left.raw"));
             m_haveLeft = true;
         }
@@ -229,9 +237,11 @@ private Q_SLOTS:
             QCOMPARE(results[h].hop, int64_t(h));
             QCOMPARE(results[h].timeSec, c.windowSec() + double(h) * c.hopSec());
             for (size_t k = 0; k < reference[h].size(); ++k)
-                worst = std::max(worst, double(std::abs(results[h].posteriors[k] - reference[h][k])));
+                worst
+                    = std::max(worst, double(std::abs(results[h].posteriors[k] - reference[h][k])));
         }
-        qInfo("streaming vs offline, %zu windows: max |posterior difference| = %.2g", results.size(), worst);
+        qInfo("streaming vs offline, %zu windows: max |posterior difference| = %.2g",
+            results.size(), worst);
         QVERIFY(worst < 1e-5);
     }
 
@@ -260,8 +270,10 @@ private Q_SLOTS:
         double worst = 0.0;
         for (size_t h = 0; h < reference.size(); ++h)
             for (size_t k = 0; k < reference[h].size(); ++k)
-                worst = std::max(worst, double(std::abs(got.results[h].posteriors[k] - reference[h][k])));
-        qInfo("device path vs offline over %zu windows: max |posterior difference| = %.2g", reference.size(), worst);
+                worst = std::max(
+                    worst, double(std::abs(got.results[h].posteriors[k] - reference[h][k])));
+        qInfo("device path vs offline over %zu windows: max |posterior difference| = %.2g",
+            reference.size(), worst);
         QVERIFY(worst < 1e-4);
         QVERIFY(got.spectrogramFrames >= int(ref.windowFrames()));
 
@@ -278,10 +290,11 @@ private Q_SLOTS:
                 inFile.push_back(d);
         QVERIFY2(!inFile.empty(), "no detection inside the recording");
         const Detection &d = inFile.front();
-        qInfo("detected '%s' at %.2f s (score %.2f, attention peak %.2f s); offline crossing at %.2f s; "
+        qInfo("detected '%s' at %.2f s (score %.2f, attention peak %.2f s); offline crossing at "
+              "%.2f s; "
               "word spoken %.2f-%.2f s",
-              d.label.c_str(), d.timeSec, d.score, d.peakSec, expectedSec, m_recording.keywordOnsetSec,
-              m_recording.keywordOffsetSec);
+            d.label.c_str(), d.timeSec, d.score, d.peakSec, expectedSec,
+            m_recording.keywordOnsetSec, m_recording.keywordOffsetSec);
         QCOMPARE(d.label, m_recording.word);
         QVERIFY(std::abs(d.timeSec - expectedSec) <= ref.hopSec() + 1e-9);
         // A window can only hold the word between its onset and its offset plus one window.
@@ -289,7 +302,7 @@ private Q_SLOTS:
         QVERIFY(d.timeSec <= m_recording.keywordOffsetSec + ref.windowSec() + ref.hopSec());
         // The unpaced device overruns the ring once the file is over; the counts are reported.
         qInfo("capture: %llu ring overflows (%llu frames dropped) after the file ran out",
-              (unsigned long long)got.status.overflows, (unsigned long long)got.status.droppedFrames);
+            (unsigned long long)got.status.overflows, (unsigned long long)got.status.droppedFrames);
     }
 
     // Default smoothing (EMA) and minimum duration delay the detection by a few hops, never
@@ -315,8 +328,14 @@ private Q_SLOTS:
             QVERIFY(r.teacherFresh);
             QCOMPARE(r.student.startSec, r.windowStartSec);
             QCOMPARE(r.teacher.endSec, r.timeSec);
-            QVERIFY(std::abs(std::accumulate(r.student.weights.begin(), r.student.weights.end(), 0.0) - 1.0) < 1e-4);
-            QVERIFY(std::abs(std::accumulate(r.teacher.weights.begin(), r.teacher.weights.end(), 0.0) - 1.0) < 1e-4);
+            QVERIFY(
+                std::abs(
+                    std::accumulate(r.student.weights.begin(), r.student.weights.end(), 0.0) - 1.0)
+                < 1e-4);
+            QVERIFY(
+                std::abs(
+                    std::accumulate(r.teacher.weights.begin(), r.teacher.weights.end(), 0.0) - 1.0)
+                < 1e-4);
             float sum = 0;
             for (float p : r.smoothed)
                 sum += p;
@@ -325,20 +344,24 @@ private Q_SLOTS:
         int keyword = 0;
         for (const auto &d : dets)
             keyword += d.label == m_recording.word;
-        qInfo("defaults: %zu detection(s); first '%s' at %.2f s (exact settings: %.2f s)", dets.size(),
-              dets.empty() ? "-" : dets.front().label.c_str(), dets.empty() ? -1.0 : dets.front().timeSec, exactSec);
+        qInfo("defaults: %zu detection(s); first '%s' at %.2f s (exact settings: %.2f s)",
+            dets.size(), dets.empty() ? "-" : dets.front().label.c_str(),
+            dets.empty() ? -1.0 : dets.front().timeSec, exactSec);
         if (keyword == 0)
             QSKIP("the smoothed posterior of this clip stays under the default threshold 0.6");
         QCOMPARE(keyword, 1);
-        const Detection &d = *std::find_if(dets.begin(), dets.end(), [&](const Detection &x) { return x.label == m_recording.word; });
+        const Detection &d = *std::find_if(dets.begin(), dets.end(),
+            [&](const Detection &x) { return x.label == m_recording.word; });
         QVERIFY(d.timeSec >= exactSec - 1e-9);
         QVERIFY(d.timeSec <= exactSec + 4 * c.hopSec() + 1e-9);
 
-        const auto &teacherAt = results[size_t(std::min<int64_t>(d.hop, int64_t(results.size()) - 1))];
-        qInfo("attention at the detection: student peak %.2f s, teacher peak %.2f s, word %.2f-%.2f s; "
+        const auto &teacherAt
+            = results[size_t(std::min<int64_t>(d.hop, int64_t(results.size()) - 1))];
+        qInfo("attention at the detection: student peak %.2f s, teacher peak %.2f s, word "
+              "%.2f-%.2f s; "
               "student %.2f ms, teacher %.2f ms per hop",
-              teacherAt.student.peakSec(), teacherAt.teacher.peakSec(), m_recording.keywordOnsetSec,
-              m_recording.keywordOffsetSec, teacherAt.studentMs, teacherAt.teacherMs);
+            teacherAt.student.peakSec(), teacherAt.teacher.peakSec(), m_recording.keywordOnsetSec,
+            m_recording.keywordOffsetSec, teacherAt.studentMs, teacherAt.teacherMs);
 
         // Rate limit: one teacher run per 0.3 s = every third hop; its curve keeps its own window.
         StreamingOptions o;
@@ -348,7 +371,8 @@ private Q_SLOTS:
         for (const auto &r : lr) {
             QCOMPARE(r.teacherFresh, r.hop % 3 == 0);
             QCOMPARE(r.teacherEvery, 3);
-            QCOMPARE(r.teacher.endSec, limited.windowSec() + double(r.hop - r.hop % 3) * limited.hopSec());
+            QCOMPARE(r.teacher.endSec,
+                limited.windowSec() + double(r.hop - r.hop % 3) * limited.hopSec());
         }
         // Turned off: no teacher curve.
         o.teacher = false;
@@ -361,11 +385,14 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("path");
         QTest::addColumn<bool>("device");
-        QTest::newRow("alsa Front_Left via device") << "/usr/share/sounds/alsa/Front_Left.wav" << true;
+        QTest::newRow("alsa Front_Left via device")
+            << "/usr/share/sounds/alsa/Front_Left.wav" << true;
         QTest::newRow("alsa Front_Right") << "/usr/share/sounds/alsa/Front_Right.wav" << false;
         QTest::newRow("alsa Rear_Center") << "/usr/share/sounds/alsa/Rear_Center.wav" << false;
-        QTest::newRow("freedesktop front-left") << "/usr/share/sounds/freedesktop/stereo/audio-channel-front-left.oga" << false;
-        QTest::newRow("freedesktop side-right") << "/usr/share/sounds/freedesktop/stereo/audio-channel-side-right.oga" << false;
+        QTest::newRow("freedesktop front-left")
+            << "/usr/share/sounds/freedesktop/stereo/audio-channel-front-left.oga" << false;
+        QTest::newRow("freedesktop side-right")
+            << "/usr/share/sounds/freedesktop/stereo/audio-channel-side-right.oga" << false;
     }
     void realSpeechGoesThroughTheLivePath()
     {
@@ -377,8 +404,9 @@ private Q_SLOTS:
             QSKIP("no file-backed device (sox or ALSA missing)");
         Collected got;
         LiveSession session(m_model, StreamingOptions(), collect(got));
-        const double length = device ? double(QFileInfo(m_tmp.filePath("left.raw")).size() / 2) / kSampleRate
-                                     : probeAudio(path.toStdString()).durationSec();
+        const double length = device
+            ? double(QFileInfo(m_tmp.filePath("left.raw")).size() / 2) / kSampleRate
+            : probeAudio(path.toStdString()).durationSec();
         if (device) {
             CaptureOptions cap;
             cap.device = "tkdleft";
@@ -400,34 +428,42 @@ private Q_SLOTS:
             if (device && r.timeSec > length)
                 break;
             QCOMPARE(r.posteriors.size(), names.size());
-            QVERIFY(std::abs(std::accumulate(r.posteriors.begin(), r.posteriors.end(), 0.0) - 1.0) < 1e-4);
+            QVERIFY(std::abs(std::accumulate(r.posteriors.begin(), r.posteriors.end(), 0.0) - 1.0)
+                < 1e-4);
             if (r.topScore > best->topScore)
                 best = &r;
         }
         std::string dets;
         for (const auto &d : got.detections)
             if (!device || d.timeSec <= length)
-                dets += (dets.empty() ? "" : ", ") + d.label + "@" + QString::number(d.timeSec, 'f', 2).toStdString();
+                dets += (dets.empty() ? "" : ", ") + d.label + "@"
+                    + QString::number(d.timeSec, 'f', 2).toStdString();
         qInfo("%s (%.2f s): %zu hops; most confident window ending %.2f s: %s; detections: %s",
-              qPrintable(QFileInfo(path).fileName()), length, got.results.size(), best->timeSec,
-              topLabels(best->smoothed, names).c_str(), dets.empty() ? "none" : dets.c_str());
+            qPrintable(QFileInfo(path).fileName()), length, got.results.size(), best->timeSec,
+            topLabels(best->smoothed, names).c_str(), dets.empty() ? "none" : dets.c_str());
     }
 
     void recordsTheLastSeconds()
     {
         Collected got;
         LiveSession session(m_model, StreamingOptions(), collect(got));
-        QVERIFY_THROWS_EXCEPTION(Error, session.saveRecent(m_tmp.filePath("rec").toStdString(), "false-trigger", 2.0));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, session.saveRecent(m_tmp.filePath("rec").toStdString(), "false-trigger", 2.0));
         session.startSamples(m_quantised, "keyword", false);
         session.wait();
-        const std::string wav = session.saveRecent(m_tmp.filePath("rec").toStdString(), "false-trigger", 2.0);
-        QVERIFY2(QString::fromStdString(wav).startsWith(m_tmp.filePath("rec/false-trigger/false-trigger-")), wav.c_str());
+        const std::string wav
+            = session.saveRecent(m_tmp.filePath("rec").toStdString(), "false-trigger", 2.0);
+        QVERIFY2(QString::fromStdString(wav).startsWith(
+                     m_tmp.filePath("rec/false-trigger/false-trigger-")),
+            wav.c_str());
         const std::vector<float> back = loadAudio(wav);
         QCOMPARE(back.size(), size_t(2 * kSampleRate));
         // The end of the recording, as 16-bit PCM.
         for (size_t i = 0; i < back.size(); i += 997)
-            QVERIFY(std::abs(back[i] - m_quantised[m_quantised.size() - back.size() + i]) < 1.0f / 16384);
-        QVERIFY_THROWS_EXCEPTION(Error, session.saveRecent(m_tmp.filePath("rec").toStdString(), "../x", 1.0));
+            QVERIFY(std::abs(back[i] - m_quantised[m_quantised.size() - back.size() + i])
+                < 1.0f / 16384);
+        QVERIFY_THROWS_EXCEPTION(
+            Error, session.saveRecent(m_tmp.filePath("rec").toStdString(), "../x", 1.0));
     }
 
     void badDeviceIsNamed()
@@ -439,7 +475,8 @@ private Q_SLOTS:
             session.startDevice(cap);
             QFAIL("no error");
         } catch (const Error &e) {
-            QVERIFY2(std::string(e.what()).find("no-such-microphone-xyz") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("no-such-microphone-xyz") != std::string::npos,
+                e.what());
         }
         QVERIFY(!session.isRunning());
     }

@@ -32,7 +32,8 @@ std::string rawFile(const std::string &header, const std::string &data, int64_t 
 
 void writeBytes(const std::string &path, const std::string &bytes)
 {
-    std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), std::streamsize(bytes.size()));
 }
 
 std::string readBytes(const std::string &path)
@@ -49,18 +50,23 @@ torch::Tensor sampleTensor(torch::ScalarType type, std::vector<int64_t> shape)
         n *= d;
     auto base = torch::arange(n, torch::kFloat64).reshape(shape);
     switch (type) {
-    case torch::kBool: return (base.remainder(3) == 0);
-    case torch::kUInt8: return (base * 7).remainder(256).to(type);
-    case torch::kInt8: return (base * 5).remainder(256).sub(128).to(type);
+    case torch::kBool:
+        return (base.remainder(3) == 0);
+    case torch::kUInt8:
+        return (base * 7).remainder(256).to(type);
+    case torch::kInt8:
+        return (base * 5).remainder(256).sub(128).to(type);
     case torch::kFloat16:
-    case torch::kBFloat16: return (base * 0.25 - 3).to(type);
-    default: return (base * 1.5 - 7).to(type);
+    case torch::kBFloat16:
+        return (base * 0.25 - 3).to(type);
+    default:
+        return (base * 1.5 - 7).to(type);
     }
 }
 
 QString pythonExe()
 {
-    for (const char *name : {"python3", "python"}) {
+    for (const char *name : { "python3", "python" }) {
         const QString p = QStandardPaths::findExecutable(name);
         if (!p.isEmpty())
             return p;
@@ -76,14 +82,13 @@ void expectError(const std::string &path, const std::string &reasonPart)
         const std::string what = e.what();
         QVERIFY2(what.find(path) != std::string::npos, what.c_str());
         QVERIFY2(what.find(reasonPart) != std::string::npos,
-                 ("expected '" + reasonPart + "' in: " + what).c_str());
+            ("expected '" + reasonPart + "' in: " + what).c_str());
         return;
     }
     QFAIL(("no error for " + path).c_str());
 }
 
 } // namespace
-
 
 class TestSafeTensors : public QObject
 {
@@ -111,19 +116,19 @@ private Q_SLOTS:
         const auto t = torch::ScalarType(type);
         QTemporaryDir dir;
         const std::string path = dir.filePath("rt.safetensors").toStdString();
-        const auto a = sampleTensor(t, {3, 5});
+        const auto a = sampleTensor(t, { 3, 5 });
         const auto scalar = sampleTensor(t, {}).clone(); // 0-d
-        const auto empty = torch::zeros({0, 4}, torch::TensorOptions().dtype(t));
+        const auto empty = torch::zeros({ 0, 4 }, torch::TensorOptions().dtype(t));
         // A non-contiguous view must be written as its logical values.
-        const auto view = sampleTensor(t, {4, 6}).transpose(0, 1);
-        st::save(path, {{"a", a}, {"scalar", scalar}, {"empty", empty}, {"view", view}},
-                 {{"format", "pt"}, {"note", "round trip"}});
+        const auto view = sampleTensor(t, { 4, 6 }).transpose(0, 1);
+        st::save(path, { { "a", a }, { "scalar", scalar }, { "empty", empty }, { "view", view } },
+            { { "format", "pt" }, { "note", "round trip" } });
         std::map<std::string, std::string> meta;
         const auto loaded = st::load(path, &meta);
         QCOMPARE(loaded.size(), size_t(4));
         QCOMPARE(QString::fromStdString(meta.at("note")), QString("round trip"));
-        for (const auto &[name, ref] : std::map<std::string, torch::Tensor>{
-                 {"a", a}, {"scalar", scalar}, {"empty", empty}, {"view", view}}) {
+        for (const auto &[name, ref] : std::map<std::string, torch::Tensor> {
+                 { "a", a }, { "scalar", scalar }, { "empty", empty }, { "view", view } }) {
             const auto &got = loaded.at(name);
             QVERIFY(got.scalar_type() == t);
             QVERIFY(got.sizes().vec() == ref.sizes().vec());
@@ -147,13 +152,14 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string path = dir.filePath("bad.safetensors").toStdString();
-        auto x = torch::ones({2});
-        QVERIFY_THROWS_EXCEPTION(tkd::Error, st::save(path, {{"x", x}, {"x", x}}));
-        QVERIFY_THROWS_EXCEPTION(tkd::Error, st::save(path, {{"__metadata__", x}}));
-        QVERIFY_THROWS_EXCEPTION(tkd::Error,
-                                 st::save(path, {{"c", torch::ones({2}, torch::kComplexFloat)}}));
+        auto x = torch::ones({ 2 });
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, st::save(path, { { "x", x }, { "x", x } }));
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, st::save(path, { { "__metadata__", x } }));
+        QVERIFY_THROWS_EXCEPTION(
+            tkd::Error, st::save(path, { { "c", torch::ones({ 2 }, torch::kComplexFloat) } }));
         QVERIFY(!QFileInfo::exists(QString::fromStdString(path)));
-        QVERIFY_THROWS_EXCEPTION(tkd::Error, st::save(dir.filePath("no/such/dir/x.safetensors").toStdString(), {{"x", x}}));
+        QVERIFY_THROWS_EXCEPTION(tkd::Error,
+            st::save(dir.filePath("no/such/dir/x.safetensors").toStdString(), { { "x", x } }));
     }
 
     void malformedFiles_data()
@@ -169,29 +175,65 @@ private Q_SLOTS:
         row("five bytes", "\x05\0\0\0\0", "too short");
         row("length zero", rawFile("", ""), "header length is zero");
         row("length huge", rawFile(f32x2, eight, int64_t(1) << 40), "exceeds the 100 MB limit");
-        row("length past end", rawFile(f32x2, eight, int64_t(f32x2.size() + 100)), "runs past the end");
+        row("length past end", rawFile(f32x2, eight, int64_t(f32x2.size() + 100)),
+            "runs past the end");
         row("garbage json", rawFile("{\"x\": [1, 2", eight), "not valid JSON");
         row("not an object", rawFile("[1,2,3]", ""), "does not start with '{'");
         row("trailing junk", rawFile(f32x2 + "}}", eight), "not valid JSON");
         row("entry not object", rawFile(R"({"x":3})", ""), "entry is not an object");
-        row("missing dtype", rawFile(R"({"x":{"shape":[2],"data_offsets":[0,8]}})", eight), "'dtype'");
-        row("dtype not string", rawFile(R"({"x":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})", eight), "'dtype'");
-        row("unknown dtype", rawFile(R"({"x":{"dtype":"F8_E4M3","shape":[8],"data_offsets":[0,8]}})", eight), "unknown dtype 'F8_E4M3'");
-        row("missing shape", rawFile(R"({"x":{"dtype":"F32","data_offsets":[0,8]}})", eight), "'shape'");
-        row("negative shape", rawFile(R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", eight), "non-negative");
-        row("float shape", rawFile(R"({"x":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", eight), "non-negative");
-        row("one offset", rawFile(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", eight), "two integers");
-        row("offsets strings", rawFile(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":["0","8"]}})", eight), "non-negative integers");
-        row("offsets reversed", rawFile(R"({"x":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", eight), "end before");
-        row("offsets past data", rawFile(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", eight), "run past the data section");
-        row("wrong byte size", rawFile(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight), "need 3 x 4");
-        row("shape overflow", rawFile(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})", eight), "overflows");
-        row("overlap", rawFile(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight), "overlaps");
-        row("gap", rawFile(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight), "gap in the data section");
+        row("missing dtype", rawFile(R"({"x":{"shape":[2],"data_offsets":[0,8]}})", eight),
+            "'dtype'");
+        row("dtype not string",
+            rawFile(R"({"x":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})", eight), "'dtype'");
+        row("unknown dtype",
+            rawFile(R"({"x":{"dtype":"F8_E4M3","shape":[8],"data_offsets":[0,8]}})", eight),
+            "unknown dtype 'F8_E4M3'");
+        row("missing shape", rawFile(R"({"x":{"dtype":"F32","data_offsets":[0,8]}})", eight),
+            "'shape'");
+        row("negative shape",
+            rawFile(R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", eight),
+            "non-negative");
+        row("float shape",
+            rawFile(R"({"x":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", eight),
+            "non-negative");
+        row("one offset", rawFile(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", eight),
+            "two integers");
+        row("offsets strings",
+            rawFile(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":["0","8"]}})", eight),
+            "non-negative integers");
+        row("offsets reversed",
+            rawFile(R"({"x":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", eight),
+            "end before");
+        row("offsets past data",
+            rawFile(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", eight),
+            "run past the data section");
+        row("wrong byte size",
+            rawFile(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight),
+            "need 3 x 4");
+        row("shape overflow",
+            rawFile(
+                R"({"x":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})",
+                eight),
+            "overflows");
+        row("overlap",
+            rawFile(
+                R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                eight),
+            "overlaps");
+        row("gap", rawFile(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight),
+            "gap in the data section");
         row("trailing data", rawFile(f32x2, eight + "xyz"), "tensors cover 8");
-        row("duplicate names", rawFile(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", eight), "key 'x' twice");
-        row("duplicate field", rawFile(R"({"x":{"dtype":"F32","dtype":"I32","shape":[2],"data_offsets":[0,8]}})", eight), "key 'dtype' twice");
-        row("metadata not strings", rawFile(R"({"__metadata__":{"epoch":3}})", ""), "is not a string");
+        row("duplicate names",
+            rawFile(
+                R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                eight),
+            "key 'x' twice");
+        row("duplicate field",
+            rawFile(
+                R"({"x":{"dtype":"F32","dtype":"I32","shape":[2],"data_offsets":[0,8]}})", eight),
+            "key 'dtype' twice");
+        row("metadata not strings", rawFile(R"({"__metadata__":{"epoch":3}})", ""),
+            "is not a string");
         row("metadata not object", rawFile(R"({"__metadata__":"x"})", ""), "not an object");
         row("bad utf8", rawFile("{\"\xff\xfe\":{}}", ""), "not valid JSON");
     }
@@ -224,7 +266,7 @@ private Q_SLOTS:
         // 3 x F32 then I64: the I64 tensor starts 4 bytes off 8-byte alignment and is copied.
         const auto odd = torch::arange(3, torch::kFloat32);
         const auto wide = torch::arange(5, torch::kInt64) * 1000;
-        st::save(path, {{"odd", odd}, {"wide", wide}});
+        st::save(path, { { "odd", odd }, { "wide", wide } });
         auto t = st::loadMapped(path);
         const std::string before = readBytes(path);
         t.at("odd").mul_(2);
@@ -232,7 +274,7 @@ private Q_SLOTS:
         QVERIFY(readBytes(path) == before);
         QVERIFY(torch::equal(t.at("odd"), odd * 2));
         QVERIFY(torch::equal(t.at("wide"), wide + 1));
-        st::save(path, {{"other", torch::ones({2})}});
+        st::save(path, { { "other", torch::ones({ 2 }) } });
         QVERIFY(torch::equal(t.at("odd"), odd * 2)); // old mapping still valid
         QVERIFY(st::loadMapped(path).count("other"));
     }
@@ -251,8 +293,10 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string good = dir.filePath("good.safetensors").toStdString();
-        st::save(good, {{"w", sampleTensor(torch::kFloat32, {3, 2})}, {"b", sampleTensor(torch::kInt16, {3})}},
-                 {{"k", "v"}});
+        st::save(good,
+            { { "w", sampleTensor(torch::kFloat32, { 3, 2 }) },
+                { "b", sampleTensor(torch::kInt16, { 3 }) } },
+            { { "k", "v" } });
         const std::string bytes = readBytes(good);
         const std::string path = dir.filePath("cut.safetensors").toStdString();
         for (size_t n = 0; n < bytes.size(); ++n) {
@@ -262,7 +306,7 @@ private Q_SLOTS:
         const uint64_t headerEnd = st::readHeader(good).dataOffset;
         int errors = 0, loads = 0;
         for (uint64_t i = 0; i < headerEnd; ++i) {
-            for (unsigned char x : {0x01, 0x20, 0x80}) {
+            for (unsigned char x : { 0x01, 0x20, 0x80 }) {
                 std::string b = bytes;
                 b[i] = char(b[i] ^ x);
                 writeBytes(path, b);
@@ -315,7 +359,7 @@ with open(sys.argv[1], 'wb') as f:
     f.write(struct.pack('<Q', len(h)) + h + data)
 )PY";
         QProcess p;
-        p.start(py, {"-c", script, path});
+        p.start(py, { "-c", script, path });
         QVERIFY(p.waitForFinished(30000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
 
@@ -324,13 +368,14 @@ with open(sys.argv[1], 'wb') as f:
         QCOMPARE(QString::fromStdString(meta.at("writer")), QString("python"));
         QCOMPARE(t.size(), size_t(10));
         const auto i = torch::arange(6, torch::kFloat64);
-        QVERIFY(torch::equal(t.at("f32"), (i * 1.5 - 7).to(torch::kFloat32).reshape({2, 3})));
-        QVERIFY(torch::equal(t.at("f64"), (i * 1.5 - 7).reshape({3, 2})));
+        QVERIFY(torch::equal(t.at("f32"), (i * 1.5 - 7).to(torch::kFloat32).reshape({ 2, 3 })));
+        QVERIFY(torch::equal(t.at("f64"), (i * 1.5 - 7).reshape({ 3, 2 })));
         QVERIFY(torch::equal(t.at("f16"), (i * 0.25 - 3).to(torch::kFloat16)));
         QVERIFY(torch::equal(t.at("bf16"), (i * 0.25 - 3).to(torch::kBFloat16)));
         QVERIFY(torch::equal(t.at("i64"), torch::arange(6, torch::kInt64) * 1000000007 - 3));
         QVERIFY(torch::equal(t.at("i32"), torch::arange(6, torch::kInt32) * -70000));
-        QVERIFY(torch::equal(t.at("i16"), (torch::arange(6, torch::kInt16) * 300 - 900).reshape({2, 3})));
+        QVERIFY(torch::equal(
+            t.at("i16"), (torch::arange(6, torch::kInt16) * 300 - 900).reshape({ 2, 3 })));
         QVERIFY(torch::equal(t.at("i8"), (torch::arange(6, torch::kInt8) * 20 - 60)));
         QVERIFY(torch::equal(t.at("u8"), (torch::arange(6, torch::kUInt8) * 40)));
         QVERIFY(torch::equal(t.at("bool"), torch::arange(6).remainder(2) == 1));
@@ -346,13 +391,13 @@ with open(sys.argv[1], 'wb') as f:
         const QString path = dir.filePath("from_cpp.safetensors");
         const auto i = torch::arange(6, torch::kFloat64);
         st::save(path.toStdString(),
-                 {{"f32", (i * 1.5 - 7).to(torch::kFloat32).reshape({2, 3})},
-                  {"f16", (i * 0.25 - 3).to(torch::kFloat16)},
-                  {"bf16", (i * 0.25 - 3).to(torch::kBFloat16)},
-                  {"i64", torch::arange(6, torch::kInt64) * 1000000007 - 3},
-                  {"u8", torch::arange(6, torch::kUInt8) * 40},
-                  {"bool", torch::arange(6).remainder(2) == 1}},
-                 {{"writer", "tkd"}});
+            { { "f32", (i * 1.5 - 7).to(torch::kFloat32).reshape({ 2, 3 }) },
+                { "f16", (i * 0.25 - 3).to(torch::kFloat16) },
+                { "bf16", (i * 0.25 - 3).to(torch::kBFloat16) },
+                { "i64", torch::arange(6, torch::kInt64) * 1000000007 - 3 },
+                { "u8", torch::arange(6, torch::kUInt8) * 40 },
+                { "bool", torch::arange(6).remainder(2) == 1 } },
+            { { "writer", "tkd" } });
         const char *script = R"PY(
 import json, struct, sys
 raw = open(sys.argv[1], 'rb').read()
@@ -379,7 +424,7 @@ assert ends[-1][1] == len(data)
 print('ok')
 )PY";
         QProcess p;
-        p.start(py, {"-c", script, path});
+        p.start(py, { "-c", script, path });
         QVERIFY(p.waitForFinished(30000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         QCOMPARE(p.readAllStandardOutput().trimmed(), QByteArray("ok"));

@@ -30,22 +30,22 @@ void writeText(const std::string &path, const std::string &text)
 tkd::io::ShapeList tinyExpected(bool head)
 {
     tkd::io::ShapeList e = {
-        {"feature_extractor.conv_layers.0.conv.weight", {8, 1, 10}},
-        {"feature_extractor.conv_layers.0.layer_norm.weight", {8}},
-        {"feature_extractor.conv_layers.0.layer_norm.bias", {8}},
-        {"feature_projection.layer_norm.weight", {8}},
-        {"feature_projection.layer_norm.bias", {8}},
-        {"feature_projection.projection.weight", {4, 8}},
-        {"feature_projection.projection.bias", {4}},
-        {"encoder.pos_conv_embed.conv.weight_g", {1, 1, 2}},
-        {"encoder.pos_conv_embed.conv.weight_v", {4, 2, 2}},
-        {"encoder.pos_conv_embed.conv.bias", {4}},
-        {"encoder.layer_norm.weight", {4}},
-        {"encoder.layer_norm.bias", {4}},
+        { "feature_extractor.conv_layers.0.conv.weight", { 8, 1, 10 } },
+        { "feature_extractor.conv_layers.0.layer_norm.weight", { 8 } },
+        { "feature_extractor.conv_layers.0.layer_norm.bias", { 8 } },
+        { "feature_projection.layer_norm.weight", { 8 } },
+        { "feature_projection.layer_norm.bias", { 8 } },
+        { "feature_projection.projection.weight", { 4, 8 } },
+        { "feature_projection.projection.bias", { 4 } },
+        { "encoder.pos_conv_embed.conv.weight_g", { 1, 1, 2 } },
+        { "encoder.pos_conv_embed.conv.weight_v", { 4, 2, 2 } },
+        { "encoder.pos_conv_embed.conv.bias", { 4 } },
+        { "encoder.layer_norm.weight", { 4 } },
+        { "encoder.layer_norm.bias", { 4 } },
     };
     if (head) {
-        e.push_back({"head.weight", {3, 4}});
-        e.push_back({"head.bias", {3}});
+        e.push_back({ "head.weight", { 3, 4 } });
+        e.push_back({ "head.bias", { 3 } });
     }
     return e;
 }
@@ -60,7 +60,7 @@ tkd::io::ShapeList asHf(const tkd::io::ShapeList &expected, bool parametrization
             name = "encoder.pos_conv_embed.conv.parametrizations.weight.original0";
         if (parametrizations && name.find("weight_v") != std::string::npos)
             name = "encoder.pos_conv_embed.conv.parametrizations.weight.original1";
-        s.push_back({"wav2vec2." + name, shape});
+        s.push_back({ "wav2vec2." + name, shape });
     }
     return s;
 }
@@ -78,9 +78,9 @@ private Q_SLOTS:
         QCOMPARE(base.numHiddenLayers, int64_t(2));
         QCOMPARE(base.featExtractNorm, std::string("group"));
         QCOMPARE(base.doStableLayerNorm, false);
-        QCOMPARE(base.convKernel, (std::vector<int64_t>{10, 3, 2}));
+        QCOMPARE(base.convKernel, (std::vector<int64_t> { 10, 3, 2 }));
         QCOMPARE(base.numLabels, int64_t(3));
-        QCOMPARE(base.labels, (std::vector<std::string>{"yes", "no", "up"}));
+        QCOMPARE(base.labels, (std::vector<std::string> { "yes", "no", "up" }));
         QCOMPARE(base.classifierProjSize, int64_t(8));
         auto large = tkd::io::HfConfig::fromFile(fixture("large_style/config.json"));
         QCOMPARE(large.doStableLayerNorm, true);
@@ -104,17 +104,28 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("key");
-        QTest::newRow("not json") << "{\"hidden_size\": " << "JSON";
-        QTest::newRow("string width") << R"({"hidden_size": "big"})" << "hidden_size";
-        QTest::newRow("negative layers") << R"({"num_hidden_layers": -2})" << "num_hidden_layers";
-        QTest::newRow("heads") << R"({"hidden_size": 100, "num_attention_heads": 12})" << "num_attention_heads";
-        QTest::newRow("conv lengths") << R"({"conv_dim": [512, 512], "conv_kernel": [10]})" << "conv_dim";
-        QTest::newRow("norm") << R"({"feat_extract_norm": "batch"})" << "feat_extract_norm";
-        QTest::newRow("activation") << R"({"hidden_act": "relu"})" << "hidden_act";
-        QTest::newRow("model type") << R"({"model_type": "hubert"})" << "model_type";
-        QTest::newRow("id2label gap") << R"({"id2label": {"0": "a", "2": "c"}})" << "id2label";
-        QTest::newRow("labels disagree") << R"({"id2label": {"0": "a"}, "num_labels": 3})" << "num_labels";
-        QTest::newRow("bool") << R"({"do_stable_layer_norm": "yes"})" << "do_stable_layer_norm";
+        QTest::newRow("not json") << "{\"hidden_size\": "
+                                  << "JSON";
+        QTest::newRow("string width") << R"({"hidden_size": "big"})"
+                                      << "hidden_size";
+        QTest::newRow("negative layers") << R"({"num_hidden_layers": -2})"
+                                         << "num_hidden_layers";
+        QTest::newRow("heads") << R"({"hidden_size": 100, "num_attention_heads": 12})"
+                               << "num_attention_heads";
+        QTest::newRow("conv lengths") << R"({"conv_dim": [512, 512], "conv_kernel": [10]})"
+                                      << "conv_dim";
+        QTest::newRow("norm") << R"({"feat_extract_norm": "batch"})"
+                              << "feat_extract_norm";
+        QTest::newRow("activation") << R"({"hidden_act": "relu"})"
+                                    << "hidden_act";
+        QTest::newRow("model type") << R"({"model_type": "hubert"})"
+                                    << "model_type";
+        QTest::newRow("id2label gap") << R"({"id2label": {"0": "a", "2": "c"}})"
+                                      << "id2label";
+        QTest::newRow("labels disagree") << R"({"id2label": {"0": "a"}, "num_labels": 3})"
+                                         << "num_labels";
+        QTest::newRow("bool") << R"({"do_stable_layer_norm": "yes"})"
+                              << "do_stable_layer_norm";
     }
     void badConfigNamesTheKey()
     {
@@ -140,7 +151,8 @@ private Q_SLOTS:
         QTemporaryDir tmp;
         const std::string dir = tmp.path().toStdString();
         // Weights without config.json.
-        std::filesystem::copy_file(fixture("base_style/model.safetensors"), dir + "/model.safetensors");
+        std::filesystem::copy_file(
+            fixture("base_style/model.safetensors"), dir + "/model.safetensors");
         QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::io::locateHfModel(dir));
         // A pickle is refused with conversion advice.
         writeText(dir + "/pytorch_model.bin", "PK");
@@ -164,9 +176,9 @@ private Q_SLOTS:
         QFETCH(bool, parametrizations);
         auto expected = tinyExpected(false);
         auto source = asHf(expected, parametrizations);
-        source.push_back({"wav2vec2.masked_spec_embed", {4}});
-        source.push_back({"quantizer.codevectors", {1, 8, 2}});
-        source.push_back({"project_q.weight", {4, 4}});
+        source.push_back({ "wav2vec2.masked_spec_embed", { 4 } });
+        source.push_back({ "quantizer.codevectors", { 1, 8, 2 } });
+        source.push_back({ "project_q.weight", { 4, 4 } });
         auto plan = tkd::io::planHfImport(source, expected);
         QVERIFY2(plan.report.complete(), plan.report.text().c_str());
         QCOMPARE(plan.report.count(Status::Mapped), int(expected.size()));
@@ -178,10 +190,10 @@ private Q_SLOTS:
     {
         auto expected = tinyExpected(true);
         auto source = asHf(expected, false);
-        source.push_back({"projector.weight", {5, 4}});
-        source.push_back({"projector.bias", {5}});
-        source.push_back({"classifier.weight", {3, 5}});
-        source.push_back({"classifier.bias", {3}});
+        source.push_back({ "projector.weight", { 5, 4 } });
+        source.push_back({ "projector.bias", { 5 } });
+        source.push_back({ "classifier.weight", { 3, 5 } });
+        source.push_back({ "classifier.bias", { 3 } });
         auto plan = tkd::io::planHfImport(source, expected);
         QVERIFY2(plan.report.complete(), plan.report.text().c_str());
         QCOMPARE(plan.report.count(Status::Composed), 2);
@@ -192,17 +204,18 @@ private Q_SLOTS:
         for (const auto &[name, shape] : source)
             tensors[name] = torch::randn(shape);
         auto out = tkd::io::applyHfImport(plan, tensors, "mem");
-        torch::Tensor x = torch::randn({7, 4});
-        torch::Tensor ref = torch::linear(torch::linear(x, tensors["projector.weight"], tensors["projector.bias"]),
-                                          tensors["classifier.weight"], tensors["classifier.bias"]);
+        torch::Tensor x = torch::randn({ 7, 4 });
+        torch::Tensor ref = torch::linear(
+            torch::linear(x, tensors["projector.weight"], tensors["projector.bias"]),
+            tensors["classifier.weight"], tensors["classifier.bias"]);
         torch::Tensor got = torch::linear(x, out.at("head.weight"), out.at("head.bias"));
         QVERIFY((ref - got).abs().max().item<double>() < 1e-5);
         QCOMPARE(out.size(), expected.size());
 
         // A head for the wrong number of labels is mis-shaped, not silently dropped.
         auto wrong = source;
-        wrong[wrong.size() - 2] = {"classifier.weight", {6, 5}};
-        wrong[wrong.size() - 1] = {"classifier.bias", {6}};
+        wrong[wrong.size() - 2] = { "classifier.weight", { 6, 5 } };
+        wrong[wrong.size() - 1] = { "classifier.bias", { 6 } };
         auto bad = tkd::io::planHfImport(wrong, expected);
         QVERIFY(!bad.report.complete());
         QVERIFY(bad.report.count(Status::Misshaped) > 0);
@@ -223,9 +236,9 @@ private Q_SLOTS:
     {
         auto expected = tinyExpected(false);
         auto source = asHf(expected, false);
-        source.erase(source.begin() + 4);  // feature_projection.layer_norm.bias
-        source[4].second = {4, 9};         // projection.weight (index 4 after the erase)
-        source.push_back({"wav2vec2.encoder.adapter.proj.weight", {2, 2}});
+        source.erase(source.begin() + 4); // feature_projection.layer_norm.bias
+        source[4].second = { 4, 9 }; // projection.weight (index 4 after the erase)
+        source.push_back({ "wav2vec2.encoder.adapter.proj.weight", { 2, 2 } });
         auto plan = tkd::io::planHfImport(source, expected);
         QVERIFY(!plan.report.complete());
         QCOMPARE(plan.report.count(Status::Missing), 1);
@@ -241,7 +254,9 @@ private Q_SLOTS:
             const std::string w = e.what();
             QCOMPARE(e.subject(), std::string("broken.safetensors"));
             QVERIFY2(w.find("feature_projection.layer_norm.bias") != std::string::npos, e.what());
-            QVERIFY2(w.find("feature_projection.projection.weight: file [4, 9], model [4, 8]") != std::string::npos, e.what());
+            QVERIFY2(w.find("feature_projection.projection.weight: file [4, 9], model [4, 8]")
+                    != std::string::npos,
+                e.what());
             QVERIFY2(w.find("wav2vec2.encoder.adapter.proj.weight") != std::string::npos, e.what());
         }
     }
@@ -252,7 +267,8 @@ private Q_SLOTS:
         auto header = tkd::safetensors::readHeader(fixture("large_style/model.safetensors"));
         bool sawParametrization = false;
         for (const auto &e : header.entries)
-            sawParametrization |= e.name.find("parametrizations.weight.original1") != std::string::npos;
+            sawParametrization
+                |= e.name.find("parametrizations.weight.original1") != std::string::npos;
         QVERIFY(sawParametrization);
     }
 };

@@ -156,10 +156,12 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("name");
         QTest::addColumn<int>("frames");
-        for (const auto &s : tkd::StudentRegistry::specs()) // every student with attention of its own
+        for (const auto &s :
+            tkd::StudentRegistry::specs()) // every student with attention of its own
             if (s.nativeHeads > 0)
                 for (int frames : { 49, 120, 401 })
-                    QTest::newRow(qPrintable(QString("%1@%2").arg(QString::fromStdString(s.name)).arg(frames)))
+                    QTest::newRow(qPrintable(
+                        QString("%1@%2").arg(QString::fromStdString(s.name)).arg(frames)))
                         << QString::fromStdString(s.name) << frames;
     }
     void attentionQueriesTheMiddleFrame()
@@ -170,7 +172,8 @@ private Q_SLOTS:
         model.eval();
         torch::NoGradGuard noGrad;
         const auto out = model.forward(randomFeatures(3, frames, model.featureDim(), 11));
-        tkd::MiddleFrameAttention att = moduleAs<tkd::AttRnnImpl>(model)->attention; // MHAtt-RNN too
+        tkd::MiddleFrameAttention att
+            = moduleAs<tkd::AttRnnImpl>(model)->attention; // MHAtt-RNN too
         const int64_t heads = model.nativeHeads();
         const int64_t d = model.contextDim();
         const auto &w = att->query->weight; // [heads * d, d]

@@ -49,7 +49,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("variant");
         QTest::newRow("base-style: group norm, post-LN, seq-class keys") << "base_style";
-        QTest::newRow("large-style: layer norm, pre-LN, pretraining keys, padded batch") << "large_style";
+        QTest::newRow("large-style: layer norm, pre-LN, pretraining keys, padded batch")
+            << "large_style";
     }
     void torchaudioParity()
     {
@@ -59,7 +60,8 @@ private Q_SLOTS:
         tkd::Wav2Vec2Model model = tkd::Wav2Vec2Pretrained::load(dir, -1, &report);
         QVERIFY2(report.complete(), report.text().c_str());
         auto expected = tkd::safetensors::load(dir + "/expected.safetensors");
-        torch::Tensor lengths = expected.count("lengths") ? expected.at("lengths") : torch::Tensor();
+        torch::Tensor lengths
+            = expected.count("lengths") ? expected.at("lengths") : torch::Tensor();
 
         torch::NoGradGuard noGrad;
         tkd::Wav2Vec2Output out = model->forward(expected.at("input"), lengths);
@@ -89,8 +91,12 @@ private Q_SLOTS:
             // Padded keys get exactly zero attention.
             const int64_t valid = out.frameLengths[1].item<int64_t>();
             QVERIFY(valid < out.lastHiddenState.size(1));
-            QCOMPARE(out.attentions[0][1].narrow(-1, valid, out.lastHiddenState.size(1) - valid).abs().max().item<double>(),
-                     0.0);
+            QCOMPARE(out.attentions[0][1]
+                         .narrow(-1, valid, out.lastHiddenState.size(1) - valid)
+                         .abs()
+                         .max()
+                         .item<double>(),
+                0.0);
         }
     }
 
@@ -108,7 +114,7 @@ private Q_SLOTS:
         auto large = tkd::Wav2Vec2Pretrained::inspect(fixtureDir("large_style"));
         QVERIFY(large.report.complete());
         const std::string text = large.report.text();
-        for (const char *key : {"quantizer.codevectors", "project_q.weight", "project_hid.bias"})
+        for (const char *key : { "quantizer.codevectors", "project_q.weight", "project_hid.bias" })
             QVERIFY2(text.find(key) != std::string::npos, key);
         QCOMPARE(large.report.count(tkd::io::MappingEntry::Status::FreshInit), 0);
         QCOMPARE(large.config.stableLayerNorm(), true);
@@ -116,11 +122,12 @@ private Q_SLOTS:
 
         // Asking for a head the pretraining file lacks: allowed, reported as fresh.
         tkd::io::MappingReport report;
-        tkd::Wav2Vec2Model withHead = tkd::Wav2Vec2Pretrained::load(fixtureDir("large_style"), 4, &report);
+        tkd::Wav2Vec2Model withHead
+            = tkd::Wav2Vec2Pretrained::load(fixtureDir("large_style"), 4, &report);
         QVERIFY(report.complete());
         QCOMPARE(report.count(tkd::io::MappingEntry::Status::FreshInit), 2);
         torch::NoGradGuard noGrad;
-        auto out = withHead->forward(torch::randn({1, 1600}));
+        auto out = withHead->forward(torch::randn({ 1, 1600 }));
         QCOMPARE(shapeOf(out.logits), std::string("[1, 4]"));
     }
 
@@ -138,8 +145,8 @@ private Q_SLOTS:
         const std::string misshaped = "wav2vec2.encoder.layers.0.attention.q_proj.weight";
         const std::string unknown = "wav2vec2.encoder.layers.0.adapter.weight";
         QVERIFY(tensors.erase(missing) == 1);
-        tensors[misshaped] = torch::zeros({32, 31});
-        tensors[unknown] = torch::zeros({5});
+        tensors[misshaped] = torch::zeros({ 32, 31 });
+        tensors[unknown] = torch::zeros({ 5 });
         std::vector<std::pair<std::string, torch::Tensor>> list(tensors.begin(), tensors.end());
         tkd::safetensors::save(dir + "/model.safetensors", list);
 
@@ -154,7 +161,8 @@ private Q_SLOTS:
         } catch (const tkd::Error &e) {
             const std::string what = e.what();
             QVERIFY2(e.subject().find("model.safetensors") != std::string::npos, e.what());
-            QVERIFY2(what.find("encoder.layers.1.final_layer_norm.bias") != std::string::npos, e.what());
+            QVERIFY2(
+                what.find("encoder.layers.1.final_layer_norm.bias") != std::string::npos, e.what());
             QVERIFY2(what.find(misshaped) != std::string::npos, e.what());
             QVERIFY2(what.find("[32, 31]") != std::string::npos, e.what());
             QVERIFY2(what.find(unknown) != std::string::npos, e.what());
@@ -181,7 +189,7 @@ private Q_SLOTS:
         trained->eval();
         fresh->eval();
         torch::NoGradGuard noGrad;
-        torch::Tensor x = torch::randn({1, 25, 40});
+        torch::Tensor x = torch::randn({ 1, 25, 40 });
         QCOMPARE(maxAbsDiff(trained->forward(x).logits, fresh->forward(x).logits), 0.0);
 
         tkd::Wav2Vec2Model other(tkd::Wav2Vec2Config::tiny(5)); // head of another size
@@ -224,9 +232,17 @@ private Q_SLOTS:
         } else {
             const bool large = preset == "custom-large";
             cfg = tkd::Wav2Vec2Config::xlsr300m(labels);
-            cfg.convDim({16, 16, 16}).convKernel({10, 3, 2}).convStride({5, 2, 2}).hiddenSize(32)
-                .numLayers(2).numHeads(2).intermediateSize(48).posConvKernel(8).posConvGroups(4)
-                .convBias(large).stableLayerNorm(large)
+            cfg.convDim({ 16, 16, 16 })
+                .convKernel({ 10, 3, 2 })
+                .convStride({ 5, 2, 2 })
+                .hiddenSize(32)
+                .numLayers(2)
+                .numHeads(2)
+                .intermediateSize(48)
+                .posConvKernel(8)
+                .posConvGroups(4)
+                .convBias(large)
+                .stableLayerNorm(large)
                 .featureNorm(large ? tkd::Wav2Vec2Config::FeatureNorm::Layer
                                    : tkd::Wav2Vec2Config::FeatureNorm::Group);
         }
@@ -281,16 +297,17 @@ private Q_SLOTS:
         model->eval();
         torch::NoGradGuard noGrad;
         const int64_t batch = preset == "base" ? 1 : 2;
-        torch::Tensor input = preset == "base" ? torch::randn({batch, inputLength}) * 0.1
-                                               : torch::randn({batch, inputLength, cfg.spectralBins()});
+        torch::Tensor input = preset == "base"
+            ? torch::randn({ batch, inputLength }) * 0.1
+            : torch::randn({ batch, inputLength, cfg.spectralBins() });
         auto out = model->forward(input);
         const int64_t d = cfg.hiddenSize(), h = cfg.numHeads();
-        QCOMPARE(out.lastHiddenState.sizes().vec(), (std::vector<int64_t>{batch, frames, d}));
+        QCOMPARE(out.lastHiddenState.sizes().vec(), (std::vector<int64_t> { batch, frames, d }));
         QCOMPARE(int64_t(out.hiddenStates.size()), cfg.numLayers() + 1);
         QCOMPARE(int64_t(out.attentions.size()), cfg.numLayers());
         for (const auto &a : out.attentions)
-            QCOMPARE(a.sizes().vec(), (std::vector<int64_t>{batch, h, frames, frames}));
-        QCOMPARE(out.logits.sizes().vec(), (std::vector<int64_t>{batch, 5}));
+            QCOMPARE(a.sizes().vec(), (std::vector<int64_t> { batch, h, frames, frames }));
+        QCOMPARE(out.logits.sizes().vec(), (std::vector<int64_t> { batch, 5 }));
         QCOMPARE(out.frameLengths[0].item<int64_t>(), int64_t(frames));
         QVERIFY(torch::isfinite(out.logits).all().item<bool>());
     }
@@ -300,10 +317,10 @@ private Q_SLOTS:
         tkd::Wav2Vec2Model model(tkd::Wav2Vec2Config::tiny(4));
         model->eval();
         torch::NoGradGuard noGrad;
-        auto out = model->forward(torch::randn({3, 60, 40}), torch::tensor({60, 41, 17}));
+        auto out = model->forward(torch::randn({ 3, 60, 40 }), torch::tensor({ 60, 41, 17 }));
         for (const auto &a : out.attentions) {
             QVERIFY(a.min().item<double>() >= 0.0);
-            QVERIFY(maxAbsDiff(a.sum(-1), torch::ones({3, 4, 60})) < 1e-5);
+            QVERIFY(maxAbsDiff(a.sum(-1), torch::ones({ 3, 4, 60 })) < 1e-5);
             // Padded keys of item 2 (17 valid frames) receive nothing.
             QCOMPARE(a[2].narrow(-1, 17, 60 - 17).sum().item<double>(), 0.0);
         }
@@ -316,14 +333,17 @@ private Q_SLOTS:
         tkd::Wav2Vec2Model model(tkd::Wav2Vec2Config::tiny(3));
         model->eval();
         torch::NoGradGuard noGrad;
-        torch::Tensor shortItem = torch::randn({1, 37, 40});
-        torch::Tensor batch = torch::cat({torch::randn({1, 50, 40}),
-                                          torch::cat({shortItem, torch::randn({1, 13, 40}) * 5}, 1)});
+        torch::Tensor shortItem = torch::randn({ 1, 37, 40 });
+        torch::Tensor batch = torch::cat({ torch::randn({ 1, 50, 40 }),
+            torch::cat({ shortItem, torch::randn({ 1, 13, 40 }) * 5 }, 1) });
         auto alone = model->forward(shortItem);
-        auto padded = model->forward(batch, torch::tensor({50, 37}));
-        QVERIFY(maxAbsDiff(padded.lastHiddenState[1].narrow(0, 0, 37), alone.lastHiddenState[0]) < 1e-4);
+        auto padded = model->forward(batch, torch::tensor({ 50, 37 }));
+        QVERIFY(maxAbsDiff(padded.lastHiddenState[1].narrow(0, 0, 37), alone.lastHiddenState[0])
+            < 1e-4);
         QVERIFY(maxAbsDiff(padded.logits[1], alone.logits[0]) < 1e-4);
-        QVERIFY(maxAbsDiff(padded.attentions[2][1].narrow(1, 0, 37).narrow(2, 0, 37), alone.attentions[2][0]) < 1e-4);
+        QVERIFY(maxAbsDiff(padded.attentions[2][1].narrow(1, 0, 37).narrow(2, 0, 37),
+                    alone.attentions[2][0])
+            < 1e-4);
     }
 
     // The head reads output frame 1 (c_1), not a pooled vector.
@@ -332,7 +352,7 @@ private Q_SLOTS:
         tkd::Wav2Vec2Model model(tkd::Wav2Vec2Config::tiny(6));
         model->eval();
         torch::NoGradGuard noGrad;
-        auto out = model->forward(torch::randn({2, 30, 40}));
+        auto out = model->forward(torch::randn({ 2, 30, 40 }));
         auto params = model->named_parameters();
         torch::Tensor w = params["head.weight"], b = params["head.bias"];
         torch::Tensor first = torch::matmul(out.lastHiddenState.select(1, 0), w.t()) + b;
@@ -346,13 +366,18 @@ private Q_SLOTS:
         // A few Adam steps on a separable toy problem must cut the loss: gradients flow through
         // the head, the transformer and the spectral projection.
         tkd::Wav2Vec2Config cfg = tkd::Wav2Vec2Config::tiny(2);
-        cfg.hiddenSize(16).numHeads(2).numLayers(1).intermediateSize(32).posConvKernel(8).posConvGroups(4);
+        cfg.hiddenSize(16)
+            .numHeads(2)
+            .numLayers(1)
+            .intermediateSize(32)
+            .posConvKernel(8)
+            .posConvGroups(4);
         tkd::Wav2Vec2Model model(cfg);
         model->train();
         torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-2));
-        torch::Tensor x = torch::randn({8, 12, 40});
-        torch::Tensor y = torch::tensor({0, 1, 0, 1, 1, 0, 0, 1}, torch::kLong);
-        x.index_put_({y == 1}, x.index({y == 1}) + 1.0);
+        torch::Tensor x = torch::randn({ 8, 12, 40 });
+        torch::Tensor y = torch::tensor({ 0, 1, 0, 1, 1, 0, 0, 1 }, torch::kLong);
+        x.index_put_({ y == 1 }, x.index({ y == 1 }) + 1.0);
         double first = 0, last = 0;
         for (int step = 0; step < 15; ++step) {
             opt.zero_grad();
@@ -380,16 +405,23 @@ private Q_SLOTS:
         try {
             if (what == "bins") {
                 tkd::Wav2Vec2Model m(tkd::Wav2Vec2Config::tiny(2));
-                m->forward(torch::randn({1, 10, 20}));
+                m->forward(torch::randn({ 1, 10, 20 }));
             } else if (what == "short") {
                 tkd::Wav2Vec2Config c = tkd::Wav2Vec2Config::base();
-                c.convDim({8, 8}).convKernel({10, 3}).convStride({5, 2}).hiddenSize(16).numLayers(1)
-                    .numHeads(2).intermediateSize(16).posConvKernel(4).posConvGroups(2);
+                c.convDim({ 8, 8 })
+                    .convKernel({ 10, 3 })
+                    .convStride({ 5, 2 })
+                    .hiddenSize(16)
+                    .numLayers(1)
+                    .numHeads(2)
+                    .intermediateSize(16)
+                    .posConvKernel(4)
+                    .posConvGroups(2);
                 tkd::Wav2Vec2Model m(c);
-                m->forward(torch::randn({1, 12}));
+                m->forward(torch::randn({ 1, 12 }));
             } else if (what == "lengths") {
                 tkd::Wav2Vec2Model m(tkd::Wav2Vec2Config::tiny(2));
-                m->forward(torch::randn({2, 10, 40}), torch::tensor({10, 11}));
+                m->forward(torch::randn({ 2, 10, 40 }), torch::tensor({ 10, 11 }));
             } else if (what == "preset") {
                 tkd::Wav2Vec2Config::preset("xlsr-9000");
             } else if (what == "heads") {

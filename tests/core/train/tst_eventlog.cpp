@@ -61,13 +61,29 @@ private Q_SLOTS:
         QFETCH(int, which);
         Event e;
         switch (which) {
-        case 0: e = Event::stepEvent(120, 2, {{"task", 0.41}, {"kd", 0.1}, {"logit_kd", 0.0}, {"total", 0.51}}, 1e-3); break;
-        case 1: e = Event::epochEvent(3, 300, {{"total", 0.2}}, {{"val_accuracy", 0.875}}, 5e-4); break;
-        case 2: e = Event::evalEvent(3, 300, {{"accuracy", 0.9}, {"localisation", 0.61}}); break;
-        case 3: e = Event::checkpointEvent(3, 300, "/runs/x/checkpoints/step-000000000300.safetensors"); break;
-        case 4: e = Event::stageEvent("student crnn lambda=0.25 L=4", "starting"); break;
-        case 5: e = Event::errorEvent("data.path: \"/x\" is not a folder\nsecond line"); break;
-        case 6: e = Event::doneEvent("finished", {{"test_accuracy", 0.9123456789012345}}); break;
+        case 0:
+            e = Event::stepEvent(120, 2,
+                { { "task", 0.41 }, { "kd", 0.1 }, { "logit_kd", 0.0 }, { "total", 0.51 } }, 1e-3);
+            break;
+        case 1:
+            e = Event::epochEvent(
+                3, 300, { { "total", 0.2 } }, { { "val_accuracy", 0.875 } }, 5e-4);
+            break;
+        case 2:
+            e = Event::evalEvent(3, 300, { { "accuracy", 0.9 }, { "localisation", 0.61 } });
+            break;
+        case 3:
+            e = Event::checkpointEvent(3, 300, "/runs/x/checkpoints/step-000000000300.safetensors");
+            break;
+        case 4:
+            e = Event::stageEvent("student crnn lambda=0.25 L=4", "starting");
+            break;
+        case 5:
+            e = Event::errorEvent("data.path: \"/x\" is not a folder\nsecond line");
+            break;
+        case 6:
+            e = Event::doneEvent("finished", { { "test_accuracy", 0.9123456789012345 } });
+            break;
         }
         e.t = 1717770000.125;
         const std::string line = e.toJson();
@@ -88,7 +104,7 @@ private Q_SLOTS:
 
     void nonFiniteLossesSurvive()
     {
-        Event e = Event::stepEvent(1, 0, {{"task", NAN}, {"kd", INFINITY}}, 0.1);
+        Event e = Event::stepEvent(1, 0, { { "task", NAN }, { "kd", INFINITY } }, 0.1);
         const Event back = Event::fromJson(e.toJson());
         QVERIFY(std::isnan(back.losses.at("task")));
         QVERIFY(std::isnan(back.losses.at("kd"))); // JSON has no infinity either: null -> NaN
@@ -106,14 +122,23 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("line");
         QTest::addColumn<QString>("reason");
-        QTest::newRow("not json") << "{\"t\": 1, \"type\": \"step\"" << "not JSON";
-        QTest::newRow("array") << "[1, 2]" << "object";
-        QTest::newRow("no type") << "{\"t\": 1}" << "type";
-        QTest::newRow("no time") << "{\"type\": \"step\"}" << "time";
-        QTest::newRow("step not integer") << "{\"t\": 1, \"type\": \"step\", \"step\": 1.5}" << "step";
-        QTest::newRow("losses not object") << "{\"t\": 1, \"type\": \"step\", \"losses\": 3}" << "losses";
-        QTest::newRow("loss not number") << "{\"t\": 1, \"type\": \"step\", \"losses\": {\"kd\": \"x\"}}" << "losses.kd";
-        QTest::newRow("message not string") << "{\"t\": 1, \"type\": \"error\", \"message\": 4}" << "message";
+        QTest::newRow("not json") << "{\"t\": 1, \"type\": \"step\""
+                                  << "not JSON";
+        QTest::newRow("array") << "[1, 2]"
+                               << "object";
+        QTest::newRow("no type") << "{\"t\": 1}"
+                                 << "type";
+        QTest::newRow("no time") << "{\"type\": \"step\"}"
+                                 << "time";
+        QTest::newRow("step not integer") << "{\"t\": 1, \"type\": \"step\", \"step\": 1.5}"
+                                          << "step";
+        QTest::newRow("losses not object") << "{\"t\": 1, \"type\": \"step\", \"losses\": 3}"
+                                           << "losses";
+        QTest::newRow("loss not number")
+            << "{\"t\": 1, \"type\": \"step\", \"losses\": {\"kd\": \"x\"}}"
+            << "losses.kd";
+        QTest::newRow("message not string") << "{\"t\": 1, \"type\": \"error\", \"message\": 4}"
+                                            << "message";
     }
 
     void badLines()
@@ -159,7 +184,8 @@ private Q_SLOTS:
         try {
             EventLog log("/nonexistent-dir/events.jsonl");
         } catch (const tkd::Error &e) {
-            QVERIFY(std::string(e.what()).find("/nonexistent-dir/events.jsonl") != std::string::npos);
+            QVERIFY(
+                std::string(e.what()).find("/nonexistent-dir/events.jsonl") != std::string::npos);
         }
         QVERIFY_EXCEPTION_THROWN(tkd::readEventLog("/nonexistent-dir/events.jsonl"), tkd::Error);
     }
@@ -172,11 +198,12 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const std::string path = dir.filePath("events.jsonl").toStdString();
         constexpr int kPerWriter = 3000;
-        std::atomic<int> writersDone{0};
+        std::atomic<int> writersDone { 0 };
         auto writer = [&](int id) {
             EventLog log(path);
             for (int i = 0; i < kPerWriter; ++i) {
-                Event e = Event::stepEvent(i, id, {{"task", 1.0 / (i + 1)}, {"total", double(i)}}, 1e-3);
+                Event e = Event::stepEvent(
+                    i, id, { { "task", 1.0 / (i + 1) }, { "total", double(i) } }, 1e-3);
                 // Sizes from a few bytes to ~40 KB, so some lines span many pages.
                 const size_t pad = (i % 97 == 0) ? 40000 : size_t((i * 131) % 700);
                 e.message = std::string(pad, char('a' + (i % 26)));
@@ -207,7 +234,7 @@ private Q_SLOTS:
 
         QVERIFY2(messages.empty(), messages.empty() ? "" : messages.front().c_str());
         QCOMPARE(received.size(), size_t(2 * kPerWriter));
-        int next[3] = {0, 0, 0};
+        int next[3] = { 0, 0, 0 };
         for (const Event &e : received) {
             QVERIFY(e.epoch == 1 || e.epoch == 2);
             QCOMPARE(e.step, int64_t(next[e.epoch]));
@@ -243,12 +270,15 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string path = dir.filePath("events.jsonl").toStdString();
-        appendRaw(path, Event::stageEvent("a").toJson() + "\n" + "garbage{\n" + Event::stageEvent("b").toJson() + "\n");
+        appendRaw(path,
+            Event::stageEvent("a").toJson() + "\n" + "garbage{\n" + Event::stageEvent("b").toJson()
+                + "\n");
         EventLogReader reader(path);
         auto batch = reader.poll();
         QCOMPARE(batch.events.size(), size_t(2));
         QCOMPARE(batch.messages.size(), size_t(1));
-        QVERIFY2(batch.messages[0].find(path + ":2") != std::string::npos, batch.messages[0].c_str());
+        QVERIFY2(
+            batch.messages[0].find(path + ":2") != std::string::npos, batch.messages[0].c_str());
     }
 
     void truncationRestarts()
@@ -270,7 +300,8 @@ private Q_SLOTS:
         }
         auto batch = reader.poll();
         QVERIFY(batch.restarted);
-        QVERIFY2(anyContains(batch.messages, "truncated"), batch.messages.empty() ? "" : batch.messages[0].c_str());
+        QVERIFY2(anyContains(batch.messages, "truncated"),
+            batch.messages.empty() ? "" : batch.messages[0].c_str());
         QCOMPARE(batch.events.size(), size_t(2));
         QCOMPARE(batch.events[0].stage, std::string("again"));
         QVERIFY(!reader.poll().restarted);

@@ -13,7 +13,7 @@
 
 namespace {
 tkd::CellResult cell(const std::string &student, double lambda, uint64_t seed, double acc,
-                     const std::string &status = "completed")
+    const std::string &status = "completed")
 {
     tkd::CellResult c;
     c.student = student;
@@ -21,8 +21,9 @@ tkd::CellResult cell(const std::string &student, double lambda, uint64_t seed, d
     c.lengthSec = 8.0;
     c.seed = seed;
     c.status = status;
-    c.test = {{"accuracy", acc}, {"map", 0.5}, {"localisation_branch", lambda > 0 ? 0.6 : NAN},
-              {"localisation_native", NAN}, {"localisation_baseline", 0.1}};
+    c.test
+        = { { "accuracy", acc }, { "map", 0.5 }, { "localisation_branch", lambda > 0 ? 0.6 : NAN },
+              { "localisation_native", NAN }, { "localisation_baseline", 0.1 } };
     c.wallSeconds = 10.0;
     return c;
 }
@@ -36,13 +37,15 @@ std::vector<tkd::PipelineResult> shards()
     tkd::LengthResult la, lb;
     la.lengthSec = lb.lengthSec = 8.0;
     la.teacherKind = "tiny";
-    la.teacherTest = {{"accuracy", 0.7}, {"localisation", 0.3}, {"localisation_baseline", 0.05}};
-    la.cells = {cell("tc-resnet8", 0.0, 1, 0.70), cell("tc-resnet8", 0.25, 1, 0.80), cell("tc-resnet8", 0.0, 3, 0.74)};
-    lb.cells = {cell("tc-resnet8", 0.0, 2, 0.72), cell("tc-resnet8", 0.25, 2, 0.76),
-                cell("tc-resnet8", 0.25, 3, 0.0, "failed"), cell("crnn", 0.0, 1, 0.60)};
-    a.lengths = {la};
-    b.lengths = {lb};
-    return {a, b};
+    la.teacherTest
+        = { { "accuracy", 0.7 }, { "localisation", 0.3 }, { "localisation_baseline", 0.05 } };
+    la.cells = { cell("tc-resnet8", 0.0, 1, 0.70), cell("tc-resnet8", 0.25, 1, 0.80),
+        cell("tc-resnet8", 0.0, 3, 0.74) };
+    lb.cells = { cell("tc-resnet8", 0.0, 2, 0.72), cell("tc-resnet8", 0.25, 2, 0.76),
+        cell("tc-resnet8", 0.25, 3, 0.0, "failed"), cell("crnn", 0.0, 1, 0.60) };
+    a.lengths = { la };
+    b.lengths = { lb };
+    return { a, b };
 }
 } // namespace
 
@@ -53,8 +56,8 @@ private Q_SLOTS:
     void meansSpreadsAndBest()
     {
         const tkd::GridTable t(shards());
-        QCOMPARE(t.students(), (std::vector<std::string>{"tc-resnet8", "crnn"}));
-        QCOMPARE(t.lambdas(), (std::vector<double>{0.0, 0.25}));
+        QCOMPARE(t.students(), (std::vector<std::string> { "tc-resnet8", "crnn" }));
+        QCOMPARE(t.lambdas(), (std::vector<double> { 0.0, 0.25 }));
         const auto *v = t.find("tc-resnet8", 0.0, 8.0);
         QVERIFY(v);
         QCOMPARE(v->count(), 3);
@@ -63,7 +66,7 @@ private Q_SLOTS:
         const auto *kd = t.find("tc-resnet8", 0.25, 8.0);
         QVERIFY(kd);
         QCOMPARE(kd->count(), 2); // the failed seed is not averaged in ...
-        QCOMPARE(kd->failed, 1);  // ... but counted
+        QCOMPARE(kd->failed, 1); // ... but counted
         QVERIFY(std::abs(kd->mean - 0.78) < 1e-12);
         QVERIFY(kd->best);
         QVERIFY(!v->best);
@@ -82,10 +85,13 @@ private Q_SLOTS:
         const std::string md = t.markdown();
         QVERIFY2(md.find("**78.0 ± 2.8 (2)**") != std::string::npos, md.c_str());
         QVERIFY2(md.find("72.0 ± 2.0 (3)") != std::string::npos, md.c_str());
-        QVERIFY2(md.find("78.0 (λ 0.25) (72.0)") != std::string::npos, md.c_str()); // paper-style summary
+        QVERIFY2(md.find("78.0 (λ 0.25) (72.0)") != std::string::npos,
+            md.c_str()); // paper-style summary
         const std::string csv = t.csv();
         QVERIFY(csv.rfind("student,lambda,length_sec,metric,mean,spread,n,failed,best", 0) == 0);
-        QVERIFY2(csv.find("tc-resnet8,0.25,8,accuracy,0.780000,0.028284,2,1,1,") != std::string::npos, csv.c_str());
+        QVERIFY2(
+            csv.find("tc-resnet8,0.25,8,accuracy,0.780000,0.028284,2,1,1,") != std::string::npos,
+            csv.c_str());
         const auto j = t.json();
         QCOMPARE(j["entries"].size(), size_t(3));
         QCOMPARE(j["run_dirs"].size(), size_t(2));
@@ -105,14 +111,15 @@ private Q_SLOTS:
         }
         const tkd::GridTable t = tkd::GridTable::fromRunDirs(dirs);
         QCOMPARE(t.find("tc-resnet8", 0.0, 8.0)->count(), 3);
-        QCOMPARE(t.find("tc-resnet8", 0.0, 8.0)->runs[0].runDir, dirs[0]); // cells open their own run
+        QCOMPARE(
+            t.find("tc-resnet8", 0.0, 8.0)->runs[0].runDir, dirs[0]); // cells open their own run
         t.write(tmp.path().toStdString() + "/out");
-        for (const char *f : {"grid.md", "grid.csv", "grid.json"})
+        for (const char *f : { "grid.md", "grid.csv", "grid.json" })
             QVERIFY(QFileInfo(tmp.filePath(QString("out/") + f)).size() > 100);
 
         // Not a run folder, and a corrupt metrics file: errors that name them.
         try {
-            tkd::GridTable::fromRunDirs({tmp.path().toStdString() + "/nothing"});
+            tkd::GridTable::fromRunDirs({ tmp.path().toStdString() + "/nothing" });
             QFAIL("expected an error");
         } catch (const tkd::Error &e) {
             QVERIFY(std::string(e.what()).find("nothing") != std::string::npos);

@@ -29,16 +29,17 @@ private Q_SLOTS:
 void TestMetrics::singleLabelByHand()
 {
     // 3 classes, 6 clips. truth: 0 0 1 1 2 2; predicted: 0 1 1 1 2 0.
-    const torch::Tensor logits = torch::tensor({{3.f, 1.f, 0.f}, {0.f, 2.f, 1.f}, {0.f, 5.f, 1.f},
-                                                {1.f, 2.f, 0.f}, {0.f, 0.f, 1.f}, {4.f, 0.f, 3.f}});
-    const torch::Tensor truth = torch::tensor({0, 0, 1, 1, 2, 2}, torch::kLong);
+    const torch::Tensor logits = torch::tensor({ { 3.f, 1.f, 0.f }, { 0.f, 2.f, 1.f },
+        { 0.f, 5.f, 1.f }, { 1.f, 2.f, 0.f }, { 0.f, 0.f, 1.f }, { 4.f, 0.f, 3.f } });
+    const torch::Tensor truth = torch::tensor({ 0, 0, 1, 1, 2, 2 }, torch::kLong);
     const tkd::ClassificationMetrics m = tkd::Metrics::classification(logits, truth, false);
     QCOMPARE(m.count, int64_t(6));
     QCOMPARE(m.accuracy, 4.0 / 6.0);
-    const std::vector<int64_t> expected = {1, 1, 0, /**/ 0, 2, 0, /**/ 1, 0, 1};
+    const std::vector<int64_t> expected = { 1, 1, 0, /**/ 0, 2, 0, /**/ 1, 0, 1 };
     QCOMPARE(m.confusion, expected);
     QCOMPARE(m.confusionAt(2, 0), int64_t(1));
-    // precision: class 0 predicted twice (once right), class 1 three times (twice right), class 2 once (right)
+    // precision: class 0 predicted twice (once right), class 1 three times (twice right), class 2
+    // once (right)
     QCOMPARE(m.precision[0], 0.5);
     QCOMPARE(m.precision[1], 2.0 / 3.0);
     QCOMPARE(m.precision[2], 1.0);
@@ -46,7 +47,8 @@ void TestMetrics::singleLabelByHand()
     QCOMPARE(m.recall[1], 1.0);
     QCOMPARE(m.recall[2], 0.5);
     // A class never predicted and never present: undefined, not 0.
-    const auto m4 = tkd::Metrics::classification(torch::cat({logits, torch::full({6, 1}, -9.f)}, 1), truth, false);
+    const auto m4 = tkd::Metrics::classification(
+        torch::cat({ logits, torch::full({ 6, 1 }, -9.f) }, 1), truth, false);
     QVERIFY(std::isnan(m4.precision[3]));
     QVERIFY(std::isnan(m4.recall[3]));
     QCOMPARE(m4.accuracy, m.accuracy);
@@ -58,14 +60,16 @@ void TestMetrics::averagePrecision_data()
     QTest::addColumn<std::vector<int64_t>>("positives");
     QTest::addColumn<double>("expected");
     // Ranking + - + -: precision 1 at recall 0.5, 2/3 at recall 1 -> 0.5 * 1 + 0.5 * 2/3.
-    QTest::newRow("interleaved") << std::vector<float>{0.9f, 0.8f, 0.7f, 0.1f} << std::vector<int64_t>{1, 0, 1, 0}
-                                 << (0.5 + 0.5 * 2.0 / 3.0);
-    QTest::newRow("perfect") << std::vector<float>{0.9f, 0.8f, 0.2f} << std::vector<int64_t>{1, 1, 0} << 1.0;
-    QTest::newRow("worst") << std::vector<float>{0.9f, 0.8f, 0.2f} << std::vector<int64_t>{0, 0, 1} << (1.0 / 3.0);
+    QTest::newRow("interleaved") << std::vector<float> { 0.9f, 0.8f, 0.7f, 0.1f }
+                                 << std::vector<int64_t> { 1, 0, 1, 0 } << (0.5 + 0.5 * 2.0 / 3.0);
+    QTest::newRow("perfect") << std::vector<float> { 0.9f, 0.8f, 0.2f }
+                             << std::vector<int64_t> { 1, 1, 0 } << 1.0;
+    QTest::newRow("worst") << std::vector<float> { 0.9f, 0.8f, 0.2f }
+                           << std::vector<int64_t> { 0, 0, 1 } << (1.0 / 3.0);
     // Ties enter together: {+, -} tied at the top gives precision 1/2 at recall 1/2, then
     // the last + at 2/3.
-    QTest::newRow("ties") << std::vector<float>{0.5f, 0.5f, 0.3f, 0.1f} << std::vector<int64_t>{1, 0, 1, 0}
-                          << (0.5 * 0.5 + 0.5 * 2.0 / 3.0);
+    QTest::newRow("ties") << std::vector<float> { 0.5f, 0.5f, 0.3f, 0.1f }
+                          << std::vector<int64_t> { 1, 0, 1, 0 } << (0.5 * 0.5 + 0.5 * 2.0 / 3.0);
 }
 
 void TestMetrics::averagePrecision()
@@ -73,32 +77,38 @@ void TestMetrics::averagePrecision()
     QFETCH(std::vector<float>, scores);
     QFETCH(std::vector<int64_t>, positives);
     QFETCH(double, expected);
-    const double ap = tkd::Metrics::averagePrecision(torch::tensor(scores), torch::tensor(positives));
-    QVERIFY2(std::abs(ap - expected) < 1e-12, qPrintable(QString("AP %1, expected %2").arg(ap).arg(expected)));
+    const double ap
+        = tkd::Metrics::averagePrecision(torch::tensor(scores), torch::tensor(positives));
+    QVERIFY2(std::abs(ap - expected) < 1e-12,
+        qPrintable(QString("AP %1, expected %2").arg(ap).arg(expected)));
 }
 
 void TestMetrics::macroMapSkipsClassesWithoutPositives()
 {
-    const torch::Tensor scores = torch::tensor({{0.9f, 0.1f, 0.3f}, {0.8f, 0.7f, 0.2f}, {0.1f, 0.6f, 0.9f}});
-    const torch::Tensor targets = torch::tensor({{1, 0, 0}, {0, 1, 0}, {1, 0, 0}});
+    const torch::Tensor scores
+        = torch::tensor({ { 0.9f, 0.1f, 0.3f }, { 0.8f, 0.7f, 0.2f }, { 0.1f, 0.6f, 0.9f } });
+    const torch::Tensor targets = torch::tensor({ { 1, 0, 0 }, { 0, 1, 0 }, { 1, 0, 0 } });
     // class 0: ranking 0.9(+) 0.8(-) 0.1(+) -> 0.5 + 0.5 * 2/3; class 1: 0.7(+) ranks first -> 1;
     // class 2 has no positive and is left out.
     const double expected = ((0.5 + 0.5 * 2.0 / 3.0) + 1.0) / 2.0;
     QCOMPARE(tkd::Metrics::macroAveragePrecision(scores, targets), expected);
-    QVERIFY(std::isnan(tkd::Metrics::averagePrecision(torch::tensor({0.5f}), torch::tensor({0}))));
+    QVERIFY(
+        std::isnan(tkd::Metrics::averagePrecision(torch::tensor({ 0.5f }), torch::tensor({ 0 }))));
 }
 
 void TestMetrics::multiLabel()
 {
-    const torch::Tensor logits = torch::tensor({{2.f, -1.f, 3.f}, {-2.f, 1.f, -3.f}, {0.5f, 0.2f, -1.f}});
-    const torch::Tensor targets = torch::tensor({{1.f, 0.f, 1.f}, {1.f, 0.f, 0.f}, {0.f, 1.f, 0.f}});
+    const torch::Tensor logits
+        = torch::tensor({ { 2.f, -1.f, 3.f }, { -2.f, 1.f, -3.f }, { 0.5f, 0.2f, -1.f } });
+    const torch::Tensor targets
+        = torch::tensor({ { 1.f, 0.f, 1.f }, { 1.f, 0.f, 0.f }, { 0.f, 1.f, 0.f } });
     const tkd::ClassificationMetrics m = tkd::Metrics::classification(logits, targets, true);
     // top-1 in the label set: clip 0 (class 2) yes, clip 1 (class 1) no, clip 2 (class 0) no.
     QCOMPARE(m.accuracy, 1.0 / 3.0);
     QVERIFY(m.confusion.empty());
     // sigmoid >= 0.5 <=> logit >= 0: predictions {0,2}, {1}, {0,1}.
     QCOMPARE(m.precision[0], 0.5); // predicted on clips 0, 2; right on 0
-    QCOMPARE(m.recall[0], 0.5);    // positives on clips 0, 1; found 0
+    QCOMPARE(m.recall[0], 0.5); // positives on clips 0, 1; found 0
     QCOMPARE(m.precision[2], 1.0);
     QCOMPARE(m.recall[1], 1.0);
     QCOMPARE(m.meanAveragePrecision, tkd::Metrics::macroAveragePrecision(logits, targets));
@@ -106,12 +116,18 @@ void TestMetrics::multiLabel()
 
 void TestMetrics::badShapes()
 {
-    QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::Metrics::classification(torch::zeros({3}), torch::zeros({3}, torch::kLong), false));
-    QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::Metrics::classification(torch::zeros({3, 2}), torch::zeros({2}, torch::kLong), false));
-    QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::Metrics::classification(torch::zeros({2, 2}), torch::tensor({0, 5}), false));
-    QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::Metrics::classification(torch::zeros({2, 2}), torch::zeros({2, 3}), true));
+    QVERIFY_THROWS_EXCEPTION(tkd::Error,
+        tkd::Metrics::classification(
+            torch::zeros({ 3 }), torch::zeros({ 3 }, torch::kLong), false));
+    QVERIFY_THROWS_EXCEPTION(tkd::Error,
+        tkd::Metrics::classification(
+            torch::zeros({ 3, 2 }), torch::zeros({ 2 }, torch::kLong), false));
+    QVERIFY_THROWS_EXCEPTION(tkd::Error,
+        tkd::Metrics::classification(torch::zeros({ 2, 2 }), torch::tensor({ 0, 5 }), false));
+    QVERIFY_THROWS_EXCEPTION(tkd::Error,
+        tkd::Metrics::classification(torch::zeros({ 2, 2 }), torch::zeros({ 2, 3 }), true));
     try {
-        tkd::Metrics::confusionMatrix({0, 7}, {0, 1}, 3);
+        tkd::Metrics::confusionMatrix({ 0, 7 }, { 0, 1 }, 3);
         QFAIL("no error for a label outside the classes");
     } catch (const tkd::Error &e) {
         QCOMPARE(QString::fromStdString(e.subject()), QString("metrics"));
@@ -131,7 +147,8 @@ void TestMetrics::schedules_data()
     QTest::newRow("cosine start") << "cosine" << 0 << 0 << base;
     QTest::newRow("cosine middle") << "cosine" << 0 << 5 << base * 0.5;
     QTest::newRow("cosine end") << "cosine" << 0 << 10 << 0.0;
-    QTest::newRow("cosine quarter") << "cosine" << 0 << 2 << base * 0.5 * (1 + std::cos(M_PI * 0.2));
+    QTest::newRow("cosine quarter")
+        << "cosine" << 0 << 2 << base * 0.5 * (1 + std::cos(M_PI * 0.2));
     QTest::newRow("warmup first") << "cosine" << 4 << 0 << base * 0.25;
     QTest::newRow("warmup third") << "cosine" << 4 << 2 << base * 0.75;
     // after 4 warm-up steps the cosine spans steps 4..10: step 7 is its middle.
@@ -161,7 +178,8 @@ void TestMetrics::schedules()
     o.warmupSteps = warmup;
     const tkd::LrSchedule s(o);
     const double lr = s.lrAt(step);
-    QVERIFY2(std::abs(lr - expected) < 1e-12, qPrintable(QString("lr %1, expected %2").arg(lr).arg(expected)));
+    QVERIFY2(std::abs(lr - expected) < 1e-12,
+        qPrintable(QString("lr %1, expected %2").arg(lr).arg(expected)));
 }
 
 void TestMetrics::badSchedule()
@@ -174,10 +192,10 @@ void TestMetrics::badSchedule()
     }
     tkd::LrScheduleOptions o;
     o.baseLr = -1.0;
-    QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::LrSchedule{o});
+    QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::LrSchedule { o });
     o.baseLr = 0.1;
     o.totalSteps = 0;
-    QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::LrSchedule{o});
+    QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::LrSchedule { o });
 }
 
 void TestMetrics::batcherIsASeededPermutation()
@@ -193,11 +211,11 @@ void TestMetrics::batcherIsASeededPermutation()
     QCOMPARE(batches.size(), size_t(7));
     QCOMPARE(batches.back().numel(), int64_t(103 - 6 * 16));
     QCOMPARE(batches[1][0].item<int64_t>(), o0[16]);
-    const torch::Tensor data = torch::arange(103 * 2).view({103, 2});
+    const torch::Tensor data = torch::arange(103 * 2).view({ 103, 2 });
     const torch::Tensor g = tkd::Batcher::gather(data, batches[0]);
     QCOMPARE(g[3][1].item<int64_t>(), o0[3] * 2 + 1);
     const tkd::Batcher unshuffled(5, 2, 1, false);
-    QCOMPARE(unshuffled.order(3), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+    QCOMPARE(unshuffled.order(3), (std::vector<int64_t> { 0, 1, 2, 3, 4 }));
     QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::Batcher(10, 0, 1));
 }
 

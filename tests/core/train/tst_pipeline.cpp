@@ -1,8 +1,8 @@
 // The whole experiment through Pipeline on a tiny built-in corpus (5 synthetic speakers, 2 s
 // clips): run folder, events, metrics, checkpoints, the teacher cache hit on a second run, cancel.
 // tkd-test-labels: ml e2e
-#include "core/train/EventLog.h"
 #include "core/experiment/ExperimentConfig.h"
+#include "core/train/EventLog.h"
 #include "core/train/Pipeline.h"
 #include "core/train/RunDirectory.h"
 #include "core/train/TrainControl.h"
@@ -19,7 +19,10 @@ namespace {
 class CancelOnStep : public tkd::TrainObserver
 {
 public:
-    explicit CancelOnStep(tkd::TrainControl *c, std::string stagePrefix) : m_control(c), m_prefix(std::move(stagePrefix)) {}
+    explicit CancelOnStep(tkd::TrainControl *c, std::string stagePrefix)
+        : m_control(c)
+        , m_prefix(std::move(stagePrefix))
+    { }
     void onStep(const tkd::StepReport &r) override
     {
         if (r.stage.rfind(m_prefix, 0) == 0)
@@ -65,10 +68,10 @@ tkd::ExperimentConfig TestPipeline::config(const std::string &teacher) const
     c.teacher.kind = tkd::teacherKindFromName(teacher);
     c.teacher.epochs = 2;
     c.teacher.batchSize = 8;
-    c.students = {"tc-resnet8"};
-    c.kd.lambdas = {0.0, 0.25};
-    c.grid.lengthsSec = {2.0};
-    c.grid.seeds = {1};
+    c.students = { "tc-resnet8" };
+    c.kd.lambdas = { 0.0, 0.25 };
+    c.grid.lengthsSec = { 2.0 };
+    c.grid.seeds = { 1 };
     c.train.epochs = 2;
     c.train.batchSize = 8;
     c.train.lr = 3e-3;
@@ -119,7 +122,9 @@ void TestPipeline::oracleEndToEnd()
     QCOMPARE(back.lengths[0].cells.size(), size_t(2));
     QCOMPARE(back.lengths[0].cells[1].test.at("accuracy"), l.cells[1].test.at("accuracy"));
     const QString table = QString::fromStdString(back.table());
-    QVERIFY2(table.contains("teacher oracle") && table.contains("tc-resnet8") && table.contains("0.25"), qPrintable(table));
+    QVERIFY2(
+        table.contains("teacher oracle") && table.contains("tc-resnet8") && table.contains("0.25"),
+        qPrintable(table));
 }
 
 void TestPipeline::tinyTeacherThenCacheHit()
@@ -164,14 +169,14 @@ void TestPipeline::cancelStopsTheRun()
     const nlohmann::json m = tkd::RunDirectory::open(newest).readMetrics();
     QCOMPARE(m["cancelled"].get<bool>(), true);
     QCOMPARE(m["lengths"][0]["cells"][0]["status"].get<std::string>(), std::string("cancelled"));
-    QVERIFY(std::filesystem::exists(newest + "/students/" + tkd::PipelineResult::cellName("tc-resnet8", 2.0, 0.0, 1) +
-                                    "/last.safetensors"));
+    QVERIFY(std::filesystem::exists(newest + "/students/"
+        + tkd::PipelineResult::cellName("tc-resnet8", 2.0, 0.0, 1) + "/last.safetensors"));
 }
 
 void TestPipeline::badConfig()
 {
     tkd::ExperimentConfig c = config("oracle");
-    c.students = {"no-such-student"};
+    c.students = { "no-such-student" };
     try {
         tkd::Pipeline p(c);
         QFAIL("a config with an unknown student was accepted");

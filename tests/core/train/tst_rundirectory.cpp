@@ -42,7 +42,7 @@ Checkpoint checkpointAt(int64_t step)
 {
     Checkpoint c;
     c.step = step;
-    c.setTensor("w", torch::full({4}, double(step)));
+    c.setTensor("w", torch::full({ 4 }, double(step)));
     return c;
 }
 
@@ -58,10 +58,7 @@ class TestRunDirectory : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        torch::set_num_threads(1);
-    }
+    void initTestCase() { torch::set_num_threads(1); }
 
     // First, while this process has no extra threads: fork is only safe then.
     void lockIsReleasedWhenTheHolderIsKilled()
@@ -120,7 +117,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const ExperimentConfig config = configIn(dir, "My run: v2");
-        Provenance prov = Provenance::collect(config, {"tkd", "train", "exp.yaml"});
+        Provenance prov = Provenance::collect(config, { "tkd", "train", "exp.yaml" });
         RunDirectory run = RunDirectory::create(config, prov);
 
         const QString name = QString::fromStdString(run.name());
@@ -143,9 +140,10 @@ private Q_SLOTS:
         QVERIFY(prov.sndfileVersion.find("libsndfile") != std::string::npos);
         QVERIFY(!prov.espeakVersion.empty() && prov.espeakVersion != "unknown");
         QCOMPARE(prov.pid, int64_t(::getpid()));
-        QCOMPARE(prov.seeds, (std::vector<uint64_t>{1, 1}));
+        QCOMPARE(prov.seeds, (std::vector<uint64_t> { 1, 1 }));
         QVERIFY(QRegularExpression("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$")
-                    .match(QString::fromStdString(prov.startTime)).hasMatch());
+                    .match(QString::fromStdString(prov.startTime))
+                    .hasMatch());
 
         // The event log is the run's own, and a viewer can follow it.
         run.events().append(tkd::Event::stageEvent("teacher"));
@@ -158,7 +156,7 @@ private Q_SLOTS:
         run.writeProvenance(prov);
         QCOMPARE(RunDirectory::open(run.path()).provenance().dataHash, std::string("d4t4"));
 
-        run.writeMetrics({{"test_accuracy", 0.9}, {"per_class", {1, 2}}});
+        run.writeMetrics({ { "test_accuracy", 0.9 }, { "per_class", { 1, 2 } } });
         QCOMPARE(run.readMetrics()["test_accuracy"].get<double>(), 0.9);
 
         const std::string path = run.path();
@@ -206,7 +204,8 @@ private Q_SLOTS:
             RunDirectory::open(run.path(), RunDirectory::Access::Exclusive);
             QFAIL("two trainers in one run folder");
         } catch (const tkd::Error &e) {
-            QVERIFY2(std::string(e.what()).find("one trainer at a time") != std::string::npos, e.what());
+            QVERIFY2(
+                std::string(e.what()).find("one trainer at a time") != std::string::npos, e.what());
         }
     }
 
@@ -241,14 +240,15 @@ private Q_SLOTS:
         QTemporaryDir dir;
         ExperimentConfig config = configIn(dir);
         config.train.lr = -1;
-        QVERIFY_EXCEPTION_THROWN(RunDirectory::create(config, Provenance{}), tkd::ConfigError);
+        QVERIFY_EXCEPTION_THROWN(RunDirectory::create(config, Provenance {}), tkd::ConfigError);
         QVERIFY(!fs::exists(config.output.runsDir)); // nothing created
     }
 
     void openRefusesWhatIsNotARun()
     {
         QTemporaryDir dir;
-        QVERIFY_EXCEPTION_THROWN(RunDirectory::open(dir.filePath("missing").toStdString()), tkd::Error);
+        QVERIFY_EXCEPTION_THROWN(
+            RunDirectory::open(dir.filePath("missing").toStdString()), tkd::Error);
         try {
             RunDirectory::open(dir.path().toStdString());
             QFAIL("opened an empty folder");
@@ -268,7 +268,8 @@ private Q_SLOTS:
             QFAIL("opened a run with a broken config");
         } catch (const tkd::ConfigError &e) {
             const std::string what = e.what();
-            QVERIFY2(what.find(path + "/config.yaml:3: train.lr") != std::string::npos, what.c_str());
+            QVERIFY2(
+                what.find(path + "/config.yaml:3: train.lr") != std::string::npos, what.c_str());
         }
     }
 
@@ -294,11 +295,13 @@ private Q_SLOTS:
             run.saveCheckpoint(checkpointAt(step * 100), false, 2);
         QCOMPARE(run.stepCheckpoints().size(), size_t(2));
         QCOMPARE(stepOf(run.bestCheckpointPath()), int64_t(500));
-        QVERIFY(torch::equal(Checkpoint::load(run.bestCheckpointPath()).tensor("w"), torch::full({4}, 500.0)));
+        QVERIFY(torch::equal(
+            Checkpoint::load(run.bestCheckpointPath()).tensor("w"), torch::full({ 4 }, 500.0)));
         QCOMPARE(stepOf(run.lastCheckpointPath()), int64_t(1000));
 
         // Leftovers of a write killed midway are not checkpoints.
-        tkd::writeFileAtomic(run.checkpointDir() + "/step-000000001100.safetensors.tmp-999-0", "half");
+        tkd::writeFileAtomic(
+            run.checkpointDir() + "/step-000000001100.safetensors.tmp-999-0", "half");
         QCOMPARE(run.stepCheckpoints().size(), size_t(2));
     }
 
@@ -312,7 +315,7 @@ private Q_SLOTS:
 
         // A save that fails (a tensor safetensors cannot hold) changes nothing on disk.
         Checkpoint bad = checkpointAt(300);
-        bad.setTensor("complex", torch::ones({2}, torch::kComplexFloat));
+        bad.setTensor("complex", torch::ones({ 2 }, torch::kComplexFloat));
         QVERIFY_EXCEPTION_THROWN(run.saveCheckpoint(bad, true), tkd::Error);
         QCOMPARE(stepOf(run.lastCheckpointPath()), int64_t(200));
         QCOMPARE(stepOf(run.bestCheckpointPath()), int64_t(100));
@@ -323,7 +326,8 @@ private Q_SLOTS:
         const std::string victim = run.stepCheckpoints().front();
         const std::string bytes = tkd::readFile(victim);
         ::unlink(victim.c_str()); // break the link first, as any rewrite by another tool would
-        std::ofstream(victim, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size() / 2));
+        std::ofstream(victim, std::ios::binary)
+            .write(bytes.data(), std::streamsize(bytes.size() / 2));
         try {
             Checkpoint::load(victim);
             QFAIL("loaded a damaged checkpoint");

@@ -1,13 +1,13 @@
 // The student stage on a tiny real dataset: a few dozen 2 s noisy clips built from a built-in
 // corpus of synthetic speakers, MFCC features through the FeatureCache, TC-ResNet8.
+#include "core/checkpoint/Checkpoint.h"
 #include "core/checkpoint/TrainedModels.h"
 #include "core/data/BuiltinCorpus.h"
 #include "core/data/FeatureCache.h"
 #include "core/data/NoisyDataset.h"
+#include "core/data/PreparedData.h"
 #include "core/features/FeatureExtractor.h"
 #include "core/io/SafeTensors.h"
-#include "core/checkpoint/Checkpoint.h"
-#include "core/data/PreparedData.h"
 #include "core/train/StudentTrainer.h"
 #include "core/train/TeacherTrainer.h"
 #include "core/train/TrainControl.h"
@@ -90,7 +90,7 @@ void TestStudentTrainer::initTestCase()
     torch::set_num_threads(1);
     tkd::BuiltinCorpusConfig c;
     c.speakers = 8; // 6 train, 1 validation, 1 test speaker
-    c.words = {"yes", "no", "up", "down", "bed"};
+    c.words = { "yes", "no", "up", "down", "bed" };
     c.seed = 3;
     tkd::BuiltinCorpus corpus(c, m_tmp.path().toStdString() + "/corpus");
     corpus.ensure();
@@ -101,7 +101,7 @@ void TestStudentTrainer::initTestCase()
     m_noisy = std::make_unique<tkd::NoisyDataset>(m_index, n);
     const tkd::PreparedData prepared(*m_noisy);
     const tkd::FeatureCache cache;
-    const tkd::FeatureExtractor fx(tkd::FeatureConfig{});
+    const tkd::FeatureExtractor fx(tkd::FeatureConfig {});
     m_train = prepared.split(tkd::Split::Train, fx, cache);
     m_val = prepared.split(tkd::Split::Validation, fx, cache);
     m_test = prepared.split(tkd::Split::Test, fx, cache);
@@ -154,7 +154,7 @@ void TestStudentTrainer::tinyRunLearnsAndCheckpoints()
     QCOMPARE(int64_t(rec.steps.size()), r.steps);
     QCOMPARE(r.epochLosses.size(), size_t(3));
     QVERIFY2(r.epochLosses.back() < r.epochLosses.front(),
-             qPrintable(QString("loss %1 -> %2").arg(r.epochLosses.front()).arg(r.epochLosses.back())));
+        qPrintable(QString("loss %1 -> %2").arg(r.epochLosses.front()).arg(r.epochLosses.back())));
     QVERIFY(r.bestEpoch >= 1);
     QVERIFY(std::filesystem::exists(r.bestCheckpoint));
     QVERIFY(std::filesystem::exists(r.lastCheckpoint));
@@ -168,11 +168,12 @@ void TestStudentTrainer::tinyRunLearnsAndCheckpoints()
     QCOMPARE(r.test.branch.scoredClips, int64_t(0));
     // The best checkpoint holds the best weights, and evaluates as reported.
     tkd::FeatureNorm norm;
-    const tkd::StudentModel loaded = tkd::TrainedModels::loadStudent(r.bestCheckpoint, nullptr, &norm);
+    const tkd::StudentModel loaded
+        = tkd::TrainedModels::loadStudent(r.bestCheckpoint, nullptr, &norm);
     QVERIFY(sameWeights(loaded, r.model));
     QVERIFY(torch::equal(norm.mean, r.norm.mean));
-    const tkd::StudentEvaluation e =
-        tkd::StudentTrainer::evaluate(loaded, tkd::AttentionBranch{nullptr}, m_test, torch::kCPU, 256, norm);
+    const tkd::StudentEvaluation e = tkd::StudentTrainer::evaluate(
+        loaded, tkd::AttentionBranch { nullptr }, m_test, torch::kCPU, 256, norm);
     QCOMPARE(e.metrics.accuracy, r.test.metrics.accuracy);
 }
 
@@ -202,9 +203,11 @@ void TestStudentTrainer::temporalKdFromTheOracle()
     QVERIFY(r.branch);
     // The KL term is reported, positive, and falls as the branch learns where the keyword is.
     QVERIFY(rec.steps.front().kd > 0.0);
-    const double firstKd = rec.epochs.front().trainLosses.at("kd"), lastKd = rec.epochs.back().trainLosses.at("kd");
+    const double firstKd = rec.epochs.front().trainLosses.at("kd"),
+                 lastKd = rec.epochs.back().trainLosses.at("kd");
     QVERIFY2(lastKd < firstKd, qPrintable(QString("kd %1 -> %2").arg(firstKd).arg(lastKd)));
-    QVERIFY(std::abs(rec.steps.back().total - (rec.steps.back().task + 0.25 * rec.steps.back().kd)) < 1e-4);
+    QVERIFY(std::abs(rec.steps.back().total - (rec.steps.back().task + 0.25 * rec.steps.back().kd))
+        < 1e-4);
     // The branch is scored against the keyword windows on the test split.
     QVERIFY(r.test.branch.scoredClips > 0);
     QVERIFY(std::isfinite(r.test.summary().at("localisation_branch")));
@@ -215,9 +218,12 @@ void TestStudentTrainer::optimisersAndSchedules_data()
     QTest::addColumn<QString>("optimizer");
     QTest::addColumn<QString>("schedule");
     QTest::addColumn<double>("weightDecay");
-    QTest::newRow("adam cosine") << "adam" << "cosine" << 0.0;
-    QTest::newRow("sgd onecycle wd") << "sgd" << "onecycle" << 1e-4;
-    QTest::newRow("sgd step") << "sgd" << "step" << 0.0;
+    QTest::newRow("adam cosine") << "adam"
+                                 << "cosine" << 0.0;
+    QTest::newRow("sgd onecycle wd") << "sgd"
+                                     << "onecycle" << 1e-4;
+    QTest::newRow("sgd step") << "sgd"
+                              << "step" << 0.0;
 }
 
 void TestStudentTrainer::optimisersAndSchedules()
@@ -261,7 +267,8 @@ void TestStudentTrainer::cancelThenResumeMatchesUninterrupted()
     const tkd::StudentResult resumed = tkd::StudentTrainer(o, &rest).train(data());
     QCOMPARE(resumed.status, tkd::StudentResult::Status::Completed);
     QCOMPARE(int64_t(rest.steps.size()), whole.steps - 3);
-    QVERIFY2(sameWeights(resumed.model, whole.model), "a cancelled and resumed run must end where an uninterrupted one does");
+    QVERIFY2(sameWeights(resumed.model, whole.model),
+        "a cancelled and resumed run must end where an uninterrupted one does");
 }
 
 void TestStudentTrainer::pauseHoldsTheLoop()
@@ -269,7 +276,7 @@ void TestStudentTrainer::pauseHoldsTheLoop()
     tkd::TrainControl control;
     control.setPaused(true);
     Recorder rec;
-    std::atomic<size_t> stepsWhilePaused{999};
+    std::atomic<size_t> stepsWhilePaused { 999 };
     std::thread resumer([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         stepsWhilePaused = rec.steps.size();
@@ -304,7 +311,9 @@ void TestStudentTrainer::nanLossStopsAndKeepsLastGoodCheckpoint()
     } catch (const tkd::Error &e) {
         const QString reason = QString::fromStdString(e.reason());
         QVERIFY2(reason.contains("NaN") || reason.contains("infinite"), qPrintable(reason));
-        QVERIFY2(reason.contains("last good checkpoint") && reason.contains(QString::fromStdString(last)), qPrintable(reason));
+        QVERIFY2(reason.contains("last good checkpoint")
+                && reason.contains(QString::fromStdString(last)),
+            qPrintable(reason));
     }
     QVERIFY(!rec.messages.empty());
     // The checkpoint on disk is still the good one, and it loads with finite weights.

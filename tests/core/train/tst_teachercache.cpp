@@ -3,10 +3,10 @@
 #include "core/data/BuiltinCorpus.h"
 #include "core/data/FeatureCache.h"
 #include "core/data/NoisyDataset.h"
+#include "core/data/PreparedData.h"
 #include "core/distill/TeacherAttentionCache.h"
 #include "core/features/FeatureExtractor.h"
 #include "core/models/Wav2Vec2Config.h"
-#include "core/data/PreparedData.h"
 #include "core/util/Error.h"
 
 #include <QtTest>
@@ -45,7 +45,7 @@ void TestTeacherCache::initTestCase()
     torch::set_num_threads(1);
     tkd::BuiltinCorpusConfig c;
     c.speakers = 6;
-    c.words = {"yes", "no", "up", "bed"};
+    c.words = { "yes", "no", "up", "bed" };
     c.seed = 5;
     tkd::BuiltinCorpus corpus(c, m_tmp.path().toStdString() + "/corpus");
     corpus.ensure();
@@ -85,20 +85,23 @@ void TestTeacherCache::computesOnceThenReuses()
 {
     const std::string folder = m_tmp.path().toStdString() + "/once";
     tkd::Wav2Vec2Model t = teacher(1);
-    const std::string hash = tkd::TeacherAttentionCache::weightsHash(*t, t->config.canonicalString());
+    const std::string hash
+        = tkd::TeacherAttentionCache::weightsHash(*t, t->config.canonicalString());
     int calls = 0;
     const tkd::TeacherAttentionCache cache(folder);
-    const tkd::TeacherCacheEntry first = cache.get(source(&calls), t, hash, m_rollout, {}, torch::kCPU, 8);
+    const tkd::TeacherCacheEntry first
+        = cache.get(source(&calls), t, hash, m_rollout, {}, torch::kCPU, 8);
     QVERIFY(!first.fromCache);
     QCOMPARE(calls, int((m_logMel.size() + 7) / 8)); // every item, in batches of 8
-    QCOMPARE(first.attention.sizes(), (std::vector<int64_t>{m_logMel.size(), 99}));
-    QCOMPARE(first.logits.sizes(), (std::vector<int64_t>{m_logMel.size(), 12}));
+    QCOMPARE(first.attention.sizes(), (std::vector<int64_t> { m_logMel.size(), 99 }));
+    QCOMPARE(first.logits.sizes(), (std::vector<int64_t> { m_logMel.size(), 12 }));
     QVERIFY(std::filesystem::exists(first.path));
     QVERIFY(cache.contains(first.key));
 
     // A new cache object (a new process, in effect): nothing is computed.
     calls = 0;
-    const tkd::TeacherCacheEntry again = tkd::TeacherAttentionCache(folder).get(source(&calls), t, hash, m_rollout);
+    const tkd::TeacherCacheEntry again
+        = tkd::TeacherAttentionCache(folder).get(source(&calls), t, hash, m_rollout);
     QVERIFY(again.fromCache);
     QCOMPARE(calls, 0);
     QCOMPARE(again.key, first.key);
@@ -107,13 +110,14 @@ void TestTeacherCache::computesOnceThenReuses()
 
     // Interpolation-ready: any student length, rows summing to 1.
     const torch::Tensor a13 = again.attentionFor(13);
-    QCOMPARE(a13.sizes(), (std::vector<int64_t>{m_logMel.size(), 13}));
-    QVERIFY(torch::allclose(a13.sum(1), torch::ones({m_logMel.size()}), 1e-5, 1e-5));
+    QCOMPARE(a13.sizes(), (std::vector<int64_t> { m_logMel.size(), 13 }));
+    QVERIFY(torch::allclose(a13.sum(1), torch::ones({ m_logMel.size() }), 1e-5, 1e-5));
     QVERIFY(torch::allclose(again.attentionFor(99), first.attention, 1e-6, 1e-7));
     // Resampling happens at use, so it is not part of the key.
     tkd::RolloutOptions area = m_rollout;
     area.resampling = tkd::RowResampling::Area;
-    QCOMPARE(tkd::TeacherAttentionCache::key(m_noisy->contentHash(), hash, area, "train"), first.key);
+    QCOMPARE(
+        tkd::TeacherAttentionCache::key(m_noisy->contentHash(), hash, area, "train"), first.key);
 }
 
 void TestTeacherCache::keyChanges_data()
@@ -141,7 +145,8 @@ void TestTeacherCache::keyChanges()
     if (change == "weights") {
         torch::NoGradGuard g;
         t->parameters()[3].add_(1e-3); // one parameter nudged: a different teacher
-        const std::string newHash = tkd::TeacherAttentionCache::weightsHash(*t, t->config.canonicalString());
+        const std::string newHash
+            = tkd::TeacherAttentionCache::weightsHash(*t, t->config.canonicalString());
         QVERIFY(newHash != hash);
         hash = newHash;
     } else if (change == "data") {
@@ -165,10 +170,12 @@ void TestTeacherCache::keyChanges()
 void TestTeacherCache::storedRowsAreTheRollout()
 {
     tkd::Wav2Vec2Model t = teacher(2);
-    const std::string hash = tkd::TeacherAttentionCache::weightsHash(*t, t->config.canonicalString());
+    const std::string hash
+        = tkd::TeacherAttentionCache::weightsHash(*t, t->config.canonicalString());
     int calls = 0;
-    const tkd::TeacherCacheEntry e =
-        tkd::TeacherAttentionCache(m_tmp.path().toStdString() + "/rows").get(source(&calls), t, hash, m_rollout);
+    const tkd::TeacherCacheEntry e
+        = tkd::TeacherAttentionCache(m_tmp.path().toStdString() + "/rows")
+              .get(source(&calls), t, hash, m_rollout);
     torch::NoGradGuard g;
     const tkd::Wav2Vec2Output out = t->forward(m_logMel.features.narrow(0, 0, 3));
     const torch::Tensor rows = tkd::AttentionRollout(m_rollout).rolloutRow(out.attentions);
@@ -180,7 +187,8 @@ void TestTeacherCache::corruptFileIsRebuilt()
 {
     const std::string folder = m_tmp.path().toStdString() + "/corrupt";
     tkd::Wav2Vec2Model t = teacher(3);
-    const std::string hash = tkd::TeacherAttentionCache::weightsHash(*t, t->config.canonicalString());
+    const std::string hash
+        = tkd::TeacherAttentionCache::weightsHash(*t, t->config.canonicalString());
     int calls = 0;
     tkd::TeacherAttentionCache cache(folder);
     const tkd::TeacherCacheEntry e = cache.get(source(&calls), t, hash, m_rollout);
@@ -203,8 +211,9 @@ void TestTeacherCache::cancelWritesNothing()
 {
     const std::string folder = m_tmp.path().toStdString() + "/cancel";
     tkd::Wav2Vec2Model t = teacher(4);
-    const std::string hash = tkd::TeacherAttentionCache::weightsHash(*t, t->config.canonicalString());
-    std::atomic<bool> cancel{false};
+    const std::string hash
+        = tkd::TeacherAttentionCache::weightsHash(*t, t->config.canonicalString());
+    std::atomic<bool> cancel { false };
     tkd::Progress p;
     p.cancel = &cancel;
     int calls = 0;
@@ -217,7 +226,8 @@ void TestTeacherCache::cancelWritesNothing()
     const tkd::TeacherAttentionCache cache(folder);
     QVERIFY_THROWS_EXCEPTION(tkd::Cancelled, cache.get(s, t, hash, m_rollout, p, torch::kCPU, 4));
     QCOMPARE(calls, 1);
-    QVERIFY(!std::filesystem::exists(cache.pathFor(tkd::TeacherAttentionCache::key(s.dataHash, hash, m_rollout, s.extraKey))));
+    QVERIFY(!std::filesystem::exists(
+        cache.pathFor(tkd::TeacherAttentionCache::key(s.dataHash, hash, m_rollout, s.extraKey))));
 }
 
 void TestTeacherCache::badInput()
@@ -227,7 +237,7 @@ void TestTeacherCache::badInput()
     const tkd::TeacherAttentionCache cache(m_tmp.path().toStdString() + "/bad");
     QVERIFY_THROWS_EXCEPTION(tkd::Error, cache.get(source(&calls), t, "", m_rollout));
     tkd::TeacherAttentionCache::Source s = source(&calls);
-    s.inputs = [&](int64_t, int64_t) { return torch::zeros({1, 99, 40}); }; // wrong batch size
+    s.inputs = [&](int64_t, int64_t) { return torch::zeros({ 1, 99, 40 }); }; // wrong batch size
     QVERIFY_THROWS_EXCEPTION(tkd::Error, cache.get(s, t, "h", m_rollout, {}, torch::kCPU, 4));
     tkd::RolloutOptions r;
     r.residualWeight = 2.0;

@@ -3,10 +3,10 @@
 // the teacher's speakers are none of any experiment's, and keyword windows never shape what it
 // learns (training with and without scoring them gives bit-identical weights).
 // tkd-test-labels: ml e2e
-#include "core/data/BuiltinCorpus.h"
-#include "core/data/FeatureCache.h"
 #include "core/checkpoint/Checkpoint.h"
 #include "core/checkpoint/TrainedModels.h"
+#include "core/data/BuiltinCorpus.h"
+#include "core/data/FeatureCache.h"
 #include "core/train/TeacherPretrainer.h"
 #include "core/train/TeacherTrainer.h"
 #include "core/util/Error.h"
@@ -57,8 +57,8 @@ tkd::TeacherRecipe TestTeacherPretrain::tinyRecipe() const
     r.unknownPerSpeaker = 1;
     r.model = "tiny";
     r.batchSize = 16;
-    r.stages = {{1.0, 1, 2e-3}, {2.0, 1, 1e-3}};
-    r.evaluateLengthsSec = {1.0, 2.0};
+    r.stages = { { 1.0, 1, 2e-3 }, { 2.0, 1, 1e-3 } };
+    r.evaluateLengthsSec = { 1.0, 2.0 };
     r.threads = 1;
     return r;
 }
@@ -67,13 +67,20 @@ void TestTeacherPretrain::recipeErrorsNameTheKey_data()
 {
     QTest::addColumn<QString>("yaml");
     QTest::addColumn<QString>("key");
-    QTest::newRow("unknown key") << "name: x\nepochs: 3\n" << "epochs";
-    QTest::newRow("experiment speakers") << "corpus: {first_speaker: 0}\n" << "corpus.first_speaker";
-    QTest::newRow("model") << "model: resnet\n" << "model";
-    QTest::newRow("quoted number") << "batch_size: \"32\"\n" << "batch_size";
-    QTest::newRow("stage length") << "stages:\n  - {length_sec: 0.2, epochs: 1}\n" << "stages[0].length_sec";
-    QTest::newRow("no stages") << "stages: []\n" << "stages";
-    QTest::newRow("not yaml") << "stages: [\n" << "recipe.yaml";
+    QTest::newRow("unknown key") << "name: x\nepochs: 3\n"
+                                 << "epochs";
+    QTest::newRow("experiment speakers") << "corpus: {first_speaker: 0}\n"
+                                         << "corpus.first_speaker";
+    QTest::newRow("model") << "model: resnet\n"
+                           << "model";
+    QTest::newRow("quoted number") << "batch_size: \"32\"\n"
+                                   << "batch_size";
+    QTest::newRow("stage length") << "stages:\n  - {length_sec: 0.2, epochs: 1}\n"
+                                  << "stages[0].length_sec";
+    QTest::newRow("no stages") << "stages: []\n"
+                               << "stages";
+    QTest::newRow("not yaml") << "stages: [\n"
+                              << "recipe.yaml";
 }
 
 void TestTeacherPretrain::recipeErrorsNameTheKey()
@@ -95,10 +102,12 @@ void TestTeacherPretrain::recipeRoundTrips()
     QCOMPARE(b.toYaml(), a.toYaml());
     QCOMPARE(b.hash(), a.hash());
     // The shipped recipe parses and is the one the shipped teacher records.
-    const std::string shipped = std::string(TKD_SOURCE_DIR) + "/resources/teachers/kws12-small.yaml";
+    const std::string shipped
+        = std::string(TKD_SOURCE_DIR) + "/resources/teachers/kws12-small.yaml";
     const tkd::TeacherRecipe s = tkd::TeacherRecipe::load(shipped);
     QVERIFY(s.corpus.firstSpeaker >= 100000);
-    const std::string weights = std::string(TKD_SOURCE_DIR) + "/resources/teachers/kws12-small.safetensors";
+    const std::string weights
+        = std::string(TKD_SOURCE_DIR) + "/resources/teachers/kws12-small.safetensors";
     const tkd::Checkpoint ck = tkd::Checkpoint::load(weights);
     QCOMPARE(ck.text("recipe_hash"), s.hash());
 }
@@ -114,7 +123,7 @@ void TestTeacherPretrain::pretrainWritesTeacherAndResumes()
         QVERIFY(f.accuracy >= 0.0 && f.accuracy <= 1.0);
         QVERIFY(f.localisation > 0.0 && f.localisation <= 1.0);
     }
-    QCOMPARE(r.stageResumed, std::vector<bool>({false, false}));
+    QCOMPARE(r.stageResumed, std::vector<bool>({ false, false }));
     const auto info = tkd::TrainedModels::teacherInfo(r.teacherPath);
     QCOMPARE(info.kind, std::string("tiny"));
     QCOMPARE(info.classes.size(), size_t(12));
@@ -128,7 +137,7 @@ void TestTeacherPretrain::pretrainWritesTeacherAndResumes()
     // Again: both stages are found finished, nothing trains, the same teacher comes out.
     tkd::TeacherPretrainer again(tinyRecipe(), out);
     const tkd::TeacherPretrainResult r2 = again.run();
-    QCOMPARE(r2.stageResumed, std::vector<bool>({true, true}));
+    QCOMPARE(r2.stageResumed, std::vector<bool>({ true, true }));
     QCOMPARE(r2.figures.front().accuracy, r.figures.front().accuracy);
 
     // Another recipe into the same folder is refused rather than mixed in...
@@ -137,9 +146,9 @@ void TestTeacherPretrain::pretrainWritesTeacherAndResumes()
     QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::TeacherPretrainer(other, out).run());
     // ... but a stage appended at the end continues from the finished ones.
     tkd::TeacherRecipe longer = tinyRecipe();
-    longer.stages.push_back({2.0, 1, 5e-4});
+    longer.stages.push_back({ 2.0, 1, 5e-4 });
     const tkd::TeacherPretrainResult r3 = tkd::TeacherPretrainer(longer, out).run();
-    QCOMPARE(r3.stageResumed, std::vector<bool>({true, true, false}));
+    QCOMPARE(r3.stageResumed, std::vector<bool>({ true, true, false }));
     QVERIFY(tkd::Checkpoint::load(r3.teacherPath).text("recipe_hash") == longer.hash());
     m_teacher = r.teacherPath;
 }
@@ -169,7 +178,8 @@ void TestTeacherPretrain::pretrainedTeacherIsUsedAsIs()
     const tkd::TeacherResult r = t.run();
     QCOMPARE(r.epochsRun, 0);
     QVERIFY(std::filesystem::is_regular_file(o.checkpointDir + "/best.safetensors"));
-    QCOMPARE(r.weightsHash, tkd::TeacherTrainer::weightsHash(tkd::TrainedModels::loadTeacher(m_teacher)));
+    QCOMPARE(r.weightsHash,
+        tkd::TeacherTrainer::weightsHash(tkd::TrainedModels::loadTeacher(m_teacher)));
 
     // The 35-word task has other classes: a new head must be adapted, and 0 epochs is an error.
     const tkd::NoisyDataset words(corpus.index35(), nc);
@@ -188,8 +198,8 @@ void TestTeacherPretrain::speakersAreDisjointFromExperiments()
 {
     // Any experiment corpus has at most 100000 speakers, numbered from 0; the shipped recipe's
     // start at 100000, and a speaker's voice depends on its global number alone.
-    const tkd::TeacherRecipe shipped =
-        tkd::TeacherRecipe::load(std::string(TKD_SOURCE_DIR) + "/resources/teachers/kws12-small.yaml");
+    const tkd::TeacherRecipe shipped = tkd::TeacherRecipe::load(
+        std::string(TKD_SOURCE_DIR) + "/resources/teachers/kws12-small.yaml");
     std::set<std::string> teacherIds;
     for (const auto &s : tkd::BuiltinCorpus::planSpeakers(shipped.corpus))
         teacherIds.insert(s.id);

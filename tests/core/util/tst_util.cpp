@@ -17,8 +17,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("input");
         QTest::addColumn<QString>("digest");
-        QTest::newRow("empty") << QByteArray()
-                               << "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        QTest::newRow("empty")
+            << QByteArray() << "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         QTest::newRow("abc") << QByteArray("abc")
                              << "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         QTest::newRow("two-blocks")
@@ -59,7 +59,7 @@ private Q_SLOTS:
 
     void rngIsDeterministicAndKeyed()
     {
-        tkd::Rng a({1, 2, 3}), b({1, 2, 3}), c({1, 2, 4});
+        tkd::Rng a({ 1, 2, 3 }), b({ 1, 2, 3 }), c({ 1, 2, 4 });
         bool anyDiff = false;
         for (int i = 0; i < 100; ++i) {
             const uint64_t x = a.nextU64();
@@ -93,8 +93,9 @@ private Q_SLOTS:
 
     void fastNormalMatchesTheDensity()
     {
-        // The ziggurat's three paths (rectangle, wedge, tail beyond 3.44) together must give N(0, 1):
-        // moments up to the fourth and the tail masses, which a wrong table or wedge test would skew.
+        // The ziggurat's three paths (rectangle, wedge, tail beyond 3.44) together must give N(0,
+        // 1): moments up to the fourth and the tail masses, which a wrong table or wedge test would
+        // skew.
         tkd::Rng r(7);
         const int n = 2000000;
         double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
