@@ -2,6 +2,9 @@
 
 #include "core/util/Error.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -59,17 +62,70 @@ torch::Tensor orthoDct(int64_t nMfcc, int64_t nMels)
     return dct.t().contiguous();
 }
 
-// rows [M, K] x weights [K, N] in fixed tiles of kTileRows rows. BLAS picks different kernels
-// (and so different summation orders) for different M - measured with Debian's OpenBLAS, a
-// frame's mel energies from a 1-row product differ in the last bit from a 399-row one - so
-// every product is issued with the same shape, and a frame's result no longer depends on how
-// many frames it was computed with. `rows` must already have a multiple of kTileRows rows.
+// rows [M, K] x weights [K, N] in fixed tiles of kTileRows rows, for non-CPU devices. BLAS picks
+// different kernels (and so different summation orders) for different M, so every product is
+// issued with the same shape. `rows` must already have a multiple of kTileRows rows.
 torch::Tensor tiledMatmul(const torch::Tensor &rows, const torch::Tensor &weights)
 {
     const int64_t tiles = rows.size(0) / FeatureExtractor::kTileRows;
     const auto out = torch::bmm(rows.view({ tiles, FeatureExtractor::kTileRows, rows.size(1) }),
         weights.expand({ tiles, weights.size(0), weights.size(1) }));
     return out.view({ tiles * FeatureExtractor::kTileRows, weights.size(1) });
+}
+
+// rows [M, K] x weights [K, N] on the CPU, one row at a time, in a fixed order: out[n] sums
+// rows[k] * weights[k][n] for k ascending. Tiling BLAS calls was not enough: with OpenBLAS'
+// Haswell kernels (OPENBLAS_CORETYPE=Haswell, as CI sets it) a row's sums still depended on its
+// position inside the tile, so streaming and batch differed in the last bit. The inner loop runs
+// over n, whose lanes are independent, so vectorising it changes no rounding (and the x86-64
+// baseline build has no FMA to contract the multiply-add into). `span[k]` is the [first, last)
+// n where weights[k] is non-zero: a mel row touches at most two filters, which makes this
+// cheaper than the dense product.
+torch::Tensor rowProduct(const torch::Tensor &rows, const torch::Tensor &weights,
+    const std::vector<std::pair<int64_t, int64_t>> &span)
+{
+    const auto x = rows.contiguous();
+    const auto w = weights.contiguous();
+    const int64_t m = x.size(0);
+    const int64_t k = x.size(1);
+    const int64_t n = w.size(1);
+    auto out = torch::zeros({ m, n }, x.options());
+    const float *src = x.data_ptr<float>();
+    const float *wt = w.data_ptr<float>();
+    float *dst = out.data_ptr<float>();
+    at::parallel_for(0, m, 64, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+            const float *xr = src + r * k;
+            float *o = dst + r * n;
+            for (int64_t j = 0; j < k; ++j) {
+                const float xj = xr[j];
+                const float *wj = wt + j * n;
+                for (int64_t c = span[size_t(j)].first; c < span[size_t(j)].second; ++c)
+                    o[c] += xj * wj[c];
+            }
+        }
+    });
+    return out;
+}
+
+// Per row of a [K, N] matrix, the [first, last) columns holding non-zero entries.
+std::vector<std::pair<int64_t, int64_t>> nonZeroSpans(const torch::Tensor &weights)
+{
+    const auto w = weights.contiguous();
+    const int64_t n = w.size(1);
+    const float *p = w.data_ptr<float>();
+    std::vector<std::pair<int64_t, int64_t>> spans;
+    spans.reserve(size_t(w.size(0)));
+    for (int64_t j = 0; j < w.size(0); ++j) {
+        int64_t first = n, last = 0;
+        for (int64_t c = 0; c < n; ++c)
+            if (p[j * n + c] != 0.0f) {
+                first = std::min(first, c);
+                last = c + 1;
+            }
+        spans.emplace_back(first, std::max(first, last));
+    }
+    return spans;
 }
 
 // |X| of a [M, F] complex spectrum as a [padded, F] float block whose rows past M are zero (the
@@ -115,8 +171,11 @@ FeatureExtractor::FeatureExtractor(const FeatureConfig &config)
     // uses).
     m_window = torch::hann_window(m_config.windowSamples(), torch::kFloat);
     m_melFilterbank = htkMelFilterbank(m_config);
-    if (m_config.kind == FeatureConfig::Kind::Mfcc)
+    m_melSpans = nonZeroSpans(m_melFilterbank);
+    if (m_config.kind == FeatureConfig::Kind::Mfcc) {
         m_dct = orthoDct(m_config.mfccCount, m_config.melBins);
+        m_dctSpans = nonZeroSpans(m_dct);
+    }
 }
 
 torch::Tensor FeatureExtractor::compute(const std::vector<float> &wave) const
@@ -179,6 +238,14 @@ torch::Tensor FeatureExtractor::featuresOfWindowed(const torch::Tensor &windowed
     const int64_t m = windowed.size(0);
     const auto device = windowed.device();
     const auto spectrum = torch::fft::rfft(windowed, m_config.fftSize(), -1);
+    if (device.is_cpu()) {
+        auto out = rowProduct(paddedMagnitude(spectrum, m), m_melFilterbank, m_melSpans)
+                       .clamp_min_(m_config.logFloor)
+                       .log_();
+        if (m_config.kind == FeatureConfig::Kind::Mfcc)
+            out = rowProduct(out, m_dct, m_dctSpans);
+        return out;
+    }
     const int64_t padded = (m + kTileRows - 1) / kTileRows * kTileRows;
     const auto magnitude = paddedMagnitude(spectrum, padded);
     auto out

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <utility>
 #include <vector>
 
 namespace tkd {
@@ -36,7 +37,7 @@ public:
     const torch::Tensor &melFilterbank() const { return m_melFilterbank; } // [fftSize/2+1, melBins]
     const torch::Tensor &dctMatrix() const { return m_dct; } // [melBins, mfccCount]
 
-    // Frames per matrix-multiply tile; see computeFrames().
+    // Frames per matrix-multiply tile on non-CPU devices; see computeFrames().
     static constexpr int64_t kTileRows = 64;
 
 private:
@@ -47,6 +48,9 @@ private:
     torch::Tensor m_window;
     torch::Tensor m_melFilterbank;
     torch::Tensor m_dct; // undefined for log-mel
+    // Non-zero column spans of each row of the two matrices (see rowProduct in the .cpp).
+    std::vector<std::pair<int64_t, int64_t>> m_melSpans;
+    std::vector<std::pair<int64_t, int64_t>> m_dctSpans;
 };
 
 } // namespace tkd
