@@ -23,6 +23,8 @@ PACKAGES=(
   xvfb xauth python3 python3-numpy python3-torch python3-torchaudio
   alsa-utils sound-theme-freedesktop sox espeak-ng
   dpkg-dev file
+  # the formatting check of the test suite (tests/CMakeLists.txt: test 'format')
+  clang-format
   # the independent runtime of the ONNX export tests: ONNX Runtime from npm (below) runs on node
   nodejs
 )
