@@ -1,5 +1,6 @@
 #include "core/audio/AudioFile.h"
 
+#include "core/util/AtomicFile.h"
 #include "core/util/Error.h"
 
 #include <sndfile.h>
@@ -389,9 +390,19 @@ std::vector<float> loadAudio(const std::string &path, int targetRate, ResampleQu
         throw Error(path, "cannot resample: " + e.reason());
     }
 
+    // A header may declare far more frames than the file holds (4G in a 1 KB file): refuse
+    // that before sizing anything from it, and never reserve more than a bounded head start.
+    const int64_t present = info.frames == SF_COUNT_MAX ? -1 : int64_t(info.frames);
+    if (declared > 0 && present >= 0 && present + truncationSlack(file, declared) < declared
+        && file.major() != SF_FORMAT_MPEG)
+        throwTruncated(path, declared, present);
     std::vector<float> output;
-    if (declared > 0)
-        output.reserve(size_t(Resampler::outputLength(declared, info.samplerate, targetRate)) + 1);
+    const int64_t expected = present >= 0 ? present : declared;
+    if (expected > 0)
+        output.reserve(
+            size_t(std::min<int64_t>(
+                Resampler::outputLength(expected, info.samplerate, targetRate), int64_t(1) << 24))
+            + 1);
     std::vector<float> block(size_t(kBlockFrames) * size_t(channels));
     std::vector<float> mono(static_cast<size_t>(kBlockFrames));
     int64_t framesRead = 0;
@@ -494,20 +505,24 @@ void writeWav(
                 std::string("refusing to write: sample ") + std::to_string(i) + " is "
                     + (std::isnan(samples[i]) ? "NaN" : "infinite"));
 
-    static std::atomic<unsigned> counter { 0 };
-    const std::string tmp
-        = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+    std::string tmp;
+    const int fd = createTempBeside(path, tmp); // O_EXCL | O_NOFOLLOW: see AtomicFile.h
     SF_INFO info;
     std::memset(&info, 0, sizeof info);
     info.samplerate = sampleRate;
     info.channels = 1;
     info.format
         = SF_FORMAT_WAV | (format == WavFormat::Float32 ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16);
-    SNDFILE *handle = sf_open(tmp.c_str(), SFM_WRITE, &info);
-    if (!handle)
+    // The descriptor stays ours (close_desc false): closed below on every path, exactly once.
+    SNDFILE *handle = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
+    if (!handle) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
         throw Error(path, "cannot write (" + sndfileReason(nullptr) + ")");
+    }
     auto fail = [&](const std::string &why) {
         sf_close(handle);
+        ::close(fd);
         ::unlink(tmp.c_str());
         throw Error(path, why);
     };
@@ -523,7 +538,8 @@ void writeWav(
         written += size_t(w);
     }
     sf_write_sync(handle); // fsync before the rename makes the new file visible
-    if (sf_close(handle) != 0) {
+    const int closed = sf_close(handle);
+    if (::close(fd) != 0 || closed != 0) {
         ::unlink(tmp.c_str());
         throw Error(path, "cannot finish writing (" + sndfileReason(nullptr) + ")");
     }

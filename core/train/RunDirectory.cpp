@@ -2,6 +2,7 @@
 
 #include "core/checkpoint/Checkpoint.h"
 #include "core/train/EventLog.h"
+#include "core/util/AtomicFile.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
@@ -66,7 +67,10 @@ std::string join(const std::string &dir, const std::string &name)
 // (a reader sees the old file or the new one, never none). Copies where hard links are refused.
 void swapLink(const std::string &target, const std::string &link)
 {
-    const std::string tmp = link + ".tmp-" + std::to_string(::getpid());
+    // A fresh random name: link() never replaces an existing name, so nothing planted there is
+    // followed or clobbered; the rename then replaces `link` itself, never what it points to.
+    std::string tmp;
+    ::close(createTempBeside(link, tmp));
     ::unlink(tmp.c_str());
     if (::link(target.c_str(), tmp.c_str()) != 0) {
         writeFileAtomic(link, readFile(target));

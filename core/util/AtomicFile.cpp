@@ -2,26 +2,56 @@
 
 #include "core/util/Error.h"
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 namespace tkd {
+
+namespace {
+
+// 64 random bits as hex. getrandom() never blocks once the kernel's pool is seeded (at boot).
+std::string randomSuffix()
+{
+    uint64_t bits = 0;
+    if (::getrandom(&bits, sizeof bits, 0) != ssize_t(sizeof bits)) {
+        // Unreachable on Linux >= 3.17; O_EXCL alone still keeps the write safe, the name is
+        // only guessable.
+        bits = uint64_t(::getpid()) * 0x9E3779B97F4A7C15ull ^ uint64_t(::clock());
+    }
+    static const char *hex = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 0; i < 16; ++i)
+        out[size_t(i)] = hex[(bits >> (4 * i)) & 15];
+    return out;
+}
+
+} // namespace
+
+int createTempBeside(const std::string &target, std::string &tmpPath)
+{
+    const std::string stem = target + ".tmp-" + std::to_string(::getpid()) + "-";
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        tmpPath = stem + randomSuffix();
+        const int fd
+            = ::open(tmpPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST && errno != ELOOP && errno != EINTR)
+            throw Error(target, std::string("cannot write: ") + std::strerror(errno));
+    }
+    throw Error(target, "cannot write: no free temporary name beside it after 64 tries");
+}
 
 AtomicFile::AtomicFile(std::string path, bool sync)
     : m_path(std::move(path))
     , m_sync(sync)
 {
-    // pid + counter: two threads (or processes) writing the same path never share a temp file.
-    static std::atomic<uint64_t> counter { 0 };
-    m_tmp = m_path + ".tmp-" + std::to_string(::getpid()) + "-"
-        + std::to_string(counter.fetch_add(1));
-    m_fd = ::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (m_fd < 0)
-        throw Error(m_path, std::string("cannot write: ") + std::strerror(errno));
+    m_fd = createTempBeside(m_path, m_tmp);
 }
 
 AtomicFile::~AtomicFile()

@@ -9,6 +9,10 @@ namespace tkd {
 // per process and object), commit() fsyncs it and renames it into place. Destroyed without
 // commit() - an exception on the way - the temp file is removed, so a crash or an error never
 // leaves a half-written `path`. Errors throw tkd::Error naming `path`.
+//
+// The temp file is created safely in a folder other users may write to (a sticky /tmp, a shared
+// project folder): its name ends in random bytes, and it is opened with O_CREAT | O_EXCL |
+// O_NOFOLLOW, so a file or symlink planted under that name is never opened or written through.
 class AtomicFile
 {
 public:
@@ -30,5 +34,10 @@ private:
     int m_fd = -1;
     bool m_sync = true;
 };
+
+// Creates a new, empty temp file beside `target` ("<target>.tmp-<pid>-<random>") as above and
+// returns its open descriptor (O_WRONLY | O_CLOEXEC); its name goes to `tmpPath`. Retries on a
+// name collision; throws tkd::Error(target, reason) when the folder refuses.
+int createTempBeside(const std::string &target, std::string &tmpPath);
 
 } // namespace tkd

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <unistd.h>
 
 namespace tkd {
@@ -25,7 +26,13 @@ std::string cacheRoot()
         return std::string(x) + "/tkd-studio";
     if (const char *h = std::getenv("HOME"); h && *h)
         return std::string(h) + "/.cache/tkd-studio";
-    return "/tmp/tkd-studio-cache";
+    // No fixed /tmp fallback: another user could create (or symlink) it first and feed us
+    // their clips and features. The account's home from the password database, or an error.
+    if (const passwd *pw = ::getpwuid(::getuid());
+        pw && pw->pw_dir && *pw->pw_dir && std::string(pw->pw_dir) != "/nonexistent")
+        return std::string(pw->pw_dir) + "/.cache/tkd-studio";
+    throw Error("TKD_CACHE_DIR",
+        "no cache folder: HOME is unset and this user has no home folder; set TKD_CACHE_DIR");
 }
 
 void makeDirs(const std::string &path)

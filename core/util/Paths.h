@@ -5,7 +5,9 @@
 namespace tkd {
 
 // Root of every on-disk cache (built-in corpus, feature cache, teacher cache):
-// $TKD_CACHE_DIR, else $XDG_CACHE_HOME/tkd-studio, else ~/.cache/tkd-studio. Not created here.
+// $TKD_CACHE_DIR, else $XDG_CACHE_HOME/tkd-studio, else ~/.cache/tkd-studio ($HOME, else the
+// home in the password database). Never a shared fixed path; throws tkd::Error("TKD_CACHE_DIR",
+// ...) when there is no home at all. Not created here.
 std::string cacheRoot();
 
 // Creates a folder and its parents; throws tkd::Error(path, reason) on failure.

@@ -467,6 +467,10 @@ private Q_SLOTS:
                                        << "truncated" << true;
         QTest::newRow("truncated-mp3") << "truncated-mp3"
                                        << "truncated" << false;
+        // Issue 15: a data chunk declaring ~1G frames in a small file is refused before any
+        // buffer is sized from it (it used to end in std::bad_alloc).
+        QTest::newRow("huge-declared-wav") << "huge-declared-wav"
+                                           << "truncated" << true;
         QTest::newRow("nan-float") << "nan-float"
                                    << "NaN" << false;
         QTest::newRow("inf-float") << "inf-float"
@@ -536,6 +540,17 @@ private Q_SLOTS:
         } else if (kind == "truncated-wav16") {
             QVERIFY(tone(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000).isEmpty());
             cutFile(p, 0.5);
+        } else if (kind == "huge-declared-wav") {
+            QVERIFY(tone(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000).isEmpty());
+            QFile f(p);
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            QByteArray bytes = f.readAll();
+            const int data = bytes.indexOf("data");
+            QVERIFY(data > 0);
+            const char size[4] = { char(0xF0), char(0xFF), char(0xFF), char(0xFF) };
+            bytes.replace(data + 4, 4, QByteArray(size, 4));
+            QVERIFY(f.seek(0));
+            QCOMPARE(f.write(bytes), qint64(bytes.size()));
         } else if (kind == "truncated-wav-float") {
             QVERIFY(tone(SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000).isEmpty());
             cutFile(p, 0.9);
@@ -655,6 +670,25 @@ private Q_SLOTS:
             = QDir(m_dir.path())
                   .entryList({ QFileInfo(p).fileName() + ".*" }, QDir::Files | QDir::Hidden);
         QVERIFY2(leftovers.isEmpty(), qPrintable(leftovers.join(", ")));
+    }
+
+    // Issue 15: a symlink planted at any name the old temp scheme (pid + counter) would pick is
+    // never written through.
+    void writeWavNeverFollowsAPlantedSymlink()
+    {
+        const std::string victim = path(QStringLiteral("victim.txt")).toStdString();
+        const std::string target = path(QStringLiteral("planted.wav")).toStdString();
+        {
+            std::ofstream(victim) << "keep";
+        }
+        const std::string stem = target + ".tmp-" + std::to_string(::getpid()) + "-";
+        for (int i = 0; i < 100; ++i)
+            std::filesystem::create_symlink(victim, stem + std::to_string(i));
+        tkd::writeWav(target, std::vector<float>(800, 0.25f), 16000, tkd::WavFormat::Pcm16);
+        std::ifstream in(victim);
+        QCOMPARE(QString::fromStdString(std::string(std::istreambuf_iterator<char>(in), {})),
+            QString("keep"));
+        QCOMPARE(tkd::probeAudio(target).frames, int64_t(800));
     }
 
     void writeWavClipsPcm16()

@@ -1,13 +1,57 @@
 // Hashing, deterministic random numbers and error formatting: the pieces every cache key and
 // every reproducible dataset item stands on.
+#include "core/util/AtomicFile.h"
 #include "core/util/Error.h"
 #include "core/util/Hash.h"
+#include "core/util/Paths.h"
 #include "core/util/Rng.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <optional>
+
+#include <unistd.h>
+
+namespace {
+
+std::string slurp(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Sets (or unsets, with nullopt) an environment variable for one scope.
+class EnvOverride
+{
+public:
+    EnvOverride(const char *name, std::optional<std::string> value)
+        : m_name(name)
+    {
+        if (const char *old = std::getenv(name))
+            m_old = old;
+        if (value)
+            ::setenv(name, value->c_str(), 1);
+        else
+            ::unsetenv(name);
+    }
+    ~EnvOverride()
+    {
+        if (m_old)
+            ::setenv(m_name, m_old->c_str(), 1);
+        else
+            ::unsetenv(m_name);
+    }
+
+private:
+    const char *m_name;
+    std::optional<std::string> m_old;
+};
+
+} // namespace
 
 class TestUtil : public QObject
 {
@@ -121,6 +165,56 @@ private Q_SLOTS:
         tkd::Rng a(11), b(11);
         for (int i = 0; i < 1000; ++i)
             QCOMPARE(a.normalFast(), b.normalFast()); // deterministic from the seed
+    }
+
+    // Issue 15: in a folder others can write to, a symlink planted where the temp file will be
+    // must not make us write through it. The planted names are every name the old scheme
+    // (pid + counter) could pick; the victim must keep its bytes.
+    void atomicWritesNeverFollowAPlantedSymlink()
+    {
+        QTemporaryDir dir;
+        const std::string victim = dir.filePath("victim").toStdString();
+        const std::string target = dir.filePath("out.bin").toStdString();
+        tkd::writeFileAtomic(victim, "keep");
+        const std::string stem = target + ".tmp-" + std::to_string(::getpid());
+        std::filesystem::create_symlink(victim, stem);
+        for (int i = 0; i < 200; ++i)
+            std::filesystem::create_symlink(victim, stem + "-" + std::to_string(i));
+        for (int i = 0; i < 5; ++i)
+            tkd::writeFileAtomic(target, "new " + std::to_string(i));
+        QCOMPARE(QString::fromStdString(slurp(victim)), QString("keep"));
+        QCOMPARE(QString::fromStdString(slurp(target)), QString("new 4"));
+        // The temp files were created afresh (never an existing name) and none is left behind.
+        int temps = 0;
+        for (const auto &e : std::filesystem::directory_iterator(dir.path().toStdString()))
+            temps += e.path().filename().string().rfind("out.bin.tmp-", 0) == 0 ? 1 : 0;
+        QCOMPARE(temps, 201);
+
+        std::string a, b;
+        const int fa = tkd::createTempBeside(target, a);
+        const int fb = tkd::createTempBeside(target, b);
+        QVERIFY(fa >= 0 && fb >= 0 && a != b);
+        QVERIFY(!std::filesystem::is_symlink(a) && std::filesystem::is_regular_file(a));
+        ::close(fa);
+        ::close(fb);
+    }
+
+    // Issue 15: with HOME unset the cache is never a fixed path under /tmp that another user
+    // could create first; it is the account's home from the password database.
+    void cacheRootNeverFallsBackToASharedPath()
+    {
+        const EnvOverride cache("TKD_CACHE_DIR", std::nullopt);
+        const EnvOverride xdg("XDG_CACHE_HOME", std::nullopt);
+        const EnvOverride home("HOME", std::nullopt);
+        std::string root;
+        try {
+            root = tkd::cacheRoot();
+        } catch (const tkd::Error &e) {
+            QCOMPARE(QString::fromStdString(e.subject()), QString("TKD_CACHE_DIR"));
+            return; // an account without a home: a clear error is the right answer too
+        }
+        QVERIFY2(root.rfind("/tmp", 0) != 0, root.c_str());
+        QVERIFY2(root.find("/.cache/tkd-studio") != std::string::npos, root.c_str());
     }
 
     void errorNamesSubject()
