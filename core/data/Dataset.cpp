@@ -3,8 +3,12 @@
 #include "core/util/Error.h"
 #include "core/util/Hash.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+
+#include <sys/stat.h>
 
 namespace tkd {
 
@@ -58,13 +62,20 @@ std::string relativePath(const std::string &root, const std::string &path)
     return rel.empty() || rel.rfind("..", 0) == 0 ? path : rel;
 }
 
-uint64_t fileSizeOf(const std::string &path)
+// What the listing records of a file: its size and its modification and change times in
+// nanoseconds. A clip replaced by another of the same size changes the times (and the change
+// time cannot be set back by cp -p, rsync -t or touch), so cached features are never served for
+// content they were not computed from. Reading every byte of a 100k-clip dataset at each open
+// would cost minutes; stat() costs milliseconds.
+std::string fileStamp(const std::string &path)
 {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec)
-        throw Error(path, "cannot read file size: " + ec.message());
-    return size;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0)
+        throw Error(path, std::string("cannot read file status: ") + std::strerror(errno));
+    auto ns = [](const timespec &t) {
+        return std::to_string(int64_t(t.tv_sec) * 1000000000 + int64_t(t.tv_nsec));
+    };
+    return std::to_string(uint64_t(st.st_size)) + "\t" + ns(st.st_mtim) + "\t" + ns(st.st_ctim);
 }
 
 } // namespace
@@ -73,7 +84,7 @@ std::string listingHash(const DatasetIndex &index)
 {
     Sha256 h;
     auto line = [&h](const std::string &text) { h.update(text).update("\n", 1); };
-    line("tkd-listing-v1");
+    line("tkd-listing-v2");
     line(index.name);
     line(index.multiLabel ? "multi" : "single");
     for (const auto &c : index.classes)
@@ -84,11 +95,11 @@ std::string listingHash(const DatasetIndex &index)
         for (int l : c.labels)
             labels += (labels.empty() ? "" : ",") + std::to_string(l);
         std::snprintf(seg, sizeof seg, "%.6f\t%.6f", c.startSec, c.durationSec);
-        line("clip\t" + relativePath(index.root, c.path) + "\t" + std::to_string(fileSizeOf(c.path))
-            + "\t" + labels + "\t" + splitName(c.split) + "\t" + seg);
+        line("clip\t" + relativePath(index.root, c.path) + "\t" + fileStamp(c.path) + "\t" + labels
+            + "\t" + splitName(c.split) + "\t" + seg);
     }
     for (const auto &n : index.noiseFiles)
-        line("noise\t" + relativePath(index.root, n) + "\t" + std::to_string(fileSizeOf(n)));
+        line("noise\t" + relativePath(index.root, n) + "\t" + fileStamp(n));
     return h.hexDigest();
 }
 

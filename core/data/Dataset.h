@@ -48,9 +48,10 @@ struct DatasetIndex
 
 // contentHash for an index read from disk (Speech Commands, FSD50K, folder-per-class): SHA-256
 // over a canonical listing - name, classes, then per clip in index order its path relative to
-// root, file size, labels, split and segment, then the noise files. File *contents* are not read
-// (hashing 100k clips would take minutes), so an edit that keeps a file's size goes unnoticed;
-// moving the whole folder keeps the hash. Throws tkd::Error(path) for a file it cannot stat.
+// root, file size, modification and change times (ns), labels, split and segment, then the
+// noise files. File *contents* are not read (hashing 100k clips would take minutes), but any
+// rewrite of a file changes its change time, which no copy tool can set back; moving the whole
+// folder (a rename) keeps the hash. Throws tkd::Error(path) for a file it cannot stat.
 std::string listingHash(const DatasetIndex &index);
 
 // The common 12-label keyword task: 10 keywords + "_unknown_" + "_silence_".

@@ -15,7 +15,7 @@
 namespace tkd {
 
 namespace {
-constexpr const char *kFormat = "tkd-feature-cache-v1";
+constexpr const char *kFormat = "tkd-feature-cache-v2";
 }
 
 torch::Tensor CachedFeatures::item(int64_t i) const
@@ -63,6 +63,8 @@ bool FeatureCache::tryLoad(
         else if (o->second.scalar_type() != torch::kInt64 || o->second.dim() != 1
             || o->second.size(0) != count + 1)
             problem = "offsets do not match the " + std::to_string(count) + " items";
+        else if (meta["checksum"] != safetensors::checksum(tensors))
+            problem = "its bytes do not match its checksum (corrupted or edited)";
         else {
             const auto &off = o->second;
             const bool ok = off[0].item<int64_t>() == 0
@@ -150,10 +152,12 @@ CachedFeatures FeatureCache::get(const Source &source, const std::string &featur
         : torch::cat(parts, 0);
     out.offsets = torch::tensor(offsets, torch::kInt64);
     makeDirs(m_folder);
-    safetensors::save(out.path, { { "features", out.frames }, { "offsets", out.offsets } },
-        { { "format", kFormat }, { "key", out.key }, { "content_hash", source.contentHash },
-            { "features", featureCanonical }, { "extra", source.extraKey },
-            { "count", std::to_string(source.count) } });
+    const std::map<std::string, torch::Tensor> tensors
+        = { { "features", out.frames }, { "offsets", out.offsets } };
+    safetensors::save(out.path, { tensors.begin(), tensors.end() },
+        { { "format", kFormat }, { "key", out.key }, { "checksum", safetensors::checksum(tensors) },
+            { "content_hash", source.contentHash }, { "features", featureCanonical },
+            { "extra", source.extraKey }, { "count", std::to_string(source.count) } });
     return out;
 }
 

@@ -38,14 +38,16 @@ DatasetIndex readNoisyManifest(const std::string &dir)
     if (!fs::is_directory(dir, ec))
         throw Error(dir, "no such folder");
     json j;
+    const std::string manifestBytes = readFile(manifestPath);
     try {
-        j = json::parse(readFile(manifestPath));
+        j = json::parse(manifestBytes);
     } catch (const Error &) {
         throw;
     } catch (const std::exception &e) {
         throw Error(manifestPath, std::string("not valid JSON: ") + e.what());
     }
-    if (!j.is_object() || j.value("format", std::string()) != kFormat)
+    const auto format = j.is_object() ? j.find("format") : j.end();
+    if (!j.is_object() || format == j.end() || !format->is_string() || *format != kFormat)
         throw Error(manifestPath,
             std::string("not a noisy-set manifest (expected \"format\": \"") + kFormat + "\")");
     DatasetIndex index;
@@ -62,7 +64,16 @@ DatasetIndex readNoisyManifest(const std::string &dir)
             const json &it = items[n];
             const std::string where = manifestPath + ": items[" + std::to_string(n) + "]";
             ClipRef c;
-            c.path = (fs::path(index.root) / it.at("path").get<std::string>()).string();
+            // Items live inside the set's folder: a path that is absolute or climbs out with
+            // ".." (../../etc/passwd) is refused, as the Speech Commands and FSD50K loaders do.
+            const fs::path rel = it.at("path").get<std::string>();
+            bool climbs = false;
+            for (const auto &part : rel)
+                climbs = climbs || part == "..";
+            if (rel.empty() || rel.is_absolute() || climbs)
+                throw Error(where + ".path",
+                    "'" + rel.string() + "' is not a path inside the set's folder");
+            c.path = (fs::path(index.root) / rel).string();
             if (!fs::is_regular_file(c.path, ec))
                 throw Error(where, "names a missing file: " + c.path);
             c.split = splitFromName(it.at("split").get<std::string>());
@@ -84,6 +95,11 @@ DatasetIndex readNoisyManifest(const std::string &dir)
         throw Error(manifestPath, std::string("malformed manifest: ") + e.what());
     }
     index.multiLabel = false;
+    // The recorded hash names the set as written; the key also covers the manifest's bytes and
+    // the clips' listing (sizes and times), so an edited manifest or a replaced clip is never
+    // served from the caches of the set as it was.
+    index.contentHash = Sha256::ofString(
+        index.contentHash + "|" + Sha256::ofString(manifestBytes) + "|" + listingHash(index));
     return index;
 }
 

@@ -11,7 +11,7 @@
 namespace tkd {
 
 namespace {
-constexpr const char *kFormat = "tkd-teacher-cache-v1";
+constexpr const char *kFormat = "tkd-teacher-cache-v2";
 
 std::string shortest(double v)
 {
@@ -115,6 +115,8 @@ bool TeacherAttentionCache::tryLoad(
         else if (l->second.scalar_type() != torch::kFloat32 || l->second.dim() != 2
             || l->second.size(0) != count)
             problem = "logits are not [" + std::to_string(count) + ", C] float32";
+        else if (meta["checksum"] != safetensors::checksum(tensors))
+            problem = "does not match its checksum (corrupted or edited)";
         else if (!torch::isfinite(a->second).all().item<bool>()
             || !torch::isfinite(l->second).all().item<bool>())
             problem = "holds non-finite values";
@@ -188,10 +190,13 @@ TeacherCacheEntry TeacherAttentionCache::get(const Source &source, Wav2Vec2Model
         throw Error("teacher", "produced non-finite attention or logits; nothing was cached");
 
     makeDirs(m_folder);
-    safetensors::save(out.path, { { "attention", out.attention }, { "logits", out.logits } },
-        { { "format", kFormat }, { "key", out.key }, { "data_hash", source.dataHash },
-            { "teacher_hash", teacherHash }, { "rollout", rolloutCanonical(rollout) },
-            { "extra_key", source.extraKey }, { "count", std::to_string(source.count) } });
+    const std::map<std::string, torch::Tensor> tensors
+        = { { "attention", out.attention }, { "logits", out.logits } };
+    safetensors::save(out.path, { tensors.begin(), tensors.end() },
+        { { "format", kFormat }, { "key", out.key }, { "checksum", safetensors::checksum(tensors) },
+            { "data_hash", source.dataHash }, { "teacher_hash", teacherHash },
+            { "rollout", rolloutCanonical(rollout) }, { "extra_key", source.extraKey },
+            { "count", std::to_string(source.count) } });
     out.fromCache = false;
     return out;
 }

@@ -2,6 +2,7 @@
 
 #include "core/util/AtomicFile.h"
 #include "core/util/Error.h"
+#include "core/util/Hash.h"
 
 #include <nlohmann/json.hpp>
 
@@ -25,7 +26,9 @@ namespace tkd::safetensors {
 
 namespace {
 
-using Json = nlohmann::ordered_json;
+// nlohmann::json (a std::map) and not ordered_json, whose linear key search made a header of
+// 300k tensors take over a minute to read or write; entries come back sorted by name.
+using Json = nlohmann::json;
 
 // A header is metadata about tensors, never data: 100 MB is far above any real model's header and
 // keeps a hostile length field from making us allocate gigabytes.
@@ -252,14 +255,16 @@ Header openAndParse(const std::string &path, std::ifstream &in)
     const uint64_t headerLen = readLe64(lenBytes);
     if (headerLen == 0)
         throw Error(path, "header length is zero");
+    // The length is the file's first 8 bytes: never echoed, since the file may not be ours (a
+    // checkpoint path symlinked to someone else's file would print their bytes).
     if (headerLen > kMaxHeaderBytes)
         throw Error(path,
-            "header length " + std::to_string(headerLen)
-                + " exceeds the 100 MB limit (corrupt or not safetensors)");
+            "not a safetensors file (its header length field exceeds the 100 MB limit; corrupt, "
+            "or another kind of file)");
     if (headerLen > fileSize - 8)
         throw Error(path,
-            "header length " + std::to_string(headerLen) + " runs past the end of the "
-                + std::to_string(fileSize) + "-byte file (truncated?)");
+            "header length field runs past the end of the " + std::to_string(fileSize)
+                + "-byte file (truncated, or not a safetensors file)");
     std::string text(headerLen, '\0');
     if (!in.read(text.data(), std::streamsize(headerLen)))
         throw Error(path, "cannot read the header");
@@ -267,6 +272,22 @@ Header openAndParse(const std::string &path, std::ifstream &in)
 }
 
 } // namespace
+
+std::string checksum(const std::map<std::string, torch::Tensor> &tensors)
+{
+    uint64_t h = 0x746b642d63686b31ull; // "tkd-chk1"
+    for (const auto &[name, tensor] : tensors) {
+        const torch::Tensor t = tensor.contiguous();
+        std::string head = name + "|" + std::string(c10::toString(t.scalar_type()));
+        for (int64_t d : t.sizes())
+            head += "," + std::to_string(d);
+        h = checksum64(head.data(), head.size(), h);
+        h = checksum64(t.data_ptr(), size_t(t.numel()) * t.element_size(), h);
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+    return hex;
+}
 
 Header readHeader(const std::string &path)
 {

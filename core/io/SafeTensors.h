@@ -21,7 +21,7 @@ struct Entry
 
 struct Header
 {
-    std::vector<Entry> entries; // in file order
+    std::vector<Entry> entries; // sorted by name
     std::map<std::string, std::string> metadata; // "__metadata__"
     uint64_t dataOffset = 0; // 8 + header length
 };
@@ -41,6 +41,11 @@ std::map<std::string, torch::Tensor> load(
 // copied. Same validation as readHeader.
 std::map<std::string, torch::Tensor> loadMapped(
     const std::string &path, std::map<std::string, std::string> *metadata = nullptr);
+
+// A checksum of tensors' names, dtypes, shapes and bytes (16 hex digits; see checksum64), for
+// caches to store in their metadata and compare when they load: a corrupted or tampered file
+// then reads as a miss and is rebuilt, never served.
+std::string checksum(const std::map<std::string, torch::Tensor> &tensors);
 
 // Writes tensors (any CPU dtype above; made contiguous) atomically: temp file + rename.
 void save(const std::string &path,

@@ -132,4 +132,50 @@ std::string Sha256::ofFile(const std::string &path)
     return h.hexDigest();
 }
 
+namespace {
+
+constexpr uint64_t kP1 = 0x9E3779B185EBCA87ull;
+constexpr uint64_t kP2 = 0xC2B2AE3D27D4EB4Full;
+
+inline uint64_t rotl(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+inline uint64_t lane(uint64_t acc, uint64_t word)
+{
+    return rotl(acc + word * kP2, 31) * kP1;
+}
+
+inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+}
+
+} // namespace
+
+uint64_t checksum64(const void *data, size_t size, uint64_t seed)
+{
+    const auto *p = static_cast<const uint8_t *>(data);
+    uint64_t a = seed + kP1 + kP2, b = seed + kP2, c = seed, d = seed - kP1;
+    size_t i = 0;
+    for (; i + 32 <= size; i += 32) {
+        a = lane(a, load64(p + i));
+        b = lane(b, load64(p + i + 8));
+        c = lane(c, load64(p + i + 16));
+        d = lane(d, load64(p + i + 24));
+    }
+    uint64_t h = rotl(a, 1) + rotl(b, 7) + rotl(c, 12) + rotl(d, 18) + uint64_t(size);
+    for (; i + 8 <= size; i += 8)
+        h = rotl(h ^ lane(0, load64(p + i)), 27) * kP1 + kP2;
+    for (; i < size; ++i)
+        h = rotl(h ^ (uint64_t(p[i]) * kP1), 11) * kP2;
+    h ^= h >> 33;
+    h *= kP2;
+    h ^= h >> 29;
+    return h;
+}
+
 } // namespace tkd

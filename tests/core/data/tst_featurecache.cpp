@@ -14,6 +14,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace fs = std::filesystem;
 
@@ -120,6 +121,16 @@ private Q_SLOTS:
         QVERIFY(tkd::FeatureCache::key("ab", "c", "") != tkd::FeatureCache::key("a", "bc", ""));
     }
 
+    static void saveWithChecksum(const std::string &path, const torch::Tensor &frames,
+        const torch::Tensor &offsets, const std::string &key)
+    {
+        const std::map<std::string, torch::Tensor> t
+            = { { "features", frames }, { "offsets", offsets } };
+        tkd::safetensors::save(path, { t.begin(), t.end() },
+            { { "format", "tkd-feature-cache-v2" }, { "key", key },
+                { "checksum", tkd::safetensors::checksum(t) } });
+    }
+
     void corruptFilesAreRebuilt_data()
     {
         QTest::addColumn<int>("damage");
@@ -129,6 +140,9 @@ private Q_SLOTS:
         QTest::newRow("wrong key") << 2 << "another key";
         QTest::newRow("wrong count") << 3 << "offsets";
         QTest::newRow("bad offsets") << 4 << "partition";
+        // Issue 15: a NaN written into the frames (the header left as it was) is not served.
+        QTest::newRow("NaN in the data") << 5 << "checksum";
+        QTest::newRow("no checksum") << 6 << "checksum";
     }
     void corruptFilesAreRebuilt()
     {
@@ -152,22 +166,33 @@ private Q_SLOTS:
             break;
         }
         case 2:
-            tkd::safetensors::save(good.path,
-                { { "features", good.frames }, { "offsets", good.offsets } },
-                { { "format", "tkd-feature-cache-v1" }, { "key", "someone else" } });
+            saveWithChecksum(good.path, good.frames, good.offsets, "someone else");
             break;
         case 3:
-            tkd::safetensors::save(good.path,
-                { { "features", good.frames }, { "offsets", good.offsets.slice(0, 0, 5) } },
-                { { "format", "tkd-feature-cache-v1" }, { "key", good.key } });
+            saveWithChecksum(good.path, good.frames, good.offsets.slice(0, 0, 5), good.key);
             break;
         case 4: {
             auto off = good.offsets.clone();
             off[3] = off[5].item<int64_t>() + 1; // not monotonic
-            tkd::safetensors::save(good.path, { { "features", good.frames }, { "offsets", off } },
-                { { "format", "tkd-feature-cache-v1" }, { "key", good.key } });
+            saveWithChecksum(good.path, good.frames, off, good.key);
             break;
         }
+        case 5: {
+            // Overwrite the last float of the data section in place with a NaN.
+            std::fstream f(good.path, std::ios::in | std::ios::out | std::ios::binary);
+            const float nan = std::numeric_limits<float>::quiet_NaN();
+            const auto header = tkd::safetensors::readHeader(good.path);
+            for (const auto &e : header.entries)
+                if (e.name == "features")
+                    f.seekp(std::streamoff(header.dataOffset + e.end - sizeof nan));
+            f.write(reinterpret_cast<const char *>(&nan), sizeof nan);
+            break;
+        }
+        case 6:
+            tkd::safetensors::save(good.path,
+                { { "features", good.frames }, { "offsets", good.offsets } },
+                { { "format", "tkd-feature-cache-v2" }, { "key", good.key } });
+            break;
         }
         const auto rebuilt = cache.get(counter.source(), mfcc);
         QVERIFY(!rebuilt.fromCache);

@@ -12,6 +12,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
 #include <cmath>
 
 class TestNoisyManifest : public QObject
@@ -108,6 +112,35 @@ private Q_SLOTS:
             "\"content_hash\": \"h\", \"items\": [{\"path\": \"train/nope.wav\", "
             "\"split\": \"train\", \"labels\": [\"a\"]}]}")
                                       << "items[0]";
+        // Issue 15: items outside the set's folder are refused, not read.
+        for (const char *path : { "../../etc/passwd", "/etc/passwd", "train/../../x.wav" })
+            QTest::newRow(path) << QByteArray("{\"format\": \"tkd-noisy-dataset\", \"dataset\": "
+                                              "\"d\", \"classes\": [\"a\"], \"content_hash\": "
+                                              "\"h\", \"items\": [{\"path\": \"")
+                    + path + "\", \"split\": \"train\", \"labels\": [\"a\"]}]}"
+                                << "not a path inside the set's folder";
+    }
+
+    // Issue 15: an edited manifest is another content (its caches are not reused), though the
+    // recorded content_hash is unchanged.
+    void editedManifestIsAnotherContent()
+    {
+        QTemporaryDir copy;
+        const std::string dir = copy.path().toStdString() + "/noisy";
+        std::filesystem::copy(m_out.toStdString(), dir, std::filesystem::copy_options::recursive);
+        const std::string before = tkd::readNoisyManifest(dir).contentHash;
+        QCOMPARE(tkd::readNoisyManifest(dir).contentHash, before);
+        QFile f(QString::fromStdString(dir + "/manifest.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        auto j = nlohmann::json::parse(f.readAll().toStdString());
+        f.close();
+        // Give the first item the other label.
+        auto &labels = j["items"][0]["labels"];
+        labels = nlohmann::json::array({ labels[0] == "yes" ? "no" : "yes" });
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(QByteArray::fromStdString(j.dump(1)));
+        f.close();
+        QVERIFY(tkd::readNoisyManifest(dir).contentHash != before);
     }
     void brokenManifestsNameTheFile()
     {

@@ -140,7 +140,7 @@ private Q_SLOTS:
             QVERIFY(got.scalar_type() == t);
             QVERIFY2(torch::equal(got, loaded.at(name)), name.c_str());
         }
-        // Header order is file order and the data section starts 8-byte aligned.
+        // Entries come sorted by name and the data section starts 8-byte aligned.
         const auto h = st::readHeader(path);
         QCOMPARE(h.entries.size(), size_t(4));
         QCOMPARE(QString::fromStdString(h.entries[0].name), QString("a"));

@@ -6,6 +6,7 @@
 #include "core/data/PreparedData.h"
 #include "core/distill/TeacherAttentionCache.h"
 #include "core/features/FeatureExtractor.h"
+#include "core/io/SafeTensors.h"
 #include "core/models/Wav2Vec2Config.h"
 #include "core/util/Error.h"
 
@@ -205,6 +206,25 @@ void TestTeacherCache::corruptFileIsRebuilt()
     QCOMPARE(messages.size(), size_t(1));
     QVERIFY(QString::fromStdString(messages[0]).contains("rebuilding"));
     QVERIFY(torch::equal(rebuilt.attention, e.attention));
+
+    // Issue 15: a value changed inside the data section (header intact, still finite) is caught
+    // by the checksum, not served.
+    {
+        const auto header = tkd::safetensors::readHeader(e.path);
+        std::fstream f(e.path, std::ios::in | std::ios::out | std::ios::binary);
+        const float planted = 0.5f;
+        for (const auto &entry : header.entries)
+            if (entry.name == "attention")
+                f.seekp(std::streamoff(header.dataOffset + entry.begin));
+        f.write(reinterpret_cast<const char *>(&planted), sizeof planted);
+    }
+    calls = 0;
+    const tkd::TeacherCacheEntry again = cache.get(source(&calls), t, hash, m_rollout);
+    QVERIFY(!again.fromCache);
+    QVERIFY(calls > 0);
+    QCOMPARE(messages.size(), size_t(2));
+    QVERIFY2(QString::fromStdString(messages[1]).contains("checksum"), messages[1].c_str());
+    QVERIFY(torch::equal(again.attention, e.attention));
 }
 
 void TestTeacherCache::cancelWritesNothing()
