@@ -8,6 +8,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -90,13 +92,39 @@ std::vector<std::string> splitList(const std::string &text)
     return out;
 }
 
+// TKD_THREADS, strictly: a whole number in [1, 1024]; anything else is an error naming it
+// (atoi turned "abc" into 1 and 100000 into a pool of 100000 threads).
 void configureThreads()
 {
-    int n = int(std::thread::hardware_concurrency());
-    if (const char *env = std::getenv("TKD_THREADS"))
-        n = std::max(1, std::atoi(env));
-    torch::set_num_threads(std::max(1, n));
+    int n = std::max(1, int(std::thread::hardware_concurrency()));
+    if (const char *env = std::getenv("TKD_THREADS"); env && *env) {
+        char *end = nullptr;
+        errno = 0;
+        const long v = std::strtol(env, &end, 10);
+        if (end == env || *end != '\0' || errno == ERANGE || v < 1 || v > 1024)
+            throw tkd::Error("TKD_THREADS",
+                "'" + std::string(env) + "' is not a thread count (a whole number, 1 to 1024)");
+        n = int(v);
+    }
+    torch::set_num_threads(n);
     tkd::setBlasThreads(1); // LibTorch's pool parallelises around BLAS; see BlasThreads.h
+}
+
+// Every floating-point option refuses nan and inf: CLI11 reads them as numbers, and a range
+// check compares false against NaN, so "--seconds nan" used to slip through to a default.
+void rejectNonFiniteNumbers(CLI::App &app)
+{
+    for (CLI::Option *opt : app.get_options())
+        if (opt->get_type_name().rfind("FLOAT", 0) == 0) // "FLOAT" or "FLOAT:FLOAT in [a - b]"
+            opt->check(CLI::Validator(
+                [](std::string &value) -> std::string {
+                    char *end = nullptr;
+                    const double v = std::strtod(value.c_str(), &end);
+                    if (end != value.c_str() && !std::isfinite(v))
+                        return "'" + value + "' is not a finite number";
+                    return {};
+                },
+                "", "finite"));
 }
 
 InterruptGuard::InterruptGuard(tkd::TrainControl *control)
@@ -154,6 +182,7 @@ int run(int argc, char **argv)
         if (!c.details.empty())
             sub->footer(c.details);
         runs[sub] = c.declare(*sub);
+        rejectNonFiniteNumbers(*sub);
     }
     for (const auto &[path, kids] : children) {
         CLI::App *node = nodes[path];
@@ -202,8 +231,8 @@ int run(int argc, char **argv)
         return 2;
     }
     const std::string path = pathOf(chosen);
-    configureThreads();
     try {
+        configureThreads();
         return found->second();
     } catch (const tkd::Cancelled &) {
         std::cerr << "tkd " << path << ": cancelled\n";

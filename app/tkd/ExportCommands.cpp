@@ -475,9 +475,11 @@ const tkd::cli::Registrar regExport("export",
             "output file (default: <cell>.student.safetensors / <cell>.onnx beside the cell)");
         app.add_option("--seconds", o->seconds,
                "window for the latency figure (default: the training clip length)")
-            ->capture_default_str();
+            ->capture_default_str()
+            ->check(CLI::Range(0.0, 600.0));
         app.add_option("--repeats", o->repeats, "timed forward passes (median reported)")
-            ->capture_default_str();
+            ->capture_default_str()
+            ->check(CLI::Range(1, 100000));
         app.add_flag("--force", o->force, "overwrite FILE if it exists");
         return [o] { return runExport(*o); };
     });
@@ -498,7 +500,7 @@ const tkd::cli::Registrar regImport("teacher import",
         app.add_option("--out", o->out, "teacher checkpoint to write")->required();
         app.add_option("--labels", o->labels,
                "classification head size (default: from config.json; 0 = none)")
-            ->capture_default_str();
+            ->check(CLI::Range(0, 100000));
         app.add_flag("--force", o->force, "overwrite FILE if it exists");
         return [o] { return runTeacherImport(*o); };
     });

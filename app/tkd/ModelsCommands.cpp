@@ -103,7 +103,7 @@ const tkd::cli::Registrar reg("models",
             ->check(CLI::Range(2, 100000));
         app.add_option("--features", o->features, "features per frame (0: each student's own)")
             ->capture_default_str()
-            ->check(CLI::NonNegativeNumber);
+            ->check(CLI::Range(0, 4096));
         app.add_option("--student", o->student,
             "show one student and its parameter tensors: " + tkd::StudentRegistry::namesText());
         app.add_flag("--csv", o->csv, "comma-separated output");

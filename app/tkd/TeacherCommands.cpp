@@ -98,7 +98,7 @@ const tkd::cli::Registrar reg("teacher inspect",
             ->required();
         app.add_option("--labels", o->labels,
                "classification head size (default: from config.json; 0 = none)")
-            ->capture_default_str();
+            ->check(CLI::Range(0, 100000));
         app.add_flag("--verbose", o->verbose, "also list every mapped key");
         return [o] { return runInspect(*o); };
     });

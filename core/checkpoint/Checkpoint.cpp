@@ -110,6 +110,12 @@ void Checkpoint::loadModule(torch::nn::Module &module, const std::string &prefix
             throw Error(where(),
                 "tensor '" + key + "' is " + std::string(c10::toString(it->second.scalar_type()))
                     + " but the model expects " + c10::toString(dst.scalar_type()));
+        // A model that diverged (or a damaged file) is refused here, once for every consumer:
+        // export, live, analysis and resume would otherwise run on NaN weights.
+        if (it->second.is_floating_point() && !torch::isfinite(it->second).all().item<bool>())
+            throw Error(where(),
+                "tensor '" + key
+                    + "' holds NaN or infinite values (a diverged model or a damaged file)");
         used.insert(key);
         copies.emplace_back(dst, it->second);
     };
@@ -379,8 +385,11 @@ Checkpoint Checkpoint::load(const std::string &path)
 {
     Checkpoint c;
     c.m_source = path;
-    std::map<std::string, std::string> metadata;
-    c.m_tensors = safetensors::load(path, &metadata);
+    // The header first: a multi-GB file that is not a checkpoint is refused before its data is
+    // read (it used to be loaded whole, 8 GB for a sparse file, and then refused).
+    std::map<std::string, std::string> metadata = safetensors::readHeader(path).metadata;
+    if (auto f = metadata.find("format"); f != metadata.end() && f->second == kFormat)
+        c.m_tensors = safetensors::load(path, &metadata);
     auto format = metadata.find("format");
     if (format == metadata.end() || format->second != kFormat)
         throw Error(path,

@@ -5,6 +5,7 @@
 #include "core/audio/AudioFile.h"
 #include "core/data/NoiseGenerator.h"
 #include "core/data/SpeechActivity.h"
+#include "core/util/DirEntry.h"
 #include "core/util/Error.h"
 #include "core/util/Hash.h"
 #include "core/util/Paths.h"
@@ -285,7 +286,7 @@ BuiltinCorpus::EnsureResult BuiltinCorpus::ensure(const Progress &progress, bool
     fs::remove(manifestPath(), ec);
     for (auto it = fs::recursive_directory_iterator(m_folder, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-        if (it->is_regular_file()
+        if (entryKind(*it) == EntryKind::RegularFile
             && it->path().filename().string().find(".tmp-") != std::string::npos)
             fs::remove(it->path(), ec);
 

@@ -1,6 +1,7 @@
 #include "core/data/FolderDataset.h"
 
 #include "core/data/DatasetRoot.h"
+#include "core/util/DirEntry.h"
 #include "core/util/Error.h"
 #include "core/util/Hash.h"
 
@@ -8,6 +9,7 @@
 #include <cctype>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -37,7 +39,7 @@ std::vector<std::string> subfolders(const fs::path &dir)
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (it->is_directory() && !skipped(name))
+        if (entryKind(*it) == EntryKind::Directory && !skipped(name))
             out.push_back(name);
     }
     if (ec)
@@ -54,11 +56,11 @@ void collectAudio(const fs::path &dir, const fs::path &base, std::vector<std::st
         end;
     for (; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (it->is_directory() && skipped(name)) {
+        if (entryKind(*it) == EntryKind::Directory && skipped(name)) {
             it.disable_recursion_pending();
             continue;
         }
-        if (it->is_regular_file() && !skipped(name) && isAudioFile(it->path()))
+        if (entryKind(*it) == EntryKind::RegularFile && !skipped(name) && isAudioFile(it->path()))
             out.push_back(it->path().lexically_relative(base).generic_string());
     }
     if (ec)
@@ -126,6 +128,12 @@ DatasetIndex FolderDataset::load(const std::string &rootArg, const Progress &pro
         classSet.insert(cls);
         std::vector<std::string> rels;
         collectAudio(root / sub, root, rels);
+        // An empty class folder would become a class the model never hears in training, yet
+        // must predict: refuse it by name (issue 15) instead of training on it.
+        if (rels.empty() && (!splitLayout || splitFolder(sub.substr(0, slash)) == Split::Train))
+            throw Error((root / sub).string(),
+                "class folder holds no audio files (.wav .flac .ogg .mp3 .aiff .au); add clips "
+                "or remove it");
         for (auto &rel : rels) {
             const Split split = splitLayout ? *splitFolder(sub.substr(0, slash)) : hashSplit(rel);
             found.push_back({ std::move(rel), cls, split });

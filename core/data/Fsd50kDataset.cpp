@@ -177,6 +177,11 @@ std::vector<Fsd50kDataset::CsvRow> Fsd50kDataset::parseCsv(
     const std::string &text, const std::string &path)
 {
     std::vector<CsvRow> rows;
+    // A NUL byte is no text: it would cut a file name short where C APIs read it.
+    if (const size_t nul = text.find('\0'); nul != std::string::npos)
+        throw Error(path + ":"
+                + std::to_string(1 + std::count(text.begin(), text.begin() + long(nul), '\n')),
+            "holds a NUL byte (not a text CSV file)");
     size_t i = 0;
     if (text.compare(0, 3, "\xEF\xBB\xBF") == 0)
         i = 3; // UTF-8 byte-order mark

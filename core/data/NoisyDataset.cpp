@@ -2,6 +2,7 @@
 
 #include "core/audio/AudioFile.h"
 #include "core/data/NoiseGenerator.h"
+#include "core/util/DirEntry.h"
 #include "core/util/Error.h"
 #include "core/util/Hash.h"
 #include "core/util/Paths.h"
@@ -117,7 +118,7 @@ NoisyDataset::NoisyDataset(DatasetIndex index, NoisyConfig config)
             throw Error("noise.folder", "'" + m_config.noiseFolder + "' is not a folder");
         for (auto it = fs::recursive_directory_iterator(m_config.noiseFolder, ec);
              !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-            if (it->is_regular_file() && isAudioFile(it->path()))
+            if (entryKind(*it) == EntryKind::RegularFile && isAudioFile(it->path()))
                 m_noiseFiles.push_back(it->path().string());
         std::sort(m_noiseFiles.begin(), m_noiseFiles.end());
         if (m_noiseFiles.empty())

@@ -2,6 +2,7 @@
 
 #include "core/audio/AudioFile.h"
 #include "core/data/DatasetRoot.h"
+#include "core/util/DirEntry.h"
 #include "core/util/Error.h"
 #include "core/util/Rng.h"
 
@@ -32,7 +33,7 @@ std::vector<std::string> sortedWavFiles(const fs::path &folder)
     std::vector<std::string> names;
     std::error_code ec;
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
-        if (it->is_regular_file() && hasWavExtension(it->path()))
+        if (entryKind(*it) == EntryKind::RegularFile && hasWavExtension(it->path()))
             names.push_back(it->path().filename().string());
     if (ec)
         throw Error(folder.string(), "cannot list folder: " + ec.message());
@@ -71,7 +72,8 @@ std::map<std::string, int> readList(
             continue;
         const std::string where = listPath.string() + ":" + std::to_string(lineNo);
         if (!clips.count(rel)) {
-            if (!fs::exists(root / rel))
+            std::error_code ec; // a line longer than NAME_MAX is an error, not an exception
+            if (!fs::exists(root / rel, ec))
                 throw Error(where, "names '" + rel + "', which does not exist");
             throw Error(where, "names '" + rel + "', which is not a .wav clip in a word folder");
         }
@@ -153,7 +155,8 @@ DatasetIndex SpeechCommandsDataset::load(
     std::error_code ec;
     for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (it->is_directory() && !name.empty() && name[0] != '_' && name[0] != '.')
+        if (entryKind(*it) == EntryKind::Directory && !name.empty() && name[0] != '_'
+            && name[0] != '.')
             folders.push_back(name);
     }
     if (ec)

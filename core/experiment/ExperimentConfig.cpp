@@ -67,7 +67,19 @@ ConfigError::ConfigError(std::vector<ConfigIssue> issues)
     : Error(issues.empty() ? std::string("experiment") : issueSubject(issues.front()),
         issueReason(issues))
     , m_issues(std::move(issues))
-{ }
+{
+    // A hostile file can hold millions of problems; every list shown (terminal, studio) gets the
+    // first ones and a count, never all of them (2M rows froze the studio's text layout).
+    if (m_issues.size() > kMaxIssues) {
+        const size_t more = m_issues.size() - (kMaxIssues - 1);
+        ConfigIssue last = m_issues[kMaxIssues - 1];
+        m_issues.resize(kMaxIssues - 1);
+        last.key.clear();
+        last.line = 0;
+        last.message = "... and " + std::to_string(more) + " more problems";
+        m_issues.push_back(std::move(last));
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Equality

@@ -37,7 +37,9 @@ struct ConfigIssue
 class ConfigError : public Error
 {
 public:
+    // Keeps at most kMaxIssues issues, the last one then counting the rest.
     explicit ConfigError(std::vector<ConfigIssue> issues);
+    static constexpr size_t kMaxIssues = 100;
     const std::vector<ConfigIssue> &issues() const { return m_issues; }
 
 private:

@@ -8,6 +8,8 @@
 #include "core/util/Hash.h"
 #include "core/util/Paths.h"
 
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -16,12 +18,20 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
+#include <sstream>
 #include <variant>
 
 namespace tkd {
+
+namespace {
+// The largest experiment file read: far above any real one (a few KB), far below what makes the
+// YAML parser take gigabytes.
+constexpr uintmax_t kMaxConfigBytes = 1u << 20;
+} // namespace
 
 using namespace configschema;
 
@@ -42,6 +52,12 @@ struct Reader
         issues.push_back({ key, message, source, m.is_null() ? 0 : m.line + 1 });
     }
 
+    // A quoted scalar ("3", tag "!") or one tagged !!str is a string, never a number.
+    static bool isString(const YAML::Node &n)
+    {
+        return n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str";
+    }
+
     static std::string describe(const YAML::Node &n)
     {
         if (n.IsMap())
@@ -50,14 +66,13 @@ struct Reader
             return "a list";
         if (n.IsNull())
             return "nothing";
-        return (n.Tag() == "!" ? "the string \"" : "'") + n.Scalar()
-            + (n.Tag() == "!" ? "\"" : "'");
+        return (isString(n) ? "the string \"" : "'") + n.Scalar() + (isString(n) ? "\"" : "'");
     }
 
     // Scalars: quoted numbers ("0.1") are strings, not numbers, so they are rejected.
     bool readInt(const std::string &key, const YAML::Node &n, bool seed, int64_t &out)
     {
-        if (n.IsScalar() && n.Tag() != "!") {
+        if (n.IsScalar() && !isString(n)) {
             const std::string &s = n.Scalar();
             errno = 0;
             char *end = nullptr;
@@ -82,7 +97,7 @@ struct Reader
 
     bool readDouble(const std::string &key, const YAML::Node &n, double &out)
     {
-        if (n.IsScalar() && n.Tag() != "!") {
+        if (n.IsScalar() && !isString(n)) {
             const std::string &s = n.Scalar();
             if (s == ".inf" || s == "+.inf" || s == "-.inf" || s == ".nan") {
                 out = s == ".nan" ? NAN : (s[0] == '-' ? -INFINITY : INFINITY);
@@ -101,7 +116,7 @@ struct Reader
 
     bool readBool(const std::string &key, const YAML::Node &n, bool &out)
     {
-        if (n.IsScalar() && n.Tag() != "!") {
+        if (n.IsScalar() && !isString(n)) {
             std::string s = n.Scalar();
             std::transform(s.begin(), s.end(), s.begin(),
                 [](unsigned char c) { return char(std::tolower(c)); });
@@ -377,15 +392,71 @@ std::vector<std::string> splitKey(const std::string &key)
     }
 }
 
+// Counts the documents of a YAML text, up to two, noting where the second starts. It stands in
+// for YAML::LoadAll, which yaml-cpp 0.7 can send into an endless loop of empty documents on a
+// malformed text (found by tests/fuzz: fuzz_experiment); one document is all an experiment has.
+class DocumentCounter : public YAML::EventHandler
+{
+public:
+    int documents = 0;
+    int secondLine = 0; // the line of the second document's first node
+
+    void OnDocumentStart(const YAML::Mark &) override { ++documents; }
+    void OnDocumentEnd() override { }
+    void OnNull(const YAML::Mark &m, YAML::anchor_t) override { note(m); }
+    void OnAlias(const YAML::Mark &m, YAML::anchor_t) override { note(m); }
+    void OnScalar(
+        const YAML::Mark &m, const std::string &, YAML::anchor_t, const std::string &) override
+    {
+        note(m);
+    }
+    void OnSequenceStart(const YAML::Mark &m, const std::string &, YAML::anchor_t,
+        YAML::EmitterStyle::value) override
+    {
+        note(m);
+    }
+    void OnSequenceEnd() override { }
+    void OnMapStart(const YAML::Mark &m, const std::string &, YAML::anchor_t,
+        YAML::EmitterStyle::value) override
+    {
+        note(m);
+    }
+    void OnMapEnd() override { }
+
+private:
+    void note(const YAML::Mark &m)
+    {
+        if (documents == 2 && secondLine == 0 && !m.is_null())
+            secondLine = m.line + 1;
+    }
+};
+
+// The first document of the text, and how many there are (0, 1 or 2 meaning "more than one").
+YAML::Node loadFirstDocument(const std::string &text, DocumentCounter &counter)
+{
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    while (counter.documents < 2 && parser.HandleNextDocument(counter)) { }
+    return counter.documents == 0 ? YAML::Node() : YAML::Load(text);
+}
+
 } // namespace
 
 ExperimentConfig ExperimentConfig::parse(
     const std::string &text, const std::string &sourceName, std::vector<ConfigIssue> &issues)
 {
     ExperimentConfig config;
-    std::vector<YAML::Node> docs;
+    if (text.size() > kMaxConfigBytes)
+        throw ConfigError({ { "", "is larger than 1 MB: not an experiment file", sourceName, 0 } });
+    DocumentCounter counter;
+    YAML::Node doc;
     try {
-        docs = YAML::LoadAll(text);
+        doc = loadFirstDocument(text, counter);
+    } catch (const YAML::DeepRecursion &e) { // yaml-cpp's own bound, reported as "bad file"
+        throw ConfigError({ { "",
+            "nests lists or maps " + std::to_string(e.depth())
+                + " levels deep: not an experiment file",
+            sourceName, e.mark.is_null() ? 0 : e.mark.line + 1 } });
     } catch (const YAML::ParserException &e) {
         throw ConfigError({ { "", "YAML syntax error: " + e.msg, sourceName,
             e.mark.is_null() ? 0 : e.mark.line + 1 } });
@@ -394,32 +465,38 @@ ExperimentConfig ExperimentConfig::parse(
     }
     const size_t firstIssue = issues.size();
     Reader reader { sourceName, issues, {} };
-    if (docs.empty() || docs[0].IsNull()) {
+    if (counter.documents == 0 || doc.IsNull()) {
         issues.push_back(
             { "", "holds no settings (expected keys such as name, data, train)", sourceName, 0 });
         return config;
     }
-    if (docs.size() > 1)
+    if (counter.documents > 1)
+        issues.push_back({ "", "holds several YAML documents; an experiment is exactly one",
+            sourceName, counter.secondLine });
+    if (!doc.IsMap()) {
         reader.issue("",
-            "holds " + std::to_string(docs.size())
-                + " YAML documents; an experiment is exactly one",
-            docs[1]);
-    if (!docs[0].IsMap()) {
-        reader.issue("",
-            "expected a map of keys (name, data, train, ...), got " + Reader::describe(docs[0]),
-            docs[0]);
+            "expected a map of keys (name, data, train, ...), got " + Reader::describe(doc), doc);
         return config;
     }
-    reader.walk(docs[0], "", config);
+    reader.walk(doc, "", config);
 
     // Range and combination checks on what was read; keys already reported (a wrong type) are
     // not reported twice, since the default standing in for them says nothing about the file.
     std::set<std::string> reported;
     for (size_t i = firstIssue; i < issues.size(); ++i)
         reported.insert(issues[i].key);
+    // Lists are capped (a hostile file can hold millions of problems): the first ones, then a
+    // count of the rest.
+    const size_t cap = ConfigError::kMaxIssues - 1;
+    size_t more = issues.size() - firstIssue > cap ? issues.size() - firstIssue - cap : 0;
+    issues.resize(std::min(issues.size(), firstIssue + cap));
     for (ConfigIssue issue : config.check()) {
         if (reported.count(issue.key))
             continue;
+        if (issues.size() - firstIssue >= cap) {
+            ++more;
+            continue;
+        }
         issue.source = sourceName;
         issue.line = reader.lineOf(issue.key);
         issues.push_back(std::move(issue));
@@ -429,6 +506,9 @@ ExperimentConfig ExperimentConfig::parse(
         [](const ConfigIssue &a, const ConfigIssue &b) {
             return (a.line > 0 ? a.line : INT_MAX) < (b.line > 0 ? b.line : INT_MAX);
         });
+    if (more > 0)
+        issues.push_back(
+            { "", "... and " + std::to_string(more) + " more problems", sourceName, 0 });
     return config;
 }
 
@@ -443,6 +523,12 @@ ExperimentConfig ExperimentConfig::fromYaml(const std::string &text, const std::
 
 ExperimentConfig ExperimentConfig::load(const std::string &path)
 {
+    // An experiment is a page of settings: refuse anything larger before parsing it (a 100 MB
+    // file took 7 GB and 91 s in the YAML parser).
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)
+        && std::filesystem::file_size(path, ec) > kMaxConfigBytes && !ec)
+        throw ConfigError({ { "", "is larger than 1 MB: not an experiment file", path, 0 } });
     return fromYaml(readFile(path), path);
 }
 

@@ -119,7 +119,7 @@ HfConfig HfConfig::fromJson(const std::string &text, const std::string &subject)
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error &e) {
+    } catch (const json::exception &e) { // parse_error, and out_of_range for -1e309
         throw Error(subject, std::string("not valid JSON: ") + e.what());
     }
     if (!j.is_object())

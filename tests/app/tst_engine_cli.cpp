@@ -203,6 +203,60 @@ output: {runs_dir: runs}
         QVERIFY2(teacherRun.code != 0 && teacherRun.err.contains("has no teacher"),
             qPrintable(teacherRun.err));
     }
+
+    // Issue 15: out-of-range, negative and non-finite values are refused naming the option,
+    // never replaced by a default or passed on to an allocator.
+    void badValuesAreRefusedNotCoerced_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("names");
+        const QString cell = "cell.safetensors";
+        QTest::newRow("--seconds nan")
+            << QStringList { "export", cell, "--seconds", "nan" } << "--seconds";
+        QTest::newRow("--seconds 1e7")
+            << QStringList { "export", cell, "--seconds", "1e7" } << "--seconds";
+        QTest::newRow("--repeats -5")
+            << QStringList { "export", cell, "--repeats=-5" } << "--repeats";
+        QTest::newRow("--labels -7")
+            << QStringList { "teacher", "import", "w", "--out", "o", "--labels=-7" } << "--labels";
+        QTest::newRow("--features 1e8")
+            << QStringList { "models", "--features", "100000000" } << "--features";
+        QTest::newRow("--classes 1e9")
+            << QStringList { "models", "--classes", "1000000000" } << "--classes";
+        QTest::newRow("--hours inf")
+            << QStringList { "eval", "run", "--stream", "--hours", "inf" } << "--hours";
+        QTest::newRow("--threshold -nan")
+            << QStringList { "live", "--file", "x.wav", "--threshold", "-nan" } << "--threshold";
+    }
+    void badValuesAreRefusedNotCoerced()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, names);
+        const Run r = tkd(args);
+        QVERIFY2(r.code != 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.err.contains(names), qPrintable(r.err));
+        QVERIFY2(!r.err.contains("unexpected error"), qPrintable(r.err));
+    }
+
+    void badThreadCountIsRefused_data()
+    {
+        QTest::addColumn<QString>("value");
+        for (const char *v : { "abc", "0", "-3", "100000", "4x" })
+            QTest::newRow(v) << v;
+    }
+    void badThreadCountIsRefused()
+    {
+        QFETCH(QString, value);
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("TKD_THREADS", value);
+        p.setProcessEnvironment(env);
+        p.start(TKD_CLI_PATH, { "models" });
+        QVERIFY(p.waitForFinished(60000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY2(err.contains("TKD_THREADS") && err.contains(value), qPrintable(err));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestEngineCli)

@@ -13,6 +13,8 @@
 #include <QtTest>
 
 #include <fstream>
+#include <limits>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -229,6 +231,37 @@ private Q_SLOTS:
         }
     }
 
+    // Issue 15: a 2 GB (sparse) safetensors file that is not a checkpoint is refused from its
+    // header, without reading its data.
+    void bigForeignFileIsRefusedFromItsHeader()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("big.safetensors").toStdString();
+        const uint64_t bytes = 2ull << 30;
+        std::string header = "{\"w\":{\"dtype\":\"F32\",\"shape\":[" + std::to_string(bytes / 4)
+            + "],\"data_offsets\":[0," + std::to_string(bytes) + "]}}";
+        while ((header.size() + 8) % 8)
+            header += ' ';
+        std::string file(8, '\0');
+        for (int i = 0; i < 8; ++i)
+            file[size_t(i)] = char((uint64_t(header.size()) >> (8 * i)) & 0xFF);
+        writeBytes(path, file + header);
+        QCOMPARE(::truncate(path.c_str(), off_t(8 + header.size() + bytes)), 0); // a hole
+        rusage before {};
+        ::getrusage(RUSAGE_SELF, &before);
+        try {
+            Checkpoint::load(path);
+            QFAIL("accepted");
+        } catch (const tkd::Error &e) {
+            QVERIFY2(std::string(e.what()).find("is not a TKD checkpoint") != std::string::npos,
+                e.what());
+        }
+        rusage after {};
+        ::getrusage(RUSAGE_SELF, &after);
+        const long grownMb = (after.ru_maxrss - before.ru_maxrss) / 1024;
+        QVERIFY2(grownMb < 256, qPrintable(QString("peak memory grew by %1 MB").arg(grownMb)));
+    }
+
     void mismatchedModelIsRefusedByName()
     {
         QTemporaryDir dir;
@@ -263,6 +296,28 @@ private Q_SLOTS:
             QFAIL("loaded into a model lacking tensors");
         } catch (const tkd::Error &e) {
             QVERIFY2(std::string(e.what()).find("has no place") != std::string::npos, e.what());
+        }
+
+        // Issue 15: a diverged model (NaN weights) is refused by name, never loaded to be run or
+        // exported.
+        {
+            Net diverged(16);
+            torch::NoGradGuard noGrad;
+            diverged->fc2->weight[0][1] = std::numeric_limits<float>::quiet_NaN();
+            Checkpoint bad;
+            bad.setModule(*diverged);
+            const std::string badPath = dir.filePath("nan.safetensors").toStdString();
+            bad.save(badPath);
+            Net into(16);
+            try {
+                Checkpoint::load(badPath).loadModule(*into);
+                QFAIL("NaN weights loaded");
+            } catch (const tkd::Error &e) {
+                const std::string what = e.what();
+                QVERIFY2(what.find("model.fc2.weight") != std::string::npos
+                        && what.find("NaN") != std::string::npos,
+                    what.c_str());
+            }
         }
 
         // Optimiser of the other kind, and state for a different parameter count.

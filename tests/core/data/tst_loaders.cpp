@@ -217,18 +217,31 @@ private Q_SLOTS:
 
     void contentHashTracksListingNotLocation()
     {
-        QTemporaryDir a, b;
-        makeSpeechCommands(a.path().toStdString());
-        fs::copy(a.path().toStdString(), b.path().toStdString(),
-            fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-        const auto ha = tkd::SpeechCommandsDataset::load(a.path().toStdString()).contentHash;
-        QVERIFY(tkd::SpeechCommandsDataset::load(b.path().toStdString()).contentHash == ha);
+        QTemporaryDir tmp;
+        const std::string a = tmp.path().toStdString() + "/a", b = tmp.path().toStdString() + "/b";
+        makeSpeechCommands(a);
+        const auto ha = tkd::SpeechCommandsDataset::load(a).contentHash;
+        QVERIFY(tkd::SpeechCommandsDataset::load(a).contentHash == ha);
+        // Moving the folder keeps the hash (and so its caches).
+        fs::rename(a, b);
+        QVERIFY(tkd::SpeechCommandsDataset::load(b).contentHash == ha);
         // A split change and a size change each give a new hash.
-        text(b.path().toStdString() + "/testing_list.txt", "yes/bbbb2222_nohash_0.wav\n");
-        const auto hb = tkd::SpeechCommandsDataset::load(b.path().toStdString()).contentHash;
+        text(b + "/testing_list.txt", "yes/bbbb2222_nohash_0.wav\n");
+        const auto hb = tkd::SpeechCommandsDataset::load(b).contentHash;
         QVERIFY(hb != ha);
-        tone(b.path().toStdString() + "/bed/eeee5555_nohash_0.wav", 0.30);
-        QVERIFY(tkd::SpeechCommandsDataset::load(b.path().toStdString()).contentHash != hb);
+        tone(b + "/bed/eeee5555_nohash_0.wav", 0.30);
+        const auto hc = tkd::SpeechCommandsDataset::load(b).contentHash;
+        QVERIFY(hc != hb);
+        // Issue 15: a clip replaced by another of the same size, even with its modification time
+        // put back (cp -p, rsync -t), is another listing.
+        const std::string clip = b + "/bed/eeee5555_nohash_0.wav";
+        const auto size = fs::file_size(clip);
+        const auto mtime = fs::last_write_time(clip);
+        QTest::qSleep(20); // past the file system's timestamp granularity
+        tone(clip, 0.30, 880.0);
+        fs::last_write_time(clip, mtime);
+        QCOMPARE(fs::file_size(clip), size);
+        QVERIFY(tkd::SpeechCommandsDataset::load(b).contentHash != hc);
     }
 
     void speechCommandsErrors_data()
@@ -334,6 +347,11 @@ private Q_SLOTS:
         QVERIFY(errorOf([] {
             tkd::Fsd50kDataset::parseCsv("a,b\"c\n", "w.csv");
         }).find("w.csv:1: stray quote")
+            != std::string::npos);
+        // Issue 15: a NUL inside a field is refused, naming the line.
+        QVERIFY(errorOf([] {
+            tkd::Fsd50kDataset::parseCsv(std::string("a,b\nx,y\0z.wav\n", 14), "n.csv");
+        }).find("n.csv:2: holds a NUL byte")
             != std::string::npos);
     }
 
@@ -506,6 +524,29 @@ private Q_SLOTS:
         QVERIFY2(mixed.find("mixes split folders") != std::string::npos
                 && mixed.find(root) != std::string::npos,
             mixed.c_str());
+
+        // Issue 15: one empty class folder beside good ones is refused by name, not trained as
+        // a class that is never heard.
+        const std::string two = root + "/two";
+        tone(two + "/cat/a.wav", 0.05);
+        tone(two + "/cat/b.wav", 0.05);
+        fs::create_directories(two + "/dog");
+        const std::string empty = errorOf([&] { tkd::FolderDataset::load(two); });
+        QVERIFY2(empty.find(two + "/dog") != std::string::npos
+                && empty.find("holds no audio files") != std::string::npos,
+            empty.c_str());
+
+        // Issue 15: a symlink loop in a class folder is an error naming it, not an escaping
+        // std::filesystem exception ("unexpected error").
+        const std::string loop = root + "/loop";
+        tone(loop + "/cat/a.wav", 0.05);
+        tone(loop + "/dog/a.wav", 0.05);
+        fs::create_symlink("b", loop + "/cat/a");
+        fs::create_symlink("a", loop + "/cat/b");
+        const std::string looped = errorOf([&] { tkd::FolderDataset::load(loop); });
+        QVERIFY2(looped.find(loop + "/cat/") != std::string::npos
+                && looped.find("symbolic links") != std::string::npos,
+            looped.c_str());
     }
 
     void describeSpeechCommands()

@@ -401,6 +401,23 @@ private Q_SLOTS:
         QTest::newRow("two documents") << "name: a\n---\nname: b\n"
                                        << ""
                                        << "documents" << 3;
+        // A comma where a key belongs is a syntax error; alone it sends YAML::LoadAll into an
+        // endless loop (fuzz_experiment found it), "only a comma" below.
+        QTest::newRow("stray comma") << "name: a\n,\n"
+                                     << ""
+                                     << "YAML syntax error" << 2;
+        QTest::newRow("deep nesting") << "train: " + QString(3000, '[') + QString(3000, ']') << ""
+                                      << "levels deep" << 1;
+        QTest::newRow("only a comma") << ","
+                                      << ""
+                                      << "no settings" << 0;
+        // Issue 15: an explicit !!str is a string, as a quoted value is.
+        QTest::newRow("!!str number") << "train:\n  epochs: !!str 3\n"
+                                      << "train.epochs"
+                                      << "the string" << 2;
+        QTest::newRow("too large") << QString("# ") + QString(1100000, 'x') + "\nname: a\n"
+                                   << ""
+                                   << "larger than 1 MB" << 0;
     }
 
     void badFile()
@@ -483,6 +500,29 @@ private Q_SLOTS:
         } catch (const ConfigError &e) {
             QCOMPARE(e.issues().size(), size_t(4));
             QVERIFY(std::string(e.what()).find("3 more problems") != std::string::npos);
+        }
+    }
+
+    // Issue 15: a list with 100k duplicates is checked in O(n log n) and its problems come
+    // capped, the last one counting the rest.
+    void hugeProblemListsAreCapped()
+    {
+        std::string yaml = "name: many\nkd:\n  lambdas: [";
+        for (int i = 0; i < 100000; ++i)
+            yaml += i ? ", 0.5" : "0.5";
+        yaml += "]\n";
+        std::vector<ConfigIssue> issues;
+        ExperimentConfig::parse(yaml, "dup.yaml", issues);
+        QCOMPARE(issues.size(), ConfigError::kMaxIssues);
+        QVERIFY2(issues.back().message.find("more problems") != std::string::npos,
+            issues.back().message.c_str());
+        QVERIFY2(issues.front().message.find("listed twice") != std::string::npos,
+            issues.front().message.c_str());
+        try {
+            ExperimentConfig::fromYaml(yaml, "dup.yaml");
+            QFAIL("accepted");
+        } catch (const ConfigError &e) {
+            QVERIFY(e.issues().size() <= ConfigError::kMaxIssues);
         }
     }
 
