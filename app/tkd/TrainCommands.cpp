@@ -46,11 +46,41 @@ struct PipelineCommandOptions
     std::string config;
     std::string teacher;
     std::string teacherRun;
+    std::string resume;
     std::string shard = "0/1";
     int subsampling = 1;
     int threads = 0;
     bool verbose = false;
 };
+
+// Exit status of a run that ended with failed cells: not 0, so that scripts and schedulers see
+// it, and not 1 (an error that stopped the command before or while it ran).
+constexpr int kExitIncomplete = 3;
+
+// Names every failed cell and why on stderr; the exit status for the run.
+int reportIncomplete(const tkd::PipelineResult &result)
+{
+    if (result.complete())
+        return 0;
+    const auto failed = result.failedCells();
+    std::cerr << "tkd: the run is incomplete: " << failed.size() << " cell(s) failed\n"
+              << result.failureSummary();
+    return kExitIncomplete;
+}
+
+// Runs the pipeline; stopped (Ctrl-C) or failed part-way, it names the command that continues.
+tkd::PipelineResult runOrSayHowToResume(tkd::Pipeline &pipeline)
+{
+    try {
+        return pipeline.run();
+    } catch (const std::exception &) {
+        if (!pipeline.runDir().empty())
+            std::cerr << "tkd: the run folder keeps what was done; continue it with: tkd train "
+                         "--resume "
+                      << pipeline.runDir() << "\n";
+        throw;
+    }
+}
 
 tkd::cli::Run declarePipeline(CLI::App &app, tkd::PipelineOptions::Stop stop)
 {
@@ -59,6 +89,9 @@ tkd::cli::Run declarePipeline(CLI::App &app, tkd::PipelineOptions::Stop stop)
     app.add_option("--teacher", o->teacher, "use this teacher checkpoint instead of training one");
     app.add_option("--teacher-run", o->teacherRun,
         "use the teachers of this earlier run folder (teacher-L<L>/best.safetensors)");
+    app.add_option("--resume", o->resume,
+        "continue this stopped or killed run folder: finished cells are kept, the others continue "
+        "from their last checkpoints (the run's own config.yaml is the experiment)");
     app.add_option("--shard", o->shard,
            "train only student cells K, K+N, K+2N, ... of each length (0-based)")
         ->capture_default_str();
@@ -71,10 +104,12 @@ tkd::cli::Run declarePipeline(CLI::App &app, tkd::PipelineOptions::Stop stop)
         ->check(CLI::NonNegativeNumber);
     app.add_flag("--verbose", o->verbose, "print every epoch, not only the improving ones");
     return [o, stop] {
-        if (o->config.empty())
-            throw tkd::Error(
-                "--config", "an experiment file is required (tkd config init writes one)");
-        tkd::ExperimentConfig config = tkd::ExperimentConfig::load(o->config);
+        if (o->config.empty() && o->resume.empty())
+            throw tkd::Error("--config",
+                "an experiment file is required (tkd config init writes one), or --resume RUN");
+        tkd::ExperimentConfig config = o->config.empty()
+            ? tkd::RunDirectory::open(o->resume).config()
+            : tkd::ExperimentConfig::load(o->config);
         if (o->threads > 0)
             config.train.numThreads = o->threads;
         tkd::PipelineOptions options;
@@ -82,15 +117,16 @@ tkd::cli::Run declarePipeline(CLI::App &app, tkd::PipelineOptions::Stop stop)
         options.stopAfter = stop;
         options.teacherCheckpoint = o->teacher;
         options.teacherRunDir = o->teacherRun;
+        options.resumeRunDir = o->resume;
         parseShard(o->shard, options);
         options.teacherSubsampling = o->subsampling;
         tkd::TrainControl control;
         tkd::cli::InterruptGuard interrupt(&control);
         TerminalObserver observer(o->verbose);
         tkd::Pipeline pipeline(config, options, &observer, &control);
-        const tkd::PipelineResult result = pipeline.run();
+        const tkd::PipelineResult result = runOrSayHowToResume(pipeline);
         std::cout << result.table() << "run: " << result.runDir << "\n";
-        return 0;
+        return reportIncomplete(result);
     };
 }
 
@@ -173,10 +209,12 @@ int runEval(const EvalOptions &o)
         return 0;
     }
     const tkd::PipelineResult result = tkd::PipelineResult::fromJson(metrics);
+    const std::string mark = result.incompleteMark(tkd::RunDirectory::inUse(run.path()));
     std::cout << "run: " << run.path() << " (" << run.config().name << ")"
-              << (tkd::RunDirectory::inUse(run.path()) ? "  [still running]" : "")
-              << (result.cancelled ? "  [cancelled]" : "") << "\n"
+              << (mark.empty() ? "" : "  " + mark) << "\n"
               << result.table();
+    if (!result.failedCells().empty())
+        std::cout << "failed cells:\n" << result.failureSummary();
     return 0;
 }
 
@@ -197,7 +235,7 @@ int runQuickstart(const QuickstartOptions &o)
     tkd::cli::InterruptGuard interrupt(&control);
     TerminalObserver observer(o.verbose);
     tkd::Pipeline pipeline(c, options, &observer, &control);
-    const tkd::PipelineResult result = pipeline.run();
+    const tkd::PipelineResult result = runOrSayHowToResume(pipeline);
 
     const double wall
         = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -206,7 +244,7 @@ int runQuickstart(const QuickstartOptions &o)
     std::printf("\nwall %s, CPU %s (%d torch threads); run folder %s\n",
         tkd::cli::formatDuration(wall).c_str(), tkd::cli::formatDuration(cpu).c_str(),
         torch::get_num_threads(), result.runDir.c_str());
-    return 0;
+    return reportIncomplete(result);
 }
 
 const tkd::cli::Registrar regTeacher("teacher train", "train or fine-tune the experiment's teacher",

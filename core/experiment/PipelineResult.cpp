@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 
 namespace tkd {
 
@@ -54,6 +55,7 @@ nlohmann::json PipelineResult::toJson() const
     nlohmann::json j;
     j["run_dir"] = runDir;
     j["cancelled"] = cancelled;
+    j["status"] = statusName(status);
     j["lengths"] = nlohmann::json::array();
     for (const auto &l : lengths) {
         nlohmann::json lj;
@@ -80,53 +82,209 @@ nlohmann::json PipelineResult::toJson() const
     return j;
 }
 
+namespace {
+
+// Typed reads of metrics.json that name the key at fault ("lengths[0].cells[2].lambda must be a
+// number, got a string"), where nlohmann's own errors say only "type must be number".
+class JsonReader
+{
+public:
+    using Json = nlohmann::json;
+
+    template <class T> T get(const Json &obj, const std::string &where, const char *key) const
+    {
+        const auto it = obj.find(key);
+        if (it == obj.end())
+            fail(where + key, "is missing");
+        return as<T>(*it, where + key);
+    }
+    template <class T>
+    T value(const Json &obj, const std::string &where, const char *key, T fallback) const
+    {
+        const auto it = obj.find(key);
+        return it == obj.end() || it->is_null() ? fallback : as<T>(*it, where + key);
+    }
+    const Json &object(const Json &obj, const std::string &where, const char *key) const
+    {
+        static const Json empty = Json::object();
+        const auto it = obj.find(key);
+        if (it == obj.end() || it->is_null())
+            return empty;
+        if (!it->is_object())
+            fail(where + key, std::string("must be an object, got ") + it->type_name());
+        return *it;
+    }
+    const Json &array(const Json &obj, const std::string &where, const char *key) const
+    {
+        const auto it = obj.find(key);
+        if (it == obj.end())
+            fail(where + key, "is missing");
+        if (!it->is_array())
+            fail(where + key, std::string("must be a list, got ") + it->type_name());
+        return *it;
+    }
+    [[noreturn]] static void fail(const std::string &key, const std::string &why)
+    {
+        throw Error("metrics.json", "'" + key + "' " + why);
+    }
+
+private:
+    template <class T> static T as(const Json &v, const std::string &key)
+    {
+        if constexpr (std::is_same_v<T, bool>) {
+            if (!v.is_boolean())
+                fail(key, std::string("must be true or false, got ") + v.type_name());
+        } else if constexpr (std::is_same_v<T, std::string>) {
+            if (!v.is_string())
+                fail(key, std::string("must be a string, got ") + v.type_name());
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            if (!v.is_array())
+                fail(key, std::string("must be a list of strings, got ") + v.type_name());
+            for (const auto &e : v)
+                if (!e.is_string())
+                    fail(key, "must be a list of strings");
+        } else if constexpr (std::is_unsigned_v<T>) {
+            if (!v.is_number_unsigned())
+                fail(key, std::string("must be a whole number >= 0, got ") + v.type_name());
+        } else if constexpr (std::is_integral_v<T>) {
+            if (!v.is_number_integer())
+                fail(key, std::string("must be a whole number, got ") + v.type_name());
+        } else if (!v.is_number()) {
+            fail(key, std::string("must be a number, got ") + v.type_name());
+        }
+        return v.get<T>();
+    }
+};
+
+} // namespace
+
 PipelineResult PipelineResult::fromJson(const nlohmann::json &j)
 {
-    PipelineResult r;
-    try {
-        r.runDir = j.value("run_dir", "");
-        r.cancelled = j.value("cancelled", false);
-        for (const auto &lj : j.at("lengths")) {
-            LengthResult l;
-            l.lengthSec = lj.at("length_sec").get<double>();
-            if (lj.contains("clips")) {
-                l.trainClips = lj["clips"].value("train", 0);
-                l.validationClips = lj["clips"].value("validation", 0);
-                l.testClips = lj["clips"].value("test", 0);
+    const JsonReader r;
+    if (!j.is_object())
+        JsonReader::fail("", std::string("must hold an object, got ") + j.type_name());
+    PipelineResult out;
+    out.runDir = r.value<std::string>(j, "", "run_dir", "");
+    out.cancelled = r.value<bool>(j, "", "cancelled", false);
+    out.status = out.cancelled ? Status::Cancelled : Status::Finished;
+    if (j.contains("status")) {
+        const std::string name = r.get<std::string>(j, "", "status");
+        bool known = false;
+        for (Status st : { Status::Running, Status::Finished, Status::Incomplete, Status::Cancelled,
+                 Status::Failed })
+            if (name == statusName(st)) {
+                out.status = st;
+                known = true;
             }
-            const auto &t = lj.at("teacher");
-            l.teacherKind = t.value("kind", "");
-            l.teacherValidation = jsonMap(t.value("validation", nlohmann::json::object()));
-            l.teacherTest = jsonMap(t.value("test", nlohmann::json::object()));
-            l.warnings = t.value("warnings", std::vector<std::string> {});
-            l.teacherCheckpoint = t.value("checkpoint", "");
-            l.teacherHash = t.value("hash", "");
-            l.teacherSeconds = t.value("seconds", 0.0);
-            l.dataHash = lj.value("data_hash", "");
-            for (const auto &cj : lj.at("cells")) {
-                CellResult c;
-                c.student = cj.at("student").get<std::string>();
-                c.lambda = cj.at("lambda").get<double>();
-                c.lengthSec = cj.value("length_sec", l.lengthSec);
-                c.seed = cj.value("seed", uint64_t(1));
-                c.status = cj.value("status", "");
-                c.message = cj.value("message", "");
-                c.validation = jsonMap(cj.value("validation", nlohmann::json::object()));
-                c.test = jsonMap(cj.value("test", nlohmann::json::object()));
-                c.bestEpoch = cj.value("best_epoch", int64_t(0));
-                c.epochsRun = cj.value("epochs_run", int64_t(0));
-                c.trainSecondsPerEpoch = cj.value("train_seconds_per_epoch", 0.0);
-                c.wallSeconds = cj.value("wall_seconds", 0.0);
-                c.checkpoint = cj.value("checkpoint", "");
-                c.runDir = r.runDir;
-                l.cells.push_back(c);
-            }
-            r.lengths.push_back(l);
-        }
-    } catch (const nlohmann::json::exception &e) {
-        throw Error("metrics.json", std::string("is not a pipeline result: ") + e.what());
+        if (!known)
+            JsonReader::fail("status", "'" + name + "' is not a run status");
     }
-    return r;
+    const auto &lengths = r.array(j, "", "lengths");
+    for (size_t li = 0; li < lengths.size(); ++li) {
+        const auto &lj = lengths[li];
+        const std::string at = "lengths[" + std::to_string(li) + "].";
+        if (!lj.is_object())
+            JsonReader::fail(at.substr(0, at.size() - 1), "must be an object");
+        LengthResult l;
+        l.lengthSec = r.get<double>(lj, at, "length_sec");
+        const auto &clips = r.object(lj, at, "clips");
+        l.trainClips = r.value<int64_t>(clips, at + "clips.", "train", 0);
+        l.validationClips = r.value<int64_t>(clips, at + "clips.", "validation", 0);
+        l.testClips = r.value<int64_t>(clips, at + "clips.", "test", 0);
+        const auto &t = r.object(lj, at, "teacher");
+        const std::string tat = at + "teacher.";
+        l.teacherKind = r.value<std::string>(t, tat, "kind", "");
+        l.teacherValidation = jsonMap(r.object(t, tat, "validation"));
+        l.teacherTest = jsonMap(r.object(t, tat, "test"));
+        l.warnings = r.value<std::vector<std::string>>(t, tat, "warnings", {});
+        l.teacherCheckpoint = r.value<std::string>(t, tat, "checkpoint", "");
+        l.teacherHash = r.value<std::string>(t, tat, "hash", "");
+        l.teacherSeconds = r.value<double>(t, tat, "seconds", 0.0);
+        l.dataHash = r.value<std::string>(lj, at, "data_hash", "");
+        const auto &cells = r.array(lj, at, "cells");
+        for (size_t ci = 0; ci < cells.size(); ++ci) {
+            const auto &cj = cells[ci];
+            const std::string cat = at + "cells[" + std::to_string(ci) + "].";
+            if (!cj.is_object())
+                JsonReader::fail(cat.substr(0, cat.size() - 1), "must be an object");
+            CellResult c;
+            c.student = r.get<std::string>(cj, cat, "student");
+            c.lambda = r.get<double>(cj, cat, "lambda");
+            c.lengthSec = r.value<double>(cj, cat, "length_sec", l.lengthSec);
+            c.seed = r.value<uint64_t>(cj, cat, "seed", 1);
+            c.status = r.value<std::string>(cj, cat, "status", "");
+            c.message = r.value<std::string>(cj, cat, "message", "");
+            c.validation = jsonMap(r.object(cj, cat, "validation"));
+            c.test = jsonMap(r.object(cj, cat, "test"));
+            c.bestEpoch = r.value<int64_t>(cj, cat, "best_epoch", 0);
+            c.epochsRun = r.value<int64_t>(cj, cat, "epochs_run", 0);
+            c.trainSecondsPerEpoch = r.value<double>(cj, cat, "train_seconds_per_epoch", 0.0);
+            c.wallSeconds = r.value<double>(cj, cat, "wall_seconds", 0.0);
+            c.checkpoint = r.value<std::string>(cj, cat, "checkpoint", "");
+            c.runDir = out.runDir;
+            l.cells.push_back(c);
+        }
+        out.lengths.push_back(l);
+    }
+    return out;
+}
+
+const char *PipelineResult::statusName(Status s)
+{
+    switch (s) {
+    case Status::Running:
+        return "running";
+    case Status::Finished:
+        return "finished";
+    case Status::Incomplete:
+        return "incomplete";
+    case Status::Cancelled:
+        return "cancelled";
+    case Status::Failed:
+        return "failed";
+    }
+    return "?";
+}
+
+std::vector<const CellResult *> PipelineResult::failedCells() const
+{
+    std::vector<const CellResult *> out;
+    for (const auto &l : lengths)
+        for (const auto &c : l.cells)
+            if (c.status == "failed")
+                out.push_back(&c);
+    return out;
+}
+
+std::string PipelineResult::failureSummary() const
+{
+    std::string s;
+    for (const CellResult *c : failedCells())
+        s += cellName(c->student, c->lengthSec, c->lambda, c->seed) + ": "
+            + (c->message.empty() ? std::string("no reason recorded") : c->message) + "\n";
+    return s;
+}
+
+std::string PipelineResult::incompleteMark(bool stillRunning) const
+{
+    const size_t failed = failedCells().size();
+    const std::string cells = failed
+        ? ", " + std::to_string(failed) + " failed cell" + (failed == 1 ? "" : "s")
+        : std::string();
+    switch (status) {
+    case Status::Running:
+        return stillRunning
+            ? "[still running]"
+            : "[incomplete: the run stopped before it finished (killed?)" + cells + "]";
+    case Status::Cancelled:
+        return "[cancelled" + cells + "]";
+    case Status::Failed:
+        return "[incomplete: stopped by an error" + cells + "]";
+    case Status::Incomplete:
+    case Status::Finished:
+        return failed ? "[incomplete:" + cells.substr(1) + "]" : "";
+    }
+    return "";
 }
 
 std::string PipelineResult::table() const

@@ -53,9 +53,26 @@ struct LengthResult
 
 struct PipelineResult
 {
+    // How the run ended, as metrics.json records it. "running" is written while it trains, so a
+    // run killed part-way (kill -9, power loss) reads as such, never as a finished table.
+    enum class Status { Running, Finished, Incomplete, Cancelled, Failed };
+    static const char *statusName(Status s);
+
     std::string runDir;
     bool cancelled = false;
+    Status status = Status::Finished; // old metrics.json without "status": finished (or cancelled)
     std::vector<LengthResult> lengths;
+
+    // Cells that trained nothing usable ("failed"), each with why.
+    std::vector<const CellResult *> failedCells() const;
+    // Finished with every cell usable. A run that failed cells, was cancelled, died or is still
+    // running is not.
+    bool complete() const { return status == Status::Finished && failedCells().empty(); }
+    // One line per failed cell ("tc-resnet8-L2-lambda0.25-seed1: why"), empty when none.
+    std::string failureSummary() const;
+    // The "[...]" mark that tables show beside a run that is not complete ("" when it is);
+    // `stillRunning` tells a live run from one that was killed.
+    std::string incompleteMark(bool stillRunning) const;
 
     nlohmann::json toJson() const;
     static PipelineResult fromJson(const nlohmann::json &j);

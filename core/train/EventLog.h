@@ -74,6 +74,7 @@ private:
     std::string m_path;
     int m_fd = -1;
     std::mutex m_mutex;
+    std::string m_crashAt; // TKD_CRASH_AT: fault injection for the reliability tests
 };
 
 // The tail -f side, for the studio following a run written by another process. Remembers its

@@ -109,9 +109,11 @@ class PipelineRun
 {
 public:
     PipelineRun(const ExperimentConfig &config, const PipelineOptions &options, RunDirectory &run,
-        TrainObserver *obs, TrainControl &control, torch::Device device)
+        TrainObserver *obs, TrainControl &control, torch::Device device,
+        PipelineResult previous = {})
         : c(config)
         , o(options)
+        , m_previous(std::move(previous))
         , m_run(run)
         , obs(obs)
         , m_control(control)
@@ -124,6 +126,37 @@ public:
 
     PipelineResult &result() { return m_result; }
     void save() { m_run.writeMetrics(m_result.toJson()); }
+
+    bool resuming() const { return !o.resumeRunDir.empty(); }
+
+    // The resumed run's record of this length, when its teacher stage had finished (metrics.json
+    // is saved right after it).
+    const LengthResult *previousLength(double lengthSec) const
+    {
+        for (const auto &l : m_previous.lengths)
+            if (l.lengthSec == lengthSec && !l.teacherKind.empty())
+                return &l;
+        return nullptr;
+    }
+
+    // The resumed run's cell, when it trained to a usable end (its checkpoint still there).
+    const CellResult *previousCell(const StudentTrainOptions &so, double lengthSec) const
+    {
+        const LengthResult *l = previousLength(lengthSec);
+        if (!l)
+            return nullptr;
+        // Paths from this folder, not the recorded ones: the folder may have moved, or been
+        // made with a runs_dir relative to another working directory.
+        const std::string best = so.checkpointDir + "/best.safetensors";
+        for (const auto &cell : l->cells)
+            if (cell.student == so.student && cell.lambda == so.lambda && cell.seed == so.seed
+                && cell.usable() && std::filesystem::is_regular_file(best)) {
+                m_kept = cell;
+                m_kept.checkpoint = best;
+                return &m_kept;
+            }
+        return nullptr;
+    }
 
     void all()
     {
@@ -203,6 +236,12 @@ private:
     {
         TeacherResult teacher;
         std::string checkpoint = o.teacherCheckpoint;
+        // A resumed run's finished teacher is loaded, not trained again.
+        const std::string finished
+            = m_run.path() + "/teacher-L" + formatNumber(lengthSec) + "/best.safetensors";
+        if (previousLength(lengthSec) && c.teacher.kind != TeacherKind::Oracle
+            && std::filesystem::is_regular_file(finished))
+            checkpoint = finished;
         if (!o.teacherRunDir.empty() && c.teacher.kind != TeacherKind::Oracle
             && !trainer.usesPretrainedAsIs()) {
             checkpoint
@@ -269,8 +308,15 @@ private:
                 for (double lambda : c.kd.lambdas) {
                     if (++ordinal % o.shardCount != o.shardIndex)
                         continue;
-                    const StudentTrainOptions so = studentOptions(
+                    StudentTrainOptions so = studentOptions(
                         c, student, lambda, seed, lengthSec, oracleTeacher, m_run.path(), m_device);
+                    if (const CellResult *done = previousCell(so, lengthSec)) {
+                        m_result.lengths.back().cells.push_back(*done);
+                        obs->onMessage(TrainObserver::Level::Info,
+                            so.stage + ": finished before the resume, kept as it was");
+                        continue;
+                    }
+                    so.resume = resuming(); // from its last.safetensors, when it has one
                     cell(so, splits, attention, lengthSec);
                     save();
                 }
@@ -320,6 +366,8 @@ private:
 
     const ExperimentConfig &c;
     const PipelineOptions &o;
+    const PipelineResult m_previous; // what a resumed run had done; empty for a new run
+    mutable CellResult m_kept; // previousCell()'s answer
     RunDirectory &m_run;
     TrainObserver *obs;
     TrainControl &m_control;
@@ -328,6 +376,29 @@ private:
     const FeatureExtractor m_studentFx;
     PipelineResult m_result;
 };
+
+// The run folder of `tkd train --resume`, locked (a second resume or a live run is refused),
+// with what it had finished. Its config must be the experiment's.
+RunDirectory openForResume(
+    const std::string &dir, const ExperimentConfig &c, PipelineResult &previous)
+{
+    RunDirectory run = RunDirectory::open(dir, RunDirectory::Access::Exclusive);
+    if (run.config().hash() != c.hash())
+        throw Error(run.configPath(),
+            "differs from the experiment given to resume it; resume with the run's own config");
+    if (std::filesystem::is_regular_file(run.metricsPath()))
+        previous = PipelineResult::read(run.path());
+    return run;
+}
+
+int64_t usableCells(const PipelineResult &r)
+{
+    int64_t n = 0;
+    for (const auto &l : r.lengths)
+        for (const auto &cell : l.cells)
+            n += cell.usable() ? 1 : 0;
+    return n;
+}
 
 } // namespace
 
@@ -340,7 +411,10 @@ PipelineResult Pipeline::run()
     std::string deviceNote;
     const torch::Device device = TrainLoop::resolveDevice(c.train.device, &deviceNote);
 
-    RunDirectory run = RunDirectory::create(c, Provenance::collect(c, m_options.commandLine));
+    PipelineResult previous;
+    RunDirectory run = m_options.resumeRunDir.empty()
+        ? RunDirectory::create(c, Provenance::collect(c, m_options.commandLine))
+        : openForResume(m_options.resumeRunDir, c, previous);
     m_runDir = run.path();
     EventLogObserver log(&run.events());
     log.addForward(m_observer);
@@ -348,21 +422,36 @@ PipelineResult Pipeline::run()
         log.onMessage(TrainObserver::Level::Warning, deviceNote);
     log.onMessage(TrainObserver::Level::Info, "run folder " + run.path());
 
-    PipelineRun stages(c, m_options, run, &log, control, device);
+    if (!m_options.resumeRunDir.empty())
+        log.onMessage(TrainObserver::Level::Info,
+            "resuming: " + std::to_string(usableCells(previous)) + " cell(s) already trained, "
+                + "the rest continue from their last checkpoints");
+    PipelineRun stages(c, m_options, run, &log, control, device, std::move(previous));
+    using Status = PipelineResult::Status;
+    stages.result().status = Status::Running;
     try {
         stages.all();
     } catch (const Cancelled &) {
         stages.result().cancelled = true;
+        stages.result().status = Status::Cancelled;
         stages.save();
         run.events().append(Event::doneEvent("cancelled"));
         throw;
     } catch (const Error &e) {
         run.events().append(Event::errorEvent(e.what()));
+        stages.result().status = Status::Failed;
         stages.save();
         throw;
     }
+    // Failed cells make the run incomplete, in metrics.json and in the log's last word, and the
+    // front ends turn that into a non-zero exit (tkd train) or a banner (the studio).
+    const std::string failures = stages.result().failureSummary();
+    stages.result().status = failures.empty() ? Status::Finished : Status::Incomplete;
     stages.save();
-    run.events().append(Event::doneEvent("finished"));
+    if (!failures.empty())
+        run.events().append(Event::errorEvent(std::to_string(stages.result().failedCells().size())
+            + " cell(s) failed:\n" + failures));
+    run.events().append(Event::doneEvent(PipelineResult::statusName(stages.result().status)));
     return stages.result();
 }
 

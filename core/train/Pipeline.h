@@ -32,6 +32,11 @@ struct PipelineOptions
     std::string featureCacheDir; // empty: cacheRoot()/features
     std::string teacherCacheDir; // empty: cacheRoot()/teacher-cache
     std::string corpusDir; // empty: data.path, else cacheRoot()/builtin-corpus
+    // Continue this run folder instead of creating one (`tkd train --resume RUN`): its own
+    // config.yaml is the experiment (the one given must match it). Finished teachers are loaded,
+    // usable cells are kept as they are, and every other cell continues from its
+    // last.safetensors, so the result is the one an uninterrupted run gives, bit for bit.
+    std::string resumeRunDir;
 };
 
 // The whole experiment behind `tkd train` and `tkd quickstart`: for every clip length, the

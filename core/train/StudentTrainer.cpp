@@ -348,7 +348,9 @@ private:
             if (m_control && m_control->waitWhilePaused()) {
                 saveLast(epoch, b);
                 m_report(o.stage + ": cancelled at step " + std::to_string(m_step)
-                        + (m_lastPath.empty() ? "" : "; resume from " + m_lastPath),
+                        + (m_lastPath.empty() ? ""
+                                              : "; saved " + m_lastPath
+                                    + " (tkd train --resume RUN continues from it)"),
                     1);
                 m_result.epochsRun = epoch;
                 return false;

@@ -133,6 +133,45 @@ private Q_SLOTS:
             QVERIFY(std::string(e.what()).find(dirs[1] + "/metrics.json") != std::string::npos);
         }
     }
+
+    // Issue 15: a wrongly typed key in metrics.json is named, with what it should be.
+    void wronglyTypedMetricsNameTheKey_data()
+    {
+        QTest::addColumn<QString>("path"); // a JSON pointer into a valid result
+        QTest::addColumn<QString>("value"); // the JSON put there
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("lambda") << "/lengths/0/cells/1/lambda"
+                                << "\"0.25\""
+                                << "'lengths[0].cells[1].lambda' must be a number, got string";
+        QTest::newRow("seed") << "/lengths/0/cells/0/seed"
+                              << "-1"
+                              << "'lengths[0].cells[0].seed' must be a whole number >= 0";
+        QTest::newRow("cells") << "/lengths/0/cells"
+                               << "{}"
+                               << "'lengths[0].cells' must be a list, got object";
+        QTest::newRow("status") << "/status"
+                                << "\"done-ish\""
+                                << "'status' 'done-ish' is not a run status";
+        QTest::newRow("teacher") << "/lengths/0/teacher"
+                                 << "[1]"
+                                 << "'lengths[0].teacher' must be an object, got array";
+    }
+    void wronglyTypedMetricsNameTheKey()
+    {
+        QFETCH(QString, path);
+        QFETCH(QString, value);
+        QFETCH(QString, expected);
+        nlohmann::json j = shards()[0].toJson();
+        j[nlohmann::json::json_pointer(path.toStdString())]
+            = nlohmann::json::parse(value.toStdString());
+        try {
+            tkd::PipelineResult::fromJson(j);
+            QFAIL("accepted");
+        } catch (const tkd::Error &e) {
+            QVERIFY2(QString(e.what()).contains(expected), e.what());
+            QVERIFY2(QString(e.what()).contains("metrics.json"), e.what());
+        }
+    }
 };
 
 QTEST_APPLESS_MAIN(TestGridTable)
