@@ -103,8 +103,9 @@ int main(int argc, char **argv)
         [&](const QString &, bool completed, bool, const QString &e, const QString &) {
             ok = completed;
             error = e;
-            QTimer::singleShot(
-                600, &app, &QApplication::quit); // the log's last lines are read on the poll thread
+            // The log's last lines are read on the poll thread. exit(), not quit(): Qt 6's quit()
+            // closes the windows, and the window asks about the form's unsaved edits.
+            QTimer::singleShot(600, &app, [] { QCoreApplication::exit(0); });
         });
     QTimer::singleShot(0, [&] {
         window.experimentPanel()->setConfig(config);
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
         if (!started) {
             std::fprintf(stderr, "could not start: %s\n",
                 qPrintable(window.experimentPanel()->problems().join("; ")));
-            app.quit();
+            QCoreApplication::exit(1);
         }
     });
     runClock.start();

@@ -73,9 +73,9 @@ AttentionView::AttentionView(QWidget *parent)
     m_export->setText(tr("Export..."));
     m_export->setToolTip(tr("Save the figure as PNG or SVG"));
 
+    // The clip's title on its own line: however long it is, the buttons keep their width.
     auto *bar = new QHBoxLayout;
-    bar->addWidget(m_header, 1);
-    bar->addStretch(0);
+    bar->addStretch(1);
     bar->addWidget(m_seriesButton);
     bar->addWidget(m_normalise);
     bar->addWidget(m_layers);
@@ -85,6 +85,7 @@ AttentionView::AttentionView(QWidget *parent)
     m_scores->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
+    layout->addWidget(m_header);
     layout->addLayout(bar);
     layout->addWidget(m_plot, 3);
     layout->addWidget(m_layerPlot, 1);
@@ -136,10 +137,24 @@ void AttentionView::setFigure(const AttentionFigure &figure)
 
 void AttentionView::focusStudent(const QString &student, double lambda)
 {
+    auto matches = [&](const AttentionSeries &s, double l) {
+        return s.model == student && (l < 0 || std::abs(s.lambda - l) < 1e-9);
+    };
+    // A checkpoint with no attention curve of its own (lambda 0 of a student without native
+    // attention has no trained branch) must not empty the plot: its student's other curves stay.
+    bool any = student.isEmpty();
+    for (const auto &s : m_figure.series)
+        any = any || (matches(s, lambda) && !s.weights.isEmpty());
+    m_focusNote = any || lambda < 0 ? QString()
+                                    : tr("%1 at λ = %2 draws no attention curve of its own (no "
+                                         "branch trained at λ = 0, no native attention); its "
+                                         "other λ are shown.")
+                                          .arg(student)
+                                          .arg(lambda);
     for (int i = 0; i < m_figure.series.size(); ++i) {
         const auto &s = m_figure.series[i];
         m_visible[i] = s.model == QLatin1String("teacher") || student.isEmpty()
-            || (s.model == student && (lambda < 0 || std::abs(s.lambda - lambda) < 1e-9));
+            || matches(s, any ? lambda : -1.0);
     }
     rebuild();
 }
@@ -227,7 +242,9 @@ void AttentionView::rebuild()
     QCPAxisRect *spec = addSpectrogramPanel();
     QVector<QCPAxisRect *> rects { spec };
     rects += addCurvePanels();
-    m_scores->setText(scoreLines().join(QStringLiteral("<br>")));
+    m_scores->setText(
+        (m_focusNote.isEmpty() ? QString() : QStringLiteral("<i>%1</i><br>").arg(m_focusNote))
+        + scoreLines().join(QStringLiteral("<br>")));
     linkPanels(rects, spec, hasWindow);
     // Row stretch: the spectrogram a little taller than one curve panel; titles fixed.
     for (int row = 0; row < m_plot->plotLayout()->rowCount(); ++row)

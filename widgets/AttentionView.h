@@ -87,6 +87,7 @@ public:
     QCustomPlot *plot() const { return m_plot; }
     QCustomPlot *layerPlot() const { return m_layerPlot; }
     QString scoreText() const;
+    QToolButton *exportButton() const { return m_export; }
 
     bool exportPng(const QString &path, int width = 0, int height = 0);
     bool exportSvg(const QString &path, int width = 0, int height = 0);
@@ -111,6 +112,7 @@ private:
 
     AttentionFigure m_figure;
     QVector<bool> m_visible;
+    QString m_focusNote; // why a focused checkpoint shows no curve of its own
     bool m_normalised = true;
     double m_cursorSec = -1.0;
     QCustomPlot *m_plot;

@@ -1,7 +1,9 @@
 #include "ExperimentForm.h"
 
+#include <QAbstractSpinBox>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QEvent>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -12,9 +14,11 @@
 #include <QLineEdit>
 #include <QResizeEvent>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QStyle>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <QWheelEvent>
 
 #include <algorithm>
 
@@ -46,6 +50,7 @@ QWidget *ExperimentForm::makeEditor(Row &row)
     case FormField::Kind::Choice: {
         auto *box = new QComboBox;
         box->addItems(f.choices);
+        box->setFocusPolicy(Qt::StrongFocus); // the wheel alone never takes focus (eventFilter)
         connect(box, &QComboBox::activated, this, emitEdited);
         row.editor = box;
         return box;
@@ -211,6 +216,16 @@ void ExperimentForm::arrangeColumns(bool force)
 
 bool ExperimentForm::eventFilter(QObject *watched, QEvent *event)
 {
+    // The wheel over a drop-down the user has not clicked scrolls the form, as over any other
+    // part of it, instead of silently changing the value under the pointer.
+    if (event->type() == QEvent::Wheel) {
+        auto *w = qobject_cast<QWidget *>(watched);
+        if (w && !w->hasFocus()
+            && (qobject_cast<QComboBox *>(w) || qobject_cast<QAbstractSpinBox *>(w))) {
+            QCoreApplication::sendEvent(m_scroll->verticalScrollBar(), event);
+            return true;
+        }
+    }
     if (event->type() == QEvent::FocusIn) {
         auto it = m_editorKeys.constFind(watched);
         if (it != m_editorKeys.cend())

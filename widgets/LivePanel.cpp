@@ -341,11 +341,18 @@ void LivePanel::setRunning(bool running)
     m_cell->setEnabled(!running);
     m_openRun->setEnabled(!running);
     m_record->setEnabled(running || m_spectrogram->frameCount() > 0);
-    if (running) {
-        m_spectrogram->clear();
-        m_detections->setRowCount(0);
-        m_level->reset();
-    }
+    if (running)
+        resetStream();
+}
+
+void LivePanel::resetStream()
+{
+    // A new stream starts from nothing: no posteriors, top class or marks of the last one.
+    m_spectrogram->clear();
+    m_detections->setRowCount(0);
+    m_level->reset();
+    m_bars->setPosteriors({});
+    m_top->setText(QStringLiteral("-"));
 }
 
 void LivePanel::showFrame(const LiveFrame &f)
@@ -467,16 +474,30 @@ void LivePanel::setRecordFolder(const QString &folder)
     m_recordFolder->setText(folder);
 }
 
+bool LivePanel::fileEntrySelected() const
+{
+    const QVariant d = m_input->currentData();
+    return d.typeId() == QMetaType::Int && d.toInt() == kFileEntry;
+}
+
+bool LivePanel::pickFile()
+{
+    const QString start = m_file.isEmpty() ? QString() : QFileInfo(m_file).path();
+    const QString path = m_pickFile
+        ? m_pickFile(start)
+        : QFileDialog::getOpenFileName(this, tr("Audio file to stream"), start,
+            tr("Audio (*.wav *.flac *.ogg *.oga *.opus *.mp3);;All files (*)"));
+    if (path.isEmpty())
+        return false;
+    setSelectedFile(path);
+    return true;
+}
+
 void LivePanel::onInputActivated(int index)
 {
     if (m_input->itemData(index).typeId() == QMetaType::Int
-        && m_input->itemData(index).toInt() == kFileEntry) {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Audio file to stream"),
-            QFileInfo(m_file).path(),
-            tr("Audio (*.wav *.flac *.ogg *.oga *.opus *.mp3);;All files (*)"));
-        if (!path.isEmpty())
-            setSelectedFile(path);
-    }
+        && m_input->itemData(index).toInt() == kFileEntry)
+        pickFile();
 }
 
 void LivePanel::onStartClicked()
@@ -485,6 +506,10 @@ void LivePanel::onStartClicked()
         Q_EMIT stopRequested();
         return;
     }
+    // "Audio file..." chosen but no file yet (picked with the keyboard, or the dialog was
+    // closed): Listen asks for the file rather than refusing.
+    if (fileEntrySelected() && m_file.isEmpty() && !pickFile())
+        return;
     const QString device = selectedDevice();
     if (!device.isEmpty()) {
         Q_EMIT startDeviceRequested(device);

@@ -4,6 +4,8 @@
 
 #include <QWidget>
 
+#include <functional>
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -39,6 +41,8 @@ public:
     void setModel(const QString &description, const QStringList &classes, double windowSec,
         double hopSec, int spectrogramBins, double frameSec);
     void setRunning(bool running);
+    // Forgets the last stream's spectrogram, posteriors, top class and detections.
+    void resetStream();
     void showFrame(const LiveFrame &frame);
     void showDetection(const LiveDetectionRow &row);
     void showStatus(const LiveStatusView &status);
@@ -50,6 +54,11 @@ public:
     QString selectedFile() const; // the audio file chosen for the file entry
     void setSelectedFile(const QString &path); // selects the file entry
     void setRecordFolder(const QString &folder);
+    // Asks for the audio file to stream (a file dialog by default; tests put their own).
+    void setFilePicker(std::function<QString(const QString &startDir)> picker)
+    {
+        m_pickFile = std::move(picker);
+    }
     QString runDir() const { return m_runDir; }
 
     // For tests and the studio glue.
@@ -88,11 +97,14 @@ private:
     void connectControls();
     void onStartClicked();
     void onInputActivated(int index);
+    bool fileEntrySelected() const;
+    bool pickFile();
     void emitSettings();
     void updateThresholdMarks();
 
     QString m_runDir;
     QString m_file;
+    std::function<QString(const QString &)> m_pickFile;
     QStringList m_classes;
     bool m_running = false;
     bool m_fillingThresholds = false;

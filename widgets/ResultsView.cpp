@@ -62,6 +62,7 @@ ResultsView::ResultsView(QWidget *parent)
     : QWidget(parent)
     , m_header(
           new QLabel(tr("Open a run folder or a folder of runs (File > Open run folder)."), this))
+    , m_banner(new QLabel(this))
     , m_details(new QLabel(this))
     , m_metricBox(new QComboBox(this))
     , m_export(new QToolButton(this))
@@ -104,13 +105,22 @@ ResultsView::ResultsView(QWidget *parent)
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->setToolTip(tr("Click a cell to open its run's curves and attention"));
 
+    // The title on its own line, so a long one never squeezes the metric box and Export.
+    m_banner->setObjectName(QStringLiteral("chanceBanner"));
+    m_banner->setWordWrap(true);
+    m_banner->setTextFormat(Qt::RichText);
+    m_banner->setStyleSheet(QStringLiteral("QLabel { background: #fdebd0; color: #7e5109; "
+                                           "border: 1px solid #e59866; padding: 6px; }"));
+    m_banner->setVisible(false);
     auto *bar = new QHBoxLayout;
-    bar->addWidget(m_header, 1);
+    bar->addStretch(1);
     bar->addWidget(new QLabel(tr("Metric:"), this));
     bar->addWidget(m_metricBox);
     bar->addWidget(m_export);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
+    layout->addWidget(m_header);
+    layout->addWidget(m_banner);
     layout->addLayout(bar);
     layout->addWidget(m_table, 0);
     layout->addWidget(m_chart, 3);
@@ -141,6 +151,35 @@ void ResultsView::setEntries(const QVector<ResultEntry> &entries, const QString 
     m_entries = entries;
     m_title = title;
     rebuild();
+    updateBanner();
+}
+
+void ResultsView::updateBanner()
+{
+    // A run at chance says so plainly (up to 1.5 x chance: 12.5% for 12 classes).
+    QStringList lines;
+    for (const ResultEntry &e : m_entries) {
+        auto acc = e.test.constFind(QStringLiteral("accuracy"));
+        if (e.classes <= 1 || acc == e.test.cend() || *acc > 1.5 / e.classes)
+            continue;
+        const QString who = e.model == QLatin1String("teacher")
+            ? tr("teacher (%1)").arg(e.teacherKind)
+            : tr("%1 λ = %2 seed %3").arg(e.model).arg(e.lambda).arg(e.seed);
+        lines << tr("%1 at L = %2 s: test accuracy %3%, chance is %4%")
+                     .arg(who.toHtmlEscaped())
+                     .arg(e.lengthSec)
+                     .arg(100.0 * *acc, 0, 'f', 1)
+                     .arg(100.0 / e.classes, 0, 'f', 1);
+    }
+    if (lines.size() > 6) {
+        const int more = int(lines.size()) - 5;
+        lines = lines.mid(0, 5);
+        lines << tr("... and %1 more").arg(more);
+    }
+    m_banner->setText(lines.isEmpty() ? QString()
+                                      : tr("<b>At chance: these models have not learned.</b><br>%1")
+                                            .arg(lines.join(QStringLiteral("<br>"))));
+    m_banner->setVisible(!lines.isEmpty());
 }
 
 void ResultsView::setMetric(const QString &metric)

@@ -26,6 +26,7 @@ struct ResultEntry
     QMap<QString, double> test; // accuracy, map, localisation_branch, localisation_native, ...
     QString runDir;
     QString cellName; // students/<cellName>; empty for the teacher
+    int classes = 0; // single-label classes, for the chance check (0: unknown or multi-label)
 };
 
 // One cell of the grid table: every seed of (model, lambda, L) pooled.
@@ -57,6 +58,10 @@ public:
 
     // The aggregated grid (rows x columns as shown).
     int rowCount() const { return int(m_rows.size()); }
+    // Shown when a model's test accuracy is at or near chance (1 / classes).
+    QLabel *chanceBanner() const { return m_banner; }
+    QLabel *headerLabel() const { return m_header; }
+    QToolButton *exportButton() const { return m_export; }
     int columnCount() const { return int(m_lengths.size()); }
     QString rowName(int row) const;
     double lengthAt(int column) const { return m_lengths.value(column); }
@@ -108,9 +113,11 @@ private:
     void rebuildChart();
 
     QLabel *m_header;
+    QLabel *m_banner;
     QLabel *m_details;
     QComboBox *m_metricBox;
     QToolButton *m_export;
+    void updateBanner();
     QTableWidget *m_table;
     QCustomPlot *m_chart;
 };

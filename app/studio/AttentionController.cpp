@@ -27,6 +27,7 @@ AttentionController::AttentionController(QObject *parent)
     connect(this, &AttentionController::requestClip, m_worker, &AttentionWorker::loadClip);
     connect(m_worker, &AttentionWorker::progress, this, &AttentionController::progress);
     connect(m_worker, &AttentionWorker::failed, this, &AttentionController::failed);
+    connect(m_worker, &AttentionWorker::notice, this, &AttentionController::notice);
     connect(m_worker, &AttentionWorker::resultsLoaded, this,
         [this](const QString &, const QString &title, const QVector<ResultEntry> &entries) {
             m_results->setEntries(entries, title);
@@ -51,6 +52,11 @@ AttentionController::AttentionController(QObject *parent)
     connect(m_results, &ResultsView::attentionRequested, this,
         [this](const QString &runDir, const QString &student, double lambda, double lengthSec,
             quint64 seed) {
+            if (runDir.isEmpty()) { // a grid table without its run folders
+                Q_EMIT notice(tr("This table's run folders are not here: no clips or attention "
+                                 "to show."));
+                return;
+            }
             if (student == QLatin1String("teacher"))
                 focusStudent(QString(), -1.0, m_seed);
             else

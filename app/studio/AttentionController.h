@@ -46,6 +46,7 @@ Q_SIGNALS:
     void attentionShown();
     void progress(const QString &stage, qint64 done, qint64 total);
     void failed(const QString &message);
+    void notice(const QString &text);
     // Forwarded from the results view for the training curves (connected by the training panel).
     void runRequested(const QString &runDir, const QString &cellName);
 

@@ -35,6 +35,14 @@ void AttentionWorker::openRun(const QString &folder, double lengthSec)
         QString title;
         const QVector<ResultEntry> entries = RunInspector::resultEntries(folder, &title);
         Q_EMIT resultsLoaded(folder, title, entries);
+        // A grid table without its run folders: the table is all there is to show.
+        bool anyRun = false;
+        for (const auto &e : entries)
+            anyRun = anyRun || !e.runDir.isEmpty();
+        if (!anyRun) {
+            Q_EMIT notice(tr("%1: %2").arg(folder, title));
+            return;
+        }
         // A folder of runs (or a grid table): show the clips of the first run that trained
         // students.
         QString runDir = folder;

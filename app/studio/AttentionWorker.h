@@ -41,6 +41,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void progress(const QString &stage, qint64 done, qint64 total);
+    // Something to say that is not an error (a grid table without its run folders).
+    void notice(const QString &text);
     void resultsLoaded(
         const QString &folder, const QString &title, const QVector<tkd::ResultEntry> &entries);
     void runOpened(const QString &runDir, double lengthSec, const QVector<tkd::ClipRow> &clips,

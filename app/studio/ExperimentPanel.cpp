@@ -1,8 +1,10 @@
 #include "ExperimentPanel.h"
 
+#include "ExperimentFields.h"
 #include "RunController.h"
 
 #include "core/models/StudentRegistry.h"
+#include "core/util/Resources.h"
 #include "widgets/ExperimentForm.h"
 
 #include <QAction>
@@ -18,6 +20,7 @@
 #include <QSettings>
 #include <QStyle>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <yaml-cpp/yaml.h>
@@ -37,166 +40,6 @@ std::vector<std::string> splitKey(const QString &key)
     for (const QString &p : key.split(QLatin1Char('.')))
         parts.push_back(p.toStdString());
     return parts;
-}
-
-QString sectionOf(const QString &key)
-{
-    if (!key.contains(QLatin1Char('.')))
-        return key == QLatin1String("students") ? ExperimentPanel::tr("Students")
-                                                : ExperimentPanel::tr("Experiment");
-    if (key.startsWith(QLatin1String("data.corpus.")))
-        return ExperimentPanel::tr("Built-in corpus");
-    if (key.startsWith(QLatin1String("data.noisy.")))
-        return ExperimentPanel::tr("Noisy clips");
-    if (key.startsWith(QLatin1String("data.")))
-        return ExperimentPanel::tr("Dataset");
-    if (key.startsWith(QLatin1String("features.")))
-        return ExperimentPanel::tr("Student features");
-    if (key.startsWith(QLatin1String("teacher.rollout.")))
-        return ExperimentPanel::tr("Teacher attention rollout");
-    if (key.startsWith(QLatin1String("teacher.")))
-        return ExperimentPanel::tr("Teacher");
-    if (key.startsWith(QLatin1String("kd.logit_kd.")))
-        return ExperimentPanel::tr("Logit KD (baseline)");
-    if (key.startsWith(QLatin1String("kd.")))
-        return ExperimentPanel::tr("Temporal KD");
-    if (key.startsWith(QLatin1String("grid.")))
-        return ExperimentPanel::tr("Grid");
-    if (key.startsWith(QLatin1String("train.")))
-        return ExperimentPanel::tr("Training");
-    return ExperimentPanel::tr("Output");
-}
-
-QString labelOf(const QString &key)
-{
-    static const QMap<QString, QString> labels = {
-        { QStringLiteral("name"), QStringLiteral("Name") },
-        { QStringLiteral("seed"), QStringLiteral("Teacher seed") },
-        { QStringLiteral("data.source"), QStringLiteral("Source") },
-        { QStringLiteral("data.path"), QStringLiteral("Folder") },
-        { QStringLiteral("data.task"), QStringLiteral("Labels") },
-        { QStringLiteral("data.noisy.length_sec"), QStringLiteral("Clip length L (s)") },
-        { QStringLiteral("data.noisy.snr_db"), QStringLiteral("SNR range (dB)") },
-        { QStringLiteral("data.noisy.noise"), QStringLiteral("Noise kinds") },
-        { QStringLiteral("data.noisy.noise_dir"), QStringLiteral("Noise folder") },
-        { QStringLiteral("data.noisy.babble_gain_db"), QStringLiteral("Babble gain (dB)") },
-        { QStringLiteral("teacher.kind"), QStringLiteral("Kind") },
-        { QStringLiteral("teacher.weights"), QStringLiteral("Weights") },
-        { QStringLiteral("teacher.lr"), QStringLiteral("Learning rate") },
-        { QStringLiteral("teacher.fresh_noise_each_epoch"),
-            QStringLiteral("Fresh noise each epoch") },
-        { QStringLiteral("students"), QStringLiteral("Train") },
-        { QStringLiteral("kd.lambdas"), QStringLiteral("\u03bb values") },
-        { QStringLiteral("kd.target"), QStringLiteral("Student attention") },
-        { QStringLiteral("grid.lengths_sec"), QStringLiteral("Lengths L (s)") },
-        { QStringLiteral("grid.seeds"), QStringLiteral("Student seeds") },
-        { QStringLiteral("train.lr"), QStringLiteral("Learning rate") },
-        { QStringLiteral("train.num_threads"), QStringLiteral("CPU threads") },
-        { QStringLiteral("train.early_stopping_patience"), QStringLiteral("Early-stop patience") },
-        { QStringLiteral("output.runs_dir"), QStringLiteral("Runs folder") },
-        { QStringLiteral("features.mfcc_count"), QStringLiteral("MFCC count") },
-        { QStringLiteral("features.n_mels"), QStringLiteral("Mel bands") },
-    };
-    auto it = labels.constFind(key);
-    if (it != labels.cend())
-        return *it;
-    QString last = key.section(QLatin1Char('.'), -1);
-    last.replace(QLatin1Char('_'), QLatin1Char(' '));
-    last.replace(QStringLiteral(" ms"), QStringLiteral(" (ms)"));
-    last.replace(QStringLiteral(" hz"), QStringLiteral(" (Hz)"));
-    last.replace(QStringLiteral(" db"), QStringLiteral(" (dB)"));
-    last.replace(QStringLiteral(" sec"), QStringLiteral(" (s)"));
-    if (!last.isEmpty())
-        last[0] = last[0].toUpper();
-    return last;
-}
-
-QString number(double v)
-{
-    return QString::number(v, 'g', 12);
-}
-
-QVector<FormField> formFields()
-{
-    QVector<FormField> out;
-    QStringList students;
-    for (const std::string &s : StudentRegistry::names())
-        students << QString::fromStdString(s);
-    for (const ConfigKeySpec &spec : ExperimentConfig::schema()) {
-        FormField f;
-        f.key = QString::fromStdString(spec.key);
-        f.section = sectionOf(f.key);
-        f.label = labelOf(f.key);
-        f.help = QString::fromStdString(spec.help);
-        for (const std::string &c : spec.choices)
-            f.choices << QString::fromStdString(c);
-        using T = ConfigKeySpec::Type;
-        switch (spec.type) {
-        case T::String:
-            f.kind = FormField::Kind::Text;
-            if (f.key == QLatin1String("data.path")
-                || f.key == QLatin1String("data.noisy.noise_dir")
-                || f.key == QLatin1String("output.runs_dir"))
-                f.kind = FormField::Kind::Folder;
-            if (f.key == QLatin1String("teacher.weights")) {
-                f.kind = FormField::Kind::File;
-                f.fileFilter
-                    = ExperimentPanel::tr("Weights (*.safetensors *.bin *.pt);;All files (*)");
-            }
-            break;
-        case T::Choice:
-            f.kind = FormField::Kind::Choice;
-            break;
-        case T::Int:
-        case T::Seed:
-            f.kind = FormField::Kind::Integer;
-            break;
-        case T::Double:
-            f.kind = FormField::Kind::Number;
-            break;
-        case T::Bool:
-            f.kind = FormField::Kind::Bool;
-            break;
-        case T::ChoiceList:
-            f.kind = FormField::Kind::ChoiceList;
-            break;
-        case T::StringList:
-            f.kind = f.key == QLatin1String("students") ? FormField::Kind::ChoiceList
-                                                        : FormField::Kind::List;
-            if (f.key == QLatin1String("students"))
-                f.choices = students;
-            break;
-        default:
-            f.kind = FormField::Kind::List;
-            break;
-        }
-        if (f.key == QLatin1String("data.task")) {
-            f.kind = FormField::Kind::Choice;
-            f.choices = { QStringLiteral("12"), QStringLiteral("35") };
-        }
-        if (spec.hasRange) {
-            if (spec.maxValue >= 9.0e15)
-                f.rangeText = QStringLiteral(">= %1").arg(number(spec.minValue));
-            else
-                f.rangeText
-                    = QStringLiteral("%1 ... %2").arg(number(spec.minValue), number(spec.maxValue));
-            if (f.kind == FormField::Kind::List)
-                f.rangeText = ExperimentPanel::tr("comma-separated, each %1").arg(f.rangeText);
-        }
-        out.append(f);
-    }
-    // Sections in the order people fill them in (the form keeps schema order inside each).
-    const QStringList order = { ExperimentPanel::tr("Experiment"), ExperimentPanel::tr("Dataset"),
-        ExperimentPanel::tr("Built-in corpus"), ExperimentPanel::tr("Noisy clips"),
-        ExperimentPanel::tr("Teacher"), ExperimentPanel::tr("Teacher attention rollout"),
-        ExperimentPanel::tr("Students"), ExperimentPanel::tr("Temporal KD"),
-        ExperimentPanel::tr("Grid"), ExperimentPanel::tr("Training"),
-        ExperimentPanel::tr("Logit KD (baseline)"), ExperimentPanel::tr("Student features"),
-        ExperimentPanel::tr("Output") };
-    std::stable_sort(out.begin(), out.end(), [&](const FormField &a, const FormField &b) {
-        return order.indexOf(a.section) < order.indexOf(b.section);
-    });
-    return out;
 }
 
 // The config's values as the form's texts, read back from its own YAML (so every key, the
@@ -292,25 +135,29 @@ ExperimentPanel::ExperimentPanel(RunController *runs, QWidget *parent)
     titleFont.setBold(true);
     titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
     m_title->setFont(titleFont);
+    // Run first: whatever width the panel gets, Run is the control that stays in view. The file
+    // buttons are icons; the file name gets a line of its own and elides.
     auto *header = new QHBoxLayout;
-    header->addWidget(m_title, 1);
-    auto addButton = [&](QAction *a, const QString &text) {
-        auto *b = new QPushButton(a->icon(), text);
-        b->setToolTip(a->toolTip().isEmpty() ? a->text().remove(QLatin1Char('&')) : a->toolTip());
-        connect(b, &QPushButton::clicked, a, &QAction::trigger);
-        header->addWidget(b);
-        return b;
-    };
-    addButton(m_openAction, tr("Open..."));
-    addButton(m_saveAction, tr("Save"));
-    addButton(m_saveAsAction, tr("Save As..."));
-    header->addSpacing(12);
-    addButton(m_quickAction, tr("Quick-start"));
     m_run->setToolTip(tr("Run this experiment (Ctrl+R); follow it in the Training view"));
     QFont runFont = m_run->font();
     runFont.setBold(true);
     m_run->setFont(runFont);
     header->addWidget(m_run);
+    auto *quick = new QPushButton(tr("Quick-start"));
+    quick->setToolTip(m_quickAction->toolTip());
+    connect(quick, &QPushButton::clicked, m_quickAction, &QAction::trigger);
+    header->addWidget(quick);
+    header->addStretch(1);
+    for (QAction *a : { m_openAction, m_saveAction, m_saveAsAction }) {
+        auto *b = new QToolButton;
+        b->setDefaultAction(a);
+        b->setToolButtonStyle(
+            a == m_saveAsAction ? Qt::ToolButtonTextOnly : Qt::ToolButtonIconOnly);
+        if (a == m_saveAsAction)
+            b->setText(tr("Save As..."));
+        header->addWidget(b);
+    }
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     connect(m_run, &QPushButton::clicked, this, &ExperimentPanel::run);
 
     m_summary->setWordWrap(true);
@@ -322,6 +169,7 @@ ExperimentPanel::ExperimentPanel(RunController *runs, QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(header);
+    layout->addWidget(m_title);
     layout->addWidget(m_summary);
     layout->addWidget(m_fileProblems);
     layout->addWidget(m_form, 1);
@@ -338,7 +186,7 @@ ExperimentPanel::ExperimentPanel(RunController *runs, QWidget *parent)
 
 void ExperimentPanel::buildForm()
 {
-    m_form->setFields(formFields(),
+    m_form->setFields(experimentFormFields(),
         { tr("Experiment"), tr("Dataset"), tr("Built-in corpus"), tr("Noisy clips"), tr("Teacher"),
             tr("Teacher attention rollout") });
 }
@@ -578,6 +426,54 @@ bool ExperimentPanel::saveFile(const QString &path, QString *error)
     return true;
 }
 
+QString ExperimentPanel::displayName() const
+{
+    return m_path.isEmpty() ? tr("Untitled experiment") : QFileInfo(m_path).fileName();
+}
+
+QString ExperimentPanel::examplesDir()
+{
+    try {
+        return QFileInfo(QString::fromStdString(findResource("experiments/quick.yaml")))
+            .absolutePath();
+    } catch (const std::exception &) {
+        return QString();
+    }
+}
+
+bool ExperimentPanel::confirmLargeGrid()
+{
+    const ExperimentConfig &c = m_config;
+    const size_t cells = c.students.size() * c.kd.lambdas.size() * c.clipLengths().size()
+        * c.studentSeeds().size();
+    if (cells <= kLargeGrid)
+        return true;
+    // A rough guide, not a promise: TC-ResNet8 took about 3 s per epoch over 2,880 clips of
+    // 8 s on the 2-core build machine (README); recurrent students take several times longer.
+    double clipSeconds = 0.0;
+    for (double l : c.clipLengths())
+        clipSeconds += l;
+    const double perEpoch = 3.0 * (clipSeconds / double(c.clipLengths().size())) / 8.0;
+    const double minutes = double(cells) * c.train.epochs * perEpoch / 60.0;
+    QMessageBox box(QMessageBox::Question, tr("Run a large grid?"),
+        tr("This experiment trains %1 student runs (%2 students x %3 lambda x %4 lengths x %5 "
+           "seeds), "
+           "%6 epochs each, plus the teacher. At the speed of a small student on a 2-core machine "
+           "that is at least %7; recurrent students take several times longer.\n\nRun it now?")
+            .arg(cells)
+            .arg(c.students.size())
+            .arg(c.kd.lambdas.size())
+            .arg(c.clipLengths().size())
+            .arg(c.studentSeeds().size())
+            .arg(c.train.epochs)
+            .arg(minutes >= 90 ? tr("%1 hours").arg(minutes / 60.0, 0, 'f', 1)
+                               : tr("%1 minutes").arg(std::max(1.0, std::round(minutes)))),
+        QMessageBox::Yes | QMessageBox::Cancel, this);
+    box.setObjectName(QStringLiteral("confirmLargeGrid"));
+    box.setDefaultButton(QMessageBox::Cancel);
+    return box.exec() == QMessageBox::Yes;
+}
+
 QStringList ExperimentPanel::recentFiles()
 {
     return QSettings().value(kRecentKey).toStringList();
@@ -607,7 +503,9 @@ void ExperimentPanel::open()
 {
     if (!confirmDiscard())
         return;
-    const QString start = m_path.isEmpty() ? recentFiles().value(0) : m_path;
+    QString start = m_path.isEmpty() ? recentFiles().value(0) : m_path;
+    if (start.isEmpty())
+        start = examplesDir(); // a newcomer starts from the shipped examples
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open an experiment"), start, tr("Experiments (*.yaml *.yml);;All files (*)"));
     if (path.isEmpty())
@@ -678,6 +576,8 @@ bool ExperimentPanel::run()
             + m_problems.join(QLatin1Char('\n')));
         return false;
     }
+    if (!confirmLargeGrid())
+        return false;
     QString error;
     // Relative runs folders are taken from the experiment file's folder, like the CLI run there.
     const QString base = m_path.isEmpty() ? QString() : QFileInfo(m_path).absolutePath();

@@ -45,6 +45,14 @@ public:
     bool isValid() const { return m_problems.isEmpty(); }
     bool isModified() const { return m_modified; }
     QString filePath() const { return m_path; }
+    // The file name, or "Untitled experiment".
+    QString displayName() const;
+    // Save (Save As without a file), asking what it must; false when cancelled or failed.
+    bool saveInteractively() { return save(); }
+    // The shipped example experiments (resources/experiments); empty when not found.
+    static QString examplesDir();
+    // More student runs than this ask before Run starts them.
+    static constexpr size_t kLargeGrid = 8;
     // The form as the YAML text that was validated.
     QString formYaml() const;
 
@@ -83,6 +91,7 @@ private:
     bool saveAs();
     bool confirmDiscard();
     bool confirmSaveWithProblems();
+    bool confirmLargeGrid();
     void updateRunEnabled();
 
     RunController *m_runs;

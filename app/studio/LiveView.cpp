@@ -1,5 +1,6 @@
 #include "LiveView.h"
 
+#include "core/audio/AudioFile.h"
 #include "core/audio/PortAudioSession.h"
 #include "core/infer/LiveModel.h"
 #include "core/infer/LiveSession.h"
@@ -389,6 +390,29 @@ void LiveView::startDevice(const QString &device)
     };
 
     const bool fromFile = device.startsWith(QStringLiteral("file:"));
+    if (fromFile) {
+        // A file shorter than one analysis window gives no hop at all: say so, like tkd live.
+        QString path = device.mid(5);
+        if (path.startsWith(QStringLiteral("fast:")))
+            path = path.mid(5);
+        try {
+            const double sec = probeAudio(path.toStdString()).durationSec();
+            const double window = m_model->info().windowSec;
+            if (sec < window) {
+                m_panel->resetStream();
+                fail(tr("%1 is %2 s long, shorter than one analysis window (%3 s) of this "
+                        "student: there is nothing to classify.")
+                         .arg(QFileInfo(path).fileName())
+                         .arg(sec, 0, 'f', 2)
+                         .arg(window, 0, 'f', 2));
+                return;
+            }
+        } catch (const std::exception &e) {
+            m_panel->resetStream();
+            fail(QString::fromUtf8(e.what()));
+            return;
+        }
+    }
     try {
         m_session
             = std::make_unique<LiveSession>(m_model, toOptions(m_panel->settings(), !fromFile), cb);

@@ -5,12 +5,14 @@
 #include "ExperimentPanel.h"
 #include "LiveView.h"
 #include "RunController.h"
+#include "StartPage.h"
 #include "TrainingPanel.h"
 
 #include "core/audio/AudioPlayer.h"
 #include "core/audio/PortAudioSession.h"
 #include "core/data/NoisyManifest.h"
 #include "core/models/StudentRegistry.h"
+#include "core/util/BuildInfo.h"
 #include "core/util/Error.h"
 #include "widgets/ClipBrowser.h"
 #include "widgets/ModelColours.h"
@@ -26,15 +28,20 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
+#include <QShortcut>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTableView>
+#include <QTextBrowser>
 #include <QTimer>
 #include <QToolButton>
 #include <QUrl>
@@ -50,11 +57,22 @@ namespace tkd {
 
 namespace {
 QDockWidget *makeDock(QMainWindow *window, const QString &title, const QString &objectName,
-    QWidget *content, Qt::DockWidgetArea area)
+    QWidget *content, Qt::DockWidgetArea area, bool scrollable = true)
 {
     auto *dock = new QDockWidget(title, window);
     dock->setObjectName(objectName); // saveState() keys layouts by object name
-    dock->setWidget(content);
+    if (scrollable) {
+        // A view's minimum size must not become the window's: on a small screen the view
+        // scrolls instead, and every control stays reachable.
+        auto *area = new QScrollArea;
+        area->setObjectName(objectName + QStringLiteral("Scroll"));
+        area->setWidgetResizable(true);
+        area->setFrameShape(QFrame::NoFrame);
+        area->setWidget(content);
+        dock->setWidget(area);
+    } else {
+        dock->setWidget(content);
+    }
     window->addDockWidget(area, dock);
     return dock;
 }
@@ -124,6 +142,10 @@ MainWindow::MainWindow(QWidget *parent)
     clipDock->raise();
     connect(m_runs, &AttentionController::progress, this, &MainWindow::showProgress);
     connect(m_runs, &AttentionController::failed, this, &MainWindow::showError);
+    connect(m_runs, &AttentionController::notice, this, [this](const QString &text) {
+        m_progress->setVisible(false);
+        m_status->setText(text);
+    });
     connect(m_runs, &AttentionController::clipLoaded, this, &MainWindow::showClip);
     connect(this, &MainWindow::playbackPosition, m_runs, &AttentionController::setPlaybackSec);
     connect(m_runs, &AttentionController::runOpened, this,
@@ -140,6 +162,10 @@ MainWindow::MainWindow(QWidget *parent)
             m_browser->splitBox()->setCurrentIndex(
                 std::max(0, m_browser->splitBox()->findData(QStringLiteral("test"))));
             m_browser->selectVisibleRow(0);
+            // Live follows the open run (a folder of runs: the one shown).
+            if (!m_live->isRunning()
+                && QDir::cleanPath(m_live->modelPath()) != QDir::cleanPath(m_runs->runDir()))
+                m_live->openModel(m_runs->runDir());
             Q_EMIT runShown(int(clips.size()));
         });
     connect(
@@ -153,8 +179,9 @@ MainWindow::MainWindow(QWidget *parent)
     m_runController = new RunController(this);
     m_experiment = new ExperimentPanel(m_runController);
     m_training = new TrainingPanel(m_runController);
+    // Not scrolled as a whole: its form scrolls by itself, so Run at its top stays in view.
     auto *experimentDock = makeDock(this, tr("Experiment"), QStringLiteral("experimentDock"),
-        m_experiment, Qt::LeftDockWidgetArea);
+        m_experiment, Qt::LeftDockWidgetArea, false);
     auto *trainingDock = makeDock(
         this, tr("Training"), QStringLiteral("trainingDock"), m_training, Qt::RightDockWidgetArea);
     tabifyDockWidget(clipsDock, experimentDock);
@@ -164,13 +191,26 @@ MainWindow::MainWindow(QWidget *parent)
     auto *liveDock
         = makeDock(this, tr("Live"), QStringLiteral("liveDock"), m_live, Qt::RightDockWidgetArea);
     tabifyDockWidget(trainingDock, liveDock);
+    // The start page: the three first moves for someone who has never seen the studio.
+    auto *start = new StartPage;
+    auto *startDock
+        = makeDock(this, tr("Start"), QStringLiteral("startDock"), start, Qt::LeftDockWidgetArea);
+    tabifyDockWidget(experimentDock, startDock);
+    connect(start, &StartPage::quickstartRequested, m_experiment->quickstartAction(),
+        &QAction::trigger);
+    connect(start, &StartPage::openRunRequested, this, &MainWindow::chooseRunFolder);
+    connect(start, &StartPage::liveDemoRequested, this, &MainWindow::liveDemo);
+    connect(start, &StartPage::openExampleRequested, m_experiment->openAction(), &QAction::trigger);
     clipsDock->raise();
     clipDock->raise();
     connect(m_experiment, &ExperimentPanel::errorReported, this, &MainWindow::showError);
     connect(m_training, &TrainingPanel::errorReported, this, &MainWindow::showError);
     // A Results cell opens its run's curves here (the Attention view focuses its student itself).
     connect(m_runs, &AttentionController::runRequested, m_training,
-        [this](const QString &runDir, const QString &) { m_training->followRun(runDir); });
+        [this](const QString &runDir, const QString &) {
+            if (!runDir.isEmpty())
+                m_training->followRun(runDir);
+        });
     connect(m_experiment, &ExperimentPanel::runStarted, this,
         [this] { showView(QStringLiteral("training")); });
     connect(m_runController, &RunController::finished, this,
@@ -192,9 +232,12 @@ MainWindow::MainWindow(QWidget *parent)
 
     m_progress->setMaximumWidth(220);
     m_progress->setVisible(false);
-    statusBar()->addWidget(m_status, 1);
+    // Long status texts are cut, never widen the window.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_status->setMinimumWidth(120);
+    statusBar()->addWidget(m_status, 2);
     statusBar()->addPermanentWidget(m_progress);
-    statusBar()->addPermanentWidget(m_training->statusLabel());
+    statusBar()->addPermanentWidget(m_training->statusLabel(), 1);
 
     buildMenus();
 
@@ -225,11 +268,13 @@ MainWindow::MainWindow(QWidget *parent)
     m_workerThread.start();
 
     connect(m_play, &QToolButton::clicked, this, &MainWindow::togglePlayback);
+    // Space plays from the list even where the play button's own shortcut is not active.
+    m_browser->table()->installEventFilter(this);
     m_cursorTimer->setInterval(33);
     connect(m_cursorTimer, &QTimer::timeout, this, &MainWindow::updateCursor);
 
     QSettings settings;
-    resize(1280, 800); // first start; a saved geometry wins
+    resize(1280, 720); // first start (a laptop's screen); a saved geometry wins
     m_outputDevice = settings.value(QStringLiteral("audio/outputDevice")).toString();
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
@@ -257,12 +302,8 @@ void MainWindow::buildMenus()
     file->addAction(tr("Open folder-per-&class dataset..."), QKeySequence::Open, this,
         [this] { chooseFolder(QStringLiteral("folder")); });
     file->addSeparator();
-    file->addAction(tr("Open &run folder..."), this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(
-            this, tr("Choose a run folder (or a folder of runs)"));
-        if (!dir.isEmpty())
-            openRun(dir);
-    });
+    file->addAction(tr("Open &run folder..."), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O), this,
+        &MainWindow::chooseRunFolder);
     file->addSeparator();
     file->addAction(m_experiment->newAction());
     file->addAction(m_experiment->openAction());
@@ -270,16 +311,22 @@ void MainWindow::buildMenus()
     file->addAction(m_experiment->saveAction());
     file->addAction(m_experiment->saveAsAction());
     file->addSeparator();
-    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close)
+        ->setObjectName(QStringLiteral("quitAction"));
 
     QMenu *runMenu = menuBar()->addMenu(tr("&Run"));
     runMenu->addAction(m_experiment->runAction());
     runMenu->addAction(m_experiment->quickstartAction());
     runMenu->addSeparator();
-    QAction *pause = runMenu->addAction(tr("&Pause / Resume"), this,
-        [this] { m_runController->setPaused(!m_runController->isPaused()); });
-    QAction *stop
-        = runMenu->addAction(tr("&Stop (checkpoint first)"), m_runController, &RunController::stop);
+    QAction *pause = runMenu->addAction(
+        tr("&Pause / Resume"), QKeySequence(Qt::CTRL | Qt::Key_P), this, [this] {
+            if (m_runController->isRunning())
+                m_runController->setPaused(!m_runController->isPaused());
+        });
+    QAction *stop = runMenu->addAction(tr("&Stop (checkpoint first)"),
+        QKeySequence(Qt::CTRL | Qt::Key_Period), m_runController, &RunController::stop);
+    pause->setObjectName(QStringLiteral("pauseAction"));
+    stop->setObjectName(QStringLiteral("stopAction"));
     connect(runMenu, &QMenu::aboutToShow, this, [this, pause, stop] {
         pause->setEnabled(m_runController->isRunning());
         stop->setEnabled(m_runController->isRunning());
@@ -289,6 +336,8 @@ void MainWindow::buildMenus()
         tr("&Follow Run Folder in Training view..."), m_training, &TrainingPanel::chooseRunFolder);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
+    addViewShortcuts(view);
+    view->addSeparator();
     for (auto *dock : findChildren<QDockWidget *>())
         view->addAction(dock->toggleViewAction());
 
@@ -315,13 +364,99 @@ void MainWindow::buildMenus()
         }
     });
 
+    buildHelpMenu();
+}
+
+void MainWindow::addViewShortcuts(QMenu *view)
+{
+    // Ctrl+1 ... Ctrl+8: the views in the order of the work.
+    const QList<QPair<QString, QString>> views = { { QStringLiteral("start"), tr("Start page") },
+        { QStringLiteral("experiment"), tr("Experiment") },
+        { QStringLiteral("training"), tr("Training") },
+        { QStringLiteral("results"), tr("Results") }, { QStringLiteral("clips"), tr("Clips") },
+        { QStringLiteral("clip"), tr("Clip") }, { QStringLiteral("attention"), tr("Attention") },
+        { QStringLiteral("live"), tr("Live") } };
+    for (int i = 0; i < views.size(); ++i) {
+        QAction *a = view->addAction(tr("Show %1").arg(views[i].second), this,
+            [this, name = views[i].first] { showView(name); });
+        a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
+        a->setObjectName(QStringLiteral("show-") + views[i].first);
+    }
+}
+
+void MainWindow::buildHelpMenu()
+{
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    // The README, shipped inside the program: readable offline, and always this build's.
+    QAction *docs = help->addAction(tr("&Documentation"), QKeySequence::HelpContents, this, [this] {
+        QFile readme(QStringLiteral(":/docs/README.md"));
+        const QString text = readme.open(QIODevice::ReadOnly) ? QString::fromUtf8(readme.readAll())
+                                                              : tr("The documentation is missing.");
+        auto *browser = new QTextBrowser;
+        browser->setAttribute(Qt::WA_DeleteOnClose);
+        browser->setObjectName(QStringLiteral("documentation"));
+        browser->setWindowTitle(tr("TKD Studio documentation"));
+        browser->setOpenExternalLinks(true);
+        browser->setMarkdown(text);
+        browser->resize(900, 640);
+        browser->show();
+    });
+    docs->setObjectName(QStringLiteral("documentationAction"));
+    help->addAction(tr("&Keyboard shortcuts"), this, [this] {
+        QStringList rows;
+        for (QAction *a : findChildren<QAction *>())
+            if (!a->shortcut().isEmpty() && !a->text().isEmpty())
+                rows << QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                            .arg(a->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped(),
+                                QString(a->text()).remove(QLatin1Char('&')).toHtmlEscaped());
+        rows.sort();
+        rows.prepend(tr("<tr><td><b>Space</b></td><td>Play / stop the selected clip</td></tr>"
+                        "<tr><td><b>Up / Down</b></td><td>Previous / next clip</td></tr>"));
+        auto *box = new QMessageBox(QMessageBox::Information, tr("Keyboard shortcuts"),
+            QStringLiteral("<table cellspacing=4>%1</table>").arg(rows.join(QString())),
+            QMessageBox::Close, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    });
+    help->addSeparator();
     help->addAction(tr("&About TKD Studio"), this, [this] {
         QMessageBox::about(this, tr("About TKD Studio"),
-            tr("<b>TKD Studio</b><br>Temporal knowledge distillation for on-device "
-               "audio classification: distil a transformer teacher's temporal "
-               "attention into small students.<br>Command line: <tt>tkd</tt>."));
+            tr("<b>TKD Studio</b> %1<br>Build: %2, source revision %3<br>Qt %4<br><br>"
+               "Temporal knowledge distillation for on-device audio classification: distil a "
+               "transformer teacher's temporal attention into small students.<br>Command line: "
+               "<tt>tkd</tt>.")
+                .arg(QString::fromLatin1(build::kVersion), QString::fromLatin1(build::kBuildType),
+                    QString::fromLatin1(build::kSourceRevision), QString::fromLatin1(qVersion())));
     });
+}
+
+void MainWindow::chooseRunFolder()
+{
+    // The runs folder the studio writes into is where a newcomer's runs are.
+    QString startDir = RunController::defaultRunsDir();
+    if (!QFileInfo(startDir).isDir())
+        startDir = QDir::homePath();
+    const QString dir = QFileDialog::getExistingDirectory(
+        this, tr("Choose a run folder (or a folder of runs)"), startDir);
+    if (!dir.isEmpty())
+        openRun(dir);
+}
+
+void MainWindow::liveDemo()
+{
+    // Live with the newest run that has students (the quick-start's, typically).
+    showView(QStringLiteral("live"));
+    if (m_live->hasModel())
+        return;
+    const QDir runs(RunController::defaultRunsDir());
+    const QFileInfoList dirs = runs.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Time);
+    for (const QFileInfo &d : dirs)
+        if (QDir(d.absoluteFilePath()).exists(QStringLiteral("students"))) {
+            m_live->openModel(d.absoluteFilePath());
+            return;
+        }
+    m_live->panel()->showMessage(tr("No trained run yet: run the Quick-start first (a few "
+                                    "minutes), or open a run folder with the folder button."));
 }
 
 void MainWindow::openDataset(const QString &kind, const QString &path, int task)
@@ -340,6 +475,9 @@ void MainWindow::openRun(const QString &folder, double lengthSec)
     m_progress->setVisible(true);
     m_runs->openRun(folder, lengthSec);
     m_training->followRun(folder); // its curves too (a live one keeps updating)
+    // Live follows the open run: its best student, ready to listen.
+    if (QDir(folder).exists(QStringLiteral("students")) && !m_live->isRunning())
+        m_live->openModel(folder);
 }
 
 bool MainWindow::openExperiment(const QString &path)
@@ -448,6 +586,7 @@ void MainWindow::togglePlayback()
 {
     if (m_player && m_player->isPlaying()) {
         m_player->stop();
+        m_player.reset(); // PortAudio ends with it, so a device list re-reads the devices
         m_cursorTimer->stop();
         m_waveform->setCursorSec(-1);
         Q_EMIT playbackPosition(-1);
@@ -479,6 +618,7 @@ void MainWindow::togglePlayback()
 void MainWindow::updateCursor()
 {
     if (!m_player || !m_player->isPlaying()) {
+        m_player.reset(); // see togglePlayback
         m_cursorTimer->stop();
         m_waveform->setCursorSec(-1);
         Q_EMIT playbackPosition(-1);
@@ -491,8 +631,44 @@ void MainWindow::updateCursor()
     Q_EMIT playbackPosition(m_player->positionSec());
 }
 
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_browser->table() && event->type() == QEvent::KeyPress
+        && static_cast<QKeyEvent *>(event)->key() == Qt::Key_Space
+        && static_cast<QKeyEvent *>(event)->modifiers() == Qt::NoModifier) {
+        if (m_play->isEnabled())
+            togglePlayback();
+        return true;
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
+bool MainWindow::maybeSaveExperiment()
+{
+    if (!m_experiment->isModified())
+        return true;
+    QMessageBox box(QMessageBox::Warning, tr("Unsaved experiment"),
+        tr("The experiment \"%1\" has changes that are not saved. Save them before closing?")
+            .arg(m_experiment->displayName()),
+        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+    box.setObjectName(QStringLiteral("unsavedExperiment"));
+    box.setDefaultButton(QMessageBox::Save);
+    const int answer = box.exec();
+    if (answer == QMessageBox::Save)
+        return m_experiment->saveInteractively(); // Save As when it has no file; false: cancelled
+    return answer == QMessageBox::Discard;
+}
+
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    // Unsaved edits first (Cancel keeps everything as it was), once per way out.
+    if (!m_unsavedAnswered) {
+        if (!maybeSaveExperiment()) {
+            event->ignore();
+            return;
+        }
+        m_unsavedAnswered = true;
+    }
     // Training mid-run (DESIGN.md rule 2): ask; stopping checkpoints first, then the window closes.
     if (m_runController->isRunning()) {
         QMessageBox box(QMessageBox::Question, tr("A run is training"),
@@ -506,6 +682,8 @@ void MainWindow::closeEvent(QCloseEvent *event)
         box.setObjectName(QStringLiteral("closeDuringRun"));
         box.exec();
         event->ignore();
+        if (box.clickedButton() != stop && box.clickedButton() != wait)
+            m_unsavedAnswered = false; // staying: a later close asks again
         if (box.clickedButton() == stop) {
             m_closeAfterRun = true;
             m_runController->stop();

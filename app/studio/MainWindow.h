@@ -10,6 +10,7 @@
 
 class QAction;
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QTimer;
 class QToolButton;
@@ -62,6 +63,12 @@ public:
     // Raises a view by name: "experiment", "training" (and any dock whose object name is
     // <name>Dock). False when there is none.
     bool showView(const QString &name);
+    // The start page's three first moves (also in the menus).
+    void liveDemo();
+    void chooseRunFolder();
+    // Asks Save / Discard / Cancel when the experiment has unsaved edits; true when the caller
+    // may go on (saved or discarded).
+    bool maybeSaveExperiment();
 
 Q_SIGNALS:
     void requestOpenDataset(const QString &kind, const QString &path, int task);
@@ -86,6 +93,9 @@ private:
     void togglePlayback();
     void updateCursor();
     void chooseFolder(const QString &kind);
+    void buildHelpMenu();
+    void addViewShortcuts(QMenu *view);
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
     ClipBrowser *m_browser;
     WaveformView *m_waveform;
@@ -106,6 +116,7 @@ private:
     TrainingPanel *m_training = nullptr;
     LiveView *m_live = nullptr;
     bool m_closeAfterRun = false;
+    bool m_unsavedAnswered = false; // asked once on the way out (a run may delay the close)
 };
 
 } // namespace tkd

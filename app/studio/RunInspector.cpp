@@ -1,5 +1,6 @@
 #include "RunInspector.h"
 
+#include "core/experiment/ExperimentConfig.h"
 #include "core/infer/ClipAnalysis.h"
 #include "core/util/Error.h"
 #include "core/util/Format.h"
@@ -90,6 +91,58 @@ bool RunInspector::isRunFolder(const QString &path)
     return dir.exists(QStringLiteral("metrics.json")) && dir.exists(QStringLiteral("config.yaml"));
 }
 
+namespace {
+// The entries of a grid.json whose run folders are not here: every seed's test figure, the
+// teacher's, no checkpoints to open.
+QVector<ResultEntry> gridTableEntries(
+    const nlohmann::json &j, const QString &folder, int listed, QString *title)
+{
+    QVector<ResultEntry> entries;
+    const std::string metric = j.value("metric", std::string("accuracy"));
+    const QString key = QString::fromStdString(metric);
+    try {
+        for (const auto &t : j.value("teachers", nlohmann::json::array())) {
+            ResultEntry e;
+            e.model = QStringLiteral("teacher");
+            e.teacherKind = QString::fromStdString(t.value("kind", std::string()));
+            e.lengthSec = t.value("length_sec", 0.0);
+            e.status = QStringLiteral("completed");
+            if (t.contains("test") && t["test"].is_number())
+                e.test[key] = t["test"].get<double>();
+            if (t.contains("localisation") && t["localisation"].is_number()) {
+                e.test[QStringLiteral("localisation_branch")] = t["localisation"].get<double>();
+                e.test[QStringLiteral("localisation_native")] = t["localisation"].get<double>();
+            }
+            entries << e;
+        }
+        for (const auto &cell : j.at("entries"))
+            for (const auto &run : cell.value("runs", nlohmann::json::array())) {
+                ResultEntry e;
+                e.model = QString::fromStdString(cell.at("student").get<std::string>());
+                e.lambda = cell.value("lambda", 0.0);
+                e.lengthSec = cell.value("length_sec", 0.0);
+                e.seed = run.value("seed", quint64(0));
+                e.status = QStringLiteral("completed");
+                if (run.contains("test") && run["test"].is_number())
+                    e.test[key] = run["test"].get<double>();
+                entries << e; // no runDir: there is nothing to open
+            }
+    } catch (const nlohmann::json::exception &ex) {
+        throw Error(QDir(folder).filePath(QStringLiteral("grid.json")).toStdString(),
+            std::string("is not a grid table: ") + ex.what());
+    }
+    if (entries.isEmpty())
+        throw Error(QDir(folder).filePath(QStringLiteral("grid.json")).toStdString(),
+            "lists no results, and none of its run folders is here");
+    if (title)
+        *title = QObject::tr("%1 (table from grid.json; its %n run folder(s) are missing, so "
+                             "clips, curves and attention cannot be shown)",
+            nullptr, listed)
+                     .arg(QFileInfo(folder).fileName());
+    return entries;
+}
+} // namespace
+
 QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString *title)
 {
     QStringList runs;
@@ -99,13 +152,15 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
     } else if (top.exists(QStringLiteral("grid.json"))) {
         // A `tkd grid` table folder: the run folders it tabulated.
         std::ifstream in(top.filePath(QStringLiteral("grid.json")).toStdString());
+        nlohmann::json j;
+        int listed = 0;
         try {
-            nlohmann::json j;
             in >> j;
             for (const auto &r : j.at("run_dirs")) {
                 const QString dir = QString::fromStdString(r.get<std::string>());
                 const QString path
                     = QDir::cleanPath(QDir::isAbsolutePath(dir) ? dir : top.filePath(dir));
+                ++listed;
                 if (isRunFolder(path) && !runs.contains(path))
                     runs << path;
             }
@@ -113,6 +168,9 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
             throw Error(top.filePath(QStringLiteral("grid.json")).toStdString(),
                 std::string("is not a grid table: ") + e.what());
         }
+        // The table travels without its runs (docs/grid-8s): show it from grid.json alone.
+        if (runs.isEmpty())
+            return gridTableEntries(j, folder, listed, title);
     } else {
         const QDir dir(folder);
         for (const QString &sub : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
@@ -126,6 +184,16 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
     std::set<std::string> teachers; // grid shards share one teacher: list it once
     for (const QString &run : runs) {
         const PipelineResult r = PipelineResult::read(run.toStdString());
+        // Chance is 1 / classes for the single-label tasks whose class count the config states.
+        int classes = 0;
+        try {
+            const ExperimentConfig c = ExperimentConfig::load(
+                QDir(run).filePath(QStringLiteral("config.yaml")).toStdString());
+            if (c.data.source == "builtin" || c.data.source == "speech-commands")
+                classes = c.data.task;
+        } catch (const std::exception &) {
+            // Results without a readable config: no chance check.
+        }
         for (const auto &l : r.lengths) {
             if (teachers
                     .insert(l.teacherKind + "|" + formatNumber(l.lengthSec) + "|" + l.teacherHash)
@@ -136,6 +204,7 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
                 t.lengthSec = l.lengthSec;
                 t.status = QStringLiteral("completed");
                 t.runDir = run;
+                t.classes = classes;
                 for (const auto &[k, v] : l.teacherTest)
                     t.test[QString::fromStdString(k)] = v;
                 // The teacher's rollout localisation is the reference for both student attentions.
@@ -153,6 +222,7 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
                 e.seed = c.seed;
                 e.status = QString::fromStdString(c.status);
                 e.runDir = run;
+                e.classes = classes;
                 e.cellName = QString::fromStdString(
                     PipelineResult::cellName(c.student, c.lengthSec, c.lambda, c.seed));
                 if (c.usable())

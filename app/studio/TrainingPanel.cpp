@@ -20,9 +20,11 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QResizeEvent>
 #include <QSettings>
 #include <QSplitter>
 #include <QStyle>
+#include <QTextCursor>
 #include <QThread>
 #include <QTimer>
 #include <QTreeWidget>
@@ -89,7 +91,9 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     , m_log(new QPlainTextEdit)
     , m_current(new QLabel(tr("No run. Run an experiment, the quick-start, or open a run folder.")))
     , m_progress(new QProgressBar)
+    , m_runProgress(new QProgressBar)
     , m_eta(new QLabel)
+    , m_banner(new QLabel)
     , m_pause(new QPushButton(style()->standardIcon(QStyle::SP_MediaPause), tr("Pause")))
     , m_stop(new QPushButton(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop")))
     , m_remove(new QPushButton(tr("Remove")))
@@ -105,21 +109,35 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
         = new QPushButton(style()->standardIcon(QStyle::SP_DirOpenIcon), tr("Open Run Folder..."));
     open->setToolTip(
         tr("Follow a run folder written by tkd train or by the studio (several overlay)"));
-    m_progress->setRange(0, 1000);
-    m_progress->setTextVisible(true);
-    m_progress->setFormat(QStringLiteral("%p%"));
-    m_progress->setMinimumWidth(160);
+    for (QProgressBar *bar : { m_progress, m_runProgress }) {
+        bar->setRange(0, 1000);
+        bar->setTextVisible(true);
+        bar->setMinimumWidth(110);
+    }
+    m_progress->setFormat(tr("stage %p%"));
+    m_progress->setToolTip(tr("The current stage (data, teacher, cache or one student)"));
+    m_runProgress->setFormat(tr("run %p%"));
+    m_runProgress->setToolTip(tr("The whole run: its student trainings done of all"));
     m_current->setTextFormat(Qt::PlainText);
-    m_current->setMinimumWidth(100);
-    m_current->setSizePolicy(
-        QSizePolicy::Ignored, QSizePolicy::Preferred); // long stage names elide, never push
+    // On its own line under the bars, and it elides rather than pushing them: long stage names
+    // never run under a bar.
+    m_current->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_eta->setTextFormat(Qt::PlainText);
+    m_statusLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_statusLabel->setMinimumWidth(120);
+    m_banner->setObjectName(QStringLiteral("chanceBanner"));
+    m_banner->setWordWrap(true);
+    m_banner->setTextFormat(Qt::RichText);
+    m_banner->setStyleSheet(QStringLiteral("QLabel { background: #fdebd0; color: #7e5109; "
+                                           "border: 1px solid #e59866; padding: 6px; }"));
+    m_banner->setVisible(false);
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_pause);
     bar->addWidget(m_stop);
     bar->addSpacing(8);
-    bar->addWidget(m_current, 1);
-    bar->addWidget(m_progress);
+    bar->addWidget(m_progress, 1);
+    bar->addWidget(m_runProgress, 1);
     bar->addWidget(m_eta);
     bar->addSpacing(8);
     bar->addWidget(open);
@@ -128,10 +146,11 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     m_tree->setHeaderLabels({ tr("Run / stage"), tr("Progress"), tr("ETA"), tr("State") });
     m_tree->setRootIsDecorated(true);
     m_tree->setUniformRowHeights(true);
+    // Progress and ETA always fit their text; the names and states take what is left.
     m_tree->header()->setStretchLastSection(true);
-    m_tree->setColumnWidth(0, 190);
-    m_tree->setColumnWidth(1, 105);
-    m_tree->setColumnWidth(2, 60);
+    m_tree->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    m_tree->header()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
+    m_tree->setColumnWidth(0, 170);
     m_log->setReadOnly(true);
     m_log->setMaximumBlockCount(2000);
     m_log->setPlaceholderText(
@@ -151,18 +170,19 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     sideButtons->addWidget(m_remove);
     sideLayout->addLayout(sideButtons);
 
-    auto *split = new QSplitter(Qt::Horizontal);
-    split->addWidget(m_curves);
-    split->addWidget(side);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 1);
-    split->setChildrenCollapsible(false);
-    split->setSizes({ 680, 400 });
-    side->setMinimumWidth(240);
+    m_split = new QSplitter(Qt::Horizontal);
+    m_split->addWidget(m_curves);
+    m_split->addWidget(side);
+    m_split->setStretchFactor(0, 3);
+    m_split->setStretchFactor(1, 2);
+    m_split->setChildrenCollapsible(false);
+    m_split->setSizes({ 600, 440 });
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
-    layout->addWidget(split, 1);
+    layout->addWidget(m_current);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_split, 1);
 
     connect(open, &QPushButton::clicked, this, &TrainingPanel::chooseRunFolder);
     connect(m_pause, &QPushButton::toggled, this, [this](bool on) { m_runs->setPaused(on); });
@@ -245,19 +265,71 @@ bool TrainingPanel::containsRuns(const QString &dir)
     return false;
 }
 
+void TrainingPanel::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    // Narrow (a laptop, a docked panel): the stages go under the curves, so neither is cut off.
+    const Qt::Orientation wanted = width() < 900 ? Qt::Vertical : Qt::Horizontal;
+    if (m_split->orientation() != wanted)
+        m_split->setOrientation(wanted);
+}
+
+void TrainingPanel::updateBanner()
+{
+    // A finished stage whose best validation accuracy is within 1.5 x chance (12.5% for 12
+    // classes) has learned nothing: said plainly here, not only in the log.
+    QStringList lines;
+    for (const auto &r : m_followed)
+        for (const auto &st : r->stages)
+            if (r->classes > 1 && st->finished && st->bestAccuracy >= 0
+                && st->bestAccuracy <= 1.5 / r->classes)
+                lines << tr("%1: %2: best validation accuracy %3%, chance is %4% (1 of %5 "
+                            "classes).")
+                             .arg(r->label.toHtmlEscaped(), compactStage(st->name).toHtmlEscaped())
+                             .arg(100.0 * st->bestAccuracy, 0, 'f', 1)
+                             .arg(100.0 / r->classes, 0, 'f', 1)
+                             .arg(r->classes);
+    if (lines.isEmpty()) {
+        m_banner->setVisible(false);
+        m_banner->clear();
+        return;
+    }
+    m_banner->setText(tr("<b>At chance: this has not learned.</b> %1<br>A model at chance "
+                         "guesses; more epochs, more data (corpus speakers) or another teacher "
+                         "are the usual fixes.")
+                          .arg(lines.join(QStringLiteral("<br>"))));
+    m_banner->setVisible(true);
+}
+
+double TrainingPanel::runFraction(const Run &run, const Stage *current) const
+{
+    if (run.ended && run.state == QLatin1String("finished"))
+        return 1.0;
+    if (run.studentCells <= 0)
+        return current ? current->fraction() : -1.0;
+    double cells = run.finishedCells;
+    if (current && !current->finished && current->name.startsWith(QLatin1String("student ")))
+        cells += std::max(0.0, current->fraction());
+    return std::clamp(cells / run.studentCells, 0.0, run.ended ? 1.0 : 0.99);
+}
+
 void TrainingPanel::updateStageItem(Run &run, Stage &s)
 {
     Q_UNUSED(run);
     // A run that finished finished all its stages, whether or not each one said so in the log.
     if (run.ended && run.state == QLatin1String("finished"))
         s.finished = true;
+    const double f = s.fraction();
     if (s.finished)
         s.item->setText(1, QStringLiteral("100%"));
-    else if (s.total > 0)
-        s.item->setText(
-            1, QStringLiteral("%1/%2 (%3%)").arg(s.done).arg(s.total).arg(int(100 * s.fraction())));
-    else
+    else if (f < 0)
         s.item->setText(1, QString());
+    else if (s.total > 0 && (s.epochs <= 0 || s.message.startsWith(QLatin1String("epoch"))))
+        s.item->setText(
+            1, QStringLiteral("%1/%2 (%3%)").arg(s.done).arg(s.total).arg(int(100 * f)));
+    else
+        s.item->setText(
+            1, tr("epoch %1/%2 (%3%)").arg(s.epochsDone).arg(s.epochs).arg(int(100 * f)));
     const double eta = s.etaSec();
     s.item->setText(2, s.finished ? QString() : eta >= 0 ? duration(eta) : QStringLiteral("-"));
     QString state = s.finished ? tr("done") : s.message;
@@ -300,20 +372,27 @@ void TrainingPanel::updateStatus()
             if (!r->ended && r->state == QLatin1String("running")
                 && (!active || r->lastEventT > active->lastEventT))
                 active = r.get();
-    QString text;
-    if (active && !active->lastStage.isEmpty()) {
-        const Stage *s = nullptr;
-        for (const auto &st : active->stages)
-            if (st->name == active->lastStage)
+    const Run *shown = active ? active : m_followed.empty() ? nullptr : m_followed.back().get();
+    const Stage *s = nullptr;
+    if (shown)
+        for (const auto &st : shown->stages)
+            if (st->name == shown->lastStage)
                 s = st.get();
+    auto setBar = [](QProgressBar *bar, double f) {
+        bar->setRange(0, f < 0 ? 0 : 1000); // unknown: a busy bar, never a made-up number
+        bar->setValue(f < 0 ? 0 : int(1000 * f));
+    };
+    QString text;
+    if (active && s) {
         const QString who = active->own ? tr("Training %1").arg(active->label)
                                         : tr("Following %1").arg(active->label);
         QString where = compactStage(active->lastStage);
-        if (s && s->epoch > 0)
-            where += tr(", epoch %1").arg(s->epoch);
+        if (s->epoch > 0)
+            where += s->epochs > 0 ? tr(", epoch %1 of %2").arg(s->epoch).arg(s->epochs)
+                                   : tr(", epoch %1").arg(s->epoch);
         // Overall ETA: this stage's remainder, plus the students not yet started at the mean
         // time of those finished (or of this one, projected).
-        double eta = s ? s->etaSec() : -1.0;
+        const double eta = s->etaSec();
         double runEta = -1.0;
         if (active->studentCells > 0 && eta >= 0) {
             int studentsSeen = 0;
@@ -322,44 +401,58 @@ void TrainingPanel::updateStatus()
             double perCell = active->finishedCells > 0
                 ? active->finishedCellTotal / active->finishedCells
                 : -1.0;
-            if (perCell < 0 && s && s->name.startsWith(QLatin1String("student ")) && s->done > 0)
+            if (perCell < 0 && s->name.startsWith(QLatin1String("student ")) && s->fraction() > 0)
                 perCell = (s->tLast - s->tStart) / s->fraction();
             if (perCell >= 0)
                 runEta = eta + perCell * std::max(0, active->studentCells - studentsSeen);
         }
+        const double f = s->fraction();
         if (active->own && m_runs->isPaused())
             text = tr("%1: paused at %2").arg(who, where);
         else if (active->own && m_runs->stopRequested())
             text = tr("%1: stopping (checkpointing %2)").arg(who, where);
         else
-            text = tr("%1: %2 (%3%)").arg(who, where).arg(s ? int(100 * s->fraction()) : 0);
-        m_current->setText(text);
-        m_current->setToolTip(s ? s->name + QStringLiteral(": ") + s->message : QString());
-        m_progress->setValue(s ? int(1000 * s->fraction()) : 0);
-        m_progress->setRange(0, s && s->total <= 0 && !s->finished ? 0 : 1000);
+            text = f >= 0 ? tr("%1: %2 (%3%)").arg(who, where).arg(int(100 * f))
+                          : tr("%1: %2").arg(who, where);
+        setBar(m_progress, f);
+        const double rf = runFraction(*active, s);
+        setBar(m_runProgress, rf);
+        m_runProgress->setFormat(active->studentCells > 0 ? tr("run %p% (%1 of %2 students)")
+                                                                .arg(active->finishedCells)
+                                                                .arg(active->studentCells)
+                                                          : tr("run %p%"));
         m_eta->setText(eta >= 0
                 ? (runEta >= 0 ? tr("ETA stage %1, run %2").arg(duration(eta), duration(runEta))
-                               : tr("ETA %1").arg(duration(eta)))
-                : QString());
-        if (eta >= 0)
-            text += QStringLiteral(", ") + m_eta->text();
+                               : tr("ETA stage %1").arg(duration(eta)))
+                : tr("ETA: after the first epoch"));
+        text += QStringLiteral(", ") + m_eta->text();
+        m_current->setText(text);
+        m_current->setToolTip(s->name + QStringLiteral(": ") + s->message);
     } else if (m_runs->isRunning()) {
         text = tr("Starting %1 ...").arg(m_runs->runName());
         m_current->setText(text);
-        m_progress->setRange(0, 0);
+        setBar(m_progress, -1.0);
+        setBar(m_runProgress, -1.0);
         m_eta->clear();
     } else {
-        m_progress->setRange(0, 1000);
-        m_progress->setValue(m_followed.empty() ? 0 : 1000);
+        // Nothing running: the last run as it ended. A stopped run's bars stay where it stopped.
         m_eta->clear();
-        if (!m_followed.empty()) {
-            const Run &last = *m_followed.back();
-            m_current->setText(tr("%1: %2").arg(last.label, last.state));
+        if (shown) {
+            const double rf = runFraction(*shown, s);
+            setBar(m_progress, s ? std::max(0.0, s->fraction()) : (rf >= 0 ? rf : 0.0));
+            setBar(m_runProgress, std::max(0.0, rf));
+            m_current->setText(shown->state == QLatin1String("finished") || !s
+                    ? tr("%1: %2").arg(shown->label, shown->state)
+                    : tr("%1: %2 at %3").arg(shown->label, shown->state, compactStage(s->name)));
+        } else {
+            setBar(m_progress, 0.0);
+            setBar(m_runProgress, 0.0);
         }
         text = QString();
     }
     m_eta->setVisible(!m_eta->text().isEmpty());
     m_statusLabel->setText(text);
+    m_statusLabel->setToolTip(text);
     m_statusLabel->setVisible(!text.isEmpty());
     if (text != m_lastStatus) {
         m_lastStatus = text;
@@ -380,6 +473,9 @@ void TrainingPanel::appendMessage(const QString &text, int level)
                 text.contains(QLatin1Char('\n'))
                     ? QStringLiteral("<pre>%1</pre>").arg(text.toHtmlEscaped())
                     : body));
+    // The newest line in view, however narrow the log and however long its lines wrap.
+    m_log->moveCursor(QTextCursor::End);
+    m_log->ensureCursorVisible();
 }
 
 void TrainingPanel::updateButtons()

@@ -14,6 +14,7 @@ class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
+class QSplitter;
 class QTimer;
 class QTreeWidget;
 class QTreeWidgetItem;
@@ -52,6 +53,13 @@ public:
     QPushButton *pauseButton() const { return m_pause; }
     QPushButton *stopButton() const { return m_stop; }
     QTreeWidget *stageTree() const { return m_tree; }
+    // The current stage's bar and the whole run's (students done of all, with the run's ETA).
+    QProgressBar *stageProgressBar() const { return m_progress; }
+    QProgressBar *runProgressBar() const { return m_runProgress; }
+    QLabel *currentLabel() const { return m_current; }
+    QLabel *etaLabel() const { return m_eta; }
+    // Shown when a finished stage's validation accuracy is about chance (1 / classes).
+    QLabel *chanceBanner() const { return m_banner; }
     QPlainTextEdit *messageLog() const { return m_log; }
     // What is running, for the main window's status bar.
     QLabel *statusLabel() const { return m_statusLabel; }
@@ -85,6 +93,9 @@ private:
     void onOwnFinished(
         const QString &dir, bool ok, bool cancelled, const QString &error, const QString &summary);
     void updateButtons();
+    void updateBanner();
+    double runFraction(const Run &run, const Stage *current) const;
+    void resizeEvent(QResizeEvent *event) override;
 
     RunController *m_runs;
     TrainingCurves *m_curves;
@@ -92,7 +103,10 @@ private:
     QPlainTextEdit *m_log;
     QLabel *m_current;
     QProgressBar *m_progress;
+    QProgressBar *m_runProgress;
     QLabel *m_eta;
+    QLabel *m_banner;
+    QSplitter *m_split = nullptr;
     QPushButton *m_pause;
     QPushButton *m_stop;
     QPushButton *m_remove;

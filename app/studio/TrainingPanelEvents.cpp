@@ -35,6 +35,25 @@ namespace tkd {
 
 using namespace trainingpanel;
 
+namespace {
+// "epoch 3/12" -> 12 (0 when the message does not say).
+qint64 epochsInMessage(const QString &message)
+{
+    static const QRegularExpression re(QStringLiteral("^epoch (\\d+)/(\\d+)"));
+    const QRegularExpressionMatch m = re.match(message);
+    return m.hasMatch() ? m.captured(2).toLongLong() : 0;
+}
+
+// Classes of a single-label task whose chance level is 1 / classes; 0 when the config alone
+// does not tell (a folder dataset) or the task is multi-label (FSD50K: mAP has no such level).
+int chanceClasses(const ExperimentConfig &c)
+{
+    if (c.data.source == "builtin" || c.data.source == "speech-commands")
+        return c.data.task;
+    return 0;
+}
+} // namespace
+
 TrainingPanel::Run *TrainingPanel::findRun(const QString &dir) const
 {
     const QString clean = QDir::cleanPath(QFileInfo(dir).absoluteFilePath());
@@ -94,6 +113,9 @@ bool TrainingPanel::followRun(const QString &dirIn, QString *error)
             = ExperimentConfig::load((dir + QStringLiteral("/config.yaml")).toStdString());
         run->studentCells = int(c.students.size() * c.kd.lambdas.size() * c.clipLengths().size()
             * c.studentSeeds().size());
+        run->studentEpochs = c.train.epochs;
+        run->teacherEpochs = c.teacher.kind == TeacherKind::Oracle ? 0 : c.teacher.epochs;
+        run->classes = chanceClasses(c);
         if (c.data.source == "fsd50k")
             m_curves->setMetricName(tr("validation mAP"));
     } catch (const std::exception &) {
@@ -124,6 +146,7 @@ void TrainingPanel::removeRun(const QString &dir)
             m_curves->removeSeries(r.dir + QLatin1Char('|') + s->name);
         delete r.item;
         m_followed.erase(it);
+        updateBanner();
         updateStatus();
         updateButtons();
         return;
@@ -160,6 +183,10 @@ TrainingPanel::Stage &TrainingPanel::stage(Run &run, const QString &name)
     s->item->setToolTip(0, name);
     s->item->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
     s->item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
+    if (name.startsWith(QLatin1String("student ")))
+        s->epochs = run.studentEpochs;
+    else if (name.startsWith(QLatin1String("teacher")))
+        s->epochs = run.teacherEpochs;
     run.stages.push_back(std::move(s));
     return *run.stages.back();
 }
@@ -209,7 +236,14 @@ void TrainingPanel::applyEvent(Run &run, const Event &e)
         }
         Stage &s = stage(run, stageName);
         s.epoch = e.epoch;
+        s.epochsDone = std::max<qint64>(s.epochsDone, e.epoch);
         s.tLast = t;
+        auto acc = e.metrics.find("val_accuracy");
+        if (acc != e.metrics.end()) {
+            s.bestAccuracy = std::max(s.bestAccuracy, acc->second);
+            if (s.finished) // the studio's own run can report the end before the log's epochs
+                updateBanner();
+        }
         break;
     }
     case Event::Type::Stage: {
@@ -228,6 +262,8 @@ void TrainingPanel::applyEvent(Run &run, const Event &e)
         const qint64 total = qint64(metric("total", 0));
         if (!e.message.empty())
             s.message = QString::fromStdString(e.message);
+        if (const qint64 n = epochsInMessage(s.message))
+            s.epochs = n;
         if (total > 0)
             s.total = total;
         if (done == 0 && s.tStart <= 0)
@@ -326,6 +362,7 @@ void TrainingPanel::applyBatches(
     }
     if (total > 0)
         Q_EMIT eventsRead(total);
+    updateBanner();
     updateStatus();
     if (m_pollAgain) {
         m_pollAgain = false;
@@ -344,6 +381,7 @@ void TrainingPanel::finishStage(Run &run, Stage &s, double t)
         run.finishedCellTotal += t - s.tStart;
         ++run.finishedCells;
     }
+    updateBanner(); // a model that ended at chance says so
     if (s.item)
         updateStageItem(run, s);
 }
@@ -366,6 +404,8 @@ void TrainingPanel::onOwnStage(
     s.tLast = t;
     if (!message.isEmpty())
         s.message = message;
+    if (const qint64 n = epochsInMessage(s.message))
+        s.epochs = n;
     if (finished)
         finishStage(*run, s, t);
     if (!s.finished)

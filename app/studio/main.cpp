@@ -156,6 +156,7 @@ int main(int argc, char **argv)
         window.openDataset(tkd::detectDatasetKind(args.first()), args.first());
     } else {
         window.openDataset(QStringLiteral("builtin"), QString());
+        window.showView(QStringLiteral("start")); // nothing asked for: the first moves
     }
     if (parser.isSet(viewOption) && !window.showView(parser.value(viewOption)))
         qWarning("tkd-studio: no view named '%s'", qPrintable(parser.value(viewOption)));

@@ -6,13 +6,41 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace tkd {
 
 namespace {
 std::mutex g_mutex;
 int g_refs = 0;
+
+// PortAudio's ALSA and JACK probing writes ~100 lines of noise to stderr ("Unknown PCM
+// cards.pcm.rear", "Cannot connect to server socket") that say nothing about our devices. Muted
+// for the probe unless TKD_AUDIO_DEBUG is set; errors still come back as PaError.
+PaError quietInitialize()
+{
+    if (std::getenv("TKD_AUDIO_DEBUG"))
+        return Pa_Initialize();
+    std::fflush(stderr);
+    const int saved = dup(STDERR_FILENO);
+    const int null = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && null >= 0)
+        dup2(null, STDERR_FILENO);
+    const PaError err = Pa_Initialize();
+    std::fflush(stderr);
+    if (saved >= 0 && null >= 0)
+        dup2(saved, STDERR_FILENO);
+    if (null >= 0)
+        close(null);
+    if (saved >= 0)
+        close(saved);
+    return err;
+}
 
 std::string lower(std::string s)
 {
@@ -25,7 +53,7 @@ PortAudioSession::PortAudioSession()
 {
     std::lock_guard<std::mutex> lock(g_mutex);
     if (g_refs == 0) {
-        const PaError err = Pa_Initialize();
+        const PaError err = quietInitialize();
         if (err != paNoError)
             throw Error(
                 "audio", std::string("cannot initialise PortAudio: ") + Pa_GetErrorText(err));

@@ -5,6 +5,7 @@
 #include "MainWindow.h"
 
 #include "core/audio/AudioFile.h"
+#include "core/audio/PortAudioSession.h"
 #include "widgets/ClipBrowser.h"
 #include "widgets/WaveformView.h"
 
@@ -126,6 +127,36 @@ private Q_SLOTS:
         clip.clear();
         QVERIFY(window.clipBrowser()->selectVisibleRow(2));
         QVERIFY(clip.wait(30000));
+    }
+
+    void aNewDeviceShowsAfterPlayback()
+    {
+        // Issue 17: the device refresh did not find a newly added device until a restart - the
+        // player kept PortAudio initialised, so its device list was never read again.
+        tkd::MainWindow window;
+        window.setOutputDevice(QStringLiteral("tkdstudioout"));
+        QSignalSpy shown(&window, &tkd::MainWindow::datasetShown);
+        QSignalSpy clip(&window, &tkd::MainWindow::clipShown);
+        window.openDataset(QStringLiteral("folder"), m_dataset);
+        QVERIFY(shown.wait(60000));
+        QVERIFY(clip.count() > 0 || clip.wait(30000));
+        QSignalSpy started(&window, &tkd::MainWindow::playbackStarted);
+        QSignalSpy stopped(&window, &tkd::MainWindow::playbackStopped);
+        QTest::mouseClick(window.playButton(), Qt::LeftButton);
+        if (started.isEmpty())
+            QSKIP("virtual audio device unavailable");
+        QVERIFY(stopped.wait(15000));
+        QFile rc(m_home.filePath(".asoundrc"));
+        QVERIFY(rc.open(QIODevice::Append));
+        rc.write(QStringLiteral("pcm.tkdstudionew {\n  type file\n  slave.pcm \"null\"\n"
+                                "  file \"%1\"\n  format \"raw\"\n}\n")
+                     .arg(m_home.filePath("new.raw"))
+                     .toUtf8());
+        rc.close();
+        bool found = false;
+        for (const auto &d : tkd::listAudioDevices())
+            found = found || d.name == "tkdstudionew";
+        QVERIFY(found);
     }
 
     void badDatasetIsAnErrorNotACrash()

@@ -14,6 +14,7 @@
 #include "widgets/RollingSpectrogram.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QFile>
 #include <QLabel>
@@ -121,6 +122,67 @@ private Q_SLOTS:
         QTRY_VERIFY(view.panel()->statusLabel()->text().contains("tkdstudiolive"));
         view.stop();
         QVERIFY(!view.isRunning());
+    }
+
+    void listenWithTheFileEntryAsksForAFile()
+    {
+        // Issue 17: with "Audio file..." selected, Listen refused ("Choose a capture device or
+        // an audio file first") instead of asking for the file.
+        LiveView view;
+        view.show();
+        QSignalSpy loaded(&view, &LiveView::modelLoaded);
+        view.openModel(QString::fromStdString(m_fixture.runDir));
+        QVERIFY(loaded.wait(30000));
+        LivePanel *p = view.panel();
+        int asked = 0;
+        p->setFilePicker([&](const QString &) {
+            ++asked;
+            return m_wav;
+        });
+        p->inputCombo()->setCurrentIndex(p->inputCombo()->findData(-2)); // "Audio file..."
+        QVERIFY(p->inputCombo()->currentIndex() >= 0);
+        QSignalSpy started(&view, &LiveView::started);
+        QTest::mouseClick(p->startButton(), Qt::LeftButton);
+        QCOMPARE(asked, 1);
+        QVERIFY(started.count() > 0 || started.wait(5000));
+        view.stop();
+    }
+
+    void shortFileIsExplainedAndResetsTheStream()
+    {
+        LiveView view;
+        view.show();
+        QSignalSpy loaded(&view, &LiveView::modelLoaded);
+        view.openModel(QString::fromStdString(m_fixture.runDir));
+        QVERIFY(loaded.wait(30000));
+        QSignalSpy stopped(&view, &LiveView::stopped);
+        view.startFile(m_wav, false);
+        QVERIFY(stopped.count() > 0 || stopped.wait(30000));
+        QTRY_VERIFY(!view.panel()->posteriorBars()->posteriors().isEmpty());
+        // A file shorter than one window: a message like the CLI's, and the last stream's
+        // posteriors are gone.
+        const QString shortWav = m_tmp.filePath("short.wav");
+        writeWav(shortWav.toStdString(), std::vector<float>(4800, 0.1f)); // 0.3 s
+        QSignalSpy failed(&view, &LiveView::failed);
+        view.startFile(shortWav, false);
+        QCOMPARE(failed.count(), 1);
+        QVERIFY2(failed.at(0).at(0).toString().contains("shorter than one analysis window"),
+            qPrintable(failed.at(0).at(0).toString()));
+        QVERIFY(view.panel()->posteriorBars()->posteriors().isEmpty());
+        QCOMPARE(view.panel()->topLabel()->text(), QStringLiteral("-"));
+    }
+
+    void liveFollowsTheOpenRun()
+    {
+        // Issue 17: after opening a run, Live still said "No model: open a run folder".
+        MainWindow w;
+        w.show();
+        QSignalSpy loaded(w.liveView(), &LiveView::modelLoaded);
+        w.openRun(QString::fromStdString(m_fixture.runDir));
+        QVERIFY(loaded.count() > 0 || loaded.wait(30000));
+        QVERIFY(w.liveView()->hasModel());
+        QCOMPARE(QDir::cleanPath(w.liveView()->modelPath()),
+            QDir::cleanPath(QString::fromStdString(m_fixture.runDir)));
     }
 
     void mainWindowHasTheLiveDock()

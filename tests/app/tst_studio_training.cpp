@@ -35,6 +35,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QThread>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QUrl>
 #include <QtTest>
@@ -482,17 +483,28 @@ private Q_SLOTS:
             qPrintable("no run folder: " + finished.value(0).value(3).toString()));
         QTRY_VERIFY_WITH_TIMEOUT(window->trainingPanel()->curves()->totalStepPoints() > 0, 120000);
 
-        // The question comes up; answer "Stop and close".
+        // The questions come up: the form's unsaved edits (discard them), then the run's;
+        // answer "Stop and close".
         bool asked = false;
-        QTimer::singleShot(300, this, [&] {
+        QTimer answer;
+        answer.setInterval(50);
+        connect(&answer, &QTimer::timeout, this, [&] {
             auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
             if (!box)
                 return;
-            asked = true;
+            if (box->objectName() == QLatin1String("unsavedExperiment")) {
+                box->button(QMessageBox::Discard)->click();
+                return;
+            }
             for (QAbstractButton *b : box->buttons())
-                if (b->text().contains("Stop"))
+                if (b->text().contains("Stop")) {
+                    asked = true;
+                    answer.stop();
                     b->click();
+                    return;
+                }
         });
+        answer.start();
         QVERIFY(!window->close()); // not yet: it stops first
         QVERIFY(asked);
         QVERIFY(window->isVisible());

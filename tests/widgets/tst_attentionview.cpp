@@ -144,6 +144,26 @@ private Q_SLOTS:
         QVERIFY(!view.isSeriesVisible(0));
     }
 
+    void focusingACheckpointWithoutACurveKeepsTheOthers()
+    {
+        // Issue 17: clicking the lambda = 0 cell of a student with no attention of its own (no
+        // branch trained at lambda 0, no native attention) left no student plotted.
+        tkd::AttentionView view;
+        view.resize(460, 700);
+        view.show();
+        view.setFigure(figure());
+        view.focusStudent(QStringLiteral("tc-resnet8"), 0.0);
+        QVERIFY(view.isSeriesVisible(0)); // the teacher
+        QVERIFY(view.isSeriesVisible(2)); // tc-resnet8 at lambda 0.25 stays
+        QVERIFY(!view.isSeriesVisible(4)); // other students go
+        QCOMPARE(view.curveCount(), 2);
+        QVERIFY(view.scoreText().contains("no attention curve"));
+        // The export button is whole at this width.
+        QTRY_VERIFY(view.exportButton()->isVisible());
+        QVERIFY(view.exportButton()->width() >= view.exportButton()->sizeHint().width());
+        QVERIFY(view.exportButton()->geometry().right() < view.width());
+    }
+
     void layerMapAndCursor()
     {
         tkd::AttentionView view;

@@ -108,6 +108,30 @@ private Q_SLOTS:
         QCOMPARE(attention.first().at(3).toDouble(), 8.0);
     }
 
+    void chanceIsSaidPlainly()
+    {
+        // Issue 17: a run at chance said so only in the log.
+        tkd::ResultsView view;
+        view.resize(520, 600);
+        view.show();
+        QVector<ResultEntry> v = entries();
+        for (ResultEntry &e : v)
+            e.classes = 12;
+        view.setEntries(v, QStringLiteral("a long title for a run folder that goes on and on"));
+        QVERIFY(!view.chanceBanner()->isVisible());
+        v << student(QStringLiteral("crnn"), 0, 8.0, 1, 0.083, NAN);
+        v.last().classes = 12;
+        view.setEntries(v, QStringLiteral("with crnn"));
+        QVERIFY(view.chanceBanner()->isVisible());
+        QVERIFY(view.chanceBanner()->text().contains("crnn"));
+        QVERIFY(view.chanceBanner()->text().contains("8.3%"));
+        // The title has its own line; Export keeps its whole width beside the metric box.
+        QTRY_VERIFY(view.exportButton()->isVisible());
+        QVERIFY(view.exportButton()->width() >= view.exportButton()->sizeHint().width());
+        QVERIFY(view.exportButton()->geometry().right() < view.width());
+        QVERIFY(view.headerLabel()->geometry().bottom() <= view.exportButton()->geometry().top());
+    }
+
     void exportsCsvMarkdownPng()
     {
         QTemporaryDir dir;
