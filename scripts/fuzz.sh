@@ -102,7 +102,7 @@ fi
 # --- build: a generated ninja file (depfiles, so an edited header rebuilds what includes it) ---
 mkdir -p "$OUT"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CFLAGS="-std=c++17 -O1 -g $SAN -D_GLIBCXX_USE_CXX11_ABI=1 -I$ROOT
+CFLAGS="-std=c++17 -O1 -gline-tables-only $SAN -D_GLIBCXX_USE_CXX11_ABI=1 -I$ROOT
   -isystem /usr/include/torch/csrc/api/include -Wno-unused-command-line-argument"
 LIBS="-lsndfile -lsamplerate -lyaml-cpp -lespeak-ng -lpthread"
 TORCH_LIBS="-ltorch -ltorch_cpu -lc10"
@@ -157,7 +157,8 @@ includes_torch() { # a file that includes <torch/...>, itself or through core he
   done
 } >"$OUT/build.ninja"
 echo "== building ${TARGETS[*]} in $OUT (-j$JOBS)"
-(cd "$OUT" && ninja -j"$JOBS" $(for t in "${TARGETS[@]}"; do echo "bin/fuzz_$t"; done))
+# One target after the other, so that the first ones are ready early.
+for t in "${TARGETS[@]}"; do (cd "$OUT" && ninja -j"$JOBS" "bin/fuzz_$t"); done
 [ "$BUILD_ONLY" -eq 0 ] || exit 0
 
 # --- run ---------------------------------------------------------------------------------------

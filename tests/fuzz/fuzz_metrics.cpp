@@ -3,6 +3,8 @@
 
 #include "tests/fuzz/FuzzCommon.h"
 
+#include <nlohmann/json.hpp>
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const std::string dir = tkd::fuzz::scratchDir();
