@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include <fcntl.h>
@@ -25,10 +26,11 @@ inline std::string text(const uint8_t *data, size_t size)
 }
 
 // A private scratch folder for targets whose parser reads files, made once per process (in
-// /dev/shm when there is one: every input is written to it).
+// /dev/shm when there is one: every input is written to it) and removed at exit.
 inline const std::string &scratchDir()
 {
-    static const std::string dir = [] {
+    // Never destroyed, so the exit handler can still read it.
+    static const std::string &dir = *new std::string([] {
         const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : nullptr;
         if (!base)
             base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
@@ -37,8 +39,12 @@ inline const std::string &scratchDir()
             std::perror("mkdtemp");
             std::abort();
         }
+        std::atexit([] {
+            std::error_code ec;
+            std::filesystem::remove_all(scratchDir(), ec);
+        });
         return tmpl;
-    }();
+    }());
     return dir;
 }
 
