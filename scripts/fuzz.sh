@@ -156,6 +156,13 @@ includes_torch() { # a file that includes <torch/...>, itself or through core he
         echo "  extra = -include-pch pch/TorchPch.h.pch"
       else
         echo "build obj/${s%.cpp}.o: cxx $ROOT/$s"
+        # The core force-includes its PCH (these headers + torch) in every part but util and
+        # audio, and some sources count on it for the standard headers.
+        case "$s" in
+          core/util/*|core/audio/*|tests/*) ;;
+          *) echo "  extra = $(printf -- '-include %s ' algorithm array cmath cstdint functional map \
+               memory optional stdexcept string unordered_map utility vector)" ;;
+        esac
       fi
     done
     libs="$LIBS"
