@@ -325,11 +325,16 @@ void MainWindow::buildMenus()
         });
     QAction *stop = runMenu->addAction(tr("&Stop (checkpoint first)"),
         QKeySequence(Qt::CTRL | Qt::Key_Period), m_runController, &RunController::stop);
+    QAction *resume
+        = runMenu->addAction(tr("&Continue Stopped Run..."), this, &MainWindow::continueStoppedRun);
+    resume->setToolTip(tr("Continue a stopped, killed or incomplete run from its checkpoints"));
     pause->setObjectName(QStringLiteral("pauseAction"));
     stop->setObjectName(QStringLiteral("stopAction"));
-    connect(runMenu, &QMenu::aboutToShow, this, [this, pause, stop] {
+    resume->setObjectName(QStringLiteral("continueAction"));
+    connect(runMenu, &QMenu::aboutToShow, this, [this, pause, stop, resume] {
         pause->setEnabled(m_runController->isRunning());
         stop->setEnabled(m_runController->isRunning());
+        resume->setEnabled(!m_runController->isRunning());
     });
     runMenu->addSeparator();
     runMenu->addAction(
@@ -440,6 +445,30 @@ void MainWindow::chooseRunFolder()
         this, tr("Choose a run folder (or a folder of runs)"), startDir);
     if (!dir.isEmpty())
         openRun(dir);
+}
+
+void MainWindow::continueStoppedRun()
+{
+    // The run selected in Training when it can be continued, else one chosen from disk.
+    QString dir = m_training->continuableRun();
+    if (dir.isEmpty()) {
+        QString startDir = RunController::defaultRunsDir();
+        if (!QFileInfo(startDir).isDir())
+            startDir = QDir::homePath();
+        dir = QFileDialog::getExistingDirectory(
+            this, tr("Choose the run folder to continue"), startDir);
+        if (dir.isEmpty())
+            return;
+        QString error;
+        if (!m_training->followRun(dir, &error)) {
+            showError(error);
+            return;
+        }
+    }
+    showView(QStringLiteral("training"));
+    QString error;
+    if (!m_training->continueRun(dir, &error))
+        showError(error);
 }
 
 void MainWindow::liveDemo()

@@ -66,6 +66,8 @@ public:
     // The start page's three first moves (also in the menus).
     void liveDemo();
     void chooseRunFolder();
+    // Run > Continue Stopped Run...: the selected run in Training, else a folder chosen.
+    void continueStoppedRun();
     // Asks Save / Discard / Cancel when the experiment has unsaved edits; true when the caller
     // may go on (saved or discarded).
     bool maybeSaveExperiment();

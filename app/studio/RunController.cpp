@@ -1,6 +1,7 @@
 #include "RunController.h"
 
 #include "core/train/Quickstart.h"
+#include "core/train/RunDirectory.h"
 #include "core/train/TrainObserver.h"
 #include "core/util/Error.h"
 
@@ -145,6 +146,22 @@ bool RunController::startQuickstart(QString *error)
     return start(quickstartConfig(), quickstartOptions(), {}, error);
 }
 
+bool RunController::resume(const QString &runDir, QString *error)
+{
+    ExperimentConfig config;
+    try {
+        config = RunDirectory::open(runDir.toStdString()).config();
+    } catch (const std::exception &e) {
+        if (error)
+            *error = tr("Cannot continue %1: %2").arg(runDir, readable(e.what()));
+        return false;
+    }
+    PipelineOptions o;
+    o.commandLine = { "tkd-studio", "resume", runDir.toStdString() };
+    o.resumeRunDir = runDir.toStdString();
+    return start(config, o, {}, error);
+}
+
 bool RunController::start(const ExperimentConfig &config, const PipelineOptions &options,
     const QString &baseDir, QString *error)
 {
@@ -155,7 +172,9 @@ bool RunController::start(const ExperimentConfig &config, const PipelineOptions 
     }
     ExperimentConfig c = config;
     const QString runs = qs(c.output.runsDir);
-    if (QDir::isRelativePath(runs)) {
+    // A resumed run keeps its config as written: the folder is given, and the config's hash
+    // must match the one it started with.
+    if (options.resumeRunDir.empty() && QDir::isRelativePath(runs)) {
         const QString base
             = baseDir.isEmpty() ? QFileInfo(defaultRunsDir()).absolutePath() : baseDir;
         c.output.runsDir = QDir::cleanPath(QDir(base).absoluteFilePath(runs)).toStdString();
@@ -178,6 +197,8 @@ bool RunController::start(const ExperimentConfig &config, const PipelineOptions 
             observer.setPipeline(pipeline.get());
             const PipelineResult result = pipeline->run();
             outcome->ok = true;
+            if (!result.complete())
+                outcome->error = qs(result.failureSummary()).trimmed();
             outcome->summary = qs(result.table());
             outcome->runDir = qs(result.runDir);
         } catch (const Cancelled &) {

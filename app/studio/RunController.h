@@ -29,6 +29,10 @@ public:
     // runs folder). False, with `error` set, when a run is already going.
     bool start(const ExperimentConfig &config, const PipelineOptions &options = {},
         const QString &baseDir = {}, QString *error = nullptr);
+    // Continues a stopped, killed or incomplete run folder with its own config.yaml, as
+    // `tkd train --resume DIR` does: finished cells are kept, the others continue from their
+    // last checkpoints. False, with `error` set, when the folder is no run or a run is going.
+    bool resume(const QString &runDir, QString *error = nullptr);
     // The built-in quick-start (what `tkd quickstart` runs with its defaults).
     bool startQuickstart(QString *error = nullptr);
     // `tkd quickstart`'s experiment: built-in corpus, L = 8 s, tiny teacher (oracle when over
@@ -63,7 +67,8 @@ Q_SIGNALS:
     void messageReported(int level, const QString &text);
     void checkpointWritten(const QString &stage, const QString &path, bool best);
     void pausedChanged(bool paused);
-    // ok: completed; cancelled: stopped by the user (checkpoints kept); else `error` says why.
+    // ok: completed (with a non-empty `error` naming the failed cells when the run finished
+    // incomplete); cancelled: stopped by the user (checkpoints kept); else `error` says why.
     void finished(const QString &runDir, bool ok, bool cancelled, const QString &error,
         const QString &summary);
 

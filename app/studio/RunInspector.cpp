@@ -182,8 +182,14 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
             "is neither a run folder (config.yaml + metrics.json) nor a folder of runs");
     QVector<ResultEntry> entries;
     std::set<std::string> teachers; // grid shards share one teacher: list it once
+    QString mark; // a single run's "[incomplete: ...]", or how many of several are
+    int incomplete = 0;
     for (const QString &run : runs) {
         const PipelineResult r = PipelineResult::read(run.toStdString());
+        if (!r.complete()) {
+            ++incomplete;
+            mark = QString::fromStdString(r.incompleteMark(false));
+        }
         // Chance is 1 / classes for the single-label tasks whose class count the config states.
         int classes = 0;
         try {
@@ -234,8 +240,11 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
     }
     if (title)
         *title = runs.size() == 1
-            ? QFileInfo(runs.first()).fileName()
-            : QObject::tr("%1 (%2 runs)").arg(QFileInfo(folder).fileName()).arg(runs.size());
+            ? QFileInfo(runs.first()).fileName() + (mark.isEmpty() ? QString() : " " + mark)
+            : QObject::tr("%1 (%2 runs%3)")
+                  .arg(QFileInfo(folder).fileName())
+                  .arg(runs.size())
+                  .arg(incomplete ? QObject::tr(", %1 incomplete").arg(incomplete) : QString());
     return entries;
 }
 

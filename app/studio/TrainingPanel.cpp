@@ -96,6 +96,8 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     , m_banner(new QLabel)
     , m_pause(new QPushButton(style()->standardIcon(QStyle::SP_MediaPause), tr("Pause")))
     , m_stop(new QPushButton(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop")))
+    , m_continue(
+          new QPushButton(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Continue")))
     , m_remove(new QPushButton(tr("Remove")))
     , m_statusLabel(new QLabel)
     , m_poll(new QTimer(this))
@@ -105,6 +107,10 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     m_pause->setToolTip(tr("Hold training between two steps (the last checkpoint stays valid)"));
     m_stop->setToolTip(tr("Stop the run: the student being trained is checkpointed first"));
     m_remove->setToolTip(tr("Stop following the selected run and remove its curves"));
+    m_continue->setObjectName(QStringLiteral("continueButton"));
+    m_continue->setToolTip(
+        tr("Continue the selected run where it stopped: finished cells are kept, "
+           "the others go on from their last checkpoints (tkd train --resume)"));
     auto *open
         = new QPushButton(style()->standardIcon(QStyle::SP_DirOpenIcon), tr("Open Run Folder..."));
     open->setToolTip(
@@ -167,6 +173,7 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     sideLayout->addWidget(sideSplit, 1);
     auto *sideButtons = new QHBoxLayout;
     sideButtons->addStretch(1);
+    sideButtons->addWidget(m_continue);
     sideButtons->addWidget(m_remove);
     sideLayout->addLayout(sideButtons);
 
@@ -192,6 +199,11 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
             tr("Stopping %1: checkpointing the current stage ...").arg(m_runs->runName()), 1);
         updateButtons();
         updateStatus();
+    });
+    connect(m_continue, &QPushButton::clicked, this, [this] {
+        const QString dir = continuableRun();
+        if (!dir.isEmpty())
+            continueRun(dir);
     });
     connect(m_remove, &QPushButton::clicked, this, [this] {
         QTreeWidgetItem *item = m_tree->currentItem();
@@ -490,6 +502,38 @@ void TrainingPanel::updateButtons()
         m_pause->setIcon(style()->standardIcon(QStyle::SP_MediaPause));
     }
     m_remove->setEnabled(m_tree->currentItem() != nullptr);
+    m_continue->setEnabled(!continuableRun().isEmpty());
+}
+
+QString TrainingPanel::continuableRun() const
+{
+    QTreeWidgetItem *item = m_tree->currentItem();
+    while (item && item->parent())
+        item = item->parent();
+    if (!item || m_runs->isRunning())
+        return {};
+    const Run *run = findRun(item->data(0, Qt::UserRole).toString());
+    return run && run->state != QLatin1String("finished") ? run->dir : QString();
+}
+
+bool TrainingPanel::continueRun(const QString &dir, QString *error)
+{
+    QString why;
+    if (!m_runs->resume(dir, &why)) {
+        appendMessage(why, 2);
+        if (error)
+            *error = why;
+        return false;
+    }
+    appendMessage(tr("Continuing %1 ...").arg(dir), 0);
+    if (Run *run = findRun(dir)) {
+        run->own = true;
+        run->ended = false;
+        run->state = tr("running");
+        updateRunItem(*run);
+    }
+    updateButtons();
+    return true;
 }
 
 } // namespace tkd

@@ -52,6 +52,8 @@ public:
     TrainingCurves *curves() const { return m_curves; }
     QPushButton *pauseButton() const { return m_pause; }
     QPushButton *stopButton() const { return m_stop; }
+    // Continues the selected run when it stopped before finishing (see continueRun).
+    QPushButton *continueButton() const { return m_continue; }
     QTreeWidget *stageTree() const { return m_tree; }
     // The current stage's bar and the whole run's (students done of all, with the run's ETA).
     QProgressBar *stageProgressBar() const { return m_progress; }
@@ -67,6 +69,11 @@ public:
 
     // File > Open Run Folder...
     void chooseRunFolder();
+    // Continues a stopped, killed or incomplete run (`tkd train --resume DIR`) and follows it.
+    // False, with the reason shown in the log and in `error`, when it cannot.
+    bool continueRun(const QString &dir, QString *error = nullptr);
+    // The selected run when it can be continued (not finished, nothing running), else empty.
+    QString continuableRun() const;
 
 Q_SIGNALS:
     void runFollowed(const QString &dir);
@@ -109,6 +116,7 @@ private:
     QSplitter *m_split = nullptr;
     QPushButton *m_pause;
     QPushButton *m_stop;
+    QPushButton *m_continue;
     QPushButton *m_remove;
     QLabel *m_statusLabel;
     QTimer *m_poll;

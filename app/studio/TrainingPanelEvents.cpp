@@ -419,18 +419,34 @@ void TrainingPanel::onOwnFinished(
     pollNow(); // the last lines of the log (done, the final checkpoints)
     if (Run *run = findRun(dir)) {
         run->ended = true;
-        run->state = ok ? tr("finished") : cancelled ? tr("cancelled") : tr("failed");
+        run->state = ok && error.isEmpty() ? tr("finished")
+            : ok                           ? tr("incomplete")
+            : cancelled                    ? tr("cancelled")
+                                           : tr("failed");
         updateRunItem(*run);
     }
-    if (ok) {
+    if (ok && !error.isEmpty()) {
+        // Finished, but cells failed: the table is partial and says so; Continue retrains them.
+        if (!summary.isEmpty())
+            appendMessage(summary.trimmed(), 0);
+        const QString message
+            = tr("%1 is incomplete: %2\nContinue (beside Remove) trains the failed cells again.")
+                  .arg(m_runs->runName(), error);
+        appendMessage(message, 2);
+        Q_EMIT errorReported(message);
+    } else if (ok) {
         appendMessage(tr("%1 finished.").arg(m_runs->runName()), 0);
         if (!summary.isEmpty())
             appendMessage(summary.trimmed(), 0);
     } else if (cancelled) {
-        appendMessage(
-            tr("%1 stopped; the last checkpoints are in %2").arg(m_runs->runName(), dir), 1);
+        appendMessage(tr("%1 stopped; the last checkpoints are in %2. Continue (beside Remove) "
+                         "goes on from them.")
+                          .arg(m_runs->runName(), dir),
+            1);
     } else {
-        const QString message = tr("The run failed: %1").arg(error);
+        const QString message = tr("The run failed: %1\nIts folder keeps what was done: Continue "
+                                   "(beside Remove) goes on from there.")
+                                    .arg(error);
         appendMessage(message, 2);
         Q_EMIT errorReported(message);
     }

@@ -9,9 +9,11 @@
 #include "ExperimentPanel.h"
 #include "MainWindow.h"
 #include "RunController.h"
+#include "RunInspector.h"
 #include "TrainingPanel.h"
 
 #include "core/experiment/ExperimentConfig.h"
+#include "core/experiment/PipelineResult.h"
 #include "core/train/EventLog.h"
 #include "core/train/Pipeline.h"
 #include "widgets/ExperimentForm.h"
@@ -40,6 +42,7 @@
 #include <QUrl>
 #include <QtTest>
 
+#include <algorithm>
 #include <atomic>
 
 class TestStudioTraining : public QObject
@@ -290,6 +293,61 @@ private Q_SLOTS:
         QVERIFY(!runs->isRunning());
         QVERIFY(panel->runButton()->isEnabled());
         QTRY_VERIFY(training->messageLog()->toPlainText().contains("stopped"));
+    }
+
+    // Issue 15: a run stopped part-way is continued from the studio (Training > Continue, as
+    // `tkd train --resume`) and finishes with every cell, from the checkpoint it stopped at.
+    void aStoppedRunContinuesFromTheStudio()
+    {
+        tkd::MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        tkd::TrainingPanel *training = window.trainingPanel();
+        tkd::RunController *runs = window.runController();
+        window.experimentPanel()->setConfig(tinyConfig(40));
+        QSignalSpy finished(runs, &tkd::RunController::finished);
+        QSignalSpy checkpoints(runs, &tkd::RunController::checkpointWritten);
+        QTest::mouseClick(window.experimentPanel()->runButton(), Qt::LeftButton);
+        // Stop once the student's first last.safetensors is written.
+        QTRY_VERIFY_WITH_TIMEOUT(std::any_of(checkpoints.begin(), checkpoints.end(),
+                                     [](const QList<QVariant> &c) {
+                                         return c.at(1).toString().endsWith("last.safetensors");
+                                     })
+                || !finished.isEmpty(),
+            180000);
+        runs->stop();
+        QVERIFY(finished.wait(60000) || !finished.isEmpty());
+        QVERIFY2(finished.at(0).at(2).toBool(), "the run ended before it could be stopped");
+        const QString runDir = finished.at(0).at(0).toString();
+        QString title;
+        tkd::RunInspector::resultEntries(runDir, &title);
+        QFile metrics(runDir + "/metrics.json");
+        QVERIFY(metrics.open(QIODevice::ReadOnly));
+        QVERIFY2(
+            title.contains("[cancelled"), qPrintable(title + "\n" + metrics.readAll().left(400)));
+
+        // The stopped run is selected in the stage tree: Continue is offered, and continues it.
+        QTreeWidget *tree = training->stageTree();
+        QTreeWidgetItem *item = nullptr;
+        for (int i = 0; i < tree->topLevelItemCount(); ++i)
+            if (QDir::cleanPath(tree->topLevelItem(i)->data(0, Qt::UserRole).toString())
+                == QDir::cleanPath(runDir))
+                item = tree->topLevelItem(i);
+        QVERIFY(item);
+        tree->setCurrentItem(item);
+        QTRY_VERIFY(training->continueButton()->isEnabled());
+        QTest::mouseClick(training->continueButton(), Qt::LeftButton);
+        QVERIFY(runs->isRunning());
+        QVERIFY(!training->continueButton()->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(finished.size() == 2, 300000);
+        QVERIFY2(finished.at(1).at(1).toBool() && finished.at(1).at(3).toString().isEmpty(),
+            qPrintable(finished.at(1).at(3).toString()));
+        QCOMPARE(QDir::cleanPath(finished.at(1).at(0).toString()), QDir::cleanPath(runDir));
+        QTRY_VERIFY(training->messageLog()->toPlainText().contains("resumed from"));
+        const tkd::PipelineResult result = tkd::PipelineResult::read(runDir.toStdString());
+        QVERIFY(result.complete());
+        QTRY_COMPARE(item->text(3), QString("finished"));
+        QVERIFY(!training->continueButton()->isEnabled());
     }
 
     void aFinishedRunOpensInResults()
