@@ -3,6 +3,7 @@
 #include "widgets/ModelColours.h"
 
 #include "widgets/QCustomPlotInclude.h"
+#include "widgets/WarningBanner.h"
 
 #include <QComboBox>
 #include <QFile>
@@ -106,12 +107,7 @@ ResultsView::ResultsView(QWidget *parent)
     m_table->setToolTip(tr("Click a cell to open its run's curves and attention"));
 
     // The title on its own line, so a long one never squeezes the metric box and Export.
-    m_banner->setObjectName(QStringLiteral("chanceBanner"));
-    m_banner->setWordWrap(true);
-    m_banner->setTextFormat(Qt::RichText);
-    m_banner->setStyleSheet(QStringLiteral("QLabel { background: #fdebd0; color: #7e5109; "
-                                           "border: 1px solid #e59866; padding: 6px; }"));
-    m_banner->setVisible(false);
+    makeWarningBanner(m_banner, QStringLiteral("chanceBanner"));
     auto *bar = new QHBoxLayout;
     bar->addStretch(1);
     bar->addWidget(new QLabel(tr("Metric:"), this));

@@ -8,6 +8,7 @@
 #include "core/train/EventLog.h"
 #include "core/train/RunDirectory.h"
 #include "widgets/TrainingCurves.h"
+#include "widgets/WarningBanner.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -131,12 +132,7 @@ TrainingPanel::TrainingPanel(RunController *runs, QWidget *parent)
     m_eta->setTextFormat(Qt::PlainText);
     m_statusLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_statusLabel->setMinimumWidth(120);
-    m_banner->setObjectName(QStringLiteral("chanceBanner"));
-    m_banner->setWordWrap(true);
-    m_banner->setTextFormat(Qt::RichText);
-    m_banner->setStyleSheet(QStringLiteral("QLabel { background: #fdebd0; color: #7e5109; "
-                                           "border: 1px solid #e59866; padding: 6px; }"));
-    m_banner->setVisible(false);
+    makeWarningBanner(m_banner, QStringLiteral("chanceBanner"));
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_pause);
