@@ -27,8 +27,6 @@ SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=
 launcher=()
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-  # shellcheck disable=SC1091
-  [ -f /work/ccache.env ] && source /work/ccache.env
 fi
 compiler=()
 [ -z "${CMAKE_CXX_COMPILER:-}" ] || compiler=(-DCMAKE_CXX_COMPILER="$CMAKE_CXX_COMPILER")
