@@ -16,15 +16,59 @@
 #include <QFileInfo>
 #include <QKeyEvent>
 #include <QTableView>
+#include <QThread>
 #include <QTimer>
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <string>
 #include <vector>
+
+namespace {
+// Times every event the GUI thread dispatches at the top level, by receiver class and event
+// type, so the figure says which work stalls the window (a queued signal is a MetaCall event).
+class TimingApplication : public QApplication
+{
+public:
+    using QApplication::QApplication;
+    bool measuring = false;
+    struct Cost
+    {
+        int count = 0;
+        double totalMs = 0, maxMs = 0;
+    };
+    std::map<std::string, Cost> costs;
+
+    bool notify(QObject *receiver, QEvent *event) override
+    {
+        if (depth > 0 || !measuring || QThread::currentThread() != thread())
+            return QApplication::notify(receiver, event);
+        ++depth;
+        QElapsedTimer t;
+        t.start();
+        std::string key = receiver->metaObject()->className();
+        if (receiver->parent()) // which view a plot belongs to
+            key = receiver->parent()->metaObject()->className() + std::string(">") + key;
+        key += " / " + std::to_string(int(event->type()));
+        const bool r = QApplication::notify(receiver, event);
+        const double ms = t.nsecsElapsed() / 1e6;
+        --depth;
+        Cost &c = costs[key];
+        ++c.count;
+        c.totalMs += ms;
+        c.maxMs = std::max(c.maxMs, ms);
+        return r;
+    }
+
+private:
+    int depth = 0; // GUI thread only
+};
+} // namespace
 
 int main(int argc, char **argv)
 {
-    QApplication app(argc, argv);
+    TimingApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("tkd-studio-bench"));
     QApplication::setApplicationName(QStringLiteral("TKD Studio browse bench"));
     const QStringList args = app.arguments();
@@ -82,6 +126,7 @@ int main(int argc, char **argv)
         window.clipBrowser()->table()->setFocus();
         QTimer::singleShot(1500, [&] { // the first clip's work settles first
             measuring = true;
+            app.measuring = true;
             press.start();
         });
     };
@@ -109,5 +154,14 @@ int main(int argc, char **argv)
     std::printf("GUI heartbeat (10 ms timer): %zu ticks, median gap %.1f ms, p99 %.1f ms, max "
                 "%.1f ms; gaps > 50 ms: %ld\n",
         gaps.size(), pct(0.5), pct(0.99), gaps.empty() ? 0.0 : gaps.back(), over50);
+    std::vector<std::pair<std::string, TimingApplication::Cost>> top(
+        app.costs.begin(), app.costs.end());
+    std::sort(top.begin(), top.end(),
+        [](const auto &a, const auto &b) { return a.second.totalMs > b.second.totalMs; });
+    std::printf(
+        "GUI-thread events by total time (receiver class / QEvent type: count, total, max):\n");
+    for (size_t i = 0; i < std::min<size_t>(8, top.size()); ++i)
+        std::printf("  %-44s %5d  %8.1f ms  %6.1f ms\n", top[i].first.c_str(), top[i].second.count,
+            top[i].second.totalMs, top[i].second.maxMs);
     return 0;
 }

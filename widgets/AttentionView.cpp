@@ -2,6 +2,7 @@
 
 #include "widgets/ModelColours.h"
 
+#include "widgets/PlotRefresh.h"
 #include "widgets/QCustomPlotInclude.h"
 
 #include <QCheckBox>
@@ -226,9 +227,9 @@ void AttentionView::rebuild()
         m_scores->clear();
         auto *text = new QCPTextElement(m_plot, tr("No clip"));
         m_plot->plotLayout()->addElement(0, 0, text);
-        m_plot->replot();
+        replotWhenShown(m_plot);
         m_layerPlot->clearPlottables();
-        m_layerPlot->replot();
+        replotWhenShown(m_layerPlot);
         return;
     }
     const bool hasWindow = f.onsetSec >= 0 && f.offsetSec > f.onsetSec;
@@ -252,7 +253,7 @@ void AttentionView::rebuild()
             row, row % 2 == 0 ? 0.001 : (row == 1 ? 1.2 : 1.0));
     setCursorSec(m_cursorSec);
     rebuildLayerMap(hasWindow);
-    m_plot->replot();
+    replotWhenShown(m_plot);
 }
 
 // The series menu: one checkable entry per series.
@@ -479,7 +480,7 @@ void AttentionView::rebuildLayerMap(bool hasWindow)
         }
     }
     m_layerPlot->setVisible(m_layers->isChecked() && f.layers > 0);
-    m_layerPlot->replot();
+    replotWhenShown(m_layerPlot);
 }
 
 void AttentionView::setCursorSec(double sec)
@@ -490,7 +491,7 @@ void AttentionView::setCursorSec(double sec)
         c->point1->setCoords(sec, 0);
         c->point2->setCoords(sec, 1);
     }
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    replotWhenShown(m_plot);
 }
 
 int AttentionView::curveCount() const
