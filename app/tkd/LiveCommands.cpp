@@ -181,6 +181,8 @@ private:
                 { "posteriors", r.smoothed }, { "student_ms", r.studentMs } };
             if (!r.student.weights.empty())
                 j["student_attention_peak"] = r.student.peakSec();
+            if (r.belowFloor)
+                j["below_silence_floor"] = true;
             if (r.teacherFresh) {
                 j["teacher_attention_peak"] = r.teacher.peakSec();
                 j["teacher_ms"] = r.teacherMs;
@@ -192,6 +194,8 @@ private:
                   << m_classes[size_t(r.topClass)] << " " << fixed(r.topScore, 2);
         if (!r.student.weights.empty())
             std::cout << "  student attention peak " << fixed(r.student.peakSec(), 2) << " s";
+        if (r.belowFloor)
+            std::cout << "  (below the silence floor: no model ran)";
         if (r.teacherFresh)
             std::cout << "  teacher peak " << fixed(r.teacher.peakSec(), 2) << " s";
         std::cout << "\n";
@@ -347,6 +351,10 @@ const tkd::cli::Registrar reg("live",
             ->capture_default_str();
         app.add_option(
                "--refractory", s.refractorySec, "no detection this soon after the previous one")
+            ->capture_default_str();
+        app.add_option("--silence-floor", s.silenceFloorDb,
+               "a window quieter than this (dBFS RMS) is _silence_ without running the model "
+               "(-inf: off)")
             ->capture_default_str();
         app.add_option("--teacher-interval", s.teacherIntervalSec,
                "run the teacher at most once per S seconds (0: every hop)")

@@ -116,6 +116,8 @@ void StreamingOptions::validate() const
         throw Error("live.teacher_budget", "must be in [0, 1]");
     if (!(historySec >= 0.0) || historySec > 600.0)
         throw Error("live.history", "must be in [0, 600] seconds");
+    if (std::isnan(silenceFloorDb) || silenceFloorDb > 0.0)
+        throw Error("live.silence_floor", "must be a level in dBFS <= 0 (-inf: no gate)");
 }
 
 double AttentionCurve::peakSec() const
@@ -378,6 +380,12 @@ StreamingResult StreamingClassifier::runHop()
     r.windowStartSec = double(firstFrame * s.hopSamples) / sr;
     r.timeSec = double((s.frames - 1) * s.hopSamples + s.windowSamplesPerFrame) / sr;
 
+    r.levelDb = windowLevelDb(firstFrame * s.hopSamples);
+    if (r.levelDb < m_options.silenceFloorDb) {
+        gateSilence(r);
+        return r;
+    }
+
     auto t0 = Clock::now();
     const torch::Tensor frames = torch::from_blob(const_cast<float *>(s.studentFrames.last(W)),
         { 1, W, s.features.featureDim() }, torch::kFloat)
@@ -424,7 +432,42 @@ StreamingResult StreamingClassifier::runHop()
         r.teacherPosteriors = s.teacherPosteriors;
     }
 
-    // Smoothing.
+    smoothAndDetect(r);
+    return r;
+}
+
+double StreamingClassifier::windowLevelDb(int64_t firstSample) const
+{
+    const State &s = *m_state;
+    const int64_t first = std::max<int64_t>(0, firstSample - s.historyStart);
+    const int64_t last = std::min<int64_t>(int64_t(s.history.size()), first + windowSamples());
+    double energy = 0.0;
+    for (int64_t i = first; i < last; ++i)
+        energy += double(s.history[size_t(i)]) * s.history[size_t(i)];
+    const double meanSquare = last > first ? energy / double(last - first) : 0.0;
+    return meanSquare > 0.0 ? 10.0 * std::log10(meanSquare)
+                            : -std::numeric_limits<double>::infinity();
+}
+
+void StreamingClassifier::gateSilence(StreamingResult &r)
+{
+    const auto &names = classes();
+    const auto it = std::find(names.begin(), names.end(), std::string("_silence_"));
+    r.belowFloor = true;
+    r.posteriors.assign(names.size(), it == names.end() ? 1.0f / float(names.size()) : 0.0f);
+    if (it != names.end())
+        r.posteriors[size_t(it - names.begin())] = 1.0f;
+    r.student = AttentionCurve();
+    r.student.startSec = r.windowStartSec;
+    r.student.endSec = r.timeSec;
+    r.teacher = m_state->teacherCurve;
+    r.teacherPosteriors = m_state->teacherPosteriors;
+    smoothAndDetect(r);
+}
+
+void StreamingClassifier::smoothAndDetect(StreamingResult &r)
+{
+    State &s = *m_state;
     const size_t C = r.posteriors.size();
     switch (m_options.smoothing) {
     case PosteriorSmoothing::None:
@@ -457,7 +500,6 @@ StreamingResult StreamingClassifier::runHop()
     r.topClass = int(std::max_element(r.smoothed.begin(), r.smoothed.end()) - r.smoothed.begin());
     r.topScore = r.smoothed[size_t(r.topClass)];
     detect(r);
-    return r;
 }
 
 void StreamingClassifier::detect(StreamingResult &r)

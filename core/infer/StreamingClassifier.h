@@ -41,6 +41,10 @@ struct StreamingOptions
     // (live use: the student must keep up; the teacher takes what is left).
     double teacherBudget = 0.0;
     double historySec = 10.0; // raw audio kept for recentAudio() (at least one window)
+    // A window whose RMS level (dBFS) is below this is silence without running the model:
+    // digital silence, or a muted microphone, lies far below any corpus's noise floor, and a
+    // student answers it with a confident, arbitrary keyword. -inf turns the gate off.
+    double silenceFloorDb = -80.0;
 
     // Throws tkd::Error("live.<field>", ...) for values that can never work.
     void validate() const;
@@ -84,6 +88,10 @@ struct StreamingResult
     std::vector<Detection> detections; // fired at this hop
     double featureMs = 0.0, studentMs = 0.0, teacherMs = 0.0; // compute of this hop
     int teacherEvery = 1; // the teacher's current stride in hops
+    // The window was below silenceFloorDb: no model ran; posteriors are all on the model's
+    // "_silence_" class (uniform when it has none), and there is no attention curve.
+    bool belowFloor = false;
+    double levelDb = 0.0; // the window's RMS level in dBFS
 };
 
 // The student (and teacher) over a stream: features are computed incrementally as samples
@@ -145,6 +153,9 @@ public:
 private:
     struct State;
     StreamingResult runHop();
+    double windowLevelDb(int64_t firstSample) const; // RMS of the window's raw samples, dBFS
+    void gateSilence(StreamingResult &r); // a window below the silence floor
+    void smoothAndDetect(StreamingResult &r);
     void detect(StreamingResult &r);
 
     std::shared_ptr<LiveModel> m_model;

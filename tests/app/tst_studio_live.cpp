@@ -172,6 +172,26 @@ private Q_SLOTS:
         QCOMPARE(view.panel()->topLabel()->text(), QStringLiteral("-"));
     }
 
+    void digitalSilenceAfterTheAudioIsSilence()
+    {
+        // Issue 17: digital silence after the audio triggered a false keyword at 1.00.
+        LiveView view;
+        view.show();
+        QSignalSpy loaded(&view, &LiveView::modelLoaded);
+        view.openModel(QString::fromStdString(m_fixture.runDir));
+        QVERIFY(loaded.wait(30000));
+        std::vector<float> samples = m_recording.samples;
+        samples.insert(samples.end(), 3 * 16000, 0.0f);
+        const QString wav = m_tmp.filePath("keyword-then-silence.wav");
+        writeWav(wav.toStdString(), samples);
+        QSignalSpy stopped(&view, &LiveView::stopped);
+        view.startFile(wav, false);
+        QVERIFY(stopped.count() > 0 || stopped.wait(30000));
+        QTRY_COMPARE(
+            view.panel()->topLabel()->text().section(' ', 0, 0), QStringLiteral("_silence_"));
+        QVERIFY(detectionOf(view.panel(), QString::fromStdString(m_recording.word)));
+    }
+
     void liveFollowsTheOpenRun()
     {
         // Issue 17: after opening a run, Live still said "No model: open a run folder".

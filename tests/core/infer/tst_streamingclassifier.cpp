@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <numeric>
 
@@ -481,6 +482,50 @@ private Q_SLOTS:
         QVERIFY(!session.isRunning());
     }
 
+    // Digital silence is far below any corpus's noise floor, and a student answers it with an
+    // arbitrary keyword (issue 17: a false "up" at 1.00 after the audio ended). A window below
+    // the silence floor is "_silence_" without running the model; the keyword still fires.
+    void digitalSilenceIsSilence()
+    {
+        const size_t second = 16000;
+        std::vector<float> stream(3 * second, 0.0f);
+        stream.insert(stream.end(), m_quantised.begin(), m_quantised.end());
+        stream.insert(stream.end(), 3 * second, 0.0f);
+        const auto &names = m_model->info().classes;
+        const int silence = int(std::find(names.begin(), names.end(), "_silence_") - names.begin());
+        QVERIFY(silence < int(names.size()));
+
+        StreamingClassifier gated(m_model, exactOptions());
+        int belowFloor = 0, keywordHits = 0;
+        for (const auto &r : gated.push(stream)) {
+            const bool allZero = r.windowStartSec + 1e-9 >= 3.0 + 4.0 || r.timeSec <= 3.0 + 1e-9;
+            QCOMPARE(r.belowFloor, allZero); // the recording's own noise is above the floor
+            if (r.belowFloor) {
+                ++belowFloor;
+                QCOMPARE(r.topClass, silence);
+                QVERIFY(r.detections.empty());
+                QVERIFY(r.student.weights.empty());
+                QVERIFY(std::isinf(r.levelDb));
+            }
+            for (const auto &d : r.detections)
+                keywordHits += d.label == m_recording.word;
+        }
+        QVERIFY(belowFloor >= 40);
+        QVERIFY(keywordHits >= 1); // the keyword is still heard between the silences
+
+        // The gate off: the same windows go through the student, and it does not say silence.
+        StreamingOptions off = exactOptions();
+        off.silenceFloorDb = -std::numeric_limits<double>::infinity();
+        StreamingClassifier ungated(m_model, off);
+        int ran = 0;
+        for (const auto &r : ungated.push(stream.data(), 2 * second)) {
+            QVERIFY(!r.belowFloor);
+            QVERIFY(!r.student.weights.empty());
+            ++ran;
+        }
+        QVERIFY(ran > 0);
+    }
+
     void badOptions()
     {
         StreamingOptions o;
@@ -490,6 +535,11 @@ private Q_SLOTS:
         o.windowSec = 0.01;
         QVERIFY_THROWS_EXCEPTION(Error, StreamingClassifier(m_model, o));
         QVERIFY_THROWS_EXCEPTION(Error, posteriorSmoothingFromName("median"));
+        o = {};
+        o.silenceFloorDb = 3.0;
+        QVERIFY_THROWS_EXCEPTION(Error, StreamingClassifier(m_model, o));
+        o.silenceFloorDb = std::nan("");
+        QVERIFY_THROWS_EXCEPTION(Error, StreamingClassifier(m_model, o));
     }
 };
 
