@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -86,20 +87,27 @@ pid_t spawnWorker(const std::vector<std::string> &argv, const std::string &logPa
 }
 
 // A grid folder (grid.json, shard logs) stands for its run folders (core/train/GridFolder.h).
+// Each run counts once, however it was named (relative, absolute, by its grid and by itself).
 std::vector<std::string> expandGridFolders(const std::vector<std::string> &dirs)
 {
     std::vector<std::string> out;
+    std::set<std::string> seen;
+    const auto add = [&](const std::string &dir) {
+        std::error_code ec;
+        const std::string key = std::filesystem::weakly_canonical(dir, ec).string();
+        if (seen.insert(ec ? dir : key).second)
+            out.push_back(dir);
+    };
     for (const std::string &d : dirs) {
         if (!tkd::isGridFolder(d)) {
-            out.push_back(d);
+            add(d);
             continue;
         }
         const tkd::GridFolderRuns grid = tkd::gridFolderRuns(d);
         for (const std::string &note : grid.pending)
             std::cerr << "tkd: " << d << ": " << note << "\n";
         for (const std::string &r : grid.runs)
-            if (std::find(out.begin(), out.end(), r) == out.end())
-                out.push_back(r);
+            add(r);
     }
     return out;
 }

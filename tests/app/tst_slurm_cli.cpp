@@ -4,7 +4,8 @@
 // file, socket and port in a temporary folder, so nothing system-wide is used or changed; runs a
 // 2-cell grid through sbatch (a teacher job, then a job array of `srun tkd train --shard K/2`
 // tasks that waits for it); gathers the table with `tkd grid --table`; and checks the errors
-// (bad --time, an unknown partition with sbatch's own message, sbatch missing, --dry-run).
+// (bad --time, an unknown partition with sbatch's own message, sbatch missing, --dry-run), and
+// that a failed teacher job cancels the array.
 // Every wait has a timeout and the daemons are stopped whatever happens. Without the packages or
 // root the test fails saying so; TKD_SKIP_SLURM=1 turns that into a skip.
 #include <QDir>
@@ -16,8 +17,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -102,6 +105,7 @@ public:
             QProcessEnvironment::systemEnvironment(), m_dir, 30000);
         if (r.code != 0)
             return "mungekey failed: " + r.err;
+        dieWithTest(m_munged);
         m_munged.setProcessChannelMode(QProcess::MergedChannels);
         m_munged.setStandardOutputFile(path("log/munged.out"));
         // --force: the temporary folder's parent (/tmp) is world-writable, which munged
@@ -183,9 +187,17 @@ public:
     }
 
 private:
+    // A daemon outlives no test: killed with it even when the test itself is killed (a CTest
+    // timeout), where the destructor never runs.
+    static void dieWithTest(QProcess &p)
+    {
+        p.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    }
+
     void startDaemon(
         QProcess &p, const QString &program, const QStringList &args, const QString &out)
     {
+        dieWithTest(p);
         p.setProcessEnvironment(env());
         p.setProcessChannelMode(QProcess::MergedChannels);
         p.setStandardOutputFile(path(out));
@@ -398,11 +410,42 @@ output: {runs_dir: runs}
         QCOMPARE(rows.size(), 3); // header + lambda 0 + lambda 0.25, one seed each
         for (int i = 1; i < rows.size(); ++i) {
             const QStringList cols = rows[i].split(',');
-            QVERIFY2(cols.size() > 5 && cols[3] == "accuracy", qPrintable(rows[i]));
+            // One seed, counted once (a shard named by its log and by grid.json is one run).
+            QVERIFY2(
+                cols.size() > 6 && cols[3] == "accuracy" && cols[6] == "1", qPrintable(rows[i]));
             bool ok = false;
             const double acc = cols[4].toDouble(&ok);
             QVERIFY2(ok && acc >= 0.0 && acc <= 1.0, qPrintable(rows[i]));
         }
+    }
+
+    void failedTeacherCancelsTheArray()
+    {
+        // The teacher job dies (SIGKILL right after its teacher stage starts, TKD_CRASH_AT,
+        // which sbatch passes on): the array that waits for it is cancelled, not left pending.
+        QProcessEnvironment env = m_cluster->env();
+        env.insert("TKD_CRASH_AT", "\"stage\":\"teacher L=2\"");
+        const Result r = tkd({ "grid", "--config", m_config, "--slurm", "--time", "10" }, env);
+        QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+        const auto ids
+            = QRegularExpression(R"(teacher job (\d+):[^\n]*\nstudent array (\d+)_)").match(r.out);
+        QVERIFY2(ids.hasMatch(), qPrintable(r.out));
+        const bool drained = SlurmCluster::waitFor(
+            [&] { return m_cluster->client("squeue", { "-h" }, 10000).out.trimmed().isEmpty(); },
+            120000);
+        QVERIFY2(drained,
+            qPrintable(m_cluster->client("squeue", {}, 10000).out
+                + "\nthe array stayed queued after its teacher job failed"));
+        const Result teacher
+            = m_cluster->client("scontrol", { "-o", "show", "job", ids.captured(1) }, 10000);
+        QVERIFY2(teacher.out.contains("JobState=FAILED"), qPrintable(teacher.out));
+        const Result array
+            = m_cluster->client("scontrol", { "-o", "show", "job", ids.captured(2) }, 10000);
+        QVERIFY2(array.out.contains("JobState=CANCELLED")
+                && array.out.contains("DependencyNeverSatisfied"),
+            qPrintable(array.out));
+        const QString grid = QRegularExpression(R"(grid folder (\S+))").match(r.out).captured(1);
+        QVERIFY(!QFile::exists(grid + "/shard-0.log")); // no task ran
     }
 };
 
