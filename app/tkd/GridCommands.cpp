@@ -314,9 +314,13 @@ const tkd::cli::Registrar regGrid("grid",
         for (CLI::Option *opt : slurmOnly)
             opt->needs("--slurm");
         CLI::Option *jobs = app.get_option("--jobs");
-        return [o, jobs] {
+        CLI::Option *threads = app.get_option("--threads");
+        return [o, jobs, threads] {
             if (o->slurm && jobs->count() > 0)
                 o->slurmArgs.tasks = o->jobs;
+            if (o->slurm && threads->count() > 0)
+                throw tkd::Error(
+                    "--threads", "with --slurm, each job's threads are --cpus-per-task");
             return runGrid(*o);
         };
     });

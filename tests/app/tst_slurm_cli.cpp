@@ -209,6 +209,10 @@ private:
         // Two CPUs at most: the two array tasks side by side (more would only oversubscribe
         // a CI runner; fewer than the machine has is fine for slurmd).
         const int cpus = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
+        const int ctldPort = freePort();
+        int slurmdPort = freePort();
+        while (slurmdPort == ctldPort) // a released port may come back at once
+            slurmdPort = freePort();
         QFile f(conf());
         f.open(QIODevice::WriteOnly);
         f.write(QStringLiteral(
@@ -225,8 +229,8 @@ private:
             "ReturnToService=2\nMinJobAge=600\n"
             "NodeName=tkdnode NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=%8 State=UNKNOWN\n"
             "PartitionName=tkd Nodes=tkdnode Default=YES MaxTime=INFINITE State=UP\n")
-                    .arg(freePort())
-                    .arg(freePort())
+                    .arg(ctldPort)
+                    .arg(slurmdPort)
                     .arg(socket(), userName(), path("ctld"), path("d"), path("log"))
                     .arg(cpus)
                     .toUtf8());
@@ -265,7 +269,7 @@ private Q_SLOTS:
         const bool skip = qEnvironmentVariable("TKD_SKIP_SLURM") == "1";
         QStringList missing;
         for (const char *p : { "munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue",
-                 "sinfo", "srun", "scancel" })
+                 "sinfo", "srun", "scancel", "scontrol" })
             if (SlurmCluster::find(p).isEmpty())
                 missing << p;
         if (!missing.isEmpty()) {
@@ -319,6 +323,14 @@ output: {runs_dir: runs}
             QVERIFY2(r.out.contains(expected), qPrintable(QString(expected) + "\n" + r.out));
         QVERIFY2(runFolders().isEmpty(), qPrintable(runFolders().join(' ')));
         QVERIFY(m_cluster->client("squeue", { "-h" }, 10000).out.trimmed().isEmpty());
+
+        // --jobs: fewer array tasks, each a shard of the cells.
+        const Result one
+            = tkd({ "grid", "--config", m_config, "--slurm", "--dry-run", "--jobs", "1" },
+                m_cluster->env());
+        QVERIFY2(one.code == 0 && one.out.contains("#SBATCH --array=0-0")
+                && one.out.contains("--shard \"${SLURM_ARRAY_TASK_ID}/1\""),
+            qPrintable(one.err + one.out));
     }
 
     void badOptionsAreNamed()
@@ -327,6 +339,10 @@ output: {runs_dir: runs}
             = tkd({ "grid", "--config", m_config, "--slurm", "--time", "2h" }, m_cluster->env());
         QVERIFY2(time.code != 0 && time.err.contains("--time") && time.err.contains("2h"),
             qPrintable(time.err));
+        const Result threads
+            = tkd({ "grid", "--config", m_config, "--slurm", "--threads", "2" }, m_cluster->env());
+        QVERIFY2(
+            threads.code != 0 && threads.err.contains("--cpus-per-task"), qPrintable(threads.err));
         const Result part
             = tkd({ "grid", "--config", m_config, "--partition", "tkd" }, m_cluster->env());
         QVERIFY2(part.code != 0 && part.err.contains("--slurm"), qPrintable(part.err));
