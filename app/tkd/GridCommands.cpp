@@ -108,6 +108,8 @@ std::vector<std::string> expandGridFolders(const std::vector<std::string> &dirs)
             std::cerr << "tkd: " << d << ": " << note << "\n";
         for (const std::string &r : grid.runs)
             add(r);
+        if (grid.runs.empty())
+            throw tkd::Error(d, "has no results yet (tkd grid --slurm: see the job logs in it)");
     }
     return out;
 }

@@ -51,7 +51,8 @@ void addOnce(std::vector<std::string> &runs, const fs::path &dir)
 
 bool isGridFolder(const std::string &dir)
 {
-    return fs::is_regular_file(fs::path(dir) / "grid.json") || !shardLogs(dir).empty();
+    return fs::is_regular_file(fs::path(dir) / "grid.json")
+        || fs::is_regular_file(fs::path(dir) / "slurm.json") || !shardLogs(dir).empty();
 }
 
 std::string announcedRunFolder(const std::string &logPath)
@@ -86,6 +87,9 @@ GridFolderRuns gridFolderRuns(const std::string &dir)
     }
     if (hasResults(dir))
         addOnce(out.runs, grid);
+    else if (fs::is_regular_file(grid / "slurm.json"))
+        out.pending.push_back("no teachers yet: the teacher job has not finished (see "
+            + (grid / "slurm-teacher.log").string() + ")");
     for (const auto &[k, log] : shardLogs(dir)) {
         const std::string shown = fs::path(log).filename().string();
         const std::string announced = announcedRunFolder(log);

@@ -17,7 +17,7 @@ struct GridFolderRuns
     std::vector<std::string> pending; // "shard-K.log: ..." for shards with no results yet
 };
 
-// Whether dir is a grid folder: it holds grid.json or shard logs.
+// Whether dir is a grid folder: it holds grid.json, shard logs or slurm.json (tkd grid --slurm).
 bool isGridFolder(const std::string &dir);
 
 // Throws tkd::Error naming grid.json when it is not a grid table.
