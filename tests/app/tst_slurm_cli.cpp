@@ -6,8 +6,10 @@
 // tasks that waits for it); gathers the table with `tkd grid --table`; and checks the errors
 // (bad --time, an unknown partition with sbatch's own message, sbatch missing, --dry-run), and
 // that a failed teacher job cancels the array.
-// Every wait has a timeout and the daemons are stopped whatever happens. Without the packages or
-// root the test fails saying so; TKD_SKIP_SLURM=1 turns that into a skip.
+// Every wait has a timeout and the daemons are stopped whatever happens. The daemons run as the
+// test's user (root in CI; an ordinary user works too: SlurmUser and SlurmdUser are that user).
+// Without the packages, or when the daemons do not come up, the test fails saying why;
+// TKD_SKIP_SLURM=1 turns that into a skip.
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -283,8 +285,7 @@ private Q_SLOTS:
         m_cluster = std::make_unique<SlurmCluster>(m_tmp.filePath("slurm"));
         const QString error = m_cluster->start();
         if (!error.isEmpty()) {
-            const QString why = "could not start a one-node Slurm"
-                + QString(::getuid() == 0 ? "" : " (not root: slurmd needs root)") + ": " + error
+            const QString why = "could not start a one-node Slurm as " + userName() + ": " + error
                 + "\n(set TKD_SKIP_SLURM=1 to skip this test)";
             m_cluster.reset();
             if (skip)
