@@ -303,12 +303,13 @@ const tkd::cli::Registrar regGrid("grid",
         app.add_flag("--slurm", o->slurm,
             "submit the grid to Slurm (sbatch): a teacher job, then a student job array");
         tkd::SlurmOptions &s = o->slurmArgs.slurm;
+        s.cpusPerTask = 0; // not given: train.num_threads, else 1 (GridSlurm.cpp)
         CLI::Option *slurmOnly[] = {
             app.add_option("--partition", s.partition, "--slurm: partition(s) for both jobs"),
             app.add_option("--time", s.time, "--slurm: time limit of each job (e.g. 2:00:00)"),
             app.add_option("--cpus-per-task", s.cpusPerTask,
-                   "--slurm: cores (and torch threads) of each job")
-                ->capture_default_str()
+                   "--slurm: cores (and torch threads) of each job (default: train.num_threads, "
+                   "else 1)")
                 ->check(CLI::Range(1, 4096)),
             app.add_flag("--dry-run", o->slurmArgs.dryRun,
                 "--slurm: print the scripts and sbatch commands; create and submit nothing"),

@@ -54,11 +54,14 @@ void printPlan(const tkd::SlurmGridPlan &plan)
 int runSlurmGrid(const std::string &configPath, const std::string &teacherRun, int subsampling,
     bool verbose, const SlurmGridArgs &args)
 {
-    tkd::validateSlurmOptions(args.slurm);
+    tkd::SlurmOptions slurm = args.slurm;
     tkd::ExperimentConfig config = tkd::ExperimentConfig::load(configPath);
+    if (slurm.cpusPerTask == 0) // not given: the experiment's own thread count, else one core
+        slurm.cpusPerTask = config.train.numThreads > 0 ? config.train.numThreads : 1;
+    tkd::validateSlurmOptions(slurm);
     // Each job's torch threads are its cores, recorded in the grid's config.yaml (which both jobs
     // read) as `tkd grid --threads` records them for local workers.
-    config.train.numThreads = args.slurm.cpusPerTask;
+    config.train.numThreads = slurm.cpusPerTask;
     config.validate();
     const std::string runsDir = fs::absolute(config.output.runsDir).lexically_normal().string();
     tkd::checkSlurmPath(runsDir, "output.runs_dir");
@@ -78,7 +81,7 @@ int runSlurmGrid(const std::string &configPath, const std::string &teacherRun, i
     plan.verbose = verbose;
     plan.jobName = jobName(config.name);
     plan.submittedBy = tkd::shellCommand(tkd::cli::commandLine());
-    plan.slurm = args.slurm;
+    plan.slurm = slurm;
 
     if (args.dryRun) {
         plan.gridDir = runsDir + "/<new grid folder>";

@@ -9,7 +9,7 @@
 
 struct SlurmGridArgs
 {
-    tkd::SlurmOptions slurm;
+    tkd::SlurmOptions slurm; // cpusPerTask 0: the config's train.num_threads, else 1
     int tasks = 0; // array tasks (shards); 0: one per student cell of a length
     bool dryRun = false; // print the scripts and sbatch commands, create and submit nothing
 };

@@ -330,6 +330,7 @@ output: {runs_dir: runs}
             = tkd({ "grid", "--config", m_config, "--slurm", "--dry-run", "--jobs", "1" },
                 m_cluster->env());
         QVERIFY2(one.code == 0 && one.out.contains("#SBATCH --array=0-0")
+                && one.out.contains("#SBATCH --cpus-per-task=1\n") // no train.num_threads
                 && one.out.contains("--shard \"${SLURM_ARRAY_TASK_ID}/1\""),
             qPrintable(one.err + one.out));
     }
