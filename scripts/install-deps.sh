@@ -27,6 +27,9 @@ PACKAGES=(
   clang-format
   # the independent runtime of the ONNX export tests: ONNX Runtime from npm (below) runs on node
   nodejs
+  # grids on Slurm (tkd grid --slurm) and its end-to-end test: a single-node Slurm that the test
+  # configures and starts in a temporary folder (it uses no system-wide config or service)
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()

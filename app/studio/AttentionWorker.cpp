@@ -3,6 +3,7 @@
 #include "RunInspector.h"
 
 #include "core/experiment/ExperimentConfig.h"
+#include "core/train/GridFolder.h"
 #include "core/train/Pipeline.h"
 #include "core/util/Error.h"
 #include "core/util/Progress.h"
@@ -43,10 +44,10 @@ void AttentionWorker::openRun(const QString &folder, double lengthSec)
             Q_EMIT notice(tr("%1: %2").arg(folder, title));
             return;
         }
-        // A folder of runs (or a grid table): show the clips of the first run that trained
-        // students.
+        // A folder of runs (or a grid folder, whose own run may hold only the teachers): show
+        // the clips of the first run that trained students.
         QString runDir = folder;
-        if (!RunInspector::isRunFolder(folder)) {
+        if (!RunInspector::isRunFolder(folder) || isGridFolder(folder.toStdString())) {
             runDir = entries.first().runDir;
             for (const auto &e : entries)
                 if (e.model != QLatin1String("teacher")) {

@@ -2,6 +2,7 @@
 
 #include "core/experiment/ExperimentConfig.h"
 #include "core/infer/ClipAnalysis.h"
+#include "core/train/GridFolder.h"
 #include "core/util/Error.h"
 #include "core/util/Format.h"
 #include "core/util/Progress.h"
@@ -147,30 +148,29 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
 {
     QStringList runs;
     const QDir top(folder);
-    if (isRunFolder(folder)) {
-        runs << folder;
-    } else if (top.exists(QStringLiteral("grid.json"))) {
-        // A `tkd grid` table folder: the run folders it tabulated.
-        std::ifstream in(top.filePath(QStringLiteral("grid.json")).toStdString());
-        nlohmann::json j;
-        int listed = 0;
-        try {
-            in >> j;
-            for (const auto &r : j.at("run_dirs")) {
-                const QString dir = QString::fromStdString(r.get<std::string>());
-                const QString path
-                    = QDir::cleanPath(QDir::isAbsolutePath(dir) ? dir : top.filePath(dir));
-                ++listed;
-                if (isRunFolder(path) && !runs.contains(path))
-                    runs << path;
-            }
-        } catch (const nlohmann::json::exception &e) {
-            throw Error(top.filePath(QStringLiteral("grid.json")).toStdString(),
-                std::string("is not a grid table: ") + e.what());
+    if (isGridFolder(folder.toStdString())) {
+        // A `tkd grid` folder: the runs its grid.json tabulated and the runs its shard logs name
+        // (a Slurm array's tasks, before or after the table was written).
+        for (const std::string &r : gridFolderRuns(folder.toStdString()).runs) {
+            const QString path = QDir::cleanPath(QString::fromStdString(r));
+            if (isRunFolder(path) && !runs.contains(path))
+                runs << path;
         }
         // The table travels without its runs (docs/grid-8s): show it from grid.json alone.
-        if (runs.isEmpty())
-            return gridTableEntries(j, folder, listed, title);
+        if (runs.isEmpty() && top.exists(QStringLiteral("grid.json"))) {
+            std::ifstream in(top.filePath(QStringLiteral("grid.json")).toStdString());
+            nlohmann::json j;
+            try {
+                in >> j;
+            } catch (const nlohmann::json::exception &e) {
+                throw Error(top.filePath(QStringLiteral("grid.json")).toStdString(),
+                    std::string("is not a grid table: ") + e.what());
+            }
+            return gridTableEntries(
+                j, folder, int(j.value("run_dirs", nlohmann::json::array()).size()), title);
+        }
+    } else if (isRunFolder(folder)) {
+        runs << folder;
     } else {
         const QDir dir(folder);
         for (const QString &sub : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))

@@ -103,6 +103,7 @@ private:
     void updateBanner();
     double runFraction(const Run &run, const Stage *current) const;
     void resizeEvent(QResizeEvent *event) override;
+    void followGridShards(const QString &grid);
 
     RunController *m_runs;
     TrainingCurves *m_curves;
@@ -125,6 +126,8 @@ private:
     bool m_pollInFlight = false;
     bool m_pollAgain = false;
     std::vector<std::unique_ptr<Run>> m_followed;
+    QStringList m_grids; // followed grid folders, rescanned for shard runs (followGridShards)
+    QStringList m_removed; // runs removed by hand: never re-followed by a grid rescan
     QString m_ownDir;
     QString m_lastError;
     QString m_lastStatus;

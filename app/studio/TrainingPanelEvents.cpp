@@ -7,6 +7,7 @@
 
 #include "core/experiment/ExperimentConfig.h"
 #include "core/train/EventLog.h"
+#include "core/train/GridFolder.h"
 #include "core/train/RunDirectory.h"
 #include "widgets/TrainingCurves.h"
 
@@ -131,13 +132,35 @@ bool TrainingPanel::followRun(const QString &dirIn, QString *error)
     m_followed.push_back(std::move(run));
     QSettings().setValue(QStringLiteral("training/lastRunFolder"), dir);
     appendMessage(tr("Following %1").arg(dir), 0);
+    if (isGridFolder(dir.toStdString()) && !m_grids.contains(dir)) {
+        m_grids << dir;
+        followGridShards(dir);
+    }
     pollNow();
     Q_EMIT runFollowed(dir);
     return true;
 }
 
+void TrainingPanel::followGridShards(const QString &grid)
+{
+    // The shards' runs of a `tkd grid` folder, as their logs name them: a Slurm array's tasks
+    // start when the scheduler says, so the poll timer asks again until the grid is dropped.
+    try {
+        for (const std::string &r : gridFolderRuns(grid.toStdString()).started) {
+            const QString dir
+                = QDir::cleanPath(QFileInfo(QString::fromStdString(r)).absoluteFilePath());
+            if (!findRun(dir) && !m_removed.contains(dir))
+                followRun(dir, nullptr);
+        }
+    } catch (const std::exception &) {
+        // A grid.json being rewritten: the next tick reads it again.
+    }
+}
+
 void TrainingPanel::removeRun(const QString &dir)
 {
+    m_grids.removeAll(dir);
+    m_removed << dir; // not followed again by its grid's rescan
     for (auto it = m_followed.begin(); it != m_followed.end(); ++it) {
         Run &r = **it;
         if (r.dir != dir)
@@ -312,6 +335,9 @@ void TrainingPanel::pollNow()
     }
     m_pollInFlight = true;
     ++m_ticks;
+    if (m_ticks % 8 == 0) // every 2 s: shards of followed grids that started meanwhile
+        for (const QString &grid : QStringList(m_grids))
+            followGridShards(grid);
     std::vector<std::pair<QString, std::shared_ptr<EventLogReader>>> readers;
     for (auto &run : m_followed)
         readers.emplace_back(run->dir, run->reader);

@@ -2,9 +2,11 @@
 // worker processes, tabulated the paper's way (Markdown, CSV, JSON).
 
 #include "Cli.h"
+#include "GridSlurm.h"
 #include "TerminalProgress.h"
 
 #include "core/experiment/ExperimentConfig.h"
+#include "core/train/GridFolder.h"
 #include "core/train/GridTable.h"
 #include "core/train/Pipeline.h"
 #include "core/train/TrainControl.h"
@@ -22,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -39,20 +42,6 @@ std::string selfExe()
         throw tkd::Error(
             "/proc/self/exe", "cannot find the tkd executable to start workers: " + ec.message());
     return p.string();
-}
-
-// The run folder a worker announced on its log ("run folder DIR"), or "".
-std::string announcedRunDir(const std::string &logPath)
-{
-    std::ifstream in(logPath);
-    std::string line;
-    const std::string key = "run folder ";
-    while (std::getline(in, line)) {
-        const auto at = line.find(key);
-        if (at != std::string::npos)
-            return line.substr(at + key.size());
-    }
-    return {};
 }
 
 int cellsDone(const std::string &runDir)
@@ -97,31 +86,30 @@ pid_t spawnWorker(const std::vector<std::string> &argv, const std::string &logPa
     return pid;
 }
 
-// A grid folder (one holding grid.json) stands for the run folders it tabulated.
+// A grid folder (grid.json, shard logs) stands for its run folders (core/train/GridFolder.h).
+// Each run counts once, however it was named (relative, absolute, by its grid and by itself).
 std::vector<std::string> expandGridFolders(const std::vector<std::string> &dirs)
 {
     std::vector<std::string> out;
+    std::set<std::string> seen;
+    const auto add = [&](const std::string &dir) {
+        std::error_code ec;
+        const std::string key = std::filesystem::weakly_canonical(dir, ec).string();
+        if (seen.insert(ec ? dir : key).second)
+            out.push_back(dir);
+    };
     for (const std::string &d : dirs) {
-        const std::string grid = d + "/grid.json";
-        if (!std::filesystem::is_regular_file(grid)) {
-            out.push_back(d);
+        if (!tkd::isGridFolder(d)) {
+            add(d);
             continue;
         }
-        try {
-            const nlohmann::json j
-                = nlohmann::json::parse(tkd::readFile(grid)); // must outlive the loop
-            for (const auto &r : j.at("run_dirs")) {
-                // Relative to the grid folder (how GridTable::write stores them).
-                std::filesystem::path p(r.get<std::string>());
-                const std::string dir = (p.is_absolute() ? p : std::filesystem::path(d) / p)
-                                            .lexically_normal()
-                                            .string();
-                if (std::find(out.begin(), out.end(), dir) == out.end())
-                    out.push_back(dir);
-            }
-        } catch (const nlohmann::json::exception &e) {
-            throw tkd::Error(grid, std::string("is not a grid table: ") + e.what());
-        }
+        const tkd::GridFolderRuns grid = tkd::gridFolderRuns(d);
+        for (const std::string &note : grid.pending)
+            std::cerr << "tkd: " << d << ": " << note << "\n";
+        for (const std::string &r : grid.runs)
+            add(r);
+        if (grid.runs.empty())
+            throw tkd::Error(d, "has no results yet (tkd grid --slurm: see the job logs in it)");
     }
     return out;
 }
@@ -145,6 +133,8 @@ struct GridOptions
     bool table = false;
     std::vector<std::string> runDirs; // --table's arguments
     bool verbose = false;
+    bool slurm = false;
+    SlurmGridArgs slurmArgs; // --slurm's own options; tasks: --jobs when given
 };
 
 int runGrid(const GridOptions &o)
@@ -159,6 +149,8 @@ int runGrid(const GridOptions &o)
             o.runDirs.front(), "unexpected argument: run folders go with --table (see --help)");
     if (o.config.empty())
         throw tkd::Error("--config", "an experiment file is required (tkd config init writes one)");
+    if (o.slurm)
+        return runSlurmGrid(o.config, o.teacherRun, o.subsampling, o.verbose, o.slurmArgs);
     const std::string &configPath = o.config;
     tkd::ExperimentConfig config = tkd::ExperimentConfig::load(configPath);
     const int jobs = o.jobs;
@@ -224,7 +216,7 @@ int runGrid(const GridOptions &o)
                         ++running;
                 }
                 if (w.runDir.empty())
-                    w.runDir = announcedRunDir(w.log);
+                    w.runDir = tkd::announcedRunFolder(w.log);
                 done += cellsDone(w.runDir);
             }
             if (tkd::cli::InterruptGuard::interrupted()
@@ -281,9 +273,11 @@ const tkd::cli::Registrar regGrid("grid",
     "then N "
     "worker processes (tkd train --shard K/N) share the student cells, each with threads/N cores; "
     "their logs "
-    "are shard-K.log in the grid folder. --table RUN_DIR [RUN_DIR ...] only re-tabulates finished "
-    "run "
-    "folders.",
+    "are shard-K.log in the grid folder. With --slurm the same two stages are Slurm jobs on a "
+    "shared filesystem: a teacher job, then a job array of tkd train --shard K/N tasks (N: --jobs, "
+    "else one per student cell of a length) that waits for it; --dry-run prints the scripts and "
+    "sbatch commands. --table RUN_DIR [RUN_DIR ...] only re-tabulates finished run folders; a grid "
+    "folder stands for its runs, the shards its shard-K.log files name included.",
     [](CLI::App &app) {
         auto o = std::make_shared<GridOptions>();
         app.add_option("--config", o->config, "experiment file (YAML)");
@@ -306,7 +300,32 @@ const tkd::cli::Registrar regGrid("grid",
         app.add_option(
             "run_dirs", o->runDirs, "with --table: run folders (or grid folders) to tabulate");
         app.add_flag("--verbose", o->verbose, "print every epoch");
-        return [o] { return runGrid(*o); };
+        app.add_flag("--slurm", o->slurm,
+            "submit the grid to Slurm (sbatch): a teacher job, then a student job array");
+        tkd::SlurmOptions &s = o->slurmArgs.slurm;
+        s.cpusPerTask = 0; // not given: train.num_threads, else 1 (GridSlurm.cpp)
+        CLI::Option *slurmOnly[] = {
+            app.add_option("--partition", s.partition, "--slurm: partition(s) for both jobs"),
+            app.add_option("--time", s.time, "--slurm: time limit of each job (e.g. 2:00:00)"),
+            app.add_option("--cpus-per-task", s.cpusPerTask,
+                   "--slurm: cores (and torch threads) of each job (default: train.num_threads, "
+                   "else 1)")
+                ->check(CLI::Range(1, 4096)),
+            app.add_flag("--dry-run", o->slurmArgs.dryRun,
+                "--slurm: print the scripts and sbatch commands; create and submit nothing"),
+        };
+        for (CLI::Option *opt : slurmOnly)
+            opt->needs("--slurm");
+        CLI::Option *jobs = app.get_option("--jobs");
+        CLI::Option *threads = app.get_option("--threads");
+        return [o, jobs, threads] {
+            if (o->slurm && jobs->count() > 0)
+                o->slurmArgs.tasks = o->jobs;
+            if (o->slurm && threads->count() > 0)
+                throw tkd::Error(
+                    "--threads", "with --slurm, each job's threads are --cpus-per-task");
+            return runGrid(*o);
+        };
     });
 
 } // namespace
