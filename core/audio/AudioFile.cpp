@@ -333,14 +333,30 @@ std::string describeFormat(int format)
     return container + " " + sample;
 }
 
-[[noreturn]] void throwNonFinite(
+// Float files hold audio in about [-1, 1]; a sample beyond this is not audio (a fuzzer's
+// 3.4e38 became infinity in the resampler's sums), so it is refused like NaN.
+constexpr float kMaxSampleMagnitude = 1e4f;
+
+bool validSample(float v)
+{
+    return std::isfinite(v) && std::abs(v) <= kMaxSampleMagnitude;
+}
+
+[[noreturn]] void throwInvalidSample(
     const std::string &path, float value, int64_t frame, int channel, int sampleRate)
 {
     char at[96];
     std::snprintf(at, sizeof at, "frame %lld (%.3f s), channel %d", (long long)frame,
         double(frame) / sampleRate, channel + 1);
-    throw Error(path,
-        std::string("invalid sample: ") + (std::isnan(value) ? "NaN" : "infinity") + " at " + at);
+    char what[64];
+    if (std::isnan(value))
+        std::snprintf(what, sizeof what, "NaN");
+    else if (std::isinf(value))
+        std::snprintf(what, sizeof what, "infinity");
+    else
+        std::snprintf(what, sizeof what, "%.3g, beyond any audio level (|x| <= %g)", double(value),
+            double(kMaxSampleMagnitude));
+    throw Error(path, std::string("invalid sample: ") + what + " at " + at);
 }
 
 } // namespace
@@ -412,8 +428,8 @@ std::vector<float> loadAudio(const std::string &path, int targetRate, ResampleQu
             break;
         const size_t samples = size_t(got) * size_t(channels);
         for (size_t i = 0; i < samples; ++i)
-            if (!std::isfinite(block[i]))
-                throwNonFinite(path, block[i], framesRead + int64_t(i / size_t(channels)),
+            if (!validSample(block[i]))
+                throwInvalidSample(path, block[i], framesRead + int64_t(i / size_t(channels)),
                     int(i % size_t(channels)), info.samplerate);
         if (channels == 1) {
             std::copy(block.begin(), block.begin() + got, mono.begin());
