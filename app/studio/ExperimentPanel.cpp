@@ -3,6 +3,7 @@
 #include "ExperimentFields.h"
 #include "RunController.h"
 
+#include "core/experiment/GridShape.h"
 #include "core/models/StudentRegistry.h"
 #include "core/util/Resources.h"
 #include "widgets/ExperimentForm.h"
@@ -280,8 +281,7 @@ void ExperimentPanel::validateNow()
     const QStringList elsewhere = m_form->setMessages(messages);
     if (m_problems.isEmpty()) {
         const ExperimentConfig &c = m_config;
-        const size_t cells = c.students.size() * c.kd.lambdas.size() * c.clipLengths().size()
-            * c.studentSeeds().size();
+        const size_t cells = studentCellCount(c);
         m_summary->setText(tr(
             "<span style=\"color:#1e8449\">&#10004; Valid.</span> %1 student runs: %2 students "
             "&times; %3 &lambda; &times; %4 lengths &times; %5 seeds, %6 epochs each; teacher: %7.")
@@ -444,8 +444,7 @@ QString ExperimentPanel::examplesDir()
 bool ExperimentPanel::confirmLargeGrid()
 {
     const ExperimentConfig &c = m_config;
-    const size_t cells = c.students.size() * c.kd.lambdas.size() * c.clipLengths().size()
-        * c.studentSeeds().size();
+    const size_t cells = studentCellCount(c);
     if (cells <= kLargeGrid)
         return true;
     // A rough guide, not a promise: TC-ResNet8 took about 3 s per epoch over 2,880 clips of

@@ -6,6 +6,7 @@
 #include "TrainingPanelRun.h"
 
 #include "core/experiment/ExperimentConfig.h"
+#include "core/experiment/GridShape.h"
 #include "core/train/EventLog.h"
 #include "core/train/GridFolder.h"
 #include "core/train/RunDirectory.h"
@@ -112,8 +113,7 @@ bool TrainingPanel::followRun(const QString &dirIn, QString *error)
     try {
         const ExperimentConfig c
             = ExperimentConfig::load((dir + QStringLiteral("/config.yaml")).toStdString());
-        run->studentCells = int(c.students.size() * c.kd.lambdas.size() * c.clipLengths().size()
-            * c.studentSeeds().size());
+        run->studentCells = int(studentCellCount(c));
         run->studentEpochs = c.train.epochs;
         run->teacherEpochs = c.teacher.kind == TeacherKind::Oracle ? 0 : c.teacher.epochs;
         run->classes = chanceClasses(c);

@@ -6,6 +6,7 @@
 #include "TerminalProgress.h"
 
 #include "core/experiment/ExperimentConfig.h"
+#include "core/experiment/GridShape.h"
 #include "core/train/GridFolder.h"
 #include "core/train/GridTable.h"
 #include "core/train/Pipeline.h"
@@ -199,8 +200,7 @@ int runGrid(const GridOptions &o)
                 perJob, perJob == 1 ? "" : "s", w.log.c_str());
         }
         std::fflush(stdout);
-        const int totalCells = int(config.students.size() * config.kd.lambdas.size()
-            * config.studentSeeds().size() * config.clipLengths().size());
+        const int totalCells = int(tkd::studentCellCount(config));
         int lastDone = -1;
         bool forwarded = false;
         for (;;) {

@@ -3,6 +3,7 @@
 #include "Cli.h"
 
 #include "core/experiment/ExperimentConfig.h"
+#include "core/experiment/GridShape.h"
 #include "core/train/Provenance.h"
 #include "core/train/RunDirectory.h"
 #include "core/util/Error.h"
@@ -69,8 +70,7 @@ int runSlurmGrid(const std::string &configPath, const std::string &teacherRun, i
         throw tkd::Error(teacherRun, "is not a folder (--teacher-run)");
 
     // One task per student cell of a length: a shard trains its cells at every length.
-    const int cells
-        = int(config.students.size() * config.kd.lambdas.size() * config.studentSeeds().size());
+    const int cells = int(tkd::studentCellsPerLength(config));
     tkd::SlurmGridPlan plan;
     plan.workDir = fs::current_path().string();
     plan.tkd = thisExecutable();
