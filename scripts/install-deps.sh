@@ -27,6 +27,8 @@ PACKAGES=(
   clang-format
   # the independent runtime of the ONNX export tests: ONNX Runtime from npm (below) runs on node
   nodejs
+  # data-parallel training (tkd train --nproc, srun tkd train): Gloo for c10d
+  libgloo-dev
 )
 
 missing=()
