@@ -44,8 +44,13 @@ struct Distributed::Impl
 {
 #ifdef USE_C10D_GLOO
     c10::intrusive_ptr<c10d::Store> store;
-    c10::intrusive_ptr<c10d::ProcessGroup> group;
-    torch::Device device = torch::kCPU; // where the group's tensors live (CUDA for NCCL)
+    c10::intrusive_ptr<c10d::ProcessGroup> group; // Gloo: CPU tensors, control traffic
+    c10::intrusive_ptr<c10d::ProcessGroup> cudaGroup; // NCCL, when built and chosen
+
+    c10d::ProcessGroup &groupFor(const torch::Tensor &t) const
+    {
+        return t.is_cuda() && cudaGroup ? *cudaGroup : *group;
+    }
 #endif
     std::chrono::milliseconds timeout { 0 };
 
@@ -111,13 +116,15 @@ std::shared_ptr<Distributed> Distributed::join(const Rendezvous &r)
             c10::make_intrusive<c10d::PrefixStore>("gloo", m.store), r.rank, r.worldSize, opts);
 #ifdef USE_C10D_NCCL
         // Compiled in only with -DTKD_WITH_NCCL=ON against a CUDA LibTorch; not tested here.
+        // CUDA tensors (the gradients of a model on the GPU) then go through NCCL; CPU ones
+        // (control flags, losses, a_T) stay on Gloo. One GPU visible per rank is assumed
+        // (srun --gpus-per-task=1, or CUDA_VISIBLE_DEVICES), the model on cuda:0.
         if (const char *b = std::getenv("TKD_DIST_BACKEND"); b && std::string(b) == "nccl") {
             auto nopts = c10d::ProcessGroupNCCL::Options::create();
             nopts->timeout = m.timeout;
-            m.group = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+            m.cudaGroup = c10::make_intrusive<c10d::ProcessGroupNCCL>(
                 c10::make_intrusive<c10d::PrefixStore>("nccl", m.store), r.rank, r.worldSize,
                 nopts);
-            m.device = torch::Device(torch::kCUDA, r.localRank);
         }
 #endif
         m.store->set(
@@ -166,7 +173,7 @@ void Distributed::fail(const char *what, const std::exception &e)
 #endif
     if (why.empty())
         why = "a peer rank stopped or timed out";
-    throw Error(
+    throw DistributedError(
         "rank " + std::to_string(m_rank), std::string(what) + ": " + why + " (" + e.what() + ")");
 }
 
@@ -178,7 +185,7 @@ void Distributed::allReduceSum(std::vector<torch::Tensor> &tensors, const char *
         m_bytesAllReduced += t.numel() * int64_t(t.element_size());
 #ifdef USE_C10D_GLOO
     try {
-        m_impl->group->allreduce(tensors)->wait(m_impl->timeout);
+        m_impl->groupFor(tensors[0]).allreduce(tensors)->wait(m_impl->timeout);
     } catch (const std::exception &e) {
         fail(what, e);
     }
@@ -196,7 +203,7 @@ void Distributed::broadcast(std::vector<torch::Tensor> &tensors, int root, const
         // Gloo broadcasts one tensor list per call, each tensor on its own.
         for (auto &t : tensors) {
             std::vector<torch::Tensor> one { t };
-            m_impl->group->broadcast(one, o)->wait(m_impl->timeout);
+            m_impl->groupFor(t).broadcast(one, o)->wait(m_impl->timeout);
         }
     } catch (const std::exception &e) {
         fail(what, e);
@@ -210,8 +217,7 @@ bool Distributed::any(bool flag, const char *what)
 {
     if (!active())
         return flag;
-    std::vector<torch::Tensor> t { torch::full(
-        { 1 }, flag ? 1.0f : 0.0f, torch::TensorOptions().device(m_impl->device)) };
+    std::vector<torch::Tensor> t { torch::full({ 1 }, flag ? 1.0f : 0.0f) };
     allReduceSum(t, what);
     m_bytesAllReduced -= 4; // control traffic, not gradients
     return t[0].item<float>() > 0.0f;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/dist/Rendezvous.h"
+#include "core/util/Error.h"
 
 #include <torch/torch.h>
 
@@ -10,6 +11,14 @@
 #include <vector>
 
 namespace tkd {
+
+// A collective or rendezvous that failed: the job cannot go on (a peer died or timed out), so
+// unlike a diverged cell it must stop the whole run on every rank.
+class DistributedError : public Error
+{
+public:
+    using Error::Error;
+};
 
 // This process's place in a data-parallel job over torch.distributed (c10d): a TCPStore hosted
 // by rank 0 and a ProcessGroupGloo over it (the CPU backend; see docs/distributed.md for NCCL).
