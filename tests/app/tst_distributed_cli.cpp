@@ -5,7 +5,8 @@
 //   prefixed with "[rank 1]";
 // - rank 1 killed mid-epoch (TKD_CRASH_RANK_STEP: it raises SIGKILL after that optimiser step):
 //   rank 0 fails at its next collective naming rank 1, the launcher names it too, nothing hangs,
-//   and `tkd train --resume RUN` with another world size (one process) finishes the run.
+//   and `tkd train --resume RUN` with another world size (one process) finishes the run;
+// - a one-process run killed after a checkpoint resumes on two ranks.
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -27,7 +28,8 @@ private:
         double seconds = 0;
     };
 
-    Run tkd(const QStringList &args, const QString &crash = {})
+    // crash: TKD_CRASH_RANK_STEP (R:S), or TKD_CRASH_AT (an event line) when crashAtEvent.
+    Run tkd(const QStringList &args, const QString &crash = {}, bool crashAtEvent = false)
     {
         QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -38,7 +40,7 @@ private:
                  "SLURM_STEP_ID", "SLURM_NTASKS" })
             env.remove(v);
         if (!crash.isEmpty())
-            env.insert("TKD_CRASH_RANK_STEP", crash);
+            env.insert(crashAtEvent ? "TKD_CRASH_AT" : "TKD_CRASH_RANK_STEP", crash);
         p.setProcessEnvironment(env);
         p.setWorkingDirectory(m_tmp.path());
         QElapsedTimer t;
@@ -145,6 +147,23 @@ private Q_SLOTS:
         QVERIFY2((resumed.err + resumed.out).contains("at epoch 2, step 5"),
             qPrintable(resumed.err + resumed.out));
         QCOMPARE(status(run), std::string("finished"));
+    }
+
+    // The other way round: a one-process run killed after its first student checkpoint
+    // continues on two ranks.
+    void aOneRankRunResumesOnTwoRanks()
+    {
+        const Run killed = tkd({ "train", "--config", writeConfig("runs-one") },
+            "students/tc-resnet8-L2-lambda0.25-seed1/last.safetensors", true);
+        QCOMPARE(killed.code, -1); // SIGKILL
+        const QString run = onlyRun("runs-one");
+        QVERIFY(!run.isEmpty());
+        const Run resumed = tkd({ "train", "--resume", run, "--nproc", "2" });
+        QVERIFY2(resumed.code == 0, qPrintable(resumed.err + resumed.out));
+        QVERIFY2((resumed.err + resumed.out).contains("at epoch 2, step 5"),
+            qPrintable(resumed.err + resumed.out));
+        QCOMPARE(status(run), std::string("finished"));
+        QVERIFY(readText(run + "/events.jsonl").contains("data-parallel over 2 ranks"));
     }
 };
 
