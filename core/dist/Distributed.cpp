@@ -185,7 +185,11 @@ void Distributed::allReduceSum(std::vector<torch::Tensor> &tensors, const char *
         m_bytesAllReduced += t.numel() * int64_t(t.element_size());
 #ifdef USE_C10D_GLOO
     try {
-        m_impl->groupFor(tensors[0]).allreduce(tensors)->wait(m_impl->timeout);
+        // One collective per tensor: a list in one call means one tensor per device to c10d.
+        for (auto &t : tensors) {
+            std::vector<torch::Tensor> one { t };
+            m_impl->groupFor(t).allreduce(one)->wait(m_impl->timeout);
+        }
     } catch (const std::exception &e) {
         fail(what, e);
     }

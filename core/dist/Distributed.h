@@ -45,8 +45,8 @@ public:
     bool active() const { return m_worldSize > 1; }
     bool isMain() const { return m_rank == 0; }
 
-    // In place over every rank: sum (float/double tensors, contiguous, CPU). `what` names the
-    // step for messages.
+    // In place over every rank: sum, tensor by tensor (contiguous; CPU through Gloo). `what`
+    // names the step for messages.
     void allReduceSum(std::vector<torch::Tensor> &tensors, const char *what);
     // In place: every rank gets root's values (tensors of equal shapes on all ranks).
     void broadcast(std::vector<torch::Tensor> &tensors, int root, const char *what);

@@ -9,6 +9,7 @@
 #include "core/dist/Distributed.h"
 #include "core/distill/TeacherAttentionCache.h"
 #include "core/features/FeatureExtractor.h"
+#include "core/train/DataParallel.h"
 #include "core/train/EventLog.h"
 #include "core/train/EventLogObserver.h"
 #include "core/train/Provenance.h"
@@ -51,6 +52,9 @@ Pipeline::Pipeline(ExperimentConfig config, PipelineOptions options, TrainObserv
 }
 
 namespace {
+
+// How long the ranks other than 0 wait for rank 0 to open the run folder or publish a value.
+constexpr auto kStoreWait = std::chrono::minutes(10);
 
 // The config's teacher settings as the teacher trainer's options: the one place they are copied.
 TeacherTrainOptions teacherOptions(const ExperimentConfig &c, const PipelineOptions &o,
@@ -232,12 +236,13 @@ private:
         save();
         if (o.stopAfter == PipelineOptions::Stop::AfterTeacher)
             return;
+        if (o.stopAfter == PipelineOptions::Stop::AfterStudents)
+            announceLength("ok"); // the other ranks join the cache stage, then the students
 
         TeacherAttention attention = cacheStage(teacherTrainer, teacher, splits.train, lengthSec);
         save();
         if (o.stopAfter == PipelineOptions::Stop::AfterCache)
             return;
-        announceLength("ok");
         bool oracle = teacher.oracle;
         shareAttention(attention, oracle);
         studentStage(splits, attention, oracle, lengthSec);
@@ -264,10 +269,71 @@ private:
         const PreparedData prepared(data, {}, o.threads);
         const Splits splits = studentFeatures(prepared, lengthSec, lr); // rank 0's cached files
         m_result.lengths.push_back(lr);
+        if (c.teacher.kind != TeacherKind::Oracle) {
+            // This rank's share of the teacher attention cache, with rank 0's teacher.
+            TeacherTrainer trainer(data, m_featureCache,
+                teacherOptions(c, o, lengthSec, m_runPath, m_device), obs, &m_control);
+            Wav2Vec2Model model = trainer.buildModel();
+            if (shareTeacher(model)) {
+                TeacherAttentionCache cache(o.teacherCacheDir);
+                cache.setShard(cacheShard(splits.train.size()));
+                cache.get(trainer.cacheSource(Split::Train), model,
+                    dist()->fetch("teacher_hash/" + std::to_string(m_lengths), kStoreWait),
+                    c.rolloutOptions(), {}, m_device);
+            }
+        }
         TeacherAttention attention;
         bool oracle = false;
         shareAttention(attention, oracle);
         studentStage(splits, attention, oracle, lengthSec);
+    }
+
+    // Rank 0's teacher weights into `model` on every rank; false (on all) when an architecture
+    // differs (a --teacher checkpoint of another shape): rank 0 then makes the cache alone.
+    bool shareTeacher(Wav2Vec2Model &model)
+    {
+        std::vector<torch::Tensor> t = model->parameters();
+        for (const auto &b : model->buffers())
+            t.push_back(b);
+        int64_t numel = 0;
+        for (const auto &x : t)
+            numel += x.numel();
+        std::vector<torch::Tensor> shape { torch::tensor({ int64_t(t.size()), numel }) };
+        dist()->broadcast(shape, 0, "broadcast of the teacher's shape");
+        const bool same = shape[0][0].item<int64_t>() == int64_t(t.size())
+            && shape[0][1].item<int64_t>() == numel;
+        if (dist()->any(!same, "agreeing on the teacher's architecture"))
+            return false;
+        DataParallel(dist(), {}).broadcastFromMain(t, "broadcast of the teacher's weights");
+        return true;
+    }
+
+    // Rows [n r / W, n (r+1) / W) of the cache on rank r; the rows gathered by an all-reduce
+    // over zeros elsewhere (x + 0 is x: the merged cache is bit for bit what each rank computed).
+    std::shared_ptr<const TeacherAttentionCache::Shard> cacheShard(int64_t n)
+    {
+        Distributed *d = dist();
+        auto s = std::make_shared<TeacherAttentionCache::Shard>();
+        const int64_t w = d->worldSize(), r = d->rank();
+        s->first = n * r / w;
+        s->count = n * (r + 1) / w - s->first;
+        s->write = d->isMain();
+        s->agree = [d](bool found) { return !d->any(!found, "agreeing on the teacher cache"); };
+        s->gather = [d, n, first = s->first](torch::Tensor &a, torch::Tensor &l) {
+            std::vector<torch::Tensor> cols { torch::tensor({ a.size(1), l.size(1) }) };
+            d->broadcast(cols, 0, "broadcast of the teacher cache's shape"); // rank 0 has rows
+            std::vector<torch::Tensor> full;
+            for (auto [part, k] : { std::pair { &a, 0 }, std::pair { &l, 1 } }) {
+                torch::Tensor f = torch::zeros({ n, cols[0][k].item<int64_t>() }, torch::kFloat);
+                if (part->size(0) > 0)
+                    f.narrow(0, first, part->size(0)).copy_(*part);
+                *part = f;
+                if (f.numel() > 0)
+                    full.push_back(f);
+            }
+            d->allReduceSum(full, "gathering the teacher cache");
+        };
+        return s;
     }
 
     // Rank 0's a_T and teacher logits (and whether the teacher is the oracle) on every rank.
@@ -371,6 +437,15 @@ private:
         obs->onStage({ stage, "teacher attention for the training clips", 0, train.size(), 0.0,
             -1.0, false });
         Wav2Vec2Model model = teacher.model; // a holder: shares the module
+        if (dist() && o.stopAfter == PipelineOptions::Stop::AfterStudents) {
+            dist()->publish("teacher_hash/" + std::to_string(m_lengths), teacher.weightsHash);
+            if (shareTeacher(model)) {
+                cache.setShard(cacheShard(train.size()));
+                obs->onMessage(TrainObserver::Level::Info,
+                    stage + ": a missing cache is computed over "
+                        + std::to_string(dist()->worldSize()) + " ranks");
+            }
+        }
         const TeacherCacheEntry entry = cache.get(trainer.cacheSource(Split::Train), model,
             teacher.weightsHash, c.rolloutOptions(), progress(stage), m_device);
         a.attention = entry.attention;
@@ -491,20 +566,15 @@ int64_t usableCells(const PipelineResult &r)
 
 } // namespace
 
-namespace {
-// How long the ranks other than 0 wait for rank 0 to open the run folder.
-constexpr auto kRunFolderWait = std::chrono::minutes(10);
-} // namespace
-
 // A rank other than 0 of a data-parallel job: rank 0's run folder and its record of a resumed
 // run through the store; it writes nothing and reports only to the given observer.
 PipelineResult Pipeline::runFollower(TrainControl &control)
 {
     const torch::Device device = TrainLoop::resolveDevice(m_config.train.device);
     Distributed &dist = *m_options.dist;
-    m_runDir = dist.fetch("run_dir", kRunFolderWait);
+    m_runDir = dist.fetch("run_dir", kStoreWait);
     PipelineResult previous;
-    if (const std::string p = dist.fetch("previous", kRunFolderWait); !p.empty())
+    if (const std::string p = dist.fetch("previous", kStoreWait); !p.empty())
         previous = PipelineResult::fromJson(nlohmann::json::parse(p));
     TrainObserver quiet;
     PipelineRun stages(m_config, m_options, nullptr, m_runDir, m_observer ? m_observer : &quiet,

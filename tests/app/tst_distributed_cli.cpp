@@ -6,7 +6,10 @@
 // - rank 1 killed mid-epoch (TKD_CRASH_RANK_STEP: it raises SIGKILL after that optimiser step):
 //   rank 0 fails at its next collective naming rank 1, the launcher names it too, nothing hangs,
 //   and `tkd train --resume RUN` with another world size (one process) finishes the run;
-// - a one-process run killed after a checkpoint resumes on two ranks.
+// - a one-process run killed after a checkpoint resumes on two ranks;
+// - a learned teacher's attention cache is computed half on each rank and merged by rank 0.
+#include "core/io/SafeTensors.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -29,11 +32,12 @@ private:
     };
 
     // crash: TKD_CRASH_RANK_STEP (R:S), or TKD_CRASH_AT (an event line) when crashAtEvent.
-    Run tkd(const QStringList &args, const QString &crash = {}, bool crashAtEvent = false)
+    Run tkd(const QStringList &args, const QString &crash = {}, bool crashAtEvent = false,
+        const QString &cache = {})
     {
         QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("TKD_CACHE_DIR", m_tmp.filePath("cache"));
+        env.insert("TKD_CACHE_DIR", cache.isEmpty() ? m_tmp.filePath("cache") : cache);
         env.insert("TKD_THREADS", "1");
         env.insert("TKD_DIST_TIMEOUT", "30");
         for (const char *v : { "TKD_CRASH_AT", "TKD_CRASH_RANK_STEP", "WORLD_SIZE", "RANK",
@@ -55,7 +59,7 @@ private:
             QString::fromUtf8(p.readAllStandardError()), t.elapsed() / 1000.0 };
     }
 
-    QString writeConfig(const QString &runsDir)
+    QString writeConfig(const QString &runsDir, const QString &teacher = "{kind: oracle}")
     {
         QFile f(m_tmp.filePath(runsDir + ".yaml"));
         if (!f.open(QIODevice::WriteOnly))
@@ -65,14 +69,14 @@ data:
   source: builtin
   corpus: {speakers: 5, seed: 4}
   noisy: {length_sec: 2, snr_db: [5, 15], noise: [white, pink]}
-teacher: {kind: oracle}
+teacher: %2
 students: [tc-resnet8]
 kd: {lambdas: [0.25]}
 grid: {lengths_sec: [2], seeds: [1]}
 train: {epochs: 3, batch_size: 8, warmup_epochs: 0}
 output: {runs_dir: %1}
 )")
-                    .arg(runsDir)
+                    .arg(runsDir, teacher)
                     .toUtf8());
         return f.fileName();
     }
@@ -164,6 +168,35 @@ private Q_SLOTS:
             qPrintable(resumed.err + resumed.out));
         QCOMPARE(status(run), std::string("finished"));
         QVERIFY(readText(run + "/events.jsonl").contains("data-parallel over 2 ranks"));
+    }
+
+    // A learned teacher: rank 0 trains it, both ranks compute half of its attention cache, rank
+    // 0 writes the merged file; one process recomputing it with the same teacher gets the same
+    // file (key) and the same rows (to float rounding: the teacher's batches are cut elsewhere).
+    void theTeacherCacheIsShardedAndMerged()
+    {
+        const QString sharded = m_tmp.filePath("cache-sharded"),
+                      alone = m_tmp.filePath("cache-alone");
+        const QString cfg = writeConfig("runs-tiny", "{kind: tiny, epochs: 1, batch_size: 8}");
+        const Run r = tkd({ "train", "--config", cfg, "--nproc", "2" }, {}, false, sharded);
+        QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+        const QString run = onlyRun("runs-tiny");
+        QVERIFY(readText(run + "/events.jsonl").contains("computed over 2 ranks"));
+        const Run one
+            = tkd({ "cache", "--config", cfg, "--teacher", run + "/teacher-L2/best.safetensors" },
+                {}, false, alone);
+        QVERIFY2(one.code == 0, qPrintable(one.err + one.out));
+        const QStringList a = QDir(sharded + "/teacher-cache").entryList({ "*.safetensors" });
+        const QStringList b = QDir(alone + "/teacher-cache").entryList({ "*.safetensors" });
+        QCOMPARE(a.size(), 1);
+        QCOMPARE(b, a); // the same key: the same teacher, data and rollout
+        const auto ta = tkd::safetensors::load((sharded + "/teacher-cache/" + a[0]).toStdString());
+        const auto tb = tkd::safetensors::load((alone + "/teacher-cache/" + b[0]).toStdString());
+        for (const char *name : { "attention", "logits" }) {
+            QVERIFY(ta.at(name).sizes().equals(tb.at(name).sizes()));
+            const double diff = (ta.at(name) - tb.at(name)).abs().max().item<double>();
+            QVERIFY2(diff < 1e-5, qPrintable(QString("%1: %2").arg(name).arg(diff)));
+        }
     }
 };
 
