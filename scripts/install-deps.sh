@@ -30,6 +30,8 @@ PACKAGES=(
   # grids on Slurm (tkd grid --slurm) and its end-to-end test: a single-node Slurm that the test
   # configures and starts in a temporary folder (it uses no system-wide config or service)
   slurmctld slurmd slurm-client munge
+  # data-parallel training (tkd train --nproc, srun tkd train): Gloo for c10d
+  libgloo-dev
 )
 
 missing=()

@@ -1,6 +1,7 @@
 // tkd grid: the experiment's students x lambdas x lengths x seeds, optionally split over several
 // worker processes, tabulated the paper's way (Markdown, CSV, JSON).
 
+#include "ChildProcess.h"
 #include "Cli.h"
 #include "GridSlurm.h"
 #include "TerminalProgress.h"
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -26,24 +28,11 @@
 #include <fstream>
 #include <iostream>
 #include <set>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
-extern char **environ;
-
 namespace {
-
-std::string selfExe()
-{
-    std::error_code ec;
-    const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec)
-        throw tkd::Error(
-            "/proc/self/exe", "cannot find the tkd executable to start workers: " + ec.message());
-    return p.string();
-}
 
 int cellsDone(const std::string &runDir)
 {
@@ -70,21 +59,20 @@ struct Worker
 
 pid_t spawnWorker(const std::vector<std::string> &argv, const std::string &logPath)
 {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(
-        &fa, STDOUT_FILENO, logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-    std::vector<char *> args;
-    for (const auto &a : argv)
-        args.push_back(const_cast<char *>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = -1;
-    const int rc = posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        throw tkd::Error(argv[0], std::string("could not start a worker: ") + std::strerror(rc));
-    return pid;
+    const int fd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        throw tkd::Error(
+            logPath, std::string("cannot write the worker log: ") + std::strerror(errno));
+    tkd::cli::SpawnOptions so;
+    so.outputFd = fd;
+    try {
+        const pid_t pid = tkd::cli::spawnProcess(argv, so);
+        ::close(fd);
+        return pid;
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
 }
 
 // A grid folder (grid.json, shard logs) stands for its run folders (core/train/GridFolder.h).
@@ -179,7 +167,7 @@ int runGrid(const GridOptions &o)
 
     if (jobs > 1) {
         // Stage 2: N workers over the student cells, all reusing stage 1's teachers and caches.
-        const std::string exe = selfExe();
+        const std::string exe = tkd::cli::selfExe();
         const int perJob = std::max(1, threads / jobs);
         std::vector<Worker> workers(static_cast<size_t>(jobs));
         for (int k = 0; k < jobs; ++k) {

@@ -1,5 +1,7 @@
 #include "GridSlurm.h"
 
+#include "ChildProcess.h"
+
 #include "Cli.h"
 
 #include "core/experiment/ExperimentConfig.h"
@@ -19,16 +21,6 @@
 namespace fs = std::filesystem;
 
 namespace {
-
-// The tkd every job runs: this very binary, by absolute path (the filesystem is shared).
-std::string thisExecutable()
-{
-    std::error_code ec;
-    const auto p = fs::read_symlink("/proc/self/exe", ec);
-    if (ec)
-        throw tkd::Error("/proc/self/exe", "cannot find the tkd executable: " + ec.message());
-    return p.string();
-}
 
 // Slurm job names: letters, digits and a few marks, so squeue lines stay readable.
 std::string jobName(const std::string &experiment)
@@ -73,7 +65,7 @@ int runSlurmGrid(const std::string &configPath, const std::string &teacherRun, i
     const int cells = int(tkd::studentCellsPerLength(config));
     tkd::SlurmGridPlan plan;
     plan.workDir = fs::current_path().string();
-    plan.tkd = thisExecutable();
+    plan.tkd = tkd::cli::selfExe(); // every job runs this very binary (the filesystem is shared)
     plan.teacherRunDir = teacherRun.empty() ? "" : fs::absolute(teacherRun).string();
     plan.oracleTeacher = config.teacher.kind == tkd::TeacherKind::Oracle;
     plan.shards = args.tasks > 0 ? std::min(args.tasks, cells) : cells;

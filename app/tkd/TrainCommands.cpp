@@ -1,9 +1,11 @@
 // Training commands: `tkd teacher train`, `tkd cache`, `tkd train`, `tkd eval` and
 // `tkd quickstart`, all thin front ends over core/train/Pipeline.
 #include "Cli.h"
+#include "RankLauncher.h"
 #include "TerminalProgress.h"
 
 #include "core/data/DatasetSource.h"
+#include "core/dist/Distributed.h"
 #include "core/experiment/ExperimentConfig.h"
 #include "core/infer/LiveModel.h"
 #include "core/infer/StreamEvaluation.h"
@@ -25,6 +27,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <thread>
 
 namespace {
 
@@ -50,6 +53,7 @@ struct PipelineCommandOptions
     std::string shard = "0/1";
     int subsampling = 1;
     int threads = 0;
+    int nproc = 1;
     bool verbose = false;
 };
 
@@ -103,6 +107,12 @@ tkd::cli::Run declarePipeline(CLI::App &app, tkd::PipelineOptions::Stop stop)
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     app.add_flag("--verbose", o->verbose, "print every epoch, not only the improving ones");
+    app.add_option("--nproc", o->nproc,
+           "data-parallel ranks on this machine (torch.distributed, Gloo): the students train "
+           "on N processes sharing the threads, train.batch_size being the global batch; under "
+           "srun or torchrun the ranks come from the environment instead")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
     return [o, stop] {
         if (o->config.empty() && o->resume.empty())
             throw tkd::Error("--config",
@@ -112,7 +122,19 @@ tkd::cli::Run declarePipeline(CLI::App &app, tkd::PipelineOptions::Stop stop)
             : tkd::ExperimentConfig::load(o->config);
         if (o->threads > 0)
             config.train.numThreads = o->threads;
+        const tkd::Rendezvous rendezvous = tkd::Rendezvous::fromEnvironment();
+        if (o->nproc > 1 && !rendezvous.distributed()) {
+            const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+            const int total = config.train.numThreads > 0 ? config.train.numThreads : cores;
+            return tkd::cli::launchLocalRanks(
+                o->nproc, std::max(1, total / o->nproc), tkd::cli::commandLine());
+        }
+        const std::shared_ptr<tkd::Distributed> dist = tkd::Distributed::join(rendezvous);
         tkd::PipelineOptions options;
+        options.dist = dist.get();
+        if (dist->active() && std::getenv("TKD_THREADS"))
+            options.torchThreads = torch::get_num_threads(); // TKD_THREADS, as configureThreads set
+        const bool quiet = dist->active() && !dist->isMain();
         options.commandLine = tkd::cli::commandLine();
         options.stopAfter = stop;
         options.teacherCheckpoint = o->teacher;
@@ -123,10 +145,19 @@ tkd::cli::Run declarePipeline(CLI::App &app, tkd::PipelineOptions::Stop stop)
         tkd::TrainControl control;
         tkd::cli::InterruptGuard interrupt(&control);
         TerminalObserver observer(o->verbose);
-        tkd::Pipeline pipeline(config, options, &observer, &control);
-        const tkd::PipelineResult result = runOrSayHowToResume(pipeline);
-        std::cout << result.table() << "run: " << result.runDir << "\n";
-        return reportIncomplete(result);
+        tkd::TrainObserver silent; // ranks other than 0: their errors reach stderr as exceptions
+        tkd::Pipeline pipeline(config, options, quiet ? &silent : &observer, &control);
+        try {
+            const tkd::PipelineResult result = runOrSayHowToResume(pipeline);
+            if (quiet)
+                return 0;
+            std::cout << result.table() << "run: " << result.runDir << "\n";
+            return reportIncomplete(result);
+        } catch (const std::exception &e) {
+            if (dist->active()) // the others' failing collectives then name this rank
+                dist->announceFailure(e.what());
+            throw;
+        }
     };
 }
 

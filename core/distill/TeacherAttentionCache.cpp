@@ -150,10 +150,13 @@ TeacherCacheEntry TeacherAttentionCache::get(const Source &source, Wav2Vec2Model
     TeacherCacheEntry out;
     out.key = key(source.dataHash, teacherHash, rollout, source.extraKey);
     out.path = pathFor(out.key);
-    if (tryLoad(out.path, out.key, source.count, out)) {
+    const bool found = tryLoad(out.path, out.key, source.count, out);
+    if (m_shard ? m_shard->agree(found) : found) {
         out.fromCache = true;
         return out;
     }
+    const int64_t begin = m_shard ? m_shard->first : 0;
+    const int64_t end = m_shard ? m_shard->first + m_shard->count : source.count;
 
     const bool wasTraining = teacher->is_training();
     teacher->eval();
@@ -162,9 +165,9 @@ TeacherCacheEntry TeacherAttentionCache::get(const Source &source, Wav2Vec2Model
     std::vector<torch::Tensor> rows, logits;
     progress.report("teacher attention", 0, source.count);
     try {
-        for (int64_t first = 0; first < source.count; first += batchSize) {
+        for (int64_t first = begin; first < end; first += batchSize) {
             progress.throwIfCancelled();
-            const int64_t n = std::min(batchSize, source.count - first);
+            const int64_t n = std::min(batchSize, end - first);
             const torch::Tensor input = source.inputs(first, n);
             if (!input.defined() || input.size(0) != n)
                 throw Error("teacher cache",
@@ -182,13 +185,18 @@ TeacherCacheEntry TeacherAttentionCache::get(const Source &source, Wav2Vec2Model
     }
     teacher->train(wasTraining);
     out.attention
-        = source.count ? torch::cat(rows, 0).contiguous() : torch::zeros({ 0, 0 }, torch::kFloat);
-    out.logits
-        = source.count ? torch::cat(logits, 0).contiguous() : torch::zeros({ 0, 0 }, torch::kFloat);
+        = rows.size() ? torch::cat(rows, 0).contiguous() : torch::zeros({ 0, 0 }, torch::kFloat);
+    out.logits = logits.size() ? torch::cat(logits, 0).contiguous()
+                               : torch::zeros({ 0, 0 }, torch::kFloat);
+    if (m_shard)
+        m_shard->gather(out.attention, out.logits);
     if (!torch::isfinite(out.attention).all().item<bool>()
         || !torch::isfinite(out.logits).all().item<bool>())
         throw Error("teacher", "produced non-finite attention or logits; nothing was cached");
 
+    out.fromCache = false;
+    if (m_shard && !m_shard->write)
+        return out;
     makeDirs(m_folder);
     const std::map<std::string, torch::Tensor> tensors
         = { { "attention", out.attention }, { "logits", out.logits } };

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace tkd {
@@ -77,6 +78,20 @@ public:
         const Progress &progress = {}, torch::Device device = torch::kCPU,
         int64_t batchSize = 16) const;
 
+    // Computing a missing entry on several processes (data-parallel ranks): this one runs the
+    // teacher over items [first, first + count) only; `agree` turns this process's "found it"
+    // into the decision of all (found by every one), `gather` turns this process's rows into all
+    // rows, in order; only a shard with `write` stores the file. No shard: everything here.
+    struct Shard
+    {
+        int64_t first = 0;
+        int64_t count = 0;
+        bool write = true;
+        std::function<bool(bool found)> agree;
+        std::function<void(torch::Tensor &attention, torch::Tensor &logits)> gather;
+    };
+    void setShard(std::shared_ptr<const Shard> shard) { m_shard = std::move(shard); }
+
     void setMessageHandler(std::function<void(const std::string &)> handler)
     {
         m_onMessage = std::move(handler);
@@ -88,6 +103,7 @@ private:
 
     std::string m_folder;
     std::function<void(const std::string &)> m_onMessage;
+    std::shared_ptr<const Shard> m_shard;
 };
 
 } // namespace tkd

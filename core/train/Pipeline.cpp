@@ -6,8 +6,10 @@
 #include "core/data/FeatureCache.h"
 #include "core/data/NoisyDataset.h"
 #include "core/data/PreparedData.h"
+#include "core/dist/Distributed.h"
 #include "core/distill/TeacherAttentionCache.h"
 #include "core/features/FeatureExtractor.h"
+#include "core/train/DataParallel.h"
 #include "core/train/EventLog.h"
 #include "core/train/EventLogObserver.h"
 #include "core/train/Provenance.h"
@@ -28,6 +30,7 @@
 #include <filesystem>
 #include <limits>
 #include <sstream>
+#include <tuple>
 
 namespace tkd {
 
@@ -49,6 +52,9 @@ Pipeline::Pipeline(ExperimentConfig config, PipelineOptions options, TrainObserv
 }
 
 namespace {
+
+// How long the ranks other than 0 wait for rank 0 to open the run folder or publish a value.
+constexpr auto kStoreWait = std::chrono::minutes(10);
 
 // The config's teacher settings as the teacher trainer's options: the one place they are copied.
 TeacherTrainOptions teacherOptions(const ExperimentConfig &c, const PipelineOptions &o,
@@ -108,24 +114,44 @@ StudentTrainOptions studentOptions(const ExperimentConfig &c, const std::string 
 class PipelineRun
 {
 public:
-    PipelineRun(const ExperimentConfig &config, const PipelineOptions &options, RunDirectory &run,
-        TrainObserver *obs, TrainControl &control, torch::Device device,
+    // `run` is null on the ranks other than 0 of a data-parallel job: they write nothing.
+    PipelineRun(const ExperimentConfig &config, const PipelineOptions &options, RunDirectory *run,
+        const std::string &runPath, TrainObserver *obs, TrainControl &control, torch::Device device,
         PipelineResult previous = {})
         : c(config)
         , o(options)
         , m_previous(std::move(previous))
         , m_run(run)
+        , m_runPath(runPath)
         , obs(obs)
         , m_control(control)
         , m_device(device)
         , m_featureCache(options.featureCacheDir)
         , m_studentFx(config.features)
     {
-        m_result.runDir = run.path();
+        m_result.runDir = runPath;
     }
 
     PipelineResult &result() { return m_result; }
-    void save() { m_run.writeMetrics(m_result.toJson()); }
+    void save()
+    {
+        if (m_run)
+            m_run->writeMetrics(m_result.toJson());
+    }
+
+    // Rank 0 tells the other ranks how length number `m_lengths` ended ("ok", "cancelled" or
+    // "error: ..."); they wait for it before the student stage.
+    void announceLength(const std::string &how)
+    {
+        try {
+            if (dist())
+                dist()->publish("length/" + std::to_string(m_lengths), how);
+        } catch (const std::exception &) {
+            // The store is gone with the job: the others fail on their own.
+        }
+    }
+    Distributed *dist() const { return o.dist && o.dist->active() ? o.dist : nullptr; }
+    bool follower() const { return dist() && !dist()->isMain(); }
 
     bool resuming() const { return !o.resumeRunDir.empty(); }
 
@@ -163,7 +189,7 @@ public:
         obs->onStage(
             { "data", "opening the " + c.data.source + " dataset", 0, 0, 0.0, -1.0, false });
         const DatasetIndex index = c.datasetSource(o.corpusDir).open(progress("data"));
-        Provenance prov = m_run.provenance();
+        Provenance prov = m_run ? m_run->provenance() : Provenance {};
         for (double lengthSec : c.clipLengths())
             length(index, lengthSec, prov);
     }
@@ -189,6 +215,9 @@ private:
 
     void length(const DatasetIndex &index, double lengthSec, Provenance &prov)
     {
+        ++m_lengths;
+        if (follower())
+            return followLength(index, lengthSec);
         LengthResult lr;
         lr.lengthSec = lengthSec;
         const NoisyDataset data(index, c.noisyConfig(lengthSec));
@@ -197,22 +226,143 @@ private:
         Splits splits = studentFeatures(prepared, lengthSec, lr);
 
         TeacherTrainer teacherTrainer(data, m_featureCache,
-            teacherOptions(c, o, lengthSec, m_run.path(), m_device), obs, &m_control);
+            teacherOptions(c, o, lengthSec, m_runPath, m_device), obs, &m_control);
         const TeacherResult teacher = teacherStage(teacherTrainer, lengthSec, lr);
         prov.dataHash = lr.dataHash;
         prov.teacherHash = teacher.weightsHash;
-        m_run.writeProvenance(prov);
+        if (m_run)
+            m_run->writeProvenance(prov);
         m_result.lengths.push_back(lr);
         save();
         if (o.stopAfter == PipelineOptions::Stop::AfterTeacher)
             return;
+        if (o.stopAfter == PipelineOptions::Stop::AfterStudents)
+            announceLength("ok"); // the other ranks join the cache stage, then the students
 
-        const TeacherAttention attention
-            = cacheStage(teacherTrainer, teacher, splits.train, lengthSec);
+        TeacherAttention attention = cacheStage(teacherTrainer, teacher, splits.train, lengthSec);
         save();
         if (o.stopAfter == PipelineOptions::Stop::AfterCache)
             return;
-        studentStage(splits, attention, teacher.oracle, lengthSec);
+        bool oracle = teacher.oracle;
+        shareAttention(attention, oracle);
+        studentStage(splits, attention, oracle, lengthSec);
+    }
+
+    // A rank other than 0: the teacher and its cache are rank 0's (not data-parallel); this
+    // rank waits for them, takes a_T by broadcast, and trains its share of every student.
+    void followLength(const DatasetIndex &index, double lengthSec)
+    {
+        if (o.stopAfter != PipelineOptions::Stop::AfterStudents)
+            return;
+        obs->onStage({ "rank " + std::to_string(dist()->rank()), "waiting for rank 0's teacher", 0,
+            0, 0.0, -1.0, false });
+        const std::string how
+            = dist()->fetch("length/" + std::to_string(m_lengths), std::chrono::hours(24 * 7));
+        if (how == "cancelled")
+            throw Cancelled();
+        if (how != "ok")
+            throw Error("rank 0", how);
+        LengthResult lr;
+        lr.lengthSec = lengthSec;
+        const NoisyDataset data(index, c.noisyConfig(lengthSec));
+        lr.dataHash = data.contentHash();
+        const PreparedData prepared(data, {}, o.threads);
+        const Splits splits = studentFeatures(prepared, lengthSec, lr); // rank 0's cached files
+        m_result.lengths.push_back(lr);
+        if (c.teacher.kind != TeacherKind::Oracle) {
+            // This rank's share of the teacher attention cache, with rank 0's teacher.
+            TeacherTrainer trainer(data, m_featureCache,
+                teacherOptions(c, o, lengthSec, m_runPath, m_device), obs, &m_control);
+            Wav2Vec2Model model = trainer.buildModel();
+            if (shareTeacher(model)) {
+                TeacherAttentionCache cache(o.teacherCacheDir);
+                cache.setShard(cacheShard(splits.train.size()));
+                cache.get(trainer.cacheSource(Split::Train), model,
+                    dist()->fetch("teacher_hash/" + std::to_string(m_lengths), kStoreWait),
+                    c.rolloutOptions(), {}, m_device);
+            }
+        }
+        TeacherAttention attention;
+        bool oracle = false;
+        shareAttention(attention, oracle);
+        studentStage(splits, attention, oracle, lengthSec);
+    }
+
+    // Rank 0's teacher weights into `model` on every rank; false (on all) when an architecture
+    // differs (a --teacher checkpoint of another shape): rank 0 then makes the cache alone.
+    bool shareTeacher(Wav2Vec2Model &model)
+    {
+        std::vector<torch::Tensor> t = model->parameters();
+        for (const auto &b : model->buffers())
+            t.push_back(b);
+        int64_t numel = 0;
+        for (const auto &x : t)
+            numel += x.numel();
+        std::vector<torch::Tensor> shape { torch::tensor({ int64_t(t.size()), numel }) };
+        dist()->broadcast(shape, 0, "broadcast of the teacher's shape");
+        const bool same = shape[0][0].item<int64_t>() == int64_t(t.size())
+            && shape[0][1].item<int64_t>() == numel;
+        if (dist()->any(!same, "agreeing on the teacher's architecture"))
+            return false;
+        DataParallel(dist(), {}).broadcastFromMain(t, "broadcast of the teacher's weights");
+        return true;
+    }
+
+    // Rows [n r / W, n (r+1) / W) of the cache on rank r; the rows gathered by an all-reduce
+    // over zeros elsewhere (x + 0 is x: the merged cache is bit for bit what each rank computed).
+    std::shared_ptr<const TeacherAttentionCache::Shard> cacheShard(int64_t n)
+    {
+        Distributed *d = dist();
+        auto s = std::make_shared<TeacherAttentionCache::Shard>();
+        const int64_t w = d->worldSize(), r = d->rank();
+        s->first = n * r / w;
+        s->count = n * (r + 1) / w - s->first;
+        s->write = d->isMain();
+        s->agree = [d](bool found) { return !d->any(!found, "agreeing on the teacher cache"); };
+        s->gather = [d, n, first = s->first](torch::Tensor &a, torch::Tensor &l) {
+            std::vector<torch::Tensor> cols { torch::tensor({ a.size(1), l.size(1) }) };
+            d->broadcast(cols, 0, "broadcast of the teacher cache's shape"); // rank 0 has rows
+            std::vector<torch::Tensor> full;
+            for (auto [part, k] : { std::pair { &a, 0 }, std::pair { &l, 1 } }) {
+                torch::Tensor f = torch::zeros({ n, cols[0][k].item<int64_t>() }, torch::kFloat);
+                if (part->size(0) > 0)
+                    f.narrow(0, first, part->size(0)).copy_(*part);
+                *part = f;
+                if (f.numel() > 0)
+                    full.push_back(f);
+            }
+            d->allReduceSum(full, "gathering the teacher cache");
+        };
+        return s;
+    }
+
+    // Rank 0's a_T and teacher logits (and whether the teacher is the oracle) on every rank.
+    void shareAttention(TeacherAttention &a, bool &oracle)
+    {
+        if (!dist())
+            return;
+        const auto dims = [](const torch::Tensor &t) {
+            return t.defined() ? std::vector<int64_t> { t.size(0), t.size(1) }
+                               : std::vector<int64_t> { -1, -1 };
+        };
+        std::vector<torch::Tensor> meta { torch::zeros({ 5 }, torch::kInt64) };
+        if (dist()->isMain()) {
+            const auto da = dims(a.attention), dl = dims(a.logits);
+            meta[0] = torch::tensor({ da[0], da[1], dl[0], dl[1], int64_t(oracle) });
+        }
+        dist()->broadcast(meta, 0, "broadcast of the teacher attention's shape");
+        const auto m = meta[0].accessor<int64_t, 1>();
+        oracle = m[4] != 0;
+        std::vector<torch::Tensor> payload;
+        for (auto [t, rows, cols] :
+            { std::tuple { &a.attention, m[0], m[1] }, std::tuple { &a.logits, m[2], m[3] } }) {
+            if (rows < 0)
+                continue;
+            *t = dist()->isMain() ? t->to(torch::kFloat).contiguous()
+                                  : torch::empty({ rows, cols }, torch::kFloat);
+            payload.push_back(*t);
+        }
+        dist()->broadcast(payload, 0, "broadcast of the teacher attention");
     }
 
     Splits studentFeatures(const PreparedData &prepared, double lengthSec, LengthResult &lr)
@@ -238,7 +388,7 @@ private:
         std::string checkpoint = o.teacherCheckpoint;
         // A resumed run's finished teacher is loaded, not trained again.
         const std::string finished
-            = m_run.path() + "/teacher-L" + formatNumber(lengthSec) + "/best.safetensors";
+            = m_runPath + "/teacher-L" + formatNumber(lengthSec) + "/best.safetensors";
         if (previousLength(lengthSec) && c.teacher.kind != TeacherKind::Oracle
             && std::filesystem::is_regular_file(finished))
             checkpoint = finished;
@@ -287,6 +437,15 @@ private:
         obs->onStage({ stage, "teacher attention for the training clips", 0, train.size(), 0.0,
             -1.0, false });
         Wav2Vec2Model model = teacher.model; // a holder: shares the module
+        if (dist() && o.stopAfter == PipelineOptions::Stop::AfterStudents) {
+            dist()->publish("teacher_hash/" + std::to_string(m_lengths), teacher.weightsHash);
+            if (shareTeacher(model)) {
+                cache.setShard(cacheShard(train.size()));
+                obs->onMessage(TrainObserver::Level::Info,
+                    stage + ": a missing cache is computed over "
+                        + std::to_string(dist()->worldSize()) + " ranks");
+            }
+        }
         const TeacherCacheEntry entry = cache.get(trainer.cacheSource(Split::Train), model,
             teacher.weightsHash, c.rolloutOptions(), progress(stage), m_device);
         a.attention = entry.attention;
@@ -309,7 +468,7 @@ private:
                     if (++ordinal % o.shardCount != o.shardIndex)
                         continue;
                     StudentTrainOptions so = studentOptions(
-                        c, student, lambda, seed, lengthSec, oracleTeacher, m_run.path(), m_device);
+                        c, student, lambda, seed, lengthSec, oracleTeacher, m_runPath, m_device);
                     if (const CellResult *done = previousCell(so, lengthSec)) {
                         m_result.lengths.back().cells.push_back(*done);
                         obs->onMessage(TrainObserver::Level::Info,
@@ -317,6 +476,7 @@ private:
                         continue;
                     }
                     so.resume = resuming(); // from its last.safetensors, when it has one
+                    so.dist = dist();
                     cell(so, splits, attention, lengthSec);
                     save();
                 }
@@ -347,13 +507,15 @@ private:
             cell.epochsRun = r.epochsRun;
             cell.trainSecondsPerEpoch = r.trainSecondsPerEpoch;
             cell.checkpoint = r.bestCheckpoint;
-            cell.runDir = m_run.path();
+            cell.runDir = m_runPath;
             if (r.status == StudentResult::Status::Cancelled) {
                 m_result.lengths.back().cells.push_back(cell);
                 throw Cancelled();
             }
         } catch (const Cancelled &) {
             throw;
+        } catch (const DistributedError &) {
+            throw; // the job itself broke, not this cell
         } catch (const Error &e) {
             // One diverged cell must not cost the rest of the grid.
             cell.status = "failed";
@@ -368,7 +530,9 @@ private:
     const PipelineOptions &o;
     const PipelineResult m_previous; // what a resumed run had done; empty for a new run
     mutable CellResult m_kept; // previousCell()'s answer
-    RunDirectory &m_run;
+    RunDirectory *m_run;
+    std::string m_runPath;
+    int m_lengths = 0; // lengths started
     TrainObserver *obs;
     TrainControl &m_control;
     torch::Device m_device;
@@ -402,42 +566,81 @@ int64_t usableCells(const PipelineResult &r)
 
 } // namespace
 
+// A rank other than 0 of a data-parallel job: rank 0's run folder and its record of a resumed
+// run through the store; it writes nothing and reports only to the given observer.
+PipelineResult Pipeline::runFollower(TrainControl &control)
+{
+    const torch::Device device = TrainLoop::resolveDevice(m_config.train.device);
+    Distributed &dist = *m_options.dist;
+    m_runDir = dist.fetch("run_dir", kStoreWait);
+    PipelineResult previous;
+    if (const std::string p = dist.fetch("previous", kStoreWait); !p.empty())
+        previous = PipelineResult::fromJson(nlohmann::json::parse(p));
+    TrainObserver quiet;
+    PipelineRun stages(m_config, m_options, nullptr, m_runDir, m_observer ? m_observer : &quiet,
+        control, device, std::move(previous));
+    try {
+        stages.all();
+    } catch (const Cancelled &) {
+        throw;
+    } catch (const std::exception &e) {
+        dist.announceFailure(e.what());
+        throw;
+    }
+    return stages.result();
+}
+
 PipelineResult Pipeline::run()
 {
     const ExperimentConfig &c = m_config;
     TrainControl localControl;
     TrainControl &control = m_control ? *m_control : localControl;
-    TrainLoop::setThreads(c.train.numThreads);
+    TrainLoop::setThreads(m_options.torchThreads > 0 ? m_options.torchThreads : c.train.numThreads);
     std::string deviceNote;
     const torch::Device device = TrainLoop::resolveDevice(c.train.device, &deviceNote);
+    Distributed *dist = m_options.dist && m_options.dist->active() ? m_options.dist : nullptr;
+    if (dist && !dist->isMain())
+        return runFollower(control);
 
     PipelineResult previous;
     RunDirectory run = m_options.resumeRunDir.empty()
         ? RunDirectory::create(c, Provenance::collect(c, m_options.commandLine))
         : openForResume(m_options.resumeRunDir, c, previous);
     m_runDir = run.path();
+    if (dist) {
+        dist->publish("previous", m_options.resumeRunDir.empty() ? "" : previous.toJson().dump());
+        dist->publish("run_dir", run.path());
+    }
     EventLogObserver log(&run.events());
     log.addForward(m_observer);
     if (!deviceNote.empty())
         log.onMessage(TrainObserver::Level::Warning, deviceNote);
     log.onMessage(TrainObserver::Level::Info, "run folder " + run.path());
+    if (dist)
+        log.onMessage(TrainObserver::Level::Info,
+            "data-parallel over " + std::to_string(dist->worldSize())
+                + " ranks (train.batch_size is the global batch)");
 
     if (!m_options.resumeRunDir.empty())
         log.onMessage(TrainObserver::Level::Info,
             "resuming: " + std::to_string(usableCells(previous)) + " cell(s) already trained, "
                 + "the rest continue from their last checkpoints");
-    PipelineRun stages(c, m_options, run, &log, control, device, std::move(previous));
+    PipelineRun stages(c, m_options, &run, run.path(), &log, control, device, std::move(previous));
     using Status = PipelineResult::Status;
     stages.result().status = Status::Running;
     try {
         stages.all();
     } catch (const Cancelled &) {
+        stages.announceLength("cancelled");
         stages.result().cancelled = true;
         stages.result().status = Status::Cancelled;
         stages.save();
         run.events().append(Event::doneEvent("cancelled"));
         throw;
     } catch (const Error &e) {
+        stages.announceLength(std::string("error: ") + e.what());
+        if (dist)
+            dist->announceFailure(e.what());
         run.events().append(Event::errorEvent(e.what()));
         stages.result().status = Status::Failed;
         stages.save();

@@ -10,6 +10,7 @@
 
 namespace tkd {
 
+class Distributed;
 class TrainControl;
 class TrainObserver;
 
@@ -37,6 +38,12 @@ struct PipelineOptions
     // usable cells are kept as they are, and every other cell continues from its
     // last.safetensors, so the result is the one an uninterrupted run gives, bit for bit.
     std::string resumeRunDir;
+    // Data-parallel ranks (`tkd train --nproc`, srun): rank 0 runs the teacher and its cache and
+    // writes the run folder; every rank trains its share of each student. Null: this process.
+    Distributed *dist = nullptr;
+    // Torch threads instead of train.num_threads (> 0): local ranks share the cores without
+    // changing the experiment (train.num_threads is part of its hash).
+    int torchThreads = 0;
 };
 
 // The whole experiment behind `tkd train` and `tkd quickstart`: for every clip length, the
@@ -58,6 +65,8 @@ public:
     const std::string &runDir() const { return m_runDir; }
 
 private:
+    PipelineResult runFollower(TrainControl &control);
+
     ExperimentConfig m_config;
     PipelineOptions m_options;
     TrainObserver *m_observer;

@@ -1,10 +1,12 @@
 #include "core/train/StudentTrainer.h"
 
 #include "core/checkpoint/Checkpoint.h"
+#include "core/dist/Distributed.h"
 #include "core/distill/AttentionRollout.h"
 #include "core/distill/TemporalKdLoss.h"
 #include "core/models/StudentRegistry.h"
 #include "core/train/Batcher.h"
+#include "core/train/DataParallel.h"
 #include "core/train/LrSchedule.h"
 #include "core/train/TrainControl.h"
 #include "core/train/TrainLoop.h"
@@ -14,6 +16,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -168,6 +171,9 @@ public:
         setUp();
         if (o.resume && !m_lastPath.empty() && std::filesystem::exists(m_lastPath))
             resume();
+        // Every rank starts from rank 0's weights (fresh or resumed).
+        if (m_dp->active())
+            m_dp->broadcastFromMain(liveTensors(), "broadcast of the initial weights");
         if (m_observer)
             m_observer->onStage(
                 { o.stage, "training " + o.student, m_step, m_totalSteps, 0.0, -1.0, false });
@@ -233,6 +239,7 @@ private:
                 params.push_back(p);
         m_optimizer
             = TrainLoop::makeOptimizer(o.optimizer, params, o.lr, o.momentum, o.weightDecay);
+        m_dp = std::make_unique<DataParallel>(o.dist, params);
         m_batcher = std::make_unique<Batcher>(tr.size(), o.batchSize, o.seed);
         m_perEpoch = m_batcher->batchesPerEpoch();
         LrScheduleOptions so;
@@ -284,9 +291,30 @@ private:
         return ck;
     }
 
+    static std::exception_ptr recordError(const std::function<void()> &f)
+    {
+        try {
+            f();
+        } catch (const std::exception &) {
+            return std::current_exception();
+        }
+        return nullptr;
+    }
+
+    bool writes() const { return !m_lastPath.empty() && (!o.dist || o.dist->isMain()); }
+
+    // Parameters and buffers of the model and the branch: what rank 0 broadcasts.
+    std::vector<torch::Tensor> liveTensors() const
+    {
+        std::vector<torch::Tensor> t;
+        for (const auto &[live, copy] : takeSnapshot(m_model, m_branch))
+            t.push_back(live);
+        return t;
+    }
+
     void saveLast(int64_t epoch, int64_t batch)
     {
-        if (m_lastPath.empty())
+        if (!writes())
             return;
         checkpoint(epoch, batch).save(m_lastPath);
         m_haveLast = true;
@@ -345,7 +373,10 @@ private:
         m_model.train();
         const auto t0 = std::chrono::steady_clock::now();
         for (int64_t b = epoch == m_startEpoch ? m_startBatch : 0; b < m_perEpoch; ++b) {
-            if (m_control && m_control->waitWhilePaused()) {
+            bool stop = m_control && m_control->waitWhilePaused();
+            if (m_dp->active()) // all ranks stop at the same step, or none does
+                stop = o.dist->any(stop, "agreeing on a stop");
+            if (stop) {
                 saveLast(epoch, b);
                 m_report(o.stage + ": cancelled at step " + std::to_string(m_step)
                         + (m_lastPath.empty() ? ""
@@ -363,24 +394,55 @@ private:
         return true;
     }
 
-    void step(const torch::Tensor &idx, int64_t epoch)
+    struct StepLosses
+    {
+        double task = 0, kd = 0, logit = 0, total = 0;
+    };
+
+    // The global batch's mean losses: this rank's alone, or every rank's weighted by its rows.
+    StepLosses stepLosses(const KdLossTerms &terms, double share)
+    {
+        StepLosses l;
+        if (terms.total.defined()) {
+            l.total = terms.total.item<double>();
+            l.task = terms.task.item<double>();
+            l.kd = terms.kd.item<double>();
+            l.logit = terms.logitKd.item<double>();
+        }
+        if (!m_dp->active())
+            return l;
+        std::vector<torch::Tensor> t { torch::tensor(
+            { l.task * share, l.kd * share, l.logit * share, l.total * share }, torch::kDouble) };
+        o.dist->allReduceSum(t, "all-reduce of the losses");
+        const auto v = t[0].accessor<double, 1>();
+        return { v[0], v[1], v[2], v[3] };
+    }
+
+    void step(const torch::Tensor &globalIdx, int64_t epoch)
     {
         const double lr = m_schedule->lrAt(m_step);
         TrainLoop::setLearningRate(*m_optimizer, lr);
-        const torch::Tensor x = m_norm.apply(Batcher::gather(m_features, idx).to(o.device));
-        const torch::Tensor y = Batcher::gather(m_targets, idx);
-        const StudentOutput out = m_model.forward(x);
-        torch::Tensor scores, a;
-        if (m_useBranch)
-            scores = branchScores(m_branch, out.context);
-        else if (m_useNative)
-            // log of a distribution is its own log-softmax, so the loss sees log a_S exactly.
-            scores = out.nativeAttention.mean(1).clamp_min(1e-12).log();
-        if (m_aT.defined())
-            a = Batcher::gather(m_aT, idx);
-        const KdLossTerms terms = (*m_loss)(out.logits, y, scores, a,
-            m_teacherLogits.defined() ? Batcher::gather(m_teacherLogits, idx) : torch::Tensor());
-        const double total = terms.total.item<double>();
+        const torch::Tensor idx = m_dp->shard(globalIdx); // this rank's rows
+        const double share = m_dp->share(idx.size(0), globalIdx.size(0));
+        KdLossTerms terms;
+        if (idx.size(0) > 0) { // a rank may have no rows of a last batch smaller than the world
+            const torch::Tensor x = m_norm.apply(Batcher::gather(m_features, idx).to(o.device));
+            const torch::Tensor y = Batcher::gather(m_targets, idx);
+            const StudentOutput out = m_model.forward(x);
+            torch::Tensor scores, a;
+            if (m_useBranch)
+                scores = branchScores(m_branch, out.context);
+            else if (m_useNative)
+                // log of a distribution is its own log-softmax, so the loss sees log a_S exactly.
+                scores = out.nativeAttention.mean(1).clamp_min(1e-12).log();
+            if (m_aT.defined())
+                a = Batcher::gather(m_aT, idx);
+            terms = (*m_loss)(out.logits, y, scores, a,
+                m_teacherLogits.defined() ? Batcher::gather(m_teacherLogits, idx)
+                                          : torch::Tensor());
+        }
+        const StepLosses losses = stepLosses(terms, share);
+        const double total = losses.total; // the same on every rank: they all stop, or none
         if (!std::isfinite(total)) {
             const std::string msg = "the loss became "
                 + std::string(std::isnan(total) ? "NaN" : "infinite") + " at step "
@@ -393,11 +455,13 @@ private:
             throw Error(o.stage, msg);
         }
         m_optimizer->zero_grad();
-        terms.total.backward();
+        if (terms.total.defined())
+            terms.total.backward();
+        m_dp->reduceGradients(share);
         m_optimizer->step();
         ++m_step;
-        const double task = terms.task.item<double>(), kd = terms.kd.item<double>(),
-                     lk = terms.logitKd.item<double>();
+        m_dp->afterStep(m_step);
+        const double task = losses.task, kd = losses.kd, lk = losses.logit;
         m_losses.task += task;
         m_losses.kd += kd;
         m_losses.logit += lk;
@@ -414,9 +478,14 @@ private:
     // Validation, best / last checkpoints, the epoch report; false when early stopping ends it.
     bool afterEpoch(int64_t epoch)
     {
+        // Batch-norm statistics saw only each rank's rows: rank 0's are the ones kept (as DDP's
+        // broadcast_buffers does), so that validation and early stopping agree on every rank.
+        if (m_dp->active())
+            m_dp->broadcastFromMain(liveTensors(), "broadcast of the weights before validation");
         const StudentEvaluation val = StudentTrainer::evaluate(
             m_model, m_branch, *m_data.validation, o.device, o.evalBatchSize, m_norm);
         const double score = validationScore(val);
+        std::exception_ptr saveError;
         const bool improved = std::isfinite(score) && score > m_result.bestValidationScore;
         const EpochLosses &l = m_losses;
         const double meanTotal = l.count ? l.total / double(l.count) : kNaN;
@@ -427,16 +496,26 @@ private:
             m_result.validation = val;
             m_best = takeSnapshot(m_model, m_branch);
             m_badEpochs = 0;
-            if (!m_bestPath.empty()) {
-                checkpoint(epoch + 1, 0).save(m_bestPath);
-                m_result.bestCheckpoint = m_bestPath;
-                if (m_observer)
-                    m_observer->onCheckpoint(o.stage, m_bestPath, true);
+            if (writes()) {
+                saveError = recordError([&] { checkpoint(epoch + 1, 0).save(m_bestPath); });
+                if (!saveError) {
+                    m_result.bestCheckpoint = m_bestPath;
+                    if (m_observer)
+                        m_observer->onCheckpoint(o.stage, m_bestPath, true);
+                }
             }
         } else {
             ++m_badEpochs;
         }
-        saveLast(epoch + 1, 0);
+        if (!saveError)
+            saveError = recordError([&] { saveLast(epoch + 1, 0); });
+        // Rank 0 alone writes: the others must hear that it failed, or they would wait for it in
+        // the next cell's collectives.
+        if (m_dp->active() && o.dist->any(bool(saveError), "agreeing on the checkpoints")
+            && !saveError)
+            throw Error(o.stage, "rank 0 could not write its checkpoints (see its message)");
+        if (saveError)
+            std::rethrow_exception(saveError);
         if (m_observer) {
             EpochReport r;
             r.stage = o.stage;
@@ -508,6 +587,7 @@ private:
     torch::Tensor m_aT, m_teacherLogits, m_features, m_targets;
     FeatureNorm m_norm;
     std::unique_ptr<torch::optim::Optimizer> m_optimizer;
+    std::unique_ptr<DataParallel> m_dp; // a no-op in a world of one
     std::unique_ptr<Batcher> m_batcher;
     std::unique_ptr<LrSchedule> m_schedule;
     std::unique_ptr<TemporalKdLoss> m_loss;

@@ -18,6 +18,7 @@
 
 namespace tkd {
 
+class Distributed;
 class TrainControl;
 class TrainObserver;
 
@@ -46,6 +47,9 @@ struct StudentTrainOptions
     std::string configHash;
     bool resume = false; // continue from checkpointDir/last.safetensors if present
     int64_t evalBatchSize = 256;
+    // Data-parallel ranks (null or a world of one: this process alone). batchSize stays the
+    // global batch; only rank 0 writes checkpoints. See DataParallel.
+    Distributed *dist = nullptr;
 
     bool usesTeacherAttention() const { return lambda > 0.0; }
     bool usesTeacherLogits() const { return logitKdWeight > 0.0; }
