@@ -12,6 +12,7 @@
 #include "core/models/Wav2Vec2Config.h"
 #include "core/models/Wav2Vec2Model.h"
 #include "core/train/DataParallel.h"
+#include "core/util/FreePort.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -28,26 +29,13 @@
 
 namespace {
 
-int freePort()
-{
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(s, reinterpret_cast<sockaddr *>(&a), sizeof a);
-    ::getsockname(s, reinterpret_cast<sockaddr *>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
-
 // Median ms of `repeats` bucketed all-reduces of `params`' gradients between 2 forked ranks.
 double allReduceMs(const std::vector<torch::Tensor> &params, int repeats)
 {
     int pipeFds[2];
     if (::pipe(pipeFds) != 0)
         return -1;
-    const int port = freePort();
+    const int port = tkd::freeLoopbackPort();
     std::vector<pid_t> pids;
     for (int k = 0; k < 2; ++k) {
         const pid_t pid = ::fork();

@@ -5,6 +5,7 @@
 
 #include "core/dist/Distributed.h"
 #include "core/util/Error.h"
+#include "core/util/FreePort.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -22,25 +23,6 @@
 namespace tkd::cli {
 
 namespace {
-
-// A port the kernel says is free on 127.0.0.1 (rank 0's store binds it a moment later).
-int freePort()
-{
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (s < 0 || ::bind(s, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0
-        || ::getsockname(s, reinterpret_cast<sockaddr *>(&a), &len) != 0) {
-        if (s >= 0)
-            ::close(s);
-        throw Error(
-            "MASTER_PORT", std::string("no free port on 127.0.0.1: ") + std::strerror(errno));
-    }
-    ::close(s);
-    return ntohs(a.sin_port);
-}
 
 struct Rank
 {
@@ -91,7 +73,7 @@ bool failed(int waitStatus)
 
 int launchLocalRanks(int nproc, int threadsPerRank, const std::vector<std::string> &args)
 {
-    const std::string port = std::to_string(freePort());
+    const std::string port = std::to_string(freeLoopbackPort());
     std::vector<std::string> argv = args;
     argv[0] = selfExe();
     std::vector<Rank> ranks(static_cast<size_t>(nproc));

@@ -10,6 +10,8 @@
 // test's user (root in CI; an ordinary user works too: SlurmUser and SlurmdUser are that user).
 // Without the packages, or when the daemons do not come up, the test fails saying why;
 // TKD_SKIP_SLURM=1 turns that into a skip.
+#include "core/util/FreePort.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -59,23 +61,6 @@ QString userName()
 {
     const passwd *pw = ::getpwuid(::getuid());
     return pw ? QString::fromLocal8Bit(pw->pw_name) : QStringLiteral("root");
-}
-
-// A TCP port nobody listens on now (bound to 0 and released): the cluster's own ports never
-// meet a system Slurm's 6817/6818.
-int freePort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0
-        && ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0)
-        port = ntohs(a.sin_port);
-    ::close(fd);
-    return port;
 }
 
 QString tail(const QString &path, int lines = 15)
@@ -211,10 +196,10 @@ private:
         // Two CPUs at most: the two array tasks side by side (more would only oversubscribe
         // a CI runner; fewer than the machine has is fine for slurmd).
         const int cpus = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
-        const int ctldPort = freePort();
-        int slurmdPort = freePort();
+        const int ctldPort = tkd::freeLoopbackPort();
+        int slurmdPort = tkd::freeLoopbackPort();
         while (slurmdPort == ctldPort) // a released port may come back at once
-            slurmdPort = freePort();
+            slurmdPort = tkd::freeLoopbackPort();
         QFile f(conf());
         f.open(QIODevice::WriteOnly);
         f.write(QStringLiteral(

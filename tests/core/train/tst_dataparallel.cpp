@@ -9,6 +9,7 @@
 #include "core/train/Batcher.h"
 #include "core/train/DataParallel.h"
 #include "core/train/TrainLoop.h"
+#include "core/util/FreePort.h"
 
 #include <QtTest>
 
@@ -25,19 +26,6 @@
 namespace {
 
 constexpr int64_t kClips = 21, kGlobalBatch = 8, kEpochs = 2, kClasses = 4, kFrames = 49;
-
-int freePort()
-{
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(s, reinterpret_cast<sockaddr *>(&a), sizeof a);
-    ::getsockname(s, reinterpret_cast<sockaddr *>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
 
 // Trains `student` over kEpochs of kClips (global batches of 8, 8 and 5: the last one splits
 // 2 + 3) and returns its parameters. Rank 1 starts from other weights: the broadcast must fix it.
@@ -85,7 +73,7 @@ struct Ranks
 template <class Body> Ranks fork(int world, const QString &dir, Body body)
 {
     Ranks r { {}, dir };
-    const int port = freePort();
+    const int port = tkd::freeLoopbackPort();
     for (int k = 0; k < world; ++k) {
         const pid_t pid = ::fork();
         if (pid != 0) {
