@@ -27,6 +27,7 @@ shot training "$RUN" --view training
 shot results "$RUN" --view results
 shot attention "$RUN" --view attention
 shot clips "$RUN" --view clips
+shot clip "$RUN" --view clip
 if [ -n "$AUDIO" ]; then
     TKD_LIVE_MODEL=$RUN TKD_LIVE_SOURCE=$AUDIO shot live "$RUN" --view live
 fi
