@@ -23,9 +23,13 @@ std::string TeacherTrainer::shippedTeacherPath()
 
 bool TeacherTrainer::isSpectral() const
 {
-    if (m_options.kind == TeacherKind::Pretrained)
-        return m_pretrainedInfo.kind == "tiny" || m_pretrainedInfo.kind == "small";
-    return isSpectralTeacher(m_options.kind);
+    if (m_options.kind != TeacherKind::Pretrained)
+        return isSpectralTeacher(m_options.kind);
+    try { // the checkpoint's own kind, by the one name table
+        return isSpectralTeacher(teacherKindFromName(m_pretrainedInfo.kind));
+    } catch (const Error &) {
+        return false; // a kind this build does not know: not a spectral teacher
+    }
 }
 
 bool TeacherTrainer::usesPretrainedAsIs() const

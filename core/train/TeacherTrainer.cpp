@@ -88,7 +88,7 @@ TeacherTrainer::TeacherTrainer(const NoisyDataset &data, const FeatureCache &cac
     if (o.kind == TeacherKind::Pretrained) {
         m_pretrainedPath = o.weights.empty() ? shippedTeacherPath() : o.weights;
         m_pretrainedInfo = TrainedModels::teacherInfo(m_pretrainedPath);
-        if (m_pretrainedInfo.kind != "tiny" && m_pretrainedInfo.kind != "small")
+        if (!isSpectral())
             throw Error("teacher.weights",
                 m_pretrainedPath + " is a '" + m_pretrainedInfo.kind
                     + "' teacher; a pretrained teacher must be spectral (tiny or small)");
