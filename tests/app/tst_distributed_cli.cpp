@@ -8,6 +8,7 @@
 //   and `tkd train --resume RUN` with another world size (one process) finishes the run;
 // - a one-process run killed after a checkpoint resumes on two ranks;
 // - a learned teacher's attention cache is computed half on each rank and merged by rank 0.
+#include "app/ProcessRun.h"
 #include "core/io/SafeTensors.h"
 
 #include <QDir>
@@ -49,14 +50,8 @@ private:
         p.setWorkingDirectory(m_tmp.path());
         QElapsedTimer t;
         t.start();
-        p.start(TKD_CLI_PATH, args);
-        if (!p.waitForFinished(300000)) {
-            p.kill();
-            p.waitForFinished();
-        }
-        return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError()), t.elapsed() / 1000.0 };
+        const tkd::test::ProcessResult r = tkd::test::runProcess(p, TKD_CLI_PATH, args, 300000);
+        return { r.code, r.out, r.err, t.elapsed() / 1000.0 };
     }
 
     QString writeConfig(const QString &runsDir, const QString &teacher = "{kind: oracle}")

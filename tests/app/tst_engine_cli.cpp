@@ -3,6 +3,7 @@
 // (teacher once, two worker processes, one table), `tkd grid --table`, `tkd export` (the student
 // alone, loadable, smaller than the training checkpoint) and `tkd teacher import`, plus the errors
 // for bad input with their exit codes.
+#include "app/ProcessRun.h"
 #include "core/checkpoint/Checkpoint.h"
 #include "core/checkpoint/TrainedModels.h"
 #include "core/distill/AttentionBranch.h"
@@ -22,11 +23,7 @@ private:
     QTemporaryDir m_tmp;
     QString m_gridDir; // the first grid's home run folder
 
-    struct Run
-    {
-        int code = -1;
-        QString out, err;
-    };
+    using Run = tkd::test::ProcessResult;
     Run tkd(const QStringList &args, int timeoutMs = 300000)
     {
         QProcess p;
@@ -35,14 +32,7 @@ private:
         env.insert("TKD_THREADS", "1");
         p.setProcessEnvironment(env);
         p.setWorkingDirectory(m_tmp.path());
-        p.start(TKD_CLI_PATH, args);
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-        }
-        return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError()) };
+        return tkd::test::runProcess(p, TKD_CLI_PATH, args, timeoutMs);
     }
     QString writeConfig(const QString &name, const QString &body)
     {

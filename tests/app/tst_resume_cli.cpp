@@ -8,6 +8,7 @@
 //   events.jsonl, metrics.json and `tkd eval`; resuming it trains those cells and exits 0.
 // The kills land on exact event lines through TKD_CRASH_AT (the run raises SIGKILL itself right
 // after writing that line): an external kill would race a run that takes two seconds.
+#include "app/ProcessRun.h"
 #include "core/io/SafeTensors.h"
 
 #include <QDir>
@@ -29,11 +30,7 @@ private:
     QString m_config;
     QString m_referenceRun;
 
-    struct Run
-    {
-        int code = -1;
-        QString out, err;
-    };
+    using Run = tkd::test::ProcessResult;
 
     // The test's environment for one tkd process: its own cache folder when given (a killed
     // run must meet the caches it left itself), and TKD_CRASH_AT to die by SIGKILL right after
@@ -63,14 +60,7 @@ private:
     {
         QProcess p;
         prepare(p, fileSizeLimit, cache, crashAt);
-        p.start(TKD_CLI_PATH, args);
-        if (!p.waitForFinished(600000)) {
-            p.kill();
-            p.waitForFinished();
-        }
-        return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError()) };
+        return tkd::test::runProcess(p, TKD_CLI_PATH, args, 600000);
     }
 
     QString writeConfig(const QString &name, const QString &body)

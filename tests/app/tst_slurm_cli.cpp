@@ -10,6 +10,7 @@
 // test's user (root in CI; an ordinary user works too: SlurmUser and SlurmdUser are that user).
 // Without the packages, or when the daemons do not come up, the test fails saying why;
 // TKD_SKIP_SLURM=1 turns that into a skip.
+#include "app/ProcessRun.h"
 #include "core/util/FreePort.h"
 
 #include <QDir>
@@ -31,11 +32,7 @@
 
 namespace {
 
-struct Result
-{
-    int code = -1;
-    QString out, err;
-};
+using Result = tkd::test::ProcessResult;
 
 Result runProgram(const QString &program, const QStringList &args, const QProcessEnvironment &env,
     const QString &workDir, int timeoutMs)
@@ -43,18 +40,7 @@ Result runProgram(const QString &program, const QStringList &args, const QProces
     QProcess p;
     p.setProcessEnvironment(env);
     p.setWorkingDirectory(workDir);
-    p.start(program, args);
-    if (!p.waitForStarted(10000))
-        return { -1, {}, program + ": cannot start: " + p.errorString() };
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-        return { -1, QString::fromUtf8(p.readAllStandardOutput()),
-            program + " " + args.join(' ') + ": timed out\n"
-                + QString::fromUtf8(p.readAllStandardError()) };
-    }
-    return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-        QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError()) };
+    return tkd::test::runProcess(p, program, args, timeoutMs);
 }
 
 QString userName()
