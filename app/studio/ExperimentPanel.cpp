@@ -9,6 +9,7 @@
 #include "widgets/ExperimentForm.h"
 
 #include <QAction>
+#include <QCoreApplication>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -78,6 +79,18 @@ QMap<QString, QString> formValues(const ExperimentConfig &c)
     return out;
 }
 
+// "48 student runs (2 students x 2 lambda x 4 lengths x 3 seeds)": the summary and the large-grid
+// question say it the same way.
+QString gridBreakdown(const ExperimentConfig &c)
+{
+    return QCoreApplication::translate("ExperimentPanel",
+        "%1 student runs (%2 students \u00d7 %3 \u03bb \u00d7 %4 lengths \u00d7 %5 seeds)")
+        .arg(studentCellCount(c))
+        .arg(c.students.size())
+        .arg(c.kd.lambdas.size())
+        .arg(c.clipLengths().size())
+        .arg(c.studentSeeds().size());
+}
 } // namespace
 
 ExperimentPanel::ExperimentPanel(RunController *runs, QWidget *parent)
@@ -281,17 +294,12 @@ void ExperimentPanel::validateNow()
     const QStringList elsewhere = m_form->setMessages(messages);
     if (m_problems.isEmpty()) {
         const ExperimentConfig &c = m_config;
-        const size_t cells = studentCellCount(c);
-        m_summary->setText(tr(
-            "<span style=\"color:#1e8449\">&#10004; Valid.</span> %1 student runs: %2 students "
-            "&times; %3 &lambda; &times; %4 lengths &times; %5 seeds, %6 epochs each; teacher: %7.")
-                               .arg(cells)
-                               .arg(c.students.size())
-                               .arg(c.kd.lambdas.size())
-                               .arg(c.clipLengths().size())
-                               .arg(c.studentSeeds().size())
-                               .arg(c.train.epochs)
-                               .arg(QString::fromLatin1(teacherKindName(c.teacher.kind))));
+        m_summary->setText(
+            tr("<span style=\"color:#1e8449\">&#10004; Valid.</span> %1, %2 epochs each; teacher: "
+               "%3.")
+                .arg(gridBreakdown(c).toHtmlEscaped())
+                .arg(c.train.epochs)
+                .arg(QString::fromLatin1(teacherKindName(c.teacher.kind))));
     } else {
         QString text = tr("<span style=\"color:#c0392b\">&#10008; %n problem(s)</span>: fix the "
                           "fields marked in red.",
@@ -455,15 +463,10 @@ bool ExperimentPanel::confirmLargeGrid()
     const double perEpoch = 3.0 * (clipSeconds / double(c.clipLengths().size())) / 8.0;
     const double minutes = double(cells) * c.train.epochs * perEpoch / 60.0;
     QMessageBox box(QMessageBox::Question, tr("Run a large grid?"),
-        tr("This experiment trains %1 student runs (%2 students x %3 lambda x %4 lengths x %5 "
-           "seeds), "
-           "%6 epochs each, plus the teacher. At the speed of a small student on a 2-core machine "
-           "that is at least %7; recurrent students take several times longer.\n\nRun it now?")
-            .arg(cells)
-            .arg(c.students.size())
-            .arg(c.kd.lambdas.size())
-            .arg(c.clipLengths().size())
-            .arg(c.studentSeeds().size())
+        tr("This experiment trains %1, %2 epochs each, plus the teacher. At the speed of a small "
+           "student on a 2-core machine that is at least %3; recurrent students take several "
+           "times longer.\n\nRun it now?")
+            .arg(gridBreakdown(c))
             .arg(c.train.epochs)
             .arg(minutes >= 90 ? tr("%1 hours").arg(minutes / 60.0, 0, 'f', 1)
                                : tr("%1 minutes").arg(std::max(1.0, std::round(minutes)))),
