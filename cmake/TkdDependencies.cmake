@@ -24,6 +24,17 @@ add_library(tkd_espeakng INTERFACE)
 target_include_directories(tkd_espeakng INTERFACE ${ESPEAKNG_INCLUDE_DIR})
 target_link_libraries(tkd_espeakng INTERFACE ${ESPEAKNG_LIBRARY})
 
+# flite (Debian: flite1-dev), the built-in corpus's second voice family: its five US English voices
+# are libraries of their own, linked beside the engine, its lexicon and its English front end.
+find_path(FLITE_INCLUDE_DIR flite/flite.h REQUIRED)
+add_library(tkd_flite INTERFACE)
+target_include_directories(tkd_flite INTERFACE ${FLITE_INCLUDE_DIR})
+foreach(_lib flite_cmu_us_kal flite_cmu_us_kal16 flite_cmu_us_awb flite_cmu_us_rms flite_cmu_us_slt
+             flite_usenglish flite_cmulex flite)
+  find_library(_path_${_lib} ${_lib} REQUIRED)
+  target_link_libraries(tkd_flite INTERFACE ${_path_${_lib}})
+endforeach()
+
 if(TKD_BUILD_GUI OR TKD_BUILD_TESTS)
   set(_qt_components Core Test)
   if(TKD_BUILD_GUI)

@@ -12,6 +12,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libsndfile1-dev libsamplerate0-dev portaudio19-dev libasound2-dev libasound2-plugins
   libespeak-ng-dev espeak-ng-data
+  # the built-in corpus's second voice family (corpus.flite_share): flite's US English voices
+  flite1-dev
   libyaml-cpp-dev nlohmann-json3-dev
   # the tkd command line parser
   libcli11-dev

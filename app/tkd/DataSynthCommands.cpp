@@ -6,6 +6,7 @@
 #include "core/data/BuiltinCorpus.h"
 #include "core/data/DatasetSource.h"
 #include "core/data/NoisyDataset.h"
+#include "core/experiment/ExperimentConfig.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
@@ -27,8 +28,10 @@ void printSplitCounts(const char *title, const tkd::DatasetIndex &index)
 
 struct SynthOptions
 {
+    std::string config; // an experiment file: its data.corpus settings (voices included)
     int speakers = tkd::BuiltinCorpusConfig {}.speakers;
     uint64_t seed = tkd::BuiltinCorpusConfig {}.seed;
+    const CLI::Option *speakersOption = nullptr, *seedOption = nullptr; // given explicitly?
     std::string cache;
     bool force = false;
     bool verify = false;
@@ -37,8 +40,12 @@ struct SynthOptions
 int runSynth(const SynthOptions &o)
 {
     tkd::BuiltinCorpusConfig cfg;
-    cfg.speakers = o.speakers;
-    cfg.seed = o.seed;
+    if (!o.config.empty())
+        cfg = tkd::ExperimentConfig::load(o.config).corpusConfig();
+    if (o.config.empty() || o.speakersOption->count())
+        cfg.speakers = o.speakers;
+    if (o.config.empty() || o.seedOption->count())
+        cfg.seed = o.seed;
     tkd::BuiltinCorpus corpus(cfg, o.cache);
 
     tkd::cli::TerminalProgress bar;
@@ -50,10 +57,13 @@ int runSynth(const SynthOptions &o)
     }
 
     std::map<tkd::Split, int> clips, speakers;
+    std::map<tkd::VoiceFamily, int> families;
     for (const auto &c : corpus.clips())
         ++clips[c.split];
-    for (const auto &s : corpus.speakers())
+    for (const auto &s : corpus.speakers()) {
         ++speakers[s.split];
+        ++families[s.family];
+    }
     std::printf("built-in corpus: %s\n", corpus.folder().c_str());
     if (r.reused)
         std::printf("  reused the cached corpus (complete; --force regenerates)\n");
@@ -68,6 +78,10 @@ int runSynth(const SynthOptions &o)
         corpus.speakers().size(), speakers[tkd::Split::Train], speakers[tkd::Split::Validation],
         speakers[tkd::Split::Test], corpus.clips().size(), clips[tkd::Split::Train],
         clips[tkd::Split::Validation], clips[tkd::Split::Test]);
+    std::printf("  voices:");
+    for (const auto &[family, n] : families)
+        std::printf(" %s %d", tkd::voiceFamilyName(family).c_str(), n);
+    std::printf(cfg.randomised() ? " (randomised: generator version 3)\n" : "\n");
     printSplitCounts("12-label task:", corpus.index12());
     printSplitCounts("35-label task:", corpus.index35());
     std::printf("  content hash %s\n", corpus.contentHash().substr(0, 16).c_str());
@@ -101,6 +115,8 @@ std::pair<double, double> parseRange(const std::string &text, const std::string 
 
 struct NoisyOptions
 {
+    std::string config; // an experiment file: its corpus, room and channel settings
+    const CLI::Option *speakersOption = nullptr;
     double length = 4.0;
     std::string source = "builtin";
     std::string kind;
@@ -128,6 +144,14 @@ int runNoisy(const NoisyOptions &o)
     cfg.babbleWords = o.babbleWords;
     cfg.babbleGainDb = o.babbleGain;
     cfg.seed = o.seed;
+    tkd::BuiltinCorpusConfig corpusCfg;
+    if (!o.config.empty()) { // the file's corpus voices and room / channel; the flags the rest
+        const tkd::ExperimentConfig experiment = tkd::ExperimentConfig::load(o.config);
+        cfg.roomChannel = experiment.data.noisy.roomChannel;
+        corpusCfg = experiment.corpusConfig();
+    }
+    if (o.config.empty() || o.speakersOption->count())
+        corpusCfg.speakers = o.speakers;
     cfg.validate(); // before any synthesis or loading
     const int limit = o.limit;
     const int task = o.task;
@@ -138,8 +162,6 @@ int runNoisy(const NoisyOptions &o)
     if (source == "builtin") {
         if (task != 12 && task != 35)
             throw tkd::Error("--task", "must be 12 or 35, not " + std::to_string(task));
-        tkd::BuiltinCorpusConfig corpusCfg;
-        corpusCfg.speakers = o.speakers;
         tkd::BuiltinCorpus corpus(corpusCfg);
         corpus.ensure(bar.progress());
         bar.finish();
@@ -184,17 +206,20 @@ int runNoisy(const NoisyOptions &o)
 }
 
 const tkd::cli::Registrar regSynth("data synth", "synthesise the built-in keyword corpus",
-    "Synthesises the built-in keyword corpus (the 35 Speech Commands words, many espeak-ng "
-    "speakers, "
-    "split by speaker) into the cache, once; later runs reuse it and an interrupted run is "
-    "completed.",
+    "Synthesises the built-in keyword corpus (the 35 Speech Commands words, many espeak-ng and, "
+    "with data.corpus.flite_share in --config, flite speakers, split by speaker) into the cache, "
+    "once; later runs reuse it and an interrupted run is completed.",
     [](CLI::App &app) {
         auto o = std::make_shared<SynthOptions>();
-        app.add_option("--speakers", o->speakers, "number of synthetic speakers")
-            ->capture_default_str()
-            ->check(CLI::PositiveNumber);
-        app.add_option("--seed", o->seed, "corpus seed (voices, splits, placement)")
-            ->capture_default_str();
+        app.add_option("--config", o->config,
+            "experiment file whose data.corpus settings to use (flite voices, speed, pitch, "
+            "vocal-tract length); --speakers and --seed still override");
+        o->speakersOption
+            = app.add_option("--speakers", o->speakers, "number of synthetic speakers")
+                  ->capture_default_str()
+                  ->check(CLI::PositiveNumber);
+        o->seedOption = app.add_option("--seed", o->seed, "corpus seed (voices, splits, placement)")
+                            ->capture_default_str();
         app.add_option(
             "--cache", o->cache, "folder holding corpora (default: <cache root>/builtin-corpus)");
         app.add_flag("--force", o->force, "regenerate even if a complete corpus is cached");
@@ -210,6 +235,9 @@ const tkd::cli::Registrar regNoisy("data noisy", "write noisy long clips with ke
     "browsing.",
     [](CLI::App &app) {
         auto o = std::make_shared<NoisyOptions>();
+        app.add_option("--config", o->config,
+            "experiment file whose corpus voices (data.corpus) and room / channel (reverb, "
+            "channel, clipping, gain under data.noisy) to use; the other flags set the rest");
         app.add_option("--length", o->length, "clip length L in seconds")->capture_default_str();
         app.add_option("--source", o->source,
                "builtin, or a dataset folder (Speech Commands v2 or folder-per-class)")
@@ -218,9 +246,9 @@ const tkd::cli::Registrar regNoisy("data noisy", "write noisy long clips with ke
             "dataset kind for a folder source: speech-commands | folder | fsd50k (default: "
             "guessed)");
         app.add_option("--task", o->task, "keyword task: 12 or 35 labels")->capture_default_str();
-        app.add_option("--speakers", o->speakers, "built-in corpus speakers")
-            ->capture_default_str()
-            ->check(CLI::PositiveNumber);
+        o->speakersOption = app.add_option("--speakers", o->speakers, "built-in corpus speakers")
+                                ->capture_default_str()
+                                ->check(CLI::PositiveNumber);
         app.add_option("--snr", o->snr, "background SNR range in dB, LO:HI")->capture_default_str();
         app.add_option("--noise", o->noise, "noise kinds: white,pink,brown,babble,folder")
             ->capture_default_str();

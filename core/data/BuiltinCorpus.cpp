@@ -1,12 +1,14 @@
 #include "core/data/BuiltinCorpus.h"
 
 #include "core/data/BuiltinCorpusSynthesis.h"
+#include "core/data/FliteVoices.h"
 
 #include "core/audio/AudioFile.h"
 #include "core/data/NoiseGenerator.h"
 #include "core/data/SpeechActivity.h"
 #include "core/util/DirEntry.h"
 #include "core/util/Error.h"
+#include "core/util/Format.h"
 #include "core/util/Hash.h"
 #include "core/util/Paths.h"
 #include "core/util/Rng.h"
@@ -36,7 +38,78 @@ namespace tkd {
 
 using namespace corpus;
 
+// ---- voice families -------------------------------------------------------------------------
+
+namespace {
+struct FamilyName
+{
+    VoiceFamily family;
+    const char *name;
+};
+constexpr FamilyName kFamilyNames[]
+    = { { VoiceFamily::Espeak, "espeak" }, { VoiceFamily::Flite, "flite" } };
+} // namespace
+
+const std::vector<VoiceFamily> &voiceFamilies()
+{
+    static const std::vector<VoiceFamily> all = [] {
+        std::vector<VoiceFamily> v;
+        for (const auto &f : kFamilyNames)
+            v.push_back(f.family);
+        return v;
+    }();
+    return all;
+}
+
+std::string voiceFamilyName(VoiceFamily f)
+{
+    for (const auto &n : kFamilyNames)
+        if (n.family == f)
+            return n.name;
+    return "espeak";
+}
+
+VoiceFamily voiceFamilyFromName(const std::string &name)
+{
+    std::string known;
+    for (const auto &n : kFamilyNames) {
+        if (name == n.name)
+            return n.family;
+        known += std::string(known.empty() ? "" : ", ") + n.name;
+    }
+    throw Error("voice family", "'" + name + "' is not one of " + known);
+}
+
 // ---- config ---------------------------------------------------------------------------------
+
+bool BuiltinCorpusConfig::randomised() const
+{
+    return fliteShare != 0.0 || speedMin != 1.0 || speedMax != 1.0 || pitchMinSt != 0.0
+        || pitchMaxSt != 0.0 || vtlMin != 1.0 || vtlMax != 1.0;
+}
+
+int BuiltinCorpusConfig::generatorVersion() const
+{
+    return randomised() ? kGeneratorVersion : kNeutralGeneratorVersion;
+}
+
+VoiceFamily BuiltinCorpusConfig::onlyFamily() const
+{
+    return fliteShare >= 1.0 ? VoiceFamily::Flite : VoiceFamily::Espeak;
+}
+
+std::optional<BuiltinCorpusConfig> BuiltinCorpusConfig::unseenFamily(int count) const
+{
+    if (count <= 0 || (fliteShare > 0.0 && fliteShare < 1.0))
+        return std::nullopt;
+    BuiltinCorpusConfig u = *this;
+    u.speakers = count;
+    u.firstSpeaker = 300000;
+    u.fliteShare = onlyFamily() == VoiceFamily::Flite ? 0.0 : 1.0;
+    u.validationFraction = 0.0;
+    u.testFraction = 0.95;
+    return u;
+}
 
 const std::vector<std::string> &BuiltinCorpusConfig::effectiveWords() const
 {
@@ -74,6 +147,17 @@ void BuiltinCorpusConfig::validate() const
         throw Error("corpus.rate_wpm",
             "needs 80 <= min <= max <= 450, got " + std::to_string(rateMinWpm) + ".."
                 + std::to_string(rateMaxWpm));
+    if (!std::isfinite(fliteShare) || fliteShare < 0.0 || fliteShare > 1.0)
+        throw Error("corpus.flite_share", "must be in [0, 1], got " + std::to_string(fliteShare));
+    auto range = [](const char *key, double lo, double hi, double min, double max) {
+        if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi || lo < min || hi > max)
+            throw Error(key,
+                "needs " + formatNumber(min) + " <= lo <= hi <= " + formatNumber(max) + ", got ["
+                    + formatNumber(lo) + ", " + formatNumber(hi) + "]");
+    };
+    range("corpus.speed", speedMin, speedMax, 0.5, 2.0);
+    range("corpus.pitch_semitones", pitchMinSt, pitchMaxSt, -12.0, 12.0);
+    range("corpus.vtl", vtlMin, vtlMax, 0.7, 1.4);
 }
 
 std::string BuiltinCorpusConfig::canonicalJson() const
@@ -88,13 +172,21 @@ std::string BuiltinCorpusConfig::canonicalJson() const
     j["rate_wpm"] = { rateMinWpm, rateMaxWpm };
     if (firstSpeaker != 0) // absent at 0, so existing corpora keep their hash
         j["first_speaker"] = firstSpeaker;
+    if (randomised()) { // absent when neutral, for the same reason
+        j["flite_share"] = fliteShare;
+        j["speed"] = { speedMin, speedMax };
+        j["pitch_semitones"] = { pitchMinSt, pitchMaxSt };
+        j["vtl"] = { vtlMin, vtlMax };
+    }
     return j.dump(); // nlohmann's object keys are sorted
 }
 
 std::string BuiltinCorpusConfig::hash() const
 {
-    const std::string key = canonicalJson() + "|generator " + std::to_string(kGeneratorVersion)
-        + "|" + BuiltinCorpus::synthVersion() + "|" + kResampleQualityName;
+    std::string key = canonicalJson() + "|generator " + std::to_string(generatorVersion()) + "|"
+        + BuiltinCorpus::synthVersion() + "|" + kResampleQualityName;
+    if (fliteShare > 0.0)
+        key += "|" + fliteVersion();
     return Sha256::ofString(key).substr(0, 12);
 }
 
@@ -114,6 +206,29 @@ BuiltinCorpus::BuiltinCorpus(BuiltinCorpusConfig config, std::string cacheDir)
         cacheDir = cacheRoot() + "/builtin-corpus";
     m_folder = cacheDir + "/" + m_config.hash();
 }
+
+namespace {
+
+// The randomisation draws come from their own stream, so an espeak speaker keeps its accent,
+// variant, rate and pitch whatever the randomisation settings are.
+void randomiseSpeaker(const BuiltinCorpusConfig &cfg, uint64_t global, CorpusSpeaker &spk)
+{
+    Rng rng({ cfg.seed, 0x564f5852ULL /* VOXR */, global });
+    auto round3 = [](double v) { return std::round(v * 1000.0) / 1000.0; };
+    if (rng.uniform() < cfg.fliteShare) {
+        spk.family = VoiceFamily::Flite;
+        spk.voice = fliteVoices()[rng.below(fliteVoices().size())];
+    } else {
+        rng.below(fliteVoices().size()); // the same number of draws either way
+    }
+    spk.speed = round3(rng.uniform(cfg.speedMin, cfg.speedMax));
+    spk.pitchSemitones = spk.family == VoiceFamily::Flite
+        ? round3(rng.uniform(cfg.pitchMinSt, cfg.pitchMaxSt))
+        : 0.0;
+    spk.vtl = round3(rng.uniform(cfg.vtlMin, cfg.vtlMax));
+}
+
+} // namespace
 
 std::vector<CorpusSpeaker> BuiltinCorpus::planSpeakers(const BuiltinCorpusConfig &cfg)
 {
@@ -135,6 +250,8 @@ std::vector<CorpusSpeaker> BuiltinCorpus::planSpeakers(const BuiltinCorpusConfig
         spk.pitch = 20 + int(rng.below(61));
         spk.pitchRange = 20 + int(rng.below(71));
         spk.peakDb = std::round(rng.uniform(-14.0, -3.0) * 10.0) / 10.0;
+        if (cfg.randomised())
+            randomiseSpeaker(cfg, uint64_t(global), spk);
     }
     // Split by speaker: a seeded permutation, the first ones test, then validation, rest train.
     std::vector<int> order(static_cast<size_t>(n));
@@ -185,6 +302,12 @@ bool BuiltinCorpus::loadManifest()
             spk.pitch = s.at("pitch").get<int>();
             spk.pitchRange = s.at("pitch_range").get<int>();
             spk.peakDb = s.at("peak_db").get<double>();
+            if (s.contains("family")) { // randomised corpora only
+                spk.family = voiceFamilyFromName(s.at("family").get<std::string>());
+                spk.speed = s.at("speed").get<double>();
+                spk.pitchSemitones = s.at("pitch_semitones").get<double>();
+                spk.vtl = s.at("vtl").get<double>();
+            }
             spk.split = splitFromName(s.at("split").get<std::string>());
             speakers.push_back(spk);
         }
@@ -227,20 +350,30 @@ void BuiltinCorpus::writeManifest()
 {
     json j;
     j["format"] = "tkd-builtin-corpus";
-    j["generator_version"] = kGeneratorVersion;
+    j["generator_version"] = m_config.generatorVersion();
     j["config_hash"] = m_config.hash();
     j["config"] = json::parse(m_config.canonicalJson());
     j["seed"] = m_config.seed;
     j["synthesiser"] = synthVersion();
+    if (m_config.fliteShare > 0.0)
+        j["synthesiser_flite"] = fliteVersion();
     j["synthesis_rate"] = kSynthRate;
     j["sample_rate"] = kSampleRate;
     j["resample_quality"] = kResampleQualityName;
     j["clip_seconds"] = double(kClipSamples) / kSampleRate;
     json speakers = json::array();
-    for (const auto &s : m_speakers)
-        speakers.push_back({ { "id", s.id }, { "voice", s.voice }, { "rate_wpm", s.rateWpm },
+    for (const auto &s : m_speakers) {
+        json spk = { { "id", s.id }, { "voice", s.voice }, { "rate_wpm", s.rateWpm },
             { "pitch", s.pitch }, { "pitch_range", s.pitchRange }, { "peak_db", s.peakDb },
-            { "split", splitName(s.split) } });
+            { "split", splitName(s.split) } };
+        if (m_config.randomised()) { // neutral corpora keep their version-2 manifest bytes
+            spk["family"] = voiceFamilyName(s.family);
+            spk["speed"] = s.speed;
+            spk["pitch_semitones"] = s.pitchSemitones;
+            spk["vtl"] = s.vtl;
+        }
+        speakers.push_back(spk);
+    }
     j["speakers"] = speakers;
     json clips = json::array();
     json counts = { { "train", 0 }, { "validation", 0 }, { "test", 0 } };
@@ -378,7 +511,7 @@ BuiltinCorpus::EnsureResult BuiltinCorpus::ensure(const Progress &progress, bool
                 // plain voice, the same way every time. Corpora that never crashed are unchanged.
                 const auto plus = m_speakers[s].voice.find('+');
                 if (std::string(e.what()).find("killed by signal") == std::string::npos
-                    || plus == std::string::npos)
+                    || plus == std::string::npos || m_speakers[s].family != VoiceFamily::Espeak)
                     throw;
                 m_speakers[s].voice = m_speakers[s].voice.substr(0, plus);
                 made = synthesiseSpeaker(m_config, s, m_speakers[s], words);

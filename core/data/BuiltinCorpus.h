@@ -4,10 +4,20 @@
 #include "core/util/Progress.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace tkd {
+
+// The synthesisers of the built-in corpus. One name table (voiceFamilyName / FromName).
+enum class VoiceFamily {
+    Espeak, // espeak-ng's English accents x variants (formant synthesis)
+    Flite // Debian's flite voices (diphone and clustergen)
+};
+const std::vector<VoiceFamily> &voiceFamilies();
+std::string voiceFamilyName(VoiceFamily f); // "espeak", "flite"
+VoiceFamily voiceFamilyFromName(const std::string &name); // throws tkd::Error("voice family")
 
 // What the built-in keyword corpus is made of. Everything that changes a single byte of the
 // output is in here (and in the hash, with the synthesiser version), so the cache folder name is
@@ -31,6 +41,22 @@ struct BuiltinCorpusConfig
     int rateMinWpm = 140; // espeak speaking rate range, words per minute
     int rateMaxWpm = 220;
 
+    // Domain randomisation of the voices (issue 13), drawn once per speaker. The neutral defaults
+    // make exactly the espeak-only corpus of generator version 2, byte for byte (and its hash), so
+    // every committed figure stays reproducible; anything else makes a version-3 corpus.
+    double fliteShare = 0.0; // corpus.flite_share: share of speakers voiced by flite, not espeak-ng
+    double speedMin = 1.0, speedMax = 1.0; // corpus.speed: speaking-rate factor (the synthesiser's)
+    double pitchMinSt = 0.0, pitchMaxSt = 0.0; // corpus.pitch_semitones: flite voices' F0 shift
+    double vtlMin = 1.0, vtlMax = 1.0; // corpus.vtl: formant (vocal-tract length) factor
+
+    bool randomised() const; // any of the four above away from neutral
+    int generatorVersion() const; // 2, or 3 when randomised()
+    // The leave-one-family-out corpus: `speakers` new speakers (numbered from 300000: no
+    // experiment and not the teacher has them) of the family this corpus does not use, with the
+    // same randomisation, nearly all in the test split. Empty when the corpus uses both families.
+    std::optional<BuiltinCorpusConfig> unseenFamily(int speakers) const;
+    VoiceFamily onlyFamily() const; // Espeak when fliteShare is 0, Flite when 1
+
     const std::vector<std::string> &effectiveWords() const;
     // Throws tkd::Error("corpus.<key>", reason).
     void validate() const;
@@ -38,16 +64,22 @@ struct BuiltinCorpusConfig
     std::string hash() const; // 12 hex digits of SHA-256 over canonicalJson + synth version
 };
 
-// One synthetic voice: an espeak-ng English voice with a variant, rate, pitch and pitch range.
+// One synthetic voice: an espeak-ng English voice with a variant, rate, pitch and pitch range, or
+// a flite voice; with the corpus's per-speaker randomisation.
 struct CorpusSpeaker
 {
     std::string id; // "s0042"
-    std::string voice; // espeak name, e.g. "en-us+f3"
-    int rateWpm = 175;
+    VoiceFamily family = VoiceFamily::Espeak;
+    std::string voice; // espeak name, e.g. "en-us+f3"; flite: "kal", "slt", ...
+    int rateWpm = 175; // espeak
     int pitch = 50; // espeak 0..100
     int pitchRange = 50;
     double peakDb = -6.0; // clip peak level, dBFS
+    double speed = 1.0; // speaking-rate factor (> 1 faster)
+    double pitchSemitones = 0.0; // flite: F0 shift
+    double vtl = 1.0; // formants scaled by it, at the same duration (and, for flite, the same F0)
     Split split = Split::Train;
+    bool neutral() const { return speed == 1.0 && pitchSemitones == 0.0 && vtl == 1.0; }
 };
 
 struct CorpusClip

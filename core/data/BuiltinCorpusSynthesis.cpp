@@ -1,6 +1,7 @@
 #include "core/data/BuiltinCorpusSynthesis.h"
 
 #include "core/audio/AudioFile.h"
+#include "core/data/FliteVoices.h"
 #include "core/data/NoiseGenerator.h"
 #include "core/data/SpeechActivity.h"
 #include "core/util/AtomicFile.h"
@@ -130,6 +131,33 @@ std::vector<float> espeakWord(const std::string &voice, int rate, int pitch, int
     return out;
 }
 
+// The speaking rate of a speaker's first attempt at a word: espeak's words per minute, or flite's
+// rate factor (1 = the voice's own), both including the vocal-tract compensation below.
+double firstRate(const CorpusSpeaker &spk)
+{
+    const double speed = spk.speed / spk.vtl;
+    return spk.family == VoiceFamily::Flite ? speed : double(std::lround(spk.rateWpm * speed));
+}
+
+// One word of a speaker at 16 kHz, with the speaker's randomisation. The vocal-tract factor a
+// scales every frequency by reading the synthesiser's output as if it ran a times faster; the
+// word is spoken a times slower (and, for flite, a times lower) beforehand, so only the formants
+// move. (espeak's pitch is not compensated: its pitch parameter is not in Hz.)
+std::vector<float> speakWord(
+    const CorpusSpeaker &spk, double rate, const std::string &word, unsigned randSeed)
+{
+    if (spk.family == VoiceFamily::Flite) {
+        const double f0 = std::pow(2.0, spk.pitchSemitones / 12.0) / spk.vtl;
+        const FliteWave w = fliteWord(spk.voice, word, 1.0 / rate, f0);
+        return resample(w.samples.data(), w.samples.size(), w.sampleRate * spk.vtl, kSampleRate,
+            kResampleQuality);
+    }
+    const std::vector<float> raw
+        = espeakWord(spk.voice, int(rate), spk.pitch, spk.pitchRange, word, randSeed);
+    return resample(
+        raw.data(), raw.size(), BuiltinCorpus::kSynthRate * spk.vtl, kSampleRate, kResampleQuality);
+}
+
 std::string wavBytesPcm16(const std::vector<float> &x)
 {
     const uint32_t dataBytes = uint32_t(x.size() * 2);
@@ -198,19 +226,17 @@ SynthesisedClip synthesiseKeyword(const BuiltinCorpusConfig &cfg, size_t speaker
     const SpeechActivity vad(vadOptions);
     std::vector<float> speech;
     SpeechWindow win;
-    int rate = spk.rateWpm;
+    double rate = firstRate(spk);
     for (int attempt = 0;; ++attempt) {
-        const std::vector<float> raw
-            = espeakWord(spk.voice, rate, spk.pitch, spk.pitchRange, word, randSeed);
-        speech = resample(
-            raw.data(), raw.size(), BuiltinCorpus::kSynthRate, kSampleRate, kResampleQuality);
+        speech = speakWord(spk, rate, word, randSeed);
         win = vad.detect(speech, kSampleRate);
         if (!win.found())
-            throw Error("espeak-ng",
+            throw Error(voiceFamilyName(spk.family),
                 "produced no audible speech for '" + word + "' with voice " + spk.voice);
         if (win.offsetSec - win.onsetSec + 2 * kPadSec <= kMaxSpeechSec || attempt >= 4)
             break;
-        rate = int(rate * 1.25); // too long for a 1 s clip: speak faster
+        // Too long for a 1 s clip: speak faster (espeak's rate stays whole words per minute).
+        rate = spk.family == VoiceFamily::Flite ? rate * 1.25 : double(int(rate * 1.25));
     }
     // Trim to the speech plus a little padding.
     const long n = long(speech.size());

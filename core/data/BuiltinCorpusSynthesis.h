@@ -12,7 +12,10 @@
 namespace tkd::corpus {
 
 // Bumped whenever the synthesis recipe changes, so old caches are never mistaken for new ones.
-constexpr int kGeneratorVersion = 2; // 2: noise floor and silence from Rng::normalFast
+// 2: noise floor and silence from Rng::normalFast; 3: voice randomisation (flite voices, speed,
+// pitch, vocal-tract length). A neutral config makes exactly a version-2 corpus and keeps its hash.
+constexpr int kGeneratorVersion = 3;
+constexpr int kNeutralGeneratorVersion = 2;
 constexpr const char *kResampleQualityName = "sinc-fastest";
 
 // English accents x variants that stay intelligible and do not clip.

@@ -81,6 +81,7 @@ void NoisyConfig::validate() const
             throw Error("noise.kinds", std::string("'") + noiseKindName(k) + "' is listed twice");
     if (!std::isfinite(babbleGainDb) || babbleGainDb < -60.0 || babbleGainDb > 20.0)
         throw Error("noise.babble_gain_db", "must be between -60 and 20 dB");
+    roomChannel.validate();
     if (babbleWords < 0 || babbleWords > 20)
         throw Error(
             "noise.babble_words", "must be between 0 and 20, got " + std::to_string(babbleWords));
@@ -99,6 +100,7 @@ std::string NoisyConfig::canonicalJson() const
     j["babble_gain_db"] = babbleGainDb;
     j["babble_words"] = babbleWords;
     j["seed"] = seed;
+    roomChannel.toJson(j);
     return j.dump();
 }
 
@@ -279,6 +281,15 @@ NoisyItem NoisyDataset::item(Split split, size_t i) const
     it.word = clip.word;
     it.speaker = clip.speaker;
 
+    // The room and channel draw from their own stream, so the rest of an item is the same
+    // whatever their settings (and byte-identical to earlier versions when they are neutral).
+    const RoomChannel roomChannel(m_config.roomChannel);
+    Rng roomRng(
+        { m_hashKey, m_config.seed, uint64_t(split), uint64_t(i), 0x524f4f4dULL /* ROOM */ });
+    if (!m_config.roomChannel.neutral())
+        it.roomChannel = roomChannel.draw(roomRng);
+    const bool reverberant = it.roomChannel.rt60 > 0.0;
+
     const Source src = loadSource(clip);
     const long L = long(m_length);
     const long n = long(src.samples.size());
@@ -360,8 +371,11 @@ NoisyItem NoisyDataset::item(Split split, size_t i) const
     // by it would blow the noise up; fall back to the whole clip's power there.
     if (noisePower < 1e-3 * wholePower)
         noisePower = wholePower;
-    if (noisePower > 0.0)
-        addAt(mix, bg, 0, std::sqrt(speechPower / (noisePower * std::pow(10.0, it.snrDb / 10.0))));
+    const double bgGain = noisePower > 0.0
+        ? std::sqrt(speechPower / (noisePower * std::pow(10.0, it.snrDb / 10.0)))
+        : 0.0;
+    if (!reverberant && noisePower > 0.0)
+        addAt(mix, bg, 0, bgGain);
 
     // Babble overlay: a few other words of the same split, each at babbleGainDb re the keyword.
     const double babblePower = speechPower * std::pow(10.0, m_config.babbleGainDb / 10.0);
@@ -390,6 +404,13 @@ NoisyItem NoisyDataset::item(Split split, size_t i) const
         it.babbleSources.insert(it.babbleSources.end(), overlay.begin(), overlay.end());
     else
         it.babbleSources = std::move(overlay);
+    // In a room, the keyword and the overlaid words reverberate; the background is diffuse and
+    // is added after (its SNR stays relative to the keyword's direct sound).
+    if (reverberant) {
+        RoomChannel::reverberate(mix, it.roomChannel, roomRng);
+        if (noisePower > 0.0)
+            addAt(mix, bg, 0, bgGain);
+    }
 
     float peak = 0.0f;
     for (float v : mix)
@@ -399,6 +420,8 @@ NoisyItem NoisyDataset::item(Split split, size_t i) const
         for (float &v : mix)
             v *= float(it.mixGain);
     }
+    if (!m_config.roomChannel.neutral())
+        RoomChannel::colour(mix, it.roomChannel);
     it.samples = std::move(mix);
     return it;
 }
@@ -442,6 +465,13 @@ void NoisyDataset::materialise(
                 { "noise_kind", noiseKindName(it.noiseKind) }, { "noise_source", it.noiseSource },
                 { "snr_db", it.snrDb }, { "babble_sources", it.babbleSources },
                 { "mix_gain", it.mixGain } });
+            if (!m_config.roomChannel.neutral()) {
+                const RoomChannelDraw &d = it.roomChannel;
+                items.back()["room_channel"] = { { "rt60_sec", d.rt60 }, { "drr_db", d.drrDb },
+                    { "channel", d.channel }, { "tilt_db", d.tiltDb },
+                    { "highpass_hz", d.highpassHz }, { "lowpass_hz", d.lowpassHz },
+                    { "drive_db", d.driveDb }, { "gain_db", d.gainDb } };
+            }
             progress.report("materialise", ++done, total);
         }
     }

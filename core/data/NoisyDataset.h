@@ -2,6 +2,7 @@
 
 #include "core/data/Dataset.h"
 #include "core/data/NoiseGenerator.h"
+#include "core/data/RoomChannel.h"
 #include "core/data/SpeechActivity.h"
 #include "core/util/Progress.h"
 
@@ -30,6 +31,7 @@ struct NoisyConfig
         = -10.0; // noise.babble_gain_db: each overlaid word, relative to the keyword
     int babbleWords = 2; // noise.babble_words: other words overlaid on every item (0: none)
     uint64_t seed = 1; // noise.seed
+    RoomChannelConfig roomChannel; // noise.reverb_share ... noise.gain_db (neutral by default)
 
     void validate() const; // throws tkd::Error("noise.<key>", reason)
     std::string canonicalJson() const;
@@ -53,6 +55,7 @@ struct NoisyItem
     double snrDb = 0.0; // requested = achieved background SNR over the keyword window
     std::vector<std::string> babbleSources;
     double mixGain = 1.0; // final scale applied to the whole mix to avoid clipping
+    RoomChannelDraw roomChannel; // the room, channel and gain applied after it
     bool silence() const { return keywordOnsetSec < 0.0; }
 };
 

@@ -86,13 +86,16 @@ ConfigError::ConfigError(std::vector<ConfigIssue> issues)
 
 bool ExperimentConfig::Corpus::operator==(const Corpus &o) const
 {
-    return speakers == o.speakers && seed == o.seed;
+    return speakers == o.speakers && seed == o.seed && fliteShare == o.fliteShare
+        && speed[0] == o.speed[0] && speed[1] == o.speed[1]
+        && pitchSemitones[0] == o.pitchSemitones[0] && pitchSemitones[1] == o.pitchSemitones[1]
+        && vtl[0] == o.vtl[0] && vtl[1] == o.vtl[1] && unseenVoices == o.unseenVoices;
 }
 bool ExperimentConfig::Noisy::operator==(const Noisy &o) const
 {
     return lengthSec == o.lengthSec && snrDbMin == o.snrDbMin && snrDbMax == o.snrDbMax
         && noise == o.noise && noiseDir == o.noiseDir && babbleGainDb == o.babbleGainDb
-        && babbleWords == o.babbleWords && seed == o.seed;
+        && babbleWords == o.babbleWords && seed == o.seed && roomChannel == o.roomChannel;
 }
 bool ExperimentConfig::Data::operator==(const Data &o) const
 {
@@ -158,6 +161,7 @@ NoisyConfig ExperimentConfig::noisyConfig(double lengthSec) const
     n.babbleGainDb = data.noisy.babbleGainDb;
     n.babbleWords = data.noisy.babbleWords;
     n.seed = data.noisy.seed;
+    n.roomChannel = data.noisy.roomChannel;
     return n;
 }
 
@@ -185,6 +189,13 @@ BuiltinCorpusConfig ExperimentConfig::corpusConfig() const
     BuiltinCorpusConfig c;
     c.speakers = data.corpus.speakers;
     c.seed = data.corpus.seed;
+    c.fliteShare = data.corpus.fliteShare;
+    c.speedMin = data.corpus.speed[0];
+    c.speedMax = data.corpus.speed[1];
+    c.pitchMinSt = data.corpus.pitchSemitones[0];
+    c.pitchMaxSt = data.corpus.pitchSemitones[1];
+    c.vtlMin = data.corpus.vtl[0];
+    c.vtlMax = data.corpus.vtl[1];
     return c;
 }
 

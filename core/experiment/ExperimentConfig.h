@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/data/RoomChannel.h"
 #include "core/distill/KdTarget.h"
 #include "core/experiment/OptimiserKind.h"
 #include "core/features/FeatureConfig.h"
@@ -85,6 +86,14 @@ struct ExperimentConfig
     {
         int speakers = 400;
         uint64_t seed = 1;
+        // Voice randomisation (BuiltinCorpusConfig; neutral: the espeak-only corpus).
+        double fliteShare = 0.0;
+        double speed[2] = { 1.0, 1.0 };
+        double pitchSemitones[2] = { 0.0, 0.0 };
+        double vtl[2] = { 1.0, 1.0 };
+        // Speakers of the voice family the corpus leaves out (flite when fliteShare is 0,
+        // espeak-ng when it is 1) that every student is also scored on: leave-one-family-out.
+        int unseenVoices = 0;
         bool operator==(const Corpus &o) const;
     };
     struct Noisy
@@ -100,6 +109,7 @@ struct ExperimentConfig
         double babbleGainDb = -10.0;
         int babbleWords = 2;
         uint64_t seed = 1;
+        RoomChannelConfig roomChannel; // room, channel, gain (neutral by default)
         bool operator==(const Noisy &o) const;
     };
     struct Data

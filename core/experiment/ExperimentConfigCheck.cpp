@@ -55,7 +55,12 @@ std::string mapNoiseKey(const std::string &subject)
         { "noise.babble_words", "data.noisy.babble_words" }, { "noise.seed", "data.noisy.seed" }
     };
     auto it = keys.find(subject);
-    return it != keys.end() ? it->second : std::string("data.noisy");
+    if (it != keys.end())
+        return it->second;
+    for (const RoomChannelConfig::Param &p : RoomChannelConfig::declared())
+        if (subject == std::string("noise.") + p.name)
+            return std::string("data.noisy.") + p.name;
+    return "data.noisy";
 }
 
 std::string mapRolloutKey(const std::string &subject)
@@ -82,8 +87,11 @@ std::string mapDataKey(const std::string &subject)
     }
     if (subject.rfind("corpus.", 0) == 0) {
         const std::string rest = subject.substr(7);
-        return rest == "speakers" || rest == "seed" ? "data.corpus." + rest
-                                                    : std::string("data.corpus");
+        for (const char *key : { "speakers", "seed", "flite_share", "speed", "pitch_semitones",
+                 "vtl", "unseen_voices" })
+            if (rest == key)
+                return "data.corpus." + rest;
+        return "data.corpus";
     }
     return "data";
 }

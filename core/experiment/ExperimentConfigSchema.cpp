@@ -123,6 +123,21 @@ template <class Ref> Field doubleField(ConfigKeySpec spec, Ref ref)
         [ref](ExperimentConfig &c, const Value &v) { ref(c) = std::get<double>(v); } };
 }
 
+// A [lo, hi] range held as double[2].
+template <class Ref> Field pairField(ConfigKeySpec spec, Ref ref)
+{
+    return { std::move(spec),
+        [ref](const ExperimentConfig &c) {
+            const double *p = ref(const_cast<ExperimentConfig &>(c));
+            return Value(std::vector<double> { p[0], p[1] });
+        },
+        [ref](ExperimentConfig &c, const Value &v) {
+            const auto &p = std::get<std::vector<double>>(v);
+            ref(c)[0] = p.at(0);
+            ref(c)[1] = p.at(1);
+        } };
+}
+
 template <class Ref> Field boolField(ConfigKeySpec spec, Ref ref)
 {
     return { std::move(spec),
@@ -217,6 +232,30 @@ const std::vector<Field> &fields()
             ranged("data.corpus.seed", Type::Seed, 0, kMaxSeed,
                 "builtin only: seed of the speakers' voices"),
             [](C & c) -> auto & { return c.data.corpus.seed; }));
+        f.push_back(doubleField(
+            ranged("data.corpus.flite_share", Type::Double, 0, 1,
+                "builtin only: share of speakers voiced by flite (Debian's five US English "
+                "voices) instead of espeak-ng (0: espeak-ng only)"),
+            [](C & c) -> auto & { return c.data.corpus.fliteShare; }));
+        f.push_back(pairField(ranged("data.corpus.speed", Type::DoublePair, 0.5, 2.0,
+                                  "builtin only: [lo, hi] speaking-rate factor per speaker"),
+            [](C &c) { return c.data.corpus.speed; }));
+        f.push_back(pairField(
+            ranged("data.corpus.pitch_semitones", Type::DoublePair, -12, 12,
+                "builtin only: [lo, hi] F0 shift per flite speaker in semitones (espeak-ng "
+                "speakers draw their own pitch and range)"),
+            [](C &c) { return c.data.corpus.pitchSemitones; }));
+        f.push_back(pairField(
+            ranged("data.corpus.vtl", Type::DoublePair, 0.7, 1.4,
+                "builtin only: [lo, hi] vocal-tract length factor per speaker: formants scaled "
+                "by it at the same duration"),
+            [](C &c) { return c.data.corpus.vtl; }));
+        f.push_back(intField(
+            ranged("data.corpus.unseen_voices", Type::Int, 0, 10000,
+                "builtin only: speakers of the voice family the corpus leaves out (flite when "
+                "flite_share is 0, espeak-ng when it is 1) that every student is also scored on, "
+                "a leave-one-family-out test (0: off)"),
+            [](C & c) -> auto & { return c.data.corpus.unseenVoices; }));
 
         f.push_back(doubleField(
             spec("data.noisy.length_sec", Type::Double,
@@ -256,6 +295,29 @@ const std::vector<Field> &fields()
             ranged("data.noisy.seed", Type::Seed, 0, kMaxSeed,
                 "seed of placement, SNR and noise: clip i is a pure function of it"),
             [](C & c) -> auto & { return c.data.noisy.seed; }));
+        // The room and channel keys come from their own declared table (DESIGN.md rule 5).
+        for (const RoomChannelConfig::Param &p : RoomChannelConfig::declared()) {
+            const ConfigKeySpec s = ranged(std::string("data.noisy.") + p.name,
+                p.hi ? Type::DoublePair : Type::Double, p.minValue, p.maxValue, p.help);
+            const auto lo = p.lo;
+            const auto hi = p.hi;
+            if (!hi)
+                f.push_back({ s, [lo](const C &c) { return Value(c.data.noisy.roomChannel.*lo); },
+                    [lo](C &c, const Value &v) {
+                        c.data.noisy.roomChannel.*lo = std::get<double>(v);
+                    } });
+            else
+                f.push_back({ s,
+                    [lo, hi](const C &c) {
+                        const RoomChannelConfig &r = c.data.noisy.roomChannel;
+                        return Value(std::vector<double> { r.*lo, r.*hi });
+                    },
+                    [lo, hi](C &c, const Value &v) {
+                        const auto &p = std::get<std::vector<double>>(v);
+                        c.data.noisy.roomChannel.*lo = p.at(0);
+                        c.data.noisy.roomChannel.*hi = p.at(1);
+                    } });
+        }
 
         // The front end's keys and ranges come from its own declared table (DESIGN.md rule 5).
         f.push_back({ spec("features.kind", Type::Choice, "student front end: mfcc or logmel",

@@ -131,6 +131,38 @@ class TestExperimentConfig : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void voiceRandomisationKeysRoundTrip()
+    {
+        tkd::ExperimentConfig c;
+        c.data.corpus.fliteShare = 0.3;
+        c.data.corpus.vtl[0] = 0.85;
+        c.data.corpus.vtl[1] = 1.15;
+        c.data.noisy.roomChannel.reverbShare = 0.5;
+        c.data.noisy.roomChannel.gainMin = -30;
+        c.data.noisy.roomChannel.gainMax = 30;
+        const tkd::ExperimentConfig back = tkd::ExperimentConfig::fromYaml(c.toYaml());
+        QVERIFY(back == c);
+        QCOMPARE(back.corpusConfig().vtlMax, 1.15);
+        QCOMPARE(back.noisyConfig(4.0).roomChannel.gainMin, -30.0);
+
+        // Bad values name their key.
+        auto issueKeys = [](const std::string &yaml) {
+            std::vector<tkd::ConfigIssue> issues;
+            tkd::ExperimentConfig::parse(yaml, "<t>", issues);
+            QStringList keys;
+            for (const auto &i : issues)
+                keys << QString::fromStdString(i.key);
+            return keys;
+        };
+        QVERIFY(issueKeys("data:\n  noisy:\n    rt60_sec: [0.2, 9]\n")
+                    .contains("data.noisy.rt60_sec[1]"));
+        QVERIFY(
+            issueKeys("data:\n  noisy:\n    gain_db: [10, -10]\n").contains("data.noisy.gain_db"));
+        QVERIFY(issueKeys("data:\n  corpus:\n    vtl: [1.2, 0.9]\n").contains("data.corpus.vtl"));
+        QVERIFY(issueKeys("data:\n  corpus:\n    flite_share: 2\n")
+                    .contains("data.corpus.flite_share"));
+    }
+
     void defaultsAreValid()
     {
         const ExperimentConfig c;
