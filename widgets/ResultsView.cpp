@@ -56,7 +56,8 @@ const struct
     const char *name;
 } kMetrics[] = { { "accuracy", "Test accuracy" }, { "map", "Test mAP" },
     { "localisation_branch", "Localisation (branch a_S)" },
-    { "localisation_native", "Localisation (native attention)" }, { "loss", "Test loss" } };
+    { "localisation_native", "Localisation (native attention)" }, { "loss", "Test loss" },
+    { "unseen_voices_accuracy", "Unseen voices accuracy (leave-one-family-out)" } };
 } // namespace
 
 ResultsView::ResultsView(QWidget *parent)

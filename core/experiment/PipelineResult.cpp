@@ -67,6 +67,8 @@ nlohmann::json PipelineResult::toJson() const
             { "checkpoint", l.teacherCheckpoint }, { "hash", l.teacherHash },
             { "seconds", l.teacherSeconds } };
         lj["data_hash"] = l.dataHash;
+        if (!l.unseenVoices.empty())
+            lj["unseen_voices"] = l.unseenVoices;
         lj["cache"] = { { "hit", l.cacheHit }, { "path", l.cachePath } };
         lj["cells"] = nlohmann::json::array();
         for (const auto &c : l.cells)
@@ -201,6 +203,7 @@ PipelineResult PipelineResult::fromJson(const nlohmann::json &j)
         l.teacherHash = r.value<std::string>(t, tat, "hash", "");
         l.teacherSeconds = r.value<double>(t, tat, "seconds", 0.0);
         l.dataHash = r.value<std::string>(lj, at, "data_hash", "");
+        l.unseenVoices = r.value<std::string>(lj, at, "unseen_voices", "");
         const auto &cells = r.array(lj, at, "cells");
         for (size_t ci = 0; ci < cells.size(); ++ci) {
             const auto &cj = cells[ci];
@@ -323,6 +326,13 @@ std::string PipelineResult::table() const
                     ? ""
                     : ("  [" + c.status + "]").c_str());
             s << row;
+        }
+        if (!l.unseenVoices.empty()) {
+            s << "  unseen voices (" << l.unseenVoices << ", a voice family the corpus left out):";
+            for (const auto &c : l.cells)
+                s << "  " << c.student << " lambda " << formatNumber(c.lambda) << " "
+                  << percent(metric(c.test, "unseen_voices_accuracy"));
+            s << "\n";
         }
         for (const auto &w : l.warnings)
             s << "  warning: " << w << "\n";

@@ -48,6 +48,9 @@ struct LengthResult
     bool cacheHit = false;
     std::string cachePath;
     double teacherSeconds = 0.0;
+    // The leave-one-voice-family-out set every student is also scored on (its accuracy is the
+    // cells' test["unseen_voices_accuracy"]): "flite: 57 speakers, 684 clips"; empty when none.
+    std::string unseenVoices;
     std::vector<CellResult> cells;
 };
 

@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -198,6 +199,7 @@ private:
     struct Splits
     {
         PreparedSplit train, validation, test;
+        PreparedSplit unseenVoices; // empty when data.corpus.unseen_voices is off
     };
     struct TeacherAttention
     {
@@ -377,7 +379,37 @@ private:
         lr.trainClips = s.train.size();
         lr.validationClips = s.validation.size();
         lr.testClips = s.test.size();
+        s.unseenVoices = unseenVoices(lengthSec, lr);
         obs->onStage({ stage, "ready", 1, 1, 0.0, 0.0, true });
+        return s;
+    }
+
+    // Leave-one-voice-family-out: new speakers of the synthesiser family the corpus left out,
+    // through the same noisy construction, scored by every student after its test split.
+    PreparedSplit unseenVoices(double lengthSec, LengthResult &lr)
+    {
+        const int speakers = c.data.corpus.unseenVoices;
+        if (speakers <= 0 || c.datasetSource().kind != DatasetSource::Kind::Builtin)
+            return {};
+        DatasetSource source = c.datasetSource(o.corpusDir);
+        const auto corpus = source.corpus.unseenFamily(speakers);
+        if (!corpus) {
+            lr.warnings.push_back("data.corpus.unseen_voices: the corpus speaks with both voice "
+                                  "families (flite_share is neither 0 nor 1), so none is unseen");
+            return {};
+        }
+        source.corpus = *corpus;
+        const std::string stage = "data L=" + formatNumber(lengthSec);
+        obs->onStage({ stage, "unseen voices", 0, 0, 0.0, -1.0, false });
+        const NoisyDataset data(source.open(progress(stage)), c.noisyConfig(lengthSec));
+        const PreparedData prepared(data, {}, o.threads);
+        PreparedSplit s = prepared.split(Split::Test, m_studentFx, m_featureCache, progress(stage));
+        std::set<std::string> heard;
+        for (const ClipRef *clip : data.index().clipsIn(Split::Test))
+            heard.insert(clip->speaker);
+        lr.unseenVoices = voiceFamilyName(corpus->onlyFamily()) + ": "
+            + std::to_string(heard.size()) + " new speakers, " + std::to_string(s.size())
+            + " clips";
         return s;
     }
 
@@ -412,7 +444,7 @@ private:
         lr.teacherKind = teacher.kind;
         lr.teacherValidation = teacher.validation.summary();
         lr.teacherTest = teacher.test.summary();
-        lr.warnings = teacher.warnings;
+        lr.warnings.insert(lr.warnings.end(), teacher.warnings.begin(), teacher.warnings.end());
         lr.teacherCheckpoint = teacher.checkpoint;
         lr.teacherHash = teacher.weightsHash;
         lr.teacherSeconds = teacher.seconds;
@@ -495,6 +527,7 @@ private:
         sd.train = &splits.train;
         sd.validation = &splits.validation;
         sd.test = &splits.test;
+        sd.unseenVoices = &splits.unseenVoices;
         sd.teacherAttention = attention.attention;
         sd.teacherLogits = attention.logits;
         try {
@@ -503,6 +536,8 @@ private:
             cell.status = studentStatusName(r.status);
             cell.validation = r.validation.summary();
             cell.test = r.test.summary();
+            if (r.unseenVoices)
+                cell.test["unseen_voices_accuracy"] = r.unseenVoices->metrics.accuracy;
             cell.bestEpoch = r.bestEpoch;
             cell.epochsRun = r.epochsRun;
             cell.trainSecondsPerEpoch = r.trainSecondsPerEpoch;

@@ -565,6 +565,9 @@ private:
                 m_model, m_branch, *m_data.validation, o.device, o.evalBatchSize, m_norm);
         m_result.test = StudentTrainer::evaluate(
             m_model, m_branch, *m_data.test, o.device, o.evalBatchSize, m_norm);
+        if (m_data.unseenVoices && m_data.unseenVoices->size() > 0)
+            m_result.unseenVoices = StudentTrainer::evaluate(
+                m_model, m_branch, *m_data.unseenVoices, o.device, o.evalBatchSize, m_norm);
         m_result.model = m_model;
         m_result.branch = m_branch;
         m_result.norm = m_norm;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,7 @@ struct StudentData
     const PreparedSplit *train = nullptr;
     const PreparedSplit *validation = nullptr;
     const PreparedSplit *test = nullptr;
+    const PreparedSplit *unseenVoices = nullptr; // optional: also scored with the best weights
     torch::Tensor teacherAttention; // [N_train, T_teacher] rows (resampled to T' once, here)
     torch::Tensor teacherLogits; // [N_train, C]
 };
@@ -86,6 +88,7 @@ struct StudentResult
     double bestValidationScore = -1.0; // accuracy (single-label) or mAP (multi-label)
     StudentEvaluation validation; // of the best epoch
     StudentEvaluation test; // of the best-on-validation weights (the paper's protocol)
+    std::optional<StudentEvaluation> unseenVoices; // the same weights on StudentData::unseenVoices
     std::string bestCheckpoint;
     std::string lastCheckpoint;
     double trainSecondsPerEpoch = 0.0; // optimisation only, validation excluded

@@ -42,6 +42,7 @@ class TestPipeline : public QObject
 private Q_SLOTS:
     void initTestCase();
     void oracleEndToEnd();
+    void unseenVoicesAreScored();
     void tinyTeacherThenCacheHit();
     void cancelStopsTheRun();
     void badConfig();
@@ -125,6 +126,34 @@ void TestPipeline::oracleEndToEnd()
     QVERIFY2(
         table.contains("teacher oracle") && table.contains("tc-resnet8") && table.contains("0.25"),
         qPrintable(table));
+}
+
+void TestPipeline::unseenVoicesAreScored()
+{
+    // An espeak-only corpus: its students are also scored on new flite speakers.
+    tkd::ExperimentConfig c = config("oracle");
+    c.kd.lambdas = { 0.0 };
+    c.data.corpus.unseenVoices = 4; // 3 in the test split
+    const tkd::PipelineResult r = tkd::Pipeline(c).run();
+    const tkd::LengthResult &l = r.lengths[0];
+    QVERIFY2(l.unseenVoices == "flite: 3 new speakers, 36 clips", l.unseenVoices.c_str());
+    const double acc = l.cells[0].test.at("unseen_voices_accuracy");
+    QVERIFY(acc >= 0.0 && acc <= 1.0);
+    const tkd::PipelineResult back
+        = tkd::PipelineResult::fromJson(tkd::RunDirectory::open(r.runDir).readMetrics());
+    QCOMPARE(back.lengths[0].unseenVoices, l.unseenVoices);
+    QVERIFY(QString::fromStdString(back.table()).contains("unseen voices (flite"));
+
+    // A corpus with both families leaves none out, and says so instead of scoring.
+    c.data.corpus.fliteShare = 0.5;
+    tkd::PipelineOptions o;
+    o.stopAfter = tkd::PipelineOptions::Stop::AfterTeacher;
+    const tkd::PipelineResult both = tkd::Pipeline(c, o).run();
+    QVERIFY(both.lengths[0].unseenVoices.empty());
+    bool warned = false;
+    for (const auto &w : both.lengths[0].warnings)
+        warned |= w.find("data.corpus.unseen_voices") != std::string::npos;
+    QVERIFY(warned);
 }
 
 void TestPipeline::tinyTeacherThenCacheHit()
