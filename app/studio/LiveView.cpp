@@ -100,8 +100,12 @@ LiveView::LiveView(QWidget *parent)
             recordLast(folder, label, seconds);
         });
 
-    const QString model = qEnvironmentVariable("TKD_LIVE_MODEL");
+    // A run named by the environment, else the demo student shipped with TKD Studio, so a new
+    // user can speak to the microphone before training anything.
+    QString model = qEnvironmentVariable("TKD_LIVE_MODEL");
     m_autostart = qEnvironmentVariable("TKD_LIVE_SOURCE");
+    if (model.isEmpty())
+        model = QString::fromStdString(shippedDemoStudent());
     if (!model.isEmpty())
         openModel(model);
 }

@@ -324,7 +324,8 @@ void MainWindow::continueStoppedRun()
 
 void MainWindow::liveDemo()
 {
-    // Live with the newest run that has students (the quick-start's, typically).
+    // Live with the model it has (the shipped demo student, or a run's), else the newest run that
+    // has students.
     showView(QStringLiteral("live"));
     if (m_live->hasModel())
         return;

@@ -6,6 +6,7 @@
 #include "core/audio/AudioFile.h"
 #include "core/infer/LiveModel.h"
 #include "core/infer/LiveSession.h"
+#include "core/models/ShippedModels.h"
 #include "core/util/Error.h"
 
 #include <nlohmann/json.hpp>
@@ -241,11 +242,19 @@ int listCells(const std::string &model)
     return 0;
 }
 
-int runLive(const LiveOptions &lo)
+int runLive(LiveOptions lo)
 {
-    if (lo.model.empty())
-        throw tkd::Error(
-            "--model", "required: a run folder written by tkd train, or <run>/students/<cell>");
+    if (lo.model.empty()) { // the demo student shipped with TKD Studio
+        lo.model = tkd::shippedDemoStudent();
+        if (lo.model.empty())
+            throw tkd::Error("--model",
+                "required: a run folder written by tkd train, or <run>/students/<cell> (the "
+                "shipped demo student, resources/"
+                    + std::string(tkd::kShippedDemoStudent) + ", is not installed)");
+        if (!lo.json)
+            std::cout << "no --model: the demo student shipped with TKD Studio (" << lo.model
+                      << ")\n";
+    }
     if (lo.list)
         return listCells(lo.model);
     const bool useDevice = !lo.device.empty(), useFile = !lo.file.empty();
@@ -307,7 +316,7 @@ int runLive(const LiveOptions &lo)
 
 const tkd::cli::Registrar reg("live",
     "classify a microphone or file as a stream and print keyword detections",
-    "Usage: tkd live --model RUN_DIR[/students/CELL] (--device NAME | --file AUDIO) [options]\n\n"
+    "Usage: tkd live [--model RUN_DIR[/students/CELL]] (--device NAME | --file AUDIO) [options]\n\n"
     "Streams a microphone (or a file, through the same streaming path) into a trained student and "
     "prints "
     "each keyword detection with its time. Every hop the student classifies the last WINDOW "
@@ -325,7 +334,8 @@ const tkd::cli::Registrar reg("live",
         auto o = std::make_shared<LiveOptions>();
         tkd::StreamingOptions &s = o->stream;
         app.add_option("--model", o->model,
-            "run folder written by tkd train (its best student), or <run>/students/<cell>");
+            "run folder written by tkd train (its best student), or <run>/students/<cell> "
+            "(default: the demo student shipped with TKD Studio)");
         app.add_option("--device", o->device,
             "capture device, exact name or part of it ('default' for the system default)");
         app.add_option("--file", o->file,

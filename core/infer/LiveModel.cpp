@@ -5,7 +5,9 @@
 #include "core/data/DatasetSource.h"
 #include "core/experiment/ExperimentConfig.h"
 #include "core/infer/LiveModelImpl.h"
+#include "core/models/ShippedModels.h"
 #include "core/util/Error.h"
+#include "core/util/Resources.h"
 
 #include <nlohmann/json.hpp>
 
@@ -136,6 +138,17 @@ std::vector<std::string> runClassNames(const std::string &runDir, int64_t numCla
     return names;
 }
 
+std::string shippedDemoStudent()
+{
+    try {
+        return fs::path(findResource(std::string(kShippedDemoStudent) + "/config.yaml"))
+            .parent_path()
+            .string();
+    } catch (const Error &) {
+        return {};
+    }
+}
+
 LiveModelInfo resolveLiveModel(const std::string &path)
 {
     if (path.empty())
@@ -197,10 +210,19 @@ LiveModelInfo resolveLiveModel(const std::string &path)
     } else {
         const fs::path t
             = runDir / ("teacher-L" + formatLength(info.windowSec)) / "best.safetensors";
-        if (fs::is_regular_file(t))
+        if (fs::is_regular_file(t)) {
             info.teacherCheckpoint = t.string();
-        else
+        } else if (config.teacher.kind == TeacherKind::Pretrained
+            && config.teacher.weights.empty()) {
+            // A run folder pruned to its student (the shipped demo student): the shipped teacher.
+            try {
+                info.teacherCheckpoint = findResource(kShippedTeacherResource);
+            } catch (const Error &e) {
+                info.teacherNote = e.what();
+            }
+        } else {
             info.teacherNote = "no teacher checkpoint at " + t.string();
+        }
     }
     return info;
 }

@@ -41,6 +41,10 @@ std::vector<LiveCell> listLiveCells(const std::string &runDir);
 // metrics.json; loads no weights. Throws tkd::Error naming the path and what is missing.
 LiveModelInfo resolveLiveModel(const std::string &path);
 
+// The demo student shipped in resources/students/ (a run folder pruned to its one student), which
+// the Live view and `tkd live` use when no run is chosen; empty when it is not installed.
+std::string shippedDemoStudent();
+
 // The class names of a run's task, in logit order (keyword tasks: the fixed lists; folder sets:
 // the sorted folder names). Falls back to "class N" when the source cannot tell.
 std::vector<std::string> runClassNames(const std::string &runDir, int64_t numClasses);

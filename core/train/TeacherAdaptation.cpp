@@ -2,6 +2,7 @@
 // are the dataset's, and a new head on the frozen teacher (a linear probe) when they are not.
 #include "core/train/TeacherTrainer.h"
 
+#include "core/models/ShippedModels.h"
 #include "core/train/Batcher.h"
 #include "core/train/TrainControl.h"
 #include "core/train/TrainObserver.h"
@@ -13,7 +14,7 @@ namespace tkd {
 
 const char *TeacherTrainer::shippedTeacherName()
 {
-    return "teachers/kws12-small.safetensors";
+    return kShippedTeacherResource;
 }
 
 std::string TeacherTrainer::shippedTeacherPath()

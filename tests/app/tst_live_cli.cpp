@@ -128,6 +128,21 @@ private Q_SLOTS:
         QVERIFY(r.out.contains("overflows"));
     }
 
+    void noModelUsesTheDemoStudent()
+    {
+        // The demo student shipped in resources/students/: a person can speak to `tkd live`
+        // before training anything. Here it classifies the fixture's recording as a file.
+        const Run r = tkd({ "--file", m_wav, "--no-teacher" });
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("no --model: the demo student shipped with TKD Studio"),
+            qPrintable(r.out));
+        QVERIFY(r.out.contains("kws12-demo") && r.out.contains("summary:"));
+        // A missing file still names the file, not the model.
+        const Run missing = tkd({ "--file", "/nonexistent.wav" });
+        QVERIFY(missing.code != 0);
+        QVERIFY2(missing.err.contains("/nonexistent.wav"), qPrintable(missing.err));
+    }
+
     void listCells()
     {
         const Run r = tkd({ "--model", QString::fromStdString(m_fixture.runDir), "--list" });
@@ -139,7 +154,6 @@ private Q_SLOTS:
     {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
-        QTest::newRow("no model") << QStringList { "--file", "x.wav" } << "--model: required";
         QTest::newRow("missing model") << QStringList { "--model", "/nonexistent/run", "--file",
             "x.wav" } << "/nonexistent/run: no such file";
         QTest::newRow("no source") << QStringList { "--model", "RUN" } << "exactly one of --device";
