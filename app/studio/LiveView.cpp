@@ -226,6 +226,11 @@ void LiveView::openModel(const QString &path)
             const double frameSec = info.features.hopMs / 1000.0;
             // The geometry the classifier will use (hop 0.1 s in whole frames).
             const double hop = std::max(1.0, std::round(100.0 / info.features.hopMs)) * frameSec;
+            if (QDir::cleanPath(QString::fromStdString(info.runDir))
+                == QDir::cleanPath(QString::fromStdString(shippedDemoStudent())))
+                description = tr("Demo student shipped with TKD Studio (open a run of yours to use "
+                                 "its students instead). ")
+                    + description;
             m_panel->setModel(
                 description, classes, info.windowSec, hop, info.features.melBins, frameSec);
             m_panel->showMessage({});

@@ -10,6 +10,7 @@
 
 #include "core/audio/AudioPlayer.h"
 #include "core/data/NoisyManifest.h"
+#include "core/infer/LiveModel.h"
 #include "core/models/StudentRegistry.h"
 #include "core/util/BuildInfo.h"
 #include "core/util/Error.h"
@@ -336,6 +337,11 @@ void MainWindow::liveDemo()
             m_live->openModel(d.absoluteFilePath());
             return;
         }
+    const QString demo = QString::fromStdString(shippedDemoStudent());
+    if (!demo.isEmpty()) { // still loading at start-up, or closed since: the shipped demo student
+        m_live->openModel(demo);
+        return;
+    }
     m_live->panel()->showMessage(tr("No trained run yet: run the Quick-start first (a few "
                                     "minutes), or open a run folder with the folder button."));
 }

@@ -284,11 +284,13 @@ private Q_SLOTS:
         QVERIFY(start->quickstartButton()->isVisible());
         QVERIFY(start->openRunButton()->isVisible());
         QVERIFY(start->liveDemoButton()->isVisible());
-        // Live demo with no run yet: the Live view comes up and says what to do.
+        // Live demo with no run yet: the Live view comes up with the demo student shipped with
+        // TKD Studio, ready to listen.
         auto *liveDock = w.findChild<QDockWidget *>("liveDock");
         QTest::mouseClick(start->liveDemoButton(), Qt::LeftButton);
         QVERIFY(liveDock->isVisible());
-        QVERIFY(w.liveView()->panel()->messageLabel()->text().contains("Quick-start"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.liveView()->hasModel(), 30000);
+        QVERIFY(w.liveView()->modelPath().contains("kws12-demo"));
 
         // Shortcuts for pause / stop and the views.
         auto *pause = w.findChild<QAction *>("pauseAction");
