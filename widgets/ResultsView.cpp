@@ -68,6 +68,7 @@ ResultsView::ResultsView(QWidget *parent)
     , m_details(new QLabel(this))
     , m_metricBox(new QComboBox(this))
     , m_export(new QToolButton(this))
+    , m_evaluate(new QToolButton(this))
     , m_table(new QTableWidget(this))
     , m_chart(new QCustomPlot(this))
 {
@@ -97,6 +98,10 @@ ResultsView::ResultsView(QWidget *parent)
             exportPng(p);
     });
     m_export->setMenu(menu);
+    m_evaluate->setText(tr("Evaluate on a dataset..."));
+    m_evaluate->setToolTip(tr("Score the open run's students and teacher on another dataset: "
+                              "accuracy, per-class recall, confusion matrix"));
+    connect(m_evaluate, &QToolButton::clicked, this, &ResultsView::evaluateRequested);
     m_header->setWordWrap(true);
     m_header->setTextFormat(Qt::RichText);
 
@@ -110,6 +115,7 @@ ResultsView::ResultsView(QWidget *parent)
     // The title on its own line, so a long one never squeezes the metric box and Export.
     makeWarningBanner(m_banner, QStringLiteral("chanceBanner"));
     auto *bar = new QHBoxLayout;
+    bar->addWidget(m_evaluate);
     bar->addStretch(1);
     bar->addWidget(new QLabel(tr("Metric:"), this));
     bar->addWidget(m_metricBox);

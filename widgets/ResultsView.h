@@ -62,6 +62,8 @@ public:
     QLabel *chanceBanner() const { return m_banner; }
     QLabel *headerLabel() const { return m_header; }
     QToolButton *exportButton() const { return m_export; }
+    // "Evaluate on a dataset...": emits evaluateRequested (the app runs it).
+    QToolButton *evaluateButton() const { return m_evaluate; }
     int columnCount() const { return int(m_lengths.size()); }
     QString rowName(int row) const;
     double lengthAt(int column) const { return m_lengths.value(column); }
@@ -87,6 +89,8 @@ Q_SIGNALS:
     // ... and its attention: select this student (lambda, L, seed) in the attention view.
     void attentionRequested(const QString &runDir, const QString &student, double lambda,
         double lengthSec, quint64 seed);
+    // Score the open run on another dataset.
+    void evaluateRequested();
 
 private:
     struct Row
@@ -117,6 +121,7 @@ private:
     QLabel *m_details;
     QComboBox *m_metricBox;
     QToolButton *m_export;
+    QToolButton *m_evaluate;
     void updateBanner();
     QTableWidget *m_table;
     QCustomPlot *m_chart;

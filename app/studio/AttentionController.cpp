@@ -1,6 +1,7 @@
 #include "AttentionController.h"
 
 #include "AttentionWorker.h"
+#include "EvaluationDialog.h"
 
 #include <QDir>
 #include <QThread>
@@ -49,6 +50,7 @@ AttentionController::AttentionController(QObject *parent)
             Q_EMIT attentionShown();
         });
     connect(m_results, &ResultsView::runRequested, this, &AttentionController::runRequested);
+    connect(m_results, &ResultsView::evaluateRequested, this, &AttentionController::evaluateRun);
     connect(m_results, &ResultsView::attentionRequested, this,
         [this](const QString &runDir, const QString &student, double lambda, double lengthSec,
             quint64 seed) {
@@ -111,6 +113,23 @@ void AttentionController::focusStudent(const QString &student, double lambda, qu
         selectClip(m_lastClip);
     else
         m_attention->focusStudent(student, lambda);
+}
+
+void AttentionController::evaluateRun()
+{
+    if (m_runDir.isEmpty()) {
+        Q_EMIT notice(tr("Open a run folder first: the evaluation scores its trained models."));
+        return;
+    }
+    if (!m_evaluation || m_evaluation->property("runDir").toString() != m_runDir) {
+        if (m_evaluation)
+            m_evaluation->close();
+        m_evaluation = new EvaluationDialog(m_runDir, m_results->window());
+        m_evaluation->setAttribute(Qt::WA_DeleteOnClose);
+        m_evaluation->setProperty("runDir", m_runDir);
+    }
+    m_evaluation->show();
+    m_evaluation->raise();
 }
 
 void AttentionController::setPlaybackSec(double sec)

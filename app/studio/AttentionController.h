@@ -7,11 +7,13 @@
 #include "widgets/WaveformView.h"
 
 #include <QObject>
+#include <QPointer>
 #include <QThread>
 
 namespace tkd {
 
 class AttentionWorker;
+class EvaluationDialog;
 
 // The studio's run views: owns the Attention and Results views and the worker thread that reads
 // run folders and computes attention. Opening a run fills the results grid and the clips table
@@ -36,8 +38,13 @@ public:
     // Students shown in the attention view (empty: all) and the seed whose students are drawn.
     void focusStudent(const QString &student, double lambda = -1.0, quint64 seed = 0);
 
+    // The open run's "Evaluate on a dataset..." dialog (opened by evaluateRun), if any.
+    EvaluationDialog *evaluationDialog() const { return m_evaluation; }
+
 public Q_SLOTS:
     void setPlaybackSec(double sec);
+    // Opens the dialog that scores the open run on another dataset (a notice without a run).
+    void evaluateRun();
 
 Q_SIGNALS:
     void resultsShown(int entries);
@@ -64,6 +71,7 @@ private:
     double m_focusLambda = -1.0;
     quint64 m_seed = 0;
     ClipRow m_lastClip;
+    QPointer<EvaluationDialog> m_evaluation;
 };
 
 } // namespace tkd

@@ -1,6 +1,7 @@
 // Training commands: `tkd teacher train`, `tkd cache`, `tkd train`, `tkd eval` and
 // `tkd quickstart`, all thin front ends over core/train/Pipeline.
 #include "Cli.h"
+#include "EvalDataCommand.h"
 #include "RankLauncher.h"
 #include "TerminalProgress.h"
 
@@ -173,6 +174,9 @@ struct EvalOptions
     double snr = 20.0;
     std::string cell;
     bool perKeyword = false;
+    std::string data; // --data KIND:PATH
+    std::string split = "auto";
+    bool noTeacher = false;
 };
 
 // tkd eval RUN --stream: every trained student of the run over one long synthetic stream of the
@@ -232,8 +236,13 @@ int runStreamEval(const EvalOptions &args, const tkd::RunDirectory &run)
 int runEval(const EvalOptions &o)
 {
     const tkd::RunDirectory run = tkd::RunDirectory::open(o.run);
+    if (o.stream && !o.data.empty())
+        throw tkd::Error("--data", "cannot be combined with --stream");
     if (o.stream)
         return runStreamEval(o, run);
+    if (!o.data.empty())
+        return tkd::cli::runDatasetEval(
+            { run.path(), o.data, o.split, o.cell, o.snr, o.json, o.noTeacher });
     const nlohmann::json metrics = run.readMetrics();
     if (o.json) {
         std::cout << metrics.dump(2) << "\n";
@@ -293,13 +302,14 @@ const tkd::cli::Registrar regTrain("train", "run an experiment: teacher, cache, 
     "prints "
     "the results table and writes the run folder.",
     [](CLI::App &app) { return declarePipeline(app, tkd::PipelineOptions::Stop::AfterStudents); });
-const tkd::cli::Registrar regEval("eval", "print a run's results",
+const tkd::cli::Registrar regEval("eval", "print a run's results, or score it on any dataset",
     "Prints the results of a run folder (teacher and students: test accuracy / mAP and attention "
-    "localisation).",
+    "localisation). "
+        + tkd::cli::evalDataHelp(),
     [](CLI::App &app) {
         auto o = std::make_shared<EvalOptions>();
         app.add_option("run", o->run, "run folder")->required();
-        app.add_flag("--json", o->json, "print metrics.json as is");
+        app.add_flag("--json", o->json, "print metrics.json as is (--data: the evaluation)");
         app.add_flag("--stream", o->stream,
             "streaming evaluation: every student over a long stream of the test split through the "
             "streaming path of tkd live; FA/h, misses, DET curves (RUN/stream/)");
@@ -314,9 +324,21 @@ const tkd::cli::Registrar regEval("eval", "print a run's results",
             ->capture_default_str()
             ->check(CLI::Range(0.001, 10.0));
         app.add_option("--seed", o->seed, "--stream: stream seed")->capture_default_str();
-        app.add_option("--snr", o->snr, "--stream: speech over background noise (dB)")
-            ->capture_default_str();
-        app.add_option("--cell", o->cell, "--stream: only this student cell");
+        app.add_option("--snr", o->snr,
+               "--stream: speech over the stream's background noise; --data: over the noise a "
+               "clip is placed in (dB)")
+            ->capture_default_str()
+            ->check(CLI::Range(-10.0, 80.0));
+        app.add_option("--cell", o->cell, "--stream, --data: only this student cell");
+        app.add_option("--data", o->data,
+            "score on this dataset: folder:DIR, speech-commands:DIR, builtin, or noisy:KIND[:DIR] "
+            "(see above)");
+        app.add_option("--split", o->split,
+               "--data: test | validation | train | all | auto (the test split of the run's own "
+               "data, every clip of any other)")
+            ->capture_default_str()
+            ->check(CLI::IsMember({ "auto", "test", "validation", "train", "all" }));
+        app.add_flag("--no-teacher", o->noTeacher, "--data: students only");
         app.add_flag(
             "--per-keyword", o->perKeyword, "--stream: print FA/h and misses per keyword too");
         return [o] { return runEval(*o); };
