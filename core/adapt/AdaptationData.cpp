@@ -91,7 +91,7 @@ AdaptSplit buildSplit(const NoisyDataset &noisy, Split split, const std::set<std
         progress.throwIfCancelled();
         progress.report(stage, first, n);
         const int64_t count = std::min(kChunk, n - first);
-        std::vector<NoisyItem> items(size_t(count));
+        std::vector<NoisyItem> items(static_cast<size_t>(count));
         parallelFor(count, o.threads, [&](int64_t i) {
             NoisyItem it = noisy.item(split, size_t(first + i));
             // A level anywhere in +-gainDb: users speak softly and loudly, near and far.
