@@ -1,5 +1,7 @@
 #include "LiveView.h"
 
+#include "RecordingPanel.h"
+
 #include "core/audio/AudioFile.h"
 #include "core/audio/PortAudioSession.h"
 #include "core/infer/LiveModel.h"
@@ -73,6 +75,7 @@ template <class Work, class Done> void runInBackground(QObject *context, Work wo
 LiveView::LiveView(QWidget *parent)
     : QWidget(parent)
     , m_panel(new LivePanel)
+    , m_recording(new RecordingPanel)
     , m_alive(std::make_shared<std::atomic<bool>>(true))
 {
     qRegisterMetaType<LiveFrame>();
@@ -82,6 +85,7 @@ LiveView::LiveView(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_panel);
+    layout->addWidget(m_recording);
     m_panel->setRecordFolder(QDir(QStandardPaths::writableLocation(QStandardPaths::MusicLocation))
                                  .filePath(QStringLiteral("tkd-recordings")));
 
@@ -99,6 +103,16 @@ LiveView::LiveView(QWidget *parent)
         [this](const QString &folder, const QString &label, double seconds) {
             recordLast(folder, label, seconds);
         });
+
+    m_recording->setFolder(QDir(QStandardPaths::writableLocation(QStandardPaths::MusicLocation))
+                               .filePath(QStringLiteral("tkd-keywords")));
+    m_recording->setDeviceSource([this] { return m_panel->selectedDevice(); });
+    // One user of the microphone at a time; an adapted student replaces the current one.
+    connect(m_recording, &RecordingPanel::captureStarting, this, &LiveView::stop);
+    connect(m_recording, &RecordingPanel::adapted, this,
+        [this](const QString &cellDir) { openModel(cellDir); });
+    connect(
+        this, &LiveView::modelLoaded, m_recording, [this] { m_recording->setModel(m_modelPath); });
 
     // A run named by the environment, else the demo student shipped with TKD Studio, so a new
     // user can speak to the microphone before training anything.

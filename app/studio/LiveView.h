@@ -12,6 +12,7 @@ namespace tkd {
 
 class LiveModel;
 class LiveSession;
+class RecordingPanel;
 
 // The studio's Live view: the LivePanel plus the glue to core. A LiveSession runs the capture
 // drain and all inference on its own worker thread; its callbacks arrive here as queued calls,
@@ -27,6 +28,9 @@ public:
     ~LiveView() override;
 
     LivePanel *panel() const { return m_panel; }
+    // Personal keywords: record takes, then Adapt the current student (which this view then
+    // loads).
+    RecordingPanel *recordingPanel() const { return m_recording; }
 
     // A run folder (its best student), <run>/students/<cell>, or a checkpoint: listed and loaded
     // in the background (modelLoaded or failed follows).
@@ -68,6 +72,7 @@ private:
     void sessionEnded();
 
     LivePanel *m_panel;
+    RecordingPanel *m_recording;
     std::shared_ptr<LiveModel> m_model;
     std::unique_ptr<LiveSession> m_session;
     QString m_modelPath;

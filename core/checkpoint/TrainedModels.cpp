@@ -122,10 +122,13 @@ TeacherCheckpointInfo TrainedModels::teacherInfo(const std::string &path)
     return info;
 }
 
-StudentModel TrainedModels::loadStudent(
-    const std::string &path, AttentionBranch *branch, FeatureNorm *norm)
+StudentModel TrainedModels::loadStudent(const std::string &path, AttentionBranch *branch,
+    FeatureNorm *norm, std::vector<std::string> *classNames)
 {
     const Checkpoint ck = Checkpoint::load(path);
+    if (classNames)
+        *classNames = ck.metadata().count("text.class_names") ? splitLines(ck.text("class_names"))
+                                                              : std::vector<std::string>();
     if (norm && ck.hasTensor("feature_mean")) {
         norm->mean = ck.tensor("feature_mean");
         norm->std = ck.tensor("feature_std");

@@ -31,9 +31,12 @@ class TrainedModels
 {
 public:
     // A student in eval mode; with `branch`, also its training-time attention branch (left null
-    // when the checkpoint has none, e.g. an exported student); with `norm`, its standardisation.
+    // when the checkpoint has none, e.g. an exported student); with `norm`, its standardisation;
+    // with `classNames`, the class names the checkpoint stores (an adapted student does: its
+    // classes are no dataset's), else an empty list.
     static StudentModel loadStudent(const std::string &checkpointPath,
-        AttentionBranch *branch = nullptr, FeatureNorm *norm = nullptr);
+        AttentionBranch *branch = nullptr, FeatureNorm *norm = nullptr,
+        std::vector<std::string> *classNames = nullptr);
     // A teacher (tiny, small, base, xlsr-300m or imported), frozen and in eval mode.
     static Wav2Vec2Model loadTeacher(const std::string &checkpointPath);
     static TeacherCheckpointInfo teacherInfo(const std::string &checkpointPath);

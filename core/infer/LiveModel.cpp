@@ -251,7 +251,8 @@ std::shared_ptr<LiveModel> LiveModel::load(const LiveModelInfo &info, bool loadT
     std::shared_ptr<LiveModel> m(new LiveModel());
     Impl &d = *m->m_impl;
     d.info = info;
-    d.student = TrainedModels::loadStudent(info.cell.checkpoint, &d.branch, &d.norm);
+    std::vector<std::string> stored; // an adapted student names its own classes
+    d.student = TrainedModels::loadStudent(info.cell.checkpoint, &d.branch, &d.norm, &stored);
     d.student.eval();
     if (d.student.featureDim() != info.features.featureDim())
         throw Error(info.cell.checkpoint,
@@ -259,7 +260,9 @@ std::shared_ptr<LiveModel> LiveModel::load(const LiveModelInfo &info, bool loadT
                 + " features per frame but the run's config.yaml gives "
                 + std::to_string(info.features.featureDim()));
     if (d.info.classes.empty())
-        d.info.classes = runClassNames(info.runDir, d.student.numClasses());
+        d.info.classes = int64_t(stored.size()) == d.student.numClasses()
+            ? stored
+            : runClassNames(info.runDir, d.student.numClasses());
     if (loadTeacher && !info.teacherCheckpoint.empty()) {
         d.teacher = TrainedModels::loadTeacher(info.teacherCheckpoint);
         d.teacherSpectral = d.teacher->config.frontEnd() != Wav2Vec2Config::FrontEnd::RawWaveform;
