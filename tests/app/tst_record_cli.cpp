@@ -104,7 +104,8 @@ private Q_SLOTS:
         QVERIFY(r.seconds < 30.0 + 15.0); // the budget, plus process start and model loading
         QVERIFY(QFile::exists(out + "/adaptation.json"));
 
-        // tkd live loads it and names the new keyword: the other voice saying "Rear Right".
+        // tkd live loads it and names the new keyword: the Vorbis copy of the "Rear Right"
+        // recording.
         const std::vector<float> phrase
             = checkTake(loadAudio(test::freedesktopVoice("rear-right"))).trimmed;
         std::vector<float> clip(size_t(3 * kSampleRate), 0.0f);

@@ -1,8 +1,11 @@
 #pragma once
 // Real human voices for the personal-keyword tests: Debian's alsa-utils recordings (one person
 // saying "Front Center", "Rear Right", ...) stand in for the user's takes, and the freedesktop
-// sound theme's recordings of the same phrases (another voice) are the held-out takes. Test
-// material only: never part of a corpus or a shipped model. Also a tiny run trained here at
+// sound theme's files of the same phrases are the "held-out" takes. They are NOT another voice:
+// they are the same recordings, Ogg Vorbis-encoded (the difference is about -30 dB), so they check
+// that the adapted student learned the takes through a different codec, not that it generalises
+// to another speaker (no second human recording is available here). Test material only: never
+// part of a corpus or a shipped model. Also a tiny run trained here at
 // L = 2 s (the phrases last about a second) and ALSA file-backed capture devices.
 #include "core/audio/AudioFile.h"
 #include "core/experiment/ExperimentConfig.h"

@@ -1,9 +1,10 @@
 // tkd-test-labels: ml e2e
 // Adapting a trained student to a user's recordings, with real human voices: the alsa-utils
 // speaker's phrases ("Front Center", "Rear Right", "Side Left"), five takes each, are the user's
-// recordings; the freedesktop speaker saying the same phrases is held out. The adapted student
-// must load as the Live view loads it, name its new classes, and classify the held-out voice
-// better than the student it came from. Bad input (empty folder, bad model, existing output,
+// recordings; the freedesktop theme's Vorbis copies of the same recordings are held out (the same
+// utterances through another codec, not another voice: VoiceFixture.h). The adapted student must
+// load as the Live view loads it, name its new classes, and classify the held-out copies better
+// than the student it came from. Bad input (empty folder, bad model, existing output,
 // cancel) fails by name and leaves nothing behind.
 #include "VoiceFixture.h"
 
@@ -134,11 +135,11 @@ private Q_SLOTS:
         const auto events = readEventLog(r.runDir + "/events.jsonl");
         QVERIFY(!events.empty() && events.back().type == Event::Type::Done);
 
-        // The held-out voice: better than before (the source student cannot name these phrases
+        // The held-out copies: better than before (the source student cannot name these phrases
         // at all), and most of them right.
         const int correctAfter = heldOutCorrect(r.runDir, after);
-        qInfo("held-out voice before: %s", qPrintable(before.join(", ")));
-        qInfo("held-out voice after:  %s", qPrintable(after.join(", ")));
+        qInfo("held-out copies before: %s", qPrintable(before.join(", ")));
+        qInfo("held-out copies after:  %s", qPrintable(after.join(", ")));
         QVERIFY2(correctAfter > correctBefore, qPrintable(after.join(", ")));
         QVERIFY2(correctAfter >= 2, qPrintable(after.join(", ")));
         QVERIFY(r.recordedAfter > r.recordedBefore);
