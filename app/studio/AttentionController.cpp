@@ -137,4 +137,9 @@ void AttentionController::setPlaybackSec(double sec)
     m_attention->setCursorSec(sec);
 }
 
+EvaluationDialog *AttentionController::evaluationDialog() const
+{
+    return m_evaluation;
+}
+
 } // namespace tkd

@@ -39,7 +39,7 @@ public:
     void focusStudent(const QString &student, double lambda = -1.0, quint64 seed = 0);
 
     // The open run's "Evaluate on a dataset..." dialog (opened by evaluateRun), if any.
-    EvaluationDialog *evaluationDialog() const { return m_evaluation; }
+    EvaluationDialog *evaluationDialog() const; // defined where EvaluationDialog is complete
 
 public Q_SLOTS:
     void setPlaybackSec(double sec);

@@ -142,7 +142,7 @@ output: {runs_dir: runs}
         QTest::newRow("unknown kind")
             << QStringList { "--data", "zip:" + m_tmp.path() } << 1 << "--data: 'zip:";
         QTest::newRow("bad split")
-            << QStringList { "--data", "builtin", "--split", "sideways" } << 2 << "--split";
+            << QStringList { "--data", "builtin", "--split", "sideways" } << 1 << "--split";
         QTest::newRow("unknown cell") << QStringList { "--data", "builtin", "--cell", "nope" } << 1
                                       << "--cell: no trained student 'nope'";
         QTest::newRow("with --stream") << QStringList { "--data", "builtin", "--stream" } << 1

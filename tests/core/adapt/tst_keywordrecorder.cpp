@@ -111,13 +111,19 @@ private Q_SLOTS:
     {
         if (!test::haveVoices())
             QSKIP("alsa-utils / sound-theme-freedesktop recordings are not installed");
-        const std::vector<float> x = loadAudio(test::alsaVoice("front-center"));
+        // The recording fills its 1.43 s file; a take has room around the word: a second of
+        // silence either side, as a user's take would.
+        const std::vector<float> phrase = loadAudio(test::alsaVoice("front-center"));
+        std::vector<float> x(16000, 0.0f);
+        x.insert(x.end(), phrase.begin(), phrase.end());
+        x.insert(x.end(), 16000, 0.0f);
         const KeywordTake t = checkTake(x);
         QVERIFY(t.usable());
         QVERIFY2(t.warnings.empty(), t.warnings.empty() ? "" : t.warnings.front().c_str());
         // Both words kept ("Front" ... "Center"), the silence around them dropped.
         QVERIFY(t.offsetSec - t.onsetSec > 0.5);
-        QVERIFY(t.trimmed.size() < x.size());
+        QVERIFY(t.onsetSec > 0.9 && t.offsetSec < 1.0 + phrase.size() / 16000.0 + 0.1);
+        QVERIFY(t.trimmed.size() < phrase.size() + 16000);
     }
 
     void words_data()
