@@ -103,7 +103,7 @@ int main(int argc, char **argv)
         o.epochs = 1;
         o.warmupEpochs = 0;
         o.batchSize = int(batch);
-        o.schedule = "constant";
+        o.schedule = tkd::ScheduleKind::Constant;
         tkd::StudentData d;
         d.train = &train;
         d.validation = &val;

@@ -1,4 +1,5 @@
 #include "AttentionWorker.h"
+#include "WorkerJob.h"
 
 #include "RunInspector.h"
 
@@ -23,13 +24,7 @@ AttentionWorker::~AttentionWorker() = default;
 
 void AttentionWorker::openRun(const QString &folder, double lengthSec)
 {
-    Q_ASSERT(QThread::currentThread() == thread()); // queued from the GUI onto the worker thread
-    m_cancel.store(false);
-    Progress p;
-    p.cancel = &m_cancel;
-    p.onProgress = [this](const std::string &stage, int64_t done, int64_t total) {
-        Q_EMIT progress(QString::fromStdString(stage), done, total);
-    };
+    const Progress p = startWorkerJob(this, m_cancel);
     QElapsedTimer clock;
     clock.start();
     try {

@@ -1,4 +1,5 @@
 #include "DatasetWorker.h"
+#include "WorkerJob.h"
 
 #include "core/audio/AudioFile.h"
 #include "core/data/DatasetSource.h"
@@ -20,13 +21,7 @@ DatasetWorker::DatasetWorker(QObject *parent)
 
 void DatasetWorker::openDataset(const QString &kind, const QString &path, int task)
 {
-    Q_ASSERT(QThread::currentThread() == thread()); // queued from the GUI onto the worker thread
-    m_cancel.store(false);
-    Progress p;
-    p.cancel = &m_cancel;
-    p.onProgress = [this](const std::string &stage, int64_t done, int64_t total) {
-        Q_EMIT progress(QString::fromStdString(stage), done, total);
-    };
+    const Progress p = startWorkerJob(this, m_cancel);
     try {
         DatasetSource source;
         source.kind = DatasetSource::kindFromName(kind.toStdString());

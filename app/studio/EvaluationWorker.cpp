@@ -1,4 +1,5 @@
 #include "EvaluationWorker.h"
+#include "WorkerJob.h"
 
 #include "core/infer/DatasetEvaluation.h"
 #include "core/util/Error.h"
@@ -49,13 +50,7 @@ DatasetEvaluationSummary EvaluationWorker::toSummary(
 
 void EvaluationWorker::evaluate(const QString &runDir, const QString &data, const QString &split)
 {
-    Q_ASSERT(QThread::currentThread() == thread()); // queued from the GUI onto the worker thread
-    m_cancel.store(false);
-    Progress p;
-    p.cancel = &m_cancel;
-    p.onProgress = [this](const std::string &stage, int64_t done, int64_t total) {
-        Q_EMIT progress(QString::fromStdString(stage), done, total);
-    };
+    const Progress p = startWorkerJob(this, m_cancel);
     try {
         DatasetEvaluationOptions o;
         o.data = EvalDataSpec::parse(data.toStdString());

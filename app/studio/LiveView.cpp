@@ -178,6 +178,7 @@ void LiveView::openModel(const QString &path)
     if (isRunning())
         stop();
     const int generation = ++m_loadGeneration;
+    m_loading = true;
     m_panel->showMessage(tr("Loading %1...").arg(QFileInfo(path).fileName()));
     struct Loaded
     {
@@ -201,6 +202,7 @@ void LiveView::openModel(const QString &path)
         [this, generation, path](const Loaded &l) {
             if (generation != m_loadGeneration)
                 return; // a newer choice superseded this one
+            m_loading = false;
             if (!l.error.isEmpty()) {
                 fail(l.error);
                 return;

@@ -42,6 +42,8 @@ public:
     void stop();
     bool isRunning() const;
     bool hasModel() const { return bool(m_model); }
+    // A model is being loaded in the background (openModel has not answered yet).
+    bool isLoadingModel() const { return m_loading; }
     QString modelPath() const { return m_modelPath; }
     // Writes the last `seconds` to <folder>/<label>/...wav; returns the path ("" on error).
     QString recordLast(const QString &folder, const QString &label, double seconds);
@@ -79,6 +81,7 @@ private:
     QString m_autostart;
     bool m_devicesRequested = false;
     int m_loadGeneration = 0;
+    bool m_loading = false;
     qint64 m_frames = 0;
     double m_latencySumMs = 0.0;
     // Set while the window is being destroyed: late queued calls must not touch the session.

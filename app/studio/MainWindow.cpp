@@ -325,10 +325,10 @@ void MainWindow::continueStoppedRun()
 
 void MainWindow::liveDemo()
 {
-    // Live with the model it has (the shipped demo student, or a run's), else the newest run that
-    // has students.
+    // Live with the model it has or is loading (the shipped demo student, or a run's), else the
+    // newest run that has students.
     showView(QStringLiteral("live"));
-    if (m_live->hasModel())
+    if (m_live->hasModel() || m_live->isLoadingModel())
         return;
     const QDir runs(RunController::defaultRunsDir());
     const QFileInfoList dirs = runs.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Time);
@@ -338,7 +338,7 @@ void MainWindow::liveDemo()
             return;
         }
     const QString demo = QString::fromStdString(shippedDemoStudent());
-    if (!demo.isEmpty()) { // still loading at start-up, or closed since: the shipped demo student
+    if (!demo.isEmpty()) { // closed since start-up: the shipped demo student again
         m_live->openModel(demo);
         return;
     }

@@ -27,7 +27,8 @@ std::string evalDataHelp()
           "run's own noisy construction (random offset, its noise and SNRs, seeded). --split "
           "auto scores the test split of the data the run trained on and every clip of any "
           "other (held-out) data. Prints accuracy, per-class recall and the confusion matrix "
-          "(--json: the file) and writes RUN/eval/<data>-<split>.json.";
+          "(--json: the file) and writes RUN/eval/<data>-<split>.json (a read-only RUN, such as "
+          "the installed demo student: the cache's eval/<RUN name>/ instead).";
 }
 
 int runDatasetEval(const EvalDataArgs &args)

@@ -98,14 +98,23 @@ void TerminalObserver::onEpoch(const tkd::EpochReport &r)
         auto it = r.validation.find(k);
         return it == r.validation.end() ? std::nan("") : it->second;
     };
-    auto l = [&](const char *k) {
-        auto it = r.trainLosses.find(k);
-        return it == r.trainLosses.end() ? std::nan("") : it->second;
-    };
-    if (m_verbose || r.best)
-        std::fprintf(stderr, "[%s] epoch %lld: loss %.4f (task %.4f, kd %.4f), val acc %.1f%%%s\n",
-            r.stage.c_str(), (long long)r.epoch, l("total"), l("task"), l("kd"),
-            100.0 * v("accuracy"), r.best ? " (best)" : "");
+    if (!m_verbose && !r.best)
+        return;
+    // The parts the stage reports (a student's task and kd, a teacher's task alone), never a
+    // part it does not have.
+    std::string parts;
+    for (const auto &[name, value] : r.trainLosses)
+        if (name != "total") {
+            char part[64];
+            std::snprintf(
+                part, sizeof part, "%s%s %.4f", parts.empty() ? "" : ", ", name.c_str(), value);
+            parts += part;
+        }
+    const auto total = r.trainLosses.find("total");
+    std::fprintf(stderr, "[%s] epoch %lld: loss %.4f%s, val acc %.1f%%%s\n", r.stage.c_str(),
+        (long long)r.epoch, total == r.trainLosses.end() ? std::nan("") : total->second,
+        parts.empty() ? "" : (" (" + parts + ")").c_str(), 100.0 * v("accuracy"),
+        r.best ? " (best)" : "");
 }
 
 void TerminalObserver::onMessage(Level level, const std::string &text)

@@ -261,12 +261,14 @@ int runEval(const EvalOptions &o)
 struct QuickstartOptions
 {
     tkd::QuickstartSettings settings;
+    std::string teacher = "pretrained"; // --teacher, checked against the three choices
     bool verbose = false;
 };
 
 int runQuickstart(const QuickstartOptions &o)
 {
-    const tkd::QuickstartSettings &q = o.settings;
+    tkd::QuickstartSettings q = o.settings;
+    q.teacher = tkd::teacherKindFromName(o.teacher);
     const tkd::ExperimentConfig c = q.config();
     const tkd::PipelineOptions options = q.options(tkd::cli::commandLine());
     const auto t0 = std::chrono::steady_clock::now();
@@ -358,7 +360,7 @@ const tkd::cli::Registrar regQuick("quickstart",
         app.add_option("--length", q.lengthSec, "clip length L")
             ->capture_default_str()
             ->check(CLI::PositiveNumber);
-        app.add_option("--teacher", q.teacher,
+        app.add_option("--teacher", o->teacher,
                "pretrained (shipped) | oracle (the keyword's true window: upper bound / ablation) "
                "| "
                "tiny (from scratch)")

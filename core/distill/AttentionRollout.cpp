@@ -1,5 +1,6 @@
 #include "core/distill/AttentionRollout.h"
 
+#include "core/util/EnumNames.h"
 #include "core/util/Error.h"
 
 #include <cmath>
@@ -52,29 +53,22 @@ torch::Tensor areaResample(const torch::Tensor &rows, int64_t targetLength)
 
 } // namespace
 
+namespace {
+const EnumName<HeadFusion> kHeadFusionNames[]
+    = { { HeadFusion::Mean, "mean" }, { HeadFusion::Max, "max" }, { HeadFusion::Min, "min" } };
+} // namespace
+
 const char *headFusionName(HeadFusion f)
 {
-    switch (f) {
-    case HeadFusion::Mean:
-        return "mean";
-    case HeadFusion::Max:
-        return "max";
-    case HeadFusion::Min:
-        return "min";
-    }
-    return "mean";
+    return enumName(kHeadFusionNames, f);
 }
-
 HeadFusion headFusionFromName(const std::string &name)
 {
-    if (name == "mean")
-        return HeadFusion::Mean;
-    if (name == "max")
-        return HeadFusion::Max;
-    if (name == "min")
-        return HeadFusion::Min;
-    throw Error(
-        "rollout.head_fusion", "unknown head fusion '" + name + "' (expected mean, max or min)");
+    return enumFromName(kHeadFusionNames, name, "rollout.head_fusion");
+}
+std::vector<std::string> headFusionNames()
+{
+    return enumNames(kHeadFusionNames);
 }
 
 const char *rowResamplingName(RowResampling r)

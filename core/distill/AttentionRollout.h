@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/distill/HeadFusion.h"
+
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -7,12 +9,6 @@
 #include <vector>
 
 namespace tkd {
-
-// How the heads of one layer become one T x T matrix before the residual is added.
-enum class HeadFusion { Mean, Max, Min };
-const char *headFusionName(HeadFusion f); // "mean" | "max" | "min"
-HeadFusion headFusionFromName(
-    const std::string &name); // throws tkd::Error("rollout.head_fusion", ...)
 
 // How the rolled-out teacher row is brought to the student's time length.
 enum class RowResampling {

@@ -108,8 +108,9 @@ bool ExperimentConfig::Rollout::operator==(const Rollout &o) const
 }
 bool ExperimentConfig::Teacher::operator==(const Teacher &o) const
 {
-    return kind == o.kind && weights == o.weights && fineTune == o.fineTune && epochs == o.epochs
-        && lr == o.lr && batchSize == o.batchSize && freshNoiseEachEpoch == o.freshNoiseEachEpoch
+    return kind == o.kind && weights == o.weights && fineTune == o.fineTune
+        && probeClipsPerClass == o.probeClipsPerClass && epochs == o.epochs && lr == o.lr
+        && batchSize == o.batchSize && freshNoiseEachEpoch == o.freshNoiseEachEpoch
         && rollout == o.rollout;
 }
 bool ExperimentConfig::LogitKd::operator==(const LogitKd &o) const
@@ -168,7 +169,7 @@ NoisyConfig ExperimentConfig::noisyConfig(double lengthSec) const
 RolloutOptions ExperimentConfig::rolloutOptions() const
 {
     RolloutOptions r;
-    r.headFusion = headFusionFromName(teacher.rollout.headFusion);
+    r.headFusion = teacher.rollout.headFusion;
     r.residualWeight = teacher.rollout.residual;
     r.layers = teacher.rollout.layers;
     return r;

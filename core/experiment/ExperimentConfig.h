@@ -1,8 +1,10 @@
 #pragma once
 
 #include "core/data/RoomChannel.h"
+#include "core/distill/HeadFusion.h"
 #include "core/distill/KdTarget.h"
 #include "core/experiment/OptimiserKind.h"
+#include "core/experiment/TrainingChoices.h"
 #include "core/features/FeatureConfig.h"
 #include "core/models/TeacherKind.h"
 #include "core/util/Error.h"
@@ -123,7 +125,7 @@ struct ExperimentConfig
     };
     struct Rollout
     {
-        std::string headFusion = "mean";
+        HeadFusion headFusion = HeadFusion::Mean;
         double residual = 0.5;
         std::vector<int64_t> layers; // empty: all layers
         bool operator==(const Rollout &o) const;
@@ -132,7 +134,8 @@ struct ExperimentConfig
     {
         TeacherKind kind = TeacherKind::Pretrained; // the shipped teacher
         std::string weights;
-        std::string fineTune = "head"; // head (encoder frozen) | all
+        TeacherFineTune fineTune = TeacherFineTune::Head;
+        int probeClipsPerClass = 100; // 0: every training clip feeds the linear probe
         int epochs = 20;
         double lr = 1e-3;
         int batchSize = 32;
@@ -165,7 +168,7 @@ struct ExperimentConfig
         double lr = 1e-3;
         double momentum = 0.9;
         double weightDecay = 0.0;
-        std::string schedule = "cosine"; // constant | cosine | onecycle | step
+        ScheduleKind schedule = ScheduleKind::Cosine;
         int warmupEpochs = 1;
         int epochs = 30;
         int batchSize = 64;

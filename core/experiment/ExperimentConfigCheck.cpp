@@ -301,12 +301,8 @@ void Checker::teacherStudentsKd()
     if (c.teacher.kind == TeacherKind::Imported && c.teacher.weights.empty())
         add("teacher.weights",
             "an imported teacher needs its weights (a folder or .safetensors file)");
-    if (std::find(findField("teacher.rollout.head_fusion")->spec.choices.begin(),
-            findField("teacher.rollout.head_fusion")->spec.choices.end(),
-            c.teacher.rollout.headFusion)
-        != findField("teacher.rollout.head_fusion")->spec.choices.end())
-        probe(
-            issues, [&] { c.rolloutOptions().validate(); }, mapRolloutKey);
+    probe(
+        issues, [&] { c.rolloutOptions().validate(); }, mapRolloutKey);
 
     // students
     if (c.students.empty())

@@ -359,12 +359,17 @@ const std::vector<Field> &fields()
                 "imported: a Hugging Face folder or .safetensors file (required); pretrained: a "
                 "teacher checkpoint (empty: the shipped teacher)"),
             [](C & c) -> auto & { return c.teacher.weights; }));
-        f.push_back(stringField(
+        f.push_back(enumField(
             spec("teacher.fine_tune", Type::Choice,
                 "head: train the classifier only (encoder frozen); all: every layer (pretrained: "
-                "all fine-tunes even when the classes match)",
-                { "head", "all" }),
-            [](C & c) -> auto & { return c.teacher.fineTune; }));
+                "all fine-tunes even when the classes match)"),
+            teacherFineTuneNames(), [](C & c) -> auto & { return c.teacher.fineTune; },
+            teacherFineTuneName, teacherFineTuneFromName));
+        f.push_back(intField(
+            ranged("teacher.probe_clips_per_class", Type::Int, 0, 1000000,
+                "pretrained teacher with new classes, fine_tune head: at most this many training "
+                "clips of each class feed the linear probe (0: all of them)"),
+            [](C & c) -> auto & { return c.teacher.probeClipsPerClass; }));
         f.push_back(intField(
             ranged("teacher.epochs", Type::Int, 0, 100000,
                 "teacher training / fine-tuning epochs (0: use the weights as they are; "
@@ -380,10 +385,11 @@ const std::vector<Field> &fields()
             spec("teacher.fresh_noise_each_epoch", Type::Bool,
                 "draw new noise, offsets and SNRs every epoch (true) or reuse epoch 0's"),
             [](C & c) -> auto & { return c.teacher.freshNoiseEachEpoch; }));
-        f.push_back(stringField(
+        f.push_back(enumField(
             spec("teacher.rollout.head_fusion", Type::Choice,
-                "how each layer's heads are combined before rollout", { "mean", "max", "min" }),
-            [](C & c) -> auto & { return c.teacher.rollout.headFusion; }));
+                "how each layer's heads are combined before rollout"),
+            headFusionNames(), [](C & c) -> auto & { return c.teacher.rollout.headFusion; },
+            headFusionName, headFusionFromName));
         f.push_back(doubleField(
             ranged("teacher.rollout.residual", Type::Double, 0.0, 1.0,
                 "r in A' = (1 - r) A + r I (0.5: the standard recipe)"),
@@ -439,12 +445,12 @@ const std::vector<Field> &fields()
         f.push_back(doubleField(
             ranged("train.weight_decay", Type::Double, 0.0, 1.0, "L2 weight decay"),
             [](C & c) -> auto & { return c.train.weightDecay; }));
-        f.push_back(stringField(
+        f.push_back(enumField(
             spec("train.schedule", Type::Choice,
                 "learning-rate schedule after warm-up: constant, cosine, onecycle or "
-                "step (x0.1 at 1/2 and 3/4 of the training after warm-up)",
-                { "constant", "cosine", "onecycle", "step" }),
-            [](C & c) -> auto & { return c.train.schedule; }));
+                "step (x0.1 at 1/2 and 3/4 of the training after warm-up)"),
+            scheduleKindNames(), [](C & c) -> auto & { return c.train.schedule; }, scheduleKindName,
+            scheduleKindFromName));
         f.push_back(intField(
             ranged("train.warmup_epochs", Type::Int, 0, 100000,
                 "linear warm-up epochs (fewer than train.epochs)"),

@@ -1,5 +1,6 @@
 #include "core/experiment/PipelineResult.h"
 
+#include "core/models/TeacherKind.h"
 #include "core/util/Error.h"
 #include "core/util/Format.h"
 #include "core/util/Paths.h"
@@ -305,7 +306,8 @@ std::string PipelineResult::table() const
             "s/epoch");
         s << row;
         std::snprintf(row, sizeof row, "  %-24s %7s %6s %9s %9s %13s %13s %9s %9s\n",
-            ("teacher " + l.teacherKind + (l.teacherKind == "oracle" ? " (upper bound)" : ""))
+            ("teacher " + l.teacherKind
+                + (l.teacherKind == teacherKindName(TeacherKind::Oracle) ? " (upper bound)" : ""))
                 .c_str(),
             "-", "-", percent(metric(l.teacherValidation, "accuracy")).c_str(),
             percent(metric(l.teacherTest, "accuracy")).c_str(),

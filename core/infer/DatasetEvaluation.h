@@ -62,7 +62,9 @@ struct DatasetEvaluation
     static DatasetEvaluation fromJson(const nlohmann::json &j); // throws tkd::Error("eval", ...)
     // Summary per model, mapping, then each model's per-class recall and confusion matrix.
     std::string table() const;
-    // <runDir>/eval/<slug>-<split>.json, written atomically; returns the path.
+    // <runDir>/eval/<slug>-<split>.json, written atomically; returns the path. A run folder that
+    // cannot be written (the installed demo student, a colleague's read-only run) gets its
+    // report in <cache>/eval/<run folder name>/ instead.
     std::string save() const;
 };
 

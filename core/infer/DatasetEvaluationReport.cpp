@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 namespace tkd {
 
@@ -168,11 +169,22 @@ std::string DatasetEvaluation::table() const
 
 std::string DatasetEvaluation::save() const
 {
-    const std::string dir = runDir + "/eval";
-    makeDirs(dir);
-    const std::string path = dir + "/" + slug + "-" + split + ".json";
-    writeFileAtomic(path, toJson().dump(2) + "\n");
-    return path;
+    const std::string name = slug + "-" + split + ".json", text = toJson().dump(2) + "\n";
+    try {
+        makeDirs(runDir + "/eval");
+        writeFileAtomic(runDir + "/eval/" + name, text);
+        return runDir + "/eval/" + name;
+    } catch (const Error &) {
+        // Not writable here: the user's cache, under the run folder's own name.
+        std::string run = std::filesystem::path(runDir).lexically_normal().string();
+        while (run.size() > 1 && run.back() == '/')
+            run.pop_back();
+        const std::string dir
+            = cacheRoot() + "/eval/" + std::filesystem::path(run).filename().string();
+        makeDirs(dir);
+        writeFileAtomic(dir + "/" + name, text);
+        return dir + "/" + name;
+    }
 }
 
 } // namespace tkd

@@ -73,31 +73,4 @@ double LrSchedule::lrAt(int64_t step) const
     return o.baseLr;
 }
 
-const char *LrSchedule::kindName(LrScheduleOptions::Kind kind)
-{
-    switch (kind) {
-    case LrScheduleOptions::Kind::Constant:
-        return "constant";
-    case LrScheduleOptions::Kind::Cosine:
-        return "cosine";
-    case LrScheduleOptions::Kind::OneCycle:
-        return "onecycle";
-    case LrScheduleOptions::Kind::Step:
-        return "step";
-    }
-    return "?";
-}
-
-LrScheduleOptions::Kind LrSchedule::kindFromName(const std::string &name)
-{
-    using K = LrScheduleOptions::Kind;
-    if (name == "warmup")
-        return K::Constant;
-    for (K k : { K::Constant, K::Cosine, K::OneCycle, K::Step })
-        if (name == kindName(k))
-            return k;
-    throw Error("train.schedule",
-        "unknown schedule '" + name + "' (expected constant, cosine, onecycle, step or warmup)");
-}
-
 } // namespace tkd

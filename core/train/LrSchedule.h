@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/experiment/TrainingChoices.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,7 +18,7 @@ namespace tkd {
 // Pure, so a resumed run gets the same rate for the same step.
 struct LrScheduleOptions
 {
-    enum class Kind { Constant, Cosine, OneCycle, Step };
+    using Kind = ScheduleKind;
     Kind kind = Kind::Cosine;
     double baseLr = 1e-3;
     int64_t totalSteps = 1;
@@ -39,11 +41,6 @@ public:
     const LrScheduleOptions &options() const { return m_options; }
     // Rate for the 0-based step `step` (steps past the end keep the last rate).
     double lrAt(int64_t step) const;
-
-    static const char *kindName(LrScheduleOptions::Kind kind);
-    // "constant" | "cosine" | "onecycle" | "step" ("warmup" = constant after the warmup ramp);
-    // anything else throws tkd::Error("train.schedule", ...).
-    static LrScheduleOptions::Kind kindFromName(const std::string &name);
 
 private:
     LrScheduleOptions m_options;

@@ -65,6 +65,7 @@ TeacherTrainOptions teacherOptions(const ExperimentConfig &c, const PipelineOpti
     to.kind = c.teacher.kind;
     to.weights = c.teacher.weights;
     to.fineTune = c.teacher.fineTune;
+    to.probeClipsPerClass = c.teacher.probeClipsPerClass;
     to.epochs = c.teacher.epochs;
     to.lr = c.teacher.lr;
     to.batchSize = c.teacher.batchSize;
@@ -389,9 +390,11 @@ private:
     PreparedSplit unseenVoices(double lengthSec, LengthResult &lr)
     {
         const int speakers = c.data.corpus.unseenVoices;
-        if (speakers <= 0 || c.datasetSource().kind != DatasetSource::Kind::Builtin)
+        if (speakers <= 0)
             return {};
         DatasetSource source = c.datasetSource(o.corpusDir);
+        if (source.kind != DatasetSource::Kind::Builtin)
+            return {};
         const auto corpus = source.corpus.unseenFamily(speakers);
         if (!corpus) {
             lr.warnings.push_back("data.corpus.unseen_voices: the corpus speaks with both voice "
@@ -656,10 +659,15 @@ PipelineResult Pipeline::run()
             "data-parallel over " + std::to_string(dist->worldSize())
                 + " ranks (train.batch_size is the global batch)");
 
-    if (!m_options.resumeRunDir.empty())
+    if (!m_options.resumeRunDir.empty()) {
+        // A Slurm teacher job "resumes" the grid folder before any student has run: say so
+        // rather than count zero cells.
+        const int64_t done = usableCells(previous);
         log.onMessage(TrainObserver::Level::Info,
-            "resuming: " + std::to_string(usableCells(previous)) + " cell(s) already trained, "
-                + "the rest continue from their last checkpoints");
+            done == 0 ? std::string("continuing the run folder: no student cell has finished yet")
+                      : "resuming: " + std::to_string(done)
+                    + " cell(s) already trained, the rest continue from their last checkpoints");
+    }
     PipelineRun stages(c, m_options, &run, run.path(), &log, control, device, std::move(previous));
     using Status = PipelineResult::Status;
     stages.result().status = Status::Running;

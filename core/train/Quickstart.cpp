@@ -6,8 +6,11 @@ namespace tkd {
 
 ExperimentConfig QuickstartSettings::config() const
 {
-    if (teacher != "pretrained" && teacher != "tiny" && teacher != "oracle")
-        throw Error("--teacher", "must be pretrained, oracle or tiny, not '" + teacher + "'");
+    if (teacher != TeacherKind::Pretrained && teacher != TeacherKind::Tiny
+        && teacher != TeacherKind::Oracle)
+        throw Error("--teacher",
+            std::string("must be pretrained, oracle or tiny, not '") + teacherKindName(teacher)
+                + "'");
     ExperimentConfig c;
     c.name = "quickstart";
     c.seed = 1;
@@ -16,8 +19,9 @@ ExperimentConfig QuickstartSettings::config() const
     c.data.corpus.speakers = speakers;
     c.data.corpus.unseenVoices = 60; // flite's voices, which the espeak-only corpus never uses
     c.data.noisy.lengthSec = lengthSec;
-    c.teacher.kind = teacherKindFromName(teacher);
-    c.teacher.epochs = teacher == "tiny" ? teacherEpochs : 0; // the shipped teacher is used as is
+    c.teacher.kind = teacher;
+    c.teacher.epochs
+        = teacher == TeacherKind::Tiny ? teacherEpochs : 0; // the shipped teacher is used as is
     c.teacher.lr = 2e-3;
     c.teacher.batchSize = 32;
     c.teacher.freshNoiseEachEpoch = true;
@@ -27,7 +31,7 @@ ExperimentConfig QuickstartSettings::config() const
     c.grid.seeds = { seed };
     c.train.optimizer = OptimiserKind::Adam;
     c.train.lr = 3e-3;
-    c.train.schedule = "onecycle";
+    c.train.schedule = ScheduleKind::OneCycle;
     c.train.warmupEpochs = 0;
     c.train.epochs = epochs;
     c.train.batchSize = 64;

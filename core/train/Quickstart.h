@@ -18,15 +18,15 @@ struct QuickstartSettings
 {
     int speakers = 300; // corpus speakers (12 clips each; 80% train)
     double lengthSec = 8.0; // clip length L
-    std::string teacher
-        = "pretrained"; // pretrained | oracle (upper bound / ablation) | tiny (from scratch)
+    // pretrained | oracle (upper bound / ablation) | tiny (from scratch)
+    TeacherKind teacher = TeacherKind::Pretrained;
     int teacherEpochs = 6; // tiny only
     int epochs = 30; // student epochs
     uint64_t seed = 1; // student seed
     std::string runsDir = "runs";
     int threads = 0; // torch threads (0: every core)
 
-    // Throws tkd::Error("--teacher", ...) for an unknown teacher choice.
+    // Throws tkd::Error("--teacher", ...) for any other teacher kind.
     ExperimentConfig config() const;
     PipelineOptions options(std::vector<std::string> commandLine) const;
 };

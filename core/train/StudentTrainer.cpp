@@ -243,7 +243,7 @@ private:
         m_batcher = std::make_unique<Batcher>(tr.size(), o.batchSize, o.seed);
         m_perEpoch = m_batcher->batchesPerEpoch();
         LrScheduleOptions so;
-        so.kind = LrSchedule::kindFromName(o.schedule);
+        so.kind = o.schedule;
         so.baseLr = o.lr;
         so.totalSteps = m_perEpoch * o.epochs;
         if (o.warmupEpochs < 0)

@@ -5,6 +5,7 @@
 #include "core/distill/KdTarget.h"
 #include "core/distill/Localisation.h"
 #include "core/experiment/OptimiserKind.h"
+#include "core/experiment/TrainingChoices.h"
 #include "core/features/FeatureNorm.h"
 #include "core/models/StudentModel.h"
 #include "core/train/Metrics.h"
@@ -36,7 +37,7 @@ struct StudentTrainOptions
     double lr = 1e-3;
     double momentum = 0.9;
     double weightDecay = 0.0;
-    std::string schedule = "cosine"; // constant | cosine | onecycle | step | warmup
+    ScheduleKind schedule = ScheduleKind::Cosine;
     int warmupEpochs = 1;
     int epochs = 30;
     int batchSize = 64;

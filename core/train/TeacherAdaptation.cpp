@@ -10,6 +10,9 @@
 #include "core/util/Paths.h"
 #include "core/util/Resources.h"
 
+#include <algorithm>
+#include <map>
+
 namespace tkd {
 
 const char *TeacherTrainer::shippedTeacherName()
@@ -35,7 +38,7 @@ bool TeacherTrainer::isSpectral() const
 
 bool TeacherTrainer::usesPretrainedAsIs() const
 {
-    if (m_options.kind != TeacherKind::Pretrained || m_options.fineTune == "all")
+    if (m_options.kind != TeacherKind::Pretrained || m_options.fineTune == TeacherFineTune::All)
         return false;
     const auto &classes = m_pretrainedInfo.classes;
     return classes == m_data.index().classes;
@@ -63,18 +66,46 @@ TeacherResult TeacherTrainer::runPretrainedAsIs(std::chrono::steady_clock::time_
     return pre;
 }
 
-torch::Tensor TeacherTrainer::frameOneOutputs(Wav2Vec2Model &model, Split split)
+std::vector<int64_t> TeacherTrainer::probeRows(const torch::Tensor &targets) const
+{
+    const int64_t n = targets.size(0);
+    std::vector<int64_t> rows;
+    if (m_options.probeClipsPerClass <= 0) {
+        for (int64_t i = 0; i < n; ++i)
+            rows.push_back(i);
+        return rows;
+    }
+    // A class per clip: the label, or a multi-label clip's first label.
+    const torch::Tensor cls = targets.dim() == 1 ? targets : targets.argmax(1);
+    const auto *c = cls.data_ptr<int64_t>();
+    std::map<int64_t, int64_t> taken;
+    const Batcher order(n, n, m_options.seed); // one seeded permutation of the clips
+    for (const torch::Tensor &perm : order.batches(0)) {
+        const auto *p = perm.data_ptr<int64_t>();
+        for (int64_t k = 0; k < perm.numel(); ++k)
+            if (taken[c[p[k]]]++ < m_options.probeClipsPerClass)
+                rows.push_back(p[k]);
+    }
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+torch::Tensor TeacherTrainer::frameOneOutputs(
+    Wav2Vec2Model &model, Split split, const std::vector<int64_t> &rows)
 {
     torch::NoGradGuard noGrad;
     model->eval();
-    const int64_t n = int64_t(m_data.size(split));
+    const int64_t n = rows.empty() ? int64_t(m_data.size(split)) : int64_t(rows.size());
     std::vector<torch::Tensor> parts;
     for (int64_t first = 0; first < n; first += m_options.evalBatchSize) {
         if (m_control && m_control->cancelRequested())
             throw Cancelled();
         const int64_t count = std::min<int64_t>(m_options.evalBatchSize, n - first);
-        const Wav2Vec2Output out
-            = model->forward(inputBatch(split, first, count).to(m_options.device));
+        const torch::Tensor x = rows.empty()
+            ? inputBatch(split, first, count)
+            : inputRows(
+                split, std::vector<int64_t>(rows.begin() + first, rows.begin() + first + count));
+        const Wav2Vec2Output out = model->forward(x.to(m_options.device));
         parts.push_back(out.lastHiddenState.select(1, 0).to(torch::kCPU));
         if (m_observer)
             m_observer->onStage({ m_options.stage,
@@ -90,9 +121,18 @@ TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0
     Wav2Vec2Model model = buildModel(); // the pretrained body with a fresh head
     for (auto &p : model->parameters())
         p.set_requires_grad(false);
-    const torch::Tensor trainX = frameOneOutputs(model, Split::Train),
+    const torch::Tensor allTrainY = m_prepared->items(Split::Train).targets;
+    const std::vector<int64_t> rows = probeRows(allTrainY);
+    if (m_observer && int64_t(rows.size()) < allTrainY.size(0))
+        m_observer->onMessage(TrainObserver::Level::Info,
+            "the linear probe reads " + std::to_string(rows.size()) + " of the "
+                + std::to_string(allTrainY.size(0)) + " training clips (at most "
+                + std::to_string(m_options.probeClipsPerClass)
+                + " per class: teacher.probe_clips_per_class)");
+    const torch::Tensor trainX = frameOneOutputs(model, Split::Train, rows),
                         valX = frameOneOutputs(model, Split::Validation);
-    const torch::Tensor trainY = m_prepared->items(Split::Train).targets;
+    const torch::Tensor trainY
+        = allTrainY.index_select(0, torch::tensor(rows, torch::dtype(torch::kInt64)));
     const torch::Tensor valY = m_prepared->items(Split::Validation).targets;
     const bool multiLabel = m_data.index().multiLabel;
     torch::nn::Linear head(trainX.size(1), int64_t(m_data.index().classes.size()));

@@ -71,7 +71,8 @@ TeacherPretrainResult TeacherPretrainer::run()
         for (size_t k = 0; prefix && k < before.stages.size(); ++k)
             prefix = before.stages[k].lengthSec == m_recipe.stages[k].lengthSec
                 && before.stages[k].epochs == m_recipe.stages[k].epochs
-                && before.stages[k].lr == m_recipe.stages[k].lr;
+                && before.stages[k].lr == m_recipe.stages[k].lr
+                && before.stages[k].focus == m_recipe.stages[k].focus;
         if (!prefix)
             throw Error(m_outDir,
                 "holds a pretraining run of another recipe (" + before.name + ", " + before.hash()
@@ -118,13 +119,14 @@ TeacherPretrainResult TeacherPretrainer::run()
         noisy.lengthSec = st.lengthSec;
         const NoisyDataset data(index, noisy);
         TeacherTrainOptions o;
-        o.kind = k == 0 ? teacherKindFromName(m_recipe.model) : TeacherKind::Pretrained;
+        o.kind = k == 0 ? m_recipe.model : TeacherKind::Pretrained;
         if (k == 0)
             o.architecture = m_recipe.architecture;
         o.weights = previous;
-        o.fineTune = "all";
+        o.fineTune = TeacherFineTune::All;
         o.epochs = st.epochs;
         o.lr = st.lr;
+        o.attentionFocus = st.focus;
         o.batchSize = m_recipe.batchSize;
         o.weightDecay = m_recipe.weightDecay;
         o.freshNoiseEachEpoch = true;

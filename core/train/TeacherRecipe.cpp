@@ -130,8 +130,16 @@ TeacherRecipe TeacherRecipe::fromYaml(const std::string &text, const std::string
     }
     if (root["unknown_per_speaker"])
         t.unknownPerSpeaker = r.get<int>("unknown_per_speaker", root["unknown_per_speaker"]);
-    if (root["model"])
-        t.model = r.get<std::string>("model", root["model"]);
+    if (const YAML::Node m = root["model"]) {
+        const std::string name = r.get<std::string>("model", m);
+        TeacherKind kind = TeacherKind::Oracle;
+        try {
+            kind = teacherKindFromName(name);
+        } catch (const Error &) { }
+        if (!isSpectralTeacher(kind))
+            r.fail("model", "must be tiny or small, not '" + name + "'", m);
+        t.model = kind;
+    }
     if (const YAML::Node a = root["architecture"]) {
         const auto keys = TrainedModels::teacherArchitectureKeys();
         r.onlyKeys("architecture", a, std::set<std::string>(keys.begin(), keys.end()));
@@ -180,11 +188,11 @@ TeacherRecipe TeacherRecipe::fromYaml(const std::string &text, const std::string
         t.weightDecay = r.get<double>("weight_decay", root["weight_decay"]);
     if (const YAML::Node s = root["stages"]) {
         if (!s.IsSequence())
-            r.fail("stages", "must be a list of {length_sec, epochs, lr}", s);
+            r.fail("stages", "must be a list of {length_sec, epochs, lr[, focus]}", s);
         t.stages.clear();
         for (size_t i = 0; i < s.size(); ++i) {
             const std::string key = "stages[" + std::to_string(i) + "]";
-            r.onlyKeys(key, s[i], { "length_sec", "epochs", "lr" });
+            r.onlyKeys(key, s[i], { "length_sec", "epochs", "lr", "focus" });
             Stage st;
             if (s[i]["length_sec"])
                 st.lengthSec = r.get<double>(key + ".length_sec", s[i]["length_sec"]);
@@ -192,6 +200,8 @@ TeacherRecipe TeacherRecipe::fromYaml(const std::string &text, const std::string
                 st.epochs = r.get<int>(key + ".epochs", s[i]["epochs"]);
             if (s[i]["lr"])
                 st.lr = r.get<double>(key + ".lr", s[i]["lr"]);
+            if (s[i]["focus"])
+                st.focus = r.get<double>(key + ".focus", s[i]["focus"]);
             t.stages.push_back(st);
         }
     }
@@ -219,8 +229,9 @@ void TeacherRecipe::validate() const
             "validation or test speakers");
     if (unknownPerSpeaker < 0 || unknownPerSpeaker > 25)
         throw Error("unknown_per_speaker", "must be between 0 and 25");
-    if (model != "tiny" && model != "small")
-        throw Error("model", "must be tiny or small, not '" + model + "'");
+    if (!isSpectralTeacher(model))
+        throw Error(
+            "model", std::string("must be tiny or small, not '") + teacherKindName(model) + "'");
     features.validate();
     if (batchSize < 1 || batchSize > 4096)
         throw Error("batch_size", "must be between 1 and 4096");
@@ -236,6 +247,8 @@ void TeacherRecipe::validate() const
             throw Error(key + ".epochs", "must be between 1 and 1000");
         if (!(stages[i].lr > 0.0 && stages[i].lr < 1.0))
             throw Error(key + ".lr", "must be in (0, 1)");
+        if (!(stages[i].focus >= 0.0 && stages[i].focus <= 10.0))
+            throw Error(key + ".focus", "must be between 0 and 10");
     }
     NoisyConfig n = noise;
     for (const Stage &s : stages) {
@@ -262,7 +275,7 @@ std::string TeacherRecipe::toYaml() const
       << "\n  validation_fraction: " << corpus.validationFraction
       << "\n  test_fraction: " << corpus.testFraction << "\n";
     y << "unknown_per_speaker: " << unknownPerSpeaker << "\n";
-    y << "model: " << model << "\n";
+    y << "model: " << teacherKindName(model) << "\n";
     if (!architecture.empty()) {
         y << "architecture:\n";
         for (const auto &[k, v] : architecture)
@@ -277,9 +290,12 @@ std::string TeacherRecipe::toYaml() const
     for (const ParamSpec &p : FeatureConfig::declared())
         y << "  " << p.name << ": " << features.value(p.name) << "\n";
     y << "batch_size: " << batchSize << "\nweight_decay: " << weightDecay << "\nstages:\n";
-    for (const Stage &s : stages)
-        y << "  - {length_sec: " << s.lengthSec << ", epochs: " << s.epochs << ", lr: " << s.lr
-          << "}\n";
+    for (const Stage &s : stages) {
+        y << "  - {length_sec: " << s.lengthSec << ", epochs: " << s.epochs << ", lr: " << s.lr;
+        if (s.focus > 0.0) // absent when off: recipes without it keep their text and hash
+            y << ", focus: " << s.focus;
+        y << "}\n";
+    }
     y << "evaluate_lengths_sec: [";
     for (size_t i = 0; i < evaluateLengthsSec.size(); ++i)
         y << (i ? ", " : "") << evaluateLengthsSec[i];

@@ -3,6 +3,7 @@
 #include "core/data/BuiltinCorpus.h"
 #include "core/data/NoisyDataset.h"
 #include "core/features/FeatureConfig.h"
+#include "core/models/TeacherKind.h"
 
 #include <cstdint>
 #include <map>
@@ -23,6 +24,9 @@ struct TeacherRecipe
         double lengthSec = 2.0; // clip length L of this stage (keyword at a random offset)
         int epochs = 1; // each epoch with fresh noise, placement and babble
         double lr = 2e-3; // one-cycle peak of this stage
+        // Weight of the attention-focus term (TeacherTrainOptions::attentionFocus): a fair
+        // pressure towards a concentrated rollout that reads no keyword window. 0: off.
+        double focus = 0.0;
     };
 
     std::string name = "kws12-small";
@@ -30,7 +34,7 @@ struct TeacherRecipe
     uint64_t seed = 1; // initialisation and batch order
     BuiltinCorpusConfig corpus; // speakers, seed, first_speaker, fractions
     int unknownPerSpeaker = 2; // the 12-label task's "_unknown_" clips per speaker
-    std::string model = "small"; // tiny | small
+    TeacherKind model = TeacherKind::Small; // a spectral kind: tiny | small
     std::map<std::string, int64_t> architecture; // fields over the preset: hidden, layers, ...
     NoisyConfig noise; // length_sec is set per stage
     FeatureConfig features; // the teacher's log-mel front end

@@ -57,6 +57,20 @@ torch::Tensor stackSamples(std::vector<NoisyItem> &items)
 
 } // namespace
 
+torch::Tensor TeacherTrainer::attentionFocusLoss(
+    const AttentionRollout &rollout, const std::vector<torch::Tensor> &attentions)
+{
+    // Differentiable: the rollout is matrix products of the softmax attentions.
+    const torch::Tensor row = rollout.rolloutRow(attentions); // [B, T], sums to 1
+    const int64_t t = row.size(1);
+    if (t < 3)
+        return row.select(1, 0).mean();
+    const torch::Tensor rest = row.slice(1, 1);
+    const torch::Tensor p = rest / rest.sum(1, true).clamp_min(1e-12);
+    const torch::Tensor entropy = -(p * p.clamp_min(1e-12).log()).sum(1) / std::log(double(t - 1));
+    return (entropy + row.select(1, 0)).mean();
+}
+
 torch::Tensor TeacherTrainer::taskLoss(
     const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel)
 {
@@ -95,8 +109,6 @@ TeacherTrainer::TeacherTrainer(const NoisyDataset &data, const FeatureCache &cac
     }
     if (o.kind == TeacherKind::Imported && o.weights.empty())
         throw Error("teacher.weights", "an imported teacher needs its weights");
-    if (o.fineTune != "head" && o.fineTune != "all")
-        throw Error("teacher.fine_tune", "must be 'head' or 'all'");
     if (o.kind != TeacherKind::Oracle) {
         if (o.epochs < 0)
             throw Error("teacher.epochs", "must be >= 0");
@@ -202,6 +214,15 @@ torch::Tensor TeacherTrainer::inputBatch(Split split, int64_t first, int64_t cou
     for (int64_t i = 0; i < count; ++i)
         idx[size_t(i)] = first + i;
     auto items = buildSelected(m_data, split, idx, m_options.threads);
+    return stackSamples(items);
+}
+
+torch::Tensor TeacherTrainer::inputRows(Split split, const std::vector<int64_t> &rows)
+{
+    if (isSpectral())
+        return spectralSplit(split).features.index_select(
+            0, torch::tensor(rows, torch::dtype(torch::kInt64)));
+    auto items = buildSelected(m_data, split, rows, m_options.threads);
     return stackSamples(items);
 }
 
@@ -390,10 +411,11 @@ std::vector<torch::Tensor> TeacherTrainer::trainableParameters(Wav2Vec2Model &mo
     for (auto &p : model->named_parameters()) {
         bool train = true;
         if (o.kind == TeacherKind::Imported)
-            train = o.fineTune == "head" ? p.key().rfind("head.", 0) == 0
-                                         : p.key().rfind("feature_extractor.", 0) != 0;
+            train = o.fineTune == TeacherFineTune::Head
+                ? p.key().rfind("head.", 0) == 0
+                : p.key().rfind("feature_extractor.", 0) != 0;
         else if (o.kind == TeacherKind::Pretrained)
-            train = o.fineTune == "all" || p.key().rfind("head.", 0) == 0;
+            train = o.fineTune == TeacherFineTune::All || p.key().rfind("head.", 0) == 0;
         p.value().set_requires_grad(train);
         if (train)
             params.push_back(p.value());
@@ -436,7 +458,7 @@ TeacherResult TeacherTrainer::run()
             "the pretrained teacher's classes (" + std::to_string(m_pretrainedInfo.classes.size())
                 + ") differ from the dataset's (" + std::to_string(m_data.index().classes.size())
                 + "): give it at least one epoch to adapt a new head");
-    if (o.kind == TeacherKind::Pretrained && o.fineTune == "head")
+    if (o.kind == TeacherKind::Pretrained && o.fineTune == TeacherFineTune::Head)
         return adaptHead(t0);
 
     Wav2Vec2Model model = buildModel();
@@ -468,6 +490,7 @@ TeacherResult TeacherTrainer::run()
             { o.stage, "training the " + std::string(teacherKindName(o.kind)) + " teacher", 0,
                 so.totalSteps, 0.0, -1.0, false });
 
+    const AttentionRollout focusRollout(o.rollout);
     std::vector<std::pair<torch::Tensor, torch::Tensor>> best;
     double bestScore = -1.0;
     int64_t step = 0;
@@ -475,7 +498,7 @@ TeacherResult TeacherTrainer::run()
         std::unique_ptr<NoisyDataset> freshRaw; // raw-waveform teachers: this epoch's noisy clips
         const torch::Tensor epochInputs = inputsForEpoch(epoch, freshRaw); // spectral: all frames
         model->train();
-        double lossSum = 0.0;
+        double lossSum = 0.0, focusSum = 0.0;
         int64_t counted = 0;
         for (const torch::Tensor &idx : batcher.batches(epoch)) {
             if (m_control && m_control->waitWhilePaused())
@@ -493,8 +516,12 @@ TeacherResult TeacherTrainer::run()
                 x = stackSamples(items);
             }
             const Wav2Vec2Output out = model->forward(x.to(o.device));
-            const torch::Tensor loss
-                = taskLoss(out.logits, Batcher::gather(targets, idx), multiLabel);
+            torch::Tensor loss = taskLoss(out.logits, Batcher::gather(targets, idx), multiLabel);
+            if (o.attentionFocus > 0.0) {
+                const torch::Tensor focus = attentionFocusLoss(focusRollout, out.attentions);
+                focusSum += focus.item<double>();
+                loss = loss + o.attentionFocus * focus;
+            }
             const double value = loss.item<double>();
             if (!std::isfinite(value)) {
                 const std::string msg = "the teacher's loss became non-finite at step "
@@ -538,6 +565,11 @@ TeacherResult TeacherTrainer::run()
             er.step = step;
             const double mean = counted ? lossSum / double(counted) : kNaN;
             er.trainLosses = { { "task", mean }, { "total", mean } };
+            if (o.attentionFocus > 0.0) {
+                const double focus = counted ? focusSum / double(counted) : kNaN;
+                er.trainLosses["focus"] = focus; // unweighted
+                er.trainLosses["task"] = mean - o.attentionFocus * focus;
+            }
             er.validation = val.summary();
             er.lr = schedule.lrAt(std::max<int64_t>(0, step - 1));
             er.best = improved;

@@ -6,6 +6,7 @@
 #include "core/distill/AttentionRollout.h"
 #include "core/distill/Localisation.h"
 #include "core/distill/TeacherAttentionCache.h"
+#include "core/experiment/TrainingChoices.h"
 #include "core/features/FeatureConfig.h"
 #include "core/models/TeacherKind.h"
 #include "core/models/Wav2Vec2Model.h"
@@ -37,11 +38,20 @@ struct TeacherTrainOptions
     // imported: head (all else frozen) | all (conv encoder frozen). pretrained: what adapting
     // trains when the classes differ (head: a new head alone; all: everything, even when they
     // match).
-    std::string fineTune = "head";
+    TeacherFineTune fineTune = TeacherFineTune::Head;
+    // pretrained + fine_tune head: at most this many training clips of each class go through the
+    // frozen teacher for the linear probe (0: all). The probe is 128 x classes weights; the
+    // forward pass over the clips is what costs.
+    int64_t probeClipsPerClass = 0;
     int epochs = 20;
     double lr = 1e-3;
     int batchSize = 32;
     double weightDecay = 0.01; // AdamW
+    // Weight of the attention-focus term added to the task loss: the normalised entropy of the
+    // rollout row over frames 2..T plus the row's mass left on frame 1 itself. It asks for a
+    // concentrated rollout and reads no keyword window, so the fair rules hold; where the mass
+    // goes is left to the task loss. 0: off.
+    double attentionFocus = 0.0;
     // Fresh noise every epoch: epoch e > 0 trains on NoisyDataset(seed') over the same keyword
     // clips, so the teacher sees many more noisy clips than the students' fixed set.
     bool freshNoiseEachEpoch = true;
@@ -132,6 +142,11 @@ public:
     // Oracle a_T for a prepared split at `length` frames.
     static torch::Tensor oracleAttention(const PreparedSplit &split, int64_t length);
     static std::string weightsHash(const Wav2Vec2Model &model);
+    // The attention-focus term (TeacherTrainOptions::attentionFocus), batch mean, in [0, 2]:
+    // the lower, the fewer frames other than frame 1 hold the rollout row's mass and the less
+    // of it stays on frame 1 (the rollout's residual keeps at least r^layers there).
+    static torch::Tensor attentionFocusLoss(
+        const AttentionRollout &rollout, const std::vector<torch::Tensor> &attentions);
 
 private:
     struct Inputs;
@@ -148,10 +163,16 @@ private:
     // Writes the best-so-far weights to checkpointDir/best.safetensors; returns the path.
     std::string saveBest(const Wav2Vec2Model &model, const TeacherEvaluation &val, int64_t epoch,
         int64_t step) const;
-    torch::Tensor frameOneOutputs(Wav2Vec2Model &model, Split split);
+    // Frame 1's last hidden state for the clips `rows` of a split (empty: all of them).
+    torch::Tensor frameOneOutputs(
+        Wav2Vec2Model &model, Split split, const std::vector<int64_t> &rows = {});
+    // The training clips the linear probe reads: at most probeClipsPerClass of each class,
+    // drawn by the seed, in index order.
+    std::vector<int64_t> probeRows(const torch::Tensor &targets) const;
     TeacherEvaluation evaluateOracleSplit(Split split);
     const PreparedSplit &spectralSplit(Split split);
     torch::Tensor inputBatch(Split split, int64_t first, int64_t count);
+    torch::Tensor inputRows(Split split, const std::vector<int64_t> &rows);
     torch::Tensor freshEpochFeatures(int64_t epoch);
     FrameTiming timing(const Wav2Vec2Model &model) const;
     int64_t spectralSubsamplingInUse() const;

@@ -287,10 +287,14 @@ private Q_SLOTS:
         // Live demo with no run yet: the Live view comes up with the demo student shipped with
         // TKD Studio, ready to listen.
         auto *liveDock = w.findChild<QDockWidget *>("liveDock");
+        // The Live view began loading the demo student when the window was built; the button
+        // waits for that load rather than starting a second one.
+        QVERIFY(w.liveView()->isLoadingModel() || w.liveView()->hasModel());
         QTest::mouseClick(start->liveDemoButton(), Qt::LeftButton);
         QVERIFY(liveDock->isVisible());
         QTRY_VERIFY_WITH_TIMEOUT(w.liveView()->hasModel(), 30000);
         QVERIFY(w.liveView()->modelPath().contains("kws12-demo"));
+        QVERIFY(!w.liveView()->isLoadingModel());
 
         // Shortcuts for pause / stop and the views.
         auto *pause = w.findChild<QAction *>("pauseAction");

@@ -93,12 +93,12 @@ ExperimentConfig unusual()
     c.features.hopMs = 10.0;
     c.teacher.kind = tkd::TeacherKind::Imported;
     c.teacher.weights = "C:\\weights\\xlsr.safetensors";
-    c.teacher.fineTune = "all";
+    c.teacher.fineTune = tkd::TeacherFineTune::All;
     c.teacher.epochs = 0;
     c.teacher.lr = 3e-5;
     c.teacher.batchSize = 3;
     c.teacher.freshNoiseEachEpoch = false;
-    c.teacher.rollout.headFusion = "max";
+    c.teacher.rollout.headFusion = tkd::HeadFusion::Max;
     c.teacher.rollout.residual = 1.0 / 3.0;
     c.teacher.rollout.layers = { 0, 2, -1 };
     c.students = { "mhatt-rnn", "att-rnn" };
@@ -112,7 +112,7 @@ ExperimentConfig unusual()
     c.train.lr = 0.05;
     c.train.momentum = 0.0;
     c.train.weightDecay = 1e-4;
-    c.train.schedule = "onecycle";
+    c.train.schedule = tkd::ScheduleKind::OneCycle;
     c.train.warmupEpochs = 0;
     c.train.epochs = 1;
     c.train.batchSize = 1;

@@ -17,11 +17,67 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace tkd::test {
+
+// The tiny keyword run the live, evaluation and personal-keyword tests train for themselves: a
+// 30-speaker built-in corpus (in root/cache, through TKD_CACHE_DIR), keywords in white and pink
+// noise without babble, a tiny spectral teacher (3 epochs) and one TC-ResNet8 student with the
+// attention branch (lambda 0.25), one seed. What differs between the tests is its shape.
+struct TinyRunShape
+{
+    std::string name;
+    double lengthSec = 1.0;
+    double snrDbMin = 20.0, snrDbMax = 30.0;
+    int epochs = 30;
+    int batchSize = 16;
+    int threads = 1;
+};
+
+inline ExperimentConfig tinyRunConfig(const std::string &root, const TinyRunShape &s)
+{
+    ExperimentConfig c;
+    c.name = s.name;
+    c.data.source = "builtin";
+    c.data.corpus.speakers = 30;
+    c.data.noisy.lengthSec = s.lengthSec;
+    c.data.noisy.snrDbMin = s.snrDbMin;
+    c.data.noisy.snrDbMax = s.snrDbMax;
+    c.data.noisy.noise = { "white", "pink" };
+    c.data.noisy.babbleWords = 0;
+    c.teacher.kind = tkd::TeacherKind::Tiny;
+    c.teacher.epochs = 3;
+    c.teacher.batchSize = 16;
+    c.students = { "tc-resnet8" };
+    c.kd.lambdas = { 0.25 };
+    c.grid.lengthsSec = { s.lengthSec };
+    c.grid.seeds = { 1 };
+    c.train.epochs = s.epochs;
+    c.train.batchSize = s.batchSize;
+    c.train.lr = 3e-3;
+    c.train.warmupEpochs = 0;
+    c.train.numThreads = s.threads;
+    c.output.runsDir = root + "/runs";
+    return c;
+}
+
+// Trains it; returns the run folder and sets `cellDir` to its one student (throws tkd::Error).
+inline std::string trainTinyRun(
+    const std::string &root, const ExperimentConfig &c, int threads, std::string *cellDir)
+{
+    qputenv("TKD_CACHE_DIR", QByteArray::fromStdString(root + "/cache"));
+    PipelineOptions o;
+    o.threads = threads;
+    const PipelineResult r = Pipeline(c, o).run();
+    if (cellDir)
+        *cellDir = r.runDir + "/students/"
+            + PipelineResult::cellName("tc-resnet8", c.data.noisy.lengthSec, 0.25, 1);
+    return r.runDir;
+}
 
 struct LiveRecording
 {
@@ -40,36 +96,11 @@ public:
     // Trains the run (throws tkd::Error on failure).
     void build(const std::string &root)
     {
-        qputenv("TKD_CACHE_DIR", QByteArray::fromStdString(root + "/cache"));
-        ExperimentConfig c;
-        c.name = "live-fixture";
-        c.data.source = "builtin";
-        c.data.corpus.speakers = 30;
-        c.data.noisy.lengthSec = 1.0;
-        c.data.noisy.snrDbMin = 20.0;
-        c.data.noisy.snrDbMax = 30.0;
-        c.data.noisy.noise = { "white", "pink" };
-        c.data.noisy.babbleWords = 0;
-        c.teacher.kind = tkd::TeacherKind::Tiny;
-        c.teacher.epochs = 3;
-        c.teacher.batchSize = 16;
-        c.students = { "tc-resnet8" };
-        c.kd.lambdas = { 0.25 };
-        c.grid.lengthsSec = { 1.0 };
-        c.grid.seeds = { 1 };
-        c.train.epochs = 30;
-        c.train.batchSize = 16;
-        c.train.lr = 3e-3;
-        c.train.warmupEpochs = 0;
-        c.train.numThreads = 1;
-        c.output.runsDir = root + "/runs";
-        config = c;
-        PipelineOptions o;
-        o.threads = 1;
-        const PipelineResult r = Pipeline(c, o).run();
-        runDir = r.runDir;
-        cellDir = runDir + "/students/" + PipelineResult::cellName("tc-resnet8", 1.0, 0.25, 1);
-        index = c.datasetSource().open();
+        TinyRunShape s;
+        s.name = "live-fixture";
+        config = tinyRunConfig(root, s);
+        runDir = trainTinyRun(root, config, 1, &cellDir);
+        index = config.datasetSource().open();
     }
 
     // A recording of `lengthSec` with one keyword clip at `clipStartSec`: the first keyword clip
@@ -138,30 +169,39 @@ public:
     DatasetIndex index;
 };
 
-// An ALSA capture device named `pcmName` that plays `wavPath` (16 kHz mono int16 raw, from its
-// samples) through PortAudio: `homeDir`/.asoundrc with a `type file` PCM. Point HOME at homeDir.
-// Returns false when a file cannot be written.
-inline bool writeFileCaptureDevice(
-    const QString &homeDir, const QString &pcmName, const QString &wavPath)
+// ALSA capture devices (one `type file` PCM each) playing the given audio files as 16 kHz mono
+// int16, in homeDir/.asoundrc: point HOME at homeDir before PortAudio starts. Returns false when
+// a file cannot be written.
+inline bool writeCaptureDevices(
+    const QString &homeDir, const std::map<QString, std::string> &devices)
 {
-    const QString rawPath = homeDir + "/" + pcmName + ".raw";
-    QFile raw(rawPath);
-    if (!raw.open(QIODevice::WriteOnly))
-        return false;
-    for (float x : loadAudio(wavPath.toStdString())) {
-        const int16_t s
-            = int16_t(std::clamp<long>(std::lround(double(x) * 32768.0), -32768, 32767));
-        raw.write(reinterpret_cast<const char *>(&s), 2);
-    }
-    raw.close();
     QFile rc(homeDir + "/.asoundrc");
     if (!rc.open(QIODevice::WriteOnly))
         return false;
-    rc.write(QStringLiteral("pcm.%1 {\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n"
-                            "  infile \"%2\"\n  format \"raw\"\n}\n")
-                 .arg(pcmName, rawPath)
-                 .toUtf8());
+    for (const auto &[name, audio] : devices) {
+        const QString rawPath = homeDir + "/" + name + ".raw";
+        QFile raw(rawPath);
+        if (!raw.open(QIODevice::WriteOnly))
+            return false;
+        for (float x : loadAudio(audio)) {
+            const int16_t s
+                = int16_t(std::clamp<long>(std::lround(double(x) * 32768.0), -32768, 32767));
+            raw.write(reinterpret_cast<const char *>(&s), 2);
+        }
+        rc.write(
+            QStringLiteral("pcm.%1 {\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n"
+                           "  infile \"%2\"\n  format \"raw\"\n}\n")
+                .arg(name, rawPath)
+                .toUtf8());
+    }
     return true;
+}
+
+// One such device named `pcmName`, playing `wavPath`.
+inline bool writeFileCaptureDevice(
+    const QString &homeDir, const QString &pcmName, const QString &wavPath)
+{
+    return writeCaptureDevices(homeDir, { { pcmName, wavPath.toStdString() } });
 }
 
 } // namespace tkd::test

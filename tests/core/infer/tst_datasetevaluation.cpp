@@ -164,6 +164,20 @@ private Q_SLOTS:
             = DatasetEvaluation::fromJson(nlohmann::json::parse(readFile(path)));
         QCOMPARE(back.toJson().dump(), e.toJson().dump());
         QVERIFY(e.table().find("true \\ predicted") != std::string::npos);
+
+        // A run folder that cannot take an eval/ folder (here a plain file stands where eval/
+        // would go; chmod would not stop root) gets the report in the cache instead.
+        DatasetEvaluation shipped = e;
+        shipped.runDir = m_dir.filePath("installed-run").toStdString();
+        QVERIFY(QDir().mkpath(QString::fromStdString(shipped.runDir)));
+        QFile blocker(QString::fromStdString(shipped.runDir + "/eval"));
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.close();
+        const std::string elsewhere = shipped.save();
+        QVERIFY2(QString::fromStdString(elsewhere).startsWith(
+                     QString::fromStdString(cacheRoot() + "/eval/installed-run/")),
+            elsewhere.c_str());
+        QVERIFY(QFile::exists(QString::fromStdString(elsewhere)));
     }
 
     void realHumanRecordings()

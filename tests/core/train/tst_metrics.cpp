@@ -172,7 +172,7 @@ void TestMetrics::schedules()
     QFETCH(int, step);
     QFETCH(double, expected);
     tkd::LrScheduleOptions o;
-    o.kind = tkd::LrSchedule::kindFromName(kind.toStdString());
+    o.kind = tkd::scheduleKindFromName(kind.toStdString());
     o.baseLr = 0.1;
     o.totalSteps = 11;
     o.warmupSteps = warmup;
@@ -185,7 +185,7 @@ void TestMetrics::schedules()
 void TestMetrics::badSchedule()
 {
     try {
-        tkd::LrSchedule::kindFromName("exponential");
+        tkd::scheduleKindFromName("exponential");
         QFAIL("unknown schedule accepted");
     } catch (const tkd::Error &e) {
         QCOMPARE(QString::fromStdString(e.subject()), QString("train.schedule"));

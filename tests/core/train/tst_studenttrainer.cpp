@@ -126,7 +126,7 @@ tkd::StudentTrainOptions TestStudentTrainer::baseOptions() const
     o.epochs = 2;
     o.batchSize = 8;
     o.lr = 3e-3;
-    o.schedule = "constant";
+    o.schedule = tkd::ScheduleKind::Constant;
     o.warmupEpochs = 0;
     o.seed = 1;
     return o;
@@ -233,7 +233,7 @@ void TestStudentTrainer::optimisersAndSchedules()
     QFETCH(double, weightDecay);
     tkd::StudentTrainOptions o = baseOptions();
     o.optimizer = tkd::optimiserFromName(optimizer.toStdString());
-    o.schedule = schedule.toStdString();
+    o.schedule = tkd::scheduleKindFromName(schedule.toStdString());
     o.weightDecay = weightDecay;
     o.lr = optimizer == "sgd" ? 0.05 : 3e-3;
     o.warmupEpochs = 1;

@@ -9,6 +9,7 @@
 #include "core/data/FeatureCache.h"
 #include "core/train/TeacherPretrainer.h"
 #include "core/train/TeacherTrainer.h"
+#include "core/train/TrainObserver.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -33,6 +35,7 @@ private Q_SLOTS:
     void pretrainedTeacherIsUsedAsIs();
     void speakersAreDisjointFromExperiments();
     void keywordWindowsNeverShapeTraining();
+    void attentionFocusRewardsConcentration();
 
 private:
     tkd::TeacherRecipe tinyRecipe() const;
@@ -55,7 +58,7 @@ tkd::TeacherRecipe TestTeacherPretrain::tinyRecipe() const
     r.corpus.validationFraction = 0.125;
     r.corpus.testFraction = 0.125;
     r.unknownPerSpeaker = 1;
-    r.model = "tiny";
+    r.model = tkd::TeacherKind::Tiny;
     r.batchSize = 16;
     r.stages = { { 1.0, 1, 2e-3 }, { 2.0, 1, 1e-3 } };
     r.evaluateLengthsSec = { 1.0, 2.0 };
@@ -77,6 +80,8 @@ void TestTeacherPretrain::recipeErrorsNameTheKey_data()
                                    << "batch_size";
     QTest::newRow("stage length") << "stages:\n  - {length_sec: 0.2, epochs: 1}\n"
                                   << "stages[0].length_sec";
+    QTest::newRow("stage focus") << "stages:\n  - {length_sec: 2, epochs: 1, focus: -1}\n"
+                                 << "stages[0].focus";
     QTest::newRow("no stages") << "stages: []\n"
                                << "stages";
     QTest::newRow("not yaml") << "stages: [\n"
@@ -192,6 +197,21 @@ void TestTeacherPretrain::pretrainedTeacherIsUsedAsIs()
     tkd::TeacherTrainer adapt(words, cache, o);
     const tkd::TeacherResult a = adapt.run();
     QCOMPARE(a.model->config.numLabels(), int64_t(35));
+
+    // A per-class cap on the probe's clips: it says how many it read, one per class at most.
+    struct Messages : tkd::TrainObserver
+    {
+        std::vector<std::string> lines;
+        void onMessage(Level, const std::string &text) override { lines.push_back(text); }
+    } messages;
+    o.probeClipsPerClass = 1;
+    tkd::TeacherTrainer capped(words, cache, o, &messages);
+    QCOMPARE(capped.run().model->config.numLabels(), int64_t(35));
+    const auto said = std::find_if(messages.lines.begin(), messages.lines.end(),
+        [](const std::string &l) { return l.find("the linear probe reads") != std::string::npos; });
+    QVERIFY2(said != messages.lines.end(), "the capped probe did not say what it read");
+    const int read = std::stoi(said->substr(said->find("reads ") + 6));
+    QVERIFY2(read >= 1 && read <= 35, said->c_str());
 }
 
 void TestTeacherPretrain::speakersAreDisjointFromExperiments()
@@ -238,6 +258,7 @@ void TestTeacherPretrain::keywordWindowsNeverShapeTraining()
         o.batchSize = 8;
         o.threads = 1;
         o.scoreLocalisation = score;
+        o.attentionFocus = 0.5; // the focus term must not read the windows either
         return tkd::TeacherTrainer(data, cache, o).run();
     };
     const tkd::TeacherResult scored = train(true), blind = train(false);
@@ -248,6 +269,36 @@ void TestTeacherPretrain::keywordWindowsNeverShapeTraining()
     for (const auto &p : a)
         QVERIFY2(torch::equal(p.value(), b[p.key()]), p.key().c_str());
     QCOMPARE(blind.validation.metrics.accuracy, scored.validation.metrics.accuracy);
+}
+
+void TestTeacherPretrain::attentionFocusRewardsConcentration()
+{
+    // Two layers, 2 heads, 8 frames: attention spread evenly against attention that sends every
+    // row to frame 5. The focus term must prefer the second and pass gradients to the first.
+    const int64_t t = 8;
+    const tkd::AttentionRollout rollout(tkd::RolloutOptions {});
+    const torch::Tensor uniform
+        = torch::full({ 1, 2, t, t }, 1.0 / double(t)).set_requires_grad(true);
+    torch::Tensor peaked = torch::zeros({ 1, 2, t, t });
+    peaked.select(3, 5).fill_(1.0);
+    const torch::Tensor spread
+        = tkd::TeacherTrainer::attentionFocusLoss(rollout, { uniform, uniform });
+    const torch::Tensor focused
+        = tkd::TeacherTrainer::attentionFocusLoss(rollout, { peaked, peaked });
+    QVERIFY2(focused.item<double>() < 0.5 * spread.item<double>(),
+        qPrintable(QString("focused %1, spread %2")
+                       .arg(focused.item<double>())
+                       .arg(spread.item<double>())));
+    QVERIFY(spread.item<double>() <= 2.0 && focused.item<double>() >= 0.0);
+    spread.backward();
+    QVERIFY(uniform.grad().defined());
+    QVERIFY(uniform.grad().abs().sum().item<double>() > 0.0);
+    // A recipe stage carries its focus weight through YAML; without one the text is unchanged.
+    tkd::TeacherRecipe r = tinyRecipe();
+    const std::string plain = r.toYaml();
+    QVERIFY(plain.find("focus") == std::string::npos);
+    r.stages.back().focus = 0.3;
+    QCOMPARE(tkd::TeacherRecipe::fromYaml(r.toYaml()).stages.back().focus, 0.3);
 }
 
 QTEST_GUILESS_MAIN(TestTeacherPretrain)
