@@ -69,13 +69,11 @@ void collectAudio(const fs::path &dir, const fs::path &base, std::vector<std::st
 
 std::optional<Split> splitFolder(const std::string &name)
 {
-    if (name == "train")
-        return Split::Train;
-    if (name == "validation" || name == "val" || name == "valid")
-        return Split::Validation;
-    if (name == "test")
-        return Split::Test;
-    return std::nullopt;
+    try { // the split names splitFromName knows, and nothing else
+        return splitFromName(name);
+    } catch (const Error &) {
+        return std::nullopt;
+    }
 }
 
 } // namespace

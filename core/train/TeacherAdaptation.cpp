@@ -198,11 +198,7 @@ TeacherResult TeacherTrainer::adaptHead(std::chrono::steady_clock::time_point t0
             { { "weights", m_pretrainedPath }, { "config_hash", o.configHash },
                 { "adapted", "head" } });
     }
-    r.test = evaluate(model, Split::Test);
-    r.model = model;
-    r.weightsHash = weightsHash(model);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    warn(r);
+    finish(r, model, t0);
     if (m_observer)
         m_observer->onStage({ o.stage, "teacher ready (new head on the pretrained teacher)", step,
             step, r.seconds, 0.0, true });

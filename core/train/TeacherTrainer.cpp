@@ -57,6 +57,16 @@ torch::Tensor stackSamples(std::vector<NoisyItem> &items)
 
 } // namespace
 
+void TeacherTrainer::finish(
+    TeacherResult &r, Wav2Vec2Model model, std::chrono::steady_clock::time_point t0)
+{
+    r.test = evaluate(model, Split::Test);
+    r.model = model;
+    r.weightsHash = weightsHash(model);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    warn(r);
+}
+
 torch::Tensor TeacherTrainer::attentionFocusLoss(
     const AttentionRollout &rollout, const std::vector<torch::Tensor> &attentions)
 {
@@ -219,11 +229,16 @@ torch::Tensor TeacherTrainer::inputBatch(Split split, int64_t first, int64_t cou
 
 torch::Tensor TeacherTrainer::inputRows(Split split, const std::vector<int64_t> &rows)
 {
-    if (isSpectral())
-        return spectralSplit(split).features.index_select(
+    if (isSpectral() && m_spectral.count(split))
+        return m_spectral.at(split).features.index_select(
             0, torch::tensor(rows, torch::dtype(torch::kInt64)));
     auto items = buildSelected(m_data, split, rows, m_options.threads);
-    return stackSamples(items);
+    if (!isSpectral())
+        return stackSamples(items);
+    // The split's log-mel is not prepared (the probe reads a few clips of each class): these
+    // clips' alone, as PreparedData computes them. The attention cache prepares the whole split
+    // later, when it needs it.
+    return FeatureExtractor(spectralFeatures()).compute(stackSamples(items));
 }
 
 TeacherAttentionCache::Source TeacherTrainer::cacheSource(Split split)
@@ -586,11 +601,7 @@ TeacherResult TeacherTrainer::run()
     model->eval();
     if (best.empty())
         r.validation = evaluate(model, Split::Validation);
-    r.test = evaluate(model, Split::Test);
-    r.model = model;
-    r.weightsHash = weightsHash(model);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    warn(r);
+    finish(r, model, t0);
     if (m_observer)
         m_observer->onStage(
             { o.stage, "teacher ready", step, so.totalSteps, clock.elapsed(), 0.0, true });

@@ -154,6 +154,9 @@ private:
     // pretrained + fine_tune head: a new head trained on the frozen teacher's frame-1 outputs,
     // computed once per clip (a linear probe: seconds, where fine-tuning would take minutes).
     TeacherResult adaptHead(std::chrono::steady_clock::time_point t0);
+    // The end of every trained teacher: scored on the test split, hashed, timed, warned about.
+    // (model is a module holder: a shared handle, not a copy of the weights.)
+    void finish(TeacherResult &r, Wav2Vec2Model model, std::chrono::steady_clock::time_point t0);
     static torch::Tensor taskLoss(
         const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel);
     TeacherResult runOracle();
@@ -172,6 +175,7 @@ private:
     TeacherEvaluation evaluateOracleSplit(Split split);
     const PreparedSplit &spectralSplit(Split split);
     torch::Tensor inputBatch(Split split, int64_t first, int64_t count);
+    // The teacher inputs of the clips `rows` of a split (log-mel frames or waveforms).
     torch::Tensor inputRows(Split split, const std::vector<int64_t> &rows);
     torch::Tensor freshEpochFeatures(int64_t epoch);
     FrameTiming timing(const Wav2Vec2Model &model) const;
