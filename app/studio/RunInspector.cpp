@@ -1,5 +1,6 @@
 #include "RunInspector.h"
 
+#include "core/data/DatasetSource.h"
 #include "core/experiment/ExperimentConfig.h"
 #include "core/infer/ClipAnalysis.h"
 #include "core/train/GridFolder.h"
@@ -195,7 +196,7 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
         try {
             const ExperimentConfig c = ExperimentConfig::load(
                 QDir(run).filePath(QStringLiteral("config.yaml")).toStdString());
-            if (c.data.source == "builtin" || c.data.source == "speech-commands")
+            if (DatasetSource::isKeywordTask(c.datasetSource().kind))
                 classes = c.data.task;
         } catch (const std::exception &) {
             // Results without a readable config: no chance check.

@@ -5,6 +5,7 @@
 #include "RunController.h"
 #include "TrainingPanelRun.h"
 
+#include "core/data/DatasetSource.h"
 #include "core/experiment/ExperimentConfig.h"
 #include "core/experiment/GridShape.h"
 #include "core/train/EventLog.h"
@@ -50,7 +51,7 @@ qint64 epochsInMessage(const QString &message)
 // does not tell (a folder dataset) or the task is multi-label (FSD50K: mAP has no such level).
 int chanceClasses(const ExperimentConfig &c)
 {
-    if (c.data.source == "builtin" || c.data.source == "speech-commands")
+    if (DatasetSource::isKeywordTask(c.datasetSource().kind))
         return c.data.task;
     return 0;
 }
@@ -117,7 +118,7 @@ bool TrainingPanel::followRun(const QString &dirIn, QString *error)
         run->studentEpochs = c.train.epochs;
         run->teacherEpochs = c.teacher.kind == TeacherKind::Oracle ? 0 : c.teacher.epochs;
         run->classes = chanceClasses(c);
-        if (c.data.source == "fsd50k")
+        if (DatasetSource::isMultiLabel(c.datasetSource().kind))
             m_curves->setMetricName(tr("validation mAP"));
     } catch (const std::exception &) {
         // The log alone is enough to follow the run; the overall ETA just stays unknown.

@@ -3,6 +3,7 @@
 #include "core/adapt/AdaptationData.h"
 #include "core/checkpoint/Checkpoint.h"
 #include "core/checkpoint/TrainedModels.h"
+#include "core/data/DatasetSource.h"
 #include "core/infer/LiveModel.h"
 #include "core/models/StudentRegistry.h"
 #include "core/train/Batcher.h"
@@ -58,7 +59,7 @@ SourceStudent loadSource(const std::string &path)
         ? names
         : runClassNames(s.info.runDir, s.model.numClasses());
     s.config = ExperimentConfig::load(s.info.runDir + "/config.yaml");
-    if (s.config.data.source == "fsd50k")
+    if (DatasetSource::isMultiLabel(s.config.datasetSource().kind))
         throw Error(path, "is a multi-label (FSD50K) student; adaptation is for keyword students");
     return s;
 }

@@ -30,6 +30,13 @@ struct DatasetSource
     static const char *kindName(Kind kind);
     // Throws tkd::Error("dataset.kind", ...) listing the valid names.
     static Kind kindFromName(const std::string &name);
+    // The built-in corpus and Speech Commands: the fixed keyword task, 12 or 35 labels (task).
+    static bool isKeywordTask(Kind kind)
+    {
+        return kind == Kind::Builtin || kind == Kind::SpeechCommands;
+    }
+    // FSD50K: several labels per clip, scored by mAP.
+    static bool isMultiLabel(Kind kind) { return kind == Kind::Fsd50k; }
 
     // Checks the fields without touching the disk; throws tkd::Error("dataset.<key>", ...).
     void validate() const;

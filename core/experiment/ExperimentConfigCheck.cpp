@@ -226,15 +226,17 @@ void Checker::data()
 {
     // data: the dataset and corpus validators, then the noisy construction field by field (its
     // ranges live in NoisyConfig::validate; each probe changes one field of a valid default).
-    if (c.data.source == "builtin" || c.data.source == "speech-commands") {
-        if (c.data.task != 12 && c.data.task != 35)
-            add("data.task", "must be 12 or 35, got " + std::to_string(c.data.task));
-    }
-    if (c.data.source != "builtin" && c.data.path.empty())
-        add("data.path", "a " + c.data.source + " dataset needs its folder");
     const bool knownSource = std::find(findField("data.source")->spec.choices.begin(),
                                  findField("data.source")->spec.choices.end(), c.data.source)
         != findField("data.source")->spec.choices.end();
+    using Kind = DatasetSource::Kind;
+    const Kind kind = knownSource ? DatasetSource::kindFromName(c.data.source) : Kind::Builtin;
+    if (knownSource && DatasetSource::isKeywordTask(kind)) {
+        if (c.data.task != 12 && c.data.task != 35)
+            add("data.task", "must be 12 or 35, got " + std::to_string(c.data.task));
+    }
+    if (knownSource && kind != Kind::Builtin && c.data.path.empty())
+        add("data.path", "a " + c.data.source + " dataset needs its folder");
     if (knownSource)
         probe(
             issues, [&] { c.datasetSource().validate(); }, mapDataKey);

@@ -74,7 +74,7 @@ EvalDataSpec EvalDataSpec::parse(const std::string &text)
             known = true;
         }
     if (!known) {
-        const bool other = kind == "fsd50k";
+        const bool other = kind == DatasetSource::kindName(DatasetSource::Kind::Fsd50k);
         throw Error("--data",
             "'" + text + "': "
                 + (other ? std::string("fsd50k is multi-label; only single-label sets are scored")

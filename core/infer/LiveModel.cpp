@@ -110,8 +110,8 @@ std::vector<std::string> runClassNames(const std::string &runDir, int64_t numCla
     try {
         const ExperimentConfig config
             = ExperimentConfig::load((fs::path(runDir) / "config.yaml").string());
-        const std::string &source = config.data.source;
-        if (source == "builtin" || source == "speech-commands") {
+        const DatasetSource::Kind source = config.datasetSource().kind;
+        if (DatasetSource::isKeywordTask(source)) {
             if (config.data.task == 12) {
                 names = keywords10();
                 names.push_back(kUnknownLabel);
@@ -119,7 +119,7 @@ std::vector<std::string> runClassNames(const std::string &runDir, int64_t numCla
             } else {
                 names = speechCommandsWords35();
             }
-        } else if (source == "folder" && fs::is_directory(config.data.path)) {
+        } else if (source == DatasetSource::Kind::Folder && fs::is_directory(config.data.path)) {
             for (const auto &e : fs::directory_iterator(config.data.path))
                 if (e.is_directory() && e.path().filename().string()[0] != '.')
                     names.push_back(e.path().filename().string());

@@ -1,5 +1,6 @@
 #include "core/train/GridTable.h"
 
+#include "core/data/DatasetSource.h"
 #include "core/experiment/ExperimentConfig.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
@@ -97,7 +98,9 @@ GridTable GridTable::fromRunDirs(const std::vector<std::string> &dirs)
                 c.runDir = dir;
         const std::string configPath = dir + "/config.yaml";
         if (std::filesystem::is_regular_file(configPath))
-            multiLabel = multiLabel || ExperimentConfig::load(configPath).data.source == "fsd50k";
+            multiLabel = multiLabel
+                || DatasetSource::isMultiLabel(
+                    ExperimentConfig::load(configPath).datasetSource().kind);
         results.push_back(std::move(r));
     }
     GridTable t(std::move(results));
