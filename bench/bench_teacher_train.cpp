@@ -24,7 +24,7 @@
 int main(int argc, char **argv)
 {
     std::string model = "small";
-    double seconds = 2.0;
+    double seconds = 2.0, focus = 0.0;
     int subsampling = 0, speakers = 48, threads = 1, batch = 32;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i], v = argv[i + 1];
@@ -40,10 +40,12 @@ int main(int argc, char **argv)
             threads = std::atoi(v.c_str());
         else if (k == "--batch")
             batch = std::atoi(v.c_str());
+        else if (k == "--focus") // the attention-focus term's weight (the recipe's stages 3-4)
+            focus = std::atof(v.c_str());
         else {
             std::fprintf(stderr,
                 "usage: bench_teacher_train --model M --seconds L [--subsampling K] "
-                "[--speakers N] [--threads T] [--batch B]\n");
+                "[--speakers N] [--threads T] [--batch B] [--focus W]\n");
             return 2;
         }
     }
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
         o.threads = threads;
         o.spectralSubsampling = subsampling > 0 ? subsampling : 1;
         o.minAccuracy = 0.0;
+        o.attentionFocus = focus;
         tkd::TeacherTrainer t(data, cache, o);
         const auto t0 = std::chrono::steady_clock::now();
         const tkd::TeacherResult r = t.run();
@@ -76,9 +79,9 @@ int main(int argc, char **argv)
     const double one = timeRun(1), three = timeRun(3);
     const double perEpoch = (three - one) / 2.0;
     const auto n = int64_t(data.size(tkd::Split::Train));
-    nlohmann::json j = { { "model", model }, { "seconds", seconds }, { "subsampling", subsampling },
-        { "threads", threads }, { "batch", batch }, { "train_clips", n }, { "epoch_s", perEpoch },
-        { "clips_per_s", double(n) / perEpoch },
+    nlohmann::json j = { { "model", model }, { "seconds", seconds }, { "focus", focus },
+        { "subsampling", subsampling }, { "threads", threads }, { "batch", batch },
+        { "train_clips", n }, { "epoch_s", perEpoch }, { "clips_per_s", double(n) / perEpoch },
         { "audio_s_per_s", double(n) * seconds / perEpoch } };
     std::printf("%s\n", j.dump().c_str());
     return 0;

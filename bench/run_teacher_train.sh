@@ -4,7 +4,8 @@
 # then at L = 8 s: "now"), through the product's TeacherTrainer, same machine, same run.
 #   bench/run_teacher_train.sh [BUILD_DIR] [THREADS]
 # Prints clips/s per configuration and the recipe's ratio against "before": clips of the recipe
-# (8 epochs at 2 s + 2 at 8 s) per second of its training, over the grid teacher's clips/s.
+# (8 epochs at 2 s + 2 at 8 s, then 4 at 4 s with the attention-focus term) per second of its
+# training, over the grid teacher's clips/s.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -17,14 +18,21 @@ now2=$("$build/bin/bench_teacher_train" --model small --seconds 2 --threads "$th
 echo "now, L=2: $now2"
 now8=$("$build/bin/bench_teacher_train" --model small --seconds 8 --threads "$threads")
 echo "now, L=8: $now8"
+now4=$("$build/bin/bench_teacher_train" --model small --seconds 4 --focus 1 --threads "$threads")
+echo "now, L=4 with the focus term: $now4"
 echo "$(date -u +%H:%M:%S) $(uptime)" >&2
-/usr/bin/python3 - "$before" "$now2" "$now8" <<'PY'
+/usr/bin/python3 - "$before" "$now2" "$now8" "$now4" <<'PY'
 import json, sys
-b, n2, n8 = (json.loads(a) for a in sys.argv[1:])
+b, n2, n8, n4 = (json.loads(a) for a in sys.argv[1:])
 print(f"clips/s: before (tiny, L=8 s) {b['clips_per_s']:.1f}; now small L=2 s {n2['clips_per_s']:.1f}, "
       f"L=8 s {n8['clips_per_s']:.1f}")
 print(f"same clip length (8 s): {n8['clips_per_s'] / b['clips_per_s']:.2f}x")
 # The shipped recipe: 8 epochs at 2 s, then 2 at 8 s, over the same number of clips per epoch.
 t = 8 / n2['clips_per_s'] + 2 / n8['clips_per_s']
-print(f"recipe (8 epochs at 2 s + 2 at 8 s): {10 / t:.1f} clips/s, {10 / t / b['clips_per_s']:.2f}x before")
+print(f"recipe stages 1-2 (8 epochs at 2 s + 2 at 8 s): {10 / t:.1f} clips/s, {10 / t / b['clips_per_s']:.2f}x before")
+# The whole shipped recipe: stages 3-4 add 4 epochs at 4 s with the attention-focus term.
+t4 = t + 4 / n4['clips_per_s']
+print(f"L=4 s with the focus term: {n4['clips_per_s']:.1f} clips/s")
+print(f"whole recipe (8 at 2 s, 2 at 8 s, 4 at 4 s with focus): {14 / t4:.1f} clips/s, "
+      f"{14 / t4 / b['clips_per_s']:.2f}x before")
 PY
