@@ -10,6 +10,7 @@
 #include "core/data/RecordingSet.h"
 #include "core/train/TrainControl.h"
 #include "core/util/Error.h"
+#include "core/util/Format.h"
 
 #include <algorithm>
 #include <chrono>
@@ -19,13 +20,6 @@
 #include <set>
 
 namespace {
-
-std::string fixed(double v, int decimals)
-{
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    return buf;
-}
 
 struct RecordOptions
 {
@@ -94,11 +88,11 @@ int runRecord(const RecordOptions &o)
                 if (!take.usable())
                     continue;
                 const std::string path = set.save(word, take.trimmed);
-                std::cout << "  saved " << path << " (" << fixed(take.trimmedSec(), 2)
-                          << " s; word at " << fixed(take.onsetSec, 2) << "-"
-                          << fixed(take.offsetSec, 2) << " s of the take, "
-                          << fixed(take.speechRmsDb, 0) << " dBFS RMS, peak "
-                          << fixed(take.peakDb, 0) << " dBFS)\n";
+                std::cout << "  saved " << path << " (" << tkd::formatFixed(take.trimmedSec(), 2)
+                          << " s; word at " << tkd::formatFixed(take.onsetSec, 2) << "-"
+                          << tkd::formatFixed(take.offsetSec, 2) << " s of the take, "
+                          << tkd::formatFixed(take.speechRmsDb, 0) << " dBFS RMS, peak "
+                          << tkd::formatFixed(take.peakDb, 0) << " dBFS)\n";
                 saved = true;
             }
             if (!saved) {
@@ -125,7 +119,7 @@ struct AdaptCommandOptions
 
 std::string percent(double accuracy)
 {
-    return accuracy < 0.0 ? std::string("-") : fixed(100.0 * accuracy, 1) + "%";
+    return accuracy < 0.0 ? std::string("-") : tkd::formatPercent(accuracy); // < 0: not measured
 }
 
 int runAdapt(AdaptCommandOptions &co)
@@ -154,7 +148,7 @@ int runAdapt(AdaptCommandOptions &co)
               << "accuracy: held-out takes " << percent(r.recordedBefore) << " -> "
               << percent(r.recordedAfter) << ", built-in clips " << percent(r.rehearsalBefore)
               << " -> " << percent(r.rehearsalAfter) << "\n"
-              << "time:     " << r.epochs << " epochs, " << fixed(wall, 1) << " s wall\n"
+              << "time:     " << r.epochs << " epochs, " << tkd::formatFixed(wall, 1) << " s wall\n"
               << "use it:   tkd live --model " << r.runDir << " --device NAME\n";
     return 0;
 }

@@ -35,15 +35,6 @@ std::map<std::string, double> jsonMap(const nlohmann::json &j)
     return m;
 }
 
-std::string percent(double v)
-{
-    if (!std::isfinite(v))
-        return "-";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * v);
-    return buf;
-}
-
 std::string fixed3(double v)
 {
     return formatFixed(v, 3);
@@ -309,8 +300,8 @@ std::string PipelineResult::table() const
             ("teacher " + l.teacherKind
                 + (l.teacherKind == teacherKindName(TeacherKind::Oracle) ? " (upper bound)" : ""))
                 .c_str(),
-            "-", "-", percent(metric(l.teacherValidation, "accuracy")).c_str(),
-            percent(metric(l.teacherTest, "accuracy")).c_str(),
+            "-", "-", formatPercent(metric(l.teacherValidation, "accuracy")).c_str(),
+            formatPercent(metric(l.teacherTest, "accuracy")).c_str(),
             fixed3(metric(l.teacherTest, "localisation")).c_str(), "-",
             fixed3(metric(l.teacherTest, "localisation_baseline")).c_str(), "-");
         s << row;
@@ -319,8 +310,8 @@ std::string PipelineResult::table() const
             std::snprintf(perEpoch, sizeof perEpoch, "%.2f", c.trainSecondsPerEpoch);
             std::snprintf(row, sizeof row, "  %-24s %7s %6llu %9s %9s %13s %13s %9s %9s%s\n",
                 c.student.c_str(), formatNumber(c.lambda).c_str(), (unsigned long long)c.seed,
-                percent(metric(c.validation, "accuracy")).c_str(),
-                percent(metric(c.test, "accuracy")).c_str(),
+                formatPercent(metric(c.validation, "accuracy")).c_str(),
+                formatPercent(metric(c.test, "accuracy")).c_str(),
                 fixed3(metric(c.test, "localisation_branch")).c_str(),
                 fixed3(metric(c.test, "localisation_native")).c_str(),
                 fixed3(metric(c.test, "localisation_baseline")).c_str(), perEpoch,
@@ -333,7 +324,7 @@ std::string PipelineResult::table() const
             s << "  unseen voices (" << l.unseenVoices << ", a voice family the corpus left out):";
             for (const auto &c : l.cells)
                 s << "  " << c.student << " lambda " << formatNumber(c.lambda) << " "
-                  << percent(metric(c.test, "unseen_voices_accuracy"));
+                  << formatPercent(metric(c.test, "unseen_voices_accuracy"));
             s << "\n";
         }
         for (const auto &w : l.warnings)

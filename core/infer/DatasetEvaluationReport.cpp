@@ -17,15 +17,6 @@ namespace tkd {
 
 namespace {
 
-std::string percent(double v)
-{
-    if (!std::isfinite(v))
-        return "-";
-    char b[32];
-    std::snprintf(b, sizeof b, "%.1f%%", 100.0 * v);
-    return b;
-}
-
 std::string pad(const std::string &s, size_t w, bool right = false)
 {
     if (s.size() >= w)
@@ -63,7 +54,7 @@ std::string matrixText(const ModelEvaluation &m, const std::vector<std::string> 
         out += "  " + pad(classes[i], first);
         for (size_t j : cols)
             out += pad(std::to_string(m.confusion[i][j]), w, true);
-        out += pad(percent(m.recall(i)), 9, true) + "\n";
+        out += pad(formatPercent(m.recall(i)), 9, true) + "\n";
     }
     return out;
 }
@@ -159,9 +150,9 @@ std::string DatasetEvaluation::table() const
     for (const auto &m : models)
         out += pad(m.name, w) + pad(formatNumber(m.lengthSec), 7, true)
             + pad(std::to_string(m.clips), 8, true) + pad(std::to_string(m.correct), 9, true)
-            + pad(percent(m.accuracy()), 10, true) + "\n";
+            + pad(formatPercent(m.accuracy()), 10, true) + "\n";
     for (const auto &m : models)
-        out += "\n" + m.name + ": accuracy " + percent(m.accuracy()) + " ("
+        out += "\n" + m.name + ": accuracy " + formatPercent(m.accuracy()) + " ("
             + std::to_string(m.correct) + "/" + std::to_string(m.clips) + ")\n"
             + matrixText(m, classes);
     return out;

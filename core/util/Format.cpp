@@ -24,6 +24,11 @@ std::string humanCount(int64_t n)
     return buf;
 }
 
+std::string formatPercent(double fraction)
+{
+    return std::isfinite(fraction) ? formatFixed(100.0 * fraction, 1) + "%" : "-";
+}
+
 std::string formatFixed(double v, int decimals)
 {
     if (!std::isfinite(v))

@@ -1,6 +1,7 @@
 #pragma once
 // Running a program (the built tkd, Slurm's tools) from a test and collecting what it printed.
 
+#include <QMap>
 #include <QProcess>
 #include <QString>
 #include <QStringList>
@@ -31,5 +32,22 @@ inline ProcessResult runProcess(
     return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
         QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError()) };
 }
+
+#ifdef TKD_CLI_PATH
+// The built tkd as the CLI tests run it: the system environment with `env` on top (TKD_CACHE_DIR,
+// TKD_THREADS, HOME for a test's .asoundrc, ...), started in `workDir` (empty: this process's).
+inline ProcessResult runTkd(const QStringList &args, const QMap<QString, QString> &env,
+    int timeoutMs, const QString &workDir = {})
+{
+    QProcess p;
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    for (auto it = env.begin(); it != env.end(); ++it)
+        e.insert(it.key(), it.value());
+    p.setProcessEnvironment(e);
+    if (!workDir.isEmpty())
+        p.setWorkingDirectory(workDir);
+    return runProcess(p, TKD_CLI_PATH, args, timeoutMs);
+}
+#endif
 
 } // namespace tkd::test

@@ -26,13 +26,9 @@ private:
     using Run = tkd::test::ProcessResult;
     Run tkd(const QStringList &args, int timeoutMs = 300000)
     {
-        QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("TKD_CACHE_DIR", m_tmp.filePath("cache"));
-        env.insert("TKD_THREADS", "1");
-        p.setProcessEnvironment(env);
-        p.setWorkingDirectory(m_tmp.path());
-        return tkd::test::runProcess(p, TKD_CLI_PATH, args, timeoutMs);
+        return tkd::test::runTkd(args,
+            { { "TKD_CACHE_DIR", m_tmp.filePath("cache") }, { "TKD_THREADS", "1" } }, timeoutMs,
+            m_tmp.path());
     }
     QString writeConfig(const QString &name, const QString &body)
     {

@@ -3,6 +3,7 @@
 // time streamed from a file and from an ALSA file-backed capture device; detections printed with
 // their times; --help, --list and the errors (missing model, bad device, no source) with their
 // exit codes.
+#include "app/ProcessRun.h"
 #include "core/infer/LiveFixture.h"
 
 #include "core/audio/AudioFile.h"
@@ -32,19 +33,10 @@ private:
     };
     Run tkd(const QStringList &args, int timeoutMs = 120000)
     {
-        QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("HOME", m_tmp.path()); // the .asoundrc with the test device
-        env.insert("TKD_THREADS", "1");
-        p.setProcessEnvironment(env);
-        p.start(TKD_CLI_PATH, QStringList { "live" } + args);
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-        }
-        return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError()) };
+        // HOME: the .asoundrc with the test device.
+        const auto r = tkd::test::runTkd(QStringList { "live" } + args,
+            { { "HOME", m_tmp.path() }, { "TKD_THREADS", "1" } }, timeoutMs);
+        return { r.code, r.out, r.err };
     }
 
     // "2.00 s  down  0.77  (window ...": the first detection line of the word.

@@ -4,6 +4,7 @@
 // here is adapted to it in a new run folder that `tkd live` uses; the errors (a keyword that
 // cannot name a folder, no such microphone, an empty folder, a bad model, an existing output)
 // name what is wrong and lose nothing.
+#include "app/ProcessRun.h"
 #include "core/adapt/VoiceFixture.h"
 
 #include "core/audio/AudioFile.h"
@@ -34,21 +35,12 @@ private:
     };
     Run tkd(const QStringList &args, int timeoutMs = 180000)
     {
-        QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("HOME", m_tmp.path()); // the .asoundrc with the test devices
-        env.insert("TKD_THREADS", "2");
-        p.setProcessEnvironment(env);
         QElapsedTimer t;
         t.start();
-        p.start(TKD_CLI_PATH, args);
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-        }
-        return { p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError()), t.elapsed() / 1000.0 };
+        // HOME: the .asoundrc with the test devices.
+        const auto r = tkd::test::runTkd(
+            args, { { "HOME", m_tmp.path() }, { "TKD_THREADS", "2" } }, timeoutMs);
+        return { r.code, r.out, r.err, t.elapsed() / 1000.0 };
     }
     QString recordings() const { return m_tmp.filePath("recordings"); }
 
