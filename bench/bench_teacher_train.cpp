@@ -4,12 +4,16 @@
 // built-in corpus of a few speakers (synthesised once into the cache).
 //
 //   bench_teacher_train --model tiny|small --seconds L [--subsampling K] [--speakers N]
-//                       [--threads T]
+//                       [--threads T] [--runtime current|issue]
+// --runtime issue times the runtime the teacher trained under when the 4x target was set
+// (glibc's default allocator, torch::dropout's serial mask); current is the product's.
 // Prints one JSON line. bench/run_teacher_train.sh compares today's shipped recipe with the
 // tiny teacher the 8 s grid trained (tiny, subsampling 2, L = 8 s).
 #include "core/data/BuiltinCorpus.h"
 #include "core/data/FeatureCache.h"
+#include "core/models/FastDropout.h"
 #include "core/train/TeacherTrainer.h"
+#include "core/util/Allocator.h"
 #include "core/util/Paths.h"
 
 #include <nlohmann/json.hpp>
@@ -23,7 +27,7 @@
 
 int main(int argc, char **argv)
 {
-    std::string model = "small";
+    std::string model = "small", runtime = "current";
     double seconds = 2.0, focus = 0.0;
     int subsampling = 0, speakers = 48, threads = 1, batch = 32;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -40,15 +44,25 @@ int main(int argc, char **argv)
             threads = std::atoi(v.c_str());
         else if (k == "--batch")
             batch = std::atoi(v.c_str());
+        else if (k == "--runtime")
+            runtime = v;
         else if (k == "--focus") // the attention-focus term's weight (the recipe's stages 3-4)
             focus = std::atof(v.c_str());
         else {
             std::fprintf(stderr,
                 "usage: bench_teacher_train --model M --seconds L [--subsampling K] "
-                "[--speakers N] [--threads T] [--batch B] [--focus W]\n");
+                "[--speakers N] [--threads T] [--batch B] [--focus W] [--runtime current|issue]\n");
             return 2;
         }
     }
+    if (runtime != "current" && runtime != "issue") {
+        std::fprintf(stderr, "--runtime: '%s' is neither current nor issue\n", runtime.c_str());
+        return 2;
+    }
+    if (runtime == "current")
+        tkd::tuneAllocatorForTensors();
+    else
+        tkd::useTorchDropout(true);
     torch::set_num_threads(threads);
     tkd::BuiltinCorpusConfig cc;
     cc.speakers = speakers;
@@ -80,8 +94,9 @@ int main(int argc, char **argv)
     const double perEpoch = (three - one) / 2.0;
     const auto n = int64_t(data.size(tkd::Split::Train));
     nlohmann::json j = { { "model", model }, { "seconds", seconds }, { "focus", focus },
-        { "subsampling", subsampling }, { "threads", threads }, { "batch", batch },
-        { "train_clips", n }, { "epoch_s", perEpoch }, { "clips_per_s", double(n) / perEpoch },
+        { "runtime", runtime }, { "subsampling", subsampling }, { "threads", threads },
+        { "batch", batch }, { "train_clips", n }, { "epoch_s", perEpoch },
+        { "clips_per_s", double(n) / perEpoch },
         { "audio_s_per_s", double(n) * seconds / perEpoch } };
     std::printf("%s\n", j.dump().c_str());
     return 0;

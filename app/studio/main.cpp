@@ -14,6 +14,7 @@
 
 #include "widgets/ClipBrowser.h"
 
+#include "core/util/Allocator.h"
 #include "core/util/BlasThreads.h"
 
 #include <torch/torch.h>
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
     QApplication::setApplicationName(QStringLiteral("TKD Studio"));
     QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
     QApplication::setDesktopFileName(QStringLiteral("tkd-studio"));
+    tkd::tuneAllocatorForTensors(); // freed tensor memory is reused; see Allocator.h
     // Debian's LibTorch starts with one intra-op thread.
     torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
     tkd::setBlasThreads(1); // LibTorch's pool parallelises around BLAS; see BlasThreads.h

@@ -1,6 +1,7 @@
 #include "Cli.h"
 
 #include "core/train/TrainControl.h"
+#include "core/util/Allocator.h"
 #include "core/util/BlasThreads.h"
 #include "core/util/BuildInfo.h"
 #include "core/util/Error.h"
@@ -106,6 +107,7 @@ void configureThreads()
                 "'" + std::string(env) + "' is not a thread count (a whole number, 1 to 1024)");
         n = int(v);
     }
+    tkd::tuneAllocatorForTensors(); // before the pools allocate; see Allocator.h
     torch::set_num_threads(n);
     tkd::setBlasThreads(1); // LibTorch's pool parallelises around BLAS; see BlasThreads.h
 }

@@ -1,5 +1,7 @@
 #include "core/models/Wav2Vec2Encoder.h"
 
+#include "core/models/FastDropout.h"
+
 #include <cmath>
 #include <limits>
 
@@ -89,8 +91,7 @@ std::pair<torch::Tensor, torch::Tensor> Wav2Vec2AttentionImpl::forward(
         scores = scores.masked_fill(
             keyPadding.view({ b, 1, 1, t }), -std::numeric_limits<float>::infinity());
     torch::Tensor probs = torch::softmax(scores, -1);
-    torch::Tensor context
-        = torch::matmul(torch::dropout(probs, options.dropout(), is_training()), v);
+    torch::Tensor context = torch::matmul(fastDropout(probs, options.dropout(), is_training()), v);
     context = context.transpose(1, 2).reshape({ b, t, d });
     return { m_out->forward(context), probs };
 }
@@ -113,8 +114,8 @@ void Wav2Vec2FeedForwardImpl::reset()
 torch::Tensor Wav2Vec2FeedForwardImpl::forward(const torch::Tensor &x)
 {
     torch::Tensor y = torch::gelu(m_intermediate->forward(x));
-    y = torch::dropout(y, options.activationDropout(), is_training());
-    return torch::dropout(m_output->forward(y), options.hiddenDropout(), is_training());
+    y = fastDropout(y, options.activationDropout(), is_training());
+    return fastDropout(m_output->forward(y), options.hiddenDropout(), is_training());
 }
 
 Wav2Vec2EncoderLayerImpl::Wav2Vec2EncoderLayerImpl(const Wav2Vec2EncoderLayerOptions &options_)
@@ -143,12 +144,12 @@ std::pair<torch::Tensor, torch::Tensor> Wav2Vec2EncoderLayerImpl::forward(
     const double p = options.hiddenDropout();
     if (options.preLayerNorm()) {
         auto [attn, probs] = m_attention->forward(m_norm->forward(x), keyPadding);
-        torch::Tensor y = x + torch::dropout(attn, p, is_training());
+        torch::Tensor y = x + fastDropout(attn, p, is_training());
         y = y + m_feedForward->forward(m_finalNorm->forward(y));
         return { y, probs };
     }
     auto [attn, probs] = m_attention->forward(x, keyPadding);
-    torch::Tensor y = m_norm->forward(x + torch::dropout(attn, p, is_training()));
+    torch::Tensor y = m_norm->forward(x + fastDropout(attn, p, is_training()));
     y = m_finalNorm->forward(y + m_feedForward->forward(y));
     return { y, probs };
 }
@@ -205,7 +206,7 @@ Wav2Vec2EncoderOutput Wav2Vec2EncoderImpl::forward(
     x = x + m_posConv->forward(x);
     if (!config.stableLayerNorm())
         x = m_norm->forward(x);
-    x = torch::dropout(x, config.hiddenDropout(), is_training());
+    x = fastDropout(x, config.hiddenDropout(), is_training());
     for (auto &layer : *m_layers) {
         out.hiddenStates.push_back(x);
         auto [y, probs] = layer->as<Wav2Vec2EncoderLayer>()->forward(x, keyPadding);

@@ -1,5 +1,7 @@
 #include "core/models/Wav2Vec2FeatureEncoder.h"
 
+#include "core/models/FastDropout.h"
+
 namespace tkd {
 
 Wav2Vec2ConvLayerImpl::Wav2Vec2ConvLayerImpl(const Wav2Vec2ConvLayerOptions &options_)
@@ -89,8 +91,7 @@ void Wav2Vec2FeatureProjectionImpl::reset()
 
 torch::Tensor Wav2Vec2FeatureProjectionImpl::forward(const torch::Tensor &x)
 {
-    return torch::dropout(
-        m_projection->forward(m_norm->forward(x)), options.dropout(), is_training());
+    return fastDropout(m_projection->forward(m_norm->forward(x)), options.dropout(), is_training());
 }
 
 SpectralConvStackImpl::SpectralConvStackImpl(const SpectralConvStackOptions &options_)

@@ -2,6 +2,7 @@
 // by scripts/fixtures/make_wav2vec2_fixture.py), shapes of the presets, attention probabilities,
 // the head on frame 1, padded batches, and refusal of broken checkpoints.
 #include "core/io/SafeTensors.h"
+#include "core/models/FastDropout.h"
 #include "core/models/Wav2Vec2Model.h"
 #include "core/models/Wav2Vec2Pretrained.h"
 #include "core/util/Error.h"
@@ -359,6 +360,41 @@ private Q_SLOTS:
         torch::Tensor pooled = torch::matmul(out.lastHiddenState.mean(1), w.t()) + b;
         QVERIFY(maxAbsDiff(out.logits, first) < 1e-5);
         QVERIFY(maxAbsDiff(out.logits, pooled) > 1e-3);
+    }
+
+    // The teacher's dropout (a counter-based mask made in parallel) must behave as dropout:
+    // it keeps 1 - p of the elements, scales them so the mean holds, passes the gradient through
+    // the same mask, is fixed by torch::manual_seed and thread-count independent, and is the
+    // identity outside training.
+    void fastDropoutIsDropout()
+    {
+        const double p = 0.1;
+        torch::Tensor x = torch::ones({ 64, 4, 101, 33 }, torch::requires_grad()); // odd sizes
+        torch::manual_seed(11);
+        torch::Tensor y = tkd::fastDropout(x, p, true);
+        const double kept = (y > 0).to(torch::kDouble).mean().item<double>();
+        QVERIFY2(std::abs(kept - (1.0 - p)) < 0.003, qPrintable(QString::number(kept)));
+        QVERIFY(std::abs(y.mean().item<double>() - 1.0) < 0.005);
+        y.sum().backward();
+        QVERIFY(torch::equal(x.grad(), y.detach())); // d(x * mask)/dx = mask
+
+        // Neighbouring elements are not correlated (16 bits of one word feed four of them).
+        torch::Tensor flat = (y.detach().flatten() > 0).to(torch::kDouble);
+        const double both = (flat.slice(0, 0, -1) * flat.slice(0, 1)).mean().item<double>();
+        QVERIFY2(std::abs(both - (1.0 - p) * (1.0 - p)) < 0.003, qPrintable(QString::number(both)));
+
+        torch::manual_seed(11);
+        torch::set_num_threads(1);
+        torch::Tensor again = tkd::fastDropout(x.detach(), p, true);
+        torch::set_num_threads(2);
+        QVERIFY(torch::equal(again, y.detach()));
+        QVERIFY(!torch::equal(tkd::fastDropout(x.detach(), p, true), y.detach()));
+
+        QVERIFY(torch::equal(tkd::fastDropout(x.detach(), p, false), x.detach()));
+        QVERIFY(torch::equal(tkd::fastDropout(x.detach(), 0.0, true), x.detach()));
+        QCOMPARE(tkd::fastDropout(x.detach(), 1.0, true).abs().sum().item<double>(), 0.0);
+        torch::Tensor d = torch::ones({ 1000, 100 }, torch::kDouble);
+        QCOMPARE(tkd::fastDropout(d, 0.5, true).scalar_type(), torch::kDouble);
     }
 
     void trainsOnAToyTask()
