@@ -2,11 +2,17 @@
 // against the same models in PyTorch Python (bench/peer_students.py; bench/run_students.sh runs
 // both and prints the ratios).
 //   bench_students [--threads N] [--batch 32] [--frames 49,400] [--repeats 5] [--models a,b]
+//                  [--allocator tuned|default]
+// --allocator tuned (the default) is glibc tuned as tkd and the studio run it
+// (tkd::tuneAllocatorForTensors); default is glibc as it starts.
 // Prints one JSON object per (model, frames) line: median wall and CPU milliseconds over the
 // repeats (CPU time is what to compare on a shared, oversubscribed machine). The pseudo-model
-// "lstm-p-unfused" times LSTM-P's step-by-step autograd path instead of its fused sequence node.
+// "<student>-unfused" times the step-by-step autograd path instead of the fused sequence node:
+// LSTM-P's own cell, or LibTorch's LSTM / GRU module loop for the others (tkd::useModuleRnn).
+#include "core/models/FusedRnn.h"
 #include "core/models/LstmP.h"
 #include "core/models/StudentRegistry.h"
+#include "core/util/Allocator.h"
 #include "core/util/BlasThreads.h"
 
 #include <torch/torch.h>
@@ -73,6 +79,7 @@ int main(int argc, char **argv)
     int threads = 1, batch = 32, repeats = 5;
     std::string framesList = "49,400";
     std::vector<std::string> models = tkd::StudentRegistry::names();
+    bool tuneAllocator = true; // as tkd and the studio run
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i], v = argv[i + 1];
         if (k == "--threads")
@@ -85,19 +92,28 @@ int main(int argc, char **argv)
             framesList = v;
         else if (k == "--models")
             models = splitList(v);
+        else if (k == "--allocator" && (v == "tuned" || v == "default"))
+            tuneAllocator = v == "tuned";
         else {
             std::cerr << "unknown option " << k << "\n";
             return 2;
         }
     }
+    if (tuneAllocator)
+        tkd::tuneAllocatorForTensors();
     torch::set_num_threads(std::max(1, threads));
     tkd::setBlasThreads(1);
     torch::manual_seed(0);
 
     for (const auto &name : models) {
-        const bool unfused = name == "lstm-p-unfused";
-        auto model = tkd::StudentRegistry::create(unfused ? "lstm-p" : name, 12);
+        const std::string suffix = "-unfused";
+        const bool ablation = name.size() > suffix.size()
+            && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+        const std::string student = ablation ? name.substr(0, name.size() - suffix.size()) : name;
+        auto model = tkd::StudentRegistry::create(student, 12);
         auto lstmP = std::dynamic_pointer_cast<tkd::LstmPImpl>(model.module());
+        const bool unfused = ablation && lstmP != nullptr;
+        tkd::useModuleRnn(ablation && !unfused);
         const auto forward = [&](const torch::Tensor &x) {
             if (!unfused)
                 return model.forward(x);

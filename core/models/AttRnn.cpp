@@ -1,5 +1,6 @@
 #include "core/models/AttRnn.h"
 
+#include "core/models/FusedRnn.h"
 #include "core/models/ModelStats.h"
 
 namespace tkd {
@@ -45,7 +46,7 @@ StudentOutput AttRnnImpl::forward(const torch::Tensor &features)
         options.heads() > 1 ? "MHAtt-RNN" : "Att-RNN", features, featureDim(), minFrames());
     const torch::Tensor x = layers.front(features); // [B, T, F]
     StudentOutput out;
-    out.context = lstm ? std::get<0>(lstm->forward(x)) : std::get<0>(gru->forward(x)); // [B, T, 2U]
+    out.context = lstm ? rnnOutputs(*lstm, x) : rnnOutputs(*gru, x); // [B, T, 2U]
     auto [pooled, weights] = attention->forward(out.context);
     out.nativeAttention = weights; // [B, heads, T]
     out.logits = layers.head(pooled);

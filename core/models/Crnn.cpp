@@ -1,5 +1,6 @@
 #include "core/models/Crnn.h"
 
+#include "core/models/FusedRnn.h"
 #include "core/models/ModelStats.h"
 
 namespace tkd {
@@ -35,7 +36,7 @@ StudentOutput CrnnImpl::forward(const torch::Tensor &features)
     // [B, C, T', F'] -> [B, T', F' * C], channels fastest like the reference's reshape.
     x = x.permute({ 0, 2, 3, 1 }).reshape({ x.size(0), x.size(2), -1 });
     StudentOutput out;
-    out.context = std::get<0>(gru->forward(x)); // [B, T-6, 256]
+    out.context = rnnOutputs(*gru, x); // [B, T-6, 256]
     auto y = dropout->forward(out.context.select(1, out.context.size(1) - 1));
     y = torch::relu(dense2->forward(dense1->forward(y)));
     out.logits = classifier->forward(y);

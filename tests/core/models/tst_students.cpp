@@ -3,6 +3,7 @@
 // against a plain per-step computation and against LibTorch's own projected LSTM.
 #include "core/models/AttRnn.h"
 #include "core/models/Crnn.h"
+#include "core/models/FusedRnn.h"
 #include "core/models/LstmP.h"
 #include "core/models/ModelStats.h"
 #include "core/models/StudentRegistry.h"
@@ -343,6 +344,76 @@ private Q_SLOTS:
             QVERIFY2(torch::allclose(fused[k], plain[k], 1e-9, 1e-11),
                 qPrintable(QString("item %1").arg(k)));
         }
+    }
+
+    // The fused BPTT of LibTorch's LSTM and GRU (what Att-RNN, MHAtt-RNN and CRNN train through)
+    // against the modules' own autograd, in double: outputs, the input's gradient and every
+    // parameter's, stacked and bidirectional, with an upstream gradient on every step.
+    void fusedRnnMatchesTheModules_data()
+    {
+        QTest::addColumn<bool>("lstm");
+        QTest::addColumn<int>("layers");
+        QTest::addColumn<bool>("bidirectional");
+        QTest::newRow("LSTM, 2 layers, bidirectional") << true << 2 << true;
+        QTest::newRow("LSTM, 1 layer") << true << 1 << false;
+        QTest::newRow("GRU, 1 layer") << false << 1 << false;
+        QTest::newRow("GRU, 2 layers, bidirectional") << false << 2 << true;
+    }
+    void fusedRnnMatchesTheModules()
+    {
+        QFETCH(bool, lstm);
+        QFETCH(int, layers);
+        QFETCH(bool, bidirectional);
+        const int64_t in = 5, hidden = 7, batch = 3, steps = 9;
+        torch::manual_seed(21);
+        torch::nn::LSTM l { nullptr };
+        torch::nn::GRU g { nullptr };
+        if (lstm)
+            l = torch::nn::LSTM(torch::nn::LSTMOptions(in, hidden)
+                                    .num_layers(layers)
+                                    .bidirectional(bidirectional)
+                                    .batch_first(true));
+        else
+            g = torch::nn::GRU(torch::nn::GRUOptions(in, hidden)
+                                   .num_layers(layers)
+                                   .bidirectional(bidirectional)
+                                   .batch_first(true));
+        torch::nn::Module &module = lstm ? static_cast<torch::nn::Module &>(*l) : *g;
+        module.to(torch::kDouble);
+        const auto dbl = torch::TensorOptions().dtype(torch::kDouble);
+        auto x = torch::randn({ batch, steps, in }, dbl).requires_grad_(true);
+        const auto w = torch::randn({ batch, steps, (bidirectional ? 2 : 1) * hidden }, dbl);
+        const auto run = [&](bool moduleLoop) {
+            tkd::useModuleRnn(moduleLoop);
+            module.zero_grad();
+            if (x.grad().defined())
+                x.mutable_grad().zero_();
+            const auto out = lstm ? tkd::rnnOutputs(*l, x) : tkd::rnnOutputs(*g, x);
+            (out * w).sum().backward();
+            std::vector<torch::Tensor> r { out.detach(), x.grad().clone() };
+            for (const auto &p : module.parameters())
+                r.push_back(p.grad().clone());
+            return r;
+        };
+        const auto reference = run(true);
+        const auto fused = run(false);
+        QCOMPARE(fused.size(), reference.size());
+        for (size_t k = 0; k < fused.size(); ++k) {
+            QVERIFY(reference[k].abs().sum().item<double>() > 0.0);
+            QVERIFY2(torch::allclose(fused[k], reference[k], 1e-9, 1e-11),
+                qPrintable(QString("item %1: max diff %2")
+                               .arg(k)
+                               .arg((fused[k] - reference[k]).abs().max().item<double>())));
+        }
+        // Two parameters never share one gradient tensor (the LSTM's two biases have equal ones).
+        const auto params = module.parameters();
+        for (size_t a = 0; a < params.size(); ++a)
+            for (size_t b = a + 1; b < params.size(); ++b)
+                QVERIFY(params[a].grad().data_ptr() != params[b].grad().data_ptr());
+        // Without autograd the module runs, with the same result.
+        torch::NoGradGuard noGrad;
+        const auto evalOut = lstm ? tkd::rnnOutputs(*l, x) : tkd::rnnOutputs(*g, x);
+        QVERIFY(torch::allclose(evalOut, reference[0], 1e-12, 1e-12));
     }
 
     // Without peepholes and forget bias the cell is exactly LibTorch's projected LSTM; with them

@@ -136,10 +136,11 @@ private Q_SLOTS:
         torch::set_num_threads(1);
     }
 
-    // CRNN in float32 ends 1.3e-5 apart after 6 steps (SGD or Adam): the two halves' gradient
-    // sums round differently through its convolutions and GRU, and the steps carry that on. In
-    // double the same code agrees far below 1e-5, which is what shows the sharding, the weighting
-    // and the bucketed all-reduce are exact; LSTM-P agrees to 1e-5 in float32 too.
+    // In float32 the two halves' gradient sums round differently from the whole batch's, and the
+    // steps carry that on: CRNN ends 1.3e-5 apart after 6 steps, LSTM-P 1.2e-5 (since its
+    // backward does the gate arithmetic in one pass and the build uses clang; under 1e-5 before),
+    // so float32 is held to 3e-5. In double the same code agrees far below 1e-5, which is what
+    // shows the sharding, the weighting and the bucketed all-reduce are exact.
     void twoRanksEqualOneRank_data()
     {
         QTest::addColumn<QString>("student");
@@ -188,7 +189,10 @@ private Q_SLOTS:
         }
         QVERIFY2(
             moved > 1e-3, qPrintable(QString("training did not move the weights: %1").arg(moved)));
-        QVERIFY2(maxDiff < 1e-5, qPrintable(QString("2 ranks vs 1: max |diff| %1").arg(maxDiff)));
+        const double tolerance = float64 ? 1e-5 : 3e-5;
+        QVERIFY2(maxDiff < tolerance,
+            qPrintable(
+                QString("2 ranks vs 1: max |diff| %1 (tolerance %2)").arg(maxDiff).arg(tolerance)));
     }
 
     void aDeadRankIsNamedWithoutAHang()
