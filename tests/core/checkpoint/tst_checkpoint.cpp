@@ -200,7 +200,7 @@ private Q_SLOTS:
         loaded.loadOptimizer(*opt2);
         trainSteps(resumed, *opt2, 4);
         QVERIFY(!torch::equal(straight->fc1->weight, resumed->fc1->weight));
-        QVERIFY_EXCEPTION_THROWN(loaded.restoreTorchRng(), tkd::Error); // none was captured
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, loaded.restoreTorchRng()); // none was captured
     }
 
     void valuesRoundTripExactly()
@@ -414,7 +414,7 @@ private Q_SLOTS:
         Checkpoint broken = c;
         broken.step = 2;
         broken.setTensor("bad", torch::ones({ 2 }, torch::kComplexFloat)); // no safetensors dtype
-        QVERIFY_EXCEPTION_THROWN(broken.save(path), tkd::Error);
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, broken.save(path));
         QCOMPARE(Checkpoint::load(path).step, int64_t(1));
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 1);
         // Unwritable destination: a clear error naming it.

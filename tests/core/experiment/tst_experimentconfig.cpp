@@ -576,7 +576,7 @@ private Q_SLOTS:
             QVERIFY(i.source.empty());
             QCOMPARE(i.line, 0);
         }
-        QVERIFY_EXCEPTION_THROWN(c.validate(), ConfigError);
+        QVERIFY_THROWS_EXCEPTION(ConfigError, c.validate());
     }
 
     void partialFileTakesDefaults()

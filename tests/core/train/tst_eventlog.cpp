@@ -180,14 +180,14 @@ private Q_SLOTS:
 
     void unwritableLog()
     {
-        QVERIFY_EXCEPTION_THROWN(EventLog("/nonexistent-dir/events.jsonl"), tkd::Error);
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, EventLog("/nonexistent-dir/events.jsonl"));
         try {
             EventLog log("/nonexistent-dir/events.jsonl");
         } catch (const tkd::Error &e) {
             QVERIFY(
                 std::string(e.what()).find("/nonexistent-dir/events.jsonl") != std::string::npos);
         }
-        QVERIFY_EXCEPTION_THROWN(tkd::readEventLog("/nonexistent-dir/events.jsonl"), tkd::Error);
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, tkd::readEventLog("/nonexistent-dir/events.jsonl"));
     }
 
     // The core contract: two writers (separate descriptors, as two processes would have) append

@@ -163,8 +163,8 @@ private Q_SLOTS:
         run = RunDirectory::open(path); // move-assign releases the lock
         QVERIFY(!RunDirectory::inUse(path));
         QVERIFY(!run.exclusive());
-        QVERIFY_EXCEPTION_THROWN(run.events(), tkd::Error);
-        QVERIFY_EXCEPTION_THROWN(run.saveCheckpoint(checkpointAt(1), false), tkd::Error);
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, run.events());
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, run.saveCheckpoint(checkpointAt(1), false));
     }
 
     void simultaneousRunsGetTheirOwnFolders()
@@ -240,15 +240,15 @@ private Q_SLOTS:
         QTemporaryDir dir;
         ExperimentConfig config = configIn(dir);
         config.train.lr = -1;
-        QVERIFY_EXCEPTION_THROWN(RunDirectory::create(config, Provenance {}), tkd::ConfigError);
+        QVERIFY_THROWS_EXCEPTION(tkd::ConfigError, RunDirectory::create(config, Provenance {}));
         QVERIFY(!fs::exists(config.output.runsDir)); // nothing created
     }
 
     void openRefusesWhatIsNotARun()
     {
         QTemporaryDir dir;
-        QVERIFY_EXCEPTION_THROWN(
-            RunDirectory::open(dir.filePath("missing").toStdString()), tkd::Error);
+        QVERIFY_THROWS_EXCEPTION(
+            tkd::Error, RunDirectory::open(dir.filePath("missing").toStdString()));
         try {
             RunDirectory::open(dir.path().toStdString());
             QFAIL("opened an empty folder");
@@ -316,7 +316,7 @@ private Q_SLOTS:
         // A save that fails (a tensor safetensors cannot hold) changes nothing on disk.
         Checkpoint bad = checkpointAt(300);
         bad.setTensor("complex", torch::ones({ 2 }, torch::kComplexFloat));
-        QVERIFY_EXCEPTION_THROWN(run.saveCheckpoint(bad, true), tkd::Error);
+        QVERIFY_THROWS_EXCEPTION(tkd::Error, run.saveCheckpoint(bad, true));
         QCOMPARE(stepOf(run.lastCheckpointPath()), int64_t(200));
         QCOMPARE(stepOf(run.bestCheckpointPath()), int64_t(100));
         QCOMPARE(run.stepCheckpoints().size(), size_t(2));
