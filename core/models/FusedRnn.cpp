@@ -196,7 +196,7 @@ public:
                     auto tanhC = aux[t];
                     torch::tanh_out(tanhC, cells[t]);
                     lstmOutputStep(
-                        ptr<scalar_t>(a), ptr<scalar_t>(aux[t]), ptr<scalar_t>(out[t]), batch, h);
+                        ptr<scalar_t>(a), ptr<scalar_t>(tanhC), ptr<scalar_t>(out[t]), batch, h);
                 } else {
                     torch::addmm_out(gh, bHh, hPrev, whhT);
                     gruGateInputStep(ptr<scalar_t>(gi[t]), ptr<scalar_t>(gh), ptr<scalar_t>(a),
@@ -213,7 +213,6 @@ public:
         ctx->save_for_backward({ xFlat, wIh, wHh, act, aux, out, cells });
         ctx->saved_data["reverse"] = reverse;
         ctx->saved_data["lstm"] = lstm;
-        ctx->saved_data["inputs"] = x.size(2);
         return { out };
     }
 
@@ -267,16 +266,6 @@ public:
     }
 };
 
-bool needsGradient(const torch::nn::Module &rnn, const Tensor &x)
-{
-    if (!torch::GradMode::is_enabled())
-        return false;
-    bool needs = x.requires_grad();
-    for (const auto &p : rnn.parameters())
-        needs = needs || p.requires_grad();
-    return needs;
-}
-
 Tensor fusedSequence(
     torch::nn::Module &rnn, const Tensor &x, int64_t layers, bool bidirectional, Cell cell)
 {
@@ -310,11 +299,24 @@ void useModuleRnn(bool on)
     g_moduleRnn = on;
 }
 
+bool recordsGradient(const torch::nn::Module &module, std::initializer_list<torch::Tensor> inputs)
+{
+    if (!torch::GradMode::is_enabled())
+        return false;
+    for (const auto &t : inputs)
+        if (t.requires_grad())
+            return true;
+    for (const auto &p : module.parameters())
+        if (p.requires_grad())
+            return true;
+    return false;
+}
+
 torch::Tensor rnnOutputs(torch::nn::LSTMImpl &rnn, const torch::Tensor &x)
 {
     const auto &o = rnn.options;
     if (o.proj_size() == 0 && fusedCovers(x, o.batch_first(), o.bias(), o.dropout(), o.num_layers())
-        && x.size(2) == o.input_size() && needsGradient(rnn, x))
+        && x.size(2) == o.input_size() && recordsGradient(rnn, { x }))
         return fusedSequence(rnn, x, o.num_layers(), o.bidirectional(), Cell::Lstm);
     return std::get<0>(rnn.forward(x));
 }
@@ -323,7 +325,7 @@ torch::Tensor rnnOutputs(torch::nn::GRUImpl &rnn, const torch::Tensor &x)
 {
     const auto &o = rnn.options;
     if (fusedCovers(x, o.batch_first(), o.bias(), o.dropout(), o.num_layers())
-        && x.size(2) == o.input_size() && needsGradient(rnn, x))
+        && x.size(2) == o.input_size() && recordsGradient(rnn, { x }))
         return fusedSequence(rnn, x, o.num_layers(), o.bidirectional(), Cell::Gru);
     return std::get<0>(rnn.forward(x));
 }

@@ -18,6 +18,11 @@ namespace tkd {
 torch::Tensor rnnOutputs(torch::nn::LSTMImpl &rnn, const torch::Tensor &x);
 torch::Tensor rnnOutputs(torch::nn::GRUImpl &rnn, const torch::Tensor &x);
 
+// Whether autograd will record a pass of `module` over `inputs`: grad mode is on and an input or a
+// parameter requires a gradient. The fused sequence nodes (here and LstmPCell) run only then;
+// without it the step loop is cheaper, as it keeps no per-step activations.
+bool recordsGradient(const torch::nn::Module &module, std::initializer_list<torch::Tensor> inputs);
+
 // Benchmarks and tests only: make rnnOutputs run the module's own loop even in training, so both
 // can be timed in one process. Process-wide.
 void useModuleRnn(bool on);

@@ -1,5 +1,7 @@
 #include "core/models/LstmPCell.h"
 
+#include "core/models/FusedRnn.h"
+
 #include <ATen/Dispatch.h>
 
 namespace tkd {
@@ -181,10 +183,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> LstmPCellImpl::forwardWi
         return { torch::empty({ x.size(0), 0, options.proj_size() }, x.options()), m0, c0 };
     // Without autograd (evaluation, streaming) the step loop records nothing and need not keep
     // every step's activations, so it is the cheaper path there (measured: bench_students).
-    bool needsGrad = x.requires_grad() || m0.requires_grad() || c0.requires_grad();
-    for (const auto &p : parameters())
-        needsGrad = needsGrad || p.requires_grad();
-    if (!torch::GradMode::is_enabled() || !needsGrad)
+    if (!recordsGradient(*this, { x, m0, c0 }))
         return forwardUnfused(x, m0, c0);
     auto r = LstmPSequence::apply(x, m0, c0, weight_ih, weight_hh, bias, peephole_i, peephole_f,
         peephole_o, weight_proj, options.forget_bias());
