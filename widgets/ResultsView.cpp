@@ -71,6 +71,7 @@ ResultsView::ResultsView(QWidget *parent)
     , m_evaluate(new QToolButton(this))
     , m_table(new QTableWidget(this))
     , m_chart(new QCustomPlot(this))
+    , m_paper(new PaperPanel(this))
 {
     for (const auto &m : kMetrics)
         m_metricBox->addItem(tr(m.name), QString::fromLatin1(m.key));
@@ -128,6 +129,7 @@ ResultsView::ResultsView(QWidget *parent)
     layout->addWidget(m_table, 0);
     layout->addWidget(m_chart, 3);
     layout->addWidget(m_details, 1);
+    layout->addWidget(m_paper, 1);
     m_chart->setMinimumHeight(220);
     m_table->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Maximum);
     m_details->setTextFormat(Qt::RichText);
@@ -155,6 +157,11 @@ void ResultsView::setEntries(const QVector<ResultEntry> &entries, const QString 
     m_title = title;
     rebuild();
     updateBanner();
+}
+
+void ResultsView::setPaperComparison(const PaperComparison &comparison)
+{
+    m_paper->setComparison(comparison);
 }
 
 void ResultsView::updateBanner()
@@ -291,11 +298,19 @@ void ResultsView::buildCells()
         for (int c = 0; c < m_lengths.size(); ++c) {
             ResultsGridCell &cell = m_cells[r][c];
             QVector<double> v;
+            double valSum = 0.0;
+            int valCount = 0;
             for (int i : cell.entries) {
                 const double x = m_entries[i].test.value(m_metric, std::nan(""));
                 if (std::isfinite(x))
                     v << x;
+                const double y = m_entries[i].validation.value(m_metric, std::nan(""));
+                if (std::isfinite(y)) {
+                    valSum += y;
+                    ++valCount;
+                }
             }
+            cell.validation = valCount ? valSum / valCount : std::nan("");
             cell.seeds = int(v.size());
             if (v.isEmpty())
                 continue;
@@ -326,15 +341,18 @@ void ResultsView::markBest()
         }
         if (best >= 0)
             m_cells[best][c].best = true;
-        // ... and the best lambda of each student (bold), as `tkd grid` marks it.
+        // ... and the best lambda of each student (bold), as `tkd grid` marks it: on validation.
+        auto score = [](const ResultsGridCell &x) {
+            return std::isfinite(x.validation) ? x.validation : x.mean;
+        };
         for (int r = 0; r < m_rows.size(); ++r) {
             if (m_rows[r].model == QLatin1String("teacher") || m_cells[r][c].seeds == 0)
                 continue;
             bool top = true;
             for (int o = 0; o < m_rows.size() && top; ++o)
                 if (o != r && m_rows[o].model == m_rows[r].model && m_cells[o][c].seeds > 0)
-                    top = higherIsBetter() ? m_cells[r][c].mean >= m_cells[o][c].mean
-                                           : m_cells[r][c].mean <= m_cells[o][c].mean;
+                    top = higherIsBetter() ? score(m_cells[r][c]) >= score(m_cells[o][c])
+                                           : score(m_cells[r][c]) <= score(m_cells[o][c]);
             m_cells[r][c].bestLambda = top;
         }
     }
@@ -392,7 +410,7 @@ void ResultsView::fillTable()
     m_header->setText(m_entries.isEmpty()
             ? tr("Open a run folder or a folder of runs (File > Open run folder).")
             : tr("<b>%1</b> &nbsp; %2%3, mean ± s.d. over seeds; <b>bold</b>: best λ of each "
-                 "student, ★ best student per column")
+                 "student on validation, ★ best student per column")
                   .arg(m_title.toHtmlEscaped(), metricName, unit));
     m_export->setEnabled(!m_entries.isEmpty());
     int tableHeight

@@ -6,6 +6,8 @@
 #include <QVector>
 #include <QWidget>
 
+#include "widgets/PaperPanel.h"
+
 class QComboBox;
 class QCustomPlot;
 class QLabel;
@@ -24,6 +26,7 @@ struct ResultEntry
     quint64 seed = 0;
     QString status; // completed | early-stopped | cancelled | failed
     QMap<QString, double> test; // accuracy, map, localisation_branch, localisation_native, ...
+    QMap<QString, double> validation; // the best epoch's: accuracy, map, loss (may be empty)
     QString runDir;
     QString cellName; // students/<cellName>; empty for the teacher
     int classes = 0; // single-label classes, for the chance check (0: unknown or multi-label)
@@ -35,8 +38,11 @@ struct ResultsGridCell
     double mean = 0.0;
     double spread = 0.0; // sample standard deviation over seeds (0 with one seed)
     int seeds = 0;
+    double validation = 0.0; // mean validation figure of the shown metric (NaN when unrecorded)
     bool best = false; // the best student in its column
-    bool bestLambda = false; // the best lambda of its student in its column (as tkd grid marks it)
+    // The best lambda of its student in its column, chosen on validation as `tkd grid` and the
+    // paper choose it (on the shown test figure where no validation figure was recorded).
+    bool bestLambda = false;
     QVector<int> entries; // indices into entries()
 };
 
@@ -69,6 +75,9 @@ public:
     double lengthAt(int column) const { return m_lengths.value(column); }
     const ResultsGridCell *cell(int row, int column) const;
     QTableWidget *table() const { return m_table; }
+    // The paper's Table 2 and its claims on the shown runs (hidden when empty).
+    void setPaperComparison(const PaperComparison &comparison);
+    PaperPanel *paperPanel() const { return m_paper; }
     // The grid as grouped bars (one group per L, one bar per student x lambda, s.d. as error
     // bars, the teacher as a dashed line).
     QCustomPlot *chart() const { return m_chart; }
@@ -125,6 +134,7 @@ private:
     void updateBanner();
     QTableWidget *m_table;
     QCustomPlot *m_chart;
+    PaperPanel *m_paper;
 };
 
 } // namespace tkd

@@ -21,6 +21,7 @@ AttentionController::AttentionController(QObject *parent)
     qRegisterMetaType<tkd::AttentionFigure>();
     qRegisterMetaType<QVector<tkd::ClipRow>>();
     qRegisterMetaType<QVector<tkd::ResultEntry>>();
+    qRegisterMetaType<tkd::PaperComparison>();
 
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -34,6 +35,7 @@ AttentionController::AttentionController(QObject *parent)
             m_results->setEntries(entries, title);
             Q_EMIT resultsShown(int(entries.size()));
         });
+    connect(m_worker, &AttentionWorker::paperCompared, m_results, &ResultsView::setPaperComparison);
     connect(m_worker, &AttentionWorker::runOpened, this,
         [this](const QString &runDir, double lengthSec, const QVector<ClipRow> &clips,
             const QString &note) {

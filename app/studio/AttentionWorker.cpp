@@ -31,6 +31,7 @@ void AttentionWorker::openRun(const QString &folder, double lengthSec)
         QString title;
         const QVector<ResultEntry> entries = RunInspector::resultEntries(folder, &title);
         Q_EMIT resultsLoaded(folder, title, entries);
+        Q_EMIT paperCompared(RunInspector::paperComparison(folder));
         // A grid table without its run folders: the table is all there is to show.
         bool anyRun = false;
         for (const auto &e : entries)

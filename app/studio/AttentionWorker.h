@@ -45,6 +45,8 @@ Q_SIGNALS:
     void notice(const QString &text);
     void resultsLoaded(
         const QString &folder, const QString &title, const QVector<tkd::ResultEntry> &entries);
+    // The paper's Table 2 and claims for those results (empty when they do not apply).
+    void paperCompared(const tkd::PaperComparison &comparison);
     void runOpened(const QString &runDir, double lengthSec, const QVector<tkd::ClipRow> &clips,
         const QString &note);
     void clipLoaded(const tkd::ClipAudio &audio);

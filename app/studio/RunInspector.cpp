@@ -4,6 +4,8 @@
 #include "core/experiment/ExperimentConfig.h"
 #include "core/infer/ClipAnalysis.h"
 #include "core/train/GridFolder.h"
+#include "core/train/GridTable.h"
+#include "core/train/PaperTable.h"
 #include "core/util/Error.h"
 #include "core/util/Format.h"
 #include "core/util/Progress.h"
@@ -127,6 +129,8 @@ QVector<ResultEntry> gridTableEntries(
                 e.status = QStringLiteral("completed");
                 if (run.contains("test") && run["test"].is_number())
                     e.test[key] = run["test"].get<double>();
+                if (run.contains("validation") && run["validation"].is_number())
+                    e.validation[key] = run["validation"].get<double>();
                 entries << e; // no runDir: there is nothing to open
             }
     } catch (const nlohmann::json::exception &ex) {
@@ -143,41 +147,91 @@ QVector<ResultEntry> gridTableEntries(
                      .arg(QFileInfo(folder).fileName());
     return entries;
 }
-} // namespace
 
-QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString *title)
+// The run folders `folder` stands for: itself, the runs of a `tkd grid` folder (its grid.json's
+// and its shard logs'), or the run folders directly inside it. `table` receives a grid.json whose
+// runs are all missing (the table travels without them, as docs/grid-8s does); null otherwise.
+QStringList runFoldersOf(const QString &folder, nlohmann::json *table)
 {
     QStringList runs;
     const QDir top(folder);
+    *table = nullptr;
     if (isGridFolder(folder.toStdString())) {
         // A `tkd grid` folder: the runs its grid.json tabulated and the runs its shard logs name
         // (a Slurm array's tasks, before or after the table was written).
         for (const std::string &r : gridFolderRuns(folder.toStdString()).runs) {
             const QString path = QDir::cleanPath(QString::fromStdString(r));
-            if (isRunFolder(path) && !runs.contains(path))
+            if (RunInspector::isRunFolder(path) && !runs.contains(path))
                 runs << path;
         }
-        // The table travels without its runs (docs/grid-8s): show it from grid.json alone.
         if (runs.isEmpty() && top.exists(QStringLiteral("grid.json"))) {
             std::ifstream in(top.filePath(QStringLiteral("grid.json")).toStdString());
-            nlohmann::json j;
             try {
-                in >> j;
+                in >> *table;
             } catch (const nlohmann::json::exception &e) {
                 throw Error(top.filePath(QStringLiteral("grid.json")).toStdString(),
                     std::string("is not a grid table: ") + e.what());
             }
-            return gridTableEntries(
-                j, folder, int(j.value("run_dirs", nlohmann::json::array()).size()), title);
         }
-    } else if (isRunFolder(folder)) {
+    } else if (RunInspector::isRunFolder(folder)) {
         runs << folder;
     } else {
-        const QDir dir(folder);
-        for (const QString &sub : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
-            if (isRunFolder(dir.filePath(sub)))
-                runs << dir.filePath(sub);
+        for (const QString &sub : top.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
+            if (RunInspector::isRunFolder(top.filePath(sub)))
+                runs << top.filePath(sub);
     }
+    return runs;
+}
+} // namespace
+
+PaperComparison RunInspector::paperComparison(const QString &folder)
+{
+    PaperComparison out;
+    std::vector<std::string> students;
+    std::vector<double> lengths;
+    try {
+        nlohmann::json table;
+        const QStringList runs = runFoldersOf(folder, &table);
+        if (!table.is_null()) { // the claims grid.json was written with
+            if (!table.contains("paper"))
+                return out;
+            for (const auto &c : table["paper"].value("claims", nlohmann::json::array()))
+                out.claims.push_back({ QString::fromStdString(c.value("statement", "")),
+                    QString::fromStdString(c.value("verdict", "")),
+                    QString::fromStdString(c.value("evidence", "")) });
+            students = table.value("students", std::vector<std::string>());
+            lengths = table.value("lengths_sec", std::vector<double>());
+        } else {
+            std::vector<std::string> dirs;
+            for (const QString &r : runs)
+                dirs.push_back(r.toStdString());
+            const GridTable t = GridTable::fromRunDirs(dirs);
+            for (const auto &c : paper::checkClaims(t))
+                out.claims.push_back({ QString::fromStdString(c.statement),
+                    QString::fromStdString(c.verdict), QString::fromStdString(c.evidence) });
+            students = t.students();
+            lengths = t.lengths();
+        }
+    } catch (const std::exception &) {
+        return {}; // the results view reports what is wrong with the folder
+    }
+    for (double L : lengths) {
+        if (const auto a = paper::teacherAccuracy(L))
+            out.figures.push_back({ QStringLiteral("teacher"), L, *a, *a });
+        for (const std::string &s : students)
+            if (const auto f = paper::studentAccuracy(s, L))
+                out.figures.push_back({ QString::fromStdString(s), L, f->kd, f->vanilla });
+    }
+    return out;
+}
+
+QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString *title)
+{
+    nlohmann::json table;
+    const QStringList runs = runFoldersOf(folder, &table);
+    if (!table.is_null())
+        return gridTableEntries(
+            table, folder, int(table.value("run_dirs", nlohmann::json::array()).size()), title);
     if (runs.isEmpty())
         throw Error(folder.toStdString(),
             "is neither a run folder (config.yaml + metrics.json) nor a folder of runs");
@@ -232,9 +286,12 @@ QVector<ResultEntry> RunInspector::resultEntries(const QString &folder, QString 
                 e.classes = classes;
                 e.cellName = QString::fromStdString(
                     PipelineResult::cellName(c.student, c.lengthSec, c.lambda, c.seed));
-                if (c.usable())
+                if (c.usable()) {
                     for (const auto &[k, v] : c.test)
                         e.test[QString::fromStdString(k)] = v;
+                    for (const auto &[k, v] : c.validation)
+                        e.validation[QString::fromStdString(k)] = v;
+                }
                 entries << e;
             }
         }

@@ -42,6 +42,9 @@ public:
     // Every model of a run folder, or of every run folder directly inside `folder` (a grid split
     // over several runs), as rows for the results view. Throws tkd::Error when there is none.
     static QVector<ResultEntry> resultEntries(const QString &folder, QString *title = nullptr);
+    // The paper's Table 2 at the lengths of those runs and its four claims judged on them
+    // (core/train/PaperTable.h); empty when they are not a keyword-accuracy grid.
+    static PaperComparison paperComparison(const QString &folder);
 
     // The dataset's clips at length L as rows for the clips view; validation and test clips come
     // with the prediction and confidence of the best student of that length (highest test score)

@@ -2,6 +2,7 @@
 
 #include "core/data/DatasetSource.h"
 #include "core/experiment/ExperimentConfig.h"
+#include "core/train/PaperTable.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
@@ -169,9 +170,10 @@ void GridTable::build()
         [](const Teacher &a, const Teacher &b) { return a.lengthSec < b.lengthSec; });
 
     for (Entry &e : m_entries) {
-        std::vector<double> v, lb, ln, base;
+        std::vector<double> v, val, lb, ln, base;
         for (const CellResult &c : e.runs) {
             v.push_back(valueOf(c.test, m_metric));
+            val.push_back(valueOf(c.validation, m_metric));
             lb.push_back(valueOf(c.test, "localisation_branch"));
             ln.push_back(valueOf(c.test, "localisation_native"));
             base.push_back(valueOf(c.test, "localisation_baseline"));
@@ -185,17 +187,19 @@ void GridTable::build()
                 ++n;
             }
         e.spread = n > 1 ? std::sqrt(ss / (n - 1)) : (n == 1 ? 0.0 : kNaN);
+        e.validation = finiteMean(val);
         e.locBranch = finiteMean(lb);
         e.locNative = finiteMean(ln);
         e.locBaseline = finiteMean(base);
     }
-    // Best lambda per (student, L): the paper compares each student with and without KD.
+    // Best lambda per (student, L) on validation, as the paper picks it: the test split decides
+    // nothing.
     for (const std::string &s : m_students)
         for (double L : m_lengths) {
             Entry *best = nullptr;
             for (Entry &e : m_entries)
-                if (e.student == s && e.lengthSec == L && std::isfinite(e.mean)
-                    && (!best || e.mean > best->mean))
+                if (e.student == s && e.lengthSec == L && std::isfinite(e.selectionScore())
+                    && (!best || e.selectionScore() > best->selectionScore()))
                     best = &e;
             if (best)
                 best->best = true;
@@ -209,6 +213,22 @@ void GridTable::build()
             return a.lambda < b.lambda;
         return a.lengthSec < b.lengthSec;
     });
+}
+
+double GridTable::Entry::selectionScore() const
+{
+    return std::isfinite(validation) ? validation : mean;
+}
+
+const GridTable::Entry *GridTable::bestKd(const std::string &student, double lengthSec) const
+{
+    const Entry *best = nullptr;
+    for (const Entry &e : m_entries)
+        if (e.student == student && e.lengthSec == lengthSec && e.lambda > 0.0
+            && std::isfinite(e.selectionScore())
+            && (!best || e.selectionScore() > best->selectionScore()))
+            best = &e;
+    return best;
 }
 
 const GridTable::Entry *GridTable::find(
@@ -239,7 +259,7 @@ std::string GridTable::markdown() const
 
     // Paper-style: each student's best KD entry, its vanilla entry in brackets.
     s << "### Summary: " << metricName
-      << ", best KD lambda (vanilla in brackets)\n\n| L | teacher |";
+      << ", best KD lambda on validation (vanilla in brackets)\n\n| L | teacher |";
     for (const auto &st : m_students)
         s << " " << st << " |";
     s << "\n|---|---|";
@@ -257,13 +277,8 @@ std::string GridTable::markdown() const
         s << " |";
         for (const auto &st : m_students) {
             const Entry *vanilla = find(st, 0.0, L);
-            const Entry *bestKd = nullptr;
-            for (const Entry &e : m_entries)
-                if (e.student == st && e.lengthSec == L && e.lambda > 0.0 && std::isfinite(e.mean)
-                    && (!bestKd || e.mean > bestKd->mean))
-                    bestKd = &e;
-            std::string cell
-                = bestKd ? value(bestKd->mean) + " (λ " + num(bestKd->lambda) + ")" : "-";
+            const Entry *kd = bestKd(st, L);
+            std::string cell = kd ? value(kd->mean) + " (λ " + num(kd->lambda) + ")" : "-";
             cell += " (" + (vanilla && vanilla->count() ? value(vanilla->mean) : std::string("-"))
                 + ")";
             s << " " << cell << " |";
@@ -313,6 +328,7 @@ std::string GridTable::markdown() const
               << fmt("%.3f", t.localisation) << " | " << fmt("%.3f", t.baseline) << " | "
               << fmt("%.0f", t.seconds) << " |\n";
     }
+    s << paper::markdown(*this);
     return s.str();
 }
 
@@ -364,12 +380,15 @@ nlohmann::json GridTable::json(const std::string &relativeTo) const
                     { "run_dir", where(c.runDir) }, { "checkpoint", c.checkpoint } });
         j["entries"].push_back({ { "student", e.student }, { "lambda", e.lambda },
             { "length_sec", e.lengthSec }, { "mean", finiteOrNull(e.mean) },
-            { "spread", finiteOrNull(e.spread) }, { "n", e.count() }, { "failed", e.failed },
-            { "best", e.best }, { "localisation_branch", finiteOrNull(e.locBranch) },
+            { "spread", finiteOrNull(e.spread) }, { "validation", finiteOrNull(e.validation) },
+            { "n", e.count() }, { "failed", e.failed }, { "best", e.best },
+            { "localisation_branch", finiteOrNull(e.locBranch) },
             { "localisation_native", finiteOrNull(e.locNative) },
             { "localisation_baseline", finiteOrNull(e.locBaseline) },
             { "wall_seconds", e.wallSeconds }, { "runs", runs } });
     }
+    if (const nlohmann::json p = paper::json(*this); !p.is_null())
+        j["paper"] = p;
     j["run_dirs"] = nlohmann::json::array();
     for (const PipelineResult &r : m_results)
         j["run_dirs"].push_back(where(r.runDir));

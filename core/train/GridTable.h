@@ -26,9 +26,13 @@ public:
         int failed = 0; // runs that diverged or were cancelled
         int cancelled = 0; // of those, the ones stopped before they finished
         double mean = 0.0, spread = 0.0; // of the test metric; spread: sample std (0 for n = 1)
+        double validation = 0.0; // mean of the best epochs' validation metric (NaN if absent)
         double locBranch = 0.0, locNative = 0.0, locBaseline = 0.0; // means; NaN when absent
         double wallSeconds = 0.0; // sum over the runs
-        bool best = false; // best mean among this student's lambdas at this L
+        // Best of this student's lambdas at this L, chosen as the paper does: on validation (the
+        // test mean only where no validation figure was recorded).
+        bool best = false;
+        double selectionScore() const;
         int count() const { return int(runs.size()); }
     };
     struct Teacher
@@ -55,9 +59,13 @@ public:
     // "accuracy" (single-label) or "map" (multi-label).
     const std::string &metric() const { return m_metric; }
     const Entry *find(const std::string &student, double lambda, double lengthSec) const;
+    // The student's KD entry (lambda > 0) at this L with the best validation score; nullptr if
+    // none.
+    const Entry *bestKd(const std::string &student, double lengthSec) const;
 
-    // Paper-style summary (rows L; teacher, then each student as "best KD (vanilla)") followed by
-    // the full table (rows student x lambda, columns L: mean +- spread, n, best in bold).
+    // Paper-style summary (rows L; teacher, then each student as "best KD (vanilla)"), the full
+    // table (rows student x lambda, columns L: mean +- spread, n, best in bold), the teachers, then
+    // the paper's Table 2 beside ours and its claims checked (PaperTable.h).
     std::string markdown() const;
     // One row per (student, lambda, L): mean, spread, n, localisation, best flag, wall seconds.
     std::string csv() const;

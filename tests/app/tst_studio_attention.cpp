@@ -20,6 +20,7 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
@@ -304,6 +305,16 @@ private Q_SLOTS:
         view.setEntries(entries, title);
         QCOMPARE(view.rowCount(), 5);
         QCOMPARE(view.cell(0, 0)->seeds, 1);
+
+        // The paper's claims judged on these runs (core's PaperTable), shown under the table.
+        const tkd::PaperComparison paper = tkd::RunInspector::paperComparison(grid);
+        QCOMPARE(paper.claims.size(), 4);
+        for (const auto &c : paper.claims)
+            QVERIFY2(QStringList({ "met", "missed", "open" }).contains(c.verdict),
+                qPrintable(c.verdict));
+        QVERIFY(paper.figures.isEmpty()); // the paper has no L = 1 s column
+        view.setPaperComparison(paper);
+        QVERIFY(view.paperPanel()->text()->text().contains(paper.claims[1].statement));
     }
 
     void badRunFolderIsExplained()

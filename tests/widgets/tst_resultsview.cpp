@@ -6,6 +6,7 @@
 
 #include <QFile>
 #include <QImage>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -86,6 +87,46 @@ private Q_SLOTS:
         view.setMetric(QStringLiteral("localisation_branch"));
         QCOMPARE(view.cell(1, 0)->seeds, 0); // vanilla students have no branch
         QCOMPARE(view.table()->item(2, 0)->text(), QStringLiteral("65.0 ± 7.1  ★"));
+    }
+
+    // Bold marks the lambda with the better validation figure, as `tkd grid` and the paper
+    // choose it, even where its test figure is the lower one.
+    void bestLambdaFollowsValidation()
+    {
+        QVector<ResultEntry> v = entries();
+        for (ResultEntry &e : v)
+            if (e.model == QLatin1String("tc-resnet8"))
+                e.validation[QStringLiteral("accuracy")] = e.lambda > 0 ? 0.70 : 0.75;
+        tkd::ResultsView view;
+        view.setEntries(v);
+        QVERIFY(view.cell(1, 1)->bestLambda && !view.cell(2, 1)->bestLambda);
+        QVERIFY(std::abs(view.cell(1, 1)->validation - 0.75) < 1e-12);
+        QVERIFY(view.cell(2, 0)->best); // the best student of a column is still chosen on test
+    }
+
+    // The paper panel: hidden until a comparison comes, then Table 2's figures and each claim
+    // with its verdict.
+    void paperPanelShowsTableAndClaims()
+    {
+        tkd::ResultsView view;
+        view.setEntries(entries());
+        view.resize(800, 900);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QVERIFY(!view.paperPanel()->isVisible());
+        tkd::PaperComparison c;
+        c.figures = { { QStringLiteral("teacher"), 8.0, 0.9095, 0.9095 },
+            { QStringLiteral("att-rnn"), 8.0, 0.9098, 0.8881 } };
+        c.claims = { { QStringLiteral("KD helps"), QStringLiteral("missed"),
+            QStringLiteral("att-rnn -0.4") } };
+        view.setPaperComparison(c);
+        QVERIFY(view.paperPanel()->isVisible());
+        const QString text = view.paperPanel()->text()->text();
+        QVERIFY2(text.contains(QStringLiteral("91.0 (88.8)")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("missed")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("att-rnn -0.4")), qPrintable(text));
+        view.setPaperComparison({});
+        QVERIFY(!view.paperPanel()->isVisible());
     }
 
     void clickAsksForRunAndAttention()

@@ -2,6 +2,7 @@
 // seeds, the best lambda per student and length, failed runs kept out of the mean, the three
 // export formats, and clear errors for folders that are not runs.
 #include "core/train/GridTable.h"
+#include "core/train/PaperTable.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
@@ -96,6 +97,72 @@ private Q_SLOTS:
         QCOMPARE(j["entries"].size(), size_t(3));
         QCOMPARE(j["run_dirs"].size(), size_t(2));
         QCOMPARE(j["entries"][0]["runs"].size(), size_t(3));
+    }
+
+    // The paper picks each student's lambda on validation: a lambda with the better test mean but
+    // the worse validation mean is not the best, and the summary shows the validation choice.
+    void bestLambdaIsChosenOnValidation()
+    {
+        tkd::PipelineResult r;
+        tkd::LengthResult l;
+        l.lengthSec = 8.0;
+        auto withVal = [](double lambda, double test, double val) {
+            tkd::CellResult c = cell("crnn", lambda, 1, test);
+            c.validation = { { "accuracy", val } };
+            return c;
+        };
+        l.cells = { withVal(0.0, 0.70, 0.71), withVal(0.1, 0.80, 0.72), withVal(0.5, 0.75, 0.79) };
+        r.lengths = { l };
+        const tkd::GridTable t({ r });
+        QVERIFY(t.find("crnn", 0.5, 8.0)->best);
+        QVERIFY(!t.find("crnn", 0.1, 8.0)->best);
+        QCOMPARE(t.bestKd("crnn", 8.0)->lambda, 0.5);
+        QVERIFY(std::abs(t.find("crnn", 0.5, 8.0)->validation - 0.79) < 1e-12);
+        const std::string md = t.markdown();
+        QVERIFY2(md.find("75.0 (λ 0.5) (70.0)") != std::string::npos, md.c_str());
+    }
+
+    // The paper's four claims are judged from the figures, met or missed by them, and the
+    // paper's own Table 2 stands beside ours.
+    void paperClaimsFollowTheFigures()
+    {
+        auto grid = [](double kdGain) {
+            tkd::PipelineResult r;
+            for (double L : { 2.0, 8.0 }) {
+                tkd::LengthResult l;
+                l.lengthSec = L;
+                l.teacherKind = "pretrained";
+                l.teacherTest = { { "accuracy", 0.80 }, { "localisation", 0.9 } };
+                for (const char *s : { "tc-resnet8", "att-rnn" }) {
+                    tkd::CellResult v = cell(s, 0.0, 1, 0.70), k = cell(s, 0.25, 1, 0.70);
+                    v.lengthSec = k.lengthSec = L;
+                    k.test["accuracy"] = 0.70 + (L == 8.0 ? kdGain : kdGain / 2);
+                    l.cells.push_back(v);
+                    l.cells.push_back(k);
+                }
+                r.lengths.push_back(l);
+            }
+            return tkd::GridTable({ r });
+        };
+        auto verdict = [](const tkd::GridTable &t, const std::string &key) {
+            for (const auto &c : tkd::paper::checkClaims(t))
+                if (c.key == key)
+                    return c.verdict;
+            return std::string("absent");
+        };
+        const tkd::GridTable good = grid(0.12), poor = grid(0.005);
+        QCOMPARE(verdict(good, "kd-helps-every-student"), std::string("met"));
+        QCOMPARE(verdict(poor, "kd-helps-every-student"), std::string("missed"));
+        QCOMPARE(verdict(good, "gain-grows-with-length"), std::string("met"));
+        QCOMPARE(verdict(good, "attention-student-beats-teacher"), std::string("met")); // 82 > 80
+        QCOMPARE(verdict(poor, "attention-student-beats-teacher"), std::string("missed"));
+        QCOMPARE(verdict(good, "kd-raises-attention-mass"), std::string("met")); // 0.6 > 0.1
+        const std::string md = good.markdown();
+        QVERIFY2(md.find("80.0 / 90.6") != std::string::npos, md.c_str()); // teachers at 2 s
+        QVERIFY2(md.find("82.0 (70.0) / 91.0 (88.8)") != std::string::npos, md.c_str());
+        QCOMPARE(good.json()["paper"]["claims"].size(), size_t(4));
+        QCOMPARE(tkd::paper::studentAccuracy("lstm-p", 6.0)->vanilla, 0.4527);
+        QVERIFY(!tkd::paper::studentAccuracy("tc-resnet14", 8.0));
     }
 
     void fromRunFolders()
