@@ -13,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -270,6 +271,39 @@ private Q_SLOTS:
             } catch (const tkd::Error &e) {
                 QFAIL(e.what());
             }
+        }
+    }
+
+    // docs/paper-table runs resources/experiments/paper-builtin.yaml in parts: each part may only
+    // narrow the grid (students, lambdas, lengths, seeds) and shorten training; everything that
+    // decides a cell's result is the full file's.
+    void paperTablePartsOnlyNarrowTheFullGrid()
+    {
+        const std::string root = TKD_SOURCE_DIR;
+        const ExperimentConfig full
+            = ExperimentConfig::load(root + "/resources/experiments/paper-builtin.yaml");
+        const QDir dir(QString::fromStdString(root + "/docs/paper-table"));
+        const QStringList parts = dir.entryList({ "part-*.yaml" }, QDir::Files);
+        QVERIFY(!parts.isEmpty());
+        auto subset = [](const auto &part, const auto &all) {
+            return std::all_of(part.begin(), part.end(),
+                [&](const auto &x) { return std::find(all.begin(), all.end(), x) != all.end(); });
+        };
+        for (const QString &f : parts) {
+            ExperimentConfig part = ExperimentConfig::load(dir.filePath(f).toStdString());
+            QVERIFY2(subset(part.students, full.students), qPrintable(f));
+            QVERIFY2(subset(part.kd.lambdas, full.kd.lambdas), qPrintable(f));
+            QVERIFY2(subset(part.grid.lengthsSec, full.grid.lengthsSec), qPrintable(f));
+            QVERIFY2(subset(part.grid.seeds, full.grid.seeds), qPrintable(f));
+            QVERIFY2(part.train.epochs <= full.train.epochs, qPrintable(f));
+            part.name = full.name;
+            part.students = full.students;
+            part.kd.lambdas = full.kd.lambdas;
+            part.grid = full.grid;
+            part.train.epochs = full.train.epochs;
+            part.output = full.output;
+            QVERIFY2(
+                part == full, qPrintable(f + " differs from paper-builtin.yaml beyond its grid"));
         }
     }
 
