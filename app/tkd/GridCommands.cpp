@@ -11,6 +11,7 @@
 #include "core/train/GridFolder.h"
 #include "core/train/GridTable.h"
 #include "core/train/Pipeline.h"
+#include "core/train/RunDirectory.h"
 #include "core/train/TrainControl.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
@@ -57,9 +58,12 @@ struct Worker
     int status = -1; // exit status once finished
 };
 
-pid_t spawnWorker(const std::vector<std::string> &argv, const std::string &logPath)
+// append: a resumed shard adds to its log, which keeps the lines of its first life.
+pid_t spawnWorker(
+    const std::vector<std::string> &argv, const std::string &logPath, bool append = false)
 {
-    const int fd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int fd = ::open(
+        logPath.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
     if (fd < 0)
         throw tkd::Error(
             logPath, std::string("cannot write the worker log: ") + std::strerror(errno));
@@ -121,10 +125,81 @@ struct GridOptions
     std::string out;
     bool table = false;
     std::vector<std::string> runDirs; // --table's arguments
+    std::string resume; // a grid folder to continue
     bool verbose = false;
     bool slurm = false;
     SlurmGridArgs slurmArgs; // --slurm's own options; tasks: --jobs when given
 };
+
+// Stage 2's end: waits for the workers, printing progress and forwarding Ctrl-C, then writes one
+// table over `dirs` and the workers' runs. A grid with failed workers still gets its table of
+// what finished, then fails.
+int finishGrid(std::vector<Worker> workers, int totalCells,
+    std::chrono::steady_clock::time_point t0, std::vector<std::string> dirs, const std::string &out)
+{
+    std::fflush(stdout);
+    int lastDone = -1;
+    bool forwarded = false;
+    while (!workers.empty()) {
+        int running = 0, done = 0;
+        for (Worker &w : workers) {
+            if (w.status < 0) {
+                int st = 0;
+                const pid_t r = waitpid(w.pid, &st, WNOHANG);
+                if (r == w.pid)
+                    w.status = WIFEXITED(st) ? WEXITSTATUS(st)
+                                             : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+                else
+                    ++running;
+            }
+            if (w.runDir.empty())
+                w.runDir = tkd::announcedRunFolder(w.log);
+            done += cellsDone(w.runDir);
+        }
+        if (tkd::cli::InterruptGuard::interrupted()
+            && !forwarded) { // Ctrl-C: each worker checkpoints and stops
+            for (const Worker &w : workers)
+                if (w.status < 0)
+                    kill(w.pid, SIGINT);
+            forwarded = true;
+        }
+        if (done != lastDone) {
+            const double el
+                = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::printf("[grid] %d/%d student runs done, %s elapsed\n", done, totalCells,
+                tkd::cli::formatDuration(el).c_str());
+            std::fflush(stdout);
+            lastDone = done;
+        }
+        if (!running)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    int failures = 0;
+    for (const Worker &w : workers) {
+        if (!w.runDir.empty())
+            dirs.push_back(w.runDir);
+        if (w.status != 0) {
+            ++failures;
+            std::fprintf(
+                stderr, "[grid] worker exited with status %d; see %s\n", w.status, w.log.c_str());
+        }
+    }
+    if (tkd::cli::InterruptGuard::interrupted())
+        throw tkd::Cancelled();
+    if (failures) {
+        tabulate(dirs, out);
+        throw tkd::Error("grid",
+            std::to_string(failures) + " of " + std::to_string(workers.size())
+                + " workers failed; tkd grid --resume continues them");
+    }
+    const double wall
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("\ngrid wall time %s\n", tkd::cli::formatDuration(wall).c_str());
+    return tabulate(dirs, out);
+}
+
+int resumeGrid(const GridOptions &o);
 
 int runGrid(const GridOptions &o)
 {
@@ -136,6 +211,13 @@ int runGrid(const GridOptions &o)
     if (!o.runDirs.empty())
         throw tkd::Error(
             o.runDirs.front(), "unexpected argument: run folders go with --table (see --help)");
+    if (!o.resume.empty()) {
+        if (!o.config.empty() || o.slurm)
+            throw tkd::Error("--resume",
+                "a grid resumes with its own config.yaml, on this machine: "
+                "give neither --config nor --slurm");
+        return resumeGrid(o);
+    }
     if (o.config.empty())
         throw tkd::Error("--config", "an experiment file is required (tkd config init writes one)");
     if (o.slurm)
@@ -187,68 +269,75 @@ int runGrid(const GridOptions &o)
             std::printf("[grid] worker %d/%d (pid %d, %d thread%s): log %s\n", k, jobs, int(w.pid),
                 perJob, perJob == 1 ? "" : "s", w.log.c_str());
         }
-        std::fflush(stdout);
-        const int totalCells = int(tkd::studentCellCount(config));
-        int lastDone = -1;
-        bool forwarded = false;
-        for (;;) {
-            int running = 0, done = 0;
-            for (Worker &w : workers) {
-                if (w.status < 0) {
-                    int st = 0;
-                    const pid_t r = waitpid(w.pid, &st, WNOHANG);
-                    if (r == w.pid)
-                        w.status = WIFEXITED(st) ? WEXITSTATUS(st)
-                                                 : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-                    else
-                        ++running;
-                }
-                if (w.runDir.empty())
-                    w.runDir = tkd::announcedRunFolder(w.log);
-                done += cellsDone(w.runDir);
-            }
-            if (tkd::cli::InterruptGuard::interrupted()
-                && !forwarded) { // Ctrl-C: each worker checkpoints and stops
-                for (const Worker &w : workers)
-                    if (w.status < 0)
-                        kill(w.pid, SIGINT);
-                forwarded = true;
-            }
-            if (done != lastDone) {
-                const double el
-                    = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                std::printf("[grid] %d/%d student runs done, %s elapsed\n", done, totalCells,
-                    tkd::cli::formatDuration(el).c_str());
-                std::fflush(stdout);
-                lastDone = done;
-            }
-            if (!running)
-                break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        }
-        int failures = 0;
-        for (size_t k = 0; k < workers.size(); ++k) {
-            if (!workers[k].runDir.empty())
-                dirs.push_back(workers[k].runDir);
-            if (workers[k].status != 0) {
-                ++failures;
-                std::fprintf(stderr, "[grid] worker %zu exited with status %d; see %s\n", k,
-                    workers[k].status, workers[k].log.c_str());
-            }
-        }
-        if (tkd::cli::InterruptGuard::interrupted())
-            throw tkd::Cancelled();
-        if (failures) {
-            // Tabulate what finished, then fail: a partial grid is still worth reading.
-            tabulate(dirs, o.out.empty() ? home.runDir : o.out);
-            throw tkd::Error("grid",
-                std::to_string(failures) + " of " + std::to_string(jobs) + " workers failed");
-        }
+        return finishGrid(workers, int(tkd::studentCellCount(config)), t0, dirs,
+            o.out.empty() ? home.runDir : o.out);
     }
-    const double wall
-        = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("\ngrid wall time %s\n", tkd::cli::formatDuration(wall).c_str());
-    return tabulate(dirs, o.out.empty() ? home.runDir : o.out);
+    return finishGrid({}, 0, t0, dirs, o.out.empty() ? home.runDir : o.out);
+}
+
+// tkd grid --resume GRID: stage 1 again (its finished teachers and caches are loaded, not made
+// again), then every shard that has not finished continues from its last checkpoints, the
+// finished ones kept as they are; one table over them all, as the grid would have written it.
+int resumeGrid(const GridOptions &o)
+{
+    const std::string &grid = o.resume;
+    if (!tkd::isGridFolder(grid) || !std::filesystem::is_regular_file(grid + "/config.yaml"))
+        throw tkd::Error(grid,
+            "is not the folder of a `tkd grid` (config.yaml and shard-K.log files); resume a "
+            "single run with tkd train --resume");
+    if (std::filesystem::is_regular_file(grid + "/slurm.json"))
+        throw tkd::Error(grid,
+            "is a Slurm grid: resubmit its job array (slurm-students.sh), then tkd grid --table");
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<tkd::GridShard> shards = tkd::gridShards(grid);
+    const int jobs = std::max<int>(1, int(shards.size()));
+    const tkd::ExperimentConfig config = tkd::RunDirectory::open(grid).config();
+
+    tkd::PipelineOptions options;
+    options.commandLine = tkd::cli::commandLine();
+    options.resumeRunDir = grid;
+    options.stopAfter = shards.empty() ? tkd::PipelineOptions::Stop::AfterStudents
+                                       : tkd::PipelineOptions::Stop::AfterCache;
+    tkd::TrainControl control;
+    tkd::cli::InterruptGuard interrupt(&control);
+    TerminalObserver observer(o.verbose);
+    tkd::Pipeline pipeline(config, options, &observer, &control);
+    const tkd::PipelineResult home = pipeline.run();
+    std::vector<std::string> dirs = { home.runDir };
+
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = config.train.numThreads > 0 ? config.train.numThreads : cores;
+    const std::string exe = tkd::cli::selfExe();
+    std::vector<Worker> workers;
+    for (const tkd::GridShard &shard : shards) {
+        const std::string K = std::to_string(shard.index) + "/" + std::to_string(jobs);
+        std::vector<std::string> argv;
+        if (shard.runDir.empty()) { // never started: as the grid would have started it
+            argv = { exe, "train", "--config", grid + "/config.yaml", "--shard", K, "--threads",
+                std::to_string(std::max(1, threads / jobs)) };
+        } else if (tkd::PipelineResult::read(shard.runDir).complete()) {
+            std::printf("[grid] shard %s: %s finished before the resume, kept as it is\n",
+                K.c_str(), shard.runDir.c_str());
+            dirs.push_back(shard.runDir);
+            continue;
+        } else { // its own config (threads included) and its last checkpoints
+            argv = { exe, "train", "--resume", shard.runDir, "--shard", K };
+        }
+        if (config.teacher.kind != tkd::TeacherKind::Oracle) { // the grid's teachers, as before
+            argv.push_back("--teacher-run");
+            argv.push_back(grid);
+        }
+        if (o.verbose)
+            argv.push_back("--verbose");
+        Worker w;
+        w.log = shard.log;
+        w.pid = spawnWorker(argv, w.log, true);
+        std::printf(
+            "[grid] shard %s resumed (pid %d): log %s\n", K.c_str(), int(w.pid), w.log.c_str());
+        workers.push_back(w);
+    }
+    return finishGrid(
+        workers, int(tkd::studentCellCount(config)), t0, dirs, o.out.empty() ? grid : o.out);
 }
 
 const tkd::cli::Registrar regGrid("grid",
@@ -265,7 +354,8 @@ const tkd::cli::Registrar regGrid("grid",
     "shared filesystem: a teacher job, then a job array of tkd train --shard K/N tasks (N: --jobs, "
     "else one per student cell of a length) that waits for it; --dry-run prints the scripts and "
     "sbatch commands. --table RUN_DIR [RUN_DIR ...] only re-tabulates finished run folders; a grid "
-    "folder stands for its runs, the shards its shard-K.log files name included.",
+    "folder stands for its runs, the shards its shard-K.log files name included. --resume GRID "
+    "continues a grid that was stopped (Ctrl-C, a killed worker, a machine that went away).",
     [](CLI::App &app) {
         auto o = std::make_shared<GridOptions>();
         app.add_option("--config", o->config, "experiment file (YAML)");
@@ -287,6 +377,9 @@ const tkd::cli::Registrar regGrid("grid",
             "--table", o->table, "tabulate the run folders given as arguments instead of training");
         app.add_option(
             "run_dirs", o->runDirs, "with --table: run folders (or grid folders) to tabulate");
+        app.add_option("--resume", o->resume,
+            "continue this grid folder: its finished shards are kept, the others continue from "
+            "their last checkpoints, and the table is written again");
         app.add_flag("--verbose", o->verbose, "print every epoch");
         app.add_flag("--slurm", o->slurm,
             "submit the grid to Slurm (sbatch): a teacher job, then a student job array");

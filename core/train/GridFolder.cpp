@@ -68,6 +68,24 @@ std::string announcedRunFolder(const std::string &logPath)
     return {};
 }
 
+std::vector<GridShard> gridShards(const std::string &dir)
+{
+    std::vector<GridShard> shards;
+    const fs::path grid(dir);
+    for (const auto &[k, log] : shardLogs(dir)) {
+        GridShard s { k, log, announcedRunFolder(log) };
+        if (!s.runDir.empty()) {
+            // A shard's run is a sibling of the grid folder (same config, same runs_dir); the log
+            // may name it relative to the shard's own working directory, so look there first.
+            const fs::path sibling = grid.parent_path() / fs::path(s.runDir).filename();
+            if (fs::is_directory(sibling))
+                s.runDir = sibling.string();
+        }
+        shards.push_back(s);
+    }
+    return shards;
+}
+
 GridFolderRuns gridFolderRuns(const std::string &dir)
 {
     GridFolderRuns out;
@@ -90,17 +108,13 @@ GridFolderRuns gridFolderRuns(const std::string &dir)
     else if (fs::is_regular_file(grid / "slurm.json"))
         out.pending.push_back("no teachers yet: the teacher job has not finished (see "
             + (grid / "slurm-teacher.log").string() + ")");
-    for (const auto &[k, log] : shardLogs(dir)) {
-        const std::string shown = fs::path(log).filename().string();
-        const std::string announced = announcedRunFolder(log);
-        if (announced.empty()) {
+    for (const GridShard &shard : gridShards(dir)) {
+        const std::string shown = fs::path(shard.log).filename().string();
+        if (shard.runDir.empty()) {
             out.pending.push_back(shown + ": no run folder yet (not started, or failed early)");
             continue;
         }
-        // A shard's run is a sibling of the grid folder (same config, same runs_dir); the log
-        // may name it relative to the shard's own working directory, so look there first.
-        const fs::path sibling = grid.parent_path() / fs::path(announced).filename();
-        const fs::path run = fs::is_directory(sibling) ? sibling : fs::path(announced);
+        const fs::path run(shard.runDir);
         if (fs::is_directory(run))
             addOnce(out.started, run);
         if (!hasResults(run.string())) {

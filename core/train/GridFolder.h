@@ -17,6 +17,17 @@ struct GridFolderRuns
     std::vector<std::string> pending; // "shard-K.log: ..." for shards with no results yet
 };
 
+// One shard of a `tkd grid --jobs N` folder: K, its shard-K.log and the run folder the log
+// announced, resolved beside the grid folder ("" when the worker never started one).
+struct GridShard
+{
+    int index = 0;
+    std::string log;
+    std::string runDir;
+};
+// The folder's shards by K (none for a grid that ran in one process).
+std::vector<GridShard> gridShards(const std::string &dir);
+
 // Whether dir is a grid folder: it holds grid.json, shard logs or slurm.json (tkd grid --slurm).
 bool isGridFolder(const std::string &dir);
 

@@ -24,11 +24,13 @@ private:
     QString m_gridDir; // the first grid's home run folder
 
     using Run = tkd::test::ProcessResult;
-    Run tkd(const QStringList &args, int timeoutMs = 300000)
+    Run tkd(const QStringList &args, int timeoutMs = 300000, const QString &crashAt = {})
     {
-        return tkd::test::runTkd(args,
-            { { "TKD_CACHE_DIR", m_tmp.filePath("cache") }, { "TKD_THREADS", "1" } }, timeoutMs,
-            m_tmp.path());
+        QMap<QString, QString> env
+            = { { "TKD_CACHE_DIR", m_tmp.filePath("cache") }, { "TKD_THREADS", "1" } };
+        if (!crashAt.isEmpty())
+            env["TKD_CRASH_AT"] = crashAt; // the process that writes this event line dies there
+        return tkd::test::runTkd(args, env, timeoutMs, m_tmp.path());
     }
     QString writeConfig(const QString &name, const QString &body)
     {
@@ -110,6 +112,60 @@ output: {runs_dir: runs}
         QFile csv2(m_tmp.filePath("retab/grid.csv"));
         QVERIFY(csv2.open(QIODevice::ReadOnly));
         QCOMPARE(QString::fromUtf8(csv2.readAll()).trimmed().split('\n'), lines);
+    }
+
+    // A worker killed half-way (SIGKILL, as a machine that goes away) fails the grid with a table
+    // of what finished; `tkd grid --resume` keeps the finished shard, continues the killed one
+    // from its checkpoint and writes the whole table.
+    void gridResumesAKilledWorker()
+    {
+        QFile in(m_tmp.filePath("grid.yaml"));
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        const QString cfg = writeConfig("resume.yaml",
+            QString::fromUtf8(in.readAll())
+                .replace("name: cli-grid", "name: cli-resume")
+                .replace("runs_dir: runs", "runs_dir: runs-resume"));
+        // The shard that trains the lambda 0.25 cells dies after its first checkpoint.
+        const Run killed = tkd({ "grid", "--config", cfg, "--jobs", "2", "--threads", "2" }, 300000,
+            "students/tc-resnet8-L2-lambda0.25-seed1/last.safetensors");
+        QVERIFY2(killed.code != 0, qPrintable(killed.out));
+        QVERIFY2(killed.err.contains("tkd grid --resume"), qPrintable(killed.err));
+        QString grid;
+        for (const QString &d :
+            QDir(m_tmp.filePath("runs-resume")).entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+            if (QFile::exists(m_tmp.filePath("runs-resume/" + d + "/shard-0.log")))
+                grid = m_tmp.filePath("runs-resume/" + d);
+        QVERIFY(!grid.isEmpty());
+
+        const Run resumed = tkd({ "grid", "--resume", grid });
+        QVERIFY2(resumed.code == 0, qPrintable(resumed.err + resumed.out));
+        QVERIFY2(resumed.out.count("finished before the resume, kept as it is") == 1
+                && resumed.out.count(" resumed (pid ") == 1,
+            qPrintable(resumed.out));
+        // The killed shard's log keeps its first life and goes on with the resume.
+        QString logs;
+        for (const char *name : { "/shard-0.log", "/shard-1.log" }) {
+            QFile log(grid + name);
+            QVERIFY(log.open(QIODevice::ReadOnly));
+            logs += QString::fromUtf8(log.readAll());
+        }
+        QCOMPARE(logs.count("run folder runs-resume/"), 2); // the two first lives
+        QVERIFY2(logs.contains("continuing the run folder"), qPrintable(logs)); // the resume
+        QVERIFY2(logs.contains("resumed from"), qPrintable(logs));
+        QCOMPARE(logs.count("[teacher L=2] loading "), 3); // the grid's teacher, never a new one
+        QVERIFY2(!logs.contains("[teacher L=2] epoch"), qPrintable(logs));
+        QFile csv(grid + "/grid.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(csv.readAll()).trimmed().split('\n');
+        QCOMPARE(lines.size(), 3);
+        for (const QString &line : lines.mid(1)) // both lambdas, both seeds, none failed
+            QVERIFY2(line.contains(",accuracy,") && line.contains(",2,0,"), qPrintable(line));
+
+        const Run notAGrid = tkd({ "grid", "--resume", m_tmp.filePath("cache") });
+        QVERIFY2(notAGrid.code != 0 && notAGrid.err.contains("tkd train --resume"),
+            qPrintable(notAGrid.err));
+        const Run both = tkd({ "grid", "--resume", grid, "--config", cfg });
+        QVERIFY2(both.code != 0 && both.err.contains("--resume"), qPrintable(both.err));
     }
 
     void exportStudentAlone()
