@@ -131,17 +131,18 @@ struct GridOptions
     SlurmGridArgs slurmArgs; // --slurm's own options; tasks: --jobs when given
 };
 
-// Stage 2's end: waits for the workers, printing progress and forwarding Ctrl-C, then writes one
-// table over `dirs` and the workers' runs. A grid with failed workers still gets its table of
-// what finished, then fails.
-int finishGrid(std::vector<Worker> workers, int totalCells,
+// Stage 2's end: waits for the workers, printing progress (cells done: the workers' and
+// `doneBefore` kept from before a resume) and forwarding Ctrl-C, then writes one table over `dirs`
+// and the workers' runs. A grid with failed workers still gets its table of what finished, then
+// fails.
+int finishGrid(std::vector<Worker> workers, int totalCells, int doneBefore,
     std::chrono::steady_clock::time_point t0, std::vector<std::string> dirs, const std::string &out)
 {
     std::fflush(stdout);
     int lastDone = -1;
     bool forwarded = false;
     while (!workers.empty()) {
-        int running = 0, done = 0;
+        int running = 0, done = doneBefore;
         for (Worker &w : workers) {
             if (w.status < 0) {
                 int st = 0;
@@ -269,10 +270,10 @@ int runGrid(const GridOptions &o)
             std::printf("[grid] worker %d/%d (pid %d, %d thread%s): log %s\n", k, jobs, int(w.pid),
                 perJob, perJob == 1 ? "" : "s", w.log.c_str());
         }
-        return finishGrid(workers, int(tkd::studentCellCount(config)), t0, dirs,
+        return finishGrid(workers, int(tkd::studentCellCount(config)), 0, t0, dirs,
             o.out.empty() ? home.runDir : o.out);
     }
-    return finishGrid({}, 0, t0, dirs, o.out.empty() ? home.runDir : o.out);
+    return finishGrid({}, 0, 0, t0, dirs, o.out.empty() ? home.runDir : o.out);
 }
 
 // tkd grid --resume GRID: stage 1 again (its finished teachers and caches are loaded, not made
@@ -309,6 +310,7 @@ int resumeGrid(const GridOptions &o)
     const int threads = config.train.numThreads > 0 ? config.train.numThreads : cores;
     const std::string exe = tkd::cli::selfExe();
     std::vector<Worker> workers;
+    int kept = 0; // cells of the shards that had finished
     for (const tkd::GridShard &shard : shards) {
         const std::string K = std::to_string(shard.index) + "/" + std::to_string(jobs);
         std::vector<std::string> argv;
@@ -319,6 +321,7 @@ int resumeGrid(const GridOptions &o)
             std::printf("[grid] shard %s: %s finished before the resume, kept as it is\n",
                 K.c_str(), shard.runDir.c_str());
             dirs.push_back(shard.runDir);
+            kept += cellsDone(shard.runDir);
             continue;
         } else { // its own config (threads included) and its last checkpoints
             argv = { exe, "train", "--resume", shard.runDir, "--shard", K };
@@ -331,13 +334,14 @@ int resumeGrid(const GridOptions &o)
             argv.push_back("--verbose");
         Worker w;
         w.log = shard.log;
+        w.runDir = shard.runDir; // resolved beside the grid; "" for a shard never started
         w.pid = spawnWorker(argv, w.log, true);
         std::printf(
             "[grid] shard %s resumed (pid %d): log %s\n", K.c_str(), int(w.pid), w.log.c_str());
         workers.push_back(w);
     }
     return finishGrid(
-        workers, int(tkd::studentCellCount(config)), t0, dirs, o.out.empty() ? grid : o.out);
+        workers, int(tkd::studentCellCount(config)), kept, t0, dirs, o.out.empty() ? grid : o.out);
 }
 
 const tkd::cli::Registrar regGrid("grid",

@@ -140,7 +140,8 @@ output: {runs_dir: runs}
         const Run resumed = tkd({ "grid", "--resume", grid });
         QVERIFY2(resumed.code == 0, qPrintable(resumed.err + resumed.out));
         QVERIFY2(resumed.out.count("finished before the resume, kept as it is") == 1
-                && resumed.out.count(" resumed (pid ") == 1,
+                && resumed.out.count(" resumed (pid ") == 1
+                && resumed.out.contains("4/4 student runs done"),
             qPrintable(resumed.out));
         // The killed shard's log keeps its first life and goes on with the resume.
         QString logs;
