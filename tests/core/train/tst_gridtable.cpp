@@ -161,6 +161,15 @@ private Q_SLOTS:
         QVERIFY2(md.find("80.0 / 90.6") != std::string::npos, md.c_str()); // teachers at 2 s
         QVERIFY2(md.find("82.0 (70.0) / 91.0 (88.8)") != std::string::npos, md.c_str());
         QCOMPARE(good.json()["paper"]["claims"].size(), size_t(4));
+        // One student short of the mark misses the claim, whatever the students not yet run.
+        tkd::PipelineResult partial;
+        tkd::LengthResult l8;
+        l8.lengthSec = 8.0;
+        l8.cells = { cell("crnn", 0.0, 1, 0.70), cell("crnn", 0.25, 1, 0.69),
+            cell("lstm-p", 0.0, 1, 0.5, "cancelled") };
+        partial.lengths = { l8 };
+        QCOMPARE(
+            verdict(tkd::GridTable({ partial }), "kd-helps-every-student"), std::string("missed"));
         QCOMPARE(tkd::paper::studentAccuracy("lstm-p", 6.0)->vanilla, 0.4527);
         QVERIFY(!tkd::paper::studentAccuracy("tc-resnet14", 8.0));
     }
