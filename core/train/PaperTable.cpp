@@ -1,6 +1,7 @@
 #include "core/train/PaperTable.h"
 
 #include "core/train/GridTable.h"
+#include "core/util/Format.h"
 
 #include <nlohmann/json.hpp>
 
@@ -43,26 +44,16 @@ int lengthIndex(double L)
     return -1;
 }
 
+// A fraction as percent without the sign: 0.734 -> "73.4" ("-" when not finite).
 std::string pct(double v)
 {
-    if (!std::isfinite(v))
-        return "-";
-    char b[32];
-    std::snprintf(b, sizeof b, "%.1f", 100.0 * v);
-    return b;
+    return formatFixed(100.0 * v, 1);
 }
 
 std::string points(double v)
 {
     char b[32];
     std::snprintf(b, sizeof b, "%+.1f", 100.0 * v);
-    return b;
-}
-
-std::string num(double v)
-{
-    char b[32];
-    std::snprintf(b, sizeof b, "%g", v);
     return b;
 }
 
@@ -85,7 +76,7 @@ struct Gain
     {
         if (!std::isfinite(value()))
             return student + " not run";
-        return student + " " + points(value()) + " (λ " + num(kd->lambda) + ", n "
+        return student + " " + points(value()) + " (λ " + formatNumber(kd->lambda) + ", n "
             + std::to_string(kd->count()) + "/" + std::to_string(vanilla->count()) + ")";
     }
 };
@@ -102,7 +93,7 @@ Claim everyStudentGains(const GridTable &t)
         "" };
     const double L = t.lengths().back();
     bool allRun = true, anyMissed = false; // one student short of the mark decides it
-    std::string ev = "L = " + num(L) + " s: ";
+    std::string ev = "L = " + formatNumber(L) + " s: ";
     for (size_t i = 0; i < t.students().size(); ++i) {
         const Gain g = gainOf(t, t.students()[i], L);
         ev += (i ? "; " : "") + g.text(t.students()[i]);
@@ -121,7 +112,7 @@ Claim gainGrowsWithLength(const GridTable &t)
     const auto &Ls = t.lengths();
     if (Ls.size() < 2) {
         c.verdict = "open";
-        c.evidence = "one clip length only (" + num(Ls.front()) + " s)";
+        c.evidence = "one clip length only (" + formatNumber(Ls.front()) + " s)";
         return c;
     }
     bool any = false, allRun = true, anyMissed = false;
@@ -132,8 +123,8 @@ Claim gainGrowsWithLength(const GridTable &t)
         any = true;
         const double lo = gainOf(t, s, Ls.front()).value(), hi = gainOf(t, s, Ls.back()).value();
         ev += (ev.empty() ? "" : "; ") + s + " " + (std::isfinite(lo) ? points(lo) : "-") + " at "
-            + num(Ls.front()) + " s, " + (std::isfinite(hi) ? points(hi) : "-") + " at "
-            + num(Ls.back()) + " s";
+            + formatNumber(Ls.front()) + " s, " + (std::isfinite(hi) ? points(hi) : "-") + " at "
+            + formatNumber(Ls.back()) + " s";
         const bool run = std::isfinite(lo) && std::isfinite(hi);
         allRun = allRun && run;
         anyMissed = anyMissed || (run && hi <= lo);
@@ -162,7 +153,7 @@ Claim attentionStudentBeatsTeacher(const GridTable &t)
             any = true;
             met = met || kd->mean >= teacher.metric;
             ev += (ev.empty() ? "" : "; ") + s + " " + pct(kd->mean) + " against the teacher's "
-                + pct(teacher.metric) + " at " + num(teacher.lengthSec) + " s";
+                + pct(teacher.metric) + " at " + formatNumber(teacher.lengthSec) + " s";
         }
     }
     c.verdict = met ? "met" : (any ? "missed" : "open");
@@ -189,12 +180,12 @@ Claim kdRaisesAttentionMass(const GridTable &t)
             const bool branch = std::isfinite(g.kd->locBranch);
             const double with = branch ? g.kd->locBranch : g.kd->locNative;
             const double without = branch ? g.kd->locBaseline : g.vanilla->locNative;
-            ev += (ev.empty() ? "" : "; ") + s + " " + num(L)
-                + " s: " + (branch ? "branch " : "native ") + pct(with) + "% against "
-                + (branch ? "uniform " : "vanilla's ") + pct(without) + "%";
+            ev += (ev.empty() ? "" : "; ") + s + " " + formatNumber(L)
+                + " s: " + (branch ? "branch " : "native ") + formatPercent(with) + " against "
+                + (branch ? "uniform " : "vanilla's ") + formatPercent(without);
             if (branch && std::isfinite(g.kd->locNative) && std::isfinite(g.vanilla->locNative))
-                ev += " (native " + pct(g.vanilla->locNative) + "% -> " + pct(g.kd->locNative)
-                    + "%)";
+                ev += " (native " + formatPercent(g.vanilla->locNative) + " -> "
+                    + formatPercent(g.kd->locNative) + ")";
             allMet = allMet && std::isfinite(with) && std::isfinite(without) && with > without;
         }
     c.verdict = ev.empty() ? "open" : !allMet ? "missed" : (allRun ? "met" : "open");
@@ -244,7 +235,7 @@ std::string markdown(const GridTable &t)
         s << "---|";
     s << "\n";
     for (double L : t.lengths()) {
-        s << "| " << num(L) << " s | ";
+        s << "| " << formatNumber(L) << " s | ";
         const auto teacher = std::find_if(t.teachers().begin(), t.teachers().end(),
             [L](const GridTable::Teacher &x) { return x.lengthSec == L; });
         s << (teacher == t.teachers().end() ? "-" : pct(teacher->metric)) << " / "
