@@ -1,6 +1,7 @@
 #include "Cli.h"
 
 #include "core/train/TrainControl.h"
+#include "core/train/TrainLoop.h"
 #include "core/util/Allocator.h"
 #include "core/util/BlasThreads.h"
 #include "core/util/BuildInfo.h"
@@ -110,6 +111,7 @@ void configureThreads()
     tkd::tuneAllocatorForTensors(); // before the pools allocate; see Allocator.h
     torch::set_num_threads(n);
     tkd::setBlasThreads(1); // LibTorch's pool parallelises around BLAS; see BlasThreads.h
+    tkd::TrainLoop::flushDenormals(); // denormals make sgemm ~150x slower: TrainLoop.h
 }
 
 // Every floating-point option refuses nan and inf: CLI11 reads them as numbers, and a range

@@ -611,6 +611,7 @@ private:
 StudentResult StudentTrainer::train(const StudentData &data)
 {
     const StudentTrainOptions &o = m_options;
+    TrainLoop::flushDenormals(); // see TrainLoop.h: 15x on LSTM-P
     if (!data.train || !data.validation || !data.test)
         throw Error(o.stage, "needs train, validation and test splits");
     const PreparedSplit &tr = *data.train;

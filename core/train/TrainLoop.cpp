@@ -60,6 +60,16 @@ void TrainLoop::setThreads(int n)
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(n > 0 ? n : cores);
     setBlasThreads(1); // see BlasThreads.h: two thread pools on the same cores fight
+    flushDenormals(); // the new pool's threads too
+}
+
+void TrainLoop::flushDenormals()
+{
+    at::globalContext().setFlushDenormal(true);
+    const int64_t n = at::get_num_threads();
+    if (n > 1) // range n, grain 1: ATen's OpenMP loop gives each pool thread one index
+        at::parallel_for(
+            0, n, 1, [](int64_t, int64_t) { at::globalContext().setFlushDenormal(true); });
 }
 
 bool TrainLoop::allFinite(const std::vector<torch::Tensor> &tensors)

@@ -30,6 +30,11 @@ public:
     static torch::Device resolveDevice(const std::string &name, std::string *note = nullptr);
     // LibTorch intra-op threads: n > 0 as given, 0 = every core.
     static void setThreads(int n);
+    // Flushes denormal floats to zero in this thread and in each of LibTorch's intra-op threads
+    // (MXCSR is per thread). On x86 a denormal operand makes sgemm take microcode assists, about
+    // 150x slower: the gradients of saturated LSTM gates drift there, and an LSTM-P step at 8 s
+    // went from about 1 s to 18 s of CPU. Every trainer calls it; setThreads does too.
+    static void flushDenormals();
 
     // Clock for a stage of `total` units: elapsed seconds and a linear ETA.
     class Clock
