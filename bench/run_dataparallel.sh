@@ -6,7 +6,9 @@
 #
 #   bench/run_dataparallel.sh [BUILD_DIR] [REPEATS]            e.g. bench/run_dataparallel.sh build 3
 #   env: SPEAKERS built-in corpus speakers (default 40: 12 clips each, 80% train), LENGTH (2 s),
-#        STUDENTS (tc-resnet8,crnn), BATCH (32), EPOCHS (2), KEEP=1 keeps the work folder.
+#        STUDENTS (tc-resnet8,crnn), BATCH (32), EPOCHS (2), KEEP=1 keeps the work folder,
+#        TEACHER (oracle; tiny or small: that teacher trains too, TEACHER_EPOCHS (2) epochs, and
+#        its row is the median time between two of its optimiser steps within an epoch).
 #
 # The figure compared is metrics.json's train_seconds_per_epoch of each student (optimisation
 # only: data, validation and process start are excluded), rank 0's for the 2-rank run, which
@@ -23,6 +25,8 @@ work=$(mktemp -d)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
 export TKD_CACHE_DIR="$work/cache" OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1
 students=${STUDENTS:-tc-resnet8,crnn}
+teacher="{kind: oracle}"
+[ "${TEACHER:-oracle}" = oracle ] || teacher="{kind: $TEACHER, epochs: ${TEACHER_EPOCHS:-2}, batch_size: ${BATCH:-32}}"
 
 config() { # $1: runs folder
     cat > "$work/$1.yaml" <<YAML
@@ -31,7 +35,7 @@ data:
   source: builtin
   corpus: {speakers: ${SPEAKERS:-40}, seed: 4}
   noisy: {length_sec: ${LENGTH:-2}, snr_db: [0, 10], noise: [white, pink]}
-teacher: {kind: oracle}
+teacher: ${teacher}
 students: [${students}]
 kd: {lambdas: [0.25]}
 grid: {lengths_sec: [${LENGTH:-2}], seeds: [1]}
@@ -52,6 +56,12 @@ run = glob.glob(sys.argv[1] + "/*/metrics.json")[0]
 for l in json.load(open(run))["lengths"]:
     for c in l["cells"]:
         print(c["student"], c["train_seconds_per_epoch"])
+# A learned teacher: the median time between two consecutive optimiser steps of one epoch.
+steps = [json.loads(x) for x in open(run.replace("metrics.json", "events.jsonl"))]
+steps = [e for e in steps if e.get("type") == "step" and e.get("stage", "").startswith("teacher")]
+gaps = sorted(b["t"] - a["t"] for a, b in zip(steps, steps[1:]) if a["epoch"] == b["epoch"])
+if gaps:
+    print("teacher-step", gaps[len(gaps) // 2])
 PY
 }
 

@@ -14,6 +14,7 @@
 #include "core/train/EventLogObserver.h"
 #include "core/train/Provenance.h"
 #include "core/train/RunDirectory.h"
+#include "core/train/StageOptions.h"
 #include "core/train/StudentTrainer.h"
 #include "core/train/TeacherTrainer.h"
 #include "core/train/TrainControl.h"
@@ -57,61 +58,6 @@ namespace {
 // How long the ranks other than 0 wait for rank 0 to open the run folder or publish a value.
 constexpr auto kStoreWait = std::chrono::minutes(10);
 
-// The config's teacher settings as the teacher trainer's options: the one place they are copied.
-TeacherTrainOptions teacherOptions(const ExperimentConfig &c, const PipelineOptions &o,
-    double lengthSec, const std::string &runPath, torch::Device device)
-{
-    TeacherTrainOptions to;
-    to.kind = c.teacher.kind;
-    to.weights = c.teacher.weights;
-    to.fineTune = c.teacher.fineTune;
-    to.probeClipsPerClass = c.teacher.probeClipsPerClass;
-    to.epochs = c.teacher.epochs;
-    to.lr = c.teacher.lr;
-    to.batchSize = c.teacher.batchSize;
-    to.freshNoiseEachEpoch = c.teacher.freshNoiseEachEpoch;
-    to.spectralSubsampling = o.teacherSubsampling;
-    to.seed = c.seed;
-    to.device = device;
-    to.rollout = c.rolloutOptions();
-    to.features = c.features;
-    to.stage = "teacher L=" + formatNumber(lengthSec);
-    to.checkpointDir = runPath + "/teacher-L" + formatNumber(lengthSec);
-    to.configHash = c.hash();
-    to.threads = o.threads;
-    return to;
-}
-
-// The config's student settings as one cell's trainer options: the one place they are copied.
-StudentTrainOptions studentOptions(const ExperimentConfig &c, const std::string &student,
-    double lambda, uint64_t seed, double lengthSec, bool oracleTeacher, const std::string &runPath,
-    torch::Device device)
-{
-    StudentTrainOptions so;
-    so.student = student;
-    so.lambda = lambda;
-    so.kdTarget = c.kd.target;
-    so.logitKdWeight = oracleTeacher ? 0.0 : c.kd.logitKd.weight; // the oracle has no logits
-    so.temperature = c.kd.logitKd.temperature;
-    so.optimizer = c.train.optimizer;
-    so.lr = c.train.lr;
-    so.momentum = c.train.momentum;
-    so.weightDecay = c.train.weightDecay;
-    so.schedule = c.train.schedule;
-    so.warmupEpochs = c.train.warmupEpochs;
-    so.epochs = c.train.epochs;
-    so.batchSize = c.train.batchSize;
-    so.earlyStoppingPatience = c.train.earlyStoppingPatience;
-    so.seed = seed;
-    so.device = device;
-    so.stage = "student " + student + " lambda=" + formatNumber(lambda)
-        + " L=" + formatNumber(lengthSec) + " seed=" + std::to_string(seed);
-    so.checkpointDir
-        = runPath + "/students/" + PipelineResult::cellName(student, lengthSec, lambda, seed);
-    so.configHash = c.hash();
-    return so;
-}
-
 // One run() of the pipeline: the run folder, its observers and results, and one method per stage.
 class PipelineRun
 {
@@ -146,6 +92,8 @@ public:
     void announceLength(const std::string &how)
     {
         try {
+            if (dist() && m_teacherAnnounced != m_lengths) // the others may wait for the teacher
+                dist()->publish("teacher/" + std::to_string(m_lengths), how);
             if (dist())
                 dist()->publish("length/" + std::to_string(m_lengths), how);
         } catch (const std::exception &) {
@@ -230,6 +178,7 @@ private:
 
         TeacherTrainer teacherTrainer(data, m_featureCache,
             teacherOptions(c, o, lengthSec, m_runPath, m_device), obs, &m_control);
+        announceTeacher(teacherTrainer, lengthSec);
         const TeacherResult teacher = teacherStage(teacherTrainer, lengthSec, lr);
         prov.dataHash = lr.dataHash;
         prov.teacherHash = teacher.weightsHash;
@@ -251,38 +200,76 @@ private:
         studentStage(splits, attention, oracle, lengthSec);
     }
 
-    // A rank other than 0: the teacher and its cache are rank 0's (not data-parallel); this
-    // rank waits for them, takes a_T by broadcast, and trains its share of every student.
+    // Whether this length's teacher trains data-parallel (it trains by gradient steps and no
+    // checkpoint stands in for it): rank 0 decides, makes the teacher's inputs for the others to
+    // read from the cache, and tells them ("train", or "rank 0" when it has the teacher alone).
+    void announceTeacher(TeacherTrainer &trainer, double lengthSec)
+    {
+        if (!dist() || o.stopAfter != PipelineOptions::Stop::AfterStudents)
+            return;
+        const bool parallel
+            = teacherCheckpoint(trainer, lengthSec).empty() && trainer.trainsInLoop();
+        if (parallel) {
+            trainer.prepareInputs();
+            trainer.setDistributed(dist());
+        }
+        dist()->publish("teacher/" + std::to_string(m_lengths), parallel ? "train" : "rank 0");
+        m_teacherAnnounced = m_lengths;
+    }
+
+    // A rank other than 0: it trains its share of a learned teacher with rank 0 (or waits for rank
+    // 0's teacher), computes its share of the teacher attention cache, takes a_T by broadcast, and
+    // trains its share of every student.
     void followLength(const DatasetIndex &index, double lengthSec)
     {
         if (o.stopAfter != PipelineOptions::Stop::AfterStudents)
             return;
-        obs->onStage({ "rank " + std::to_string(dist()->rank()), "waiting for rank 0's teacher", 0,
-            0, 0.0, -1.0, false });
-        const std::string how
-            = dist()->fetch("length/" + std::to_string(m_lengths), std::chrono::hours(24 * 7));
-        if (how == "cancelled")
-            throw Cancelled();
-        if (how != "ok")
-            throw Error("rank 0", how);
+        const std::string n = std::to_string(m_lengths);
+        obs->onStage({ "rank " + std::to_string(dist()->rank()), "waiting for rank 0's data", 0, 0,
+            0.0, -1.0, false });
+        const auto waitForRankZero = [&](const std::string &key) {
+            const std::string how = dist()->fetch(key, std::chrono::hours(24 * 7));
+            if (how == "cancelled")
+                throw Cancelled();
+            return how;
+        };
+        const std::string teacherHow = waitForRankZero("teacher/" + n);
+        if (teacherHow != "train" && teacherHow != "rank 0")
+            throw Error("rank 0", teacherHow);
         LengthResult lr;
         lr.lengthSec = lengthSec;
         const NoisyDataset data(index, c.noisyConfig(lengthSec));
         lr.dataHash = data.contentHash();
+        std::string ownTeacherHash;
+        if (teacherHow == "train") {
+            TeacherTrainOptions to = teacherOptions(c, o, lengthSec, m_runPath, m_device);
+            to.dist = dist();
+            TeacherTrainer trainer(data, m_featureCache, to, obs, &m_control);
+            ownTeacherHash = trainer.run().weightsHash;
+        } else {
+            obs->onStage({ "rank " + std::to_string(dist()->rank()), "waiting for rank 0's teacher",
+                0, 0, 0.0, -1.0, false });
+        }
+        if (const std::string how = waitForRankZero("length/" + n); how != "ok")
+            throw Error("rank 0", how);
         const PreparedData prepared(data, {}, o.threads);
         const Splits splits = studentFeatures(prepared, lengthSec, lr); // rank 0's cached files
         m_result.lengths.push_back(lr);
         if (c.teacher.kind != TeacherKind::Oracle) {
             // This rank's share of the teacher attention cache, with rank 0's teacher.
+            const std::string hash = dist()->fetch("teacher_hash/" + n, kStoreWait);
+            if (!ownTeacherHash.empty() && ownTeacherHash != hash)
+                throw DistributedError("rank " + std::to_string(dist()->rank()),
+                    "the teacher it trained with rank 0 ended with other weights than rank 0's ("
+                        + ownTeacherHash + " against " + hash + "): the ranks drifted apart");
             TeacherTrainer trainer(data, m_featureCache,
                 teacherOptions(c, o, lengthSec, m_runPath, m_device), obs, &m_control);
             Wav2Vec2Model model = trainer.buildModel();
             if (shareTeacher(model)) {
                 TeacherAttentionCache cache(o.teacherCacheDir);
                 cache.setShard(cacheShard(splits.train.size()));
-                cache.get(trainer.cacheSource(Split::Train), model,
-                    dist()->fetch("teacher_hash/" + std::to_string(m_lengths), kStoreWait),
-                    c.rolloutOptions(), {}, m_device);
+                cache.get(trainer.cacheSource(Split::Train), model, hash, c.rolloutOptions(), {},
+                    m_device);
             }
         }
         TeacherAttention attention;
@@ -417,9 +404,10 @@ private:
     }
 
     // Train the teacher, or evaluate a given one (--teacher, --teacher-run).
-    TeacherResult teacherStage(TeacherTrainer &trainer, double lengthSec, LengthResult &lr)
+    // The checkpoint that stands in for this length's teacher: the resumed run's finished
+    // teacher, the --teacher-run folder's or --teacher's; empty when the teacher stage runs.
+    std::string teacherCheckpoint(const TeacherTrainer &trainer, double lengthSec) const
     {
-        TeacherResult teacher;
         std::string checkpoint = o.teacherCheckpoint;
         // A resumed run's finished teacher is loaded, not trained again.
         const std::string finished
@@ -436,6 +424,13 @@ private:
                     "has no teacher for L = " + formatNumber(lengthSec) + " s (expected "
                         + checkpoint + ")");
         }
+        return c.teacher.kind == TeacherKind::Oracle ? std::string() : checkpoint;
+    }
+
+    TeacherResult teacherStage(TeacherTrainer &trainer, double lengthSec, LengthResult &lr)
+    {
+        TeacherResult teacher;
+        const std::string checkpoint = teacherCheckpoint(trainer, lengthSec);
         if (!checkpoint.empty() && c.teacher.kind != TeacherKind::Oracle) {
             obs->onStage({ "teacher L=" + formatNumber(lengthSec), "loading " + checkpoint, 0, 0,
                 0.0, -1.0, false });
@@ -571,6 +566,7 @@ private:
     RunDirectory *m_run;
     std::string m_runPath;
     int m_lengths = 0; // lengths started
+    int m_teacherAnnounced = 0; // the last length whose teacher rank 0 announced to the others
     TrainObserver *obs;
     TrainControl &m_control;
     torch::Device m_device;

@@ -2,6 +2,7 @@
 
 #include "core/checkpoint/TrainedModels.h"
 #include "core/data/FeatureCache.h"
+#include "core/dist/Distributed.h"
 #include "core/train/EventLog.h"
 #include "core/train/EventLogObserver.h"
 #include "core/train/TeacherTrainer.h"
@@ -53,8 +54,62 @@ std::string TeacherPretrainer::corpusDir() const
     return cacheRoot() + "/builtin-corpus/" + m_recipe.corpus.hash();
 }
 
+TeacherTrainOptions TeacherPretrainer::stageOptions(size_t k, const std::string &previous) const
+{
+    const TeacherRecipe::Stage &st = m_recipe.stages[k];
+    TeacherTrainOptions o;
+    o.kind = k == 0 ? m_recipe.model : TeacherKind::Pretrained;
+    if (k == 0)
+        o.architecture = m_recipe.architecture;
+    o.weights = previous;
+    o.fineTune = TeacherFineTune::All;
+    o.epochs = st.epochs;
+    o.lr = st.lr;
+    o.attentionFocus = st.focus;
+    o.batchSize = m_recipe.batchSize;
+    o.weightDecay = m_recipe.weightDecay;
+    o.freshNoiseEachEpoch = true;
+    o.seed = m_recipe.seed + k;
+    o.features = m_recipe.features;
+    o.stage = "pretrain stage " + std::to_string(k + 1) + " (L=" + lengthText(st.lengthSec) + " s)";
+    o.checkpointDir = stageDir(k);
+    o.configHash = m_recipe.hash();
+    o.threads = std::max(1, torch::get_num_threads());
+    o.minAccuracy = 0.0; // the pretraining stages are judged at the end, not warned about
+    o.minLocalisationRatio = 0.0;
+    o.dist = m_dist && m_dist->active() ? m_dist : nullptr;
+    return o;
+}
+
+TeacherPretrainResult TeacherPretrainer::runFollower()
+{
+    // Rank 0 checks the folder, writes the recipe and makes the corpus first; a week at most.
+    constexpr auto wait = std::chrono::hours(24 * 7);
+    BuiltinCorpus corpus(m_recipe.corpus, m_dist->fetch("pretrain/corpus", wait));
+    corpus.ensure(m_control ? m_control->progress() : Progress {});
+    const DatasetIndex index = corpus.index12(m_recipe.unknownPerSpeaker);
+    const FeatureCache featureCache(cacheRoot() + "/features");
+    std::string previous;
+    for (size_t k = 0; k < m_recipe.stages.size(); ++k) {
+        const std::string how = m_dist->fetch("pretrain/stage-" + std::to_string(k + 1), wait);
+        if (how == "train") {
+            NoisyConfig noisy = m_recipe.noise;
+            noisy.lengthSec = m_recipe.stages[k].lengthSec;
+            const NoisyDataset data(index, noisy);
+            TeacherTrainer trainer(
+                data, featureCache, stageOptions(k, previous), m_observer, m_control);
+            trainer.run();
+        }
+        previous = stageDir(k) + "/best.safetensors"; // rank 0's, read when the next stage opens
+    }
+    return {};
+}
+
 TeacherPretrainResult TeacherPretrainer::run()
 {
+    const bool parallel = m_dist && m_dist->active();
+    if (parallel && !m_dist->isMain())
+        return runFollower();
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
     makeDirs(m_outDir);
@@ -97,6 +152,8 @@ TeacherPretrainResult TeacherPretrainer::run()
         events.onStage({ "pretrain", "teacher corpus: " + stage, done, total, 0.0, -1.0, false });
     };
     corpus.ensure(synthProgress);
+    if (parallel)
+        m_dist->publish("pretrain/corpus", corpusDir());
     const DatasetIndex index = corpus.index12(m_recipe.unknownPerSpeaker);
     const FeatureCache featureCache(cacheRoot() + "/features");
 
@@ -106,7 +163,10 @@ TeacherPretrainResult TeacherPretrainer::run()
         const TeacherRecipe::Stage &st = m_recipe.stages[k];
         const std::string dir = stageDir(k), best = dir + "/best.safetensors",
                           done = dir + "/done.json";
+        const std::string key = "pretrain/stage-" + std::to_string(k + 1);
         if (std::filesystem::exists(done) && std::filesystem::exists(best)) {
+            if (parallel)
+                m_dist->publish(key, "skip");
             events.onMessage(TrainObserver::Level::Info,
                 "stage " + std::to_string(k + 1) + " already finished: " + best);
             result.stageSeconds.push_back(
@@ -118,29 +178,13 @@ TeacherPretrainResult TeacherPretrainer::run()
         NoisyConfig noisy = m_recipe.noise;
         noisy.lengthSec = st.lengthSec;
         const NoisyDataset data(index, noisy);
-        TeacherTrainOptions o;
-        o.kind = k == 0 ? m_recipe.model : TeacherKind::Pretrained;
-        if (k == 0)
-            o.architecture = m_recipe.architecture;
-        o.weights = previous;
-        o.fineTune = TeacherFineTune::All;
-        o.epochs = st.epochs;
-        o.lr = st.lr;
-        o.attentionFocus = st.focus;
-        o.batchSize = m_recipe.batchSize;
-        o.weightDecay = m_recipe.weightDecay;
-        o.freshNoiseEachEpoch = true;
-        o.seed = m_recipe.seed + k;
-        o.features = m_recipe.features;
-        o.stage
-            = "pretrain stage " + std::to_string(k + 1) + " (L=" + lengthText(st.lengthSec) + " s)";
-        o.checkpointDir = dir;
-        o.configHash = m_recipe.hash();
-        o.threads = std::max(1, torch::get_num_threads());
-        o.minAccuracy = 0.0; // the pretraining stages are judged at the end, not warned about
-        o.minLocalisationRatio = 0.0;
+        const TeacherTrainOptions o = stageOptions(k, previous);
         const auto s0 = clock::now();
         TeacherTrainer trainer(data, featureCache, o, &events, m_control);
+        if (parallel) { // the stage before is written: the others load it and train with us
+            trainer.prepareInputs(); // its log-mel, for the others to read from the cache
+            m_dist->publish(key, "train");
+        }
         const TeacherResult r = trainer.run();
         const double sec = std::chrono::duration<double>(clock::now() - s0).count();
         nlohmann::json j

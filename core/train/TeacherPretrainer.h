@@ -8,8 +8,10 @@
 
 namespace tkd {
 
+class Distributed;
 class TrainControl;
 class TrainObserver;
+struct TeacherTrainOptions;
 
 // What `tkd teacher pretrain` leaves in its output folder:
 //   recipe.yaml              the recipe as run (its hash is in the teacher's provenance)
@@ -40,18 +42,27 @@ public:
     TeacherPretrainer(TeacherRecipe recipe, std::string outDir, TrainObserver *observer = nullptr,
         const TrainControl *control = nullptr);
     // Throws tkd::Error (bad recipe, unwritable folder), tkd::Cancelled (the finished stages stay).
+    // In a data-parallel job every rank calls it: rank 0 writes everything and returns the
+    // result, the others train their share of each stage and return an empty result.
     TeacherPretrainResult run();
+    // Trains every stage data-parallel over `dist` (null or a world of one: this process alone).
+    void setDistributed(Distributed *dist) { m_dist = dist; }
     // Accuracy and localisation of any teacher checkpoint on the recipe's held-out speakers.
     std::vector<TeacherPretrainResult::LengthFigures> evaluate(const std::string &teacherPath);
 
 private:
     std::string stageDir(size_t k) const;
+    // Stage k's teacher options; `previous`: the stage before's best weights ("" for stage 1).
+    TeacherTrainOptions stageOptions(size_t k, const std::string &previous) const;
+    // A rank other than 0: its share of every stage rank 0 trains, told through the store.
+    TeacherPretrainResult runFollower();
     std::string corpusDir() const;
 
     TeacherRecipe m_recipe;
     std::string m_outDir;
     TrainObserver *m_observer;
     const TrainControl *m_control;
+    Distributed *m_dist = nullptr;
 };
 
 } // namespace tkd

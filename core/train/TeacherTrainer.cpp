@@ -8,15 +8,12 @@
 #include "core/distill/OracleAttention.h"
 #include "core/features/FeatureExtractor.h"
 #include "core/models/Wav2Vec2Pretrained.h"
-#include "core/train/Batcher.h"
-#include "core/train/LrSchedule.h"
 #include "core/train/TrainControl.h"
 #include "core/train/TrainLoop.h"
 #include "core/train/TrainObserver.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 #include "core/util/Resources.h"
-#include "core/util/Rng.h"
 
 #include <algorithm>
 #include <atomic>
@@ -32,9 +29,9 @@ namespace tkd {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+} // namespace
 
-// Items `indices` of `split`, built on `threads` workers (NoisyDataset::item is pure).
-std::vector<NoisyItem> buildSelected(
+std::vector<NoisyItem> TeacherTrainer::buildSelected(
     const NoisyDataset &data, Split split, const std::vector<int64_t> &indices, int threads)
 {
     std::vector<NoisyItem> out(indices.size());
@@ -43,7 +40,7 @@ std::vector<NoisyItem> buildSelected(
     return out;
 }
 
-torch::Tensor stackSamples(std::vector<NoisyItem> &items)
+torch::Tensor TeacherTrainer::stackSamples(std::vector<NoisyItem> &items)
 {
     const int64_t n = int64_t(items.size()), len = int64_t(items.front().samples.size());
     torch::Tensor w = torch::empty({ n, len }, torch::kFloat);
@@ -54,8 +51,6 @@ torch::Tensor stackSamples(std::vector<NoisyItem> &items)
     }
     return w;
 }
-
-} // namespace
 
 void TeacherTrainer::finish(
     TeacherResult &r, Wav2Vec2Model model, std::chrono::steady_clock::time_point t0)
@@ -253,33 +248,6 @@ TeacherAttentionCache::Source TeacherTrainer::cacheSource(Split split)
     return s;
 }
 
-torch::Tensor TeacherTrainer::freshEpochFeatures(int64_t epoch)
-{
-    NoisyConfig cfg = m_data.config();
-    cfg.seed
-        = Rng::mix(cfg.seed ^ Rng::mix(0x7465616368ull + uint64_t(epoch))); // new noise, same clips
-    const NoisyDataset fresh(m_data.index(), cfg);
-    const FeatureExtractor fx(spectralFeatures());
-    const int64_t n = int64_t(fresh.size(Split::Train));
-    std::vector<torch::Tensor> parts;
-    const int64_t chunk = 64; // audio of a chunk only: an 8 s clip is 512 KB
-    for (int64_t first = 0; first < n; first += chunk) {
-        if (m_control && m_control->cancelRequested())
-            throw Cancelled();
-        const int64_t count = std::min(chunk, n - first);
-        std::vector<int64_t> idx(static_cast<size_t>(count));
-        for (int64_t i = 0; i < count; ++i)
-            idx[size_t(i)] = first + i;
-        auto items = buildSelected(fresh, Split::Train, idx, m_options.threads);
-        parts.push_back(fx.compute(stackSamples(items)));
-        if (m_observer)
-            m_observer->onStage(
-                { m_options.stage, "fresh noise for epoch " + std::to_string(epoch + 1),
-                    first + count, n, 0.0, -1.0, false });
-    }
-    return torch::cat(parts, 0);
-}
-
 torch::Tensor TeacherTrainer::oracleAttention(const PreparedSplit &split, int64_t length)
 {
     const OracleAttention oracle(FrameTiming { split.frameWindowSec, split.frameHopSec });
@@ -387,20 +355,6 @@ TeacherResult TeacherTrainer::evaluateOnly(Wav2Vec2Model model)
     return r;
 }
 
-torch::Tensor TeacherTrainer::inputsForEpoch(int64_t epoch, std::unique_ptr<NoisyDataset> &freshRaw)
-{
-    // Epoch 0 trains on the fixed dataset; later epochs on fresh noise over the same keyword clips.
-    const bool fresh = m_options.freshNoiseEachEpoch && epoch > 0;
-    if (isSpectral())
-        return fresh ? freshEpochFeatures(epoch) : spectralSplit(Split::Train).features;
-    if (fresh) {
-        NoisyConfig cfg = m_data.config();
-        cfg.seed = Rng::mix(cfg.seed ^ Rng::mix(0x7465616368ull + uint64_t(epoch)));
-        freshRaw = std::make_unique<NoisyDataset>(m_data.index(), cfg);
-    }
-    return {};
-}
-
 TeacherResult TeacherTrainer::runOracle()
 {
     const auto &o = m_options;
@@ -461,9 +415,8 @@ std::string TeacherTrainer::saveBest(
 TeacherResult TeacherTrainer::run()
 {
     const auto &o = m_options;
+    TrainLoop::flushDenormals(); // see TrainLoop.h
     const auto t0 = std::chrono::steady_clock::now();
-    TeacherResult r;
-    r.kind = teacherKindName(o.kind);
     if (isOracle())
         return runOracle();
     if (usesPretrainedAsIs())
@@ -475,137 +428,7 @@ TeacherResult TeacherTrainer::run()
                 + "): give it at least one epoch to adapt a new head");
     if (o.kind == TeacherKind::Pretrained && o.fineTune == TeacherFineTune::Head)
         return adaptHead(t0);
-
-    Wav2Vec2Model model = buildModel();
-    model->to(o.device);
-    const std::vector<torch::Tensor> params = trainableParameters(model);
-    if (!isSpectral() && o.kind != TeacherKind::Imported)
-        message("teacher '" + std::string(teacherKindName(o.kind))
-                + "' trains a raw-waveform encoder from scratch; the calibration probe found that "
-                  "this does not learn from a few thousand clips (use tiny or imported weights)",
-            1);
-
-    const SplitItems trainItems = m_prepared->items(Split::Train);
-    const int64_t n = int64_t(m_data.size(Split::Train));
-    const bool multiLabel = m_data.index().multiLabel;
-    const torch::Tensor targets = trainItems.targets.to(o.device);
-    const Batcher batcher(n, o.batchSize, o.seed);
-    const int64_t perEpoch = batcher.batchesPerEpoch();
-    LrScheduleOptions so;
-    so.kind
-        = LrScheduleOptions::Kind::OneCycle; // what the calibration probe trained its teachers with
-    so.baseLr = o.lr;
-    so.totalSteps = std::max<int64_t>(1, perEpoch * o.epochs);
-    const LrSchedule schedule(so);
-    torch::optim::AdamW optimizer(
-        params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
-    const TrainLoop::Clock clock(so.totalSteps);
-    if (m_observer)
-        m_observer->onStage(
-            { o.stage, "training the " + std::string(teacherKindName(o.kind)) + " teacher", 0,
-                so.totalSteps, 0.0, -1.0, false });
-
-    const AttentionRollout focusRollout(o.rollout);
-    std::vector<std::pair<torch::Tensor, torch::Tensor>> best;
-    double bestScore = -1.0;
-    int64_t step = 0;
-    for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
-        std::unique_ptr<NoisyDataset> freshRaw; // raw-waveform teachers: this epoch's noisy clips
-        const torch::Tensor epochInputs = inputsForEpoch(epoch, freshRaw); // spectral: all frames
-        model->train();
-        double lossSum = 0.0, focusSum = 0.0;
-        int64_t counted = 0;
-        for (const torch::Tensor &idx : batcher.batches(epoch)) {
-            if (m_control && m_control->waitWhilePaused())
-                throw Cancelled();
-            const double lr = schedule.lrAt(step);
-            TrainLoop::setLearningRate(optimizer, lr);
-            torch::Tensor x;
-            if (epochInputs.defined()) {
-                x = Batcher::gather(epochInputs, idx);
-            } else {
-                std::vector<int64_t> ids(
-                    idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
-                auto items
-                    = buildSelected(freshRaw ? *freshRaw : m_data, Split::Train, ids, o.threads);
-                x = stackSamples(items);
-            }
-            const Wav2Vec2Output out = model->forward(x.to(o.device));
-            torch::Tensor loss = taskLoss(out.logits, Batcher::gather(targets, idx), multiLabel);
-            if (o.attentionFocus > 0.0) {
-                const torch::Tensor focus = attentionFocusLoss(focusRollout, out.attentions);
-                focusSum += focus.item<double>();
-                loss = loss + o.attentionFocus * focus;
-            }
-            const double value = loss.item<double>();
-            if (!std::isfinite(value)) {
-                const std::string msg = "the teacher's loss became non-finite at step "
-                    + std::to_string(step + 1) + " (epoch " + std::to_string(epoch + 1)
-                    + "); lower teacher.lr";
-                message(msg, 2);
-                throw Error(o.stage, msg);
-            }
-            optimizer.zero_grad();
-            loss.backward();
-            torch::nn::utils::clip_grad_norm_(params, 1.0);
-            optimizer.step();
-            ++step;
-            lossSum += value;
-            ++counted;
-            if (m_observer) {
-                m_observer->onStep({ o.stage, step, epoch + 1, value, 0.0, 0.0, value, lr });
-                m_observer->onStage({ o.stage,
-                    "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs), step,
-                    so.totalSteps, clock.elapsed(), clock.eta(step), false });
-            }
-        }
-        const TeacherEvaluation val = evaluate(model, Split::Validation);
-        const bool improved = val.metrics.accuracy > bestScore;
-        if (improved) {
-            bestScore = val.metrics.accuracy;
-            best.clear();
-            for (const auto &p : model->named_parameters())
-                best.emplace_back(p.value(), p.value().detach().clone());
-            for (const auto &b : model->named_buffers())
-                best.emplace_back(b.value(), b.value().detach().clone());
-            r.validation = val;
-            if (!o.checkpointDir.empty())
-                r.checkpoint = saveBest(model, val, epoch + 1, step);
-        }
-        r.epochsRun = int(epoch + 1);
-        if (m_observer) {
-            EpochReport er;
-            er.stage = o.stage;
-            er.epoch = epoch + 1;
-            er.step = step;
-            const double mean = counted ? lossSum / double(counted) : kNaN;
-            er.trainLosses = { { "task", mean }, { "total", mean } };
-            if (o.attentionFocus > 0.0) {
-                const double focus = counted ? focusSum / double(counted) : kNaN;
-                er.trainLosses["focus"] = focus; // unweighted
-                er.trainLosses["task"] = mean - o.attentionFocus * focus;
-            }
-            er.validation = val.summary();
-            er.lr = schedule.lrAt(std::max<int64_t>(0, step - 1));
-            er.best = improved;
-            m_observer->onEpoch(er);
-        }
-    }
-    {
-        torch::NoGradGuard noGrad;
-        for (auto &[live, copy] : best)
-            live.copy_(copy);
-    }
-    for (auto &p : model->parameters())
-        p.set_requires_grad(false); // frozen from here on
-    model->eval();
-    if (best.empty())
-        r.validation = evaluate(model, Split::Validation);
-    finish(r, model, t0);
-    if (m_observer)
-        m_observer->onStage(
-            { o.stage, "teacher ready", step, so.totalSteps, clock.elapsed(), 0.0, true });
-    return r;
+    return train(t0);
 }
 
 } // namespace tkd

@@ -22,6 +22,7 @@
 
 namespace tkd {
 
+class Distributed;
 class FeatureCache;
 class TrainControl;
 class TrainObserver;
@@ -70,6 +71,11 @@ struct TeacherTrainOptions
     std::string configHash;
     int threads = 2; // workers building noisy clips
     int64_t evalBatchSize = 32;
+    // A data-parallel job (null or a world of one: this process alone). Every rank calls run():
+    // batchSize is the global batch, each rank forwards its share of it and makes its share of
+    // the fresh noise, gradients are averaged, and only rank 0 writes the checkpoint. Only the
+    // trained path (trainsInLoop()) is parallel; the others run on every rank alike.
+    Distributed *dist = nullptr;
     // Score the rollout against the keyword windows at each validation. The windows serve ONLY this
     // score (never the loss, the data or the choice of the best epoch: that is validation
     // accuracy), which tst_teacherpretrain checks by training with and without it.
@@ -122,6 +128,15 @@ public:
     bool isSpectral() const;
     // pretrained: used as shipped, without any training (its classes are the dataset's).
     bool usesPretrainedAsIs() const;
+    // run() trains the model by gradient steps (from scratch, or fine-tuning all of a pretrained
+    // or imported teacher), the path that runs data-parallel; not the oracle, the pretrained
+    // teacher as is, or a new head on a frozen pretrained teacher.
+    bool trainsInLoop() const;
+    // Makes (or loads from the feature cache) the log-mel of every split a spectral teacher
+    // trains and validates on, so that other ranks then read them from the cache.
+    void prepareInputs();
+    // Trains data-parallel over `dist` (TeacherTrainOptions::dist) from the next run() on.
+    void setDistributed(Distributed *dist) { m_options.dist = dist; }
 
     // The pretrained teacher shipped with TKD Studio (tkd::findResource).
     static const char *shippedTeacherName(); // "teachers/kws12-small.safetensors"
@@ -150,6 +165,12 @@ public:
 
 private:
     struct Inputs;
+    struct Loop;
+    struct EpochInputs;
+    // The trained path: the optimiser loop over epochs, the best-on-validation weights.
+    TeacherResult train(std::chrono::steady_clock::time_point t0);
+    // One epoch of optimiser steps: the mean task loss and attention-focus term over its steps.
+    std::pair<double, double> trainEpoch(Loop &loop, int64_t epoch);
     TeacherEvaluation evaluate(Wav2Vec2Model &model, Split split);
     // pretrained + fine_tune head: a new head trained on the frozen teacher's frame-1 outputs,
     // computed once per clip (a linear probe: seconds, where fine-tuning would take minutes).
@@ -160,7 +181,8 @@ private:
     static torch::Tensor taskLoss(
         const torch::Tensor &logits, const torch::Tensor &targets, bool multiLabel);
     TeacherResult runOracle();
-    torch::Tensor inputsForEpoch(int64_t epoch, std::unique_ptr<NoisyDataset> &freshRaw);
+    // The epoch's training inputs; `rows`: the clips this rank reads (empty: all).
+    EpochInputs inputsForEpoch(int64_t epoch, const std::vector<int64_t> &rows);
     TeacherResult runPretrainedAsIs(std::chrono::steady_clock::time_point t0);
     std::vector<torch::Tensor> trainableParameters(Wav2Vec2Model &model) const;
     // Writes the best-so-far weights to checkpointDir/best.safetensors; returns the path.
@@ -177,10 +199,15 @@ private:
     torch::Tensor inputBatch(Split split, int64_t first, int64_t count);
     // The teacher inputs of the clips `rows` of a split (log-mel frames or waveforms).
     torch::Tensor inputRows(Split split, const std::vector<int64_t> &rows);
-    torch::Tensor freshEpochFeatures(int64_t epoch);
+    EpochInputs freshEpochFeatures(int64_t epoch, const std::vector<int64_t> &rows);
     FrameTiming timing(const Wav2Vec2Model &model) const;
     int64_t spectralSubsamplingInUse() const;
     void warn(TeacherResult &result);
+    // Items `indices` of `split`, built on `threads` workers (NoisyDataset::item is pure).
+    static std::vector<NoisyItem> buildSelected(
+        const NoisyDataset &data, Split split, const std::vector<int64_t> &indices, int threads);
+    // The items' samples as one [n, samples] tensor (each item's buffer is freed on the way).
+    static torch::Tensor stackSamples(std::vector<NoisyItem> &items);
     void message(const std::string &text, int level) const;
 
     const NoisyDataset &m_data;

@@ -7,7 +7,11 @@
 //   rank 0 fails at its next collective naming rank 1, the launcher names it too, nothing hangs,
 //   and `tkd train --resume RUN` with another world size (one process) finishes the run;
 // - a one-process run killed after a checkpoint resumes on two ranks;
-// - a learned teacher's attention cache is computed half on each rank and merged by rank 0.
+// - a learned teacher trains on both ranks (each makes half of every epoch's fresh noise), rank 1
+//   killed in the teacher's steps is named, and the run resumes on one rank;
+// - a learned teacher's attention cache is computed half on each rank and merged by rank 0;
+// - `tkd teacher pretrain --nproc 2` trains every stage on both ranks, and a recipe grown by a
+//   stage continues in one process.
 #include "app/ProcessRun.h"
 #include "core/io/SafeTensors.h"
 
@@ -163,6 +167,86 @@ private Q_SLOTS:
             qPrintable(resumed.err + resumed.out));
         QCOMPARE(status(run), std::string("finished"));
         QVERIFY(readText(run + "/events.jsonl").contains("data-parallel over 2 ranks"));
+    }
+
+    // A learned teacher trains data-parallel: both ranks step it (rank 1 killed at the teacher's
+    // third step takes rank 0 down in the teacher's stage), and each makes the fresh noise of its
+    // own half of an epoch's clips (18 of the 36). The run then resumes on one rank.
+    void aLearnedTeacherTrainsOnBothRanks()
+    {
+        const QString cfg
+            = writeConfig("runs-dp-teacher", "{kind: tiny, epochs: 2, batch_size: 8}");
+        const Run r = tkd({ "train", "--config", cfg, "--nproc", "2" });
+        QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+        const QString run = onlyRun("runs-dp-teacher");
+        QCOMPARE(status(run), std::string("finished"));
+        QVERIFY(readText(run + "/events.jsonl")
+                    .contains("the teacher trains data-parallel over 2 ranks"));
+        QVERIFY2(r.err.contains("teacher L=2: 18/18 (100%)"), qPrintable(r.err)); // epoch 2's noise
+        QVERIFY(QFile::exists(run + "/teacher-L2/best.safetensors"));
+
+        const QString cfg2
+            = writeConfig("runs-dp-teacher-killed", "{kind: tiny, epochs: 2, batch_size: 8}");
+        const Run killed = tkd({ "train", "--config", cfg2, "--nproc", "2" }, "1:3");
+        QCOMPARE(killed.code, 1);
+        QVERIFY2(killed.err.contains("tkd: rank 1 (pid ")
+                && killed.err.contains("was killed by signal 9"),
+            qPrintable(killed.err));
+        QVERIFY2(killed.err.contains("rank 0: ") && killed.err.contains(") died"),
+            qPrintable(killed.err));
+        const QString dead = onlyRun("runs-dp-teacher-killed");
+        QCOMPARE(status(dead), std::string("failed"));
+        QVERIFY(!QFile::exists(dead + "/students")); // it died in the teacher's stage
+        const Run resumed = tkd({ "train", "--resume", dead });
+        QVERIFY2(resumed.code == 0, qPrintable(resumed.err + resumed.out));
+        QCOMPARE(status(dead), std::string("finished"));
+    }
+
+    void teacherPretrainRunsOnTwoRanks()
+    {
+        const auto recipe = [this](int stages) {
+            const QString path = m_tmp.filePath(QString("recipe-%1.yaml").arg(stages));
+            QFile f(path);
+            if (!f.open(QIODevice::WriteOnly))
+                return QString();
+            f.write(R"(name: tiny-dp
+seed: 1
+corpus: {speakers: 8, seed: 1, first_speaker: 100000, validation_fraction: 0.125, test_fraction: 0.125}
+unknown_per_speaker: 1
+model: tiny
+batch_size: 16
+stages:
+  - {length_sec: 1, epochs: 2, lr: 0.002}
+  - {length_sec: 2, epochs: 1, lr: 0.001}
+)");
+            if (stages > 2)
+                f.write("  - {length_sec: 2, epochs: 1, lr: 0.0005, focus: 0.5}\n");
+            f.write("evaluate_lengths_sec: [1, 2]\n");
+            return path;
+        };
+        const QString out = m_tmp.filePath("pretrain-dp");
+        const Run r
+            = tkd({ "teacher", "pretrain", "--recipe", recipe(2), "--out", out, "--nproc", "2" });
+        QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+        QVERIFY2(r.err.contains("tkd: 2 ranks on 127.0.0.1:"), qPrintable(r.err));
+        QVERIFY(QFile::exists(out + "/teacher.safetensors"));
+        const QString events = readText(out + "/events.jsonl");
+        QCOMPARE(events.count("the teacher trains data-parallel over 2 ranks"), 2); // each stage
+        const auto report = nlohmann::json::parse(readText(out + "/report.json").toStdString());
+        QCOMPARE(report["stages"].size(), size_t(2));
+        QCOMPARE(report["figures"].size(), size_t(2));
+
+        // The recipe grown by a stage continues in one process after the two finished stages.
+        const Run more = tkd({ "teacher", "pretrain", "--recipe", recipe(3), "--out", out });
+        QVERIFY2(more.code == 0, qPrintable(more.err + more.out));
+        QVERIFY2(more.out.contains("stage 1:") && more.out.contains("(finished earlier"),
+            qPrintable(more.out));
+        QVERIFY(QFile::exists(out + "/stage-3/best.safetensors"));
+
+        const Run bad = tkd({ "teacher", "pretrain", "--recipe", recipe(3), "--out", out,
+            "--evaluate-only", "--nproc", "2" });
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("--nproc"), qPrintable(bad.err));
     }
 
     // A learned teacher: rank 0 trains it, both ranks compute half of its attention cache, rank
