@@ -5,6 +5,7 @@
 #include "core/util/Error.h"
 
 #include <cmath>
+#include <dlfcn.h>
 #include <thread>
 
 namespace tkd {
@@ -63,13 +64,26 @@ void TrainLoop::setThreads(int n)
     flushDenormals(); // the new pool's threads too
 }
 
-void TrainLoop::flushDenormals()
+namespace {
+void flushDenormalsHere(void *)
 {
     at::globalContext().setFlushDenormal(true);
-    const int64_t n = at::get_num_threads();
-    if (n > 1) // range n, grain 1: ATen's OpenMP loop gives each pool thread one index
-        at::parallel_for(
-            0, n, 1, [](int64_t, int64_t) { at::globalContext().setFlushDenormal(true); });
+}
+} // namespace
+
+void TrainLoop::flushDenormals()
+{
+    flushDenormalsHere(nullptr);
+    // LibTorch's pool is libgomp's team of this thread: at::parallel_for cannot reach it from
+    // here (its `omp parallel` is a header template, and this code is not built with OpenMP), so
+    // run a team through libgomp's own entry point, as `#pragma omp parallel` compiles to. Found
+    // at run time: a LibTorch without libgomp has no such pool to reach.
+    using GompParallel = void (*)(void (*)(void *), void *, unsigned, unsigned);
+    static const auto gompParallel
+        = reinterpret_cast<GompParallel>(::dlsym(RTLD_DEFAULT, "GOMP_parallel"));
+    const int n = at::get_num_threads();
+    if (gompParallel && n > 1)
+        gompParallel(&flushDenormalsHere, nullptr, unsigned(n), 0);
 }
 
 bool TrainLoop::allFinite(const std::vector<torch::Tensor> &tensors)

@@ -11,15 +11,23 @@
 #include "core/train/StudentTrainer.h"
 #include "core/train/TeacherTrainer.h"
 #include "core/train/TrainControl.h"
+#include "core/train/TrainLoop.h"
 #include "core/train/TrainObserver.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
 
 #include <QtTest>
 
+#include <atomic>
 #include <cmath>
+#include <dlfcn.h>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <thread>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 namespace {
 
@@ -72,6 +80,7 @@ private Q_SLOTS:
     void pauseHoldsTheLoop();
     void nanLossStopsAndKeepsLastGoodCheckpoint();
     void badOptions();
+    void denormalsAreFlushedInEveryThread();
 
 private:
     tkd::StudentTrainOptions baseOptions() const;
@@ -321,6 +330,62 @@ void TestStudentTrainer::nanLossStopsAndKeepsLastGoodCheckpoint()
     const tkd::StudentModel m = tkd::TrainedModels::loadStudent(last);
     for (const auto &p : m.parameters())
         QVERIFY(torch::isfinite(p).all().item<bool>());
+}
+
+// Denormal operands make sgemm ~150x slower (TrainLoop.h): the trainers flush them to zero in
+// the calling thread and in every thread of LibTorch's pool (MXCSR is per thread).
+namespace {
+void clearMxcsr(void *)
+{
+#if defined(__x86_64__)
+    _mm_setcsr(_mm_getcsr() & ~0x8040u);
+#endif
+}
+std::atomic<int> g_unflushed { 0 };
+std::mutex g_threadsMutex;
+std::set<std::thread::id> g_threads;
+void checkMxcsr(void *)
+{
+#if defined(__x86_64__)
+    if ((_mm_getcsr() & 0x8040) != 0x8040) // FTZ (bit 15) and DAZ (bit 6)
+        ++g_unflushed;
+#endif
+    const std::lock_guard<std::mutex> lock(g_threadsMutex);
+    g_threads.insert(std::this_thread::get_id());
+}
+} // namespace
+
+// Denormal operands make sgemm ~150x slower (TrainLoop.h): the trainers flush them to zero in
+// the calling thread and in every thread of LibTorch's pool (MXCSR is per thread). The pool is
+// libgomp's team of this thread; a team is run here the way LibTorch runs one.
+void TestStudentTrainer::denormalsAreFlushedInEveryThread()
+{
+#if defined(__x86_64__)
+    using GompParallel = void (*)(void (*)(void *), void *, unsigned, unsigned);
+    const auto gompParallel
+        = reinterpret_cast<GompParallel>(::dlsym(RTLD_DEFAULT, "GOMP_parallel"));
+    if (!gompParallel)
+        QSKIP("this LibTorch does not run its pool on libgomp");
+    const int before = torch::get_num_threads();
+    torch::set_num_threads(2);
+    // The pool's threads exist and have the flags off (a new thread copies its creator's), so
+    // only flushDenormals' own team can turn them on in those threads.
+    clearMxcsr(nullptr);
+    gompParallel(&clearMxcsr, nullptr, 2, 0);
+    tkd::TrainLoop::flushDenormals();
+    gompParallel(&checkMxcsr, nullptr, 2, 0);
+    QCOMPARE(g_threads.size(), size_t(2));
+    QCOMPARE(g_unflushed.load(), 0);
+    QCOMPARE(_mm_getcsr() & 0x8040, 0x8040u);
+    // And the arithmetic, in LibTorch's own parallel kernels: an element-wise product over 4 M
+    // floats runs on both pool threads; every denormal result must be zero.
+    const torch::Tensor big = torch::full({ 1 << 22 }, 1e-30f) * 1e-10f;
+    QCOMPARE(big.abs().max().item<float>(), 0.0f);
+    QCOMPARE((torch::full({ 8 }, 1e-39f) * 1.0f).abs().sum().item<float>(), 0.0f); // DAZ
+    torch::set_num_threads(before);
+#else
+    QSKIP("flush-to-zero is checked through x86's MXCSR");
+#endif
 }
 
 void TestStudentTrainer::badOptions()
