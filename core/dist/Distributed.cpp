@@ -11,9 +11,11 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <signal.h>
+#include <thread>
 #include <unistd.h>
 
 namespace tkd {
@@ -157,15 +159,21 @@ void Distributed::fail(const char *what, const std::exception &e)
                 why = "rank " + std::to_string(r) + " failed: " + std::string(v.begin(), v.end());
             }
         }
-        for (int r = 0; r < m_worldSize && why.empty(); ++r) {
-            if (r == m_rank || !m_impl->store->check({ kWhoKey + std::to_string(r) }))
-                continue;
-            const auto v = m_impl->store->get(kWhoKey + std::to_string(r));
-            const std::string who(v.begin(), v.end());
-            const auto sp = who.find(' ');
-            if (who.substr(0, sp) == hostName()
-                && processGone(pid_t(std::stol(who.substr(sp + 1)))))
-                why = "rank " + std::to_string(r) + " (pid " + who.substr(sp + 1) + ") died";
+        // A killed process closes its sockets before it becomes a zombie: the peer may see the
+        // connection drop while the process is still exiting, so look again for up to a second.
+        for (int attempt = 0; attempt < 20 && why.empty(); ++attempt) {
+            if (attempt > 0)
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            for (int r = 0; r < m_worldSize && why.empty(); ++r) {
+                if (r == m_rank || !m_impl->store->check({ kWhoKey + std::to_string(r) }))
+                    continue;
+                const auto v = m_impl->store->get(kWhoKey + std::to_string(r));
+                const std::string who(v.begin(), v.end());
+                const auto sp = who.find(' ');
+                if (who.substr(0, sp) == hostName()
+                    && processGone(pid_t(std::stol(who.substr(sp + 1)))))
+                    why = "rank " + std::to_string(r) + " (pid " + who.substr(sp + 1) + ") died";
+            }
         }
     } catch (const std::exception &) {
         why = "rank 0 (the rendezvous store's host) is gone";
