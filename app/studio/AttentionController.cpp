@@ -2,6 +2,7 @@
 
 #include "AttentionWorker.h"
 #include "EvaluationDialog.h"
+#include "RunInspector.h"
 
 #include <QDir>
 #include <QThread>
@@ -59,6 +60,12 @@ AttentionController::AttentionController(QObject *parent)
             if (runDir.isEmpty()) { // a grid table without its run folders
                 Q_EMIT notice(tr("This table's run folders are not here: no clips or attention "
                                  "to show."));
+                return;
+            }
+            if (!RunInspector::keepsCheckpoints(runDir)) {
+                Q_EMIT notice(tr("%1 has no checkpoints (a copy of a run's results, or a run "
+                                 "that has saved none yet): no clips or attention to show.")
+                                  .arg(QDir::toNativeSeparators(runDir)));
                 return;
             }
             if (student == QLatin1String("teacher"))

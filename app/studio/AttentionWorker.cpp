@@ -14,6 +14,8 @@
 #include <QFileInfo>
 #include <QThread>
 
+#include <algorithm>
+
 namespace tkd {
 
 AttentionWorker::AttentionWorker(QObject *parent)
@@ -32,12 +34,14 @@ void AttentionWorker::openRun(const QString &folder, double lengthSec)
         const QVector<ResultEntry> entries = RunInspector::resultEntries(folder, &title);
         Q_EMIT resultsLoaded(folder, title, entries);
         Q_EMIT paperCompared(RunInspector::paperComparison(folder));
-        // A grid table without its run folders: the table is all there is to show.
-        bool anyRun = false;
-        for (const auto &e : entries)
-            anyRun = anyRun || !e.runDir.isEmpty();
-        if (!anyRun) {
-            Q_EMIT notice(tr("%1: %2").arg(folder, title));
+        // A grid table without its run folders, or run folders that keep their results alone
+        // (docs/paper-table/runs/): the table is all there is to show.
+        const auto withCheckpoints = [](const ResultEntry &e) {
+            return !e.runDir.isEmpty() && RunInspector::keepsCheckpoints(e.runDir);
+        };
+        if (std::none_of(entries.begin(), entries.end(), withCheckpoints)) {
+            Q_EMIT notice(tr("%1: %2 (no checkpoints here: no clips or attention to show)")
+                              .arg(folder, title));
             return;
         }
         // A folder of runs (or a grid folder, whose own run may hold only the teachers): show
@@ -46,7 +50,7 @@ void AttentionWorker::openRun(const QString &folder, double lengthSec)
         if (!RunInspector::isRunFolder(folder) || isGridFolder(folder.toStdString())) {
             runDir = entries.first().runDir;
             for (const auto &e : entries)
-                if (e.model != QLatin1String("teacher")) {
+                if (e.model != QLatin1String("teacher") && withCheckpoints(e)) {
                     runDir = e.runDir;
                     break;
                 }

@@ -95,6 +95,11 @@ bool RunInspector::isRunFolder(const QString &path)
     return dir.exists(QStringLiteral("metrics.json")) && dir.exists(QStringLiteral("config.yaml"));
 }
 
+bool RunInspector::keepsCheckpoints(const QString &runDir)
+{
+    return !QDir(runDir).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty();
+}
+
 namespace {
 // The entries of a grid.json whose run folders are not here: every seed's test figure, the
 // teacher's, no checkpoints to open.

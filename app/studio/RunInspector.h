@@ -39,6 +39,10 @@ public:
 
     // A run folder: config.yaml and metrics.json side by side.
     static bool isRunFolder(const QString &path);
+    // A run folder with checkpoints (any of students/, teacher-L*/, checkpoints/): not a copy of
+    // its results alone, as docs/paper-table/runs/ keeps them, nor a run that has saved nothing
+    // yet. Clips and attention need them.
+    static bool keepsCheckpoints(const QString &runDir);
     // Every model of a run folder, or of every run folder directly inside `folder` (a grid split
     // over several runs), as rows for the results view. Throws tkd::Error when there is none.
     static QVector<ResultEntry> resultEntries(const QString &folder, QString *title = nullptr);

@@ -5,6 +5,7 @@
 // real main window shows the run's clips with predictions, the attention of the selected clip,
 // and the results grid with its exports.
 #include "AttentionController.h"
+#include "AttentionWorker.h"
 #include "MainWindow.h"
 #include "RunInspector.h"
 
@@ -315,6 +316,43 @@ private Q_SLOTS:
         QVERIFY(paper.figures.isEmpty()); // the paper has no L = 1 s column
         view.setPaperComparison(paper);
         QVERIFY(view.paperPanel()->text()->text().contains(paper.claims[1].statement));
+    }
+
+    // A folder of a run's results without its checkpoints (docs/paper-table/runs/ keeps such
+    // copies): choosing one of its cells says so, instead of failing on a missing file.
+    void resultsWithoutCheckpointsAreExplained()
+    {
+        const QString copy = m_home.filePath("results-only");
+        QVERIFY(QDir().mkpath(copy));
+        for (const char *f : { "metrics.json", "config.yaml", "provenance.json" })
+            QFile::copy(m_runDir + "/" + f, copy + "/" + f);
+        QVERIFY(tkd::RunInspector::isRunFolder(copy));
+        QVERIFY(!tkd::RunInspector::keepsCheckpoints(copy));
+        QVERIFY(tkd::RunInspector::keepsCheckpoints(m_runDir));
+        tkd::AttentionController controller;
+        QSignalSpy notices(&controller, &tkd::AttentionController::notice);
+        QSignalSpy opened(&controller, &tkd::AttentionController::runOpened);
+        const QVector<tkd::ResultEntry> entries = tkd::RunInspector::resultEntries(copy);
+        QVERIFY(entries.size() > 1);
+        const tkd::ResultEntry &cell = entries.last();
+        Q_EMIT controller.resultsView()->attentionRequested(
+            copy, cell.model, cell.lambda, cell.lengthSec, cell.seed);
+        QCOMPARE(notices.size(), 1);
+        QVERIFY2(notices.first().first().toString().contains(QStringLiteral("has no checkpoints")),
+            qPrintable(notices.first().first().toString()));
+        QVERIFY(!opened.wait(500)); // nothing was opened
+
+        // Opening the folder shows its table and says why there is nothing more, without an error.
+        tkd::AttentionWorker worker;
+        QSignalSpy said(&worker, &tkd::AttentionWorker::notice);
+        QSignalSpy failed(&worker, &tkd::AttentionWorker::failed);
+        QSignalSpy results(&worker, &tkd::AttentionWorker::resultsLoaded);
+        worker.openRun(copy, 0.0);
+        QCOMPARE(results.size(), 1);
+        QVERIFY2(failed.isEmpty(),
+            failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
+        QCOMPARE(said.size(), 1);
+        QVERIFY(said.first().first().toString().contains(QStringLiteral("no checkpoints here")));
     }
 
     void badRunFolderIsExplained()
