@@ -215,6 +215,7 @@ private:
         }
         dist()->publish("teacher/" + std::to_string(m_lengths), parallel ? "train" : "rank 0");
         m_teacherAnnounced = m_lengths;
+        m_parallelTeacher = parallel;
     }
 
     // A rank other than 0: it trains its share of a learned teacher with rank 0 (or waits for rank
@@ -240,12 +241,15 @@ private:
         lr.lengthSec = lengthSec;
         const NoisyDataset data(index, c.noisyConfig(lengthSec));
         lr.dataHash = data.contentHash();
-        std::string ownTeacherHash;
+        TeacherTrainer trainer(data, m_featureCache,
+            teacherOptions(c, o, lengthSec, m_runPath, m_device), obs, &m_control);
+        Wav2Vec2Model own { nullptr }; // the teacher this rank trained with the others
+        std::string ownHash;
         if (teacherHow == "train") {
-            TeacherTrainOptions to = teacherOptions(c, o, lengthSec, m_runPath, m_device);
-            to.dist = dist();
-            TeacherTrainer trainer(data, m_featureCache, to, obs, &m_control);
-            ownTeacherHash = trainer.run().weightsHash;
+            trainer.setDistributed(dist());
+            const TeacherResult r = trainer.run();
+            own = r.model;
+            ownHash = r.weightsHash;
         } else {
             obs->onStage({ "rank " + std::to_string(dist()->rank()), "waiting for rank 0's teacher",
                 0, 0, 0.0, -1.0, false });
@@ -256,16 +260,15 @@ private:
         const Splits splits = studentFeatures(prepared, lengthSec, lr); // rank 0's cached files
         m_result.lengths.push_back(lr);
         if (c.teacher.kind != TeacherKind::Oracle) {
-            // This rank's share of the teacher attention cache, with rank 0's teacher.
+            // This rank's share of the teacher attention cache, with rank 0's teacher: its own
+            // when they trained it together (the same weights), else rank 0's by broadcast.
             const std::string hash = dist()->fetch("teacher_hash/" + n, kStoreWait);
-            if (!ownTeacherHash.empty() && ownTeacherHash != hash)
+            if (own && ownHash != hash)
                 throw DistributedError("rank " + std::to_string(dist()->rank()),
                     "the teacher it trained with rank 0 ended with other weights than rank 0's ("
-                        + ownTeacherHash + " against " + hash + "): the ranks drifted apart");
-            TeacherTrainer trainer(data, m_featureCache,
-                teacherOptions(c, o, lengthSec, m_runPath, m_device), obs, &m_control);
-            Wav2Vec2Model model = trainer.buildModel();
-            if (shareTeacher(model)) {
+                        + ownHash + " against " + hash + "): the ranks drifted apart");
+            Wav2Vec2Model model = own ? own : trainer.buildModel();
+            if (own || shareTeacher(model)) {
                 TeacherAttentionCache cache(o.teacherCacheDir);
                 cache.setShard(cacheShard(splits.train.size()));
                 cache.get(trainer.cacheSource(Split::Train), model, hash, c.rolloutOptions(), {},
@@ -469,7 +472,8 @@ private:
         Wav2Vec2Model model = teacher.model; // a holder: shares the module
         if (dist() && o.stopAfter == PipelineOptions::Stop::AfterStudents) {
             dist()->publish("teacher_hash/" + std::to_string(m_lengths), teacher.weightsHash);
-            if (shareTeacher(model)) {
+            // A teacher trained data-parallel is already on every rank (its hash is checked).
+            if (m_parallelTeacher || shareTeacher(model)) {
                 cache.setShard(cacheShard(train.size()));
                 obs->onMessage(TrainObserver::Level::Info,
                     stage + ": a missing cache is computed over "
@@ -567,6 +571,7 @@ private:
     std::string m_runPath;
     int m_lengths = 0; // lengths started
     int m_teacherAnnounced = 0; // the last length whose teacher rank 0 announced to the others
+    bool m_parallelTeacher = false; // that length's teacher trained on every rank
     TrainObserver *obs;
     TrainControl &m_control;
     torch::Device m_device;

@@ -235,9 +235,10 @@ std::pair<double, double> TeacherTrainer::trainEpoch(Loop &loop, int64_t epoch)
     const auto &o = m_options;
     const bool multiLabel = m_data.index().multiLabel;
     // A data-parallel rank reads (and makes the fresh noise of) only its rows of every batch.
+    const std::vector<torch::Tensor> batches = loop.batcher.batches(epoch);
     std::vector<int64_t> rows;
     if (loop.dp.active()) {
-        for (const torch::Tensor &b : loop.batcher.batches(epoch)) {
+        for (const torch::Tensor &b : batches) {
             const torch::Tensor mine = loop.dp.shard(b);
             rows.insert(
                 rows.end(), mine.data_ptr<int64_t>(), mine.data_ptr<int64_t>() + mine.numel());
@@ -248,7 +249,7 @@ std::pair<double, double> TeacherTrainer::trainEpoch(Loop &loop, int64_t epoch)
     loop.model->train();
     double lossSum = 0.0, focusSum = 0.0;
     int64_t counted = 0;
-    for (const torch::Tensor &global : loop.batcher.batches(epoch)) {
+    for (const torch::Tensor &global : batches) {
         bool stop = m_control && m_control->waitWhilePaused();
         if (loop.dp.active()) // all ranks stop at the same step, or none does
             stop = o.dist->any(stop, "agreeing on a stop");
