@@ -130,8 +130,9 @@ bool ExperimentConfig::Train::operator==(const Train &o) const
     return optimizer == o.optimizer && lr == o.lr && momentum == o.momentum
         && weightDecay == o.weightDecay && schedule == o.schedule && warmupEpochs == o.warmupEpochs
         && epochs == o.epochs && batchSize == o.batchSize
-        && earlyStoppingPatience == o.earlyStoppingPatience && numThreads == o.numThreads
-        && device == o.device;
+        && earlyStoppingPatience == o.earlyStoppingPatience
+        && earlyStoppingMinEpochs == o.earlyStoppingMinEpochs && gradClipNorm == o.gradClipNorm
+        && numThreads == o.numThreads && device == o.device;
 }
 bool ExperimentConfig::Output::operator==(const Output &o) const
 {

@@ -173,6 +173,8 @@ struct ExperimentConfig
         int epochs = 30;
         int batchSize = 64;
         int earlyStoppingPatience = 0; // 0: off
+        int earlyStoppingMinEpochs = 0; // early stopping never ends a run before this epoch
+        double gradClipNorm = 0.0; // 0: off
         int numThreads = 0; // 0: all cores
         std::string device = "cpu"; // cpu | cuda
         bool operator==(const Train &o) const;

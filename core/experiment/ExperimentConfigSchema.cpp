@@ -466,6 +466,15 @@ const std::vector<Field> &fields()
                 "stop after this many epochs without a better validation score (0: off)"),
             [](C & c) -> auto & { return c.train.earlyStoppingPatience; }));
         f.push_back(intField(
+            ranged("train.early_stopping_min_epochs", Type::Int, 0, 100000,
+                "early stopping never ends a run before this epoch (students that sit at chance "
+                "for a while, then learn)"),
+            [](C & c) -> auto & { return c.train.earlyStoppingMinEpochs; }));
+        f.push_back(doubleField(
+            ranged("train.grad_clip_norm", Type::Double, 0.0, 1e6,
+                "clip the global gradient norm to this before each step (0: off)"),
+            [](C & c) -> auto & { return c.train.gradClipNorm; }));
+        f.push_back(intField(
             ranged(
                 "train.num_threads", Type::Int, 0, 1024, "CPU threads for LibTorch (0: all cores)"),
             [](C & c) -> auto & { return c.train.numThreads; }));

@@ -47,6 +47,8 @@ StudentTrainOptions studentOptions(const ExperimentConfig &c, const std::string 
     so.epochs = c.train.epochs;
     so.batchSize = c.train.batchSize;
     so.earlyStoppingPatience = c.train.earlyStoppingPatience;
+    so.earlyStoppingMinEpochs = c.train.earlyStoppingMinEpochs;
+    so.gradClipNorm = c.train.gradClipNorm;
     so.seed = seed;
     so.device = device;
     so.stage = "student " + student + " lambda=" + formatNumber(lambda)

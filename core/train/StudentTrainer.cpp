@@ -233,13 +233,13 @@ private:
         // ranges (c0 is tens of units), which slows the students badly. Stored in the checkpoint.
         m_norm = FeatureNorm::fromTraining(tr.features, o.device);
 
-        std::vector<torch::Tensor> params = m_model.parameters();
+        m_params = m_model.parameters();
         if (m_branch)
             for (const auto &p : m_branch->parameters())
-                params.push_back(p);
+                m_params.push_back(p);
         m_optimizer
-            = TrainLoop::makeOptimizer(o.optimizer, params, o.lr, o.momentum, o.weightDecay);
-        m_dp = std::make_unique<DataParallel>(o.dist, params);
+            = TrainLoop::makeOptimizer(o.optimizer, m_params, o.lr, o.momentum, o.weightDecay);
+        m_dp = std::make_unique<DataParallel>(o.dist, m_params);
         m_batcher = std::make_unique<Batcher>(tr.size(), o.batchSize, o.seed);
         m_perEpoch = m_batcher->batchesPerEpoch();
         LrScheduleOptions so;
@@ -458,6 +458,8 @@ private:
         if (terms.total.defined())
             terms.total.backward();
         m_dp->reduceGradients(share);
+        if (o.gradClipNorm > 0.0)
+            torch::nn::utils::clip_grad_norm_(m_params, o.gradClipNorm);
         m_optimizer->step();
         ++m_step;
         m_dp->afterStep(m_step);
@@ -532,7 +534,7 @@ private:
         }
         m_result.epochsRun = epoch + 1;
         if (o.earlyStoppingPatience > 0 && m_badEpochs >= o.earlyStoppingPatience
-            && epoch + 1 < o.epochs) {
+            && epoch + 1 >= o.earlyStoppingMinEpochs && epoch + 1 < o.epochs) {
             m_result.status = StudentResult::Status::EarlyStopped;
             m_report(o.stage + ": early stop after epoch " + std::to_string(epoch + 1)
                     + " (no better validation score for " + std::to_string(m_badEpochs)
@@ -588,6 +590,7 @@ private:
     AttentionBranch m_branch { nullptr };
     bool m_useBranch = false, m_useNative = false;
     torch::Tensor m_aT, m_teacherLogits, m_features, m_targets;
+    std::vector<torch::Tensor> m_params; // the student's and the branch's: optimised, clipped
     FeatureNorm m_norm;
     std::unique_ptr<torch::optim::Optimizer> m_optimizer;
     std::unique_ptr<DataParallel> m_dp; // a no-op in a world of one
@@ -626,6 +629,10 @@ StudentResult StudentTrainer::train(const StudentData &data)
         throw Error("kd.lambdas", "lambda must be >= 0");
     if (o.earlyStoppingPatience < 0)
         throw Error("train.early_stopping_patience", "must be >= 0");
+    if (o.earlyStoppingMinEpochs < 0)
+        throw Error("train.early_stopping_min_epochs", "must be >= 0");
+    if (!(o.gradClipNorm >= 0.0) || !std::isfinite(o.gradClipNorm))
+        throw Error("train.grad_clip_norm", "must be a finite number >= 0 (0: off)");
     StudentTrainingRun run(o, data, m_observer, m_control,
         [this](const std::string &text, int level) { report(text, level); });
     return run.run();

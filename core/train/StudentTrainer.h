@@ -42,6 +42,8 @@ struct StudentTrainOptions
     int epochs = 30;
     int batchSize = 64;
     int earlyStoppingPatience = 0; // epochs without a better validation score; 0: off
+    int earlyStoppingMinEpochs = 0; // early stopping never ends a run before this epoch
+    double gradClipNorm = 0.0; // max global gradient norm (after the ranks' average); 0: off
     uint64_t seed = 1; // initialisation, dropout and batch order
     torch::Device device = torch::kCPU;
     std::string stage = "student"; // name in reports and events

@@ -8,6 +8,7 @@
 #include "core/data/PreparedData.h"
 #include "core/features/FeatureExtractor.h"
 #include "core/io/SafeTensors.h"
+#include "core/models/StudentRegistry.h"
 #include "core/train/StudentTrainer.h"
 #include "core/train/TeacherTrainer.h"
 #include "core/train/TrainControl.h"
@@ -79,6 +80,7 @@ private Q_SLOTS:
     void cancelThenResumeMatchesUninterrupted();
     void pauseHoldsTheLoop();
     void nanLossStopsAndKeepsLastGoodCheckpoint();
+    void gradientClipAndEarlyStoppingFloor();
     void badOptions();
     void denormalsAreFlushedInEveryThread();
 
@@ -388,6 +390,53 @@ void TestStudentTrainer::denormalsAreFlushedInEveryThread()
 #endif
 }
 
+// train.grad_clip_norm bounds every step (SGD: a step is lr x the clipped gradient, momentum at
+// most 10x it), and train.early_stopping_min_epochs keeps a flat run going up to its epoch.
+void TestStudentTrainer::gradientClipAndEarlyStoppingFloor()
+{
+    tkd::StudentTrainOptions o = baseOptions();
+    o.optimizer = tkd::OptimiserKind::Sgd;
+    o.lr = 0.05;
+    o.epochs = 1;
+    const auto drift = [&](double clip) {
+        tkd::StudentTrainOptions c = o;
+        c.gradClipNorm = clip;
+        torch::manual_seed(int64_t(c.seed));
+        const tkd::StudentModel init
+            = tkd::StudentRegistry::create(c.student, m_train.numClasses, m_train.features.size(2));
+        const tkd::StudentResult r = tkd::StudentTrainer(c).train(data());
+        double moved = 0.0;
+        const auto a = init.namedParameters(), b = r.model.namedParameters();
+        for (size_t i = 0; i < a.size(); ++i)
+            moved += (b[i].value() - a[i].value()).pow(2).sum().item<double>();
+        return std::make_pair(std::sqrt(moved), r.steps);
+    };
+    const auto [free, steps] = drift(0.0);
+    const auto [clipped, clippedSteps] = drift(1e-6);
+    QCOMPARE(clippedSteps, steps);
+    const double bound = double(steps) * o.lr * 1e-6 * 10.0;
+    QVERIFY2(clipped <= bound * 1.001,
+        qPrintable(QString("clipped run moved %1 > bound %2").arg(clipped).arg(bound)));
+    QVERIFY2(free > 100.0 * bound, qPrintable(QString("unclipped run moved only %1").arg(free)));
+
+    // A rate too small to change the validation score: every epoch after the first is "bad".
+    o = baseOptions();
+    o.lr = 1e-12;
+    o.epochs = 5;
+    o.earlyStoppingPatience = 1;
+    tkd::StudentResult r = tkd::StudentTrainer(o).train(data());
+    QCOMPARE(r.status, tkd::StudentResult::Status::EarlyStopped);
+    QCOMPARE(r.epochsRun, int64_t(2));
+    o.earlyStoppingMinEpochs = 4;
+    r = tkd::StudentTrainer(o).train(data());
+    QCOMPARE(r.status, tkd::StudentResult::Status::EarlyStopped);
+    QCOMPARE(r.epochsRun, int64_t(4));
+    o.earlyStoppingMinEpochs = 5;
+    r = tkd::StudentTrainer(o).train(data());
+    QCOMPARE(r.status, tkd::StudentResult::Status::Completed);
+    QCOMPARE(r.epochsRun, int64_t(5));
+}
+
 void TestStudentTrainer::badOptions()
 {
     tkd::StudentTrainOptions o = baseOptions();
@@ -413,6 +462,24 @@ void TestStudentTrainer::badOptions()
         QFAIL("unknown optimiser accepted");
     } catch (const tkd::Error &e) {
         QCOMPARE(QString::fromStdString(e.subject()), QString("train.optimizer"));
+    }
+    for (const double clip : { -1.0, std::nan(""), HUGE_VAL }) {
+        o = baseOptions();
+        o.gradClipNorm = clip;
+        try {
+            tkd::StudentTrainer(o).train(data());
+            QFAIL(qPrintable(QString("grad_clip_norm %1 accepted").arg(clip)));
+        } catch (const tkd::Error &e) {
+            QCOMPARE(QString::fromStdString(e.subject()), QString("train.grad_clip_norm"));
+        }
+    }
+    o = baseOptions();
+    o.earlyStoppingMinEpochs = -1;
+    try {
+        tkd::StudentTrainer(o).train(data());
+        QFAIL("early_stopping_min_epochs -1 accepted");
+    } catch (const tkd::Error &e) {
+        QCOMPARE(QString::fromStdString(e.subject()), QString("train.early_stopping_min_epochs"));
     }
     o = baseOptions();
     o.student = "no-such-net";
