@@ -42,6 +42,8 @@ SOURCES[experiment]="core/experiment/ExperimentConfig.cpp core/experiment/Experi
   core/models/StudentNetwork.cpp core/models/ModelStats.cpp core/models/AttRnn.cpp
   core/models/AttRnnLayers.cpp core/models/Crnn.cpp core/models/LstmP.cpp core/models/LstmPCell.cpp
   core/models/MiddleFrameAttention.cpp core/models/TcResNet.cpp core/models/TcResNetBlock.cpp
+  core/experiment/TrainingChoices.cpp core/models/FusedRnn.cpp core/data/RoomChannel.cpp
+  core/data/FliteVoices.cpp core/util/Format.cpp
   core/data/BuiltinCorpus.cpp core/data/BuiltinCorpusSynthesis.cpp core/data/Dataset.cpp
   core/data/DatasetRoot.cpp core/data/DatasetSource.cpp core/data/FolderDataset.cpp
   core/data/Fsd50kDataset.cpp core/data/NoiseGenerator.cpp core/data/NoisyDataset.cpp
@@ -110,7 +112,10 @@ flock 9
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c++17 -O1 -gline-tables-only $SAN -D_GLIBCXX_USE_CXX11_ABI=1 -I$ROOT
   -isystem /usr/include/torch/csrc/api/include -Wno-unused-command-line-argument"
-LIBS="-lsndfile -lsamplerate -lyaml-cpp -lespeak-ng -lpthread"
+# flite's voices in the order the linker needs them (cmake/TkdDependencies.cmake's list)
+FLITE_LIBS="-lflite_cmu_us_kal -lflite_cmu_us_kal16 -lflite_cmu_us_awb -lflite_cmu_us_rms
+  -lflite_cmu_us_slt -lflite_usenglish -lflite_cmulex -lflite"
+LIBS="-lsndfile -lsamplerate -lyaml-cpp -lespeak-ng $(echo $FLITE_LIBS) -lpthread"
 TORCH_LIBS="-ltorch -ltorch_cpu -lc10"
 objs_of() { # target -> its object files
   local o=()
