@@ -63,7 +63,8 @@ SOURCES[noisy_manifest]="core/data/NoisyManifest.cpp core/data/Dataset.cpp core/
 DICT[noisy_manifest]=json.dict
 SOURCES[events]="core/train/EventLog.cpp core/util/Error.cpp"
 DICT[events]=json.dict
-SOURCES[metrics]="core/experiment/PipelineResult.cpp core/util/Format.cpp core/util/Paths.cpp $UTIL"
+SOURCES[metrics]="core/experiment/PipelineResult.cpp core/models/TeacherKind.cpp core/util/Format.cpp
+  core/util/Paths.cpp $UTIL"
 DICT[metrics]=json.dict
 ALL_TARGETS=(events metrics hfconfig fsd50k_csv noisy_manifest speech_commands audio safetensors
   experiment)
