@@ -8,17 +8,16 @@
 #   part C: L = 2 s, the four recurrent students, lambda {0, 0.25} x 3 seeds, 12 epochs
 #   part U: L = 2 s, TC-ResNet8 as part T
 #   part V: L = 4 and 6 s, TC-ResNet8 as part T
-#   part W: L = 4 s, Att-RNN, MHAtt-RNN, CRNN as part C
 # Each part's run folders leave their results (metrics.json, config.yaml, provenance.json) in
 # runs/ here, so the merge needs neither the checkpoints nor the machine that trained them. A part
 # stopped on the way continues with `tkd grid --resume GRID` (GRID: its folder named in part-P.log).
-# Usage: run.sh [TKD] [PART ...]   (parts: t a b c u v w; default: all seven)
+# Usage: run.sh [TKD] [PART ...]   (parts: t a b c u v; default: all six)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 tkd="${1:-$here/../../build/bin/tkd}"
 shift || true
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(t a b c u v w)
+[ ${#parts[@]} -gt 0 ] || parts=(t a b c u v)
 cd "$here/../.."
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1
 for p in "${parts[@]}"; do
