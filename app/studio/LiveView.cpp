@@ -57,8 +57,9 @@ StreamingOptions toOptions(const LiveSettings &s, bool live)
     return o;
 }
 
-// Runs `work` on a fresh QThread and delivers its result to `context` on the GUI thread.
-template <class Work, class Done> void runInBackground(QObject *context, Work work, Done done)
+// Runs `work` on a fresh QThread and delivers its result to `context` on the GUI thread. The
+// thread deletes itself when done; the caller keeps the pointer to join it before it goes away.
+template <class Work, class Done> QThread *runInBackground(QObject *context, Work work, Done done)
 {
     QThread *t = QThread::create([context = QPointer<QObject>(context), work, done]() mutable {
         auto result = work();
@@ -68,6 +69,7 @@ template <class Work, class Done> void runInBackground(QObject *context, Work wo
     });
     QObject::connect(t, &QThread::finished, t, &QObject::deleteLater);
     t->start();
+    return t;
 }
 
 } // namespace
@@ -129,6 +131,17 @@ LiveView::~LiveView()
     *m_alive = false;
     if (m_session)
         m_session->stop(); // joins the worker: no callback runs after this
+    // A model load or device probe still running would outlive the view, and at exit it raced
+    // LibTorch's static destructors (a heap corruption in tst_studio). Their results are dropped.
+    for (const QPointer<QThread> &t : std::as_const(m_background))
+        if (t)
+            t->wait();
+}
+
+template <class Work, class Done> void LiveView::inBackground(Work work, Done done)
+{
+    m_background.removeAll(nullptr);
+    m_background << runInBackground(this, std::move(work), std::move(done));
 }
 
 void LiveView::showEvent(QShowEvent *event)
@@ -141,8 +154,7 @@ void LiveView::showEvent(QShowEvent *event)
 void LiveView::refreshDevices()
 {
     m_devicesRequested = true;
-    runInBackground(
-        this,
+    inBackground(
         [] {
             std::pair<QStringList, QString> r;
             try {
@@ -186,8 +198,7 @@ void LiveView::openModel(const QString &path)
         std::vector<LiveCell> cells;
         QString error;
     };
-    runInBackground(
-        this,
+    inBackground(
         [p = path.toStdString()] {
             Loaded l;
             try {

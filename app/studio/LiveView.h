@@ -3,6 +3,9 @@
 #include "widgets/LivePanel.h"
 
 #include <QElapsedTimer>
+#include <QList>
+#include <QPointer>
+#include <QThread>
 #include <QWidget>
 
 #include <atomic>
@@ -72,6 +75,8 @@ private:
     void applySettings(const LiveSettings &s);
     void fail(const QString &message);
     void sessionEnded();
+    // Runs work off the GUI thread and done on it; the view joins every such thread it started.
+    template <class Work, class Done> void inBackground(Work work, Done done);
 
     LivePanel *m_panel;
     RecordingPanel *m_recording;
@@ -86,6 +91,7 @@ private:
     double m_latencySumMs = 0.0;
     // Set while the window is being destroyed: late queued calls must not touch the session.
     std::shared_ptr<std::atomic<bool>> m_alive;
+    QList<QPointer<QThread>> m_background;
 };
 
 } // namespace tkd
