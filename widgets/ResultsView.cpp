@@ -131,6 +131,15 @@ ResultsView::ResultsView(QWidget *parent)
     layout->addWidget(m_details, 1);
     layout->addWidget(m_paper, 1);
     m_chart->setMinimumHeight(220);
+    // The legend sits beside the plot, not inside it: a grid's 10-20 bars (students x lambdas)
+    // would otherwise cover the bars of the middle lengths.
+    m_chart->axisRect()->insetLayout()->take(m_chart->legend);
+    m_chart->plotLayout()->addElement(0, 1, m_chart->legend);
+    m_chart->plotLayout()->setColumnStretchFactor(1, 0.001);
+    m_chart->legend->setFillOrder(QCPLayoutGrid::foRowsFirst);
+    m_chart->legend->setWrap(8); // items per column
+    m_chart->legend->setRowSpacing(-3);
+    m_chart->legend->setFont(QFont(font().family(), std::max(7, font().pointSize() - 1)));
     m_table->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Maximum);
     m_details->setTextFormat(Qt::RichText);
     m_details->setAlignment(Qt::AlignTop | Qt::AlignLeft);
@@ -487,13 +496,9 @@ void ResultsView::rebuildChart()
     m_chart->xAxis->setTicker(ticker);
     m_chart->xAxis->setRange(-0.55, std::max<int>(1, int(m_lengths.size())) - 0.45);
     m_chart->xAxis->grid()->setVisible(false);
-    m_chart->yAxis->setRange(0, top > 0 ? top * 1.4 : 1.0); // headroom for the legend
+    m_chart->yAxis->setRange(0, top > 0 ? top * 1.1 : 1.0);
     m_chart->yAxis->setLabel(m_metricBox->currentText() + (percent ? tr(" (%)") : QString()));
     m_chart->legend->setVisible(!m_rows.isEmpty());
-    m_chart->legend->setBrush(QColor(255, 255, 255, 220));
-    m_chart->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    m_chart->legend->setWrap(3);
-    m_chart->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignHCenter);
     m_chart->replot();
 }
 
