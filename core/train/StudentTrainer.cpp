@@ -631,7 +631,7 @@ StudentResult StudentTrainer::train(const StudentData &data)
         throw Error("train.early_stopping_patience", "must be >= 0");
     if (o.earlyStoppingMinEpochs < 0)
         throw Error("train.early_stopping_min_epochs", "must be >= 0");
-    if (!(o.gradClipNorm >= 0.0) || !std::isfinite(o.gradClipNorm))
+    if (!std::isfinite(o.gradClipNorm) || o.gradClipNorm < 0.0)
         throw Error("train.grad_clip_norm", "must be a finite number >= 0 (0: off)");
     StudentTrainingRun run(o, data, m_observer, m_control,
         [this](const std::string &text, int level) { report(text, level); });
