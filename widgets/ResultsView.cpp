@@ -179,7 +179,8 @@ void ResultsView::updateBanner()
     QStringList lines;
     for (const ResultEntry &e : m_entries) {
         auto acc = e.test.constFind(QStringLiteral("accuracy"));
-        if (e.classes <= 1 || acc == e.test.cend() || *acc > 1.5 / e.classes)
+        // !(<=): a missing figure (NaN, the oracle teacher's) is not a model at chance.
+        if (e.classes <= 1 || acc == e.test.cend() || !(*acc <= 1.5 / e.classes))
             continue;
         const QString who = e.model == QLatin1String("teacher")
             ? tr("teacher (%1)").arg(e.teacherKind)

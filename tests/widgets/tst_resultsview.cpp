@@ -158,8 +158,13 @@ private Q_SLOTS:
         QVector<ResultEntry> v = entries();
         for (ResultEntry &e : v)
             e.classes = 12;
+        // The oracle teacher has no accuracy of its own (NaN): it is not at chance.
+        ResultEntry oracle = student(QStringLiteral("teacher"), 0, 8.0, 0, NAN, NAN);
+        oracle.teacherKind = QStringLiteral("oracle");
+        oracle.classes = 12;
+        v << oracle;
         view.setEntries(v, QStringLiteral("a long title for a run folder that goes on and on"));
-        QVERIFY(!view.chanceBanner()->isVisible());
+        QVERIFY2(!view.chanceBanner()->isVisible(), qPrintable(view.chanceBanner()->text()));
         v << student(QStringLiteral("crnn"), 0, 8.0, 1, 0.083, NAN);
         v.last().classes = 12;
         view.setEntries(v, QStringLiteral("with crnn"));
