@@ -42,7 +42,6 @@ EvaluationDialog::EvaluationDialog(const QString &runDir, QWidget *parent)
     for (const QString &k :
         QString::fromStdString(EvalDataSpec::kindList()).split(QStringLiteral(", ")))
         m_kind->addItem(k, k);
-    m_folder->setPlaceholderText(tr("a folder with one subfolder of clips per class"));
     m_noisy->setToolTip(tr("Off: each clip centred in the model's window over quiet pink noise. "
                            "On: placed at a random offset in the run's own noise and SNRs."));
     for (const char *s : { "auto", "all", "test", "validation", "train" })
@@ -73,18 +72,30 @@ EvaluationDialog::EvaluationDialog(const QString &runDir, QWidget *parent)
     layout->addWidget(m_view, 1);
     resize(900, 700);
 
-    auto updateFolder = [this] {
-        const bool needsFolder = m_kind->currentData().toString() != QLatin1String("builtin");
-        m_folder->setEnabled(needsFolder);
-        m_browse->setEnabled(needsFolder);
+    // builtin takes an optional experiment file (another experiment's corpus and clips) where
+    // the other kinds take a folder.
+    auto updateFolder = [this, form, folderRow] {
+        const bool builtin = m_kind->currentData().toString() == QLatin1String("builtin");
+        if (auto *label = qobject_cast<QLabel *>(form->labelForField(folderRow)))
+            label->setText(builtin ? tr("Experiment:") : tr("Folder:"));
+        m_folder->setPlaceholderText(builtin
+                ? tr("empty: the run's own corpus; or an experiment file, to score its test clips")
+                : tr("a folder with one subfolder of clips per class"));
+        m_noisy->setText(builtin && !m_folder->text().trimmed().isEmpty()
+                ? tr("Build each clip with that experiment's noisy construction")
+                : tr("Build each clip with the run's noisy construction"));
     };
     connect(m_kind, &QComboBox::currentIndexChanged, this, updateFolder);
+    connect(m_folder, &QLineEdit::textChanged, this, updateFolder);
     updateFolder();
     connect(m_browse, &QPushButton::clicked, this, [this] {
-        const QString dir
-            = QFileDialog::getExistingDirectory(this, tr("Dataset folder"), m_folder->text());
-        if (!dir.isEmpty())
-            m_folder->setText(dir);
+        const bool builtin = m_kind->currentData().toString() == QLatin1String("builtin");
+        const QString picked = builtin
+            ? QFileDialog::getOpenFileName(this, tr("Experiment file"), m_folder->text(),
+                tr("Experiment files (*.yaml *.yml)"))
+            : QFileDialog::getExistingDirectory(this, tr("Dataset folder"), m_folder->text());
+        if (!picked.isEmpty())
+            m_folder->setText(picked);
     });
     connect(m_evaluate, &QPushButton::clicked, this, &EvaluationDialog::start);
     connect(m_cancel, &QPushButton::clicked, this, &EvaluationDialog::cancel);
@@ -127,8 +138,9 @@ QString EvaluationDialog::dataSpec() const
 {
     const QString kind = m_kind->currentData().toString();
     QString spec = kind;
-    if (kind != QLatin1String("builtin"))
-        spec += QLatin1Char(':') + m_folder->text().trimmed();
+    const QString path = m_folder->text().trimmed();
+    if (kind != QLatin1String("builtin") || !path.isEmpty())
+        spec += QLatin1Char(':') + path;
     return m_noisy->isChecked() ? QStringLiteral("noisy:") + spec : spec;
 }
 

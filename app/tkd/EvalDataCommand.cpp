@@ -19,7 +19,10 @@ std::string evalDataHelp()
     return "--data KIND:PATH scores the run's students (every cell, or --cell) and its teacher on "
            "any single-label dataset; KIND is one of "
         + tkd::EvalDataSpec::kindList()
-        + " (builtin: the run's own corpus). Classes are matched to the run's by name; a class "
+        + " (builtin: the run's own corpus; builtin:EXPERIMENT.yaml: that experiment's built-in "
+          "corpus, and noisy:builtin:EXPERIMENT.yaml its very clips, built by its own noisy "
+          "construction, e.g. to score a run on another experiment's test split). Classes are "
+          "matched to the run's by name; a class "
           "the run does not know counts as _unknown_ where the run has it, else its clips are "
           "skipped and counted. Each model hears every clip at its own clip length L: centred in "
           "L seconds (a longer clip cropped around its speech) over pink noise --snr dB below "

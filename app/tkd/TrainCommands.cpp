@@ -333,8 +333,8 @@ const tkd::cli::Registrar regEval("eval", "print a run's results, or score it on
             ->check(CLI::Range(-10.0, 80.0));
         app.add_option("--cell", o->cell, "--stream, --data: only this student cell");
         app.add_option("--data", o->data,
-            "score on this dataset: folder:DIR, speech-commands:DIR, builtin, or noisy:KIND[:DIR] "
-            "(see above)");
+            "score on this dataset: folder:DIR, speech-commands:DIR, builtin[:EXPERIMENT.yaml], or "
+            "noisy:KIND[:PATH] (see above)");
         app.add_option("--split", o->split,
                "--data: test | validation | train | all | auto (the test split of the run's own "
                "data, every clip of any other)")

@@ -73,11 +73,24 @@ std::string resolveSplit(
     return own ? "test" : "all";
 }
 
+// The experiment whose built-in corpus and noisy construction "builtin[:EXPERIMENT.yaml]" means.
+ExperimentConfig builtinExperiment(const EvalDataSpec &data, const ExperimentConfig &run)
+{
+    if (data.path.empty())
+        return run;
+    ExperimentConfig other = ExperimentConfig::load(data.path); // throws naming the file and key
+    if (other.datasetSource().kind != DatasetSource::Kind::Builtin)
+        throw Error(data.path,
+            "data.source is '" + other.data.source + "', not builtin (from --data " + data.text
+                + ")");
+    return other;
+}
+
 DatasetIndex openData(const EvalDataSpec &data, const ExperimentConfig &config,
     const std::vector<std::string> &runClasses, const Progress &progress)
 {
     if (data.kind == DatasetSource::Kind::Builtin)
-        return config.datasetSource().open(progress);
+        return builtinExperiment(data, config).datasetSource().open(progress);
     DatasetSource s;
     s.kind = data.kind;
     s.path = data.path;
@@ -278,10 +291,16 @@ DatasetEvaluation evaluateDataset(
             "has no clip of a class the run knows in the " + r.split + " split"
                 + (r.split == "all" ? "" : " (try --split all)"));
     r.clips = int64_t(clips.size());
+    // builtin:EXPERIMENT.yaml behind noisy: that experiment's clips, as it builds them.
+    const ExperimentConfig clipsConfig
+        = o.data.kind == DatasetSource::Kind::Builtin ? builtinExperiment(o.data, config) : config;
     r.placement = o.data.noisy
-        ? "the run's noisy construction at each model's L (keyword at a random offset in noise at "
-            + formatNumber(config.data.noisy.snrDbMin) + "-"
-            + formatNumber(config.data.noisy.snrDbMax) + " dB, seeded like training)"
+        ? std::string(o.data.path.empty() || o.data.kind != DatasetSource::Kind::Builtin
+                  ? "the run's noisy construction"
+                  : "the noisy construction of " + o.data.path)
+            + " at each model's L (keyword at a random offset in noise at "
+            + formatNumber(clipsConfig.data.noisy.snrDbMin) + "-"
+            + formatNumber(clipsConfig.data.noisy.snrDbMax) + " dB, seeded like training)"
         : "each clip centred in the model's L-second window (a longer clip cropped around its "
           "speech), over pink noise "
             + formatNumber(o.snrDb) + " dB below the speech";
@@ -296,7 +315,7 @@ DatasetEvaluation evaluateDataset(
     for (auto &[lengthSec, group] : groups) {
         std::unique_ptr<NoisyDataset> noisy;
         if (o.data.noisy)
-            noisy = std::make_unique<NoisyDataset>(index, config.noisyConfig(lengthSec));
+            noisy = std::make_unique<NoisyDataset>(index, clipsConfig.noisyConfig(lengthSec));
         const size_t window = size_t(std::lround(lengthSec * kSampleRate));
         const std::string stage = "evaluate (L = " + formatNumber(lengthSec) + " s)";
         for (size_t start = 0; start < clips.size(); start += size_t(o.batchSize)) {

@@ -82,15 +82,17 @@ EvalDataSpec EvalDataSpec::parse(const std::string &text)
                 + " (expected KIND:PATH with KIND one of " + kindList()
                 + ", optionally behind noisy:, e.g. folder:DIR or noisy:folder:DIR)");
     }
+    std::error_code ec;
     if (s.kind == DatasetSource::Kind::Builtin) {
-        if (!s.path.empty())
-            throw Error("--data",
-                "'" + text + "': builtin takes no path (it is the run's own corpus, test split)");
+        if (!s.path.empty() && !fs::is_regular_file(s.path, ec))
+            throw Error(s.path,
+                "no such experiment file (from --data " + text
+                    + "; builtin alone is the run's own corpus, builtin:EXPERIMENT.yaml another "
+                      "experiment's)");
         return s;
     }
     if (s.path.empty())
         throw Error("--data", "'" + text + "': " + kind + " needs a folder (" + kind + ":DIR)");
-    std::error_code ec;
     if (!fs::is_directory(s.path, ec))
         throw Error(s.path, "no such folder (from --data " + text + ")");
     return s;

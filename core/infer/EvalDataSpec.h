@@ -9,15 +9,19 @@ namespace tkd {
 
 // The data `tkd eval RUN --data KIND:PATH` scores a run on, as typed: a DatasetSource kind (the
 // one name table) and a folder, optionally behind "noisy:" (the run's own noisy construction
-// applied to that data at each model's clip length L).
+// applied to that data at each model's clip length L). "builtin" alone is the run's own corpus;
+// "builtin:EXPERIMENT.yaml" is that experiment's built-in corpus, and behind "noisy:" its clips as
+// that experiment builds them (its noisy construction), so a run is scored on exactly the test
+// clips of another experiment.
 struct EvalDataSpec
 {
     DatasetSource::Kind kind = DatasetSource::Kind::Folder;
-    std::string path; // empty for builtin
+    std::string path; // builtin: empty (the run's own corpus) or an experiment file
     bool noisy = false;
     std::string text; // as typed
 
-    // "folder:DIR", "speech-commands:DIR", "builtin", each optionally "noisy:"-prefixed.
+    // "folder:DIR", "speech-commands:DIR", "builtin[:EXPERIMENT.yaml]", each optionally
+    // "noisy:"-prefixed.
     // Throws tkd::Error("--data", ...) naming what is wrong and listing the kinds.
     static EvalDataSpec parse(const std::string &text);
     // The kinds accepted, for --help and messages: "folder, speech-commands, builtin".

@@ -104,6 +104,27 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(view->summary().file));
     }
 
+    // builtin with an experiment file scores that experiment's test clips; here the run's own
+    // config.yaml, so the clips are the run's test split.
+    void scoresAnExperimentsTestClips()
+    {
+        EvaluationDialog dialog(QString::fromStdString(m_fixture.runDir));
+        dialog.show();
+        dialog.kindBox()->setCurrentIndex(dialog.kindBox()->findData(QStringLiteral("builtin")));
+        QCOMPARE(dialog.dataSpec(), QStringLiteral("builtin")); // empty: the run's own corpus
+        const QString experiment = QString::fromStdString(m_fixture.runDir) + "/config.yaml";
+        dialog.folderEdit()->setText(experiment);
+        dialog.noisyBox()->setChecked(true);
+        QCOMPARE(dialog.dataSpec(), "noisy:builtin:" + experiment);
+        QVERIFY(dialog.noisyBox()->text().contains("that experiment"));
+
+        QSignalSpy done(&dialog, &EvaluationDialog::evaluated);
+        dialog.evaluateButton()->click();
+        QVERIFY2(done.wait(180000), qPrintable(dialog.statusLabel()->text()));
+        QCOMPARE(dialog.view()->summary().clips,
+            qint64(m_fixture.index.clipsIn(tkd::Split::Test).size()));
+    }
+
     void missingFolderIsReported()
     {
         EvaluationDialog dialog(QString::fromStdString(m_fixture.runDir));

@@ -6,6 +6,7 @@
 // on Debian's real human recordings; the errors for bad input; cancellation; the JSON file.
 #include "LiveFixture.h"
 
+#include "core/experiment/ExperimentConfig.h"
 #include "core/infer/DatasetEvaluation.h"
 #include "core/util/Error.h"
 #include "core/util/Paths.h"
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <map>
 
 using namespace tkd;
@@ -114,6 +116,58 @@ private Q_SLOTS:
                            .arg(s.accuracy())
                            .arg(cells.front().testAccuracy)));
         QCOMPARE(e.models.back().kind, std::string("teacher"));
+    }
+
+    // builtin:EXPERIMENT.yaml: another experiment's corpus, and behind noisy: its very clips. The
+    // run's own config.yaml names its own test clips (the same figures as "noisy:builtin"); a copy
+    // with another noise seed names other clips of the same corpus.
+    void anotherExperimentsClips()
+    {
+        const std::string own = m_fixture.runDir + "/config.yaml";
+        const DatasetEvaluation mine = evaluate("noisy:builtin"),
+                                same = evaluate("noisy:builtin:" + own);
+        QCOMPARE(same.split, std::string("test"));
+        QCOMPARE(same.clips, mine.clips);
+        QCOMPARE(same.models.size(), mine.models.size());
+        for (size_t k = 0; k < mine.models.size(); ++k)
+            QVERIFY(same.models[k].confusion == mine.models[k].confusion);
+        QVERIFY2(same.placement.find(own) != std::string::npos, same.placement.c_str());
+
+        ExperimentConfig other = ExperimentConfig::load(own);
+        other.data.noisy.seed = 7;
+        const QString otherPath = m_dir.filePath("other-noise.yaml");
+        {
+            std::ofstream f(otherPath.toStdString());
+            f << other.toYaml();
+        }
+        const DatasetEvaluation moved = evaluate("noisy:builtin:" + otherPath.toStdString());
+        QCOMPARE(moved.clips, mine.clips); // the same corpus and split...
+        bool differs = false; // ...but other placements and noise
+        for (size_t k = 0; k < mine.models.size(); ++k)
+            differs = differs || moved.models[k].confusion != mine.models[k].confusion;
+        QVERIFY2(differs, "noise seed 7 scored exactly like the run's own clips");
+
+        // Not a built-in experiment, or no file at all: named.
+        other.data.source = "folder";
+        other.data.path = m_folder.toStdString();
+        const QString folderPath = m_dir.filePath("folder-experiment.yaml");
+        {
+            std::ofstream f(folderPath.toStdString());
+            f << other.toYaml();
+        }
+        try {
+            evaluate("builtin:" + folderPath.toStdString());
+            QFAIL("a folder experiment was read as a built-in corpus");
+        } catch (const Error &e) {
+            QCOMPARE(e.subject(), folderPath.toStdString());
+            QVERIFY2(std::string(e.what()).find("not builtin") != std::string::npos, e.what());
+        }
+        try {
+            EvalDataSpec::parse("builtin:" + m_dir.filePath("nowhere.yaml").toStdString());
+            QFAIL("a missing experiment file was accepted");
+        } catch (const Error &e) {
+            QVERIFY(e.subject().find("nowhere.yaml") != std::string::npos);
+        }
     }
 
     void folderByNameWithUnknown()
@@ -222,7 +276,7 @@ private Q_SLOTS:
                 != std::string::npos);
         }
         QVERIFY_THROWS_EXCEPTION(Error, EvalDataSpec::parse("fsd50k:" + m_folder.toStdString()));
-        QVERIFY_THROWS_EXCEPTION(Error, EvalDataSpec::parse("builtin:/tmp"));
+        QVERIFY_THROWS_EXCEPTION(Error, EvalDataSpec::parse("builtin:/tmp")); // a folder
         QVERIFY_THROWS_EXCEPTION(Error, EvalDataSpec::parse("folder"));
         // No class in common: named, nothing scored.
         const QString other = m_dir.filePath("other");
