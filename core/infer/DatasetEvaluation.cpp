@@ -76,7 +76,7 @@ std::string resolveSplit(
 // The experiment whose built-in corpus and noisy construction "builtin[:EXPERIMENT.yaml]" means.
 ExperimentConfig builtinExperiment(const EvalDataSpec &data, const ExperimentConfig &run)
 {
-    if (data.path.empty())
+    if (data.kind != DatasetSource::Kind::Builtin || data.path.empty())
         return run;
     ExperimentConfig other = ExperimentConfig::load(data.path); // throws naming the file and key
     if (other.datasetSource().kind != DatasetSource::Kind::Builtin)
@@ -86,11 +86,12 @@ ExperimentConfig builtinExperiment(const EvalDataSpec &data, const ExperimentCon
     return other;
 }
 
-DatasetIndex openData(const EvalDataSpec &data, const ExperimentConfig &config,
+// `builtin`: the corpus of `builtin` (builtinExperiment()); other kinds read their folder.
+DatasetIndex openData(const EvalDataSpec &data, const ExperimentConfig &builtin,
     const std::vector<std::string> &runClasses, const Progress &progress)
 {
     if (data.kind == DatasetSource::Kind::Builtin)
-        return builtinExperiment(data, config).datasetSource().open(progress);
+        return builtin.datasetSource().open(progress);
     DatasetSource s;
     s.kind = data.kind;
     s.path = data.path;
@@ -280,8 +281,13 @@ DatasetEvaluation evaluateDataset(
     for (auto &m : models)
         m->eval.confusion.assign(r.classes.size(), std::vector<int64_t>(r.classes.size(), 0));
     r.split = resolveSplit(o.split, o.data, config);
+    // builtin:EXPERIMENT.yaml: that experiment's corpus, and behind noisy: its clips as it builds
+    // them; for every other kind the run's own construction.
+    const bool otherExperiment
+        = o.data.kind == DatasetSource::Kind::Builtin && !o.data.path.empty();
+    const ExperimentConfig clipsConfig = builtinExperiment(o.data, config);
 
-    const DatasetIndex index = openData(o.data, config, r.classes, progress);
+    const DatasetIndex index = openData(o.data, clipsConfig, r.classes, progress);
     r.datasetName = index.name;
     const std::string what = o.data.path.empty() ? o.data.text : o.data.path;
     const std::vector<int> map = mapClassesByName(index.classes, r.classes, what);
@@ -291,13 +297,9 @@ DatasetEvaluation evaluateDataset(
             "has no clip of a class the run knows in the " + r.split + " split"
                 + (r.split == "all" ? "" : " (try --split all)"));
     r.clips = int64_t(clips.size());
-    // builtin:EXPERIMENT.yaml behind noisy: that experiment's clips, as it builds them.
-    const ExperimentConfig clipsConfig
-        = o.data.kind == DatasetSource::Kind::Builtin ? builtinExperiment(o.data, config) : config;
     r.placement = o.data.noisy
-        ? std::string(o.data.path.empty() || o.data.kind != DatasetSource::Kind::Builtin
-                  ? "the run's noisy construction"
-                  : "the noisy construction of " + o.data.path)
+        ? (otherExperiment ? "the noisy construction of " + o.data.path
+                           : std::string("the run's noisy construction"))
             + " at each model's L (keyword at a random offset in noise at "
             + formatNumber(clipsConfig.data.noisy.snrDbMin) + "-"
             + formatNumber(clipsConfig.data.noisy.snrDbMax) + " dB, seeded like training)"
